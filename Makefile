@@ -1,0 +1,35 @@
+# One command sets up and runs each job on a fresh machine with Python 3.12:
+#   make demo   - run the default region for 10 years and print the main indicators
+#   make test   - lint and run the test suite
+# PYTHON may point at any Python >= 3.12 (default: python3.12, which .python-version selects
+# under pyenv).
+PYTHON ?= python3.12
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint bench docs clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/helixsim demo
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/scale.py
+
+docs: $(STAMP)
+	$(BIN)/python -m simulation.parameters > docs/parameters.md
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

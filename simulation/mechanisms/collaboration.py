@@ -1,0 +1,210 @@
+"""Mechanism 4, collaboration: firms and universities form, run and end joint projects.
+
+Search (joint-research channel). Each month a firm without an active project searches for a
+university partner with a probability that rises with its R&D intensity, its absorptive
+capacity (Cohen & Levinthal 1990) and the matching grants available. Without the platform a
+firm only reaches its home university; a platform member reaches every university. The partner
+is chosen by a logit rule (Gumbel noise) over inverted-U payoff x (1 + trust), among
+universities with free capacity; the match then succeeds with a probability proportional to
+the payoff, raised by the platform and by a university's 3.0 brokerage (a neutral broker lowers
+transaction costs). This is the partner search of the SKIN family (Gilbert, Pyka & Ahrweiler
+2001; Ahrweiler, Pyka & Gilbert 2004), vectorised.
+
+Brokerage (brokerage channel). A university with 3.0 students starts brokered three-party
+projects: it screens ``broker_candidates`` firms (more through the platform), picks the best
+payoff, and the government co-funds through matching grants when money is left.
+
+Running projects (both kinds) cost ``project_cost`` a month, split between the firm and the
+matching-grant pot, move knowledge both ways (firm gains toward the university, scaled by payoff
+and absorptive capacity; firm problems flow back), and end after ``project_duration`` months.
+A project succeeds with probability equal to its payoff; success raises trust.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..knowledge import cosine_distance, inverted_u, rowwise_distance
+from ..world import INSTRUMENT_INDEX, World
+
+MATCHING = INSTRUMENT_INDEX["matching_grants"]
+
+
+def apply(w: World, rng: np.random.Generator) -> None:
+    end_projects(w, rng)
+    w.firms.trust[: w.firms.n] *= 1.0 - w.p["trust_decay"]
+    if w.channel("joint_research"):
+        search_and_match(w, rng)
+    if w.channel("brokerage"):
+        broker(w, rng)
+    run_projects(w)
+
+
+def end_projects(w: World, rng: np.random.Generator) -> None:
+    pr, f = w.projects, w.firms
+    act = pr.active_rows()
+    if len(act) == 0:
+        return
+    done = act[(pr.end_step[act] <= w.month) | ~f.alive[pr.firm[act]]]
+    pr.active[done] = False
+    success = rng.random(len(done)) < pr.payoff[done]
+    fi, ui = pr.firm[done][success], pr.university[done][success]
+    f.trust[fi, ui] += w.p["trust_gain"] * (1.0 - f.trust[fi, ui])
+    w.count("projects_ended", len(done))
+    w.count("projects_succeeded", int(success.sum()))
+
+
+def capacity_left(w: World) -> np.ndarray:
+    """Projects each university can still take on (>= 0)."""
+    act = w.projects.active_rows()
+    used = np.bincount(w.projects.university[act], minlength=w.unis.count)
+    cap = np.floor(w.unis.faculty * w.p["projects_per_faculty"]) - used
+    return np.maximum(cap, 0).astype(np.int64)
+
+
+def firms_in_projects(w: World) -> np.ndarray:
+    """Number of active projects per firm row."""
+    act = w.projects.active_rows()
+    return np.bincount(w.projects.firm[act], minlength=w.firms.n)
+
+
+def within_capacity(groups: np.ndarray, capacity: np.ndarray, rng: np.random.Generator
+                    ) -> np.ndarray:
+    """Boolean mask keeping, in random order, at most capacity[g] members of each group g."""
+    if len(groups) == 0:
+        return np.zeros(0, dtype=bool)
+    order = rng.permutation(len(groups))
+    g = groups[order]
+    sort = np.argsort(g, kind="stable")
+    gs = g[sort]
+    first = np.searchsorted(gs, gs, side="left")
+    rank = np.arange(len(gs)) - first
+    keep_sorted = rank < capacity[gs]
+    keep = np.empty(len(groups), dtype=bool)
+    keep[order[sort]] = keep_sorted
+    return keep
+
+
+def search_and_match(w: World, rng: np.random.Generator) -> None:
+    p, f = w.p, w.firms
+    n = f.n
+    busy = firms_in_projects(w) > 0
+    cand = np.flatnonzero(f.alive[:n] & ~busy)
+    if len(cand) == 0:
+        return
+    platform = w.platform_live()
+    member = f.platform_member[cand] & platform
+    grant_available = 1.0 if w.gov.balance[MATCHING] > 0 else 0.0
+    rd_rel = np.sqrt(f.rd_intensity[cand] / max(p["rd_intensity"], 1e-12))
+    prob = (p["search_rate"] * rd_rel * (0.5 + f.absorptive[cand])
+            * (1.0 + p["grant_search_boost"] * p["matching_rate"] * grant_available)
+            * (1.0 + p["platform_match_boost"] * member))
+    searching = rng.random(len(cand)) < np.minimum(prob, 1.0)
+    s = cand[searching]
+    member = member[searching]
+    w.count("searches", len(s))
+    if len(s) == 0:
+        return
+    n_u = w.unis.count
+    payoff = inverted_u(cosine_distance(f.knowledge[s], w.unis.knowledge),
+                        p["optimal_distance"], p["payoff_shape"])  # (S, U)
+    reach = np.zeros((len(s), n_u), dtype=bool)
+    reach[np.arange(len(s)), f.home_university[s]] = True
+    reach[member] = True
+    cap = capacity_left(w)
+    score = np.log(np.maximum(payoff * (1.0 + f.trust[s]), 1e-12))
+    score += p["choice_noise"] * rng.gumbel(size=score.shape)
+    score[~reach | (cap[None, :] <= 0)] = -np.inf
+    choice = np.argmax(score, axis=1)
+    feasible = np.isfinite(score[np.arange(len(s)), choice])
+    chosen_payoff = payoff[np.arange(len(s)), choice]
+    via_platform = member & (choice != f.home_university[s])
+    mix3 = w.unis.mix[choice, 2]
+    broker = p["broker_match_boost"] * mix3 if w.channel("brokerage") else 0.0
+    accept = (p["match_probability"] * chosen_payoff * (1.0 + broker)
+              * (1.0 + p["platform_match_boost"] * member))
+    matched = feasible & (rng.random(len(s)) < np.minimum(accept, 1.0))
+    idx = np.flatnonzero(matched)
+    keep = within_capacity(choice[idx], cap, rng)
+    idx = idx[keep]
+    w.count("platform_matches", int(via_platform[idx].sum()))
+    start_projects(w, s[idx], choice[idx], chosen_payoff[idx], brokered=False,
+                   via_platform=via_platform[idx])
+
+
+def broker(w: World, rng: np.random.Generator) -> None:
+    """3.0 universities start brokered projects with the best-fitting of a screened set of firms."""
+    p, f, u = w.p, w.firms, w.unis
+    alive = np.flatnonzero(f.alive[: f.n])
+    if len(alive) == 0:
+        return
+    counts = w.enrolled
+    want = rng.poisson(p["broker_rate"] * counts[:, 2] / 12.0)
+    want = np.minimum(want, capacity_left(w))
+    platform = w.platform_live()
+    n_screen = p["broker_candidates"] * (3 if platform else 1)
+    for uni in np.flatnonzero(want):
+        k = int(want[uni])
+        screened = alive[rng.integers(0, len(alive), size=(k, n_screen))]
+        d = rowwise_distance(f.knowledge[screened.ravel()],
+                             np.broadcast_to(u.knowledge[uni], (screened.size, u.knowledge.shape[1])))
+        pay = inverted_u(d, p["optimal_distance"], p["payoff_shape"]).reshape(k, n_screen)
+        pay = pay * (1.0 + f.trust[screened, uni])
+        best = np.argmax(pay, axis=1)
+        firms = screened[np.arange(k), best]
+        firms, first = np.unique(firms, return_index=True)
+        payoff = inverted_u(rowwise_distance(f.knowledge[firms],
+                                             np.broadcast_to(u.knowledge[uni],
+                                                             (len(firms), u.knowledge.shape[1]))),
+                            p["optimal_distance"], p["payoff_shape"])
+        start_projects(w, firms, np.full(len(firms), uni), payoff, brokered=True,
+                       via_platform=np.full(len(firms), platform))
+
+
+def start_projects(w: World, firms: np.ndarray, unis: np.ndarray, payoff: np.ndarray, *,
+                   brokered: bool, via_platform: np.ndarray) -> None:
+    if len(firms) == 0:
+        return
+    pr = w.projects
+    rows = pr.reserve(len(firms))
+    pr.firm[rows] = firms
+    pr.university[rows] = unis
+    pr.start_step[rows] = w.month
+    pr.end_step[rows] = w.month + w.p["project_duration"]
+    pr.brokered[rows] = brokered
+    pr.via_platform[rows] = via_platform
+    # The third helix joins when a matching grant co-funds the project.
+    funded = w.gov.balance[MATCHING] > 0 and w.p["matching_rate"] > 0
+    pr.gov_funded[rows] = funded
+    pr.payoff[rows] = payoff
+    pr.active[rows] = True
+    np.add.at(w.firms.partners, firms, 1)
+    w.tally.add_counts(1, 1, int(funded), len(firms))
+    w.count("projects_started", len(firms))
+    if brokered:
+        w.count("brokered_projects_started", len(firms))
+
+
+def run_projects(w: World) -> None:
+    """Costs and two-way knowledge flows of every active project this month."""
+    p, pr, f, u = w.p, w.projects, w.firms, w.unis
+    act = pr.active_rows()
+    if len(act) == 0:
+        return
+    fi, ui = pr.firm[act], pr.university[act]
+    cost = np.full(len(act), p["project_cost"])
+    grant_due = cost * p["matching_rate"] * pr.gov_funded[act]
+    paid_share = w.gov.demand_share(MATCHING, float(grant_due.sum()))
+    grant = grant_due * paid_share
+    w.gov.spend(MATCHING, float(grant.sum()))
+    np.subtract.at(f.cash, fi, cost - grant)
+    np.add.at(f.public_money, fi, grant)
+
+    kf, ku = f.knowledge[fi], u.knowledge[ui]
+    pay = inverted_u(rowwise_distance(kf, ku), p["optimal_distance"], p["payoff_shape"])
+    to_firm = (p["transfer_rate"] * pay * f.absorptive[fi])[:, None] * np.maximum(ku - kf, 0.0)
+    to_uni = (p["feedback_rate"] * pay)[:, None] * np.maximum(kf - ku, 0.0)
+    np.add.at(f.knowledge, fi, to_firm)
+    np.add.at(u.knowledge, ui, to_uni)
+    w.count("knowledge_to_firms", float(to_firm.sum()))
+    w.count("knowledge_to_universities", float(to_uni.sum()))

@@ -1,0 +1,139 @@
+"""Mechanism 8, firm dynamics: growth, R&D, cash flow, exit and entry.
+
+Size follows multiplicative (Gibrat) shocks whose volatility falls with size as S^-beta
+(Stanley et al. 1996), mean-preserving in level. Value added is productivity x employees (the
+innovation mechanism raises productivity). Each month a firm spends its R&D intensity on R&D
+(plus last month's public R&D subsidy, assumed fully additional), which builds knowledge along
+its own profile; absorptive capacity follows R&D effort and the share and skill of its graduate
+staff (Cohen & Levinthal 1990). Cash flow is value added x (margin + shock) - own R&D; project
+costs and public support are booked by their own mechanisms. A firm exits when its cash runs
+out or by an age-dependent hazard (first year, years 2-5, mature) calibrated to new-firm
+survival (BLS / Eurostat); incubated start-ups have a lower hazard and get incubator support.
+Entry: exogenous entrants in proportion to living firms, and university spin-offs when the
+incubation channel is open, more where universities broker under Education Model 3.0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..knowledge import depreciate, unit_rows
+from ..state import ENTRANT, SPINOFF
+from ..world import INSTRUMENT_INDEX, World, init_firms
+
+INCUBATOR = INSTRUMENT_INDEX["incubator_support"]
+
+
+def growth_shock(size: np.ndarray, sigma: float, beta: float, drift: float, z: np.ndarray
+                 ) -> np.ndarray:
+    """Multiplicative size factor exp(drift + s z - s^2 / 2), s = sigma * size^-beta."""
+    s = sigma * np.maximum(size, 1.0) ** (-beta)
+    return np.exp(drift + s * z - 0.5 * s * s)
+
+
+def absorptive_capacity(rd_share: np.ndarray, graduate_term: np.ndarray) -> np.ndarray:
+    """1 - exp(-(25 R&D share + 5 graduate share x skill)), in [0, 1).
+
+    The weights put a firm at the OECD-average 2% R&D intensity at 0.4, and a firm with a
+    tenth of its staff skilled graduates at about 0.3 from hiring alone.
+    """
+    return 1.0 - np.exp(-(25.0 * rd_share + 5.0 * graduate_term))
+
+
+def exit_hazard(age: np.ndarray, size: np.ndarray, p: dict) -> np.ndarray:
+    """Monthly exit hazard by age band, falling with size relative to a start-up's."""
+    base = np.where(age < 12, p["exit_hazard_young"],
+                    np.where(age < 60, p["exit_hazard_mid"], p["exit_hazard_mature"]))
+    rel = np.maximum(size, 1.0) / p["startup_size"]
+    return base * np.minimum(rel, 1e12) ** (-p["exit_size_elasticity"])
+
+
+def apply(w: World, rng: np.random.Generator) -> None:
+    p, f = w.p, w.firms
+    alive = np.flatnonzero(f.alive[: f.n])
+    grow(w, alive, rng)
+    pay_incubator_support(w, alive)
+    exits(w, alive, rng)
+    entry(w, rng)
+
+
+def grow(w: World, alive: np.ndarray, rng: np.random.Generator) -> None:
+    p, f = w.p, w.firms
+    z = rng.standard_normal(len(alive))
+    size = f.size[alive] * growth_shock(f.size[alive], p["growth_sigma"], p["growth_beta"],
+                                           p["growth_drift"], z)
+    size = np.maximum(size, np.maximum(1.0, f.grad_employees[alive]))
+    f.size[alive] = size
+    f.employees[alive] = np.rint(size).astype(np.int64)
+    va = f.productivity[alive] * f.employees[alive]
+    own_rd = f.rd_intensity[alive] * va
+    effort = own_rd + f.subsidy[alive]
+    k = f.knowledge[alive]
+    depreciate(k, p["knowledge_depreciation"])
+    k += (p["firm_rd_rate"] * effort)[:, None] * unit_rows(k)
+    f.knowledge[alive] = k
+    grads = f.grad_employees[alive]
+    grad_term = grads / np.maximum(f.employees[alive], 1) * (
+        f.grad_skill_sum[alive].sum(axis=1) / 4.0 / np.maximum(grads, 1))
+    f.absorptive[alive] = absorptive_capacity(effort / np.maximum(va, 1e-12), grad_term)
+    margin = p["margin"] + p["margin_sigma"] * rng.standard_normal(len(alive))
+    f.cash[alive] += va * margin - own_rd
+    w.count("rd_spending", float(effort.sum()))
+
+
+def pay_incubator_support(w: World, alive: np.ndarray) -> None:
+    p, f = w.p, w.firms
+    if not w.channel("incubation"):
+        return
+    age = w.month - f.birth_step[alive]
+    inc = alive[f.incubated[alive] & (age < p["incubation_months"])]
+    due = p["incubator_support"] * len(inc)
+    share = w.gov.demand_share(INCUBATOR, due)
+    paid = w.gov.spend(INCUBATOR, due * share)
+    if len(inc):
+        f.cash[inc] += paid / len(inc)
+        f.public_money[inc] += paid / len(inc)
+    w.flows["incubated_firms"] = float(len(inc))
+
+
+def exits(w: World, alive: np.ndarray, rng: np.random.Generator) -> None:
+    p, f = w.p, w.firms
+    age = w.month - f.birth_step[alive]
+    h = exit_hazard(age, f.size[alive], p)
+    in_incubation = f.incubated[alive] & (age < p["incubation_months"])
+    h = np.where(in_incubation, h * (1.0 - p["incubator_hazard_cut"]), h)
+    out = alive[(rng.random(len(alive)) < h) | (f.cash[alive] < 0)]
+    f.alive[out] = False
+    f.exit_step[out] = w.month
+    f.grad_employees[out] = 0
+    w.count("firm_exits", len(out))
+
+
+def entry(w: World, rng: np.random.Generator) -> None:
+    p, f, u = w.p, w.firms, w.unis
+    n_alive = int(f.alive[: f.n].sum())
+    n_new = rng.poisson(p["entry_rate"] * n_alive)
+    if n_new:
+        rows = f.reserve(n_new)
+        init_firms(f, rows, p, rng, size=np.full(n_new, p["startup_size"]), origin=ENTRANT,
+                   step=w.month, home=rng.choice(u.count, size=n_new,
+                                                 p=u.intake / u.intake.sum()))
+    w.count("firm_entries", n_new)
+    if not w.channel("incubation"):
+        return
+    brokerage = 1.0 if w.channel("brokerage") else 0.0
+    rate = p["spinoff_rate"] * (0.3 + 0.7 * u.mix[:, 2] * brokerage)
+    spin = rng.poisson(rate)
+    n_spin = int(spin.sum())
+    if n_spin:
+        uni = np.repeat(np.arange(u.count), spin)
+        rows = f.reserve(n_spin)
+        # A spin-off carries a slice of its university's knowledge: cognitively close to it.
+        know = 0.05 * u.knowledge[uni] * rng.lognormal(0.0, 0.3, (n_spin, 1))
+        init_firms(f, rows, p, rng, size=np.full(n_spin, p["startup_size"]), origin=SPINOFF,
+                   step=w.month, home=uni, knowledge=know)
+        f.incubated[rows] = True
+        f.founder_university[rows] = uni
+        w.count("startups_founded", n_spin)
+        w.count("spinoffs", n_spin)
+    w.count("firm_entries", n_spin)

@@ -1,0 +1,89 @@
+"""Mechanism 5, innovation: a monthly innovation hazard per firm; incremental and radical gains.
+
+The hazard rises with absorptive capacity (Cohen & Levinthal 1990), active university
+projects, 3.0 students' live-project work on the firm's brokered projects, the share and skill
+of graduates employed, and digital maturity. Most innovations are incremental (an exponential
+productivity gain with a small mean); a share are radical, with a Pareto-tailed gain so that
+innovation value is concentrated (Scherer & Harhoff 2000). An innovation deepens the firm's
+knowledge by the same relative gain and spills a share of that knowledge to the universities
+it works with. Patents are Bernoulli draws per innovation.
+
+Innovation value (annualised rise in value added, MCU) is recorded for the concentration check.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..world import World
+
+
+def hazard(p: dict, absorptive: np.ndarray, projects: np.ndarray, live: np.ndarray,
+           graduates: np.ndarray, digital: np.ndarray) -> np.ndarray:
+    """Monthly innovation probability per firm, 1 - exp(-lambda)."""
+    lam = p["innovation_hazard"] * (1.0 + p["hazard_absorptive"] * absorptive
+                                    + p["hazard_project"] * projects
+                                    + p["hazard_live_project"] * live
+                                    + p["hazard_graduates"] * graduates
+                                    + p["hazard_digital"] * digital)
+    return 1.0 - np.exp(-lam)
+
+
+def draw_gains(rng: np.random.Generator, n: int, p: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(relative productivity gains, radical flags) of ``n`` innovations."""
+    radical = rng.random(n) < p["radical_share"]
+    gain = rng.exponential(p["incremental_gain"], n)
+    tail = p["radical_gain_scale"] * (1.0 + rng.pareto(p["radical_tail"], n))
+    gain = np.where(radical, tail, gain)
+    return np.minimum(gain, p["radical_gain_cap"]), radical
+
+
+def apply(w: World, rng: np.random.Generator) -> None:
+    p, f, pr = w.p, w.firms, w.projects
+    n = f.n
+    alive = np.flatnonzero(f.alive[:n])
+    act = pr.active_rows()
+    projects = np.bincount(pr.firm[act], minlength=n)[alive]
+    brok = act[pr.brokered[act]]
+    fill = w.live_fill if w.live_fill is not None else np.zeros(w.unis.count)
+    live = np.bincount(pr.firm[brok], weights=fill[pr.university[brok]], minlength=n)[alive]
+    emp = np.maximum(f.employees[alive], 1)
+    grad_share = f.grad_employees[alive] / emp
+    grad_skill = f.grad_skill_sum[alive].sum(axis=1) / 4.0 / np.maximum(f.grad_employees[alive], 1)
+    prob = hazard(p, f.absorptive[alive], projects, live, grad_share * grad_skill,
+                  f.digital[alive])
+    hit = rng.random(len(alive)) < prob
+    firms = alive[hit]
+    gain, radical = draw_gains(rng, len(firms), p)
+    value = gain * f.productivity[firms] * f.employees[firms] * 12.0
+    f.productivity[firms] *= 1.0 + gain
+    delta = f.knowledge[firms] * gain[:, None]
+    f.knowledge[firms] += delta
+    f.innovations[firms] += 1
+    patents = rng.random(len(firms)) < np.where(radical, p["patent_share_radical"],
+                                                  p["patent_share_incremental"])
+    f.patents[firms] += patents
+
+    # Spill to project partners: each partner university of an innovating firm.
+    in_project = projects[hit] > 0
+    if in_project.any():
+        innov_row = np.full(n, -1)
+        innov_row[firms] = np.arange(len(firms))
+        act_rows = act[innov_row[pr.firm[act]] >= 0]
+        src = innov_row[pr.firm[act_rows]]
+        np.add.at(w.unis.knowledge, pr.university[act_rows],
+                  p["spillover_share"] * delta[src])
+
+    w.count("innovations_incremental", int((~radical).sum()))
+    w.count("innovations_radical", int(radical.sum()))
+    w.count("patents", int(patents.sum()))
+    w.count("innovation_value", float(value.sum()))
+    if len(value):
+        w.innovation_values.append(value)
+    # Tally: industry always; university when the firm had an active project; government when
+    # it received public money this month.
+    gov = f.public_money[firms] > 0
+    for u_ in (0, 1):
+        for g_ in (0, 1):
+            sel = (in_project == bool(u_)) & (gov == bool(g_))
+            w.tally.add_counts(u_, 1, g_, int(sel.sum()))

@@ -1,0 +1,275 @@
+"""Mechanism 7, graduation and the labour market: intake, dropout, graduation, hiring, leaving.
+
+September: enrolled students move up a year and a new cohort is admitted with the
+universities' current Education Model mix. Every month: dropout, and graduates who are out of
+work either find a local job or leave. June: the final-year cohort graduates. Before matching,
+students hold ties from the student-immersion channel: 3.0 students on brokered live projects
+and other final-year students in internships (``internships_per_project`` places per active
+project). Each graduate then
+
+1. founds a start-up with a probability rising with entrepreneurial skill, doubled (by default)
+   by the university incubator link (incubation channel);
+2. else takes a local job: firms open graduate vacancies in proportion to their employment; an
+   intern is hired by the internship firm first (``tie_hire_probability``), then the others are
+   matched to the remaining vacancies in order of employability (mean skill), first within the
+   graduate's domain of interest (the firm's main domain), then across domains;
+3. or leaves the region, more likely without an offer; the talent-retention subsidy lowers both
+   leaving probabilities for the share of graduates it can pay.
+
+Hires raise the employer's graduate share (absorptive capacity), knowledge (labour-mobility
+spillover, Almeida & Kogut 1999) and digital maturity. Employees whose firm exits become
+unemployed, as do founders whose start-up fails.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..state import (
+    DROPPED_OUT,
+    EMPLOYED,
+    ENROLLED,
+    FOUNDER,
+    GRADUATE_STARTUP,
+    LEFT,
+    UNEMPLOYED,
+)
+from ..world import INSTRUMENT_INDEX, World, admit_cohort, init_firms
+from . import digital
+from .teaching import sync_skills
+from .collaboration import within_capacity
+
+RETENTION = INSTRUMENT_INDEX["retention_subsidy"]
+JUNE, SEPTEMBER = 6, 9
+
+
+def apply(w: World, rng: np.random.Generator) -> None:
+    dropout(w, rng)
+    alumni_flows(w, rng)
+    if w.calendar_month == JUNE:
+        graduate(w, rng)
+    if w.calendar_month == SEPTEMBER and w.month > 1:
+        new_academic_year(w, rng)
+
+
+def dropout(w: World, rng: np.random.Generator) -> None:
+    """Students whose scheduled dropout month has come, if still enrolled, drop out."""
+    st = w.students
+    rows = w.due_dropouts()
+    out = rows[st.status[rows] == ENROLLED]
+    sync_skills(w, out)
+    w.enrol(out, -1)
+    st.set_status(out, DROPPED_OUT)
+    st.year[out] = 0
+    w.count("dropouts", len(out))
+
+
+def alumni_flows(w: World, rng: np.random.Generator) -> None:
+    """Job losses from firm exits, then re-employment or departure of the unemployed."""
+    st, f = w.students, w.firms
+    # dead[employer + 1] is True for rows whose employer has exited (employer -1 maps to False).
+    dead = np.concatenate(([False], ~f.alive[: f.n]))
+    lost = np.flatnonzero(dead[st.employer[: st.n] + 1])
+    st.set_status(lost, UNEMPLOYED)
+    st.employer[lost] = -1
+    w.count("graduate_job_losses", len(lost))
+
+    unemployed = np.flatnonzero(st.status[: st.n] == UNEMPLOYED)
+    if len(unemployed) == 0:
+        return
+    draw = rng.random(len(unemployed))
+    leave = unemployed[draw < w.p["unemployed_leave_rate"]]
+    st.set_status(leave, LEFT)
+    rehire = unemployed[(draw >= w.p["unemployed_leave_rate"])
+                        & (draw < w.p["unemployed_leave_rate"] + w.p["reemployment_rate"])]
+    alive = np.flatnonzero(f.alive[: f.n])
+    if len(rehire) and len(alive):
+        weight = f.employees[alive].astype(float)
+        employer = alive[rng.choice(len(alive), size=len(rehire), p=weight / weight.sum())]
+        hire(w, rehire, employer)
+    w.count("graduates_left", len(leave))
+
+
+def hire(w: World, students: np.ndarray, firms: np.ndarray, status: int = EMPLOYED) -> None:
+    """Graduates ``students`` start at ``firms`` (rows may repeat); the firms learn from them."""
+    if len(students) == 0:
+        return
+    st, f, p = w.students, w.firms, w.p
+    st.set_status(students, status)
+    st.employer[students] = firms
+    skills = st.skills[students].astype(float)
+    np.add.at(f.grad_employees, firms, 1)
+    np.add.at(f.grad_skill_sum, firms, skills)
+    k = p["n_domains"]
+    gain = np.zeros((len(students), k))
+    gain[np.arange(len(students)), st.interest[students]] = p["graduate_knowledge"] * skills[:, 0]
+    np.add.at(f.knowledge, firms, gain)
+    digital.hire_effect(f.digital, firms, skills[:, 3], f.employees, p["digital_hire_rate"])
+    # Graduates are part of the workforce: a firm is never smaller than its graduate staff.
+    f.size[firms] = np.maximum(f.size[firms], f.grad_employees[firms])
+    f.employees[firms] = np.maximum(f.employees[firms], f.grad_employees[firms])
+
+
+def assign_ties(w: World, grads: np.ndarray, rng: np.random.Generator) -> None:
+    """Live-project and internship ties of the graduating cohort (student-immersion channel)."""
+    st, pr = w.students, w.projects
+    st.tie_firm[grads] = -1
+    if not w.channel("student_immersion") or len(grads) == 0:
+        return
+    act = pr.active_rows()
+    p = w.p
+    for u in range(w.unis.count):
+        mine = grads[st.university[grads] == u]
+        proj = act[pr.university[act] == u]
+        brokered = proj[pr.brokered[proj]]
+        three = mine[st.programme[mine] == 2]
+        if len(brokered) and len(three):
+            k = min(len(three), int(len(brokered) * p["live_slots_per_brokered_project"]))
+            chosen = rng.permutation(three)[:k]
+            st.tie_firm[chosen] = pr.firm[brokered[rng.integers(0, len(brokered), k)]]
+        free = mine[st.tie_firm[mine] < 0]
+        places = int(len(proj) * p["internships_per_project"])
+        if len(proj) and len(free) and places:
+            k = min(len(free), places)
+            chosen = rng.permutation(free)[:k]
+            st.tie_firm[chosen] = pr.firm[proj[rng.integers(0, len(proj), k)]]
+    w.count("internships", int((st.tie_firm[grads] >= 0).sum()))
+
+
+def found_startups(w: World, grads: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Graduates who found a firm; their start-ups are created. Returns the founders' rows."""
+    p, st, f = w.p, w.students, w.firms
+    incubation = w.channel("incubation")
+    ent = st.skills[grads, 1].astype(float)
+    prob = p["founder_rate"] * (ent / 0.5) ** 2 * (1.0 + p["incubator_founder_boost"] * incubation)
+    founders = grads[rng.random(len(grads)) < np.minimum(prob, 0.5)]
+    if len(founders) == 0:
+        return founders
+    rows = f.reserve(len(founders))
+    k = p["n_domains"]
+    knowledge = np.zeros((len(founders), k))
+    knowledge[np.arange(len(founders)), st.interest[founders]] = 5.0 * st.skills[founders, 0]
+    knowledge += 0.02 * w.unis.knowledge[st.university[founders]]
+    init_firms(f, rows, p, rng, size=np.full(len(founders), p["startup_size"]),
+               origin=GRADUATE_STARTUP, step=w.month, home=st.university[founders],
+               knowledge=knowledge)
+    if incubation:
+        f.incubated[rows] = True
+        f.founder_university[rows] = st.university[founders]
+    ids = np.arange(rows.start, rows.stop)
+    st.startup[founders] = ids
+    hire(w, founders, ids, status=FOUNDER)
+    w.count("startups_founded", len(founders))
+    w.count("graduate_startups", len(founders))
+    w.count("firm_entries", len(founders))
+    return founders
+
+
+def vacancies(w: World, rng: np.random.Generator) -> np.ndarray:
+    """Graduate vacancies per firm row this June (zero for dead firms)."""
+    f = w.firms
+    lam = w.p["graduate_vacancy_rate"] * f.employees[: f.n] * f.alive[: f.n]
+    return rng.poisson(lam)
+
+
+def match(w: World, seekers: np.ndarray, vac: np.ndarray, rng: np.random.Generator
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Offers: (graduate rows, firm rows). Interns first at their tie firm, then by skill."""
+    st, f = w.students, w.firms
+    vac = vac.copy()
+    offered_s: list[np.ndarray] = []
+    offered_f: list[np.ndarray] = []
+    tie = st.tie_firm[seekers]
+    tied = seekers[(tie >= 0) & (rng.random(len(seekers)) < w.p["tie_hire_probability"])]
+    if len(tied):
+        tf = st.tie_firm[tied]
+        ok = f.alive[tf]
+        tied, tf = tied[ok], tf[ok]
+        keep = within_capacity(tf, vac, rng)
+        tied, tf = tied[keep], tf[keep]
+        np.subtract.at(vac, tf, 1)
+        offered_s.append(tied)
+        offered_f.append(tf)
+    rest = np.setdiff1d(seekers, tied, assume_unique=True)
+    if len(rest) and vac.sum() > 0:
+        employability = st.skills[rest].mean(axis=1) * (1.0 + 0.1 * rng.standard_normal(len(rest)))
+        rest = rest[np.argsort(-employability, kind="stable")]
+        slots = rng.permutation(np.repeat(np.arange(len(vac)), vac))
+        slot_domain = np.argmax(f.knowledge[slots], axis=1) if len(slots) else slots
+        taken = np.zeros(len(slots), dtype=bool)
+        placed = np.zeros(len(rest), dtype=bool)
+        interest = st.interest[rest]
+        for d in np.unique(interest):
+            g_idx = np.flatnonzero(interest == d)
+            s_idx = np.flatnonzero(slot_domain == d)
+            k = min(len(g_idx), len(s_idx))
+            placed[g_idx[:k]] = True
+            taken[s_idx[:k]] = True
+            offered_s.append(rest[g_idx[:k]])
+            offered_f.append(slots[s_idx[:k]])
+        g_left = np.flatnonzero(~placed)
+        s_left = np.flatnonzero(~taken)
+        k = min(len(g_left), len(s_left))
+        offered_s.append(rest[g_left[:k]])
+        offered_f.append(slots[s_left[:k]])
+    if not offered_s:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(offered_s).astype(np.int64), np.concatenate(offered_f).astype(np.int64)
+
+
+def graduate(w: World, rng: np.random.Generator) -> None:
+    p, st = w.p, w.students
+    win = np.arange(st.window_start, st.n)
+    grads = win[(st.status[win] == ENROLLED) & (st.year[win] == p["programme_years"])]
+    if len(grads) == 0:
+        return
+    assign_ties(w, grads, rng)
+    sync_skills(w, grads)
+    w.enrol(grads, -1)
+    st.grad_step[grads] = w.month
+    st.year[grads] = 0
+    founders = found_startups(w, grads, rng)
+    seekers = np.setdiff1d(grads, founders, assume_unique=True)
+    offer_s, offer_f = match(w, seekers, vacancies(w, rng), rng)
+
+    coverage = w.gov.demand_share(RETENTION, p["retention_subsidy"] * len(grads))
+    has_offer = np.zeros(st.n, dtype=bool)
+    has_offer[offer_s] = True
+    base = np.where(has_offer[seekers], p["leave_with_offer"], p["leave_without_offer"])
+    leave = rng.random(len(seekers)) < base * (1.0 - p["retention_effect"] * coverage)
+    leavers = seekers[leave]
+    st.set_status(leavers, LEFT)
+    stays = ~leave[np.searchsorted(seekers, offer_s)]
+    hire(w, offer_s[stays], offer_f[stays])
+    idle = seekers[~leave & ~has_offer[seekers]]
+    st.set_status(idle, UNEMPLOYED)
+    stayers = len(grads) - len(leavers)
+    w.gov.spend(RETENTION, p["retention_subsidy"] * coverage * stayers)
+
+    employed = int(stays.sum())
+    w.count("graduates", len(grads))
+    w.count("graduates_employed", employed)
+    w.count("graduates_left", len(leavers))
+    skills = st.skills[grads].astype(float)
+    w.last_cohort = {
+        "graduates": float(len(grads)),
+        "employment_rate": (employed + len(founders)) / len(grads),
+        "retention_rate": stayers / len(grads),
+        "founder_rate": len(founders) / len(grads),
+        "internships": float((st.tie_firm[grads] >= 0).sum()),
+        **{f"skill_{name}": float(v) for name, v in
+           zip(("specialist", "entrepreneurial", "leadership", "digital"),
+               skills.mean(axis=0), strict=True)},
+    }
+
+
+def new_academic_year(w: World, rng: np.random.Generator) -> None:
+    st, p = w.students, w.p
+    win = np.arange(st.window_start, st.n)
+    moving = win[st.status[win] == ENROLLED]
+    st.year[moving] += 1
+    admit_cohort(w, rng, step=w.month)
+    # The oldest cohort that can still be enrolled entered programme_years - 1 Septembers ago.
+    oldest = w.month - 12 * (p["programme_years"] - 1)
+    st.window_start = int(np.searchsorted(st.intake_step[: st.n], oldest, side="left"))
+    w.count("admitted", float(w.unis.intake.sum()))

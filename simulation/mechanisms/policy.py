@@ -1,0 +1,56 @@
+"""Mechanism 1, policy: scheduled policy changes take effect and the month's budget is released.
+
+The government's annual budget is released in twelfths into one pot per instrument. An
+instrument tied to a closed channel (matching grants without joint research or brokerage,
+incubator support without incubation, platform investment without the platform channel) has
+its release rerouted to the untied instruments, university block grants and firm R&D
+subsidies, in proportion to their own shares. With every channel closed this is MODEL.md's
+siloed counterfactual: the same money, spent untied.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..parameters import INSTRUMENTS
+from ..world import INSTRUMENT_INDEX, UNTIED, World, education_mix
+
+# Which channels keep each tied instrument alive (any one of them open suffices).
+TIED_TO = {
+    "matching_grants": ("joint_research", "brokerage"),
+    "incubator_support": ("incubation",),
+    "platform_investment": ("platform",),
+}
+
+
+def apply(w: World, rng: np.random.Generator) -> None:
+    for month, lever, value in w.p["timeline"]:
+        if month == w.month:
+            set_lever(w, lever, value)
+    w.gov.balance += monthly_release(w)
+    w.gov.released += monthly_release(w)
+
+
+def set_lever(w: World, lever: str, value: Any) -> None:
+    """Apply a policy change; the education mix acts on the next intake."""
+    w.p[lever] = value
+    if lever in ("share_edu_2_0", "share_edu_3_0", "edu_mix_by_university"):
+        w.unis.mix = education_mix(w.p)
+
+
+def monthly_release(w: World) -> np.ndarray:
+    """This month's release per instrument (MCU), tied instruments of closed channels rerouted."""
+    p = w.p
+    shares = np.array([p[f"budget_share_{name}"] for name in INSTRUMENTS], dtype=float)
+    release = p["gov_budget"] / 12.0 * shares
+    untied = np.array([shares[i] for i in UNTIED])
+    untied = untied / untied.sum() if untied.sum() > 0 else np.full(len(UNTIED), 0.5)
+    for name, channels in TIED_TO.items():
+        if not any(w.channel(c) for c in channels):
+            i = INSTRUMENT_INDEX[name]
+            for j, share in zip(UNTIED, untied, strict=True):
+                release[j] += release[i] * share
+            release[i] = 0.0
+    return release

@@ -1,0 +1,195 @@
+"""EcosystemModel: the Mesa model of an industry-university-government innovation ecosystem.
+
+The model is an orchestrator. It validates parameters, builds the world, owns one random
+stream per mechanism, and each month calls the nine mechanisms of MODEL.md in a fixed order,
+then records the indicators in a Mesa DataCollector:
+
+    policy -> teaching -> research -> collaboration -> innovation -> digital
+           -> labour_market -> firm_dynamics -> accounting
+
+Example::
+
+    from simulation import EcosystemModel
+    model = EcosystemModel(rng=7, n_firms=500, share_edu_3_0=0.5)
+    model.run()                       # horizon_months steps
+    df = model.datacollector.get_model_vars_dataframe()
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from . import indicators as indicators_module
+from .agents import GovernmentAgent, UniversityAgent, firm_view, student_view
+from .mechanisms import ORDER
+from .mechanisms.policy import set_lever
+from .mechanisms.research import reference_funding
+from .mechanisms.teaching import current_skills
+from .parameters import PROGRAMMES, SKILLS, ParameterError, check_joint, resolve
+from .rng import root_sequence, stream
+from .state import GRADUATE_STARTUP, ORIGIN_NAMES, SPINOFF, STATUS_NAMES
+from .world import build_world
+
+
+def _read_indicator(model: EcosystemModel, name: str) -> float:
+    return model._current[name]
+
+
+class EcosystemModel(mesa.Model):
+    """An innovation ecosystem of universities, a government, firms and students.
+
+    Parameters
+    ----------
+    rng : int, numpy SeedSequence or Generator, or None
+        Seed of the run. Every mechanism draws from its own child stream of one SeedSequence.
+    **parameters
+        Any parameter of ``simulation.parameters.PARAMETERS`` by name; unknown names, wrong
+        types and values outside the valid range raise ``ParameterError``.
+
+    Attributes
+    ----------
+    world : World
+        All state: firms and students as arrays, universities, projects, government books.
+    datacollector : mesa.DataCollector
+        One column per indicator of ``simulation.indicators.INDICATORS``, one row per month
+        (row 0 is the initial state).
+    """
+
+    def __init__(self, rng: Any = None, **parameters: Any) -> None:
+        params = resolve(parameters)
+        _check_timeline_states(params)
+        self.seed_sequence = root_sequence(rng)
+        super().__init__(rng=int(self.seed_sequence.generate_state(1, np.uint64)[0]))
+        self.parameters = dict(params)
+        self._streams = {m.__name__.rsplit(".", 1)[-1]: stream(self.seed_sequence,
+                                                              m.__name__.rsplit(".", 1)[-1])
+                         for m in ORDER}
+        self.world = build_world(dict(params), stream(self.seed_sequence, "init"))
+        w = self.world
+        for month, lever, value in params["timeline"]:
+            if month == 0:
+                set_lever(w, lever, value)
+        w.ref_funding = reference_funding(w)
+        # Month 0 starts as if the untied grants had been paid at the reference level.
+        w.unis.funding = w.ref_funding * w.unis.faculty
+        total = params["budget_share_block_grants"] + params["budget_share_research_grants"]
+        w.research_grant_share = np.full(
+            w.unis.count, params["budget_share_research_grants"] / total if total > 0 else 0.0)
+
+        self.universities = [UniversityAgent(self, i) for i in range(w.unis.count)]
+        self.government = GovernmentAgent(self)
+        self.datacollector = mesa.DataCollector(model_reporters={
+            name: partial(_read_indicator, name=name) for name in indicators_module.INDICATORS})
+        self._current = indicators_module.compute(w)
+        self.datacollector.collect(self)
+        self.running = True
+
+    # --- simulation ------------------------------------------------------------------------
+    def step(self) -> None:
+        """Advance one month: the nine mechanisms in order, then the indicators."""
+        w = self.world
+        w.month += 1
+        w.flows = {}
+        w.gov.spent_month[:] = 0.0
+        for mechanism in ORDER:
+            mechanism.apply(w, self._streams[mechanism.__name__.rsplit(".", 1)[-1]])
+        self._current = indicators_module.compute(w)
+        self.datacollector.collect(self)
+        if w.month >= self.parameters["horizon_months"]:
+            self.running = False
+
+    def run(self, months: int | None = None) -> EcosystemModel:
+        """Step ``months`` times (default: to the horizon). Returns the model."""
+        n = self.parameters["horizon_months"] - self.world.month if months is None else months
+        for _ in range(max(int(n), 0)):
+            self.step()
+        return self
+
+    # --- inspection --------------------------------------------------------------------------
+    @property
+    def month(self) -> int:
+        return self.world.month
+
+    def indicators(self) -> dict[str, float]:
+        """The current value of every indicator (see simulation.indicators.INDICATORS)."""
+        return dict(self._current)
+
+    def dataframe(self) -> pd.DataFrame:
+        """The DataCollector's indicator table, indexed by month."""
+        df = self.datacollector.get_model_vars_dataframe()
+        df.index = df["month"].astype(int)
+        df.index.name = "step"
+        return df
+
+    def firm(self, i: int) -> dict[str, Any]:
+        """A read-only view of firm row ``i``."""
+        return firm_view(self, i)
+
+    def student(self, i: int) -> dict[str, Any]:
+        """A read-only view of student row ``i``."""
+        return student_view(self, i)
+
+    def firm_table(self) -> pd.DataFrame:
+        """One row per firm ever alive in the run."""
+        f, n = self.world.firms, self.world.firms.n
+        return pd.DataFrame({
+            "firm_id": np.arange(n),
+            "alive": f.alive[:n].copy(),
+            "employees": f.employees[:n].copy(),
+            "value_added": f.productivity[:n] * f.employees[:n],
+            "productivity": f.productivity[:n].copy(),
+            "cash": f.cash[:n].copy(),
+            "age": self.world.month - f.birth_step[:n],
+            "birth_step": f.birth_step[:n].copy(),
+            "exit_step": f.exit_step[:n].copy(),
+            "is_startup": (f.origin[:n] == GRADUATE_STARTUP) | (f.origin[:n] == SPINOFF),
+            "origin": pd.Categorical.from_codes(f.origin[:n], ORIGIN_NAMES),
+            "founder_university": f.founder_university[:n].copy(),
+            "rd_intensity": f.rd_intensity[:n].copy(),
+            "absorptive": f.absorptive[:n].copy(),
+            "digital_maturity": f.digital[:n].copy(),
+            "platform_member": f.platform_member[:n].copy(),
+            "graduate_employees": f.grad_employees[:n].copy(),
+            "innovations": f.innovations[:n].copy(),
+            "patents": f.patents[:n].copy(),
+            "projects": f.partners[:n].copy(),
+        })
+
+    def student_table(self) -> pd.DataFrame:
+        """One row per student ever admitted (alumni included)."""
+        s, n = self.world.students, self.world.students.n
+        table = {
+            "student_id": np.arange(n),
+            "university": s.university[:n].copy(),
+            "programme": pd.Categorical.from_codes(s.programme[:n], PROGRAMMES),
+            "year": s.year[:n].copy(),
+            "status": pd.Categorical.from_codes(s.status[:n], STATUS_NAMES),
+        }
+        skills = current_skills(self.world, slice(0, n))
+        for j, name in enumerate(SKILLS):
+            table[f"skill_{name}"] = skills[:, j]
+        table.update({
+            "interest": s.interest[:n].copy(),
+            "employer": s.employer[:n].copy(),
+            "startup": s.startup[:n].copy(),
+            "intake_month": s.intake_step[:n].copy(),
+            "graduation_month": s.grad_step[:n].copy(),
+        })
+        return pd.DataFrame(table)
+
+
+def _check_timeline_states(params: dict[str, Any]) -> None:
+    """Every state the timeline passes through must satisfy the joint constraints."""
+    state = dict(params)
+    for month, lever, value in params["timeline"]:
+        state[lever] = value
+        try:
+            check_joint(state)
+        except ParameterError as err:
+            raise ParameterError(f"parameter 'timeline': after the change of '{lever}' at month "
+                                 f"{month}: {err}") from None

@@ -1,0 +1,571 @@
+"""The parameter table: every model parameter with its unit, valid range, default and source.
+
+This module is the single place that the model, the documentation (``docs/parameters.md`` is
+generated from it), the scenario validator and the dashboard read. Money is in MCU (million
+currency units of the region), time in months, people in persons.
+
+Defaults marked "assumed" are modelling choices of this project that the calibration step
+(issue 6) is expected to revisit; the others cite the stylized fact or study they follow.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import numbers
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+class ParameterError(ValueError):
+    """A parameter has an unknown name, a wrong type or a value outside its valid range."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One model parameter: what it is, in which unit, what values it may take."""
+
+    name: str
+    default: Any
+    unit: str
+    low: float | None
+    high: float | None
+    kind: str  # "int", "float", "bool", "choice", "vector", "mix-list", "timeline"
+    group: str
+    doc: str
+    source: str
+    choices: tuple[str, ...] = ()
+    length: int | None = None  # for vectors
+    lever: bool = False  # may be changed mid-run by the policy timeline
+
+    def range_text(self) -> str:
+        if self.kind == "bool":
+            return "true / false"
+        if self.kind == "choice":
+            return " / ".join(self.choices)
+        if self.kind in ("mix-list", "timeline"):
+            return "see doc"
+        lo = "-inf" if self.low is None else _fmt(self.low)
+        hi = "inf" if self.high is None else _fmt(self.high)
+        each = "each " if self.kind == "vector" else ""
+        return f"{each}[{lo}, {hi}]"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+SKILLS = ("specialist", "entrepreneurial", "leadership", "digital")
+PROGRAMMES = ("1.0", "2.0", "3.0")
+INSTRUMENTS = (
+    "block_grants",
+    "research_grants",
+    "rd_subsidies",
+    "matching_grants",
+    "incubator_support",
+    "platform_investment",
+    "retention_subsidy",
+)
+CHANNELS = ("joint_research", "student_immersion", "incubation", "platform", "brokerage")
+
+_P: list[Param] = []
+
+
+def _add(name, default, unit, low, high, kind, group, doc, source, **kw) -> None:
+    _P.append(Param(name, default, unit, low, high, kind, group, doc, source, **kw))
+
+
+# --- scale and time -----------------------------------------------------------------------
+_add("n_universities", 3, "universities", 1, 100, "int", "scale",
+     "Universities in the region.", "MODEL.md default region (3); metro 20.")
+_add("n_firms", 2000, "firms", 1, 1_000_000, "int", "scale",
+     "Firms at the start of the run.", "MODEL.md default region (2,000); metro 100,000.")
+_add("intake_per_university", 3334, "students/year", 1, 1_000_000, "int", "scale",
+     "Students admitted by each university every September.",
+     "MODEL.md: about 40,000 enrolled in 4-year programmes at 3 universities.")
+_add("programme_years", 4, "years", 1, 8, "int", "scale",
+     "Length of a degree programme.", "MODEL.md (4-year programmes).")
+_add("faculty_per_university", 800, "faculty", 1, 100_000, "int", "scale",
+     "Research and teaching staff per university.",
+     "Assumed: student-staff ratio about 17:1, typical of UK/Chinese universities.")
+_add("n_domains", 12, "domains", 2, 64, "int", "scale",
+     "Capability domains K of the knowledge vectors.", "MODEL.md (default 12).")
+_add("horizon_months", 120, "months", 1, 1200, "int", "scale",
+     "Planned run length; sizes the student arrays and bounds the timeline.",
+     "MODEL.md (10 years).")
+
+# --- education models -----------------------------------------------------------------------
+_add("share_edu_2_0", 0.15, "share of intake", 0.0, 1.0, "float", "education",
+     "Share of each university's intake entering Education Model 2.0 programmes.",
+     "Assumed: a 1.0-dominant baseline (MODEL.md calibration baseline).", lever=True)
+_add("share_edu_3_0", 0.05, "share of intake", 0.0, 1.0, "float", "education",
+     "Share of each university's intake entering Education Model 3.0 programmes "
+     "(1.0 takes the rest).", "Assumed: a 1.0-dominant baseline.", lever=True)
+_add("edu_mix_by_university", (), "shares (1.0, 2.0, 3.0)", 0.0, 1.0, "mix-list", "education",
+     "Optional per-university intake mix: one (1.0, 2.0, 3.0) triple per university, each "
+     "summing to 1. Empty means every university uses share_edu_2_0 / share_edu_3_0.",
+     "Scenario input.", lever=True)
+_add("teach_rate_1_0", (0.030, 0.004, 0.004, 0.022), "per month", 0.0, 0.5, "vector",
+     "education",
+     "Classroom skill gain rates of 1.0 (specialist, entrepreneurial, leadership, digital); "
+     "s += rate*(1-s).",
+     "Assumed: 1.0 is research-led with strong specialist and digital gains (seed text).",
+     length=4)
+_add("teach_rate_2_0", (0.024, 0.010, 0.010, 0.018), "per month", 0.0, 0.5, "vector",
+     "education", "Classroom rates of 2.0 (the part that needs no industry partner).",
+     "Assumed: syntegrative programmes trade some specialist depth for breadth.", length=4)
+_add("industry_rate_2_0", (0.006, 0.024, 0.024, 0.008), "per month", 0.0, 0.5, "vector",
+     "education",
+     "Extra 2.0 rates at full industry engagement (one project slot per 2.0 student).",
+     "Assumed: 2.0 adds entrepreneurship and leadership through industry collaboration.",
+     length=4)
+_add("teach_rate_3_0", (0.020, 0.008, 0.010, 0.016), "per month", 0.0, 0.5, "vector",
+     "education", "Classroom rates of 3.0.", "Assumed.", length=4)
+_add("immersion_rate_3_0", (0.016, 0.030, 0.030, 0.020), "per month", 0.0, 0.5, "vector",
+     "education",
+     "Extra 3.0 rates at full immersion (one live-project slot per 3.0 student).",
+     "Assumed: 3.0 gives the largest all-round gains when the ecosystem is engaged.",
+     length=4)
+_add("slots_per_project_2_0", 8.0, "students/project", 0.0, 1000.0, "float", "education",
+     "2.0 students one active university-industry project can engage.", "Assumed.")
+_add("live_slots_per_brokered_project", 12.0, "students/project", 0.0, 1000.0, "float",
+     "education", "3.0 students one brokered project can host as live-project workers.",
+     "Assumed.")
+_add("internships_per_project", 2.0, "places/project", 0.0, 100.0, "float", "education",
+     "Internship places each active project opens for final-year students.", "Assumed.")
+_add("aptitude_sigma", 0.25, "log-sd", 0.0, 2.0, "float", "education",
+     "Spread of students' learning aptitude (log-normal multiplier on all rates).",
+     "Assumed.")
+_add("dropout_rate", 0.03, "per year", 0.0, 1.0, "float", "education",
+     "Annual hazard that an enrolled student drops out.",
+     "Assumed: 3%/yr, between UK (about 6% non-continuation) and Chinese rates.")
+
+# --- knowledge --------------------------------------------------------------------------------
+_add("knowledge_depreciation", 0.008, "per month", 0.0, 0.5, "float", "knowledge",
+     "Share of every knowledge stock lost to obsolescence each month (about 9%/yr).",
+     "Argote et al. 1990; BEA R&D capital depreciation 10-20%/yr.")
+_add("optimal_distance", 0.4, "1 - cosine", 0.01, 1.0, "float", "knowledge",
+     "Cognitive distance d* at which collaboration payoff peaks (inverted U).",
+     "Nooteboom et al. 2007; MODEL.md (0.4).")
+_add("payoff_shape", 2.0, "exponent", 0.1, 20.0, "float", "knowledge",
+     "Sharpness of the inverted-U payoff (d/d*)^s exp(s(1 - d/d*)).",
+     "Assumed: with s = 2 a partner at distance 1 keeps about 30% of the peak payoff.")
+_add("university_research_rate", 0.004, "knowledge/faculty/month", 0.0, 1.0, "float",
+     "knowledge", "Knowledge one faculty member adds per month at reference funding.",
+     "Assumed; scale-free (only relative knowledge matters).")
+_add("funding_elasticity", 0.5, "elasticity", 0.0, 2.0, "float", "knowledge",
+     "Elasticity of university research output to research funding per faculty.",
+     "Assumed: diminishing returns to research money (Adams & Griliches 1998).")
+_add("publications_per_faculty", 0.08, "papers/faculty/month", 0.0, 10.0, "float",
+     "knowledge", "Publications per faculty member per month at reference funding.",
+     "Assumed: about 1 paper per staff member per year.")
+_add("firm_rd_rate", 40.0, "knowledge/MCU", 0.0, 1e4, "float", "knowledge",
+     "Knowledge a firm adds per MCU of R&D.",
+     "Assumed: keeps a typical firm's knowledge near its initial level against depreciation.")
+_add("transfer_rate", 0.05, "per month", 0.0, 1.0, "float", "knowledge",
+     "Share of the university-firm knowledge gap a project closes per month at peak payoff.",
+     "Assumed (SKIN-style learning in partnerships).")
+_add("feedback_rate", 0.01, "per month", 0.0, 1.0, "float", "knowledge",
+     "Share of the firm-university gap that flows back to the university per project-month.",
+     "Assumed: firm problems inform university research (MODEL.md).")
+_add("graduate_knowledge", 0.5, "knowledge/hire", 0.0, 100.0, "float", "knowledge",
+     "Knowledge a hired graduate brings to the employer (times specialist skill).",
+     "Labour-mobility spillovers (Almeida & Kogut 1999); size assumed.")
+_add("spillover_share", 0.1, "share", 0.0, 1.0, "float", "knowledge",
+     "Share of an innovation's knowledge gain that spills to the firm's project partners.",
+     "Assumed.")
+
+# --- government -----------------------------------------------------------------------------
+_add("gov_budget", 170.0, "MCU/year", 0.0, 1e7, "float", "government",
+     "Annual budget of the innovation-policy instruments.",
+     "Assumed: about 1% of regional value added.", lever=True)
+_defaults_split = dict(block_grants=0.30, research_grants=0.20, rd_subsidies=0.15,
+                       matching_grants=0.15, incubator_support=0.05, platform_investment=0.05,
+                       retention_subsidy=0.10)
+for _inst, _share in _defaults_split.items():
+    _add(f"budget_share_{_inst}", _share, "share of budget", 0.0, 1.0, "float", "government",
+         f"Share of the annual budget allocated to {_inst.replace('_', ' ')}; the seven shares "
+         "sum to 1.", "Assumed policy mix.", lever=True)
+_add("matching_rate", 0.5, "share of project cost", 0.0, 1.0, "float", "government",
+     "Share of a university-industry project's cost a matching grant pays.",
+     "Assumed: 50% matching is common (e.g. UK Knowledge Transfer Partnerships 50-67%).",
+     lever=True)
+_add("rd_subsidy_threshold", 0.02, "share of value added", 0.0, 1.0, "float", "government",
+     "Smallest own R&D intensity that qualifies a firm for R&D subsidies.",
+     "Assumed: subsidy schemes target R&D-intensive firms (e.g. China's high-tech firm status).")
+_add("incubator_support", 0.01, "MCU/month/start-up", 0.0, 100.0, "float", "government",
+     "Support paid to each incubated start-up in its incubation period.", "Assumed.",
+     lever=True)
+_add("incubation_months", 24, "months", 0, 240, "int", "government",
+     "Length of incubation for graduate start-ups and spin-offs.", "Assumed: 2-year programmes.")
+_add("retention_subsidy", 0.003, "MCU/graduate", 0.0, 100.0, "float", "government",
+     "One-off talent-retention payment to each graduate who stays in the region.",
+     "Assumed: e.g. Suzhou/Shenzhen graduate settlement subsidies of the order of 10^4 CNY.",
+     lever=True)
+_add("tax_rate", 0.10, "share of value added", 0.0, 1.0, "float", "government",
+     "Tax the government collects on firms' value added.", "Assumed (VAT-like).")
+_add("unspent_policy", "reallocate", "-", None, None, "choice", "government",
+     "What happens to money an instrument did not spend by December: reallocate to untied "
+     "instruments (so every mode spends the same money), carry over, or return.",
+     "MODEL.md (carry over or return); reallocate keeps the siloed comparison at equal money.",
+     choices=("reallocate", "carry_over", "return"))
+_add("discount_rate", 0.03, "per year", 0.0, 1.0, "float", "government",
+     "Discount rate of the welfare measure W.", "Assumed: a social discount rate of 3%.")
+
+# --- collaboration --------------------------------------------------------------------------
+_add("search_rate", 0.02, "per month", 0.0, 1.0, "float", "collaboration",
+     "Base monthly probability that a firm looks for a university partner.",
+     "Assumed; calibrated against the CIS co-operation share (8-15%).")
+_add("grant_search_boost", 1.0, "multiplier", 0.0, 100.0, "float", "collaboration",
+     "Rise in search probability when matching grants are available (times matching rate).",
+     "Assumed.")
+_add("match_probability", 0.5, "probability", 0.0, 1.0, "float", "collaboration",
+     "Probability that a search at peak payoff ends in a project.", "Assumed.")
+_add("project_duration", 12, "months", 1, 120, "int", "collaboration",
+     "Length of a university-industry project.", "MODEL.md (12).")
+_add("project_cost", 0.03, "MCU/month", 0.0, 100.0, "float", "collaboration",
+     "Monthly cost of one project.", "Assumed: about 0.36 MCU a year.")
+_add("projects_per_faculty", 0.25, "projects/faculty", 0.0, 10.0, "float", "collaboration",
+     "University capacity: active projects per faculty member at most.", "Assumed.")
+_add("trust_gain", 0.3, "trust/success", 0.0, 1.0, "float", "collaboration",
+     "Trust added (toward 1) by a successful project.", "Assumed (SKIN partnerships).")
+_add("trust_decay", 0.01, "per month", 0.0, 1.0, "float", "collaboration",
+     "Monthly decay of trust.", "Assumed.")
+_add("choice_noise", 0.3, "Gumbel scale", 0.0, 10.0, "float", "collaboration",
+     "Noise of partner choice (logit choice over candidate scores).", "Assumed.")
+_add("broker_rate", 0.02, "projects/3.0 student/year", 0.0, 10.0, "float", "collaboration",
+     "Brokered projects a 3.0 university starts per 3.0 student per year.", "Assumed.")
+_add("broker_match_boost", 1.0, "multiplier", 0.0, 100.0, "float", "collaboration",
+     "Rise in match probability for firms of a university at full 3.0 share.",
+     "Assumed: a neutral broker lowers transaction costs.")
+_add("broker_candidates", 20, "firms", 1, 10_000, "int", "collaboration",
+     "Firms a broker screens for each brokered project.", "Assumed.")
+
+# --- platform ---------------------------------------------------------------------------------
+_add("platform_on", False, "-", None, None, "bool", "platform",
+     "Whether the region runs the digital platform (X-Eco Mall).", "Scenario input.",
+     lever=True)
+_add("platform_launch_month", 0, "month", 0, 1200, "int", "platform",
+     "Month the platform opens (if platform_on).", "Scenario input.", lever=True)
+_add("platform_join_rate", 0.02, "per month", 0.0, 1.0, "float", "platform",
+     "Monthly probability that a firm joins the open platform (before investment effects).",
+     "Assumed (Bass-like adoption).")
+_add("platform_match_boost", 0.5, "multiplier", 0.0, 100.0, "float", "platform",
+     "Rise in search and match probability for platform members.", "Assumed.")
+_add("platform_investment_effect", 2.0, "per MCU/firm/year", 0.0, 1000.0, "float",
+     "platform", "How platform investment per firm speeds joining and digital maturity.",
+     "Assumed.")
+
+# --- innovation -------------------------------------------------------------------------------
+_add("innovation_hazard", 0.004, "per month", 0.0, 1.0, "float", "innovation",
+     "Base monthly innovation hazard of a firm.", "Assumed; about 5%/yr base.")
+_add("hazard_absorptive", 2.0, "multiplier", 0.0, 100.0, "float", "innovation",
+     "Hazard rise per unit of absorptive capacity.", "Cohen & Levinthal 1990.")
+_add("hazard_project", 1.5, "multiplier/project", 0.0, 100.0, "float", "innovation",
+     "Hazard rise per active university project.", "Assumed.")
+_add("hazard_live_project", 0.5, "multiplier/project", 0.0, 100.0, "float", "innovation",
+     "Extra hazard rise per brokered project with 3.0 students working on it.",
+     "MODEL.md: students' project work raises the partner's innovation chance.")
+_add("hazard_graduates", 2.0, "multiplier", 0.0, 100.0, "float", "innovation",
+     "Hazard rise per unit of graduate share times mean graduate skill.", "Assumed.")
+_add("hazard_digital", 1.0, "multiplier", 0.0, 100.0, "float", "innovation",
+     "Hazard rise per unit of digital maturity.", "Assumed.")
+_add("radical_share", 0.05, "share", 0.0, 1.0, "float", "innovation",
+     "Share of innovations that are radical.", "Assumed.")
+_add("incremental_gain", 0.01, "productivity share", 0.0, 1.0, "float", "innovation",
+     "Mean productivity gain of an incremental innovation (exponential).", "Assumed.")
+_add("radical_gain_scale", 0.05, "productivity share", 0.0, 10.0, "float", "innovation",
+     "Scale (minimum) of a radical innovation's productivity gain (Pareto).", "Assumed.")
+_add("radical_tail", 1.2, "Pareto alpha", 0.5, 10.0, "float", "innovation",
+     "Tail exponent of radical innovation value.",
+     "Scherer & Harhoff 2000: top 10% hold over half the value.")
+_add("radical_gain_cap", 1.0, "productivity share", 0.0, 100.0, "float", "innovation",
+     "Cap of one innovation's productivity gain.", "Assumed: keeps a single draw finite.")
+_add("patent_share_incremental", 0.1, "probability", 0.0, 1.0, "float", "innovation",
+     "Probability an incremental innovation is patented.", "Assumed (Arundel & Kabla 1998).")
+_add("patent_share_radical", 0.6, "probability", 0.0, 1.0, "float", "innovation",
+     "Probability a radical innovation is patented.", "Assumed (Arundel & Kabla 1998).")
+
+# --- digital transformation -----------------------------------------------------------------
+_add("digital_platform_rate", 0.02, "per month", 0.0, 1.0, "float", "digital",
+     "Monthly rise of digital maturity (toward 1) for platform members.", "Assumed.")
+_add("digital_hire_rate", 0.2, "per hire share", 0.0, 100.0, "float", "digital",
+     "Rise of digital maturity per unit of digitally skilled hires per employee.", "Assumed.")
+_add("digital_decay", 0.002, "per month", 0.0, 1.0, "float", "digital",
+     "Monthly erosion of digital maturity (technology moves on).", "Assumed.")
+
+# --- labour market ----------------------------------------------------------------------------
+_add("founder_rate", 0.01, "probability", 0.0, 1.0, "float", "labour",
+     "Probability a graduate of average entrepreneurial skill (0.5) founds a start-up.",
+     "Assumed: 1-3% of graduates found firms within a few years (GUESSS surveys).")
+_add("incubator_founder_boost", 1.0, "multiplier", 0.0, 100.0, "float", "labour",
+     "Rise of the founding probability with the university incubator link.", "Assumed.")
+_add("graduate_vacancy_rate", 0.045, "vacancies/employee/year", 0.0, 1.0, "float", "labour",
+     "Graduate vacancies firms open each June per employee.",
+     "Assumed; calibrated against regional retention (60-75%).")
+_add("tie_hire_probability", 0.6, "probability", 0.0, 1.0, "float", "labour",
+     "Probability an intern is hired by the internship firm when it has a vacancy.",
+     "Assumed: internships are a strong hiring channel (NACE surveys about 50-60%).")
+_add("leave_without_offer", 0.7, "probability", 0.0, 1.0, "float", "labour",
+     "Probability a graduate with no local offer leaves the region.", "Assumed.")
+_add("leave_with_offer", 0.12, "probability", 0.0, 1.0, "float", "labour",
+     "Probability a graduate with a local offer still leaves.", "Assumed.")
+_add("retention_effect", 0.4, "share", 0.0, 1.0, "float", "labour",
+     "Relative fall of leaving probabilities for graduates covered by the retention subsidy.",
+     "Assumed.")
+_add("reemployment_rate", 0.08, "per month", 0.0, 1.0, "float", "labour",
+     "Monthly probability that an unemployed graduate finds a local job.", "Assumed.")
+_add("unemployed_leave_rate", 0.03, "per month", 0.0, 1.0, "float", "labour",
+     "Monthly probability that an unemployed graduate leaves the region.", "Assumed.")
+
+# --- firm dynamics ----------------------------------------------------------------------------
+_add("size_tail", 1.06, "Pareto alpha", 0.3, 5.0, "float", "firms",
+     "Tail exponent of the initial firm-size distribution.", "Axtell 2001 (1.06 for US firms).")
+_add("size_min", 10.0, "employees", 1.0, 1e5, "float", "firms",
+     "Smallest initial firm size.", "Assumed.")
+_add("size_max", 20000.0, "employees", 1.0, 1e7, "float", "firms",
+     "Largest initial firm size (truncation of the Pareto draw).", "Assumed.")
+_add("growth_sigma", 0.08, "log-sd/month", 0.0, 2.0, "float", "firms",
+     "Monthly growth-shock volatility of a firm of size 1 (before size scaling).",
+     "Assumed; with growth_beta gives Stanley et al. volatility scaling.")
+_add("growth_drift", 0.001, "per month", -0.1, 0.1, "float", "firms",
+     "Mean monthly log growth of firm size (regional employment trend).",
+     "Assumed: about 1%/yr employment growth.")
+_add("growth_beta", 0.2, "exponent", 0.0, 1.0, "float", "firms",
+     "Volatility falls with size as S^-beta.", "Stanley et al. 1996 (about 0.2).")
+_add("productivity", 0.01, "MCU/employee/month", 0.0, 100.0, "float", "firms",
+     "Mean initial labour productivity (value added per employee).",
+     "Assumed: about 120k a year per employee.")
+_add("productivity_sigma", 0.3, "log-sd", 0.0, 3.0, "float", "firms",
+     "Dispersion of initial productivity.", "Syverson 2011 (large within-industry dispersion).")
+_add("margin", 0.05, "share of value added", -1.0, 1.0, "float", "firms",
+     "Mean operating margin (value added less wages and costs, before R&D and tax).",
+     "Assumed.")
+_add("margin_sigma", 0.05, "share of value added", 0.0, 2.0, "float", "firms",
+     "Monthly firm-specific margin shock.", "Assumed.")
+_add("rd_intensity", 0.02, "share of value added", 0.0, 1.0, "float", "firms",
+     "Mean R&D intensity of firms (log-normal across firms).",
+     "Assumed: about 2%, the OECD business R&D average.")
+_add("initial_cash_months", 6.0, "months of value added", 0.0, 1000.0, "float", "firms",
+     "Initial cash of incumbents in months of value added.", "Assumed.")
+_add("startup_cash", 0.15, "MCU", 0.0, 1e5, "float", "firms",
+     "Initial cash of a new start-up.", "Assumed.")
+_add("startup_size", 3.0, "employees", 1.0, 1e5, "float", "firms",
+     "Initial size of a start-up or entrant.", "Assumed.")
+_add("exit_hazard_young", 0.0185, "per month", 0.0, 1.0, "float", "firms",
+     "Exit hazard in the first year (about 20% a year).", "BLS: about 80% survive year 1.")
+_add("exit_hazard_mid", 0.011, "per month", 0.0, 1.0, "float", "firms",
+     "Exit hazard in years 2-5.", "BLS/Eurostat: 40-55% survive 5 years.")
+_add("exit_hazard_mature", 0.004, "per month", 0.0, 1.0, "float", "firms",
+     "Exit hazard after year 5 (about 5% a year).", "Assumed.")
+_add("exit_size_elasticity", 0.3, "elasticity", 0.0, 3.0, "float", "firms",
+     "Exit hazards scale with (size / startup_size)^-e: large firms rarely exit.",
+     "Dunne, Roberts & Samuelson 1989 (exit rates fall with size); size assumed.")
+_add("incubator_hazard_cut", 0.4, "share", 0.0, 1.0, "float", "firms",
+     "Relative fall of the exit hazard for incubated start-ups.", "Assumed.")
+_add("entry_rate", 0.005, "per month", 0.0, 1.0, "float", "firms",
+     "Exogenous entrants per month as a share of living firms (about 6%/yr).",
+     "Assumed: OECD business entry rates 5-10%/yr.")
+_add("spinoff_rate", 0.02, "spin-offs/university/month", 0.0, 100.0, "float", "firms",
+     "University spin-offs per month per university at full 3.0 brokerage and incubation.",
+     "Assumed.")
+
+# --- channels ---------------------------------------------------------------------------------
+for _ch in CHANNELS:
+    _add(f"channel_{_ch}", True, "-", None, None, "bool", "channels",
+         f"Whether the {_ch.replace('_', ' ')} channel is open.",
+         "MODEL.md (channel attribution by Shapley values).")
+_add("siloed", False, "-", None, None, "bool", "channels",
+     "Siloed counterfactual: close every cross-helix channel and spend tied money through "
+     "untied instruments (firm R&D subsidies, university block grants).", "MODEL.md.")
+_add("timeline", (), "events", None, None, "timeline", "policy",
+     "Scheduled policy changes: a sequence of (month, lever, value); a lever is any "
+     "parameter marked lever.", "MODEL.md mechanism 1 (Policy).")
+
+PARAMETERS: dict[str, Param] = {p.name: p for p in _P}
+DEFAULTS: dict[str, Any] = {p.name: p.default for p in _P}
+LEVERS: tuple[str, ...] = tuple(p.name for p in _P if p.lever)
+
+
+def _is_number(x: Any) -> bool:
+    # numbers.Real covers numpy scalars too; bool is an int but never a valid number here.
+    return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
+
+
+def check_value(name: str, value: Any) -> Any:
+    """Check one value against the table and return it normalised (tuples, floats).
+
+    Raises ParameterError with a one-line message naming the parameter.
+    """
+    p = PARAMETERS.get(name)
+    if p is None:
+        hint = difflib.get_close_matches(name, PARAMETERS, n=1)
+        extra = f"; did you mean '{hint[0]}'?" if hint else ""
+        raise ParameterError(f"unknown parameter '{name}'{extra}")
+    if p.kind == "bool":
+        if not isinstance(value, (bool, np.bool_)):
+            raise ParameterError(f"parameter '{name}': expected true/false, got {value!r}")
+        return bool(value)
+    if p.kind == "choice":
+        if value not in p.choices:
+            raise ParameterError(
+                f"parameter '{name}': expected one of {', '.join(p.choices)}, got {value!r}")
+        return value
+    if p.kind == "int":
+        if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
+            value = int(value) if float(value).is_integer() else value
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+            raise ParameterError(f"parameter '{name}': expected an integer, got {value!r}")
+        value = int(value)
+        _check_range(p, value)
+        return value
+    if p.kind == "float":
+        if not _is_number(value):
+            raise ParameterError(f"parameter '{name}': expected a number, got {value!r}")
+        value = float(value)
+        _check_range(p, value)
+        return value
+    if p.kind == "vector":
+        vec = _as_numbers(name, value)
+        if len(vec) != p.length:
+            raise ParameterError(
+                f"parameter '{name}': expected {p.length} numbers "
+                f"({', '.join(SKILLS)}), got {len(vec)}")
+        for v in vec:
+            _check_range(p, v)
+        return vec
+    if p.kind == "mix-list":
+        if not isinstance(value, Sequence) or isinstance(value, str):
+            raise ParameterError(f"parameter '{name}': expected a list of (1.0, 2.0, 3.0) "
+                                 f"share triples, got {value!r}")
+        out = []
+        for i, triple in enumerate(value):
+            vec = _as_numbers(f"{name}[{i}]", triple)
+            if len(vec) != 3:
+                raise ParameterError(f"parameter '{name}[{i}]': expected 3 shares "
+                                     f"(1.0, 2.0, 3.0), got {len(vec)}")
+            if any(v < 0 or v > 1 for v in vec):
+                raise ParameterError(f"parameter '{name}[{i}]': shares must lie in [0, 1], "
+                                     f"got {list(vec)}")
+            if abs(sum(vec) - 1.0) > 1e-6:
+                raise ParameterError(f"parameter '{name}[{i}]': shares must sum to 1, "
+                                     f"got {sum(vec):g}")
+            out.append(vec)
+        return tuple(out)
+    if p.kind == "timeline":
+        return _check_timeline(value)
+    raise AssertionError(p.kind)  # pragma: no cover
+
+
+def _as_numbers(name: str, value: Any) -> tuple[float, ...]:
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        try:
+            value = list(value)  # numpy arrays
+        except TypeError:
+            raise ParameterError(f"parameter '{name}': expected a list of numbers, "
+                                 f"got {value!r}") from None
+    out = []
+    for v in value:
+        if not _is_number(v):
+            raise ParameterError(f"parameter '{name}': expected numbers, got {v!r}")
+        v = float(v)
+        if not math.isfinite(v):
+            raise ParameterError(f"parameter '{name}': expected finite numbers, got {v}")
+        out.append(v)
+    return tuple(out)
+
+
+def _check_range(p: Param, value: float) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ParameterError(f"parameter '{p.name}': expected a finite number, got {value}")
+    if (p.low is not None and value < p.low) or (p.high is not None and value > p.high):
+        raise ParameterError(
+            f"parameter '{p.name}': {value!r} is outside its valid range {p.range_text()} "
+            f"({p.unit})")
+
+
+def _check_timeline(value: Any) -> tuple[tuple[int, str, Any], ...]:
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise ParameterError(f"parameter 'timeline': expected a list of (month, lever, value), "
+                             f"got {value!r}")
+    out = []
+    for i, ev in enumerate(value):
+        if isinstance(ev, Mapping):
+            ev = (ev.get("month"), ev.get("lever"), ev.get("value"))
+        if isinstance(ev, str) or not isinstance(ev, Sequence) or len(ev) != 3:
+            raise ParameterError(f"parameter 'timeline[{i}]': expected (month, lever, value), "
+                                 f"got {ev!r}")
+        month, lever, val = ev
+        if not isinstance(month, int) or isinstance(month, bool) or month < 0:
+            raise ParameterError(f"parameter 'timeline[{i}]': month must be a whole number "
+                                 f">= 0, got {month!r}")
+        if lever not in LEVERS:
+            hint = difflib.get_close_matches(str(lever), LEVERS, n=1)
+            extra = f"; did you mean '{hint[0]}'?" if hint else ""
+            raise ParameterError(f"parameter 'timeline[{i}]': '{lever}' is not a policy lever"
+                                 f"{extra}")
+        try:
+            val = check_value(lever, val)
+        except ParameterError as err:
+            raise ParameterError(f"parameter 'timeline[{i}]': {err}") from None
+        out.append((month, lever, val))
+    return tuple(sorted(out, key=lambda e: e[0]))
+
+
+def check_joint(params: Mapping[str, Any]) -> None:
+    """Constraints that involve several parameters at once."""
+    s2, s3 = params["share_edu_2_0"], params["share_edu_3_0"]
+    if s2 + s3 > 1.0 + 1e-9:
+        raise ParameterError(f"parameters 'share_edu_2_0' + 'share_edu_3_0' must not exceed 1 "
+                             f"(1.0 takes the rest), got {s2 + s3:g}")
+    total = sum(params[f"budget_share_{i}"] for i in INSTRUMENTS)
+    if abs(total - 1.0) > 1e-6:
+        raise ParameterError(f"parameters 'budget_share_*' must sum to 1, got {total:g}")
+    mix = params["edu_mix_by_university"]
+    if mix and len(mix) != params["n_universities"]:
+        raise ParameterError(f"parameter 'edu_mix_by_university': expected one triple per "
+                             f"university ({params['n_universities']}), got {len(mix)}")
+    if params["size_max"] < params["size_min"]:
+        raise ParameterError("parameter 'size_max': must be at least 'size_min'")
+    for month, _lever, _ in params["timeline"]:
+        if month > params["horizon_months"]:
+            raise ParameterError(f"parameter 'timeline': event at month {month} is after the "
+                                 f"horizon ({params['horizon_months']} months)")
+
+
+def resolve(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Defaults updated by ``overrides``, every value checked. Raises ParameterError."""
+    params = dict(DEFAULTS)
+    for name, value in (overrides or {}).items():
+        params[name] = check_value(name, value)
+    check_joint(params)
+    return params
+
+
+def markdown_table() -> str:
+    """The parameter table as Markdown, grouped; docs/parameters.md is this text."""
+    lines = ["# Parameters", "",
+             "Generated from `simulation/parameters.py` by `python -m simulation.parameters`; "
+             "do not edit by hand. Money in MCU (million currency units), time in months.", ""]
+    group = None
+    for p in _P:
+        if p.group != group:
+            group = p.group
+            lines += ["", f"## {group}", "",
+                      "| name | default | unit | range | meaning | source |",
+                      "|---|---|---|---|---|---|"]
+        default = p.default
+        if isinstance(default, tuple):
+            default = "(" + ", ".join(f"{x:g}" if _is_number(x) else str(x)
+                                      for x in default) + ")"
+        lever = " *(lever)*" if p.lever else ""
+        lines.append(f"| `{p.name}` | {default} | {p.unit} | {p.range_text()} | "
+                     f"{p.doc}{lever} | {p.source} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(markdown_table(), end="")

@@ -1,0 +1,232 @@
+"""Structure-of-arrays state of the populations: firms, students, universities, projects.
+
+Firms and students are rows of numpy arrays, not Python objects: a row costs tens of bytes and
+a vectorised update nanoseconds, where a Mesa agent per student costs about 700 bytes and a
+microsecond per step (ARCHITECTURE.md). Tables grow by doubling their capacity, so appending a
+cohort or a batch of start-ups is amortised O(rows added).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+# Student status codes: every admitted student holds exactly one.
+ENROLLED, EMPLOYED, FOUNDER, LEFT, UNEMPLOYED, DROPPED_OUT = range(6)
+STATUS_NAMES = ("enrolled", "employed", "founder", "left_region", "unemployed", "dropped_out")
+
+# Firm origin codes.
+INCUMBENT, ENTRANT, GRADUATE_STARTUP, SPINOFF = range(4)
+ORIGIN_NAMES = ("incumbent", "entrant", "graduate_startup", "university_spinoff")
+
+
+class Table:
+    """Base class of a growable structure of arrays; subclasses declare array fields."""
+
+    n: int
+
+    def _arrays(self) -> list[str]:
+        return [f.name for f in fields(self) if f.name != "n"]
+
+    @property
+    def capacity(self) -> int:
+        return len(getattr(self, self._arrays()[0]))
+
+    def reserve(self, extra: int) -> slice:
+        """Make room for ``extra`` more rows and return the slice they will occupy."""
+        need = self.n + extra
+        if need > self.capacity:
+            new_cap = max(need, 2 * self.capacity, 16)
+            for name in self._arrays():
+                old = getattr(self, name)
+                new = np.zeros((new_cap,) + old.shape[1:], dtype=old.dtype)
+                new[: self.n] = old[: self.n]
+                fill = _FILL.get(name)
+                if fill is not None:
+                    new[self.n:] = fill
+                setattr(self, name, new)
+        rows = slice(self.n, need)
+        self.n = need
+        return rows
+
+
+# Fields whose empty value is not zero.
+_FILL = {"employer": -1, "startup": -1, "tie_firm": -1, "grad_step": -1, "exit_step": -1,
+         "home_university": -1, "founder_university": -1}
+
+
+def _empty(cap: int, *shape: int, dtype=np.float64, fill=0) -> np.ndarray:
+    a = np.empty((cap,) + shape, dtype=dtype)
+    a[...] = fill
+    return a
+
+
+@dataclass
+class Firms(Table):
+    """One row per firm ever alive in the run (dead firms keep their row)."""
+
+    n: int
+    knowledge: np.ndarray        # (F, K) knowledge vector, >= 0
+    size: np.ndarray             # latent size (employees, real-valued, for Gibrat growth)
+    employees: np.ndarray        # int64, jobs
+    productivity: np.ndarray     # MCU per employee per month
+    cash: np.ndarray             # MCU
+    rd_intensity: np.ndarray     # share of value added spent on R&D
+    absorptive: np.ndarray       # [0, 1]
+    digital: np.ndarray          # digital maturity [0, 1]
+    birth_step: np.ndarray       # int32
+    exit_step: np.ndarray        # int32, -1 while alive
+    alive: np.ndarray            # bool
+    origin: np.ndarray           # int8 origin code
+    founder_university: np.ndarray  # int16, university of a spin-off / incubated start-up
+    incubated: np.ndarray        # bool: start-up supported by a university incubator
+    home_university: np.ndarray  # int16, nearest university (search reach without platform)
+    platform_member: np.ndarray  # bool
+    grad_employees: np.ndarray   # int64, graduates of the region's universities employed
+    grad_skill_sum: np.ndarray   # (F, 4) sum of employed graduates' skills
+    innovations: np.ndarray      # int64, cumulative
+    patents: np.ndarray          # int64, cumulative
+    partners: np.ndarray         # int64, university projects ever started
+    subsidy: np.ndarray          # MCU of R&D subsidy paid last month, spent on R&D this month
+    public_money: np.ndarray     # MCU of any public money received this month
+    trust: np.ndarray            # (F, U) trust toward each university, [0, 1]
+
+    @classmethod
+    def empty(cls, cap: int, k: int, n_universities: int) -> Firms:
+        return cls(
+            n=0,
+            knowledge=_empty(cap, k), size=_empty(cap), employees=_empty(cap, dtype=np.int64),
+            productivity=_empty(cap), cash=_empty(cap), rd_intensity=_empty(cap),
+            absorptive=_empty(cap), digital=_empty(cap),
+            birth_step=_empty(cap, dtype=np.int32), exit_step=_empty(cap, dtype=np.int32, fill=-1),
+            alive=_empty(cap, dtype=bool), origin=_empty(cap, dtype=np.int8),
+            founder_university=_empty(cap, dtype=np.int16, fill=-1),
+            incubated=_empty(cap, dtype=bool),
+            home_university=_empty(cap, dtype=np.int16, fill=-1),
+            platform_member=_empty(cap, dtype=bool),
+            grad_employees=_empty(cap, dtype=np.int64), grad_skill_sum=_empty(cap, 4),
+            innovations=_empty(cap, dtype=np.int64), patents=_empty(cap, dtype=np.int64),
+            partners=_empty(cap, dtype=np.int64), subsidy=_empty(cap), public_money=_empty(cap),
+            trust=_empty(cap, n_universities),
+        )
+
+
+@dataclass
+class Students(Table):
+    """One row per student ever admitted; graduates stay as alumni rows.
+
+    Rows are appended cohort by cohort, so every enrolled student lies at or after
+    ``window_start``, the first row of the oldest cohort still enrolled: teaching touches only
+    that window, which keeps the cost per step proportional to enrolment, not to all alumni.
+    """
+
+    n: int
+    university: np.ndarray    # int16
+    programme: np.ndarray     # int8: 0 = 1.0, 1 = 2.0, 2 = 3.0
+    code: np.ndarray          # int16: 3 * university + programme (row of the rate table)
+    year: np.ndarray          # int8 year of study (1..programme_years), 0 after leaving study
+    skills: np.ndarray        # (S, 4) float32 in [0, 1], as of the student's last sync
+    sync: np.ndarray          # (S, 4) teaching exposure of the student's programme at that sync
+    aptitude: np.ndarray      # float32 learning-rate multiplier
+    interest: np.ndarray      # int8 domain of interest
+    status: np.ndarray        # int8 status code
+    employer: np.ndarray      # int32 firm row, -1
+    startup: np.ndarray       # int32 firm row founded, -1
+    tie_firm: np.ndarray      # int32 firm of the current internship / live project, -1
+    intake_step: np.ndarray   # int32
+    grad_step: np.ndarray     # int32, -1 before graduation
+    dropout_step: np.ndarray  # int32: month the student would drop out if still enrolled
+    window_start: int = 0
+    # Students per status code, kept current by set_status so indicators need no full pass.
+    status_counts: np.ndarray = field(default_factory=lambda: np.zeros(6, dtype=np.int64))
+
+    @classmethod
+    def empty(cls, cap: int) -> Students:
+        return cls(
+            n=0, university=_empty(cap, dtype=np.int16), programme=_empty(cap, dtype=np.int8),
+            code=_empty(cap, dtype=np.int16),
+            year=_empty(cap, dtype=np.int8), skills=_empty(cap, 4, dtype=np.float32),
+            sync=_empty(cap, 4),
+            aptitude=_empty(cap, dtype=np.float32), interest=_empty(cap, dtype=np.int8),
+            status=_empty(cap, dtype=np.int8), employer=_empty(cap, dtype=np.int32, fill=-1),
+            startup=_empty(cap, dtype=np.int32, fill=-1),
+            tie_firm=_empty(cap, dtype=np.int32, fill=-1),
+            intake_step=_empty(cap, dtype=np.int32), grad_step=_empty(cap, dtype=np.int32, fill=-1),
+            dropout_step=_empty(cap, dtype=np.int32),
+        )
+
+    def _arrays(self) -> list[str]:
+        return [f.name for f in fields(self)
+                if f.name not in ("n", "window_start", "status_counts")]
+
+    def set_status(self, rows: np.ndarray | slice, status: int, *, new: bool = False) -> None:
+        """Give ``rows`` a new status (``new`` for rows just added, which had none)."""
+        if not new:
+            self.status_counts -= np.bincount(self.status[rows], minlength=6)
+        self.status[rows] = status
+        self.status_counts[status] += len(self.status[rows])
+
+
+@dataclass
+class Projects(Table):
+    """One row per university-industry project ever started."""
+
+    n: int
+    firm: np.ndarray          # int32
+    university: np.ndarray    # int16
+    start_step: np.ndarray    # int32
+    end_step: np.ndarray      # int32 (exclusive: active while step < end_step)
+    brokered: np.ndarray      # bool: started by a 3.0 broker
+    via_platform: np.ndarray  # bool: match found through the platform
+    gov_funded: np.ndarray    # bool: co-funded by a matching grant (third helix)
+    payoff: np.ndarray        # inverted-U payoff at formation, [0, 1]
+    active: np.ndarray        # bool
+
+    @classmethod
+    def empty(cls, cap: int) -> Projects:
+        return cls(
+            n=0, firm=_empty(cap, dtype=np.int32), university=_empty(cap, dtype=np.int16),
+            start_step=_empty(cap, dtype=np.int32), end_step=_empty(cap, dtype=np.int32),
+            brokered=_empty(cap, dtype=bool), via_platform=_empty(cap, dtype=bool),
+            gov_funded=_empty(cap, dtype=bool), payoff=_empty(cap), active=_empty(cap, dtype=bool),
+        )
+
+    def active_rows(self) -> np.ndarray:
+        return np.flatnonzero(self.active[: self.n])
+
+
+@dataclass
+class Universities:
+    """The few universities as small arrays (U rows); Mesa agents give per-university views."""
+
+    knowledge: np.ndarray     # (U, K)
+    faculty: np.ndarray       # (U,)
+    intake: np.ndarray        # (U,) students per year
+    mix: np.ndarray           # (U, 3) intake shares of 1.0 / 2.0 / 3.0
+    publications: np.ndarray  # (U,) cumulative
+    reputation: np.ndarray    # (U,) normalised publications per faculty, rolling
+    funding: np.ndarray       # (U,) research money received this month (MCU)
+    incubator_capacity: np.ndarray  # (U,) start-ups its incubator can host at once
+
+    @property
+    def count(self) -> int:
+        return len(self.faculty)
+
+
+@dataclass
+class Tally:
+    """Counts of joint outputs in the 8 cells of (university, industry, government) presence.
+
+    Index = 4*u + 2*i + g. Feeds Leydesdorff's triple-helix indicator (synergy.py).
+    """
+
+    cells: np.ndarray = field(default_factory=lambda: np.zeros(8, dtype=np.int64))
+
+    def add_counts(self, u: int, i: int, g: int, count: int) -> None:
+        self.cells[4 * u + 2 * i + g] += int(count)
+
+    def add(self, u: np.ndarray | bool, i: np.ndarray | bool, g: np.ndarray | bool) -> None:
+        idx = 4 * np.asarray(u, dtype=np.int64) + 2 * np.asarray(i, dtype=np.int64) + \
+            np.asarray(g, dtype=np.int64)
+        self.cells += np.bincount(np.atleast_1d(idx), minlength=8)

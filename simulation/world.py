@@ -1,0 +1,277 @@
+"""The simulated region: all state in one container, and how it is initialised.
+
+``World`` holds the arrays of every population, the government's books, the month and the
+flows of the current month. Mechanisms (simulation/mechanisms/) read and update it; the Mesa
+model (model.py) owns one and calls the mechanisms in a fixed, visible order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .parameters import INSTRUMENTS
+from .state import (
+    ENROLLED,
+    INCUMBENT,
+    Firms,
+    Projects,
+    Students,
+    Tally,
+    Universities,
+)
+
+N_INSTRUMENTS = len(INSTRUMENTS)
+INSTRUMENT_INDEX = {name: i for i, name in enumerate(INSTRUMENTS)}
+UNTIED = (INSTRUMENT_INDEX["block_grants"], INSTRUMENT_INDEX["rd_subsidies"])
+
+
+@dataclass
+class Government:
+    """The government's books, per instrument (order of parameters.INSTRUMENTS).
+
+    Invariant (checked by tests): released = spent + balance + returned, every month.
+    """
+
+    balance: np.ndarray = field(default_factory=lambda: np.zeros(N_INSTRUMENTS))
+    released: np.ndarray = field(default_factory=lambda: np.zeros(N_INSTRUMENTS))
+    spent: np.ndarray = field(default_factory=lambda: np.zeros(N_INSTRUMENTS))
+    spent_month: np.ndarray = field(default_factory=lambda: np.zeros(N_INSTRUMENTS))
+    returned: float = 0.0
+    tax_total: float = 0.0
+    tax_month: float = 0.0
+
+    def spend(self, instrument: int, amount: float) -> float:
+        """Spend up to ``amount`` from an instrument's balance; returns what was spent."""
+        amount = float(min(max(amount, 0.0), self.balance[instrument]))
+        self.balance[instrument] -= amount
+        self.spent[instrument] += amount
+        self.spent_month[instrument] += amount
+        return amount
+
+    def demand_share(self, instrument: int, demand: float) -> float:
+        """Fraction of a demand the instrument can pay this month (in [0, 1])."""
+        if demand <= 0:
+            return 0.0
+        return float(min(1.0, self.balance[instrument] / demand))
+
+
+@dataclass
+class World:
+    """Everything that changes during a run."""
+
+    p: dict[str, Any]
+    firms: Firms
+    students: Students
+    unis: Universities
+    projects: Projects
+    gov: Government
+    tally: Tally
+    month: int = 0                      # months completed
+    welfare: float = 0.0                # discounted cumulative value added (MCU)
+    flows: dict[str, float] = field(default_factory=dict)   # this month's flows
+    totals: dict[str, float] = field(default_factory=dict)  # cumulative counters
+    last_cohort: dict[str, float] = field(default_factory=dict)  # latest graduation outcomes
+    # Caches one mechanism leaves for later ones in the same month.
+    enrolled: np.ndarray | None = None                # (U, 3) enrolled students, kept current
+    # Cumulative teaching exposure per (university, programme) row and skill: the sum over
+    # teaching months of log(1 - rate). See mechanisms/teaching.py.
+    exposure: np.ndarray | None = None
+    # Per cohort: (rows sorted by dropout month, those months), consumed month by month.
+    dropout_schedule: list = field(default_factory=list)
+    live_fill: np.ndarray | None = None               # (U,) share of 3.0 live slots worked
+    ref_funding: float = 1.0                          # MCU/faculty/month, research.py
+    research_grant_share: np.ndarray | None = None    # (U,) share of funding from grants
+    innovation_values: list = field(default_factory=list)  # arrays of innovation values
+
+    # --- calendar -----------------------------------------------------------------------
+    @property
+    def calendar_month(self) -> int:
+        """Calendar month (1 = January) of the month being simulated; month 1 is September."""
+        return (8 + self.month - 1) % 12 + 1 if self.month > 0 else 9
+
+    def channel(self, name: str) -> bool:
+        return bool(self.p[f"channel_{name}"]) and not self.p["siloed"]
+
+    def platform_live(self) -> bool:
+        return (self.channel("platform") and bool(self.p["platform_on"])
+                and self.month >= self.p["platform_launch_month"])
+
+    def enrol(self, rows: np.ndarray | slice, sign: int) -> None:
+        """Add (+1) or remove (-1) students from the enrolled counts per university/programme."""
+        codes = self.students.code[rows]
+        n_u = self.unis.count
+        self.enrolled += sign * np.bincount(codes, minlength=3 * n_u).reshape(n_u, 3)
+
+    def schedule_dropouts(self, rows: slice) -> None:
+        """File newly admitted students by the month they would drop out."""
+        months = self.students.dropout_step[rows]
+        order = np.argsort(months, kind="stable")
+        # Months after the cohort has certainly graduated can never strike: leave them out.
+        keep = months[order] <= self.month + 12 * self.p["programme_years"]
+        self.dropout_schedule.append((rows.start + order[keep], months[order][keep]))
+
+    def due_dropouts(self) -> np.ndarray:
+        """Rows whose dropout month is this month (enrolled or not)."""
+        due = []
+        for ids, months in self.dropout_schedule:
+            lo, hi = np.searchsorted(months, [self.month, self.month + 1])
+            if hi > lo:
+                due.append(ids[lo:hi])
+        # A cohort whose every scheduled month is past is done.
+        self.dropout_schedule = [(i, m) for i, m in self.dropout_schedule
+                                 if len(m) and m[-1] > self.month]
+        return np.concatenate(due) if due else np.zeros(0, dtype=np.int64)
+
+    def count(self, key: str, value: float = 1.0) -> None:
+        self.flows[key] = self.flows.get(key, 0.0) + value
+        self.totals[key] = self.totals.get(key, 0.0) + value
+
+
+def education_mix(p: dict[str, Any]) -> np.ndarray:
+    """(U, 3) intake shares of Education Models 1.0 / 2.0 / 3.0 per university."""
+    if p["edu_mix_by_university"]:
+        return np.array(p["edu_mix_by_university"], dtype=float)
+    s2, s3 = p["share_edu_2_0"], p["share_edu_3_0"]
+    return np.tile([max(0.0, 1.0 - s2 - s3), s2, s3], (p["n_universities"], 1))
+
+
+def build_world(p: dict[str, Any], rng: np.random.Generator) -> World:
+    """The region at month 0: universities, firms and four enrolled cohorts."""
+    k, n_u = p["n_domains"], p["n_universities"]
+
+    faculty = np.full(n_u, float(p["faculty_per_university"]))
+    unis = Universities(
+        # Universities are broad: a flat Dirichlet profile over the domains.
+        knowledge=rng.dirichlet(np.full(k, 2.0), size=n_u) * 100.0 * faculty[:, None] / 800.0,
+        faculty=faculty,
+        intake=np.full(n_u, float(p["intake_per_university"])),
+        mix=education_mix(p),
+        publications=np.zeros(n_u),
+        reputation=np.ones(n_u),
+        funding=np.zeros(n_u),
+        incubator_capacity=np.full(n_u, 50.0),
+    )
+
+    n_f = p["n_firms"]
+    years = p["horizon_months"] / 12.0
+    firms = Firms.empty(int(n_f * (1 + 0.15 * years)) + 16, k, n_u)
+    rows = firms.reserve(n_f)
+    size = truncated_pareto(rng, n_f, p["size_tail"], p["size_min"], p["size_max"])
+    init_firms(firms, rows, p, rng, size=size, origin=INCUMBENT, step=0,
+               home=rng.choice(n_u, size=n_f, p=unis.intake / unis.intake.sum()))
+    # Incumbents have a history: spread their ages over the past 20 years.
+    firms.birth_step[rows] = -rng.integers(0, 240, size=n_f)
+    firms.cash[rows] = p["initial_cash_months"] * firms.productivity[rows] * size
+
+    n_cohorts = p["programme_years"]
+    per_cohort = int(unis.intake.sum())
+    cap = per_cohort * (n_cohorts + int(np.ceil(p["horizon_months"] / 12)) + 1)
+    students = Students.empty(cap)
+    firms.absorptive[rows] = 1.0 - np.exp(-25.0 * firms.rd_intensity[rows])
+    w = World(p=p, firms=firms, students=students, unis=unis,
+              projects=Projects.empty(256), gov=Government(), tally=Tally(),
+              enrolled=np.zeros((n_u, 3)), exposure=np.zeros((3 * n_u, 4)))
+    for year in range(n_cohorts, 0, -1):  # oldest cohort first: rows stay in intake order
+        admit_cohort(w, rng, step=1 - (year - 1) * 12, year=year)
+    return w
+
+
+def truncated_pareto(rng: np.random.Generator, n: int, alpha: float, lo: float, hi: float
+                     ) -> np.ndarray:
+    """Draws from a Pareto(alpha) on [lo, hi] by inverting its CDF."""
+    u = rng.random(n)
+    ratio = (lo / hi) ** alpha
+    return lo * (1.0 - u * (1.0 - ratio)) ** (-1.0 / alpha)
+
+
+def init_firms(firms: Firms, rows: slice, p: dict[str, Any], rng: np.random.Generator, *,
+               size: np.ndarray, origin: int, step: int, home: np.ndarray,
+               knowledge: np.ndarray | None = None) -> None:
+    """Fill new firm rows: size, productivity, R&D intensity and a specialised knowledge profile."""
+    n = rows.stop - rows.start
+    k = p["n_domains"]
+    firms.size[rows] = size
+    firms.employees[rows] = np.maximum(1, np.rint(size)).astype(np.int64)
+    sig = p["productivity_sigma"]
+    firms.productivity[rows] = p["productivity"] * rng.lognormal(-0.5 * sig**2, sig, n)
+    firms.rd_intensity[rows] = p["rd_intensity"] * rng.lognormal(-0.5, 1.0, n)
+    if knowledge is None:
+        # Firms are specialists: a spiky Dirichlet profile, level growing with size.
+        knowledge = rng.dirichlet(np.full(k, 0.3), size=n) * (5.0 * np.sqrt(size))[:, None]
+    firms.knowledge[rows] = knowledge
+    firms.cash[rows] = p["startup_cash"]
+    firms.digital[rows] = rng.beta(2.0, 5.0, n)
+    firms.absorptive[rows] = 0.0
+    firms.birth_step[rows] = step
+    firms.exit_step[rows] = -1
+    firms.alive[rows] = True
+    firms.origin[rows] = origin
+    firms.founder_university[rows] = -1
+    firms.incubated[rows] = False
+    firms.home_university[rows] = home
+    firms.platform_member[rows] = False
+    firms.grad_employees[rows] = 0
+    firms.grad_skill_sum[rows] = 0.0
+    firms.innovations[rows] = 0
+    firms.patents[rows] = 0
+    firms.partners[rows] = 0
+    firms.subsidy[rows] = 0.0
+    firms.public_money[rows] = 0.0
+    firms.trust[rows] = 0.0
+
+
+def admit_cohort(w: World, rng: np.random.Generator, *, step: int, year: int = 1) -> slice:
+    """Append one intake cohort for every university; earlier years get their past teaching.
+
+    The cohort is added to the enrolled counts and its dropout months are scheduled.
+    """
+    students, unis, p = w.students, w.unis, w.p
+    counts = unis.intake.astype(np.int64)
+    n = int(counts.sum())
+    rows = students.reserve(n)
+    uni = np.repeat(np.arange(unis.count, dtype=np.int16), counts)
+    # Programme by the university's mix: a multinomial split per university, shuffled rows.
+    prog = np.empty(n, dtype=np.int8)
+    start = 0
+    for u, c in enumerate(counts):
+        split = rng.multinomial(c, unis.mix[u] / unis.mix[u].sum())
+        block = np.repeat(np.arange(3, dtype=np.int8), split)
+        rng.shuffle(block)
+        prog[start:start + c] = block
+        start += c
+    students.university[rows] = uni
+    students.programme[rows] = prog
+    students.code[rows] = uni * 3 + prog
+    students.year[rows] = year
+    students.skills[rows] = rng.uniform(0.05, 0.3, size=(n, 4)).astype(np.float32)
+    students.aptitude[rows] = rng.lognormal(0.0, p["aptitude_sigma"], n).astype(np.float32)
+    students.interest[rows] = rng.integers(0, p["n_domains"], n).astype(np.int8)
+    students.set_status(rows, ENROLLED, new=True)
+    students.employer[rows] = -1
+    students.startup[rows] = -1
+    students.tie_firm[rows] = -1
+    students.intake_step[rows] = step
+    students.grad_step[rows] = -1
+    # Dropout is a constant monthly hazard, so the month it would strike is a geometric draw.
+    monthly = 1.0 - (1.0 - p["dropout_rate"]) ** (1.0 / 12.0)
+    wait = rng.geometric(monthly, n) if monthly > 0 else np.full(n, 2**30)
+    students.dropout_step[rows] = np.minimum(w.month + wait, 2**30)
+    if year > 1:
+        # Students already in year y have had (y - 1) academic years (10 months each) of
+        # classroom teaching: the closed form of s += r (1 - s) applied that many times.
+        retain = (1.0 - classroom_rates(p)[prog]) ** students.aptitude[rows][:, None]
+        s = students.skills[rows]
+        students.skills[rows] = 1.0 - (1.0 - s) * retain ** (10 * (year - 1))
+    students.sync[rows] = w.exposure[students.code[rows]]
+    w.enrol(rows, +1)
+    w.schedule_dropouts(rows)
+    return rows
+
+
+def classroom_rates(p: dict[str, Any]) -> np.ndarray:
+    """(3, 4) classroom skill rates of programmes 1.0, 2.0, 3.0."""
+    return np.array([p["teach_rate_1_0"], p["teach_rate_2_0"], p["teach_rate_3_0"]],
+                    dtype=np.float32)
