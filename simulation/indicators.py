@@ -122,7 +122,7 @@ def compute(w: World) -> dict[str, float]:
     nf = f.n
     alive = f.alive[:nf]
     n_alive = int(alive.sum())
-    va_firm = (f.productivity[:nf] * f.employees[:nf])[alive]
+    va_firm = f.value_added(np.flatnonzero(alive), w.p["graduate_premium"])
     act = pr.active_rows()
     fl, tot = w.flows, w.totals
     status_counts = st.status_counts

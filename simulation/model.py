@@ -31,7 +31,7 @@ from .mechanisms.policy import set_lever
 from .mechanisms.research import reference_funding
 from .mechanisms.teaching import current_skills
 from .parameters import PROGRAMMES, SKILLS, ParameterError, check_joint, resolve
-from .rng import root_sequence, stream
+from .rng import Streams, root_sequence, stream
 from .state import GRADUATE_STARTUP, ORIGIN_NAMES, SPINOFF, STATUS_NAMES
 from .world import build_world
 
@@ -66,11 +66,9 @@ class EcosystemModel(mesa.Model):
         self.seed_sequence = root_sequence(rng)
         super().__init__(rng=int(self.seed_sequence.generate_state(1, np.uint64)[0]))
         self.parameters = dict(params)
-        self._streams = {m.__name__.rsplit(".", 1)[-1]: stream(self.seed_sequence,
-                                                              m.__name__.rsplit(".", 1)[-1])
-                         for m in ORDER}
         self.world = build_world(dict(params), stream(self.seed_sequence, "init"))
         w = self.world
+        w.streams = Streams(self.seed_sequence)
         for month, lever, value in params["timeline"]:
             if month == 0:
                 set_lever(w, lever, value)
@@ -97,7 +95,7 @@ class EcosystemModel(mesa.Model):
         w.flows = {}
         w.gov.spent_month[:] = 0.0
         for mechanism in ORDER:
-            mechanism.apply(w, self._streams[mechanism.__name__.rsplit(".", 1)[-1]])
+            mechanism.apply(w)
         self._current = indicators_module.compute(w)
         self.datacollector.collect(self)
         if w.month >= self.parameters["horizon_months"]:
@@ -141,7 +139,7 @@ class EcosystemModel(mesa.Model):
             "firm_id": np.arange(n),
             "alive": f.alive[:n].copy(),
             "employees": f.employees[:n].copy(),
-            "value_added": f.productivity[:n] * f.employees[:n],
+            "value_added": f.value_added(slice(0, n), self.parameters["graduate_premium"]),
             "productivity": f.productivity[:n].copy(),
             "cash": f.cash[:n].copy(),
             "age": self.world.month - f.birth_step[:n],

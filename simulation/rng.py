@@ -1,9 +1,18 @@
-"""Random streams: one SeedSequence per run, one child stream per mechanism.
+"""Random streams: one SeedSequence per run; a counter-based stream per purpose and month.
 
-Each mechanism draws from its own generator, keyed by the mechanism's name rather than by the
-order of creation, so switching a mechanism or channel off (or adding a new one) does not shift
-the numbers any other mechanism sees. That is what makes paired, common-random-number
-comparisons between scenarios precise (MODEL.md, "Randomness").
+Every random draw comes from a stream named by its purpose ("firms.growth", "labour.found",
+...) and the month, derived from the run's root SeedSequence. Two consequences:
+
+- Switching a mechanism or channel off does not shift the numbers any other purpose sees,
+  because streams are keyed by name, not by the order in which they are used.
+- Within a month, draws over firms or students are made for every row and then indexed, so a
+  given firm gets the same growth shock, exit draw and innovation draw in every scenario run
+  on the same seed, even when other firms entered or exited differently. This is what makes
+  paired, common-random-number comparisons between scenarios precise (MODEL.md, "Randomness").
+
+Each (purpose, month) stream is a Philox counter-based generator whose key is derived from the
+root SeedSequence and the purpose's name and whose counter starts at the month; a purpose may be
+used once per month (a second use would repeat numbers, so it raises).
 """
 
 from __future__ import annotations
@@ -11,9 +20,6 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
-
-STREAMS = ("init", "policy", "teaching", "research", "collaboration", "innovation", "digital",
-           "labour", "firms")
 
 
 def root_sequence(rng: int | np.random.SeedSequence | np.random.Generator | None
@@ -25,17 +31,47 @@ def root_sequence(rng: int | np.random.SeedSequence | np.random.Generator | None
         # A generator carries no seed we could reuse; draw one from it, which is reproducible
         # if the generator itself was seeded.
         return np.random.SeedSequence(int(rng.integers(2**63)))
-    if rng is None or isinstance(rng, (int, np.integer)):
+    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
+        if rng is not None and rng < 0:
+            raise ValueError(f"rng must be a non-negative integer, got {rng}")
         return np.random.SeedSequence(None if rng is None else int(rng))
     raise TypeError(f"rng must be an int, a numpy SeedSequence or Generator, or None; got {rng!r}")
 
 
+def child(root: np.random.SeedSequence, name: str) -> np.random.SeedSequence:
+    """The child SeedSequence of ``name``: the same for a name whatever else exists."""
+    return np.random.SeedSequence(root.entropy,
+                                  spawn_key=(*root.spawn_key, zlib.crc32(name.encode())))
+
+
 def stream(root: np.random.SeedSequence, name: str) -> np.random.Generator:
-    """The generator of one named mechanism, independent of every other name."""
-    key = zlib.crc32(name.encode())
-    child = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, key))
-    return np.random.Generator(np.random.PCG64(child))
+    """A plain generator for one named purpose (used for the initial state)."""
+    return np.random.Generator(np.random.PCG64(child(root, name)))
 
 
-def streams(root: np.random.SeedSequence) -> dict[str, np.random.Generator]:
-    return {name: stream(root, name) for name in STREAMS}
+class Streams:
+    """Counter-based generators, one per purpose, positioned at the start of a month."""
+
+    def __init__(self, root: np.random.SeedSequence) -> None:
+        self.root = root
+        self._gens: dict[str, tuple[np.random.Philox, np.random.Generator]] = {}
+        self._last: dict[str, int] = {}
+
+    def get(self, purpose: str, month: int) -> np.random.Generator:
+        if self._last.get(purpose) == month:
+            raise RuntimeError(f"random stream '{purpose}' used twice in month {month}")
+        self._last[purpose] = month
+        entry = self._gens.get(purpose)
+        if entry is None:
+            key = child(self.root, purpose).generate_state(2, np.uint64)
+            bits = np.random.Philox(key=key)
+            entry = (bits, np.random.Generator(bits))
+            self._gens[purpose] = entry
+        bits, gen = entry
+        state = bits.state
+        state["state"]["counter"][:] = (0, 0, month, 0)
+        state["buffer_pos"] = 4
+        state["has_uint32"] = 0
+        state["uinteger"] = 0
+        bits.state = state
+        return gen

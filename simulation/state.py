@@ -40,7 +40,7 @@ class Table:
             new_cap = max(need, 2 * self.capacity, 16)
             for name in self._arrays():
                 old = getattr(self, name)
-                new = np.zeros((new_cap,) + old.shape[1:], dtype=old.dtype)
+                new = np.zeros((new_cap, *old.shape[1:]), dtype=old.dtype)
                 new[: self.n] = old[: self.n]
                 fill = _FILL.get(name)
                 if fill is not None:
@@ -57,7 +57,7 @@ _FILL = {"employer": -1, "startup": -1, "tie_firm": -1, "grad_step": -1, "exit_s
 
 
 def _empty(cap: int, *shape: int, dtype=np.float64, fill=0) -> np.ndarray:
-    a = np.empty((cap,) + shape, dtype=dtype)
+    a = np.empty((cap, *shape), dtype=dtype)
     a[...] = fill
     return a
 
@@ -91,6 +91,15 @@ class Firms(Table):
     subsidy: np.ndarray          # MCU of R&D subsidy paid last month, spent on R&D this month
     public_money: np.ndarray     # MCU of any public money received this month
     trust: np.ndarray            # (F, U) trust toward each university, [0, 1]
+
+    def value_added(self, rows: np.ndarray | slice, graduate_premium: float) -> np.ndarray:
+        """Monthly value added (MCU): productivity x effective labour.
+
+        Effective labour counts each employee once plus ``graduate_premium`` x mean skill for
+        each graduate employed: skilled graduates produce more (returns to tertiary education).
+        """
+        skill = self.grad_skill_sum[rows].sum(axis=1) * 0.25
+        return self.productivity[rows] * (self.employees[rows] + graduate_premium * skill)
 
     @classmethod
     def empty(cls, cap: int, k: int, n_universities: int) -> Firms:

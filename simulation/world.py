@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .parameters import INSTRUMENTS
+from .rng import Streams
 from .state import (
     ENROLLED,
     INCUMBENT,
@@ -85,12 +86,17 @@ class World:
     ref_funding: float = 1.0                          # MCU/faculty/month, research.py
     research_grant_share: np.ndarray | None = None    # (U,) share of funding from grants
     innovation_values: list = field(default_factory=list)  # arrays of innovation values
+    streams: Streams | None = None                    # random streams (rng.py)
 
     # --- calendar -----------------------------------------------------------------------
     @property
     def calendar_month(self) -> int:
         """Calendar month (1 = January) of the month being simulated; month 1 is September."""
         return (8 + self.month - 1) % 12 + 1 if self.month > 0 else 9
+
+    def rng(self, purpose: str) -> np.random.Generator:
+        """This month's random stream for one purpose (see rng.py); once per month each."""
+        return self.streams.get(purpose, self.month)
 
     def channel(self, name: str) -> bool:
         return bool(self.p[f"channel_{name}"]) and not self.p["siloed"]

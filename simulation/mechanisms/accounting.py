@@ -7,7 +7,8 @@ configuration, the siloed one included, spends the same money). Untied instrumen
 out their whole balance: block grants to universities by intake, competitive research grants by
 reputation (both fund next month's research), and R&D subsidies to firms in proportion to their
 own R&D if it is at least ``rd_subsidy_threshold`` (spent on R&D next month). The government
-taxes value added. Welfare W accumulates value added discounted at ``discount_rate``. Indicators are computed by indicators.py.
+taxes value added. Welfare W accumulates value added discounted at ``discount_rate``.
+Indicators are computed by indicators.py.
 """
 
 from __future__ import annotations
@@ -24,14 +25,14 @@ DEMAND_DRIVEN = tuple(INSTRUMENT_INDEX[n] for n in ("matching_grants", "incubato
                                                      "platform_investment", "retention_subsidy"))
 
 
-def apply(w: World, rng: np.random.Generator) -> None:
+def apply(w: World) -> None:
     if w.month % 12 == 0:
         close_year(w)
     pay_universities(w)
     pay_rd_subsidies(w)
     f = w.firms
     alive = f.alive[: f.n]
-    va = float((f.productivity[: f.n] * f.employees[: f.n])[alive].sum())
+    va = float(f.value_added(np.flatnonzero(alive), w.p["graduate_premium"]).sum())
     tax = w.p["tax_rate"] * va
     w.gov.tax_month = tax
     w.gov.tax_total += tax
@@ -77,7 +78,7 @@ def pay_rd_subsidies(w: World) -> None:
     alive = np.flatnonzero(f.alive[:n] & (f.rd_intensity[:n] >= w.p["rd_subsidy_threshold"]))
     if len(alive) == 0:  # nobody qualifies: the money still goes to firms, untied
         alive = np.flatnonzero(f.alive[:n])
-    own_rd = f.rd_intensity[alive] * f.productivity[alive] * f.employees[alive]
+    own_rd = f.rd_intensity[alive] * f.value_added(alive, w.p["graduate_premium"])
     if len(alive) and own_rd.sum() > 0:
         paid = gov.spend(RD, float(gov.balance[RD]))
         f.subsidy[alive] = paid * own_rd / own_rd.sum()

@@ -1,8 +1,9 @@
 """Mechanism 4, collaboration: firms and universities form, run and end joint projects.
 
-Search (joint-research channel). Each month a firm without an active project searches for a
-university partner with a probability that rises with its R&D intensity, its absorptive
-capacity (Cohen & Levinthal 1990) and the matching grants available. Without the platform a
+Search (joint-research channel). Each month a firm without an active project, whose cash covers
+its share of a whole project, searches for a university partner with a probability that rises
+with its R&D intensity, its absorptive capacity (Cohen & Levinthal 1990) and the matching
+grants available. Without the platform a
 firm only reaches its home university; a platform member reaches every university. The partner
 is chosen by a logit rule (Gumbel noise) over inverted-U payoff x (1 + trust), among
 universities with free capacity; the match then succeeds with a probability proportional to
@@ -15,8 +16,9 @@ projects: it screens ``broker_candidates`` firms (more through the platform), pi
 payoff, and the government co-funds through matching grants when money is left.
 
 Running projects (both kinds) cost ``project_cost`` a month, split between the firm and the
-matching-grant pot, move knowledge both ways (firm gains toward the university, scaled by payoff
-and absorptive capacity; firm problems flow back), and end after ``project_duration`` months.
+matching-grant pot, move knowledge both ways (firm gains toward the university, scaled by
+payoff and absorptive capacity; firm problems flow back), and end after ``project_duration``
+months, or earlier when the firm exits or can no longer pay.
 A project succeeds with probability equal to its payoff; success raises trust.
 """
 
@@ -30,24 +32,27 @@ from ..world import INSTRUMENT_INDEX, World
 MATCHING = INSTRUMENT_INDEX["matching_grants"]
 
 
-def apply(w: World, rng: np.random.Generator) -> None:
-    end_projects(w, rng)
+def apply(w: World) -> None:
+    end_projects(w)
     w.firms.trust[: w.firms.n] *= 1.0 - w.p["trust_decay"]
     if w.channel("joint_research"):
-        search_and_match(w, rng)
+        search_and_match(w)
     if w.channel("brokerage"):
-        broker(w, rng)
+        broker(w)
     run_projects(w)
 
 
-def end_projects(w: World, rng: np.random.Generator) -> None:
+def end_projects(w: World) -> None:
     pr, f = w.projects, w.firms
     act = pr.active_rows()
     if len(act) == 0:
         return
-    done = act[(pr.end_step[act] <= w.month) | ~f.alive[pr.firm[act]]]
+    # A project ends at its end month, or early when the firm has died or can no longer pay.
+    broke = f.cash[pr.firm[act]] < w.p["project_cost"]
+    done = act[(pr.end_step[act] <= w.month) | ~f.alive[pr.firm[act]] | broke]
     pr.active[done] = False
-    success = rng.random(len(done)) < pr.payoff[done]
+    # One draw per project row: a project's fate is the same in every scenario it exists in.
+    success = w.rng("collaboration.success").random(pr.n)[done] < pr.payoff[done]
     fi, ui = pr.firm[done][success], pr.university[done][success]
     f.trust[fi, ui] += w.p["trust_gain"] * (1.0 - f.trust[fi, ui])
     w.count("projects_ended", len(done))
@@ -60,6 +65,14 @@ def capacity_left(w: World) -> np.ndarray:
     used = np.bincount(w.projects.university[act], minlength=w.unis.count)
     cap = np.floor(w.unis.faculty * w.p["projects_per_faculty"]) - used
     return np.maximum(cap, 0).astype(np.int64)
+
+
+def can_afford(w: World, firms: np.ndarray) -> np.ndarray:
+    """Firms whose cash covers their share of a whole project at the current matching rate."""
+    p = w.p
+    grant = p["matching_rate"] if w.gov.balance[MATCHING] > 0 else 0.0
+    need = p["project_duration"] * p["project_cost"] * (1.0 - grant)
+    return w.firms.cash[firms] >= need
 
 
 def firms_in_projects(w: World) -> np.ndarray:
@@ -85,11 +98,12 @@ def within_capacity(groups: np.ndarray, capacity: np.ndarray, rng: np.random.Gen
     return keep
 
 
-def search_and_match(w: World, rng: np.random.Generator) -> None:
+def search_and_match(w: World) -> None:
     p, f = w.p, w.firms
     n = f.n
     busy = firms_in_projects(w) > 0
     cand = np.flatnonzero(f.alive[:n] & ~busy)
+    cand = cand[can_afford(w, cand)]
     if len(cand) == 0:
         return
     platform = w.platform_live()
@@ -99,7 +113,7 @@ def search_and_match(w: World, rng: np.random.Generator) -> None:
     prob = (p["search_rate"] * rd_rel * (0.5 + f.absorptive[cand])
             * (1.0 + p["grant_search_boost"] * p["matching_rate"] * grant_available)
             * (1.0 + p["platform_match_boost"] * member))
-    searching = rng.random(len(cand)) < np.minimum(prob, 1.0)
+    searching = w.rng("collaboration.search").random(n)[cand] < np.minimum(prob, 1.0)
     s = cand[searching]
     member = member[searching]
     w.count("searches", len(s))
@@ -113,7 +127,7 @@ def search_and_match(w: World, rng: np.random.Generator) -> None:
     reach[member] = True
     cap = capacity_left(w)
     score = np.log(np.maximum(payoff * (1.0 + f.trust[s]), 1e-12))
-    score += p["choice_noise"] * rng.gumbel(size=score.shape)
+    score += p["choice_noise"] * w.rng("collaboration.choice").gumbel(size=(n, n_u))[s]
     score[~reach | (cap[None, :] <= 0)] = -np.inf
     choice = np.argmax(score, axis=1)
     feasible = np.isfinite(score[np.arange(len(s)), choice])
@@ -123,42 +137,41 @@ def search_and_match(w: World, rng: np.random.Generator) -> None:
     broker = p["broker_match_boost"] * mix3 if w.channel("brokerage") else 0.0
     accept = (p["match_probability"] * chosen_payoff * (1.0 + broker)
               * (1.0 + p["platform_match_boost"] * member))
-    matched = feasible & (rng.random(len(s)) < np.minimum(accept, 1.0))
+    matched = feasible & (w.rng("collaboration.accept").random(n)[s] < np.minimum(accept, 1.0))
     idx = np.flatnonzero(matched)
-    keep = within_capacity(choice[idx], cap, rng)
+    keep = within_capacity(choice[idx], cap, w.rng("collaboration.capacity"))
     idx = idx[keep]
     w.count("platform_matches", int(via_platform[idx].sum()))
     start_projects(w, s[idx], choice[idx], chosen_payoff[idx], brokered=False,
                    via_platform=via_platform[idx])
 
 
-def broker(w: World, rng: np.random.Generator) -> None:
+def broker(w: World) -> None:
     """3.0 universities start brokered projects with the best-fitting of a screened set of firms."""
     p, f, u = w.p, w.firms, w.unis
-    alive = np.flatnonzero(f.alive[: f.n])
-    if len(alive) == 0:
+    rng = w.rng("collaboration.broker")
+    pool = np.flatnonzero(f.alive[: f.n])
+    pool = pool[can_afford(w, pool)]
+    if len(pool) == 0:
         return
-    counts = w.enrolled
-    want = rng.poisson(p["broker_rate"] * counts[:, 2] / 12.0)
+    want = rng.poisson(p["broker_rate"] * w.enrolled[:, 2] / 12.0)
     want = np.minimum(want, capacity_left(w))
+    if want.sum() == 0:
+        return
     platform = w.platform_live()
-    n_screen = p["broker_candidates"] * (3 if platform else 1)
-    for uni in np.flatnonzero(want):
-        k = int(want[uni])
-        screened = alive[rng.integers(0, len(alive), size=(k, n_screen))]
-        d = rowwise_distance(f.knowledge[screened.ravel()],
-                             np.broadcast_to(u.knowledge[uni], (screened.size, u.knowledge.shape[1])))
-        pay = inverted_u(d, p["optimal_distance"], p["payoff_shape"]).reshape(k, n_screen)
-        pay = pay * (1.0 + f.trust[screened, uni])
-        best = np.argmax(pay, axis=1)
-        firms = screened[np.arange(k), best]
-        firms, first = np.unique(firms, return_index=True)
-        payoff = inverted_u(rowwise_distance(f.knowledge[firms],
-                                             np.broadcast_to(u.knowledge[uni],
-                                                             (len(firms), u.knowledge.shape[1]))),
-                            p["optimal_distance"], p["payoff_shape"])
-        start_projects(w, firms, np.full(len(firms), uni), payoff, brokered=True,
-                       via_platform=np.full(len(firms), platform))
+    n_screen = p["broker_candidates"] * (3 if platform else 1)  # the platform widens the screen
+    uni = np.repeat(np.arange(u.count), want)
+    screened = pool[rng.integers(0, len(pool), size=(len(uni), n_screen))]
+    k_uni = np.repeat(u.knowledge[uni], n_screen, axis=0)
+    pay = inverted_u(rowwise_distance(f.knowledge[screened.ravel()], k_uni),
+                     p["optimal_distance"], p["payoff_shape"]).reshape(len(uni), n_screen)
+    best = np.argmax(pay * (1.0 + f.trust[screened, uni[:, None]]), axis=1)
+    rows = np.arange(len(uni))
+    firms = screened[rows, best]
+    # A firm takes at most one brokered project per university and month.
+    _, first = np.unique(firms.astype(np.int64) * u.count + uni, return_index=True)
+    start_projects(w, firms[first], uni[first], pay[rows, best][first], brokered=True,
+                   via_platform=np.full(len(first), platform))
 
 
 def start_projects(w: World, firms: np.ndarray, unis: np.ndarray, payoff: np.ndarray, *,

@@ -31,7 +31,7 @@ def hire_effect(digital: np.ndarray, firms: np.ndarray, digital_skill: np.ndarra
     digital[touched] += np.clip(saturating_rows, 0.0, 1.0) * (1.0 - digital[touched])
 
 
-def apply(w: World, rng: np.random.Generator) -> None:
+def apply(w: World) -> None:
     p, f = w.p, w.firms
     n = f.n
     alive = f.alive[:n]
@@ -41,8 +41,8 @@ def apply(w: World, rng: np.random.Generator) -> None:
         spent = w.gov.spend(PLATFORM, float(w.gov.balance[PLATFORM]))
         invest_per_firm = spent * 12.0 / n_alive
         boost = 1.0 + p["platform_investment_effect"] * invest_per_firm
-        joiners = alive & ~f.platform_member[:n] & (
-            rng.random(n) < p["platform_join_rate"] * boost * (0.5 + f.digital[:n]))
+        join_prob = p["platform_join_rate"] * boost * (0.5 + f.digital[:n])
+        joiners = alive & ~f.platform_member[:n] & (w.rng("digital.join").random(n) < join_prob)
         f.platform_member[:n] |= joiners
         w.count("platform_joins", int(joiners.sum()))
         members = alive & f.platform_member[:n]

@@ -48,24 +48,25 @@ def exit_hazard(age: np.ndarray, size: np.ndarray, p: dict) -> np.ndarray:
     return base * np.minimum(rel, 1e12) ** (-p["exit_size_elasticity"])
 
 
-def apply(w: World, rng: np.random.Generator) -> None:
-    p, f = w.p, w.firms
-    alive = np.flatnonzero(f.alive[: f.n])
-    grow(w, alive, rng)
+def apply(w: World) -> None:
+    alive = np.flatnonzero(w.firms.alive[: w.firms.n])
+    grow(w, alive)
     pay_incubator_support(w, alive)
-    exits(w, alive, rng)
-    entry(w, rng)
+    exits(w, alive)
+    entry(w)
 
 
-def grow(w: World, alive: np.ndarray, rng: np.random.Generator) -> None:
+def grow(w: World, alive: np.ndarray) -> None:
     p, f = w.p, w.firms
-    z = rng.standard_normal(len(alive))
+    # Draws for every firm row, then indexed: a firm's shocks do not depend on which other
+    # firms are alive, so paired scenario runs share them.
+    z = w.rng("firms.growth").standard_normal(f.n)[alive]
     size = f.size[alive] * growth_shock(f.size[alive], p["growth_sigma"], p["growth_beta"],
                                            p["growth_drift"], z)
     size = np.maximum(size, np.maximum(1.0, f.grad_employees[alive]))
     f.size[alive] = size
     f.employees[alive] = np.rint(size).astype(np.int64)
-    va = f.productivity[alive] * f.employees[alive]
+    va = f.value_added(alive, p["graduate_premium"])
     own_rd = f.rd_intensity[alive] * va
     effort = own_rd + f.subsidy[alive]
     k = f.knowledge[alive]
@@ -76,7 +77,7 @@ def grow(w: World, alive: np.ndarray, rng: np.random.Generator) -> None:
     grad_term = grads / np.maximum(f.employees[alive], 1) * (
         f.grad_skill_sum[alive].sum(axis=1) / 4.0 / np.maximum(grads, 1))
     f.absorptive[alive] = absorptive_capacity(effort / np.maximum(va, 1e-12), grad_term)
-    margin = p["margin"] + p["margin_sigma"] * rng.standard_normal(len(alive))
+    margin = p["margin"] + p["margin_sigma"] * w.rng("firms.margin").standard_normal(f.n)[alive]
     f.cash[alive] += va * margin - own_rd
     w.count("rd_spending", float(effort.sum()))
 
@@ -96,21 +97,23 @@ def pay_incubator_support(w: World, alive: np.ndarray) -> None:
     w.flows["incubated_firms"] = float(len(inc))
 
 
-def exits(w: World, alive: np.ndarray, rng: np.random.Generator) -> None:
+def exits(w: World, alive: np.ndarray) -> None:
     p, f = w.p, w.firms
     age = w.month - f.birth_step[alive]
     h = exit_hazard(age, f.size[alive], p)
     in_incubation = f.incubated[alive] & (age < p["incubation_months"])
     h = np.where(in_incubation, h * (1.0 - p["incubator_hazard_cut"]), h)
-    out = alive[(rng.random(len(alive)) < h) | (f.cash[alive] < 0)]
+    draw = w.rng("firms.exit").random(f.n)[alive]
+    out = alive[(draw < h) | (f.cash[alive] < 0)]
     f.alive[out] = False
     f.exit_step[out] = w.month
     f.grad_employees[out] = 0
     w.count("firm_exits", len(out))
 
 
-def entry(w: World, rng: np.random.Generator) -> None:
+def entry(w: World) -> None:
     p, f, u = w.p, w.firms, w.unis
+    rng = w.rng("firms.entry")
     n_alive = int(f.alive[: f.n].sum())
     n_new = rng.poisson(p["entry_rate"] * n_alive)
     if n_new:
@@ -123,6 +126,7 @@ def entry(w: World, rng: np.random.Generator) -> None:
         return
     brokerage = 1.0 if w.channel("brokerage") else 0.0
     rate = p["spinoff_rate"] * (0.3 + 0.7 * u.mix[:, 2] * brokerage)
+    rng = w.rng("firms.spinoff")
     spin = rng.poisson(rate)
     n_spin = int(spin.sum())
     if n_spin:

@@ -30,15 +30,16 @@ def hazard(p: dict, absorptive: np.ndarray, projects: np.ndarray, live: np.ndarr
 
 
 def draw_gains(rng: np.random.Generator, n: int, p: dict) -> tuple[np.ndarray, np.ndarray]:
-    """(relative productivity gains, radical flags) of ``n`` innovations."""
-    radical = rng.random(n) < p["radical_share"]
-    gain = rng.exponential(p["incremental_gain"], n)
-    tail = p["radical_gain_scale"] * (1.0 + rng.pareto(p["radical_tail"], n))
+    """(relative productivity gains, radical flags) for ``n`` firm rows."""
+    u, size, tail_draw = rng.random(n), rng.exponential(1.0, n), rng.pareto(p["radical_tail"], n)
+    radical = u < p["radical_share"]
+    gain = p["incremental_gain"] * size
+    tail = p["radical_gain_scale"] * (1.0 + tail_draw)
     gain = np.where(radical, tail, gain)
     return np.minimum(gain, p["radical_gain_cap"]), radical
 
 
-def apply(w: World, rng: np.random.Generator) -> None:
+def apply(w: World) -> None:
     p, f, pr = w.p, w.firms, w.projects
     n = f.n
     alive = np.flatnonzero(f.alive[:n])
@@ -52,16 +53,18 @@ def apply(w: World, rng: np.random.Generator) -> None:
     grad_skill = f.grad_skill_sum[alive].sum(axis=1) / 4.0 / np.maximum(f.grad_employees[alive], 1)
     prob = hazard(p, f.absorptive[alive], projects, live, grad_share * grad_skill,
                   f.digital[alive])
-    hit = rng.random(len(alive)) < prob
+    # Draws for every firm row (then indexed) keep a firm's luck the same across scenarios.
+    hit = w.rng("innovation.hit").random(n)[alive] < prob
     firms = alive[hit]
-    gain, radical = draw_gains(rng, len(firms), p)
-    value = gain * f.productivity[firms] * f.employees[firms] * 12.0
+    gain, radical = draw_gains(w.rng("innovation.gain"), n, p)
+    gain, radical = gain[firms], radical[firms]
+    value = gain * f.value_added(firms, p["graduate_premium"]) * 12.0
     f.productivity[firms] *= 1.0 + gain
     delta = f.knowledge[firms] * gain[:, None]
     f.knowledge[firms] += delta
     f.innovations[firms] += 1
-    patents = rng.random(len(firms)) < np.where(radical, p["patent_share_radical"],
-                                                  p["patent_share_incremental"])
+    patent_prob = np.where(radical, p["patent_share_radical"], p["patent_share_incremental"])
+    patents = w.rng("innovation.patent").random(n)[firms] < patent_prob
     f.patents[firms] += patents
 
     # Spill to project partners: each partner university of an innovating firm.

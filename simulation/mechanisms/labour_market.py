@@ -36,23 +36,23 @@ from ..state import (
 )
 from ..world import INSTRUMENT_INDEX, World, admit_cohort, init_firms
 from . import digital
-from .teaching import sync_skills
 from .collaboration import within_capacity
+from .teaching import sync_skills
 
 RETENTION = INSTRUMENT_INDEX["retention_subsidy"]
 JUNE, SEPTEMBER = 6, 9
 
 
-def apply(w: World, rng: np.random.Generator) -> None:
-    dropout(w, rng)
-    alumni_flows(w, rng)
+def apply(w: World) -> None:
+    dropout(w)
+    alumni_flows(w)
     if w.calendar_month == JUNE:
-        graduate(w, rng)
+        graduate(w)
     if w.calendar_month == SEPTEMBER and w.month > 1:
-        new_academic_year(w, rng)
+        new_academic_year(w)
 
 
-def dropout(w: World, rng: np.random.Generator) -> None:
+def dropout(w: World) -> None:
     """Students whose scheduled dropout month has come, if still enrolled, drop out."""
     st = w.students
     rows = w.due_dropouts()
@@ -64,7 +64,7 @@ def dropout(w: World, rng: np.random.Generator) -> None:
     w.count("dropouts", len(out))
 
 
-def alumni_flows(w: World, rng: np.random.Generator) -> None:
+def alumni_flows(w: World) -> None:
     """Job losses from firm exits, then re-employment or departure of the unemployed."""
     st, f = w.students, w.firms
     # dead[employer + 1] is True for rows whose employer has exited (employer -1 maps to False).
@@ -77,6 +77,7 @@ def alumni_flows(w: World, rng: np.random.Generator) -> None:
     unemployed = np.flatnonzero(st.status[: st.n] == UNEMPLOYED)
     if len(unemployed) == 0:
         return
+    rng = w.rng("labour.unemployed")
     draw = rng.random(len(unemployed))
     leave = unemployed[draw < w.p["unemployed_leave_rate"]]
     st.set_status(leave, LEFT)
@@ -110,7 +111,7 @@ def hire(w: World, students: np.ndarray, firms: np.ndarray, status: int = EMPLOY
     f.employees[firms] = np.maximum(f.employees[firms], f.grad_employees[firms])
 
 
-def assign_ties(w: World, grads: np.ndarray, rng: np.random.Generator) -> None:
+def assign_ties(w: World, grads: np.ndarray) -> None:
     """Live-project and internship ties of the graduating cohort (student-immersion channel)."""
     st, pr = w.students, w.projects
     st.tie_firm[grads] = -1
@@ -118,6 +119,7 @@ def assign_ties(w: World, grads: np.ndarray, rng: np.random.Generator) -> None:
         return
     act = pr.active_rows()
     p = w.p
+    rng = w.rng("labour.ties")
     for u in range(w.unis.count):
         mine = grads[st.university[grads] == u]
         proj = act[pr.university[act] == u]
@@ -136,13 +138,13 @@ def assign_ties(w: World, grads: np.ndarray, rng: np.random.Generator) -> None:
     w.count("internships", int((st.tie_firm[grads] >= 0).sum()))
 
 
-def found_startups(w: World, grads: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Graduates who found a firm; their start-ups are created. Returns the founders' rows."""
+def found_startups(w: World, grads: np.ndarray, draw: np.ndarray) -> np.ndarray:
+    """Graduates who found a firm (``draw``: one uniform per graduate); creates their firms."""
     p, st, f = w.p, w.students, w.firms
     incubation = w.channel("incubation")
     ent = st.skills[grads, 1].astype(float)
     prob = p["founder_rate"] * (ent / 0.5) ** 2 * (1.0 + p["incubator_founder_boost"] * incubation)
-    founders = grads[rng.random(len(grads)) < np.minimum(prob, 0.5)]
+    founders = grads[draw < np.minimum(prob, 0.5)]
     if len(founders) == 0:
         return founders
     rows = f.reserve(len(founders))
@@ -150,7 +152,7 @@ def found_startups(w: World, grads: np.ndarray, rng: np.random.Generator) -> np.
     knowledge = np.zeros((len(founders), k))
     knowledge[np.arange(len(founders)), st.interest[founders]] = 5.0 * st.skills[founders, 0]
     knowledge += 0.02 * w.unis.knowledge[st.university[founders]]
-    init_firms(f, rows, p, rng, size=np.full(len(founders), p["startup_size"]),
+    init_firms(f, rows, p, w.rng("labour.startups"), size=np.full(len(founders), p["startup_size"]),
                origin=GRADUATE_STARTUP, step=w.month, home=st.university[founders],
                knowledge=knowledge)
     if incubation:
@@ -165,22 +167,26 @@ def found_startups(w: World, grads: np.ndarray, rng: np.random.Generator) -> np.
     return founders
 
 
-def vacancies(w: World, rng: np.random.Generator) -> np.ndarray:
+def vacancies(w: World) -> np.ndarray:
     """Graduate vacancies per firm row this June (zero for dead firms)."""
     f = w.firms
     lam = w.p["graduate_vacancy_rate"] * f.employees[: f.n] * f.alive[: f.n]
-    return rng.poisson(lam)
+    return w.rng("labour.vacancies").poisson(lam)
 
 
-def match(w: World, seekers: np.ndarray, vac: np.ndarray, rng: np.random.Generator
-          ) -> tuple[np.ndarray, np.ndarray]:
-    """Offers: (graduate rows, firm rows). Interns first at their tie firm, then by skill."""
+def match(w: World, seekers: np.ndarray, vac: np.ndarray, tie_draw: np.ndarray,
+          noise: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Offers: (graduate rows, firm rows). Interns first at their tie firm, then by skill.
+
+    ``tie_draw`` (uniform) and ``noise`` (standard normal) hold one draw per seeker.
+    """
     st, f = w.students, w.firms
+    rng = w.rng("labour.match")
     vac = vac.copy()
     offered_s: list[np.ndarray] = []
     offered_f: list[np.ndarray] = []
     tie = st.tie_firm[seekers]
-    tied = seekers[(tie >= 0) & (rng.random(len(seekers)) < w.p["tie_hire_probability"])]
+    tied = seekers[(tie >= 0) & (tie_draw < w.p["tie_hire_probability"])]
     if len(tied):
         tf = st.tie_firm[tied]
         ok = f.alive[tf]
@@ -190,9 +196,10 @@ def match(w: World, seekers: np.ndarray, vac: np.ndarray, rng: np.random.Generat
         np.subtract.at(vac, tf, 1)
         offered_s.append(tied)
         offered_f.append(tf)
-    rest = np.setdiff1d(seekers, tied, assume_unique=True)
+    untied = ~np.isin(seekers, tied, assume_unique=True)
+    rest = seekers[untied]
     if len(rest) and vac.sum() > 0:
-        employability = st.skills[rest].mean(axis=1) * (1.0 + 0.1 * rng.standard_normal(len(rest)))
+        employability = st.skills[rest].mean(axis=1) * (1.0 + 0.1 * noise[untied])
         rest = rest[np.argsort(-employability, kind="stable")]
         slots = rng.permutation(np.repeat(np.arange(len(vac)), vac))
         slot_domain = np.argmax(f.knowledge[slots], axis=1) if len(slots) else slots
@@ -217,26 +224,31 @@ def match(w: World, seekers: np.ndarray, vac: np.ndarray, rng: np.random.Generat
     return np.concatenate(offered_s).astype(np.int64), np.concatenate(offered_f).astype(np.int64)
 
 
-def graduate(w: World, rng: np.random.Generator) -> None:
+def graduate(w: World) -> None:
     p, st = w.p, w.students
     win = np.arange(st.window_start, st.n)
     grads = win[(st.status[win] == ENROLLED) & (st.year[win] == p["programme_years"])]
     if len(grads) == 0:
         return
-    assign_ties(w, grads, rng)
+    assign_ties(w, grads)
     sync_skills(w, grads)
     w.enrol(grads, -1)
     st.grad_step[grads] = w.month
     st.year[grads] = 0
-    founders = found_startups(w, grads, rng)
-    seekers = np.setdiff1d(grads, founders, assume_unique=True)
-    offer_s, offer_f = match(w, seekers, vacancies(w, rng), rng)
+    # One draw of each kind per graduate, aligned with the cohort (the same in every scenario).
+    rng = w.rng("labour.graduation")
+    u_found, u_tie, u_leave = rng.random((3, len(grads)))
+    noise = rng.standard_normal(len(grads))
+    founders = found_startups(w, grads, u_found)
+    seeking = ~np.isin(grads, founders, assume_unique=True)
+    seekers = grads[seeking]
+    offer_s, offer_f = match(w, seekers, vacancies(w), u_tie[seeking], noise[seeking])
 
     coverage = w.gov.demand_share(RETENTION, p["retention_subsidy"] * len(grads))
     has_offer = np.zeros(st.n, dtype=bool)
     has_offer[offer_s] = True
     base = np.where(has_offer[seekers], p["leave_with_offer"], p["leave_without_offer"])
-    leave = rng.random(len(seekers)) < base * (1.0 - p["retention_effect"] * coverage)
+    leave = u_leave[seeking] < base * (1.0 - p["retention_effect"] * coverage)
     leavers = seekers[leave]
     st.set_status(leavers, LEFT)
     stays = ~leave[np.searchsorted(seekers, offer_s)]
@@ -263,12 +275,12 @@ def graduate(w: World, rng: np.random.Generator) -> None:
     }
 
 
-def new_academic_year(w: World, rng: np.random.Generator) -> None:
+def new_academic_year(w: World) -> None:
     st, p = w.students, w.p
     win = np.arange(st.window_start, st.n)
     moving = win[st.status[win] == ENROLLED]
     st.year[moving] += 1
-    admit_cohort(w, rng, step=w.month)
+    admit_cohort(w, w.rng("labour.intake"), step=w.month)
     # The oldest cohort that can still be enrolled entered programme_years - 1 Septembers ago.
     oldest = w.month - 12 * (p["programme_years"] - 1)
     st.window_start = int(np.searchsorted(st.intake_step[: st.n], oldest, side="left"))

@@ -25,7 +25,7 @@ TIED_TO = {
 }
 
 
-def apply(w: World, rng: np.random.Generator) -> None:
+def apply(w: World) -> None:
     for month, lever, value in w.p["timeline"]:
         if month == w.month:
             set_lever(w, lever, value)

@@ -35,8 +35,9 @@ def reference_funding(w: World) -> float:
     return max(p["gov_budget"] * max(share, 0.05) / 12.0 / max(total_faculty, 1.0), 1e-9)
 
 
-def apply(w: World, rng: np.random.Generator) -> None:
+def apply(w: World) -> None:
     p, u = w.p, w.unis
+    rng = w.rng("research")
     mult = output_multiplier(u.funding, u.faculty, w.ref_funding, p["funding_elasticity"])
     depreciate(u.knowledge, p["knowledge_depreciation"])
     gain = p["university_research_rate"] * u.faculty * mult

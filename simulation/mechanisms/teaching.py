@@ -85,7 +85,7 @@ def sync_skills(w: World, rows: np.ndarray) -> None:
     st.sync[rows] = w.exposure[st.code[rows]]
 
 
-def apply(w: World, rng: np.random.Generator) -> None:
+def apply(w: World) -> None:
     e2, e3 = engagement(w)
     w.flows["engagement_2_0"] = float(e2.mean())
     w.flows["engagement_3_0"] = float(e3.mean())
