@@ -62,6 +62,9 @@ def demo(seed: int = typer.Option(1, help="Seed of the run."),
     for key, label, fmt in MAIN_INDICATORS:
         table.add_row(label, *(fmt.format(df.loc[m, key]) for m in marks))
     console.print(table)
+    console.print("Year N is the state after 12N months; month 1 is September, so year-end "
+                  "rows fall in August,\nafter June graduation and before the September intake.",
+                  style="dim")
 
 
 @app.command()
