@@ -19,6 +19,11 @@ def unit_rows(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(norms, _EPS)[:, None]
 
 
+def profile(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to sum 1: the direction along which a stock grows by its own effort."""
+    return x / np.maximum(x.sum(axis=1), _EPS)[:, None]
+
+
 def cosine_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Pairwise 1 - cosine similarity between rows of ``a`` (n, K) and ``b`` (m, K): (n, m).
 

@@ -27,7 +27,6 @@ import pandas as pd
 from . import indicators as indicators_module
 from .agents import GovernmentAgent, UniversityAgent, firm_view, student_view
 from .mechanisms import ORDER
-from .mechanisms.policy import set_lever
 from .mechanisms.research import reference_funding
 from .mechanisms.teaching import current_skills
 from .parameters import PROGRAMMES, SKILLS, ParameterError, check_joint, resolve
@@ -63,15 +62,16 @@ class EcosystemModel(mesa.Model):
     def __init__(self, rng: Any = None, **parameters: Any) -> None:
         params = resolve(parameters)
         _check_timeline_states(params)
+        # Changes scheduled for month 0 are part of the initial state (e.g. the intake mix).
+        for month, lever, value in params["timeline"]:
+            if month == 0:
+                params[lever] = value
         self.seed_sequence = root_sequence(rng)
         super().__init__(rng=int(self.seed_sequence.generate_state(1, np.uint64)[0]))
         self.parameters = dict(params)
         self.world = build_world(dict(params), stream(self.seed_sequence, "init"))
         w = self.world
         w.streams = Streams(self.seed_sequence)
-        for month, lever, value in params["timeline"]:
-            if month == 0:
-                set_lever(w, lever, value)
         w.ref_funding = reference_funding(w)
         # Month 0 starts as if the untied grants had been paid at the reference level.
         w.unis.funding = w.ref_funding * w.unis.faculty

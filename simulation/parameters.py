@@ -199,6 +199,9 @@ _add("rd_subsidy_threshold", 0.02, "share of value added", 0.0, 1.0, "float", "g
 _add("incubator_support", 0.01, "MCU/month/start-up", 0.0, 100.0, "float", "government",
      "Support paid to each incubated start-up in its incubation period.", "Assumed.",
      lever=True)
+_add("incubator_places", 80, "start-ups/university", 0, 100_000, "int", "government",
+     "Start-ups one university incubator can host at once; founders beyond it are not "
+     "incubated.", "Assumed: university incubators host tens to a few hundred firms.")
 _add("incubation_months", 24, "months", 0, 240, "int", "government",
      "Length of incubation for graduate start-ups and spin-offs.", "Assumed: 2-year programmes.")
 _add("retention_subsidy", 0.003, "MCU/graduate", 0.0, 100.0, "float", "government",
@@ -346,7 +349,8 @@ _add("graduate_premium", 0.8, "workers per unit skill", 0.0, 10.0, "float", "fir
 _add("productivity_sigma", 0.3, "log-sd", 0.0, 3.0, "float", "firms",
      "Dispersion of initial productivity.", "Syverson 2011 (large within-industry dispersion).")
 _add("margin", 0.05, "share of value added", -1.0, 1.0, "float", "firms",
-     "Mean operating margin (value added less wages and costs, before R&D and tax).",
+     "Mean operating margin: value added less wages, other costs and taxes (the tax on value "
+     "added is passed on in prices), before R&D.",
      "Assumed.")
 _add("margin_sigma", 0.05, "share of value added", 0.0, 2.0, "float", "firms",
      "Monthly firm-specific margin shock.", "Assumed.")

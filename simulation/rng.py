@@ -1,13 +1,15 @@
 """Random streams: one SeedSequence per run; a counter-based stream per purpose and month.
 
-Every random draw comes from a stream named by its purpose ("firms.growth", "labour.found",
-...) and the month, derived from the run's root SeedSequence. Two consequences:
+Every random draw comes from a stream named by its purpose ("firms.growth",
+"labour.graduation", ...) and the month, derived from the run's root SeedSequence. Two consequences:
 
 - Switching a mechanism or channel off does not shift the numbers any other purpose sees,
   because streams are keyed by name, not by the order in which they are used.
 - Within a month, draws over firms or students are made for every row and then indexed, so a
-  given firm gets the same growth shock, exit draw and innovation draw in every scenario run
-  on the same seed, even when other firms entered or exited differently. This is what makes
+  given row gets the same growth shock, exit draw and innovation draw in every scenario run on
+  the same seed, whatever other firms did. Incumbent firms and students occupy the same rows in
+  every scenario; rows created during the run (start-ups, entrants, projects) line up only as
+  far as they are created in the same order. This is what makes
   paired, common-random-number comparisons between scenarios precise (MODEL.md, "Randomness").
 
 Each (purpose, month) stream is a Philox counter-based generator whose key is derived from the

@@ -216,7 +216,6 @@ class Universities:
     publications: np.ndarray  # (U,) cumulative
     reputation: np.ndarray    # (U,) normalised publications per faculty, rolling
     funding: np.ndarray       # (U,) research money received this month (MCU)
-    incubator_capacity: np.ndarray  # (U,) start-ups its incubator can host at once
 
     @property
     def count(self) -> int:

@@ -131,6 +131,11 @@ class World:
                                  if len(m) and m[-1] > self.month]
         return np.concatenate(due) if due else np.zeros(0, dtype=np.int64)
 
+    def share_3_0(self) -> np.ndarray:
+        """(U,) share of each university's enrolled students in Education Model 3.0."""
+        total = self.enrolled.sum(axis=1)
+        return np.where(total > 0, self.enrolled[:, 2] / np.maximum(total, 1.0), 0.0)
+
     def count(self, key: str, value: float = 1.0) -> None:
         self.flows[key] = self.flows.get(key, 0.0) + value
         self.totals[key] = self.totals.get(key, 0.0) + value
@@ -158,7 +163,6 @@ def build_world(p: dict[str, Any], rng: np.random.Generator) -> World:
         publications=np.zeros(n_u),
         reputation=np.ones(n_u),
         funding=np.zeros(n_u),
-        incubator_capacity=np.full(n_u, 50.0),
     )
 
     n_f = p["n_firms"]
@@ -235,7 +239,9 @@ def admit_cohort(w: World, rng: np.random.Generator, *, step: int, year: int = 1
     The cohort is added to the enrolled counts and its dropout months are scheduled.
     """
     students, unis, p = w.students, w.unis, w.p
-    counts = unis.intake.astype(np.int64)
+    # A cohort already in year y has lost (y - 1) years of dropouts.
+    survived = (1.0 - p["dropout_rate"]) ** (year - 1)
+    counts = np.rint(unis.intake * survived).astype(np.int64)
     n = int(counts.sum())
     rows = students.reserve(n)
     uni = np.repeat(np.arange(unis.count, dtype=np.int16), counts)
@@ -253,7 +259,8 @@ def admit_cohort(w: World, rng: np.random.Generator, *, step: int, year: int = 1
     students.code[rows] = uni * 3 + prog
     students.year[rows] = year
     students.skills[rows] = rng.uniform(0.05, 0.3, size=(n, 4)).astype(np.float32)
-    students.aptitude[rows] = rng.lognormal(0.0, p["aptitude_sigma"], n).astype(np.float32)
+    sig = p["aptitude_sigma"]
+    students.aptitude[rows] = rng.lognormal(-0.5 * sig**2, sig, n).astype(np.float32)  # mean 1
     students.interest[rows] = rng.integers(0, p["n_domains"], n).astype(np.int8)
     students.set_status(rows, ENROLLED, new=True)
     students.employer[rows] = -1

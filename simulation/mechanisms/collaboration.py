@@ -48,10 +48,11 @@ def end_projects(w: World) -> None:
     if len(act) == 0:
         return
     # A project ends at its end month, or early when the firm has died or can no longer pay.
-    broke = f.cash[pr.firm[act]] < w.p["project_cost"]
+    share = 1.0 - w.p["matching_rate"] * pr.gov_funded[act]
+    broke = f.cash[pr.firm[act]] < w.p["project_cost"] * share
     done = act[(pr.end_step[act] <= w.month) | ~f.alive[pr.firm[act]] | broke]
     pr.active[done] = False
-    # One draw per project row: a project's fate is the same in every scenario it exists in.
+    # One draw per project row: a project's fate does not depend on how many others ended.
     success = w.rng("collaboration.success").random(pr.n)[done] < pr.payoff[done]
     fi, ui = pr.firm[done][success], pr.university[done][success]
     f.trust[fi, ui] += w.p["trust_gain"] * (1.0 - f.trust[fi, ui])
@@ -133,7 +134,7 @@ def search_and_match(w: World) -> None:
     feasible = np.isfinite(score[np.arange(len(s)), choice])
     chosen_payoff = payoff[np.arange(len(s)), choice]
     via_platform = member & (choice != f.home_university[s])
-    mix3 = w.unis.mix[choice, 2]
+    mix3 = w.share_3_0()[choice]
     broker = p["broker_match_boost"] * mix3 if w.channel("brokerage") else 0.0
     accept = (p["match_probability"] * chosen_payoff * (1.0 + broker)
               * (1.0 + p["platform_match_boost"] * member))
@@ -170,8 +171,10 @@ def broker(w: World) -> None:
     firms = screened[rows, best]
     # A firm takes at most one brokered project per university and month.
     _, first = np.unique(firms.astype(np.int64) * u.count + uni, return_index=True)
+    # The platform widens the broker's screen; the match itself is the broker's, not a
+    # platform match.
     start_projects(w, firms[first], uni[first], pay[rows, best][first], brokered=True,
-                   via_platform=np.full(len(first), platform))
+                   via_platform=np.zeros(len(first), dtype=bool))
 
 
 def start_projects(w: World, firms: np.ndarray, unis: np.ndarray, payoff: np.ndarray, *,

@@ -38,7 +38,10 @@ def apply(w: World) -> None:
     n_alive = max(int(alive.sum()), 1)
     invest_per_firm = 0.0
     if w.platform_live():
-        spent = w.gov.spend(PLATFORM, float(w.gov.balance[PLATFORM]))
+        # The platform absorbs this month's allocation; money left from before launch waits
+        # for the year-end rule like any unspent money.
+        monthly = p["gov_budget"] * p["budget_share_platform_investment"] / 12.0
+        spent = w.gov.spend(PLATFORM, monthly)
         invest_per_firm = spent * 12.0 / n_alive
         boost = 1.0 + p["platform_investment_effect"] * invest_per_firm
         join_prob = p["platform_join_rate"] * boost * (0.5 + f.digital[:n])

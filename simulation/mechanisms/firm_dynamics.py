@@ -8,7 +8,8 @@ its own profile; absorptive capacity follows R&D effort and the share and skill 
 staff (Cohen & Levinthal 1990). Cash flow is value added x (margin + shock) - own R&D; project
 costs and public support are booked by their own mechanisms. A firm exits when its cash runs
 out or by an age-dependent hazard (first year, years 2-5, mature) calibrated to new-firm
-survival (BLS / Eurostat); incubated start-ups have a lower hazard and get incubator support.
+survival (BLS / Eurostat); incubated start-ups have a lower hazard (their incubator support is
+paid by the policy mechanism).
 Entry: exogenous entrants in proportion to living firms, and university spin-offs when the
 incubation channel is open, more where universities broker under Education Model 3.0.
 """
@@ -17,11 +18,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..knowledge import depreciate, unit_rows
+from ..knowledge import depreciate, profile
 from ..state import ENTRANT, SPINOFF
-from ..world import INSTRUMENT_INDEX, World, init_firms
-
-INCUBATOR = INSTRUMENT_INDEX["incubator_support"]
+from ..world import World, init_firms
+from .collaboration import within_capacity
+from .labour_market import incubator_room
 
 
 def growth_shock(size: np.ndarray, sigma: float, beta: float, drift: float, z: np.ndarray
@@ -51,7 +52,6 @@ def exit_hazard(age: np.ndarray, size: np.ndarray, p: dict) -> np.ndarray:
 def apply(w: World) -> None:
     alive = np.flatnonzero(w.firms.alive[: w.firms.n])
     grow(w, alive)
-    pay_incubator_support(w, alive)
     exits(w, alive)
     entry(w)
 
@@ -71,7 +71,7 @@ def grow(w: World, alive: np.ndarray) -> None:
     effort = own_rd + f.subsidy[alive]
     k = f.knowledge[alive]
     depreciate(k, p["knowledge_depreciation"])
-    k += (p["firm_rd_rate"] * effort)[:, None] * unit_rows(k)
+    k += (p["firm_rd_rate"] * effort)[:, None] * profile(k)
     f.knowledge[alive] = k
     grads = f.grad_employees[alive]
     grad_term = grads / np.maximum(f.employees[alive], 1) * (
@@ -80,21 +80,6 @@ def grow(w: World, alive: np.ndarray) -> None:
     margin = p["margin"] + p["margin_sigma"] * w.rng("firms.margin").standard_normal(f.n)[alive]
     f.cash[alive] += va * margin - own_rd
     w.count("rd_spending", float(effort.sum()))
-
-
-def pay_incubator_support(w: World, alive: np.ndarray) -> None:
-    p, f = w.p, w.firms
-    if not w.channel("incubation"):
-        return
-    age = w.month - f.birth_step[alive]
-    inc = alive[f.incubated[alive] & (age < p["incubation_months"])]
-    due = p["incubator_support"] * len(inc)
-    share = w.gov.demand_share(INCUBATOR, due)
-    paid = w.gov.spend(INCUBATOR, due * share)
-    if len(inc):
-        f.cash[inc] += paid / len(inc)
-        f.public_money[inc] += paid / len(inc)
-    w.flows["incubated_firms"] = float(len(inc))
 
 
 def exits(w: World, alive: np.ndarray) -> None:
@@ -108,6 +93,10 @@ def exits(w: World, alive: np.ndarray) -> None:
     f.alive[out] = False
     f.exit_step[out] = w.month
     f.grad_employees[out] = 0
+    f.grad_skill_sum[out] = 0.0
+    pr = w.projects
+    act = pr.active_rows()
+    pr.active[act[~f.alive[pr.firm[act]]]] = False  # a dead firm's projects end with it
     w.count("firm_exits", len(out))
 
 
@@ -125,19 +114,25 @@ def entry(w: World) -> None:
     if not w.channel("incubation"):
         return
     brokerage = 1.0 if w.channel("brokerage") else 0.0
-    rate = p["spinoff_rate"] * (0.3 + 0.7 * u.mix[:, 2] * brokerage)
+    rate = p["spinoff_rate"] * (0.3 + 0.7 * w.share_3_0() * brokerage)
     rng = w.rng("firms.spinoff")
     spin = rng.poisson(rate)
     n_spin = int(spin.sum())
     if n_spin:
         uni = np.repeat(np.arange(u.count), spin)
         rows = f.reserve(n_spin)
-        # A spin-off carries a slice of its university's knowledge: cognitively close to it.
-        know = 0.05 * u.knowledge[uni] * rng.lognormal(0.0, 0.3, (n_spin, 1))
+        # A spin-off carries a slice of its university's knowledge plus a specialisation of
+        # its own: close to its parent, but not so close that they have nothing to learn.
+        k = p["n_domains"]
+        own = rng.dirichlet(np.full(k, 0.3), size=n_spin) * u.knowledge[uni].sum(axis=1,
+                                                                              keepdims=True)
+        know = 0.05 * (u.knowledge[uni] + own) * rng.lognormal(0.0, 0.3, (n_spin, 1))
         init_firms(f, rows, p, rng, size=np.full(n_spin, p["startup_size"]), origin=SPINOFF,
                    step=w.month, home=uni, knowledge=know)
-        f.incubated[rows] = True
-        f.founder_university[rows] = uni
+        f.founder_university[rows] = uni  # a spin-off belongs to its university in any case
+        room = incubator_room(w)
+        keep = within_capacity(uni.astype(np.int64), room, rng)
+        f.incubated[np.arange(rows.start, rows.stop)[keep]] = True
         w.count("startups_founded", n_spin)
         w.count("spinoffs", n_spin)
     w.count("firm_entries", n_spin)

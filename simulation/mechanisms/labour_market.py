@@ -1,8 +1,8 @@
 """Mechanism 7, graduation and the labour market: intake, dropout, graduation, hiring, leaving.
 
-September: enrolled students move up a year and a new cohort is admitted with the
-universities' current Education Model mix. Every month: dropout, and graduates who are out of
-work either find a local job or leave. June: the final-year cohort graduates. Before matching,
+Every month: dropout (each student's dropout month is drawn at admission), and graduates who
+are out of work either find a local job or leave. (The September intake opens the academic
+year in teaching.py.) June: the final-year cohort graduates. Before matching,
 students hold ties from the student-immersion channel: 3.0 students on brokered live projects
 and other final-year students in internships (``internships_per_project`` places per active
 project). Each graduate then
@@ -13,8 +13,9 @@ project). Each graduate then
    intern is hired by the internship firm first (``tie_hire_probability``), then the others are
    matched to the remaining vacancies in order of employability (mean skill), first within the
    graduate's domain of interest (the firm's main domain), then across domains;
-3. or leaves the region, more likely without an offer; the talent-retention subsidy lowers both
-   leaving probabilities for the share of graduates it can pay.
+3. or leaves the region, more likely without an offer; the talent-retention subsidy reaches as
+   many job seekers as its pot can pay and lowers their leaving probabilities by
+   ``retention_effect``; it is paid to those who stay.
 
 Hires raise the employer's graduate share (absorptive capacity), knowledge (labour-mobility
 spillover, Almeida & Kogut 1999) and digital maturity. Employees whose firm exits become
@@ -34,13 +35,13 @@ from ..state import (
     LEFT,
     UNEMPLOYED,
 )
-from ..world import INSTRUMENT_INDEX, World, admit_cohort, init_firms
+from ..world import INSTRUMENT_INDEX, World, init_firms
 from . import digital
 from .collaboration import within_capacity
 from .teaching import sync_skills
 
 RETENTION = INSTRUMENT_INDEX["retention_subsidy"]
-JUNE, SEPTEMBER = 6, 9
+JUNE = 6
 
 
 def apply(w: World) -> None:
@@ -48,8 +49,6 @@ def apply(w: World) -> None:
     alumni_flows(w)
     if w.calendar_month == JUNE:
         graduate(w)
-    if w.calendar_month == SEPTEMBER and w.month > 1:
-        new_academic_year(w)
 
 
 def dropout(w: World) -> None:
@@ -156,8 +155,7 @@ def found_startups(w: World, grads: np.ndarray, draw: np.ndarray) -> np.ndarray:
                origin=GRADUATE_STARTUP, step=w.month, home=st.university[founders],
                knowledge=knowledge)
     if incubation:
-        f.incubated[rows] = True
-        f.founder_university[rows] = st.university[founders]
+        incubate(w, np.arange(rows.start, rows.stop), st.university[founders])
     ids = np.arange(rows.start, rows.stop)
     st.startup[founders] = ids
     hire(w, founders, ids, status=FOUNDER)
@@ -165,6 +163,24 @@ def found_startups(w: World, grads: np.ndarray, draw: np.ndarray) -> np.ndarray:
     w.count("graduate_startups", len(founders))
     w.count("firm_entries", len(founders))
     return founders
+
+
+def incubate(w: World, firms: np.ndarray, universities: np.ndarray) -> None:
+    """Give new start-ups places in their university's incubator, while places are free."""
+    f = w.firms
+    room = incubator_room(w)
+    keep = within_capacity(universities.astype(np.int64), room, w.rng("labour.incubator"))
+    f.incubated[firms[keep]] = True
+    f.founder_university[firms[keep]] = universities[keep]
+
+
+def incubator_room(w: World) -> np.ndarray:
+    """(U,) free incubator places: ``incubator_places`` less start-ups still in incubation."""
+    f = w.firms
+    inc = np.flatnonzero(f.alive[: f.n] & f.incubated[: f.n])
+    inc = inc[w.month - f.birth_step[inc] < w.p["incubation_months"]]
+    used = np.bincount(f.founder_university[inc], minlength=w.unis.count)
+    return np.maximum(w.p["incubator_places"] - used, 0)
 
 
 def vacancies(w: World) -> np.ndarray:
@@ -237,18 +253,21 @@ def graduate(w: World) -> None:
     st.year[grads] = 0
     # One draw of each kind per graduate, aligned with the cohort (the same in every scenario).
     rng = w.rng("labour.graduation")
-    u_found, u_tie, u_leave = rng.random((3, len(grads)))
+    u_found, u_tie, u_leave, u_cover = rng.random((4, len(grads)))
     noise = rng.standard_normal(len(grads))
     founders = found_startups(w, grads, u_found)
     seeking = ~np.isin(grads, founders, assume_unique=True)
     seekers = grads[seeking]
     offer_s, offer_f = match(w, seekers, vacancies(w), u_tie[seeking], noise[seeking])
 
-    coverage = w.gov.demand_share(RETENTION, p["retention_subsidy"] * len(grads))
+    # The retention subsidy reaches as many job seekers as the pot can pay; those it reaches
+    # are less likely to leave. Founders stay anyway and are not paid.
+    coverage = w.gov.demand_share(RETENTION, p["retention_subsidy"] * len(seekers))
+    covered = u_cover[seeking] < coverage
     has_offer = np.zeros(st.n, dtype=bool)
     has_offer[offer_s] = True
     base = np.where(has_offer[seekers], p["leave_with_offer"], p["leave_without_offer"])
-    leave = u_leave[seeking] < base * (1.0 - p["retention_effect"] * coverage)
+    leave = u_leave[seeking] < base * (1.0 - p["retention_effect"] * covered)
     leavers = seekers[leave]
     st.set_status(leavers, LEFT)
     stays = ~leave[np.searchsorted(seekers, offer_s)]
@@ -256,7 +275,7 @@ def graduate(w: World) -> None:
     idle = seekers[~leave & ~has_offer[seekers]]
     st.set_status(idle, UNEMPLOYED)
     stayers = len(grads) - len(leavers)
-    w.gov.spend(RETENTION, p["retention_subsidy"] * coverage * stayers)
+    w.gov.spend(RETENTION, p["retention_subsidy"] * int((covered & ~leave).sum()))
 
     employed = int(stays.sum())
     w.count("graduates", len(grads))
@@ -273,15 +292,3 @@ def graduate(w: World) -> None:
            zip(("specialist", "entrepreneurial", "leadership", "digital"),
                skills.mean(axis=0), strict=True)},
     }
-
-
-def new_academic_year(w: World) -> None:
-    st, p = w.students, w.p
-    win = np.arange(st.window_start, st.n)
-    moving = win[st.status[win] == ENROLLED]
-    st.year[moving] += 1
-    admit_cohort(w, w.rng("labour.intake"), step=w.month)
-    # The oldest cohort that can still be enrolled entered programme_years - 1 Septembers ago.
-    oldest = w.month - 12 * (p["programme_years"] - 1)
-    st.window_start = int(np.searchsorted(st.intake_step[: st.n], oldest, side="left"))
-    w.count("admitted", float(w.unis.intake.sum()))

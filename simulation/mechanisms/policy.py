@@ -6,6 +6,9 @@ incubator support without incubation, platform investment without the platform c
 its release rerouted to the untied instruments, university block grants and firm R&D
 subsidies, in proportion to their own shares. With every channel closed this is MODEL.md's
 siloed counterfactual: the same money, spent untied.
+
+Incubator support is paid here too, at the start of the month, to every incubated start-up
+still in its incubation period.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from ..parameters import INSTRUMENTS
 from ..world import INSTRUMENT_INDEX, UNTIED, World, education_mix
 
 # Which channels keep each tied instrument alive (any one of them open suffices).
+INCUBATOR = INSTRUMENT_INDEX["incubator_support"]
+
 TIED_TO = {
     "matching_grants": ("joint_research", "brokerage"),
     "incubator_support": ("incubation",),
@@ -29,8 +34,10 @@ def apply(w: World) -> None:
     for month, lever, value in w.p["timeline"]:
         if month == w.month:
             set_lever(w, lever, value)
-    w.gov.balance += monthly_release(w)
-    w.gov.released += monthly_release(w)
+    release = monthly_release(w)
+    w.gov.balance += release
+    w.gov.released += release
+    pay_incubator_support(w)
 
 
 def set_lever(w: World, lever: str, value: Any) -> None:
@@ -54,3 +61,18 @@ def monthly_release(w: World) -> np.ndarray:
                 release[j] += release[i] * share
             release[i] = 0.0
     return release
+
+
+def pay_incubator_support(w: World) -> None:
+    """Support to each start-up in incubation (incubation channel), as far as the pot allows."""
+    p, f = w.p, w.firms
+    if not w.channel("incubation"):
+        return
+    alive = np.flatnonzero(f.alive[: f.n] & f.incubated[: f.n])
+    inc = alive[w.month - f.birth_step[alive] < p["incubation_months"]]
+    due = p["incubator_support"] * len(inc)
+    paid = w.gov.spend(INCUBATOR, due * w.gov.demand_share(INCUBATOR, due))
+    if len(inc):
+        f.cash[inc] += paid / len(inc)
+        f.public_money[inc] += paid / len(inc)
+    w.flows["incubated_firms"] = float(len(inc))

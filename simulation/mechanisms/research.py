@@ -6,7 +6,7 @@ stays positive with none (faculty are paid to research from teaching income too)
 returns to money follow Adams & Griliches (1998). Knowledge grows along the university's own
 profile; publications are Poisson draws, raised by the share of faculty working on industry
 projects. Firm problems flow back into university knowledge through the projects themselves
-(collaboration.py). All knowledge depreciates here.
+(collaboration.py). University knowledge depreciates here, firm knowledge in firm_dynamics.py.
 
 Joint outputs for the triple-helix tally: a publication involves industry when it comes out of
 project work and government when competitive research grants paid for it.
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..knowledge import depreciate, unit_rows
+from ..knowledge import depreciate, profile
 from ..world import World
 
 
@@ -41,7 +41,7 @@ def apply(w: World) -> None:
     mult = output_multiplier(u.funding, u.faculty, w.ref_funding, p["funding_elasticity"])
     depreciate(u.knowledge, p["knowledge_depreciation"])
     gain = p["university_research_rate"] * u.faculty * mult
-    u.knowledge += gain[:, None] * unit_rows(u.knowledge)
+    u.knowledge += gain[:, None] * profile(u.knowledge)
 
     act = w.projects.active_rows()
     projects_u = np.bincount(w.projects.university[act], minlength=u.count)

@@ -7,7 +7,9 @@ Rates depend on the programme (MODEL.md, "Teaching"):
   industry partners, or with the student-immersion channel closed, only the classroom part.
 - 3.0 (immersed in society): classroom rates plus immersion rates scaled by live-project slots
   on brokered projects per 3.0 student; nothing extra without brokered projects.
-No teaching in July and August.
+No teaching in July and August. Each September (after the first) opens the academic year:
+enrolled students move up a year and a new cohort is admitted with the universities' current
+Education Model mix, before that month's teaching.
 
 A student of aptitude a learns at r = 1 - (1 - R)^a where R is the programme's rate at that
 university this month: in one month an a = 2 student gains what others gain in two. Because
@@ -23,9 +25,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..state import ENROLLED
-from ..world import World, classroom_rates
+from ..world import World, admit_cohort, classroom_rates
 
 SUMMER = (7, 8)
+SEPTEMBER = 9
 
 
 def engagement(w: World) -> tuple[np.ndarray, np.ndarray]:
@@ -86,6 +89,8 @@ def sync_skills(w: World, rows: np.ndarray) -> None:
 
 
 def apply(w: World) -> None:
+    if w.calendar_month == SEPTEMBER and w.month > 1:
+        new_academic_year(w)
     e2, e3 = engagement(w)
     w.flows["engagement_2_0"] = float(e2.mean())
     w.flows["engagement_3_0"] = float(e3.mean())
@@ -93,3 +98,16 @@ def apply(w: World) -> None:
         return
     table = rate_table(w, e2, e3).reshape(-1, 4).astype(float)
     w.exposure += np.log1p(-np.minimum(table, 1.0 - 1e-9))
+
+
+def new_academic_year(w: World) -> None:
+    """September: enrolled students move up a year and a new cohort is admitted."""
+    st, p = w.students, w.p
+    win = np.arange(st.window_start, st.n)
+    moving = win[st.status[win] == ENROLLED]
+    st.year[moving] += 1
+    admit_cohort(w, w.rng("labour.intake"), step=w.month)
+    # The oldest cohort that can still be enrolled entered programme_years - 1 Septembers ago.
+    oldest = w.month - 12 * (p["programme_years"] - 1)
+    st.window_start = int(np.searchsorted(st.intake_step[: st.n], oldest, side="left"))
+    w.count("admitted", float(w.unis.intake.sum()))
