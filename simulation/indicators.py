@@ -19,7 +19,7 @@ from .state import (
     SPINOFF,
     UNEMPLOYED,
 )
-from .synergy import synergy_millibits, transmission
+from .synergy import transmission
 from .world import World
 
 INDICATORS: dict[str, tuple[str, str]] = {
@@ -120,18 +120,23 @@ def network_stats(firms: np.ndarray, unis: np.ndarray, n_alive: int, n_unis: int
 def compute(w: World) -> dict[str, float]:
     f, st, pr, gov, u = w.firms, w.students, w.projects, w.gov, w.unis
     nf = f.n
+    if w.value_added_now is not None and w.value_added_now[0] == w.month:
+        _, rows, va_firm = w.value_added_now  # computed by accounting this month
+    else:
+        rows = np.flatnonzero(f.alive[:nf])
+        va_firm = f.value_added(rows, w.p["graduate_premium"])
     alive = f.alive[:nf]
-    n_alive = int(alive.sum())
-    va_firm = f.value_added(np.flatnonzero(alive), w.p["graduate_premium"])
+    n_alive = len(rows)
     act = pr.active_rows()
     fl, tot = w.flows, w.totals
     status_counts = st.status_counts
     by_prog = w.enrolled.sum(axis=0)
     graduates = int(tot.get("graduates", 0))
     in_region = graduates - int(status_counts[LEFT])  # only graduates leave the region
-    # Graduates working in the region: kept per employer, so no pass over all alumni.
-    grad_staff = float(f.grad_employees[:nf][alive].sum())
-    grad_skill = float(f.grad_skill_sum[:nf][alive].sum()) / 4.0 / grad_staff if grad_staff else 0.0
+    # Graduates working in the region: kept per employer (zeroed when a firm exits), so no pass
+    # over all alumni.
+    grad_staff = float(f.grad_employees[:nf].sum())
+    grad_skill = float(f.grad_skill[:nf].sum()) / grad_staff if grad_staff else 0.0
     startups = (f.origin[:nf] == GRADUATE_STARTUP) | (f.origin[:nf] == SPINOFF)
     density, component = network_stats(pr.firm[act], pr.university[act], n_alive, u.count)
     t = transmission(w.tally.cells)
@@ -139,7 +144,7 @@ def compute(w: World) -> dict[str, float]:
         "month": float(w.month),
         "value_added": float(va_firm.sum()),
         "welfare": w.welfare,
-        "jobs": float(f.employees[:nf][alive].sum()),
+        "jobs": float(f.employees[rows].sum()),
         "firms_alive": float(n_alive),
         "innovations_incremental": fl.get("innovations_incremental", 0.0),
         "innovations_radical": fl.get("innovations_radical", 0.0),
@@ -160,8 +165,8 @@ def compute(w: World) -> dict[str, float]:
         "publications_total": float(u.publications.sum()),
         "mean_firm_knowledge": float((alive @ f.knowledge[:nf]).sum() / n_alive)
         if n_alive else 0.0,
-        "mean_digital_maturity": float(f.digital[:nf][alive].mean()) if n_alive else 0.0,
-        "mean_absorptive_capacity": float(f.absorptive[:nf][alive].mean()) if n_alive else 0.0,
+        "mean_digital_maturity": float(f.digital[rows].mean()) if n_alive else 0.0,
+        "mean_absorptive_capacity": float(f.absorptive[rows].mean()) if n_alive else 0.0,
         "students_enrolled": float(status_counts[ENROLLED]),
         "enrolled_1_0": float(by_prog[0]),
         "enrolled_2_0": float(by_prog[1]),
@@ -189,5 +194,5 @@ def compute(w: World) -> dict[str, float]:
     out["gov_net_fiscal"] = gov.tax_total - float(gov.spent.sum())
     out["gini_value_added"] = gini(va_firm)
     out["synergy_T"] = t
-    out["synergy_S"] = synergy_millibits(w.tally.cells)
+    out["synergy_S"] = -1000.0 * t
     return out

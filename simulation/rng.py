@@ -12,9 +12,10 @@ Every random draw comes from a stream named by its purpose ("firms.growth",
   far as they are created in the same order. This is what makes
   paired, common-random-number comparisons between scenarios precise (MODEL.md, "Randomness").
 
-Each (purpose, month) stream is a Philox counter-based generator whose key is derived from the
-root SeedSequence and the purpose's name and whose counter starts at the month; a purpose may be
-used once per month (a second use would repeat numbers, so it raises).
+Each purpose has a PCG64 generator seeded from the root SeedSequence and the purpose's name;
+month m uses that generator advanced by m * 2**64 draws (PCG64 jumps ahead in O(log) time), so
+months never overlap. A purpose may be used once per month (a second use would repeat numbers,
+so it raises).
 """
 
 from __future__ import annotations
@@ -52,11 +53,11 @@ def stream(root: np.random.SeedSequence, name: str) -> np.random.Generator:
 
 
 class Streams:
-    """Counter-based generators, one per purpose, positioned at the start of a month."""
+    """One generator per purpose, positioned at the start of a month on request."""
 
     def __init__(self, root: np.random.SeedSequence) -> None:
         self.root = root
-        self._gens: dict[str, tuple[np.random.Philox, np.random.Generator]] = {}
+        self._gens: dict[str, tuple[np.random.PCG64, np.random.Generator, dict]] = {}
         self._last: dict[str, int] = {}
 
     def get(self, purpose: str, month: int) -> np.random.Generator:
@@ -65,15 +66,10 @@ class Streams:
         self._last[purpose] = month
         entry = self._gens.get(purpose)
         if entry is None:
-            key = child(self.root, purpose).generate_state(2, np.uint64)
-            bits = np.random.Philox(key=key)
-            entry = (bits, np.random.Generator(bits))
+            bits = np.random.PCG64(child(self.root, purpose))
+            entry = (bits, np.random.Generator(bits), bits.state)
             self._gens[purpose] = entry
-        bits, gen = entry
-        state = bits.state
-        state["state"]["counter"][:] = (0, 0, month, 0)
-        state["buffer_pos"] = 4
-        state["has_uint32"] = 0
-        state["uinteger"] = 0
-        bits.state = state
+        bits, gen, start = entry
+        bits.state = start
+        bits.advance(month << 64)
         return gen

@@ -84,7 +84,7 @@ class Firms(Table):
     home_university: np.ndarray  # int16, nearest university (search reach without platform)
     platform_member: np.ndarray  # bool
     grad_employees: np.ndarray   # int64, graduates of the region's universities employed
-    grad_skill_sum: np.ndarray   # (F, 4) sum of employed graduates' skills
+    grad_skill: np.ndarray       # sum over employed graduates of their mean skill
     innovations: np.ndarray      # int64, cumulative
     patents: np.ndarray          # int64, cumulative
     partners: np.ndarray         # int64, university projects ever started
@@ -98,8 +98,8 @@ class Firms(Table):
         Effective labour counts each employee once plus ``graduate_premium`` x mean skill for
         each graduate employed: skilled graduates produce more (returns to tertiary education).
         """
-        skill = self.grad_skill_sum[rows].sum(axis=1) * 0.25
-        return self.productivity[rows] * (self.employees[rows] + graduate_premium * skill)
+        extra = graduate_premium * self.grad_skill[rows]
+        return self.productivity[rows] * (self.employees[rows] + extra)
 
     @classmethod
     def empty(cls, cap: int, k: int, n_universities: int) -> Firms:
@@ -114,7 +114,7 @@ class Firms(Table):
             incubated=_empty(cap, dtype=bool),
             home_university=_empty(cap, dtype=np.int16, fill=-1),
             platform_member=_empty(cap, dtype=bool),
-            grad_employees=_empty(cap, dtype=np.int64), grad_skill_sum=_empty(cap, 4),
+            grad_employees=_empty(cap, dtype=np.int64), grad_skill=_empty(cap),
             innovations=_empty(cap, dtype=np.int64), patents=_empty(cap, dtype=np.int64),
             partners=_empty(cap, dtype=np.int64), subsidy=_empty(cap), public_money=_empty(cap),
             trust=_empty(cap, n_universities),

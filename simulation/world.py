@@ -87,6 +87,8 @@ class World:
     research_grant_share: np.ndarray | None = None    # (U,) share of funding from grants
     innovation_values: list = field(default_factory=list)  # arrays of innovation values
     streams: Streams | None = None                    # random streams (rng.py)
+    value_added_now: tuple | None = None              # (month, living rows, their VA)
+    job_losses_pending: bool = False                  # a firm with graduate staff exited
 
     # --- calendar -----------------------------------------------------------------------
     @property
@@ -224,7 +226,7 @@ def init_firms(firms: Firms, rows: slice, p: dict[str, Any], rng: np.random.Gene
     firms.home_university[rows] = home
     firms.platform_member[rows] = False
     firms.grad_employees[rows] = 0
-    firms.grad_skill_sum[rows] = 0.0
+    firms.grad_skill[rows] = 0.0
     firms.innovations[rows] = 0
     firms.patents[rows] = 0
     firms.partners[rows] = 0

@@ -28,11 +28,13 @@ DEMAND_DRIVEN = tuple(INSTRUMENT_INDEX[n] for n in ("matching_grants", "incubato
 def apply(w: World) -> None:
     if w.month % 12 == 0:
         close_year(w)
-    pay_universities(w)
-    pay_rd_subsidies(w)
     f = w.firms
-    alive = f.alive[: f.n]
-    va = float(f.value_added(np.flatnonzero(alive), w.p["graduate_premium"]).sum())
+    alive = np.flatnonzero(f.alive[: f.n])
+    va_firm = f.value_added(alive, w.p["graduate_premium"])
+    w.value_added_now = (w.month, alive, va_firm)  # the indicators reuse it
+    pay_universities(w)
+    pay_rd_subsidies(w, alive, va_firm)
+    va = float(va_firm.sum())
     tax = w.p["tax_rate"] * va
     w.gov.tax_month = tax
     w.gov.tax_total += tax
@@ -71,16 +73,18 @@ def pay_universities(w: World) -> None:
                                       0.0)
 
 
-def pay_rd_subsidies(w: World) -> None:
+def pay_rd_subsidies(w: World, alive: np.ndarray, va: np.ndarray) -> None:
+    """R&D subsidies to living firms (rows ``alive``, value added ``va``) by their own R&D."""
     f, gov = w.firms, w.gov
     n = f.n
     f.subsidy[:n] = 0.0
-    alive = np.flatnonzero(f.alive[:n] & (f.rd_intensity[:n] >= w.p["rd_subsidy_threshold"]))
-    if len(alive) == 0:  # nobody qualifies: the money still goes to firms, untied
-        alive = np.flatnonzero(f.alive[:n])
-    own_rd = f.rd_intensity[alive] * f.value_added(alive, w.p["graduate_premium"])
-    if len(alive) and own_rd.sum() > 0:
+    qualify = f.rd_intensity[alive] >= w.p["rd_subsidy_threshold"]
+    if not qualify.any():  # nobody qualifies: the money still goes to firms, untied
+        qualify[:] = True
+    rows = alive[qualify]
+    own_rd = f.rd_intensity[rows] * va[qualify]
+    if len(rows) and own_rd.sum() > 0:
         paid = gov.spend(RD, float(gov.balance[RD]))
-        f.subsidy[alive] = paid * own_rd / own_rd.sum()
+        f.subsidy[rows] = paid * own_rd / own_rd.sum()
     # Next month's public money starts with the subsidy just paid.
     f.public_money[:n] = f.subsidy[:n]

@@ -128,7 +128,9 @@ def search_and_match(w: World) -> None:
     reach[member] = True
     cap = capacity_left(w)
     score = np.log(np.maximum(payoff * (1.0 + f.trust[s]), 1e-12))
-    score += p["choice_noise"] * w.rng("collaboration.choice").gumbel(size=(n, n_u))[s]
+    # Gumbel noise -log(-log(u)) from row-aligned uniforms, transformed only where needed.
+    u = w.rng("collaboration.choice").random(size=(n, n_u))[s]
+    score -= p["choice_noise"] * np.log(-np.log(np.maximum(u, 1e-300)))
     score[~reach | (cap[None, :] <= 0)] = -np.inf
     choice = np.argmax(score, axis=1)
     feasible = np.isfinite(score[np.arange(len(s)), choice])

@@ -69,13 +69,16 @@ def grow(w: World, alive: np.ndarray) -> None:
     va = f.value_added(alive, p["graduate_premium"])
     own_rd = f.rd_intensity[alive] * va
     effort = own_rd + f.subsidy[alive]
-    k = f.knowledge[alive]
+    # In place over every row (a dead firm's knowledge simply becomes obsolete): cheaper than
+    # gathering and scattering the living rows.
+    effort_all = np.zeros(f.n)
+    effort_all[alive] = effort
+    k = f.knowledge[: f.n]
     depreciate(k, p["knowledge_depreciation"])
-    k += (p["firm_rd_rate"] * effort)[:, None] * profile(k)
-    f.knowledge[alive] = k
+    k += (p["firm_rd_rate"] * effort_all)[:, None] * profile(k)
     grads = f.grad_employees[alive]
     grad_term = grads / np.maximum(f.employees[alive], 1) * (
-        f.grad_skill_sum[alive].sum(axis=1) / 4.0 / np.maximum(grads, 1))
+        f.grad_skill[alive] / np.maximum(grads, 1))
     f.absorptive[alive] = absorptive_capacity(effort / np.maximum(va, 1e-12), grad_term)
     margin = p["margin"] + p["margin_sigma"] * w.rng("firms.margin").standard_normal(f.n)[alive]
     f.cash[alive] += va * margin - own_rd
@@ -92,8 +95,10 @@ def exits(w: World, alive: np.ndarray) -> None:
     out = alive[(draw < h) | (f.cash[alive] < 0)]
     f.alive[out] = False
     f.exit_step[out] = w.month
+    if f.grad_employees[out].any():
+        w.job_losses_pending = True  # labour_market moves their graduates to unemployment
     f.grad_employees[out] = 0
-    f.grad_skill_sum[out] = 0.0
+    f.grad_skill[out] = 0.0
     pr = w.projects
     act = pr.active_rows()
     pr.active[act[~f.alive[pr.firm[act]]]] = False  # a dead firm's projects end with it

@@ -29,14 +29,23 @@ def hazard(p: dict, absorptive: np.ndarray, projects: np.ndarray, live: np.ndarr
     return 1.0 - np.exp(-lam)
 
 
-def draw_gains(rng: np.random.Generator, n: int, p: dict) -> tuple[np.ndarray, np.ndarray]:
-    """(relative productivity gains, radical flags) for ``n`` firm rows."""
-    u, size, tail_draw = rng.random(n), rng.exponential(1.0, n), rng.pareto(p["radical_tail"], n)
-    radical = u < p["radical_share"]
-    gain = p["incremental_gain"] * size
-    tail = p["radical_gain_scale"] * (1.0 + tail_draw)
-    gain = np.where(radical, tail, gain)
+def gains_from_uniforms(u: np.ndarray, p: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(relative productivity gains, radical flags) from uniforms ``u`` of shape (3, n).
+
+    u[0] decides radical or incremental; incremental gains are exponential with mean
+    ``incremental_gain`` (from u[1]); radical gains are Pareto with minimum
+    ``radical_gain_scale`` and tail ``radical_tail`` (from u[2]); all capped.
+    """
+    radical = u[0] < p["radical_share"]
+    incremental = -p["incremental_gain"] * np.log1p(-u[1])
+    tail = p["radical_gain_scale"] * (1.0 - u[2]) ** (-1.0 / p["radical_tail"])
+    gain = np.where(radical, tail, incremental)
     return np.minimum(gain, p["radical_gain_cap"]), radical
+
+
+def draw_gains(rng: np.random.Generator, n: int, p: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(relative productivity gains, radical flags) of ``n`` innovations."""
+    return gains_from_uniforms(rng.random((3, n)), p)
 
 
 def apply(w: World) -> None:
@@ -50,14 +59,13 @@ def apply(w: World) -> None:
     live = np.bincount(pr.firm[brok], weights=fill[pr.university[brok]], minlength=n)[alive]
     emp = np.maximum(f.employees[alive], 1)
     grad_share = f.grad_employees[alive] / emp
-    grad_skill = f.grad_skill_sum[alive].sum(axis=1) / 4.0 / np.maximum(f.grad_employees[alive], 1)
+    grad_skill = f.grad_skill[alive] / np.maximum(f.grad_employees[alive], 1)
     prob = hazard(p, f.absorptive[alive], projects, live, grad_share * grad_skill,
                   f.digital[alive])
     # Draws for every firm row (then indexed) keep a firm's luck the same across scenarios.
     hit = w.rng("innovation.hit").random(n)[alive] < prob
     firms = alive[hit]
-    gain, radical = draw_gains(w.rng("innovation.gain"), n, p)
-    gain, radical = gain[firms], radical[firms]
+    gain, radical = gains_from_uniforms(w.rng("innovation.gain").random((3, n))[:, firms], p)
     value = gain * f.value_added(firms, p["graduate_premium"]) * 12.0
     f.productivity[firms] *= 1.0 + gain
     delta = f.knowledge[firms] * gain[:, None]

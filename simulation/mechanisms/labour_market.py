@@ -66,13 +66,16 @@ def dropout(w: World) -> None:
 def alumni_flows(w: World) -> None:
     """Job losses from firm exits, then re-employment or departure of the unemployed."""
     st, f = w.students, w.firms
-    # dead[employer + 1] is True for rows whose employer has exited (employer -1 maps to False).
-    dead = np.concatenate(([False], ~f.alive[: f.n]))
-    lost = np.flatnonzero(dead[st.employer[: st.n] + 1])
-    st.set_status(lost, UNEMPLOYED)
-    st.employer[lost] = -1
-    w.count("graduate_job_losses", len(lost))
-
+    if w.job_losses_pending:
+        # dead[employer + 1] is True for rows whose employer has exited (-1 maps to False).
+        dead = np.concatenate(([False], ~f.alive[: f.n]))
+        lost = np.flatnonzero(dead[st.employer[: st.n] + 1])
+        st.set_status(lost, UNEMPLOYED)
+        st.employer[lost] = -1
+        w.count("graduate_job_losses", len(lost))
+        w.job_losses_pending = False
+    if st.status_counts[UNEMPLOYED] == 0:
+        return
     unemployed = np.flatnonzero(st.status[: st.n] == UNEMPLOYED)
     if len(unemployed) == 0:
         return
@@ -99,7 +102,7 @@ def hire(w: World, students: np.ndarray, firms: np.ndarray, status: int = EMPLOY
     st.employer[students] = firms
     skills = st.skills[students].astype(float)
     np.add.at(f.grad_employees, firms, 1)
-    np.add.at(f.grad_skill_sum, firms, skills)
+    np.add.at(f.grad_skill, firms, skills.mean(axis=1))
     k = p["n_domains"]
     gain = np.zeros((len(students), k))
     gain[np.arange(len(students)), st.interest[students]] = p["graduate_knowledge"] * skills[:, 0]
