@@ -182,12 +182,18 @@ class EcosystemModel(mesa.Model):
 
 
 def _check_timeline_states(params: dict[str, Any]) -> None:
-    """Every state the timeline passes through must satisfy the joint constraints."""
+    """Every state the timeline passes through must satisfy the joint constraints.
+
+    Events of the same month take effect together, so a budget can be re-split in one month.
+    """
     state = dict(params)
-    for month, lever, value in params["timeline"]:
+    events = params["timeline"]  # sorted by month
+    for i, (month, lever, value) in enumerate(events):
         state[lever] = value
+        if i + 1 < len(events) and events[i + 1][0] == month:
+            continue
         try:
             check_joint(state)
         except ParameterError as err:
-            raise ParameterError(f"parameter 'timeline': after the change of '{lever}' at month "
-                                 f"{month}: {err}") from None
+            raise ParameterError(f"parameter 'timeline': after the changes at month {month}: "
+                                 f"{err}") from None

@@ -412,42 +412,42 @@ def check_value(name: str, value: Any) -> Any:
     if p is None:
         hint = difflib.get_close_matches(name, PARAMETERS, n=1)
         extra = f"; did you mean '{hint[0]}'?" if hint else ""
-        raise ParameterError(f"unknown parameter '{name}'{extra}")
+        raise ParameterError(f"unknown parameter {name!r}{extra}")
     if p.kind == "bool":
         if not isinstance(value, (bool, np.bool_)):
-            raise ParameterError(f"parameter '{name}': expected true/false, got {value!r}")
+            raise ParameterError(f"parameter {name!r}: expected true/false, got {value!r}")
         return bool(value)
     if p.kind == "choice":
-        if value not in p.choices:
+        if not isinstance(value, str) or value not in p.choices:
             raise ParameterError(
-                f"parameter '{name}': expected one of {', '.join(p.choices)}, got {value!r}")
+                f"parameter {name!r}: expected one of {', '.join(p.choices)}, got {value!r}")
         return value
     if p.kind == "int":
         if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
             value = int(value) if float(value).is_integer() else value
         if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-            raise ParameterError(f"parameter '{name}': expected an integer, got {value!r}")
+            raise ParameterError(f"parameter {name!r}: expected an integer, got {value!r}")
         value = int(value)
         _check_range(p, value)
         return value
     if p.kind == "float":
         if not _is_number(value):
-            raise ParameterError(f"parameter '{name}': expected a number, got {value!r}")
-        value = float(value)
+            raise ParameterError(f"parameter {name!r}: expected a number, got {value!r}")
+        value = _to_float(name, value)
         _check_range(p, value)
         return value
     if p.kind == "vector":
         vec = _as_numbers(name, value)
         if len(vec) != p.length:
             raise ParameterError(
-                f"parameter '{name}': expected {p.length} numbers "
+                f"parameter {name!r}: expected {p.length} numbers "
                 f"({', '.join(SKILLS)}), got {len(vec)}")
         for v in vec:
             _check_range(p, v)
         return vec
     if p.kind == "mix-list":
         if not isinstance(value, Sequence) or isinstance(value, str):
-            raise ParameterError(f"parameter '{name}': expected a list of (1.0, 2.0, 3.0) "
+            raise ParameterError(f"parameter {name!r}: expected a list of (1.0, 2.0, 3.0) "
                                  f"share triples, got {value!r}")
         out = []
         for i, triple in enumerate(value):
@@ -469,21 +469,28 @@ def check_value(name: str, value: Any) -> Any:
 
 
 def _as_numbers(name: str, value: Any) -> tuple[float, ...]:
+    # Ordered containers only: a set or a dict has no meaningful order of skills or shares.
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
     if isinstance(value, str) or not isinstance(value, Sequence):
-        try:
-            value = list(value)  # numpy arrays
-        except TypeError:
-            raise ParameterError(f"parameter '{name}': expected a list of numbers, "
-                                 f"got {value!r}") from None
+        raise ParameterError(f"parameter {name!r}: expected a list of numbers, got {value!r}")
     out = []
     for v in value:
         if not _is_number(v):
-            raise ParameterError(f"parameter '{name}': expected numbers, got {v!r}")
-        v = float(v)
+            raise ParameterError(f"parameter {name!r}: expected numbers, got {v!r}")
+        v = _to_float(name, v)
         if not math.isfinite(v):
-            raise ParameterError(f"parameter '{name}': expected finite numbers, got {v}")
+            raise ParameterError(f"parameter {name!r}: expected finite numbers, got {v}")
         out.append(v)
     return tuple(out)
+
+
+def _to_float(name: str, value: Any) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        raise ParameterError(f"parameter {name!r}: {value!r} is too large for a number"
+                             ) from None
 
 
 def _check_range(p: Param, value: float) -> None:
@@ -507,13 +514,15 @@ def _check_timeline(value: Any) -> tuple[tuple[int, str, Any], ...]:
             raise ParameterError(f"parameter 'timeline[{i}]': expected (month, lever, value), "
                                  f"got {ev!r}")
         month, lever, val = ev
-        if not isinstance(month, int) or isinstance(month, bool) or month < 0:
+        if not isinstance(month, numbers.Integral) or isinstance(month, (bool, np.bool_)) \
+                or month < 0:
             raise ParameterError(f"parameter 'timeline[{i}]': month must be a whole number "
                                  f">= 0, got {month!r}")
+        month = int(month)
         if lever not in LEVERS:
             hint = difflib.get_close_matches(str(lever), LEVERS, n=1)
             extra = f"; did you mean '{hint[0]}'?" if hint else ""
-            raise ParameterError(f"parameter 'timeline[{i}]': '{lever}' is not a policy lever"
+            raise ParameterError(f"parameter 'timeline[{i}]': {lever!r} is not a policy lever"
                                  f"{extra}")
         try:
             val = check_value(lever, val)

@@ -82,9 +82,11 @@ def pay_rd_subsidies(w: World, alive: np.ndarray, va: np.ndarray) -> None:
     if not qualify.any():  # nobody qualifies: the money still goes to firms, untied
         qualify[:] = True
     rows = alive[qualify]
-    own_rd = f.rd_intensity[rows] * va[qualify]
-    if len(rows) and own_rd.sum() > 0:
+    weight = f.rd_intensity[rows] * va[qualify]
+    if weight.sum() <= 0:  # no firm does R&D: the subsidy is shared by value added, or evenly
+        weight = va[qualify] if va[qualify].sum() > 0 else np.ones(len(rows))
+    if len(rows):
         paid = gov.spend(RD, float(gov.balance[RD]))
-        f.subsidy[rows] = paid * own_rd / own_rd.sum()
+        f.subsidy[rows] = paid * weight / weight.sum()
     # Next month's public money starts with the subsidy just paid.
     f.public_money[:n] = f.subsidy[:n]
