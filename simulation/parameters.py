@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import math
 import numbers
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,23 @@ import numpy as np
 
 
 class ParameterError(ValueError):
-    """A parameter has an unknown name, a wrong type or a value outside its valid range."""
+    """A parameter has an unknown name, a wrong type or a value outside its valid range.
+
+    ``key`` is the parameter (or ``timeline[i]``) the message is about and ``reason`` the rest
+    of the message, so that a scenario file can report ``file: parameters.key: reason``.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        found = re.match(r"parameters? '([^']+)'[^:]*: (.*)$", message) or re.match(
+            r"unknown parameter '([^']+)'(.*)$", message)
+        if found:
+            self.key = found.group(1)
+            reason = found.group(2).lstrip("; ")
+            self.reason = reason if not message.startswith("unknown") else (
+                "unknown parameter" + (f"; {reason}" if reason else ""))
+        else:
+            self.key, self.reason = "", message
 
 
 @dataclass(frozen=True)

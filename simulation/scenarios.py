@@ -1,0 +1,232 @@
+"""Scenario files: TOML documents that set model parameters and schedule policy changes.
+
+A scenario file looks like this::
+
+    description = "Half of every intake in Education Model 3.0 from year 3"
+    extends = "baseline"            # a library name or a path relative to this file
+
+    [parameters]                    # any model parameter by its documented name
+    share_edu_3_0 = 0.2
+
+    [[timeline]]                    # policy changes: 'month' (0 = initial state) or 'year'
+    year = 3                        # year y starts at month 12 (y - 1) + 1, a September
+    lever = "share_edu_3_0"
+    value = 0.5
+
+``extends`` inherits every parameter of the parent and overrides only those the child names;
+the child's timeline events are added to the parent's. Loading validates everything against
+the parameter table and raises ``ScenarioError`` with one line naming the file, the key path,
+what was expected and what was found. Files are parsed as data (``tomllib``), never executed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .parameters import DEFAULTS, PARAMETERS, ParameterError, check_value, resolve
+
+LIBRARY = Path(__file__).resolve().parent.parent / "scenarios"
+TOP_LEVEL = ("name", "description", "extends", "parameters", "timeline")
+EVENT_KEYS = ("month", "year", "lever", "value")
+
+
+class ScenarioError(ValueError):
+    """A scenario file is invalid. ``str(err)`` is one line: ``file: key: what is wrong``."""
+
+    def __init__(self, path: Path | str, key: str, reason: str) -> None:
+        self.path, self.key, self.reason = str(path), key, reason
+        where = f"{self.path}: {key}: " if key else f"{self.path}: "
+        super().__init__(" ".join((where + reason).split()))
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario: its name, description, origin and model parameters."""
+
+    name: str
+    description: str
+    path: Path | None
+    overrides: dict[str, Any] = field(default_factory=dict)  # what the files set
+    parameters: dict[str, Any] = field(default_factory=dict)  # every parameter, resolved
+
+    @property
+    def horizon(self) -> int:
+        return int(self.parameters["horizon_months"])
+
+    def model_kwargs(self, **changes: Any) -> dict[str, Any]:
+        """Keyword arguments for ``EcosystemModel``: the scenario's overrides plus ``changes``."""
+        return {**self.overrides, **changes}
+
+
+def library() -> list[Scenario]:
+    """Every scenario shipped in ``scenarios/``, by name."""
+    return [load(path) for path in sorted(LIBRARY.glob("*.toml"))]
+
+
+def find(name_or_path: str | Path) -> Path:
+    """A scenario's file: an existing path, or a library name (with or without .toml)."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" and path.exists():
+        return path
+    candidate = LIBRARY / f"{Path(name_or_path).stem}.toml"
+    if candidate.exists() and path.parent == Path("."):
+        return candidate
+    if path.exists():
+        return path
+    names = [p.stem for p in LIBRARY.glob("*.toml")]
+    hint = difflib.get_close_matches(str(name_or_path), names, n=1)
+    extra = f"; did you mean '{hint[0]}'?" if hint else f"; the library has: {', '.join(names)}"
+    raise ScenarioError(name_or_path, "", f"no such scenario file or library name{extra}")
+
+
+def load(name_or_path: str | Path) -> Scenario:
+    """Load and validate a scenario (with everything it extends)."""
+    path = find(name_or_path)
+    doc, overrides = _load_chain(path, ())
+    try:
+        parameters = resolve(overrides)
+        from .model import _check_timeline_states
+
+        _check_timeline_states(parameters)
+    except ParameterError as err:
+        raise _parameter_error(path, err) from None
+    description = doc.get("description", "")
+    return Scenario(name=str(doc.get("name", path.stem)), description=str(description),
+                    path=path, overrides=overrides, parameters=parameters)
+
+
+def _load_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict[str, Any]]:
+    """(this file's document, parameter overrides including every ancestor's)."""
+    real = path.resolve()
+    if real in seen:
+        chain = " -> ".join(p.name for p in (*seen, real))
+        raise ScenarioError(path, "extends", f"cycle of extends: {chain}")
+    doc = _read(path)
+    overrides: dict[str, Any] = {}
+    timeline: list[tuple[int, str, Any]] = []
+    if "extends" in doc:
+        parent_ref = doc["extends"]
+        if not isinstance(parent_ref, str) or not parent_ref:
+            raise ScenarioError(path, "extends", f"expected a scenario name or path, "
+                                                 f"got {parent_ref!r}")
+        parent = _parent_path(path, parent_ref)
+        _, overrides = _load_chain(parent, (*seen, real))
+        overrides = dict(overrides)
+        timeline = list(overrides.pop("timeline", ()))
+    params = doc.get("parameters", {})
+    if not isinstance(params, dict):
+        raise ScenarioError(path, "parameters", f"expected a table, got {params!r}")
+    for key, value in params.items():
+        if key == "timeline":
+            raise ScenarioError(path, "parameters.timeline", "put policy changes in "
+                                "[[timeline]] tables at the top level")
+        try:
+            overrides[key] = check_value(key, value)
+        except ParameterError as err:
+            raise _parameter_error(path, err, prefix="parameters.") from None
+    horizon = overrides.get("horizon_months", DEFAULTS["horizon_months"])
+    timeline += _timeline(path, doc.get("timeline", []), horizon)
+    if timeline:
+        overrides["timeline"] = tuple(sorted(timeline, key=lambda e: e[0]))
+    return doc, overrides
+
+
+def _parent_path(path: Path, ref: str) -> Path:
+    local = (path.parent / ref)
+    for candidate in (local, local.with_suffix(".toml")):
+        if candidate.is_file():
+            return candidate
+    library_file = LIBRARY / f"{Path(ref).stem}.toml"
+    if Path(ref).parent == Path(".") and library_file.is_file():
+        return library_file
+    raise ScenarioError(path, "extends", f"no scenario file or library name {ref!r}")
+
+
+def _read(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            doc = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ScenarioError(path, "", "file not found") from None
+    except IsADirectoryError:
+        raise ScenarioError(path, "", "is a directory, not a scenario file") from None
+    except UnicodeDecodeError as err:
+        raise ScenarioError(path, "", f"not UTF-8 text ({err.reason})") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(path, "", f"malformed TOML: {err}") from None
+    for key in doc:
+        if key not in TOP_LEVEL:
+            hint = difflib.get_close_matches(key, TOP_LEVEL + tuple(PARAMETERS), n=1)
+            if hint and hint[0] in PARAMETERS:
+                extra = f"; did you mean parameters.{hint[0]} (under [parameters])?"
+            elif hint:
+                extra = f"; did you mean '{hint[0]}'?"
+            else:
+                extra = f"; expected one of {', '.join(TOP_LEVEL)}"
+            raise ScenarioError(path, key, f"unknown key{extra}")
+    for key in ("name", "description"):
+        if key in doc and not isinstance(doc[key], str):
+            raise ScenarioError(path, key, f"expected text, got {doc[key]!r}")
+    return doc
+
+
+def _timeline(path: Path, events: Any, horizon: int) -> list[tuple[int, str, Any]]:
+    if not isinstance(events, list):
+        raise ScenarioError(path, "timeline", "expected [[timeline]] tables (a list of "
+                                              f"events), got {events!r}")
+    out = []
+    for i, ev in enumerate(events):
+        key = f"timeline[{i}]"
+        if not isinstance(ev, dict):
+            raise ScenarioError(path, key, f"expected a table with month or year, lever and "
+                                           f"value, got {ev!r}")
+        for k in ev:
+            if k not in EVENT_KEYS:
+                hint = difflib.get_close_matches(k, EVENT_KEYS, n=1)
+                extra = f"; did you mean '{hint[0]}'?" if hint else ""
+                raise ScenarioError(path, f"{key}.{k}", f"unknown key{extra}")
+        if ("month" in ev) == ("year" in ev):
+            raise ScenarioError(path, key, "give exactly one of 'month' or 'year'")
+        for k in ("lever", "value"):
+            if k not in ev:
+                raise ScenarioError(path, f"{key}.{k}", "missing")
+        if "month" in ev:
+            month = ev["month"]
+            if not isinstance(month, int) or isinstance(month, bool) or month < 0:
+                raise ScenarioError(path, f"{key}.month", f"expected a whole number >= 0, "
+                                                          f"got {month!r}")
+        else:
+            year = ev["year"]
+            if not isinstance(year, int) or isinstance(year, bool) or year < 1:
+                raise ScenarioError(path, f"{key}.year", f"expected a whole number >= 1, "
+                                                         f"got {year!r}")
+            month = 12 * (year - 1) + 1
+        if month > horizon:
+            raise ScenarioError(path, key, f"month {month} is after the horizon "
+                                           f"({horizon} months)")
+        lever, value = ev["lever"], ev["value"]
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ScenarioError(path, f"{key}.value", f"expected a finite number, got {value}")
+        try:
+            (event,) = resolve({"timeline": [(month, lever, value)],
+                                "horizon_months": max(horizon, month)})["timeline"]
+        except ParameterError as err:
+            reason = err.reason if err.key else str(err)
+            field_ = "lever" if "lever" in reason else "value"
+            raise ScenarioError(path, f"{key}.{field_}", reason) from None
+        out.append(event)
+    return out
+
+
+def _parameter_error(path: Path, err: ParameterError, prefix: str = "parameters."
+                     ) -> ScenarioError:
+    if err.key.startswith("timeline["):
+        return ScenarioError(path, err.key, err.reason)
+    if err.key:
+        return ScenarioError(path, prefix + err.key, err.reason)
+    return ScenarioError(path, "parameters", str(err))
