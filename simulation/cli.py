@@ -1,20 +1,39 @@
 """The ``helixsim`` command line.
 
-``helixsim demo`` runs the default region and prints the main indicators at years 0, 5 and 10;
-``helixsim params`` prints the parameter table. Scenario, comparison and dividend commands come
-with the scenario layer.
+- ``helixsim scenarios`` lists the scenario library; ``helixsim check FILE`` validates one.
+- ``helixsim run SCENARIO`` runs seeds in parallel and writes per-step indicators and a report.
+- ``helixsim compare A B [C ...]`` compares scenarios with the first on paired seeds.
+- ``helixsim dividend SCENARIO [--attribution]`` estimates the ecological dividend against the
+  siloed counterfactual, optionally attributed to the channels by Shapley values.
+- ``helixsim demo`` runs the default region once; ``helixsim params`` prints the parameters.
+
+Bad input (a scenario file, an option) gives one line on stderr and exit code 2, and nothing is
+written. ``--json`` prints a machine-readable result on stdout.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import sys
 import time
+from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from .parameters import ParameterError, markdown_table
+from .scenarios import ScenarioError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="helixsim: the ecological dividend of industry-university-government "
@@ -73,9 +92,220 @@ def params() -> None:
     sys.stdout.write(markdown_table())
 
 
-def main() -> None:  # pragma: no cover
+# --- scenarios and batch commands ------------------------------------------------------------
+
+SEEDS = typer.Option(8, "--seeds", min=2, max=10_000, help="Paired replications (seeds).")
+WORKERS = typer.Option(None, "--workers", min=1, max=512,
+                       help="Worker processes (default: all cores).")
+OUT = typer.Option(None, "--out", help="Report folder (default: results/<command>-<name>).")
+JSON = typer.Option(False, "--json", help="Print a machine-readable result on stdout.")
+SEED = typer.Option(20261128, "--seed", min=0, help="Root seed of the replications.")
+MONTHS = typer.Option(None, "--months", min=1, max=1200,
+                      help="Horizon in months (default: the scenario's, 120).")
+
+
+def _fail(message: str) -> typer.Exit:
+    """One line on stderr, exit code 2."""
+    Console(stderr=True, soft_wrap=True, highlight=False).print(
+        f"error: {message}", markup=False)
+    return typer.Exit(code=2)
+
+
+def _out_dir(out: Path | None, command: str, name: str) -> Path:
+    path = out if out is not None else Path("results") / f"{command}-{name}"
+    if path.exists() and not path.is_dir():
+        raise _fail(f"--out {path}: exists and is not a folder")
+    return path
+
+
+def _progress(quiet: bool):
+    """A rich progress bar with time left, on stderr; returns (context, callback)."""
+    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+                   console=Console(stderr=True), disable=quiet, transient=False)
+    task = bar.add_task("runs", total=None)
+
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+    return bar, update
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item"):
+        return _jsonable(value.item())
+    return value
+
+
+def _execute(command: str, name: str, out: Path | None, as_json: bool, work) -> dict:
+    """Validate, run with progress, and turn known errors into exit code 2."""
+    folder = _out_dir(out, command, name)
+    bar, update = _progress(as_json)
     try:
-        app()
-    except ParameterError as err:
-        Console(stderr=True).print(f"error: {err}")
-        raise SystemExit(2) from None
+        with bar:
+            result = work(folder, update)
+    except (ScenarioError, ParameterError) as err:
+        raise _fail(str(err)) from None
+    except RuntimeError as err:
+        raise _fail(str(err)) from None
+    if as_json:
+        sys.stdout.write(json.dumps(_jsonable(result), indent=2) + "\n")
+    return result
+
+
+@app.command()
+def scenarios(as_json: bool = JSON) -> None:
+    """List the scenario library with descriptions."""
+    from .scenarios import library
+
+    try:
+        items = library()
+    except ScenarioError as err:
+        raise _fail(str(err)) from None
+    if as_json:
+        sys.stdout.write(json.dumps([{"name": s.name, "description": s.description,
+                                      "file": str(s.path)} for s in items], indent=2) + "\n")
+        return
+    table = Table(title="Scenario library (scenarios/)", show_lines=True)
+    table.add_column("name", style="bold")
+    table.add_column("description")
+    for s in items:
+        table.add_row(s.name, " ".join(s.description.split()))
+    Console().print(table)
+
+
+@app.command()
+def check(files: list[Path] = typer.Argument(..., help="Scenario files or library names."),
+          as_json: bool = JSON) -> None:
+    """Validate scenario files: exit 0 if all are valid, else one line each and exit 2."""
+    from .scenarios import load
+
+    bad, good = [], []
+    for f in files:
+        try:
+            sc = load(f)
+            good.append({"file": str(sc.path), "name": sc.name, "valid": True})
+        except ScenarioError as err:
+            bad.append({"file": str(f), "valid": False, "error": str(err)})
+            Console(stderr=True, soft_wrap=True, highlight=False).print(
+                f"error: {err}", markup=False)
+    if as_json:
+        sys.stdout.write(json.dumps(good + bad, indent=2) + "\n")
+    elif good:
+        for g in good:
+            Console(highlight=False).print(f"ok: {g['file']} ({g['name']})", markup=False)
+    if bad:
+        raise typer.Exit(code=2)
+
+
+def _print_table(title: str, rows: list[dict], columns: list[tuple[str, str, str]]) -> None:
+    table = Table(title=title)
+    for key, head, _ in columns:
+        table.add_column(head, justify="left" if key in ("indicator", "component", "scenario",
+                                                          "channel", "helix") else "right")
+    for row in rows:
+        cells = []
+        for key, _, fmt in columns:
+            v = row.get(key)
+            cells.append("" if v is None else (fmt.format(v) if isinstance(v, (int, float))
+                                                and math.isfinite(v) else str(v)))
+        table.add_row(*cells)
+    Console().print(table)
+
+
+@app.command()
+def run(scenario: str = typer.Argument(..., help="Scenario file or library name."),
+        seeds: int = SEEDS, workers: int | None = WORKERS, out: Path | None = OUT,
+        seed: int = SEED, months: int | None = MONTHS, as_json: bool = JSON) -> None:
+    """Run a scenario over seeds in parallel: per-step Parquet, summary and report."""
+    from experiments.commands import run_scenario
+
+    result = _execute("run", Path(scenario).stem, out, as_json, lambda folder, cb: run_scenario(
+        scenario, seeds=seeds, workers=workers, out=folder, root_seed=seed, months=months,
+        progress=cb))
+    if not as_json:
+        _print_table(f"{result['scenario']}: final values over {seeds} seeds",
+                     result["final"], [("indicator", "indicator", ""), ("mean", "mean", "{:,.4g}"),
+                                       ("low", "95% low", "{:,.4g}"),
+                                       ("high", "95% high", "{:,.4g}")])
+        Console().print(f"report: {result['report']}")
+
+
+@app.command()
+def compare(scenarios_: list[str] = typer.Argument(..., metavar="A B [C ...]",
+                                                  help="Scenarios; the first is the baseline."),
+            seeds: int = SEEDS, workers: int | None = WORKERS, out: Path | None = OUT,
+            seed: int = SEED, months: int | None = MONTHS,
+            precision: float | None = typer.Option(
+                None, "--precision", min=0.0001, max=10.0,
+                help="Add seeds until the welfare difference's 95% interval half-width is at "
+                     "most this share of |difference| (e.g. 0.05)."),
+            max_seeds: int = typer.Option(200, "--max-seeds", min=2, max=10_000),
+            as_json: bool = JSON) -> None:
+    """Compare scenarios with the first on paired seeds (common random numbers)."""
+    from experiments.commands import compare_scenarios
+
+    if len(scenarios_) < 2:
+        raise _fail("compare needs at least two scenarios: a baseline and one to compare")
+    name = "-".join(Path(s).stem for s in scenarios_)
+    result = _execute("compare", name, out, as_json, lambda folder, cb: compare_scenarios(
+        scenarios_, seeds=seeds, workers=workers, out=folder, root_seed=seed, months=months,
+        precision=precision, max_seeds=max_seeds, progress=cb))
+    if not as_json:
+        rows = [r for r in result["differences"] if r["indicator"] in ("welfare", "value_added",
+                                                                       "jobs", "startups_alive",
+                                                                       "alumni_employed")]
+        _print_table(f"Against {result['baseline']} on {result['seeds']} paired seeds "
+                     "(95% CI, Bonferroni)", rows,
+                     [("scenario", "scenario", ""), ("indicator", "indicator", ""),
+                      ("difference", "difference", "{:,.4g}"), ("low", "low", "{:,.4g}"),
+                      ("high", "high", "{:,.4g}"), ("relative", "relative", "{:+.2%}")])
+        for p in result["precision"]:
+            Console().print(f"{p['scenario']}: seeds for ±{p['precision']:.0%} on welfare: "
+                            f"{p['seeds_paired']} paired, {p['seeds_independent']} independent "
+                            f"(x{p['ratio']:.1f})")
+        Console().print(f"report: {result['report']}")
+
+
+@app.command()
+def dividend(scenario: str = typer.Argument(..., help="Scenario file or library name."),
+             seeds: int = SEEDS, workers: int | None = WORKERS, out: Path | None = OUT,
+             seed: int = SEED, months: int | None = MONTHS,
+             attribution: bool = typer.Option(False, "--attribution",
+                                              help="Shapley shares over the five channels "
+                                                   "(32 configurations per seed)."),
+             baseline: str = typer.Option("baseline", "--baseline",
+                                          help="Scenario for the change of synergy."),
+             as_json: bool = JSON) -> None:
+    """The ecological dividend of a scenario against its siloed counterfactual."""
+    from experiments.commands import dividend as compute
+
+    result = _execute("dividend", Path(scenario).stem, out, as_json,
+                      lambda folder, cb: compute(scenario, seeds=seeds, workers=workers,
+                                                 out=folder, root_seed=seed, months=months,
+                                                 attribution=attribution, baseline=baseline,
+                                                 progress=cb))
+    if not as_json:
+        _print_table(f"Ecological dividend of {result['scenario']} ({seeds} paired seeds, "
+                     "95% CI)", result["dividend"],
+                     [("component", "component", ""), ("helix", "helix", ""),
+                      ("dividend", "D", "{:,.4g}"), ("low", "low", "{:,.4g}"),
+                      ("high", "high", "{:,.4g}"), ("relative", "relative", "{:+.2%}")])
+        if "shapley" in result:
+            _print_table("Shapley attribution of D(W) over channels", result["shapley"],
+                         [("channel", "channel", ""), ("mean", "value", "{:,.4g}"),
+                          ("low", "low", "{:,.4g}"), ("high", "high", "{:,.4g}"),
+                          ("share", "share", "{:.1%}")])
+        syn = result["synergy"]
+        Console().print(f"synergy S: {syn['S_scenario']:.2f} mbit (siloed {syn['S_siloed']:.2f}, "
+                        f"change {syn['change_vs_siloed']:+.2f})")
+        Console().print(f"report: {result['report']}")
+
+
+def main() -> None:  # pragma: no cover
+    app()

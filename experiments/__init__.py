@@ -1,0 +1,1 @@
+"""Batch runs of the model: specifications, execution, storage and analysis."""

@@ -1,0 +1,268 @@
+"""What the ``helixsim run / compare / dividend`` commands compute, apart from the terminal.
+
+Each function validates its inputs first (so a bad scenario writes nothing), runs the
+replications through ``experiments.runner``, analyses them with ``experiments.analysis`` and
+writes a report folder; it returns a plain dict that the CLI prints as a table or as JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import platform
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simulation.parameters import CHANNELS, ParameterError, resolve
+from simulation.scenarios import Scenario, ScenarioError, load
+
+from . import analysis
+from .runner import RunSet, replications, run_many
+
+Progress = Callable[[int, int], None]
+HEADLINE = "welfare"
+FAN_INDICATORS = ("value_added", "jobs", "active_projects", "graduate_retention_rate",
+                  "startups_alive", "synergy_S")
+DEFAULT_SEED = 20261128
+
+
+def prepare(names: Sequence[str], months: int | None) -> list[Scenario]:
+    """Load every scenario and check the horizon against their timelines; nothing is written."""
+    scenarios = [load(name) for name in names]
+    if months is not None:
+        for sc in scenarios:
+            try:
+                resolve({**sc.overrides, "horizon_months": months})
+            except ParameterError as err:
+                raise ScenarioError(sc.path or sc.name, "timeline" if "timeline" in str(err)
+                                    else "horizon_months", f"with --months {months}: "
+                                    f"{err.reason or err}") from None
+    return scenarios
+
+
+def horizon_of(sc: Scenario, months: int | None) -> int:
+    return int(months if months is not None else sc.horizon)
+
+
+def _meta(command: str, seeds: int, workers: int | None, started: float, **extra: Any
+          ) -> dict[str, Any]:
+    import mesa
+
+    import simulation
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, cwd=Path(__file__).parent, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return {"command": command, "seeds": seeds, "workers": workers or "all cores",
+            "elapsed_s": round(time.perf_counter() - started, 2),
+            "date": _dt.datetime.now().isoformat(timespec="seconds"),
+            "helixsim": simulation.__version__, "mesa": mesa.__version__,
+            "numpy": np.__version__, "python": platform.python_version(),
+            "git_commit": commit or "unknown", **extra}
+
+
+def _check_failures(runs: RunSet) -> None:
+    if runs.failures:
+        first = runs.failures[0]
+        last_line = first.error.strip().splitlines()[-1]
+        raise RuntimeError(f"{len(runs.failures)} run(s) failed; first: {first.spec.label} "
+                           f"replication {first.spec.replication}: {last_line}")
+
+
+def summary_stats(runs: RunSet, label: str, indicators: Sequence[str]) -> pd.DataFrame:
+    """Mean and 95% t-interval over replications of final values."""
+    rows = []
+    for ind in indicators:
+        x = analysis.finals(runs.summary, label, ind).to_numpy()
+        iv = analysis.paired_interval(x)  # an interval of the mean of x itself
+        rows.append({"indicator": ind, "mean": iv.mean, "low": iv.low, "high": iv.high,
+                     "n": iv.n})
+    return pd.DataFrame(rows)
+
+
+def run_scenario(name: str, *, seeds: int, workers: int | None, out: Path,
+                 root_seed: int = DEFAULT_SEED, months: int | None = None,
+                 progress: Progress | None = None) -> dict[str, Any]:
+    from . import report
+
+    started = time.perf_counter()
+    (sc,) = prepare([name], months)
+    specs = replications(sc.name, sc.model_kwargs(), seeds, root_seed, horizon_of(sc, months))
+    runs = run_many(specs, workers=workers, out_dir=out, progress=progress)
+    _check_failures(runs)
+    runs.summary.to_parquet(out / "summary.parquet", index=False)
+    indicators = [c for c in runs.steps.columns if c not in ("run_id", "label", "replication",
+                                                             "step", "month")]
+    table = summary_stats(runs, sc.name, indicators)
+    meta = _meta("run", seeds, workers, started, scenario=sc.name, root_seed=root_seed)
+    sections = [
+        report.Section(sc.name, sc.description,
+                       tables=[("Final values: mean and 95% interval over seeds", table)],
+                       figures=[(f"fan_{ind}.png", ind, report.fan_chart(runs.steps, ind))
+                                for ind in FAN_INDICATORS]),
+    ]
+    path = report.write_report(out, f"Scenario {sc.name}", sections, meta)
+    return {"scenario": sc.name, "seeds": seeds, "report": str(path),
+            "steps": str(out / "runs"), "summary_file": str(out / "summary.parquet"),
+            "final": table.to_dict(orient="records"), "meta": meta}
+
+
+def compare_scenarios(names: Sequence[str], *, seeds: int, workers: int | None, out: Path,
+                      root_seed: int = DEFAULT_SEED, months: int | None = None,
+                      precision: float | None = None, max_seeds: int = 200,
+                      progress: Progress | None = None) -> dict[str, Any]:
+    """Every scenario against the first on paired seeds; optional sequential precision."""
+    from . import report
+
+    started = time.perf_counter()
+    scenarios = prepare(names, months)
+    if len({sc.name for sc in scenarios}) != len(scenarios):
+        raise ScenarioError(names[0], "", "each scenario may be named only once in a comparison")
+    base, others = scenarios[0], scenarios[1:]
+    n = seeds
+    while True:
+        specs = [s for sc in scenarios for s in replications(
+            sc.name, sc.model_kwargs(), n, root_seed, horizon_of(sc, months))]
+        runs = run_many(specs, workers=workers, out_dir=out, progress=progress)
+        _check_failures(runs)
+        table = analysis.compare_table(runs.summary, base.name, [o.name for o in others],
+                                       [c for c, _, _ in analysis.COMPONENTS])
+        head = table[table["indicator"] == HEADLINE]
+        widest = float(((head["high"] - head["low"]) / 2 / head["difference"].abs()).max()) \
+            if len(head) else math.nan
+        if precision is None or (math.isfinite(widest) and widest <= precision) or n >= max_seeds:
+            break
+        n = min(max_seeds, max(n + 2, math.ceil(n * 1.5)))
+    crn = _precision_figures(runs, base.name, [o.name for o in others], precision)
+    runs.summary.to_parquet(out / "summary.parquet", index=False)
+    meta = _meta("compare", n, workers, started, baseline=base.name,
+                 scenarios=[o.name for o in others], root_seed=root_seed)
+    sections = [report.Section(
+        "Comparison on paired seeds",
+        f"Each scenario against **{base.name}** on the same {n} seeds (common random numbers); "
+        f"95% paired-t intervals, Bonferroni-corrected over {len(others)} comparison(s).",
+        tables=[("Differences of final values", table)],
+        figures=[(f"fan_{ind}.png", ind, report.fan_chart(runs.steps, ind))
+                 for ind in FAN_INDICATORS])]
+    if crn:
+        sections.append(report.Section(
+            "What the paired design buys",
+            "Seeds needed for the headline interval at the requested precision, with common "
+            "random numbers (paired) and without (independent seeds, estimated from the same "
+            "runs).", tables=[("Seeds needed", pd.DataFrame(crn))]))
+    path = report.write_report(out, f"Compare against {base.name}", sections, meta)
+    return {"baseline": base.name, "seeds": n, "report": str(path),
+            "differences": table.to_dict(orient="records"), "precision": crn, "meta": meta}
+
+
+def _precision_figures(runs: RunSet, base: str, others: Sequence[str],
+                       precision: float | None) -> list[dict[str, Any]]:
+    if precision is None:
+        return []
+    out = []
+    for label in others:
+        a = analysis.finals(runs.summary, base, HEADLINE)
+        b = analysis.finals(runs.summary, label, HEADLINE)
+        a, b = a.align(b, join="inner")
+        d = (b - a).to_numpy()
+        paired = analysis.seeds_needed(float(np.std(d, ddof=1)), float(d.mean()), precision,
+                                       comparisons=len(others))
+        indep_sd = math.sqrt(float(np.var(a, ddof=1) + np.var(b, ddof=1)))
+        independent = analysis.seeds_needed(indep_sd, float(d.mean()), precision,
+                                            comparisons=len(others))
+        out.append({"scenario": label, "indicator": HEADLINE, "precision": precision,
+                    "seeds_paired": paired, "seeds_independent": independent,
+                    "ratio": independent / paired if paired > 0 else math.nan})
+    return out
+
+
+def channel_label(name: str, config: tuple[bool, ...]) -> str:
+    return f"{name}[" + "".join("1" if c else "0" for c in config) + "]"
+
+
+def dividend(name: str, *, seeds: int, workers: int | None, out: Path,
+             root_seed: int = DEFAULT_SEED, months: int | None = None,
+             attribution: bool = False, baseline: str | None = "baseline",
+             progress: Progress | None = None) -> dict[str, Any]:
+    """The ecological dividend of a scenario against its siloed counterfactual."""
+    from . import report
+
+    started = time.perf_counter()
+    names = [name] + ([baseline] if baseline and baseline != name else [])
+    scenarios = prepare(names, months)
+    sc = scenarios[0]
+    horizon = horizon_of(sc, months)
+    siloed_label = f"{sc.name} (siloed)"
+    specs = replications(sc.name, sc.model_kwargs(), seeds, root_seed, horizon)
+    specs += replications(siloed_label, sc.model_kwargs(siloed=True), seeds, root_seed, horizon)
+    configs: dict[tuple[bool, ...], str] = {}
+    if attribution:
+        for config in analysis.configurations():
+            label = channel_label(sc.name, config)
+            configs[config] = label
+            switches = {f"channel_{ch}": on for ch, on in zip(CHANNELS, config, strict=True)}
+            specs += replications(label, sc.model_kwargs(**switches), seeds, root_seed, horizon)
+    if len(scenarios) > 1:
+        specs += replications(scenarios[1].name, scenarios[1].model_kwargs(), seeds, root_seed,
+                              horizon)
+    runs = run_many(specs, workers=workers, out_dir=out, progress=progress)
+    _check_failures(runs)
+    runs.summary.to_parquet(out / "summary.parquet", index=False)
+
+    table = analysis.dividend_table(runs.summary, sc.name, siloed_label)
+    synergy = {"S_scenario": float(analysis.finals(runs.summary, sc.name, "synergy_S").mean()),
+               "S_siloed": float(analysis.finals(runs.summary, siloed_label, "synergy_S").mean())}
+    s_diff = analysis.paired_interval(
+        analysis.finals(runs.summary, sc.name, "synergy_S")
+        - analysis.finals(runs.summary, siloed_label, "synergy_S"))
+    synergy.update(change_vs_siloed=s_diff.mean, low=s_diff.low, high=s_diff.high)
+    if len(scenarios) > 1:
+        b = scenarios[1].name
+        s_base = analysis.paired_interval(
+            analysis.finals(runs.summary, sc.name, "synergy_S")
+            - analysis.finals(runs.summary, b, "synergy_S"))
+        synergy.update(baseline=b, change_vs_baseline=s_base.mean, baseline_low=s_base.low,
+                       baseline_high=s_base.high)
+    headline = table.iloc[0]
+    sections = [report.Section(
+        f"The ecological dividend of {sc.name}",
+        f"{sc.description}\n\nD = W({sc.name}) - W(siloed) on {seeds} paired seeds: "
+        f"**{headline['dividend']:,.0f} MCU** (95% CI {headline['low']:,.0f} to "
+        f"{headline['high']:,.0f}; {headline['relative']:+.2%} of the siloed W). The siloed "
+        "counterfactual has the same region, seeds and public money, with every cross-helix "
+        "channel closed.",
+        tables=[("Dividend by component and helix", table),
+                ("Triple-helix synergy S (millibits)", pd.DataFrame([synergy]))],
+        figures=[("dividend_by_helix.png", "Relative dividend by component",
+                  report.dividend_bars(table))]
+        + [(f"fan_{ind}.png", ind, report.fan_chart(runs.steps, ind, [sc.name, siloed_label]))
+           for ind in ("welfare", "value_added", "startups_alive")])]
+    result: dict[str, Any] = {"scenario": sc.name, "seeds": seeds,
+                              "dividend": table.to_dict(orient="records"), "synergy": synergy}
+    if attribution:
+        shares = analysis.shapley_table(runs.summary, configs, HEADLINE)
+        all_open = analysis.finals(runs.summary, configs[(True,) * len(CHANNELS)], HEADLINE)
+        none_open = analysis.finals(runs.summary, configs[(False,) * len(CHANNELS)], HEADLINE)
+        total = float((all_open - none_open).mean())
+        sections.append(report.Section(
+            "Through which channel: Shapley attribution",
+            f"Exact Shapley values over the {len(CHANNELS)} channels "
+            f"({len(configs)} configurations per seed). They add up to the dividend of "
+            f"opening every channel ({total:,.0f} MCU).",
+            tables=[("Shapley values of W by channel", shares)],
+            figures=[("shapley_waterfall.png", "Shapley waterfall",
+                      report.shapley_waterfall(shares, total))]))
+        result["shapley"] = shares.to_dict(orient="records")
+        result["shapley_total"] = total
+    meta = _meta("dividend", seeds, workers, started, scenario=sc.name, root_seed=root_seed,
+                 attribution=attribution)
+    path = report.write_report(out, f"Ecological dividend of {sc.name}", sections, meta)
+    result.update(report=str(path), meta=meta)
+    return result

@@ -1,0 +1,219 @@
+"""Running many model runs: run specifications, parallel execution, Parquet results, resume.
+
+A ``RunSpec`` names one run: a label, the model's keyword arguments, the replication index j
+and the root seed. Replication j of every label uses ``SeedSequence(root_seed,
+spawn_key=(j,))``, so scenarios compared on the same j share their random numbers (common
+random numbers). Runs execute behind the ``concurrent.futures.Executor`` interface (a spawn
+process pool by default, one thread per worker); workers receive only specifications, never
+model objects, and when an output folder is given each worker writes its own run's table to
+``runs/<run_id>.parquet`` (temporary name, then rename), so an interrupted batch resumes by
+skipping finished runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import time
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+MODEL_VERSION = "0.1.0"
+# Columns of every run table besides the indicators.
+KEY_COLUMNS = ("run_id", "label", "replication", "step")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One model run: ``label`` (scenario or configuration), parameters, replication, seed."""
+
+    label: str
+    parameters: dict[str, Any]
+    replication: int
+    root_seed: int
+    horizon: int
+
+    @property
+    def run_id(self) -> str:
+        """Hash of model version, parameters, seed and horizon (not the label).
+
+        Parameters are hashed fully resolved, so a run that sets a parameter to its default
+        is the same run as one that leaves it out.
+        """
+        from simulation.parameters import resolve
+
+        params = resolve({**self.parameters, "horizon_months": self.horizon})
+        text = json.dumps({"version": MODEL_VERSION, "parameters": _plain(params),
+                           "seed": [self.root_seed, self.replication],
+                           "horizon": self.horizon}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def seed(self) -> np.random.SeedSequence:
+        return np.random.SeedSequence(self.root_seed, spawn_key=(self.replication,))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def run_one(spec: RunSpec) -> pd.DataFrame:
+    """Build and run the model of ``spec``; one row per month (0..horizon)."""
+    from simulation import EcosystemModel
+
+    params = {**spec.parameters, "horizon_months": spec.horizon}
+    model = EcosystemModel(rng=spec.seed(), **params)
+    model.run()
+    df = model.dataframe().reset_index()
+    df.insert(0, "run_id", spec.run_id)
+    df.insert(1, "label", spec.label)
+    df.insert(2, "replication", spec.replication)
+    return df
+
+
+def _worker(spec: RunSpec, out_dir: str | None) -> tuple[str, pd.DataFrame | None, float]:
+    """Runs in a worker process: run, then write the table if asked; returns (id, table, s)."""
+    started = time.perf_counter()
+    df = run_one(spec)
+    if out_dir is not None:
+        write_parquet(df, Path(out_dir) / "runs" / f"{spec.run_id}.parquet")
+    return spec.run_id, df, time.perf_counter() - started
+
+
+def write_parquet(df: pd.DataFrame, path: Path) -> None:
+    """Write atomically: a temporary file in the same folder, then a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    df.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """A spawn process pool whose workers use one BLAS/OpenMP thread each."""
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    return ProcessPoolExecutor(max_workers=workers,
+                               mp_context=multiprocessing.get_context("spawn"))
+
+
+@dataclass
+class RunFailure:
+    spec: RunSpec
+    error: str
+
+
+@dataclass
+class RunSet:
+    """The results of a batch: per-step table (long), per-run summary, failures."""
+
+    steps: pd.DataFrame
+    failures: list[RunFailure] = field(default_factory=list)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per run: the indicators at the last step."""
+        last = self.steps.sort_values("step").groupby("run_id", sort=False).tail(1)
+        return last.sort_values(["label", "replication"]).reset_index(drop=True)
+
+    def final(self, label: str, indicator: str) -> np.ndarray:
+        """Final values of ``indicator`` for ``label``, ordered by replication."""
+        s = self.summary
+        return s.loc[s["label"] == label].sort_values("replication")[indicator].to_numpy()
+
+
+def run_many(specs: Sequence[RunSpec], *, workers: int | None = None,
+             out_dir: str | Path | None = None, executor: Executor | None = None,
+             progress: Callable[[int, int], None] | None = None) -> RunSet:
+    """Run every spec (in parallel when workers > 1); resume from ``out_dir`` if given.
+
+    A run that raises is recorded as a failure with its traceback; the others go on.
+    """
+    out = str(out_dir) if out_dir is not None else None
+    tables: dict[str, pd.DataFrame] = {}
+    todo: list[RunSpec] = []
+    for spec in _unique(specs):
+        done = Path(out) / "runs" / f"{spec.run_id}.parquet" if out else None
+        if done is not None and done.exists():
+            df = pd.read_parquet(done)
+            df["label"] = spec.label  # the same run may serve several labels
+            tables[spec.run_id] = df
+        else:
+            todo.append(spec)
+    total, finished = len(tables) + len(todo), len(tables)
+    failures: list[RunFailure] = []
+    if progress:
+        progress(finished, total)
+    workers = default_workers() if workers is None else max(1, workers)
+    if executor is None and (workers == 1 or len(todo) <= 1):
+        for spec in todo:
+            try:
+                run_id, df, _ = _worker(spec, out)
+                tables[run_id] = df
+            except Exception:
+                failures.append(RunFailure(spec, traceback.format_exc()))
+            finished += 1
+            if progress:
+                progress(finished, total)
+    else:
+        own = executor is None
+        pool = process_pool(min(workers, len(todo))) if own else executor
+        try:
+            futures = {pool.submit(_worker, spec, out): spec for spec in todo}
+            for fut in as_completed(futures):
+                spec = futures[fut]
+                try:
+                    run_id, df, _ = fut.result()
+                    tables[run_id] = df
+                except Exception:
+                    failures.append(RunFailure(spec, traceback.format_exc()))
+                finished += 1
+                if progress:
+                    progress(finished, total)
+        finally:
+            if own:
+                pool.shutdown(cancel_futures=True)
+    frames = []
+    for spec in specs:  # every requested label, in the order asked
+        if spec.run_id in tables:
+            df = tables[spec.run_id]
+            if df["label"].iat[0] != spec.label:
+                df = df.assign(label=spec.label)
+            frames.append(df)
+    steps = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=list(KEY_COLUMNS))
+    return RunSet(steps=steps, failures=failures)
+
+
+def _unique(specs: Iterable[RunSpec]) -> list[RunSpec]:
+    seen: set[str] = set()
+    out = []
+    for spec in specs:
+        if spec.run_id not in seen:
+            seen.add(spec.run_id)
+            out.append(spec)
+    return out
+
+
+def replications(label: str, parameters: dict[str, Any], n: int, root_seed: int, horizon: int,
+                 start: int = 0) -> list[RunSpec]:
+    """Specs of replications start..start+n-1 of one configuration."""
+    return [RunSpec(label, dict(parameters), j, root_seed, horizon)
+            for j in range(start, start + n)]
