@@ -391,7 +391,7 @@ _add("exit_size_elasticity", 0.3, "elasticity", 0.0, 3.0, "float", "firms",
      "Dunne, Roberts & Samuelson 1989 (exit rates fall with size); size assumed.")
 _add("incubator_hazard_cut", 0.4, "share", 0.0, 1.0, "float", "firms",
      "Relative fall of the exit hazard for incubated start-ups.", "Assumed.")
-_add("entry_rate", 0.005, "per month", 0.0, 1.0, "float", "firms",
+_add("entry_rate", 0.005, "per month", 0.0, 0.1, "float", "firms",
      "Exogenous entrants per month as a share of living firms (about 6%/yr).",
      "Assumed: OECD business entry rates 5-10%/yr.")
 _add("spinoff_rate", 0.02, "spin-offs/university/month", 0.0, 100.0, "float", "firms",

@@ -88,7 +88,6 @@ class World:
     innovation_values: list = field(default_factory=list)  # arrays of innovation values
     streams: Streams | None = None                    # random streams (rng.py)
     value_added_now: tuple | None = None              # (month, living rows, their VA)
-    job_losses_pending: bool = False                  # a firm with graduate staff exited
 
     # --- calendar -----------------------------------------------------------------------
     @property

@@ -22,7 +22,7 @@ from ..knowledge import depreciate, profile
 from ..state import ENTRANT, SPINOFF
 from ..world import World, init_firms
 from .collaboration import within_capacity
-from .labour_market import incubator_room
+from .labour_market import incubator_room, lose_jobs
 
 
 def growth_shock(size: np.ndarray, sigma: float, beta: float, drift: float, z: np.ndarray
@@ -96,7 +96,7 @@ def exits(w: World, alive: np.ndarray) -> None:
     f.alive[out] = False
     f.exit_step[out] = w.month
     if f.grad_employees[out].any():
-        w.job_losses_pending = True  # labour_market moves their graduates to unemployment
+        lose_jobs(w)  # their graduates become unemployed this month
     f.grad_employees[out] = 0
     f.grad_skill[out] = 0.0
     pr = w.projects

@@ -64,16 +64,8 @@ def dropout(w: World) -> None:
 
 
 def alumni_flows(w: World) -> None:
-    """Job losses from firm exits, then re-employment or departure of the unemployed."""
+    """Re-employment or departure of unemployed graduates (job losses: ``lose_jobs``)."""
     st, f = w.students, w.firms
-    if w.job_losses_pending:
-        # dead[employer + 1] is True for rows whose employer has exited (-1 maps to False).
-        dead = np.concatenate(([False], ~f.alive[: f.n]))
-        lost = np.flatnonzero(dead[st.employer[: st.n] + 1])
-        st.set_status(lost, UNEMPLOYED)
-        st.employer[lost] = -1
-        w.count("graduate_job_losses", len(lost))
-        w.job_losses_pending = False
     if st.status_counts[UNEMPLOYED] == 0:
         return
     unemployed = np.flatnonzero(st.status[: st.n] == UNEMPLOYED)
@@ -91,6 +83,17 @@ def alumni_flows(w: World) -> None:
         employer = alive[rng.choice(len(alive), size=len(rehire), p=weight / weight.sum())]
         hire(w, rehire, employer)
     w.count("graduates_left", len(leave))
+
+
+def lose_jobs(w: World) -> None:
+    """Graduates (employees and founders) of firms that have exited become unemployed."""
+    st, f = w.students, w.firms
+    # dead[employer + 1] is True for rows whose employer has exited (-1 maps to False).
+    dead = np.concatenate(([False], ~f.alive[: f.n]))
+    lost = np.flatnonzero(dead[st.employer[: st.n] + 1])
+    st.set_status(lost, UNEMPLOYED)
+    st.employer[lost] = -1
+    w.count("graduate_job_losses", len(lost))
 
 
 def hire(w: World, students: np.ndarray, firms: np.ndarray, status: int = EMPLOYED) -> None:
