@@ -130,7 +130,9 @@ class RunSet:
     @property
     def summary(self) -> pd.DataFrame:
         """One row per run: the indicators at the last step."""
-        last = self.steps.sort_values("step").groupby("run_id", sort=False).tail(1)
+        # One run may serve several labels (e.g. a scenario and its all-channels-open
+        # configuration), so group by both.
+        last = self.steps.sort_values("step").groupby(["run_id", "label"], sort=False).tail(1)
         return last.sort_values(["label", "replication"]).reset_index(drop=True)
 
     def final(self, label: str, indicator: str) -> np.ndarray:

@@ -183,16 +183,19 @@ _add("firm_rd_rate", 40.0, "knowledge/MCU", 0.0, 1e4, "float", "knowledge",
      "Knowledge a firm adds per MCU of R&D.",
      "Assumed: keeps a typical firm's knowledge near its initial level against depreciation.")
 _add("transfer_rate", 0.05, "per month", 0.0, 1.0, "float", "knowledge",
-     "Share of the university-firm knowledge gap a project closes per month at peak payoff.",
+     "Monthly growth of a firm's stock, relative to its size, in the capabilities its "
+     "university partner has and it lacks (at peak payoff and full absorptive capacity).",
      "Assumed (SKIN-style learning in partnerships).")
 _add("feedback_rate", 0.01, "per month", 0.0, 1.0, "float", "knowledge",
-     "Share of the firm-university gap that flows back to the university per project-month.",
+     "Monthly growth of a university's stock, relative to its size, in the capabilities a "
+     "partner firm has and it lacks (at peak payoff).",
      "Assumed: firm problems inform university research (MODEL.md).")
 _add("graduate_knowledge", 0.5, "knowledge/hire", 0.0, 100.0, "float", "knowledge",
      "Knowledge a hired graduate brings to the employer (times specialist skill).",
      "Labour-mobility spillovers (Almeida & Kogut 1999); size assumed.")
 _add("spillover_share", 0.1, "share", 0.0, 1.0, "float", "knowledge",
-     "Share of an innovation's knowledge gain that spills to the firm's project partners.",
+     "Share of an innovation's relative knowledge gain that its firm's partner universities "
+     "also make, in the firm's direction.",
      "Assumed.")
 
 # --- government -----------------------------------------------------------------------------

@@ -16,9 +16,11 @@ projects: it screens ``broker_candidates`` firms (more through the platform), pi
 payoff, and the government co-funds through matching grants when money is left.
 
 Running projects (both kinds) cost ``project_cost`` a month, split between the firm and the
-matching-grant pot, move knowledge both ways (firm gains toward the university, scaled by
-payoff and absorptive capacity; firm problems flow back), and end after ``project_duration``
-months, or earlier when the firm exits or can no longer pay.
+matching-grant pot, and move knowledge both ways: each side's stock grows, relative to its own
+size, in the capabilities the partner has and it lacks (the positive part of the difference of
+their profiles), scaled by the payoff (and for the firm its absorptive capacity); firm problems
+flow back to the university. Projects end after ``project_duration`` months, or earlier when
+the firm exits or can no longer pay.
 A project succeeds with probability equal to its payoff; success raises trust.
 """
 
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..knowledge import cosine_distance, inverted_u, rowwise_distance
+from ..knowledge import cosine_distance, inverted_u, profile, rowwise_distance
 from ..world import INSTRUMENT_INDEX, World
 
 MATCHING = INSTRUMENT_INDEX["matching_grants"]
@@ -220,8 +222,13 @@ def run_projects(w: World) -> None:
 
     kf, ku = f.knowledge[fi], u.knowledge[ui]
     pay = inverted_u(rowwise_distance(kf, ku), p["optimal_distance"], p["payoff_shape"])
-    to_firm = (p["transfer_rate"] * pay * f.absorptive[fi])[:, None] * np.maximum(ku - kf, 0.0)
-    to_uni = (p["feedback_rate"] * pay)[:, None] * np.maximum(kf - ku, 0.0)
+    # Each side learns the partner's capabilities it lacks (the positive part of the profile
+    # difference), in proportion to its own stock: learning is relative, so a small firm is
+    # not flooded by a large university, nor a university by a large firm.
+    lf, lu = kf.sum(axis=1), ku.sum(axis=1)
+    pf, pu = profile(kf), profile(ku)
+    to_firm = (p["transfer_rate"] * pay * f.absorptive[fi] * lf)[:, None] * np.maximum(pu - pf, 0)
+    to_uni = (p["feedback_rate"] * pay * lu)[:, None] * np.maximum(pf - pu, 0.0)
     np.add.at(f.knowledge, fi, to_firm)
     np.add.at(u.knowledge, ui, to_uni)
     w.count("knowledge_to_firms", float(to_firm.sum()))

@@ -5,8 +5,9 @@ projects, 3.0 students' live-project work on the firm's brokered projects, the s
 of graduates employed, and digital maturity. Most innovations are incremental (an exponential
 productivity gain with a small mean); a share are radical, with a Pareto-tailed gain so that
 innovation value is concentrated (Scherer & Harhoff 2000). An innovation deepens the firm's
-knowledge by the same relative gain and spills a share of that knowledge to the universities
-it works with. Patents are Bernoulli draws per innovation.
+knowledge by the same relative gain; each university it works with deepens its own stock in
+the firm's direction by ``spillover_share`` of that relative gain. Patents are Bernoulli draws
+per innovation.
 
 Innovation value (annualised rise in value added, MCU) is recorded for the concentration check.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..knowledge import profile
 from ..world import World
 
 
@@ -82,8 +84,11 @@ def apply(w: World) -> None:
         innov_row[firms] = np.arange(len(firms))
         act_rows = act[innov_row[pr.firm[act]] >= 0]
         src = innov_row[pr.firm[act_rows]]
-        np.add.at(w.unis.knowledge, pr.university[act_rows],
-                  p["spillover_share"] * delta[src])
+        # A partner university deepens its own stock in the innovator's direction by a share
+        # of the innovation's relative gain.
+        uni = pr.university[act_rows]
+        spill = (p["spillover_share"] * gain[src] * w.unis.knowledge[uni].sum(axis=1))[:, None]
+        np.add.at(w.unis.knowledge, uni, spill * profile(f.knowledge[firms][src]))
 
     w.count("innovations_incremental", int((~radical).sum()))
     w.count("innovations_radical", int(radical.sum()))

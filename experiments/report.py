@@ -1,0 +1,623 @@
+"""Report writer of the ``helixsim run``, ``compare`` and ``dividend`` commands.
+
+Figures use matplotlib's object API only (``matplotlib.figure.Figure``, never ``pyplot``), so
+nothing depends on a global backend or state: every figure is drawn on its own and saved with the
+Agg renderer, and the same inputs give the same PNG bytes.
+
+- ``fan_chart``: an indicator over time per scenario, median line and 25-75 % / 5-95 % bands
+  over replications.
+- ``dividend_bars``: the relative dividend per component, coloured by helix.
+- ``shapley_waterfall``: per-channel Shapley values adding up to the total dividend.
+- ``write_report``: ``report.md``, ``report.html`` and ``figures/*.png`` in one folder. Every
+  file is rendered in memory first and written under a temporary name, then renamed, and
+  ``report.md`` is written last: an interrupted run never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import math
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import PercentFormatter
+
+from simulation.indicators import INDICATORS
+
+DPI = 110
+# Fixed colours per helix (case-insensitive); other helix names take FALLBACK_COLOURS in order
+# of first appearance.
+HELIX_COLOURS = {
+    "industry": "#1f78b4",
+    "university": "#6a3d9a",
+    "government": "#33a02c",
+    "students": "#ff7f00",
+    "graduates": "#ff7f00",
+    "society": "#b15928",
+    "total": "#4d4d4d",
+    "ecosystem": "#4d4d4d",
+    "all": "#4d4d4d",
+}
+FALLBACK_COLOURS = ("#e31a1c", "#17becf", "#bcbd22", "#e377c2", "#8c564b", "#7f7f7f")
+POSITIVE, NEGATIVE, TOTAL = "#2b8a3e", "#c92a2a", "#1c3d6e"
+_FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+def pretty(name: str) -> str:
+    """``value_added`` -> ``Value added``."""
+    text = str(name).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def _unit(indicator: str) -> str:
+    return INDICATORS[indicator][0] if indicator in INDICATORS else ""
+
+
+def _axis_label(indicator: str) -> str:
+    unit = _unit(indicator)
+    return f"{pretty(indicator)} ({unit})" if unit else pretty(indicator)
+
+
+def _require(table: pd.DataFrame, columns: Iterable[str], what: str) -> None:
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(f"{what}: missing column(s) {', '.join(missing)}; "
+                         f"got {', '.join(map(str, table.columns))}")
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    fig.add_subplot()
+    return fig
+
+
+def _errors(centre: np.ndarray, low: np.ndarray | None, high: np.ndarray | None
+            ) -> np.ndarray | None:
+    """Asymmetric error extents (2, n) from an interval; NaN or missing -> no bar (0)."""
+    if low is None or high is None:
+        return None
+    below = np.nan_to_num(centre - low, nan=0.0, posinf=0.0, neginf=0.0).clip(min=0.0)
+    above = np.nan_to_num(high - centre, nan=0.0, posinf=0.0, neginf=0.0).clip(min=0.0)
+    if not (below.any() or above.any()):
+        return None
+    return np.vstack([below, above])
+
+
+def _column(table: pd.DataFrame, name: str) -> np.ndarray | None:
+    if name not in table.columns:
+        return None
+    return pd.to_numeric(table[name], errors="coerce").to_numpy(dtype=float)
+
+
+def helix_colours(helices: Iterable[str]) -> dict[str, str]:
+    """A colour per helix name: fixed for known helices, then a fixed sequence."""
+    colours: dict[str, str] = {}
+    spare = iter(FALLBACK_COLOURS * 4)
+    for helix in helices:
+        if helix in colours:
+            continue
+        colours[helix] = HELIX_COLOURS.get(str(helix).lower()) or next(spare, "#7f7f7f")
+    return colours
+
+
+# --- figures -------------------------------------------------------------------------------------
+
+def fan_chart(steps: pd.DataFrame, indicator: str, labels: list[str] | None = None) -> Figure:
+    """Fan chart of one indicator over time, one fan per label.
+
+    ``steps`` is the long table of ``RunSet.steps``: columns ``label``, ``replication``,
+    ``step`` (month) and ``indicator``. For each label the median over replications at every
+    step is drawn as a line, with the 25-75 % and 5-95 % ranges shaded; the x axis is in years
+    (step / 12). ``labels`` chooses and orders the labels (default: order of appearance).
+
+    The axes hold one line per label and two filled bands per label (``ax.collections``).
+    """
+    _require(steps, ("label", "step", indicator), "fan_chart")
+    present = list(pd.unique(steps["label"]))
+    labels = present if labels is None else list(labels)
+    unknown = [lab for lab in labels if lab not in present]
+    if unknown:
+        raise ValueError(f"fan_chart: no rows for label(s) {', '.join(map(str, unknown))}; "
+                         f"present: {', '.join(map(str, present))}")
+    if not labels:
+        raise ValueError("fan_chart: no data")
+
+    fig = _new_figure(8.0, 4.6)
+    ax = fig.axes[0]
+    palette = colormaps["tab10"].colors
+    counts = []
+    for i, label in enumerate(labels):
+        rows = steps.loc[steps["label"] == label, ["step", indicator]]
+        values = pd.to_numeric(rows[indicator], errors="coerce")
+        q = values.groupby(rows["step"]).quantile(list(_FAN_QUANTILES)).unstack()
+        q = q.sort_index()
+        years = q.index.to_numpy(dtype=float) / 12.0
+        colour = palette[i % len(palette)]
+        ax.fill_between(years, q[0.05], q[0.95], color=colour, alpha=0.13, linewidth=0)
+        ax.fill_between(years, q[0.25], q[0.75], color=colour, alpha=0.30, linewidth=0)
+        n = (steps.loc[steps["label"] == label, "replication"].nunique()
+             if "replication" in steps.columns else rows["step"].value_counts().max())
+        counts.append(n)
+        ax.plot(years, q[0.5], color=colour, linewidth=2.0, label=f"{label} (n={n})")
+
+    handles, texts = ax.get_legend_handles_labels()
+    handles += [Patch(color="0.45", alpha=0.45, linewidth=0),
+                Patch(color="0.45", alpha=0.15, linewidth=0)]
+    texts += ["25–75% of runs", "5–95% of runs"]
+    ax.legend(handles, texts, loc="best", fontsize=9, frameon=False)
+    fig.suptitle(f"{pretty(indicator)}: median and spread over replications",
+                 fontweight="bold")
+    if indicator in INDICATORS:
+        ax.set_title(textwrap.fill(INDICATORS[indicator][1], 100), fontsize=9, color="0.3")
+    ax.set_xlabel("Years since start")
+    ax.set_ylabel(_axis_label(indicator))
+    ax.grid(True, color="0.9", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.margins(x=0)
+    return fig
+
+
+def dividend_bars(table: pd.DataFrame) -> Figure:
+    """Horizontal bars of the relative dividend per component, coloured by helix.
+
+    ``table`` has one row per component with columns ``component``, ``helix`` and ``relative``
+    (the dividend as a fraction of the siloed mean: 0.05 is drawn as +5 %), and optionally
+    ``rel_low`` / ``rel_high`` (its 95 % interval, drawn as error bars). Rows are drawn top to
+    bottom in table order; a row whose ``relative`` is not finite gets an empty bar marked
+    "n/a". The axes hold exactly one bar (``ax.patches``) per row.
+    """
+    _require(table, ("component", "helix", "relative"), "dividend_bars")
+    if table.empty:
+        raise ValueError("dividend_bars: empty table")
+    rel = _column(table, "relative")
+    finite = np.isfinite(rel)
+    widths = np.where(finite, rel, 0.0)
+    err = _errors(widths, _column(table, "rel_low"), _column(table, "rel_high"))
+    if err is not None:
+        err[:, ~finite] = 0.0
+    helices = [str(h) for h in table["helix"]]
+    colours = helix_colours(helices)
+    n = len(table)
+    y = np.arange(n)
+
+    fig = _new_figure(8.0, 1.6 + 0.42 * n)
+    ax = fig.axes[0]
+    ax.barh(y, widths, color=[colours[h] for h in helices], height=0.65, zorder=2)
+    if err is not None:
+        has = err.any(axis=0)
+        ax.errorbar(widths[has], y[has], xerr=err[:, has], fmt="none", ecolor="0.15",
+                    elinewidth=1.2, capsize=3, zorder=3)
+    ax.axvline(0.0, color="0.2", linewidth=1.0, zorder=1)
+    ax.set_yticks(y, [f"{c} ({h})" for c, h in zip(table["component"], helices, strict=True)])
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+    ax.set_xlabel("Dividend relative to the siloed counterfactual (95% interval)")
+    ax.set_title("Ecological dividend by component and helix", fontweight="bold")
+    ax.grid(True, axis="x", color="0.9", linewidth=0.8, zorder=0)
+    ax.set_axisbelow(True)
+    # Value labels beyond the error bar, on the side of the bar.
+    ends = widths + (err[1] if err is not None else 0.0)
+    starts = widths - (err[0] if err is not None else 0.0)
+    span = max(np.abs(np.r_[ends, starts, 0.0]).max(), 1e-12)
+    for i in range(n):
+        if not finite[i]:
+            ax.annotate("n/a", (0.0, y[i]), xytext=(4, 0), textcoords="offset points",
+                        va="center", fontsize=8, color="0.3")
+            continue
+        right = widths[i] >= 0
+        ax.annotate(f"{widths[i]:+.1%}", (ends[i] if right else starts[i], y[i]),
+                    xytext=(4 if right else -4, 0), textcoords="offset points",
+                    ha="left" if right else "right", va="center", fontsize=8, color="0.2")
+    ax.set_xlim(min(starts.min(), 0.0) - 0.18 * span, max(ends.max(), 0.0) + 0.18 * span)
+    ax.legend([Patch(color=c) for c in colours.values()], list(colours), title="Helix",
+              fontsize=8, title_fontsize=8, loc="best", frameon=False)
+    return fig
+
+
+def shapley_waterfall(table: pd.DataFrame, total: float | None = None, *,
+                      indicator: str = "welfare",
+                      total_interval: tuple[float, float] | None = None) -> Figure:
+    """Waterfall of per-channel Shapley values, from 0 up to the total dividend.
+
+    ``table`` has one row per channel with columns ``channel`` and ``mean`` (its Shapley value,
+    in the unit of ``indicator``) and optionally ``low`` / ``high`` (95 % interval, drawn as an
+    error bar at the end of the step). Each channel is a floating bar from the running sum
+    before it to the running sum after it; the last bar is the total, from 0. ``total`` defaults
+    to the sum of the channel values; if given and different from that sum beyond rounding, a
+    hatched "not attributed" step closes the gap so the waterfall still ends at ``total``.
+    ``total_interval`` (low, high) adds an error bar to the total bar.
+
+    The axes hold one bar (``ax.patches``) per channel, then the optional gap bar, then the
+    total bar last.
+    """
+    _require(table, ("channel", "mean"), "shapley_waterfall")
+    if table.empty:
+        raise ValueError("shapley_waterfall: empty table")
+    means = _column(table, "mean")
+    if not np.isfinite(means).all():
+        raise ValueError("shapley_waterfall: channel values must be finite")
+    names = [pretty(c) for c in table["channel"]]
+    err = _errors(means, _column(table, "low"), _column(table, "high"))
+    attributed = float(math.fsum(means))
+    total_value = attributed if total is None else float(total)
+    if not math.isfinite(total_value):
+        raise ValueError("shapley_waterfall: total must be finite")
+    scale = max(float(np.abs(means).sum()), abs(total_value), 1e-300)
+    gap = total_value - attributed
+    if abs(gap) > 1e-9 * scale:
+        names.append("Not attributed")
+        means = np.r_[means, gap]
+        if err is not None:
+            err = np.hstack([err, [[0.0], [0.0]]])
+    before = np.r_[0.0, np.cumsum(means)[:-1]]
+    after = before + means
+    n = len(means)
+    x = np.arange(n + 1)
+
+    fig = _new_figure(max(6.5, 1.1 * (n + 1) + 2.0), 4.8)
+    ax = fig.axes[0]
+    colours = [POSITIVE if m >= 0 else NEGATIVE for m in means]
+    bars = ax.bar(x[:n], means, bottom=before, color=colours, width=0.62, zorder=2)
+    if n > len(table):  # the gap bar
+        bars[-1].set_hatch("//")
+        bars[-1].set_facecolor("0.8")
+    ax.bar([x[n]], [total_value], bottom=[0.0], color=TOTAL, width=0.62, zorder=2)
+    if err is not None:
+        has = err.any(axis=0)
+        ax.errorbar(x[:n][has], after[has], yerr=err[:, has], fmt="none", ecolor="0.15",
+                    elinewidth=1.2, capsize=4, zorder=3)
+    if total_interval is not None:
+        terr = _errors(np.array([total_value]), np.array([float(total_interval[0])]),
+                       np.array([float(total_interval[1])]))
+        if terr is not None:
+            ax.errorbar([x[n]], [total_value], yerr=terr, fmt="none", ecolor="0.15",
+                        elinewidth=1.2, capsize=4, zorder=3)
+    for i in range(n):  # connectors from each step's end to the next bar
+        ax.plot([x[i] + 0.31, x[i + 1] - 0.31], [after[i], after[i]], color="0.55",
+                linewidth=0.8, linestyle=(0, (3, 2)), zorder=1)
+    ax.axhline(0.0, color="0.2", linewidth=1.0, zorder=1)
+    unit = _unit(indicator)
+    # Value labels beyond the end of each bar and its error bar.
+    ends = np.r_[after, total_value]
+    above = np.r_[err[1] if err is not None else np.zeros(n), 0.0]
+    below = np.r_[err[0] if err is not None else np.zeros(n), 0.0]
+    if total_interval is not None:
+        lo, hi = (float(v) for v in total_interval)
+        above[n] = max(hi - total_value, 0.0) if math.isfinite(hi) else 0.0
+        below[n] = max(total_value - lo, 0.0) if math.isfinite(lo) else 0.0
+    for i, value in enumerate([*means, total_value]):
+        up = value >= 0
+        where = ends[i] + above[i] if up else ends[i] - below[i]
+        text = format_value(value) if i == n else f"{value:+.4g}"
+        ax.annotate(text, (x[i], where), xytext=(0, 4 if up else -4),
+                    textcoords="offset points", ha="center", va="bottom" if up else "top",
+                    fontsize=8, color="0.15", fontweight="bold" if i == n else "normal")
+    ax.set_xticks(x, [textwrap.fill(s, 12) for s in [*names, "Total"]], fontsize=9)
+    ax.set_ylabel(f"Dividend in {pretty(indicator).lower()}" + (f" ({unit})" if unit else ""))
+    ax.set_title("Shapley attribution of the dividend to channels", fontweight="bold")
+    ax.grid(True, axis="y", color="0.9", linewidth=0.8, zorder=0)
+    ax.set_axisbelow(True)
+    ax.margins(y=0.12)
+    return fig
+
+
+# --- tables and text -----------------------------------------------------------------------------
+
+def format_value(value: Any) -> str:
+    """A table cell as text: integers as is, floats to 4 significant digits.
+
+    Trailing zeros are dropped (12.50 -> "12.5"); NaN and missing values give "–"; very large
+    or very small magnitudes use exponent notation ("2.500e-07").
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return "–"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        if math.isnan(v):
+            return "–"
+        if math.isinf(v):
+            return "∞" if v > 0 else "-∞"
+        a = abs(v)
+        if a == 0:
+            return "0"
+        if a >= 1e7 or a < 1e-4:
+            return f"{v:.3e}"
+        digits = max(0, 3 - math.floor(math.log10(a)))
+        text = f"{v:.{digits}f}"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        return "0" if float(text) == 0 else text
+    return str(value)
+
+
+def _cells(df: pd.DataFrame) -> tuple[list[str], list[list[str]], list[bool]]:
+    """Header, body and right-alignment flags of a table; a meaningful index becomes columns."""
+    if not isinstance(df.index, pd.RangeIndex) or any(n is not None for n in df.index.names):
+        df = df.reset_index()
+    header = [str(c) for c in df.columns]
+    numeric = [pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+               for c in df.columns]
+    columns = [[_format_integral(v) for v in df[c]] if _integral(df[c]) else
+               [format_value(v) for v in df[c]] for c in df.columns]
+    body = [list(row) for row in zip(*columns, strict=True)]
+    return header, body, numeric
+
+
+def _integral(column: pd.Series) -> bool:
+    """A float column whose finite values are all whole numbers (counts stored as floats)."""
+    if not pd.api.types.is_float_dtype(column):
+        return False
+    values = column.to_numpy(dtype=float)
+    finite = values[np.isfinite(values)]
+    return finite.size > 0 and bool((finite == np.round(finite)).all()
+                                    and (np.abs(finite) < 1e15).all())
+
+
+def _format_integral(value: Any) -> str:
+    v = float(value)
+    return str(int(v)) if math.isfinite(v) else format_value(v)
+
+
+def _md_cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def markdown_table(df: pd.DataFrame) -> str:
+    """A GitHub-flavoured Markdown table (numbers right-aligned), without ``tabulate``."""
+    header, body, numeric = _cells(df)
+    lines = ["| " + " | ".join(_md_cell(h) for h in header) + " |",
+             "|" + "|".join("---:" if r else ":---" for r in numeric) + "|"]
+    lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in body]
+    return "\n".join(lines)
+
+
+def html_table(df: pd.DataFrame, caption: str | None = None) -> str:
+    """An HTML table with every cell escaped; numeric columns right-aligned."""
+    header, body, numeric = _cells(df)
+    out = ["<table>"]
+    if caption:
+        out.append(f"<caption>{html.escape(caption)}</caption>")
+    out.append("<thead><tr>" + "".join(
+        f'<th{" class=\"num\"" if r else ""}>{html.escape(h)}</th>'
+        for h, r in zip(header, numeric, strict=True)) + "</tr></thead>")
+    out.append("<tbody>")
+    for row in body:
+        out.append("<tr>" + "".join(
+            f'<td{" class=\"num\"" if r else ""}>{html.escape(c)}</td>'
+            for c, r in zip(row, numeric, strict=True)) + "</tr>")
+    out.append("</tbody></table>")
+    return "\n".join(out)
+
+
+_CODE = re.compile(r"(`[^`]+`)")
+_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+_STRONG = re.compile(r"\*\*(.+?)\*\*")
+_EM = re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+
+
+def _inline(text: str) -> str:
+    """Escape ``text`` and render Markdown code spans, links, bold and italics."""
+    parts = []
+    for chunk in _CODE.split(text):
+        if chunk.startswith("`") and chunk.endswith("`") and len(chunk) > 1:
+            parts.append(f"<code>{html.escape(chunk[1:-1])}</code>")
+            continue
+        s = html.escape(chunk)
+
+        def link(m: re.Match[str]) -> str:
+            url = m.group(2)
+            if re.match(r"^\s*(javascript|data|vbscript):", html.unescape(url), re.I):
+                return m.group(1)
+            return f'<a href="{url}">{m.group(1)}</a>'
+
+        s = _LINK.sub(link, s)
+        s = _STRONG.sub(r"<strong>\1</strong>", s)
+        s = _EM.sub(r"<em>\1</em>", s)
+        parts.append(s)
+    return "".join(parts)
+
+
+def markdown_to_html(text: str) -> str:
+    """Minimal Markdown to HTML: paragraphs, bullet and numbered lists, inline marks.
+
+    Everything is HTML-escaped first, so text from scenario files cannot inject markup.
+    """
+    blocks = re.split(r"\n\s*\n", text.strip()) if text.strip() else []
+    out = []
+    for block in blocks:
+        lines = [ln for ln in block.splitlines() if ln.strip()]
+        if lines and all(_LIST_ITEM.match(ln) for ln in lines):
+            tag = "ol" if re.match(r"^\s*\d", lines[0]) else "ul"
+            items = "".join(f"<li>{_inline(_LIST_ITEM.sub('', ln))}</li>" for ln in lines)
+            out.append(f"<{tag}>{items}</{tag}>")
+        else:
+            out.append(f"<p>{_inline(' '.join(ln.strip() for ln in lines))}</p>")
+    return "\n".join(out)
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+@dataclass
+class Section:
+    """One section of a report.
+
+    ``text`` is Markdown (paragraphs, lists, ``**bold**``, ``*italic*``, ``code``, links);
+    ``tables`` are (caption, DataFrame); ``figures`` are (file name, caption, Figure), saved as
+    ``figures/<file name>`` (``.png`` is added when missing).
+    """
+
+    heading: str
+    text: str = ""
+    tables: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
+    figures: list[tuple[str, str, Figure]] = field(default_factory=list)
+
+
+def figure_png(fig: Figure) -> bytes:
+    """The PNG bytes of ``fig`` at ``DPI`` (Agg renderer; no global state)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, facecolor="white")
+    return buf.getvalue()
+
+
+def _meta_value(key: str, value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_meta_value(k, v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple, set)):
+        return ", ".join(_meta_value(key, v) for v in value)
+    if "elapsed" in key.lower() and isinstance(value, (int, float)):
+        return f"{float(value):.1f} s"
+    return format_value(value)
+
+
+def _meta_key(key: str) -> str:
+    if "elapsed" in key.lower():
+        key = re.sub(r"_(s|sec|secs|seconds)$", "", key)
+    return pretty(key)
+
+
+def _meta_table(meta: dict) -> pd.DataFrame:
+    rows = [(_meta_key(str(k)), _meta_value(str(k), v)) for k, v in meta.items()
+            if v is not None]
+    return pd.DataFrame(rows, columns=["Item", "Value"])
+
+
+def environment_meta() -> dict[str, Any]:
+    """Versions of Python and the main packages and the git commit, for ``meta``."""
+    versions = {"python": sys.version.split()[0]}
+    for package in ("helixsim", "mesa", "numpy", "pandas", "matplotlib"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return {"versions": versions, "git_commit": git_commit()}
+
+
+def git_commit(path: Path | None = None) -> str | None:
+    """Short commit of the git checkout holding this file (``-dirty`` if modified), or None."""
+    where = Path(path) if path is not None else Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=where,
+                                capture_output=True, text=True, timeout=5, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=where, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+_CSS = """
+body{font-family:-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;max-width:60rem;
+margin:2rem auto;padding:0 1rem;color:#222;line-height:1.5}
+h1{font-size:1.7rem;border-bottom:2px solid #1c3d6e;padding-bottom:.3rem}
+h2{font-size:1.3rem;margin-top:2.2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
+table{border-collapse:collapse;margin:.8rem 0 1.4rem;font-size:.9rem}
+caption{text-align:left;font-weight:600;padding-bottom:.3rem}
+th,td{border:1px solid #d0d0d0;padding:.25rem .6rem;text-align:left;vertical-align:top}
+th{background:#f1f3f5}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+tbody tr:nth-child(even){background:#fafafa}
+figure{margin:1rem 0 1.8rem}figure img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption{font-size:.9rem;color:#555}code{background:#f1f3f5;padding:0 .2rem}
+table.meta th{width:10rem}
+""".strip()
+
+
+def _figure_name(name: str) -> str:
+    base = Path(name).name
+    if base != name or not base or base.startswith("."):
+        raise ValueError(f"write_report: figure file name must be a plain name, got {name!r}")
+    return base if base.lower().endswith(".png") else base + ".png"
+
+
+def render_report(title: str, sections: Sequence[Section], meta: dict
+                  ) -> tuple[str, str, dict[str, bytes]]:
+    """(Markdown, HTML, {figure file name: PNG bytes}) of a report, all in memory."""
+    pngs: dict[str, bytes] = {}
+    meta_df = _meta_table(meta)
+    md = [f"# {title}", ""]
+    if not meta_df.empty:
+        md += [markdown_table(meta_df), ""]
+    body = [f"<h1>{html.escape(title)}</h1>"]
+    if not meta_df.empty:
+        rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+                       for k, v in meta_df.itertuples(index=False, name=None))
+        body.append(f'<table class="meta"><tbody>{rows}</tbody></table>')
+    n_table = n_figure = 0
+    for section in sections:
+        md += [f"## {section.heading}", ""]
+        body.append(f"<h2>{html.escape(section.heading)}</h2>")
+        if section.text.strip():
+            md += [section.text.strip(), ""]
+            body.append(markdown_to_html(section.text))
+        for caption, df in section.tables:
+            n_table += 1
+            label = f"Table {n_table}." + (f" {caption}" if caption else "")
+            md += [f"**{label}**", "", markdown_table(df), ""]
+            body.append(html_table(df, label))
+        for name, caption, fig in section.figures:
+            n_figure += 1
+            file = _figure_name(name)
+            if file in pngs:
+                raise ValueError(f"write_report: figure file name {file!r} used twice")
+            pngs[file] = figure_png(fig)
+            label = f"Figure {n_figure}." + (f" {caption}" if caption else "")
+            md += [f"![{_md_cell(caption or file)}](figures/{file})", "", f"*{label}*", ""]
+            body.append(f'<figure><img src="figures/{html.escape(file)}" '
+                        f'alt="{html.escape(caption or file)}">'
+                        f"<figcaption>{html.escape(label)}</figcaption></figure>")
+    page = ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+            f"<title>{html.escape(title)}</title>\n<style>\n{_CSS}\n</style>\n</head>\n"
+            "<body>\n" + "\n".join(body) + "\n</body>\n</html>\n")
+    return "\n".join(md).rstrip() + "\n", page, pngs
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary name in the same folder, then rename onto ``path``."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_report(out_dir: Path, title: str, sections: list[Section], meta: dict) -> Path:
+    """Write ``report.md``, ``report.html`` and ``figures/*.png`` into ``out_dir``.
+
+    ``meta`` (command, scenarios, seeds, workers, elapsed seconds, versions, git commit...)
+    becomes the header table; ``None`` values are left out, keys containing "elapsed" are shown
+    in seconds. Everything is rendered in memory first; each file is then written under a
+    temporary name and renamed, figures first, ``report.html`` next and ``report.md`` last, so
+    a report.md that exists always belongs to complete figures. Returns the path of report.md.
+    """
+    out_dir = Path(out_dir)
+    md, page, pngs = render_report(title, sections, meta)
+    figures = out_dir / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    for name, data in pngs.items():
+        _atomic_write(figures / name, data)
+    _atomic_write(out_dir / "report.html", page.encode("utf-8"))
+    _atomic_write(out_dir / "report.md", md.encode("utf-8"))
+    return out_dir / "report.md"
