@@ -1,8 +1,8 @@
 """EcosystemModel: the Mesa model of an industry-university-government innovation ecosystem.
 
-The model is an orchestrator. It validates parameters, builds the world, owns one random
-stream per mechanism, and each month calls the nine mechanisms of MODEL.md in a fixed order,
-then records the indicators in a Mesa DataCollector:
+The model is an orchestrator. It validates parameters, builds the world, owns the run's random
+streams (one per purpose and month, rng.py), and each month calls the nine mechanisms of
+MODEL.md in a fixed order, then records the indicators in a Mesa DataCollector:
 
     policy -> teaching -> research -> collaboration -> innovation -> digital
            -> labour_market -> firm_dynamics -> accounting
@@ -139,7 +139,8 @@ class EcosystemModel(mesa.Model):
             "firm_id": np.arange(n),
             "alive": f.alive[:n].copy(),
             "employees": f.employees[:n].copy(),
-            "value_added": f.value_added(slice(0, n), self.parameters["graduate_premium"]),
+            "value_added": f.value_added(slice(0, n), self.parameters["graduate_premium"])
+            * f.alive[:n],
             "productivity": f.productivity[:n].copy(),
             "cash": f.cash[:n].copy(),
             "age": self.world.month - f.birth_step[:n],

@@ -30,11 +30,11 @@ class ParameterError(ValueError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
-        found = re.match(r"parameters? '([^']+)'[^:]*: (.*)$", message) or re.match(
-            r"unknown parameter '([^']+)'(.*)$", message)
+        found = re.match(r"""parameters? (['"])(.*?)\1[^:]*: (.*)$""", message) or re.match(
+            r"""unknown parameter (['"])(.*?)\1(.*)$""", message)
         if found:
-            self.key = found.group(1)
-            reason = found.group(2).lstrip("; ")
+            self.key = found.group(2)
+            reason = found.group(3).lstrip("; ")
             self.reason = reason if not message.startswith("unknown") else (
                 "unknown parameter" + (f"; {reason}" if reason else ""))
         else:
@@ -225,14 +225,16 @@ _add("incubator_places", 80, "start-ups/university", 0, 100_000, "int", "governm
 _add("incubation_months", 24, "months", 0, 240, "int", "government",
      "Length of incubation for graduate start-ups and spin-offs.", "Assumed: 2-year programmes.")
 _add("retention_subsidy", 0.003, "MCU/graduate", 0.0, 100.0, "float", "government",
-     "One-off talent-retention payment to each graduate who stays in the region.",
+     "One-off talent-retention payment to each covered job-seeking graduate who stays in the "
+     "region (founders are not paid; coverage is what the pot allows).",
      "Assumed: e.g. Suzhou/Shenzhen graduate settlement subsidies of the order of 10^4 CNY.",
      lever=True)
 _add("tax_rate", 0.10, "share of value added", 0.0, 1.0, "float", "government",
      "Tax the government collects on firms' value added.", "Assumed (VAT-like).")
 _add("unspent_policy", "reallocate", "-", None, None, "choice", "government",
-     "What happens to money an instrument did not spend by December: reallocate to untied "
-     "instruments (so every mode spends the same money), carry over, or return.",
+     "What happens to money a demand-driven instrument did not spend by the end of the budget "
+     "year (August) or the horizon: reallocate to untied instruments (so every channel "
+     "configuration spends the same money), carry over, or return.",
      "MODEL.md (carry over or return); reallocate keeps the siloed comparison at equal money.",
      choices=("reallocate", "carry_over", "return"))
 _add("discount_rate", 0.03, "per year", 0.0, 1.0, "float", "government",
@@ -418,6 +420,12 @@ DEFAULTS: dict[str, Any] = {p.name: p.default for p in _P}
 LEVERS: tuple[str, ...] = tuple(p.name for p in _P if p.lever)
 
 
+def _show(value: Any, limit: int = 60) -> str:
+    """A value's repr, shortened so that an error message stays one readable line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _is_number(x: Any) -> bool:
     # numbers.Real covers numpy scalars too; bool is an int but never a valid number here.
     return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
@@ -435,24 +443,24 @@ def check_value(name: str, value: Any) -> Any:
         raise ParameterError(f"unknown parameter {name!r}{extra}")
     if p.kind == "bool":
         if not isinstance(value, (bool, np.bool_)):
-            raise ParameterError(f"parameter {name!r}: expected true/false, got {value!r}")
+            raise ParameterError(f"parameter {name!r}: expected true/false, got {_show(value)}")
         return bool(value)
     if p.kind == "choice":
         if not isinstance(value, str) or value not in p.choices:
             raise ParameterError(
-                f"parameter {name!r}: expected one of {', '.join(p.choices)}, got {value!r}")
+                f"parameter {name!r}: expected one of {', '.join(p.choices)}, got {_show(value)}")
         return value
     if p.kind == "int":
         if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
             value = int(value) if float(value).is_integer() else value
         if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-            raise ParameterError(f"parameter {name!r}: expected an integer, got {value!r}")
+            raise ParameterError(f"parameter {name!r}: expected an integer, got {_show(value)}")
         value = int(value)
         _check_range(p, value)
         return value
     if p.kind == "float":
         if not _is_number(value):
-            raise ParameterError(f"parameter {name!r}: expected a number, got {value!r}")
+            raise ParameterError(f"parameter {name!r}: expected a number, got {_show(value)}")
         value = _to_float(name, value)
         _check_range(p, value)
         return value
@@ -468,7 +476,7 @@ def check_value(name: str, value: Any) -> Any:
     if p.kind == "mix-list":
         if not isinstance(value, Sequence) or isinstance(value, str):
             raise ParameterError(f"parameter {name!r}: expected a list of (1.0, 2.0, 3.0) "
-                                 f"share triples, got {value!r}")
+                                 f"share triples, got {_show(value)}")
         out = []
         for i, triple in enumerate(value):
             vec = _as_numbers(f"{name}[{i}]", triple)
@@ -493,11 +501,11 @@ def _as_numbers(name: str, value: Any) -> tuple[float, ...]:
     if isinstance(value, np.ndarray):
         value = value.tolist()
     if isinstance(value, str) or not isinstance(value, Sequence):
-        raise ParameterError(f"parameter {name!r}: expected a list of numbers, got {value!r}")
+        raise ParameterError(f"parameter {name!r}: expected a list of numbers, got {_show(value)}")
     out = []
     for v in value:
         if not _is_number(v):
-            raise ParameterError(f"parameter {name!r}: expected numbers, got {v!r}")
+            raise ParameterError(f"parameter {name!r}: expected numbers, got {_show(v)}")
         v = _to_float(name, v)
         if not math.isfinite(v):
             raise ParameterError(f"parameter {name!r}: expected finite numbers, got {v}")
@@ -509,7 +517,7 @@ def _to_float(name: str, value: Any) -> float:
     try:
         return float(value)
     except OverflowError:
-        raise ParameterError(f"parameter {name!r}: {value!r} is too large for a number"
+        raise ParameterError(f"parameter {name!r}: {_show(value)} is too large for a number"
                              ) from None
 
 
@@ -518,26 +526,26 @@ def _check_range(p: Param, value: float) -> None:
         raise ParameterError(f"parameter '{p.name}': expected a finite number, got {value}")
     if (p.low is not None and value < p.low) or (p.high is not None and value > p.high):
         raise ParameterError(
-            f"parameter '{p.name}': {value!r} is outside its valid range {p.range_text()} "
+            f"parameter '{p.name}': {_show(value)} is outside its valid range {p.range_text()} "
             f"({p.unit})")
 
 
 def _check_timeline(value: Any) -> tuple[tuple[int, str, Any], ...]:
     if isinstance(value, str) or not isinstance(value, Sequence):
         raise ParameterError(f"parameter 'timeline': expected a list of (month, lever, value), "
-                             f"got {value!r}")
+                             f"got {_show(value)}")
     out = []
     for i, ev in enumerate(value):
         if isinstance(ev, Mapping):
             ev = (ev.get("month"), ev.get("lever"), ev.get("value"))
         if isinstance(ev, str) or not isinstance(ev, Sequence) or len(ev) != 3:
             raise ParameterError(f"parameter 'timeline[{i}]': expected (month, lever, value), "
-                                 f"got {ev!r}")
+                                 f"got {_show(ev)}")
         month, lever, val = ev
         if not isinstance(month, numbers.Integral) or isinstance(month, (bool, np.bool_)) \
                 or month < 0:
             raise ParameterError(f"parameter 'timeline[{i}]': month must be a whole number "
-                                 f">= 0, got {month!r}")
+                                 f">= 0, got {_show(month)}")
         month = int(month)
         if lever not in LEVERS:
             hint = difflib.get_close_matches(str(lever), LEVERS, n=1)

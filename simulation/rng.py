@@ -1,4 +1,4 @@
-"""Random streams: one SeedSequence per run; a counter-based stream per purpose and month.
+"""Random streams: one SeedSequence per run; a stream per purpose and month.
 
 Every random draw comes from a stream named by its purpose ("firms.growth",
 "labour.graduation", ...) and the month, derived from the run's root SeedSequence. Two consequences:

@@ -28,7 +28,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .parameters import DEFAULTS, PARAMETERS, ParameterError, check_value, resolve
+from .parameters import (
+    DEFAULTS,
+    LEVERS,
+    PARAMETERS,
+    ParameterError,
+    _show,
+    check_value,
+    resolve,
+)
 
 LIBRARY = Path(__file__).resolve().parent.parent / "scenarios"
 TOP_LEVEL = ("name", "description", "extends", "parameters", "timeline")
@@ -137,14 +145,22 @@ def _load_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict[str, Any
 
 
 def _parent_path(path: Path, ref: str) -> Path:
-    local = (path.parent / ref)
-    for candidate in (local, local.with_suffix(".toml")):
-        if candidate.is_file():
-            return candidate
-    library_file = LIBRARY / f"{Path(ref).stem}.toml"
-    if Path(ref).parent == Path(".") and library_file.is_file():
-        return library_file
-    raise ScenarioError(path, "extends", f"no scenario file or library name {ref!r}")
+    try:
+        local = path.parent / ref
+        candidates = [local] + ([local.with_suffix(".toml")] if local.name else [])
+        for candidate in candidates:
+            if candidate.is_file():
+                return candidate
+        library_file = LIBRARY / f"{Path(ref).stem}.toml"
+        if Path(ref).parent == Path(".") and library_file.is_file():
+            return library_file
+    except (OSError, ValueError):  # a name too long for the file system, and the like
+        pass
+    names = [p.stem for p in LIBRARY.glob("*.toml")]
+    hint = difflib.get_close_matches(ref, names, n=1)
+    extra = f"; did you mean '{hint[0]}'?" if hint else ""
+    raise ScenarioError(path, "extends", f"no scenario file or library name {_show(ref)}{extra}")
+
 
 
 def _read(path: Path) -> dict:
@@ -159,6 +175,10 @@ def _read(path: Path) -> dict:
         raise ScenarioError(path, "", f"not UTF-8 text ({err.reason})") from None
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(path, "", f"malformed TOML: {err}") from None
+    except RecursionError:
+        raise ScenarioError(path, "", "malformed TOML: values nested too deeply") from None
+    except OSError as err:
+        raise ScenarioError(path, "", f"cannot read the file ({err.strerror})") from None
     for key in doc:
         if key not in TOP_LEVEL:
             hint = difflib.get_close_matches(key, TOP_LEVEL + tuple(PARAMETERS), n=1)
@@ -210,22 +230,24 @@ def _timeline(path: Path, events: Any, horizon: int) -> list[tuple[int, str, Any
             raise ScenarioError(path, key, f"month {month} is after the horizon "
                                            f"({horizon} months)")
         lever, value = ev["lever"], ev["value"]
+        if lever not in LEVERS:
+            hint = difflib.get_close_matches(str(lever), LEVERS, n=1)
+            extra = f"; did you mean '{hint[0]}'?" if hint else ""
+            raise ScenarioError(path, f"{key}.lever", f"{_show(lever)} is not a policy lever"
+                                                      f"{extra}")
         if isinstance(value, float) and not math.isfinite(value):
             raise ScenarioError(path, f"{key}.value", f"expected a finite number, got {value}")
         try:
-            (event,) = resolve({"timeline": [(month, lever, value)],
-                                "horizon_months": max(horizon, month)})["timeline"]
+            value = check_value(lever, value)
         except ParameterError as err:
-            reason = err.reason if err.key else str(err)
-            field_ = "lever" if "lever" in reason else "value"
-            raise ScenarioError(path, f"{key}.{field_}", reason) from None
-        out.append(event)
+            raise ScenarioError(path, f"{key}.value", str(err)) from None
+        out.append((month, lever, value))
     return out
 
 
 def _parameter_error(path: Path, err: ParameterError, prefix: str = "parameters."
                      ) -> ScenarioError:
-    if err.key.startswith("timeline["):
+    if err.key.startswith("timeline"):  # timeline, timeline[i]: a top-level key in the file
         return ScenarioError(path, err.key, err.reason)
     if err.key:
         return ScenarioError(path, prefix + err.key, err.reason)

@@ -1,17 +1,17 @@
 """Mechanism 8, firm dynamics: growth, R&D, cash flow, exit and entry.
 
-Size follows multiplicative (Gibrat) shocks whose volatility falls with size as S^-beta
-(Stanley et al. 1996), mean-preserving in level. Value added is productivity x employees (the
-innovation mechanism raises productivity). Each month a firm spends its R&D intensity on R&D
-(plus last month's public R&D subsidy, assumed fully additional), which builds knowledge along
-its own profile; absorptive capacity follows R&D effort and the share and skill of its graduate
-staff (Cohen & Levinthal 1990). Cash flow is value added x (margin + shock) - own R&D; project
-costs and public support are booked by their own mechanisms. A firm exits when its cash runs
-out or by an age-dependent hazard (first year, years 2-5, mature) calibrated to new-firm
-survival (BLS / Eurostat); incubated start-ups have a lower hazard (their incubator support is
-paid by the policy mechanism).
-Entry: exogenous entrants in proportion to living firms, and university spin-offs when the
-incubation channel is open, more where universities broker under Education Model 3.0.
+Size follows multiplicative (Gibrat) shocks whose volatility falls with size as S^-beta (Stanley
+et al. 1996), mean-preserving in level. Value added is productivity x effective labour
+(employees plus the graduate premium, state.Firms.value_added; innovation raises productivity).
+Each month a firm spends its R&D intensity on R&D (plus last month's public R&D subsidy, assumed
+fully additional), which builds knowledge along its own profile; absorptive capacity follows R&D
+effort and the share and skill of its graduate staff (Cohen & Levinthal 1990). Cash flow is
+value added x (margin + shock) - own R&D; project costs and public support are booked by their
+own mechanisms. A firm exits when its cash runs out or by an age-dependent hazard (first year,
+years 2-5, mature) calibrated to new-firm survival (BLS / Eurostat); incubated start-ups have a
+lower hazard (their incubator support is paid by the policy mechanism). Entry: exogenous
+entrants in proportion to living firms, and university spin-offs when the incubation channel is
+open, more where universities broker under Education Model 3.0.
 """
 
 from __future__ import annotations

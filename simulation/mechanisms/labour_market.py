@@ -1,4 +1,4 @@
-"""Mechanism 7, graduation and the labour market: intake, dropout, graduation, hiring, leaving.
+"""Mechanism 7, graduation and the labour market: dropout, graduation, hiring, leaving.
 
 Every month: dropout (each student's dropout month is drawn at admission), and graduates who
 are out of work either find a local job or leave. (The September intake opens the academic
@@ -148,7 +148,10 @@ def found_startups(w: World, grads: np.ndarray, draw: np.ndarray) -> np.ndarray:
     p, st, f = w.p, w.students, w.firms
     incubation = w.channel("incubation")
     ent = st.skills[grads, 1].astype(float)
-    prob = p["founder_rate"] * (ent / 0.5) ** 2 * (1.0 + p["incubator_founder_boost"] * incubation)
+    # The incubator link encourages founding only where the incubator has free places.
+    room = incubator_room(w) > 0 if incubation else np.zeros(w.unis.count, dtype=bool)
+    boost = p["incubator_founder_boost"] * room[st.university[grads]]
+    prob = p["founder_rate"] * (ent / 0.5) ** 2 * (1.0 + boost)
     founders = grads[draw < np.minimum(prob, 0.5)]
     if len(founders) == 0:
         return founders

@@ -69,7 +69,8 @@ def pay_incubator_support(w: World) -> None:
     if not w.channel("incubation"):
         return
     alive = np.flatnonzero(f.alive[: f.n] & f.incubated[: f.n])
-    inc = alive[w.month - f.birth_step[alive] < p["incubation_months"]]
+    # Paid from the month after founding for incubation_months months.
+    inc = alive[w.month - f.birth_step[alive] <= p["incubation_months"]]
     due = p["incubator_support"] * len(inc)
     paid = w.gov.spend(INCUBATOR, due * w.gov.demand_share(INCUBATOR, due))
     if len(inc):
