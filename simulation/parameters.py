@@ -187,15 +187,15 @@ _add("transfer_rate", 0.05, "per month", 0.0, 1.0, "float", "knowledge",
      "university partner has and it lacks (at peak payoff and full absorptive capacity).",
      "Assumed (SKIN-style learning in partnerships).")
 _add("feedback_rate", 0.01, "per month", 0.0, 1.0, "float", "knowledge",
-     "Monthly growth of a university's stock, relative to its size, in the capabilities a "
-     "partner firm has and it lacks (at peak payoff).",
+     "Monthly growth of a university's stock, relative to its size, in the capabilities its "
+     "partner firms have and it lacks (at peak payoff, with projects at full capacity).",
      "Assumed: firm problems inform university research (MODEL.md).")
 _add("graduate_knowledge", 0.5, "knowledge/hire", 0.0, 100.0, "float", "knowledge",
      "Knowledge a hired graduate brings to the employer (times specialist skill).",
      "Labour-mobility spillovers (Almeida & Kogut 1999); size assumed.")
 _add("spillover_share", 0.1, "share", 0.0, 1.0, "float", "knowledge",
-     "Share of an innovation's relative knowledge gain that its firm's partner universities "
-     "also make, in the firm's direction.",
+     "Share of an innovation's relative knowledge gain that a partner university also makes, "
+     "in the firm's direction, divided by the university's project capacity.",
      "Assumed.")
 
 # --- government -----------------------------------------------------------------------------

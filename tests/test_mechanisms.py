@@ -334,3 +334,16 @@ def test_incubation_channel_off_means_no_spinoffs_or_incubated_firms():
     ft = model.firm_table()
     assert (ft["origin"] != "university_spinoff").all()
     assert (ft["founder_university"] == -1).all()
+
+
+def test_university_learning_from_projects_is_bounded_by_the_feedback_rate():
+    # Every project at most closes a full profile gap at peak payoff, and a university cannot
+    # run more projects than its capacity: its monthly gain is at most feedback_rate x stock.
+    model = small(search_rate=1.0, match_probability=1.0, projects_per_faculty=1.0,
+                  share_edu_3_0=0.8, share_edu_2_0=0.1, horizon_months=24)
+    for _ in range(24):
+        before = model.world.unis.knowledge.sum()
+        model.step()
+        gained = model.world.flows.get("knowledge_to_universities", 0.0)
+        assert gained <= model.parameters["feedback_rate"] * before * (1 + 1e-12)
+    assert model.indicators()["active_projects"] > 20

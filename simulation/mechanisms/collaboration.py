@@ -224,11 +224,14 @@ def run_projects(w: World) -> None:
     pay = inverted_u(rowwise_distance(kf, ku), p["optimal_distance"], p["payoff_shape"])
     # Each side learns the partner's capabilities it lacks (the positive part of the profile
     # difference), in proportion to its own stock: learning is relative, so a small firm is
-    # not flooded by a large university, nor a university by a large firm.
+    # not flooded by a large university, nor a university by a large firm. A university
+    # learns from its projects as a whole: feedback_rate is its growth at full project
+    # capacity, each project contributing its share of that capacity.
     lf, lu = kf.sum(axis=1), ku.sum(axis=1)
     pf, pu = profile(kf), profile(ku)
+    capacity = np.maximum(u.faculty[ui] * p["projects_per_faculty"], 1.0)
     to_firm = (p["transfer_rate"] * pay * f.absorptive[fi] * lf)[:, None] * np.maximum(pu - pf, 0)
-    to_uni = (p["feedback_rate"] * pay * lu)[:, None] * np.maximum(pf - pu, 0.0)
+    to_uni = (p["feedback_rate"] * pay * lu / capacity)[:, None] * np.maximum(pf - pu, 0.0)
     np.add.at(f.knowledge, fi, to_firm)
     np.add.at(u.knowledge, ui, to_uni)
     w.count("knowledge_to_firms", float(to_firm.sum()))

@@ -85,9 +85,12 @@ def apply(w: World) -> None:
         act_rows = act[innov_row[pr.firm[act]] >= 0]
         src = innov_row[pr.firm[act_rows]]
         # A partner university deepens its own stock in the innovator's direction by a share
-        # of the innovation's relative gain.
+        # of the innovation's relative gain, each partner counting as one project of the
+        # university's capacity (so many partners cannot make its stock explode).
         uni = pr.university[act_rows]
-        spill = (p["spillover_share"] * gain[src] * w.unis.knowledge[uni].sum(axis=1))[:, None]
+        capacity = np.maximum(w.unis.faculty[uni] * p["projects_per_faculty"], 1.0)
+        spill = (p["spillover_share"] * gain[src] * w.unis.knowledge[uni].sum(axis=1)
+                 / capacity)[:, None]
         np.add.at(w.unis.knowledge, uni, spill * profile(f.knowledge[firms][src]))
 
     w.count("innovations_incremental", int((~radical).sum()))
