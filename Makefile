@@ -1,5 +1,5 @@
 # One command sets up and runs each job on a fresh machine with Python 3.12:
-#   make demo   - run the default region for 10 years and print the main indicators
+#   make demo   - the ecological dividend of Education Model 3.0, attributed to the channels
 #   make test   - lint and run the test suite
 # PYTHON may point at any Python >= 3.12 (default: python3.12, which .python-version selects
 # under pyenv).
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/helixsim demo
+	$(BIN)/helixsim dividend model_3_0 --attribution --seeds 6 --out results/demo
 
 test: $(STAMP)
 	$(BIN)/ruff check .
