@@ -27,7 +27,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-MODEL_VERSION = "0.1.0"
+
+def _model_fingerprint() -> str:
+    """The package version plus a hash of the model's source: any code change gives new run
+    ids, so a resumed batch never reuses results of an older model."""
+    import simulation
+
+    root = Path(simulation.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return f"{simulation.__version__}+{digest.hexdigest()[:12]}"
+
+
+MODEL_VERSION = _model_fingerprint()
 # Columns of every run table besides the indicators.
 KEY_COLUMNS = ("run_id", "label", "replication", "step")
 

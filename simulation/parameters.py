@@ -327,7 +327,8 @@ _add("founder_rate", 0.01, "probability", 0.0, 1.0, "float", "labour",
      "Probability a graduate of average entrepreneurial skill (0.5) founds a start-up.",
      "Assumed: 1-3% of graduates found firms within a few years (GUESSS surveys).")
 _add("incubator_founder_boost", 1.0, "multiplier", 0.0, 100.0, "float", "labour",
-     "Rise of the founding probability with the university incubator link.", "Assumed.")
+     "Rise of the founding probability with the university incubator link, where the "
+     "incubator has free places.", "Assumed.")
 _add("graduate_vacancy_rate", 0.045, "vacancies/employee/year", 0.0, 1.0, "float", "labour",
      "Graduate vacancies firms open each June per employee.",
      "Assumed; calibrated against regional retention (60-75%).")

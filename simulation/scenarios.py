@@ -121,14 +121,14 @@ def _load_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict[str, Any
         parent_ref = doc["extends"]
         if not isinstance(parent_ref, str) or not parent_ref:
             raise ScenarioError(path, "extends", f"expected a scenario name or path, "
-                                                 f"got {parent_ref!r}")
+                                                 f"got {_show(parent_ref)}")
         parent = _parent_path(path, parent_ref)
         _, overrides = _load_chain(parent, (*seen, real))
         overrides = dict(overrides)
         timeline = list(overrides.pop("timeline", ()))
     params = doc.get("parameters", {})
     if not isinstance(params, dict):
-        raise ScenarioError(path, "parameters", f"expected a table, got {params!r}")
+        raise ScenarioError(path, "parameters", f"expected a table, got {_show(params)}")
     for key, value in params.items():
         if key == "timeline":
             raise ScenarioError(path, "parameters.timeline", "put policy changes in "
@@ -191,20 +191,20 @@ def _read(path: Path) -> dict:
             raise ScenarioError(path, key, f"unknown key{extra}")
     for key in ("name", "description"):
         if key in doc and not isinstance(doc[key], str):
-            raise ScenarioError(path, key, f"expected text, got {doc[key]!r}")
+            raise ScenarioError(path, key, f"expected text, got {_show(doc[key])}")
     return doc
 
 
 def _timeline(path: Path, events: Any, horizon: int) -> list[tuple[int, str, Any]]:
     if not isinstance(events, list):
         raise ScenarioError(path, "timeline", "expected [[timeline]] tables (a list of "
-                                              f"events), got {events!r}")
+                                              f"events), got {_show(events)}")
     out = []
     for i, ev in enumerate(events):
         key = f"timeline[{i}]"
         if not isinstance(ev, dict):
             raise ScenarioError(path, key, f"expected a table with month or year, lever and "
-                                           f"value, got {ev!r}")
+                                           f"value, got {_show(ev)}")
         for k in ev:
             if k not in EVENT_KEYS:
                 hint = difflib.get_close_matches(k, EVENT_KEYS, n=1)
@@ -219,12 +219,12 @@ def _timeline(path: Path, events: Any, horizon: int) -> list[tuple[int, str, Any
             month = ev["month"]
             if not isinstance(month, int) or isinstance(month, bool) or month < 0:
                 raise ScenarioError(path, f"{key}.month", f"expected a whole number >= 0, "
-                                                          f"got {month!r}")
+                                                          f"got {_show(month)}")
         else:
             year = ev["year"]
             if not isinstance(year, int) or isinstance(year, bool) or year < 1:
                 raise ScenarioError(path, f"{key}.year", f"expected a whole number >= 1, "
-                                                         f"got {year!r}")
+                                                         f"got {_show(year)}")
             month = 12 * (year - 1) + 1
         if month > horizon:
             raise ScenarioError(path, key, f"month {month} is after the horizon "

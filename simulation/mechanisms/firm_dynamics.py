@@ -89,7 +89,7 @@ def exits(w: World, alive: np.ndarray) -> None:
     p, f = w.p, w.firms
     age = w.month - f.birth_step[alive]
     h = exit_hazard(age, f.size[alive], p)
-    in_incubation = f.incubated[alive] & (age < p["incubation_months"])
+    in_incubation = f.incubated[alive] & (age <= p["incubation_months"])
     h = np.where(in_incubation, h * (1.0 - p["incubator_hazard_cut"]), h)
     draw = w.rng("firms.exit").random(f.n)[alive]
     out = alive[(draw < h) | (f.cash[alive] < 0)]
@@ -135,7 +135,7 @@ def entry(w: World) -> None:
         init_firms(f, rows, p, rng, size=np.full(n_spin, p["startup_size"]), origin=SPINOFF,
                    step=w.month, home=uni, knowledge=know)
         f.founder_university[rows] = uni  # a spin-off belongs to its university in any case
-        room = incubator_room(w)
+        room = incubator_room(w) * (p["incubation_months"] > 0)
         keep = within_capacity(uni.astype(np.int64), room, rng)
         f.incubated[np.arange(rows.start, rows.stop)[keep]] = True
         w.count("startups_founded", n_spin)

@@ -6,7 +6,8 @@ of graduates employed, and digital maturity. Most innovations are incremental (a
 productivity gain with a small mean); a share are radical, with a Pareto-tailed gain so that
 innovation value is concentrated (Scherer & Harhoff 2000). An innovation deepens the firm's
 knowledge by the same relative gain; each university it works with deepens its own stock in
-the firm's direction by ``spillover_share`` of that relative gain. Patents are Bernoulli draws
+the firm's direction by ``spillover_share`` of that relative gain, divided by the university's
+project capacity (so that many partners cannot make its stock explode). Patents are Bernoulli draws
 per innovation.
 
 Innovation value (annualised rise in value added, MCU) is recorded for the concentration check.

@@ -8,7 +8,7 @@ and other final-year students in internships (``internships_per_project`` places
 project). Each graduate then
 
 1. founds a start-up with a probability rising with entrepreneurial skill, doubled (by default)
-   by the university incubator link (incubation channel);
+   by the university incubator link (incubation channel) where the incubator has free places;
 2. else takes a local job: firms open graduate vacancies in proportion to their employment; an
    intern is hired by the internship firm first (``tie_hire_probability``), then the others are
    matched to the remaining vacancies in order of employability (mean skill), first within the
@@ -149,7 +149,8 @@ def found_startups(w: World, grads: np.ndarray, draw: np.ndarray) -> np.ndarray:
     incubation = w.channel("incubation")
     ent = st.skills[grads, 1].astype(float)
     # The incubator link encourages founding only where the incubator has free places.
-    room = incubator_room(w) > 0 if incubation else np.zeros(w.unis.count, dtype=bool)
+    room = (incubator_room(w) > 0) & (w.p["incubation_months"] > 0) if incubation \
+        else np.zeros(w.unis.count, dtype=bool)
     boost = p["incubator_founder_boost"] * room[st.university[grads]]
     prob = p["founder_rate"] * (ent / 0.5) ** 2 * (1.0 + boost)
     founders = grads[draw < np.minimum(prob, 0.5)]
@@ -177,6 +178,8 @@ def found_startups(w: World, grads: np.ndarray, draw: np.ndarray) -> np.ndarray:
 def incubate(w: World, firms: np.ndarray, universities: np.ndarray) -> None:
     """Give new start-ups places in their university's incubator, while places are free."""
     f = w.firms
+    if w.p["incubation_months"] <= 0:
+        return
     room = incubator_room(w)
     keep = within_capacity(universities.astype(np.int64), room, w.rng("labour.incubator"))
     f.incubated[firms[keep]] = True
@@ -187,7 +190,7 @@ def incubator_room(w: World) -> np.ndarray:
     """(U,) free incubator places: ``incubator_places`` less start-ups still in incubation."""
     f = w.firms
     inc = np.flatnonzero(f.alive[: f.n] & f.incubated[: f.n])
-    inc = inc[w.month - f.birth_step[inc] < w.p["incubation_months"]]
+    inc = inc[w.month - f.birth_step[inc] <= w.p["incubation_months"]]
     used = np.bincount(f.founder_university[inc], minlength=w.unis.count)
     return np.maximum(w.p["incubator_places"] - used, 0)
 
