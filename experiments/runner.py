@@ -8,6 +8,13 @@ process pool by default, one thread per worker); workers receive only specificat
 model objects, and when an output folder is given each worker writes its own run's table to
 ``runs/<run_id>.parquet`` (temporary name, then rename), so an interrupted batch resumes by
 skipping finished runs.
+
+Robustness (see ``run_many``): a run that raises is recorded as a failure, never stops the
+batch, and with an output folder the failures are kept in ``failures.json``; a batch killed at
+any moment (even with SIGKILL) resumes with only the missing runs, because a result file
+exists under its final name only once complete; temporary files a killed writer left behind
+are ignored by resume and removed at the end of the next batch. Dask distributed executors
+(``experiments.executors.executor_for``) plug in through the same ``Executor`` interface.
 """
 
 from __future__ import annotations
@@ -61,11 +68,19 @@ class RunSpec:
         """Hash of model version, parameters, seed and horizon (not the label).
 
         Parameters are hashed fully resolved, so a run that sets a parameter to its default
-        is the same run as one that leaves it out.
+        is the same run as one that leaves it out. Invalid parameters do not raise here (the
+        run raises in its worker and is recorded as a failure): they are hashed as given,
+        marked unresolved, so such an id never equals the id of a valid run.
         """
-        from simulation.parameters import resolve
+        from simulation.parameters import ParameterError, resolve
 
-        params = resolve({**self.parameters, "horizon_months": self.horizon})
+        try:
+            params = resolve({**self.parameters, "horizon_months": self.horizon})
+        except ParameterError:
+            text = json.dumps({"version": MODEL_VERSION, "unresolved": _plain(self.parameters),
+                               "seed": [self.root_seed, self.replication],
+                               "horizon": self.horizon}, sort_keys=True, default=repr)
+            return hashlib.sha256(text.encode()).hexdigest()[:16]
         text = json.dumps({"version": MODEL_VERSION, "parameters": _plain(params),
                            "seed": [self.root_seed, self.replication],
                            "horizon": self.horizon}, sort_keys=True)
@@ -109,11 +124,66 @@ def _worker(spec: RunSpec, out_dir: str | None) -> tuple[str, pd.DataFrame | Non
 
 
 def write_parquet(df: pd.DataFrame, path: Path) -> None:
-    """Write atomically: a temporary file in the same folder, then a rename."""
+    """Write atomically: a temporary file in the same folder, then a rename.
+
+    The final name only ever holds a complete file. A writer that raises removes its
+    temporary file; one that is killed leaves ``.<name>.<pid>.tmp``, which resume ignores and
+    ``run_many`` removes at the end of a batch.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    df.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    tmp = _temp_name(path)
+    try:
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_json(data: Any, path: Path) -> None:
+    """Write JSON atomically, like ``write_parquet``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temp_name(path)
+    try:
+        tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _temp_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def _remove_stale_temps(folder: Path, pattern: str, started: float) -> None:
+    """Remove temporary files (``.<name>.<pid>.tmp``) that no writer will rename any more.
+
+    A file is stale if it predates this batch (by 2 s, for coarse file clocks) or its writer
+    is no longer a living process on this machine; a temporary file of a living writer
+    created during the batch (say, a worker orphaned by a killed batch that still finishes
+    its run) is left to that writer.
+    """
+    for tmp in folder.glob(pattern):
+        try:
+            pid = int(tmp.name.rsplit(".", 2)[-2])
+        except ValueError:
+            continue
+        try:
+            if tmp.stat().st_mtime < started - 2.0 or not _alive(pid):
+                tmp.unlink(missing_ok=True)
+        except OSError:
+            pass  # renamed or removed meanwhile
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def default_workers() -> int:
@@ -121,17 +191,51 @@ def default_workers() -> int:
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
-    """A spawn process pool whose workers use one BLAS/OpenMP thread each."""
+    """A spawn process pool whose workers use one BLAS/OpenMP thread each.
+
+    Its workers exit when the process that started them dies (a batch killed with SIGKILL
+    would otherwise leave them behind, idle or finishing their run, for good).
+    """
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
     return ProcessPoolExecutor(max_workers=workers,
-                               mp_context=multiprocessing.get_context("spawn"))
+                               mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_exit_with_parent, initargs=(os.getpid(),))
+
+
+def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
+    """Pool initializer: a daemon thread that ends this worker once ``parent`` is gone."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 @dataclass
 class RunFailure:
+    """A run that raised: its spec and the traceback (``error``)."""
+
     spec: RunSpec
     error: str
+
+    @property
+    def message(self) -> str:
+        """The last line of the traceback: the exception type and message."""
+        lines = self.error.strip().splitlines()
+        return lines[-1] if lines else ""
+
+    def record(self) -> dict[str, Any]:
+        """The failure as a JSON-ready dict, as written to ``failures.json``."""
+        return {"run_id": self.spec.run_id, "label": self.spec.label,
+                "replication": self.spec.replication, "error": self.error,
+                "message": self.message}
+
+
+FAILURES_FILE = "failures.json"
 
 
 @dataclass
@@ -154,6 +258,15 @@ class RunSet:
         s = self.summary
         return s.loc[s["label"] == label].sort_values("replication")[indicator].to_numpy()
 
+    def failure_records(self) -> list[dict[str, Any]]:
+        """The failures of this batch as JSON-ready dicts (run_id, label, replication, error,
+        message)."""
+        return [f.record() for f in self.failures]
+
+    def write_failures(self, path: str | Path) -> None:
+        """Write this batch's failures to ``path`` as a JSON list (atomically)."""
+        write_json(self.failure_records(), Path(path))
+
 
 def run_many(specs: Sequence[RunSpec], *, workers: int | None = None,
              out_dir: str | Path | None = None, executor: Executor | None = None,
@@ -161,14 +274,24 @@ def run_many(specs: Sequence[RunSpec], *, workers: int | None = None,
     """Run every spec (in parallel when workers > 1); resume from ``out_dir`` if given.
 
     A run that raises is recorded as a failure with its traceback; the others go on.
+    ``executor`` may be any ``concurrent.futures.Executor`` whose ``submit`` returns
+    ``concurrent.futures.Future`` objects, e.g. a Dask ``client.get_executor(pure=False)``
+    (see ``experiments.executors``); with Dask, ``out_dir`` must be visible to the workers.
+
+    With ``out_dir``: finished runs (``runs/<run_id>.parquet``) are read, not rerun; at the
+    end ``failures.json`` lists every run of the folder that failed and has no result (this
+    batch's failures replace earlier entries of the same runs, and a run that now succeeded
+    is dropped), and stale temporary files of killed writers are removed.
     """
+    started = time.time()
     out = str(out_dir) if out_dir is not None else None
     tables: dict[str, pd.DataFrame] = {}
     todo: list[RunSpec] = []
-    for spec in _unique(specs):
+    unique = _unique(specs)
+    for spec in unique:
         done = Path(out) / "runs" / f"{spec.run_id}.parquet" if out else None
-        if done is not None and done.exists():
-            df = pd.read_parquet(done)
+        df = _read_finished(done) if done is not None else None
+        if df is not None:
             df["label"] = spec.label  # the same run may serve several labels
             tables[spec.run_id] = df
         else:
@@ -215,7 +338,38 @@ def run_many(specs: Sequence[RunSpec], *, workers: int | None = None,
             frames.append(df)
     steps = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=list(KEY_COLUMNS))
+    if out is not None:
+        _update_failures(Path(out), {spec.run_id for spec in unique}, failures)
+        _remove_stale_temps(Path(out) / "runs", ".*.parquet.*.tmp", started)
+        _remove_stale_temps(Path(out), f".{FAILURES_FILE}.*.tmp", started)
     return RunSet(steps=steps, failures=failures)
+
+
+def _read_finished(path: Path) -> pd.DataFrame | None:
+    """The table of a finished run, or None if there is none, or it cannot be read, or it
+    is empty (a run table has at least step 0): such a run is run again, overwriting it."""
+    if not path.is_file():  # (pandas would read a folder of that name as an empty table)
+        return None
+    try:
+        df = pd.read_parquet(path)
+    except Exception:  # e.g. damaged on disk
+        return None
+    return df if len(df) else None
+
+
+def _update_failures(out: Path, batch: set[str], failures: list[RunFailure]) -> None:
+    """Rewrite ``out/failures.json``: earlier entries of runs outside this batch that still
+    have no result, then this batch's failures."""
+    path = out / FAILURES_FILE
+    earlier: list[dict[str, Any]] = []
+    if path.exists():
+        try:
+            earlier = [r for r in json.loads(path.read_text()) if isinstance(r, dict)]
+        except (OSError, ValueError, TypeError):
+            earlier = []
+    keep = [r for r in earlier if r.get("run_id") not in batch
+            and not (out / "runs" / f"{r.get('run_id')}.parquet").exists()]
+    write_json(keep + [f.record() for f in failures], path)
 
 
 def _unique(specs: Iterable[RunSpec]) -> list[RunSpec]:

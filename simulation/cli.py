@@ -307,5 +307,60 @@ def dividend(scenario: str = typer.Argument(..., help="Scenario file or library 
         Console().print(f"report: {result['report']}")
 
 
+@app.command()
+def experiment(spec: Path = typer.Argument(..., help="Experiment spec (TOML)."),
+               workers: int | None = WORKERS, out: Path | None = OUT,
+               scheduler: str | None = typer.Option(
+                   None, "--scheduler",
+                   help="Dask scheduler address (tcp://host:8786), or 'local' for a Dask "
+                        "LocalCluster; default: a local process pool."),
+               as_json: bool = JSON) -> None:
+    """Run (or resume) an experiment: sweep, Latin hypercube, Sobol or Morris design."""
+    from experiments.experiment import run_experiment
+    from experiments.specs import SpecError, load
+
+    try:
+        loaded = load(spec)
+    except SpecError as err:
+        raise _fail(str(err)) from None
+    result = _execute("experiment", spec.stem, out, as_json, lambda folder, cb: run_experiment(
+        loaded, out=folder, workers=workers, scheduler=scheduler, progress=cb))
+    if not as_json:
+        outputs = [k for k in result["levers"][0] if k != "lever"] if result["levers"] else []
+        _print_table(f"{result['experiment']}: mean outputs per lever ({result['runs']} runs, "
+                     f"{result['failed']} failed)", result["levers"],
+                     [("lever", "lever", "")] + [(o, o, "{:,.4g}") for o in outputs])
+        for lever, rows in result["indices"].items():
+            key = "ST" if rows and "ST" in rows[0] else "mu_star"
+            ranked = sorted(rows, key=lambda r: -(r.get(key) or 0))
+            Console().print(f"{lever}: most influential by {key}: " + ", ".join(
+                f"{r['factor']} ({r[key]:.3g})" for r in ranked[:5]))
+        for f in result["failures"][:5]:
+            Console(stderr=True).print(f"failed: {f['label']} rep {f['replication']}: "
+                                       f"{f['error']}", markup=False)
+        Console().print(f"report: {result['report']}")
+
+
+@app.command()
+def results(path: Path = typer.Argument(..., help="A results folder."),
+            as_json: bool = JSON) -> None:
+    """Summarise a results folder written by helixsim experiment."""
+    from experiments.experiment import results_summary
+
+    try:
+        info = results_summary(path)
+    except (FileNotFoundError, ValueError) as err:
+        raise _fail(str(err)) from None
+    if as_json:
+        sys.stdout.write(json.dumps(_jsonable(info), indent=2) + "\n")
+        return
+    console = Console(highlight=False)
+    for key in ("folder", "experiment", "design", "status", "planned_runs", "finished_runs",
+                "failed_runs"):
+        console.print(f"{key}: {info.get(key)}", markup=False)
+    for row in info.get("per_lever", []):
+        console.print(row, markup=False)
+
+
 def main() -> None:  # pragma: no cover
     app()

@@ -1,0 +1,374 @@
+"""Experiment specifications: TOML files naming a base scenario, factors, a design and outputs.
+
+An experiment spec looks like this::
+
+    description = "Which parameters drive the dividend of Education Model 3.0?"
+    scenario = "model_3_0"          # base scenario: a library name or a path
+    replications = 3                # seeds per design point (common to every point)
+    horizon_months = 60             # optional: the scenario's horizon otherwise
+    outputs = ["welfare", "jobs"]   # indicators at the end of each run
+    dividend = true                 # also run every point siloed; adds output "dividend"
+
+    [design]
+    type = "sobol"                  # factorial | lhs | sobol | morris
+    samples = 8                     # lhs: points; sobol: base samples (a power of 2);
+                                    # morris: trajectories; factorial: not used
+    second_order = false            # sobol only
+    levels = 4                      # morris only: grid levels
+
+    [[factors]]
+    parameter = "matching_rate"
+    low = 0.2                       # lhs / sobol / morris
+    high = 0.8
+    # levels = [0.2, 0.5, 0.8]      # factorial
+    # integer = true                # round sampled values (integer parameters always are)
+
+    [[levers]]                      # optional policy options, each evaluated on the same
+    name = "model 1.0"              # sampled uncertainties and seeds
+    [levers.parameters]
+    share_edu_3_0 = 0.0
+
+    [analysis]
+    threshold = 0.0                 # optional: scenario discovery of output > threshold
+    output = "dividend"             # the output analysed (default: dividend or the first)
+    reference = "model 1.0"         # optional: analyse each lever's output minus this lever's
+                                    # on the same point and seed (where does a lever pay off?)
+
+Loading validates everything and raises ``SpecError`` with one line naming the file, the key
+path and what was expected. Files are data (``tomllib``), never executed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from simulation.indicators import INDICATORS
+from simulation.parameters import (
+    PARAMETERS,
+    ParameterError,
+    _show,
+    check_joint,
+    check_value,
+    resolve,
+)
+from simulation.scenarios import Scenario, ScenarioError
+from simulation.scenarios import load as load_scenario
+
+DESIGNS = ("factorial", "lhs", "sobol", "morris")
+TOP = ("name", "description", "scenario", "replications", "seed", "horizon_months", "outputs",
+       "dividend", "design", "factors", "levers", "analysis")
+DESIGN_KEYS = ("type", "samples", "second_order", "levels")
+FACTOR_KEYS = ("parameter", "low", "high", "levels", "integer")
+LEVER_KEYS = ("name", "parameters")
+ANALYSIS_KEYS = ("threshold", "output", "reference")
+DEFAULT_OUTPUTS = ("welfare", "value_added", "jobs", "startups_alive", "alumni_employed",
+                   "gov_net_fiscal")
+DEFAULT_SEED = 20261128
+
+
+class SpecError(ValueError):
+    """An invalid experiment spec; ``str(err)`` is one line ``file: key: what is wrong``."""
+
+    def __init__(self, path: Path | str, key: str, reason: str) -> None:
+        self.path, self.key, self.reason = str(path), key, reason
+        where = f"{self.path}: {key}: " if key else f"{self.path}: "
+        super().__init__(" ".join((where + reason).split()))
+
+
+@dataclass(frozen=True)
+class Factor:
+    parameter: str
+    low: float | None = None
+    high: float | None = None
+    levels: tuple[Any, ...] = ()
+    integer: bool = False
+
+
+@dataclass(frozen=True)
+class Lever:
+    name: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    """A validated experiment."""
+
+    name: str
+    description: str
+    path: Path
+    scenario: Scenario
+    design: str
+    samples: int
+    second_order: bool
+    morris_levels: int
+    replications: int
+    seed: int
+    horizon: int
+    outputs: tuple[str, ...]
+    dividend: bool
+    factors: tuple[Factor, ...]
+    levers: tuple[Lever, ...]
+    threshold: float | None
+    analysed: str
+    reference: str | None
+    text: str  # the file as written, for the manifest
+
+    @property
+    def factor_names(self) -> list[str]:
+        return [f.parameter for f in self.factors]
+
+
+def load(path: str | Path) -> ExperimentSpec:
+    """Read and validate an experiment spec."""
+    path = Path(path)
+    doc, text = _read(path)
+    _known(path, "", doc, TOP)
+    scenario = _scenario(path, doc)
+    design = _table(path, doc, "design", required=True)
+    _known(path, "design", design, DESIGN_KEYS)
+    kind = design.get("type")
+    if kind not in DESIGNS:
+        raise SpecError(path, "design.type", f"expected one of {', '.join(DESIGNS)}, "
+                                             f"got {_show(kind)}")
+    samples = _int(path, "design.samples", design.get("samples", 0 if kind == "factorial"
+                                                       else None), 0 if kind == "factorial"
+                   else 1, 1_000_000)
+    if kind == "sobol" and (samples & (samples - 1)):
+        raise SpecError(path, "design.samples", f"Sobol (Saltelli) sampling needs a power of 2, "
+                                                f"got {samples}")
+    second_order = _bool(path, "design.second_order", design.get("second_order", False))
+    if second_order and kind != "sobol":
+        raise SpecError(path, "design.second_order", "only a Sobol design has second order")
+    morris_levels = _int(path, "design.levels", design.get("levels", 4), 2, 100)
+    replications = _int(path, "replications", doc.get("replications", 2), 1, 100_000)
+    seed = _int(path, "seed", doc.get("seed", DEFAULT_SEED), 0, 2**63 - 1)
+    horizon = _int(path, "horizon_months", doc.get("horizon_months", scenario.horizon), 1, 1200)
+    try:
+        resolve({**scenario.overrides, "horizon_months": horizon})
+    except ParameterError as err:
+        raise SpecError(path, "horizon_months", f"the scenario's timeline does not fit: "
+                                                f"{err}") from None
+    outputs = _outputs(path, doc)
+    dividend = _bool(path, "dividend", doc.get("dividend", False))
+    factors = _factors(path, doc, kind)
+    levers = _levers(path, doc)
+    analysis = _table(path, doc, "analysis", required=False)
+    _known(path, "analysis", analysis, ANALYSIS_KEYS)
+    threshold = analysis.get("threshold")
+    if threshold is not None and (not _is_number(threshold) or not math.isfinite(threshold)):
+        raise SpecError(path, "analysis.threshold", f"expected a finite number, got "
+                                                    f"{_show(threshold)}")
+    choices = (*outputs, "dividend") if dividend else outputs
+    analysed = analysis.get("output", "dividend" if dividend else outputs[0])
+    if analysed not in choices:
+        raise SpecError(path, "analysis.output", f"expected one of {', '.join(choices)}, got "
+                                                 f"{_show(analysed)}")
+    reference = analysis.get("reference")
+    if reference is not None and reference not in {lv.name for lv in levers}:
+        raise SpecError(path, "analysis.reference", f"expected the name of a lever, got "
+                                                    f"{_show(reference)}")
+    _check_corners(path, scenario, factors, levers)
+    return ExperimentSpec(
+        name=str(doc.get("name", path.stem)), description=str(doc.get("description", "")),
+        path=path, scenario=scenario, design=kind, samples=samples, second_order=second_order,
+        morris_levels=morris_levels, replications=replications, seed=seed, horizon=horizon,
+        outputs=outputs, dividend=dividend, factors=factors, levers=levers,
+        threshold=None if threshold is None else float(threshold), analysed=analysed,
+        reference=reference,
+        text=text)
+
+
+def _read(path: Path) -> tuple[dict, str]:
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+        return tomllib.loads(text), text
+    except FileNotFoundError:
+        raise SpecError(path, "", "file not found") from None
+    except IsADirectoryError:
+        raise SpecError(path, "", "is a directory, not an experiment spec") from None
+    except UnicodeDecodeError as err:
+        raise SpecError(path, "", f"not UTF-8 text ({err.reason})") from None
+    except tomllib.TOMLDecodeError as err:
+        raise SpecError(path, "", f"malformed TOML: {err}") from None
+    except RecursionError:
+        raise SpecError(path, "", "malformed TOML: values nested too deeply") from None
+    except OSError as err:
+        raise SpecError(path, "", f"cannot read the file ({err.strerror})") from None
+
+
+def _known(path: Path, where: str, table: dict, keys: tuple[str, ...]) -> None:
+    for key in table:
+        if key not in keys:
+            hint = difflib.get_close_matches(key, keys, n=1)
+            extra = f"; did you mean '{hint[0]}'?" if hint else f"; expected one of " \
+                                                                   f"{', '.join(keys)}"
+            raise SpecError(path, f"{where}.{key}" if where else key, f"unknown key{extra}")
+
+
+def _table(path: Path, doc: dict, key: str, *, required: bool) -> dict:
+    if key not in doc:
+        if required:
+            raise SpecError(path, key, "missing: expected a table")
+        return {}
+    if not isinstance(doc[key], dict):
+        raise SpecError(path, key, f"expected a table, got {_show(doc[key])}")
+    return doc[key]
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _int(path: Path, key: str, value: Any, low: int, high: int) -> int:
+    if value is None:
+        raise SpecError(path, key, "missing: expected a whole number")
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise SpecError(path, key, f"expected a whole number, got {_show(value)}")
+    if not low <= value <= high:
+        raise SpecError(path, key, f"{value} is outside [{low}, {high}]")
+    return value
+
+
+def _bool(path: Path, key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise SpecError(path, key, f"expected true or false, got {_show(value)}")
+    return value
+
+
+def _scenario(path: Path, doc: dict) -> Scenario:
+    ref = doc.get("scenario", "baseline")
+    if not isinstance(ref, str) or not ref:
+        raise SpecError(path, "scenario", f"expected a scenario name or path, got {_show(ref)}")
+    local = path.parent / ref
+    try:
+        target = local if local.suffix == ".toml" and local.is_file() else ref
+        return load_scenario(target)
+    except ScenarioError as err:
+        raise SpecError(path, "scenario", str(err)) from None
+    except (OSError, ValueError):
+        raise SpecError(path, "scenario", f"no scenario {_show(ref)}") from None
+
+
+def _outputs(path: Path, doc: dict) -> tuple[str, ...]:
+    outputs = doc.get("outputs", list(DEFAULT_OUTPUTS))
+    if not isinstance(outputs, list) or not outputs:
+        raise SpecError(path, "outputs", f"expected a non-empty list of indicator names, got "
+                                         f"{_show(outputs)}")
+    for i, name in enumerate(outputs):
+        if name not in INDICATORS:
+            hint = difflib.get_close_matches(str(name), INDICATORS, n=1)
+            extra = f"; did you mean '{hint[0]}'?" if hint else ""
+            raise SpecError(path, f"outputs[{i}]", f"{_show(name)} is not an indicator{extra}")
+    if len(set(outputs)) != len(outputs):
+        raise SpecError(path, "outputs", "an indicator is named twice")
+    return tuple(outputs)
+
+
+def _factors(path: Path, doc: dict, kind: str) -> tuple[Factor, ...]:
+    raw = doc.get("factors", [])
+    if not isinstance(raw, list) or not raw:
+        raise SpecError(path, "factors", "expected one or more [[factors]] tables")
+    out: list[Factor] = []
+    for i, f in enumerate(raw):
+        key = f"factors[{i}]"
+        if not isinstance(f, dict):
+            raise SpecError(path, key, f"expected a table, got {_show(f)}")
+        _known(path, key, f, FACTOR_KEYS)
+        name = f.get("parameter")
+        p = PARAMETERS.get(name) if isinstance(name, str) else None
+        if p is None:
+            hint = difflib.get_close_matches(str(name), PARAMETERS, n=1)
+            extra = f"; did you mean '{hint[0]}'?" if hint else ""
+            raise SpecError(path, f"{key}.parameter", f"{_show(name)} is not a parameter{extra}")
+        if name in {o.parameter for o in out}:
+            raise SpecError(path, f"{key}.parameter", f"'{name}' is already a factor")
+        integer = _bool(path, f"{key}.integer", f.get("integer", p.kind == "int"))
+        if kind == "factorial":
+            levels = f.get("levels")
+            if not isinstance(levels, list) or not levels:
+                raise SpecError(path, f"{key}.levels", "a factorial design needs a non-empty "
+                                                       "list of levels for every factor")
+            checked = []
+            for j, v in enumerate(levels):
+                try:
+                    checked.append(check_value(name, v))
+                except ParameterError as err:
+                    raise SpecError(path, f"{key}.levels[{j}]", str(err)) from None
+            out.append(Factor(name, levels=tuple(checked), integer=integer))
+            continue
+        if p.kind not in ("int", "float"):
+            raise SpecError(path, f"{key}.parameter", f"'{name}' is not numeric: only numeric "
+                                                      f"parameters can be sampled")
+        if "levels" in f:
+            raise SpecError(path, f"{key}.levels", f"a {kind} design samples between low and "
+                                                   "high; levels are for factorial designs")
+        bounds = []
+        for b in ("low", "high"):
+            if b not in f:
+                raise SpecError(path, f"{key}.{b}", "missing")
+            try:
+                bounds.append(float(check_value(name, f[b])))
+            except ParameterError as err:
+                raise SpecError(path, f"{key}.{b}", str(err)) from None
+        if not bounds[0] < bounds[1]:
+            raise SpecError(path, f"{key}.high", f"must be above low ({bounds[0]:g}), got "
+                                                 f"{bounds[1]:g}")
+        out.append(Factor(name, low=bounds[0], high=bounds[1], integer=integer))
+    return tuple(out)
+
+
+def _levers(path: Path, doc: dict) -> tuple[Lever, ...]:
+    raw = doc.get("levers", [])
+    if not isinstance(raw, list):
+        raise SpecError(path, "levers", f"expected [[levers]] tables, got {_show(raw)}")
+    out: list[Lever] = []
+    for i, lv in enumerate(raw):
+        key = f"levers[{i}]"
+        if not isinstance(lv, dict):
+            raise SpecError(path, key, f"expected a table, got {_show(lv)}")
+        _known(path, key, lv, LEVER_KEYS)
+        name = lv.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise SpecError(path, f"{key}.name", f"expected a name, got {_show(name)}")
+        if name in {o.name for o in out}:
+            raise SpecError(path, f"{key}.name", f"'{name}' is used twice")
+        params = lv.get("parameters", {})
+        if not isinstance(params, dict):
+            raise SpecError(path, f"{key}.parameters", f"expected a table, got {_show(params)}")
+        checked = {}
+        for k, v in params.items():
+            try:
+                checked[k] = check_value(k, v)
+            except ParameterError as err:
+                raise SpecError(path, f"{key}.parameters.{k}", err.reason or str(err)) from None
+        out.append(Lever(name, checked))
+    return tuple(out)
+
+
+def _check_corners(path: Path, scenario: Scenario, factors: tuple[Factor, ...],
+                   levers: tuple[Lever, ...]) -> None:
+    """Joint constraints (shares summing to 1 and the like) at the corners of the design."""
+    ranges = [f.levels if f.levels else (f.low, f.high) for f in factors]
+    if math.prod(len(r) for r in ranges) > 4096:
+        ranges = [(r[0], r[-1]) for r in ranges][:12]
+    for lever in levers or (Lever("", {}),):
+        for corner in itertools.product(*ranges):
+            params = {**scenario.parameters, **lever.parameters}
+            for f, v in zip(factors, corner, strict=False):
+                params[f.parameter] = round(v) if f.integer else v
+            try:
+                check_joint(params)
+            except ParameterError as err:
+                where = f"levers[{[lv.name for lv in levers].index(lever.name)}]" \
+                    if lever.name else "factors"
+                values = ", ".join(f"{f.parameter}={v:g}" if _is_number(v) else f"{f.parameter}"
+                                   for f, v in zip(factors, corner, strict=False))
+                raise SpecError(path, where, f"{err} (at {values})") from None
