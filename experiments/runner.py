@@ -301,31 +301,27 @@ def run_many(specs: Sequence[RunSpec], *, workers: int | None = None,
     if progress:
         progress(finished, total)
     workers = default_workers() if workers is None else max(1, workers)
+    def collect(spec: RunSpec, result: Callable[[], tuple[str, pd.DataFrame, float]]) -> None:
+        nonlocal finished
+        try:
+            run_id, df, _ = result()
+            tables[run_id] = df
+        except Exception:
+            failures.append(RunFailure(spec, traceback.format_exc()))
+        finished += 1
+        if progress:
+            progress(finished, total)
+
     if executor is None and (workers == 1 or len(todo) <= 1):
         for spec in todo:
-            try:
-                run_id, df, _ = _worker(spec, out)
-                tables[run_id] = df
-            except Exception:
-                failures.append(RunFailure(spec, traceback.format_exc()))
-            finished += 1
-            if progress:
-                progress(finished, total)
+            collect(spec, lambda spec=spec: _worker(spec, out))
     else:
         own = executor is None
         pool = process_pool(min(workers, len(todo))) if own else executor
         try:
             futures = {pool.submit(_worker, spec, out): spec for spec in todo}
             for fut in as_completed(futures):
-                spec = futures[fut]
-                try:
-                    run_id, df, _ = fut.result()
-                    tables[run_id] = df
-                except Exception:
-                    failures.append(RunFailure(spec, traceback.format_exc()))
-                finished += 1
-                if progress:
-                    progress(finished, total)
+                collect(futures[fut], fut.result)
         finally:
             if own:
                 pool.shutdown(cancel_futures=True)

@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simulation.errors import InputFileError
 from simulation.indicators import INDICATORS
 from simulation.parameters import (
     PARAMETERS,
@@ -72,13 +73,8 @@ DEFAULT_OUTPUTS = ("welfare", "value_added", "jobs", "startups_alive", "alumni_e
 DEFAULT_SEED = 20261128
 
 
-class SpecError(ValueError):
+class SpecError(InputFileError):
     """An invalid experiment spec; ``str(err)`` is one line ``file: key: what is wrong``."""
-
-    def __init__(self, path: Path | str, key: str, reason: str) -> None:
-        self.path, self.key, self.reason = str(path), key, reason
-        where = f"{self.path}: {key}: " if key else f"{self.path}: "
-        super().__init__(" ".join((where + reason).split()))
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import InputFileError
 from .parameters import (
     DEFAULTS,
     LEVERS,
@@ -43,13 +44,8 @@ TOP_LEVEL = ("name", "description", "extends", "parameters", "timeline")
 EVENT_KEYS = ("month", "year", "lever", "value")
 
 
-class ScenarioError(ValueError):
+class ScenarioError(InputFileError):
     """A scenario file is invalid. ``str(err)`` is one line: ``file: key: what is wrong``."""
-
-    def __init__(self, path: Path | str, key: str, reason: str) -> None:
-        self.path, self.key, self.reason = str(path), key, reason
-        where = f"{self.path}: {key}: " if key else f"{self.path}: "
-        super().__init__(" ".join((where + reason).split()))
 
 
 @dataclass(frozen=True)
