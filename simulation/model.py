@@ -157,6 +157,8 @@ class EcosystemModel(mesa.Model):
             "innovations": f.innovations[:n].copy(),
             "patents": f.patents[:n].copy(),
             "projects": f.partners[:n].copy(),
+            "last_innovation_month": f.last_innovation[:n].copy(),
+            "last_project_month": f.last_project[:n].copy(),
         })
 
     def student_table(self) -> pd.DataFrame:

@@ -52,8 +52,9 @@ class Table:
 
 
 # Fields whose empty value is not zero.
-_FILL = {"employer": -1, "startup": -1, "tie_firm": -1, "grad_step": -1, "exit_step": -1,
-         "home_university": -1, "founder_university": -1}
+_FILL = {"last_innovation": -1, "last_project": -1, "employer": -1, "startup": -1,
+         "tie_firm": -1, "grad_step": -1, "exit_step": -1, "home_university": -1,
+         "founder_university": -1}
 
 
 def _empty(cap: int, *shape: int, dtype=np.float64, fill=0) -> np.ndarray:
@@ -88,6 +89,8 @@ class Firms(Table):
     innovations: np.ndarray      # int64, cumulative
     patents: np.ndarray          # int64, cumulative
     partners: np.ndarray         # int64, university projects ever started
+    last_innovation: np.ndarray  # int32 month of the latest innovation, -1 if none
+    last_project: np.ndarray     # int32 latest month with an active university project, -1
     subsidy: np.ndarray          # MCU of R&D subsidy paid last month, spent on R&D this month
     public_money: np.ndarray     # MCU of any public money received this month
     trust: np.ndarray            # (F, U) trust toward each university, [0, 1]
@@ -117,6 +120,8 @@ class Firms(Table):
             grad_employees=_empty(cap, dtype=np.int64), grad_skill=_empty(cap),
             innovations=_empty(cap, dtype=np.int64), patents=_empty(cap, dtype=np.int64),
             partners=_empty(cap, dtype=np.int64), subsidy=_empty(cap), public_money=_empty(cap),
+            last_innovation=_empty(cap, dtype=np.int32, fill=-1),
+            last_project=_empty(cap, dtype=np.int32, fill=-1),
             trust=_empty(cap, n_universities),
         )
 

@@ -229,6 +229,8 @@ def init_firms(firms: Firms, rows: slice, p: dict[str, Any], rng: np.random.Gene
     firms.innovations[rows] = 0
     firms.patents[rows] = 0
     firms.partners[rows] = 0
+    firms.last_innovation[rows] = -1
+    firms.last_project[rows] = -1
     firms.subsidy[rows] = 0.0
     firms.public_money[rows] = 0.0
     firms.trust[rows] = 0.0

@@ -212,6 +212,7 @@ def run_projects(w: World) -> None:
     if len(act) == 0:
         return
     fi, ui = pr.firm[act], pr.university[act]
+    f.last_project[fi] = w.month
     cost = np.full(len(act), p["project_cost"])
     grant_due = cost * p["matching_rate"] * pr.gov_funded[act]
     paid_share = w.gov.demand_share(MATCHING, float(grant_due.sum()))

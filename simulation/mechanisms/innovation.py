@@ -74,6 +74,7 @@ def apply(w: World) -> None:
     delta = f.knowledge[firms] * gain[:, None]
     f.knowledge[firms] += delta
     f.innovations[firms] += 1
+    f.last_innovation[firms] = w.month
     patent_prob = np.where(radical, p["patent_share_radical"], p["patent_share_incremental"])
     patents = w.rng("innovation.patent").random(n)[firms] < patent_prob
     f.patents[firms] += patents
