@@ -195,3 +195,17 @@ def test_dataframe_is_indexed_by_month(model: EcosystemModel) -> None:
     assert list(df.columns) == list(INDICATORS)
     assert not model.running
     assert model.steps == SMALL["horizon_months"]
+
+
+def test_solaraviz_renders_the_model_without_a_browser():
+    solara = pytest.importorskip("solara")
+    from mesa.visualization import SolaraViz, make_plot_component
+
+    model = EcosystemModel(rng=1, n_firms=100, intake_per_university=100)
+    page = SolaraViz(model, components=[make_plot_component("value_added")],
+                     model_params={"n_firms": {"type": "SliderInt", "value": 100, "label": "firms",
+                                               "min": 50, "max": 500, "step": 50},
+                                   "intake_per_university": 100})
+    box, rc = solara.render(page, handle_error=False)
+    assert box is not None
+    rc.close()
