@@ -183,6 +183,17 @@ def _precision_figures(runs: RunSet, base: str, others: Sequence[str],
     return out
 
 
+def paired_steps(steps: pd.DataFrame, a: str, b: str, indicators: Sequence[str]
+                 ) -> pd.DataFrame:
+    """Per-month differences a - b on the same replications, as a steps table of its own."""
+    keys = ["replication", "step"]
+    sa = steps[steps["label"] == a].set_index(keys)[list(indicators)]
+    sb = steps[steps["label"] == b].set_index(keys)[list(indicators)]
+    diff = (sa - sb).dropna().reset_index()
+    diff.insert(0, "label", f"{a} minus {b}")
+    return diff
+
+
 def channel_label(name: str, config: tuple[bool, ...]) -> str:
     return f"{name}[" + "".join("1" if c else "0" for c in config) + "]"
 
@@ -241,7 +252,11 @@ def dividend(name: str, *, seeds: int, workers: int | None, out: Path,
         tables=[("Dividend by component and helix", table),
                 ("Triple-helix synergy S (millibits)", pd.DataFrame([synergy]))],
         figures=[("dividend_by_helix.png", "Relative dividend by component",
-                  report.dividend_bars(table))]
+                  report.dividend_bars(table)),
+                 ("dividend_over_time.png", "The dividend of W month by month: scenario minus "
+                  "siloed on each seed (median and bands over seeds)",
+                  report.fan_chart(paired_steps(runs.steps, sc.name, siloed_label,
+                                                ["welfare"]), "welfare"))]
         + [(f"fan_{ind}.png", ind, report.fan_chart(runs.steps, ind, [sc.name, siloed_label]))
            for ind in ("welfare", "value_added", "startups_alive")])]
     result: dict[str, Any] = {"scenario": sc.name, "seeds": seeds,
