@@ -5,6 +5,8 @@
 - ``helixsim compare A B [C ...]`` compares scenarios with the first on paired seeds.
 - ``helixsim dividend SCENARIO [--attribution]`` estimates the ecological dividend against the
   siloed counterfactual, optionally attributed to the channels by Shapley values.
+- ``helixsim validate`` checks the default region against the calibration targets of MODEL.md
+  (exit code 0 only when every target is met, 1 when one is not).
 - ``helixsim demo`` runs the default region once; ``helixsim params`` prints the parameters.
 
 Bad input (a scenario file, an option) gives one line on stderr and exit code 2, and nothing is
@@ -305,6 +307,56 @@ def dividend(scenario: str = typer.Argument(..., help="Scenario file or library 
         Console().print(f"synergy S: {syn['S_scenario']:.2f} mbit (siloed {syn['S_siloed']:.2f}, "
                         f"change {syn['change_vs_siloed']:+.2f})")
         Console().print(f"report: {result['report']}")
+
+
+@app.command()
+def validate(seeds: int = typer.Option(8, "--seeds", min=2, max=10_000,
+                                       help="Replications (seeds) of the region."),
+             workers: int | None = WORKERS,
+             out: Path | None = typer.Option(
+                 None, "--out", help="Report folder (default: results/validate-<region>)."),
+             seed: int = SEED,
+             region: str = typer.Option(
+                 "default", "--region",
+                 help="'default': the default region of MODEL.md over 120 months. 'small': "
+                      "200 firms, 200 students a year per university, 36 months (a smoke "
+                      "test; targets it cannot estimate are n/a)."),
+             as_json: bool = JSON) -> None:
+    """Validate the region against the calibration targets of MODEL.md.
+
+    Estimates each stylized fact over seeds (firm-size tail, growth volatility,
+    new-firm survival, co-operation with universities, graduate retention,
+    innovation value concentration, collaboration degree) with a 95% interval,
+    prints the table and writes report.md / report.html and validation.json.
+
+    Exit code: 0 when every target is met; 1 when at least one is not met or
+    cannot be estimated; 2 for bad input.
+    """
+    from experiments.validation import REGIONS
+    from experiments.validation import validate as compute
+
+    if region not in REGIONS:
+        raise _fail(f"--region {region!r}: unknown; choose from {', '.join(REGIONS)}")
+    result = _execute("validate", region, out, as_json, lambda folder, cb: compute(
+        seeds=seeds, workers=workers, out=folder, root_seed=seed, region=region, progress=cb))
+    if not as_json:
+        table = Table(title=f"Validation of the {region} region: {seeds} seeds "
+                            f"({result['meta']['elapsed_s']:.1f} s)", show_lines=True)
+        for head in ("fact", "target", "simulated", "95% interval", "result", "source"):
+            table.add_column(head, justify="right" if head in ("simulated", "95% interval")
+                             else "left")
+        style = {"pass": "green", "fail": "bold red", "n/a": "yellow"}
+        for r in result["targets"]:
+            table.add_row(r["fact"], r["target"], r["simulated"], r["interval"],
+                          f"[{style[r['result']]}]{r['result']}[/]", r["source"])
+        Console().print(table)
+        for r in result["targets"]:
+            if r["note"]:
+                Console(highlight=False).print(f"n/a: {r['fact']}: {r['note']}", markup=False)
+        Console().print(f"{result['met']} of {result['total']} targets met. "
+                        f"report: {result['report']}")
+    if not result["all_met"]:
+        raise typer.Exit(code=1)
 
 
 @app.command()
