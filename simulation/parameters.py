@@ -253,6 +253,10 @@ _add("project_duration", 12, "months", 1, 120, "int", "collaboration",
      "Length of a university-industry project.", "MODEL.md (12).")
 _add("project_cost", 0.03, "MCU/month", 0.0, 100.0, "float", "collaboration",
      "Monthly cost of one project.", "Assumed: about 0.36 MCU a year.")
+_add("project_cash_cover", 2.0, "multiple", 0.0, 100.0, "float", "collaboration",
+     "Cash a firm must hold to start a project, as a multiple of its share of the whole "
+     "project's cost.", "Assumed: a buffer of twice the commitment; with none, projects "
+     "bankrupted small firms (about 13x the siloed run's cash exits).")
 _add("projects_per_faculty", 0.25, "projects/faculty", 0.0, 10.0, "float", "collaboration",
      "University capacity: active projects per faculty member at most.", "Assumed.")
 _add("trust_gain", 0.3, "trust/success", 0.0, 1.0, "float", "collaboration",

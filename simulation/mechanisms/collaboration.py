@@ -71,10 +71,11 @@ def capacity_left(w: World) -> np.ndarray:
 
 
 def can_afford(w: World, firms: np.ndarray) -> np.ndarray:
-    """Firms whose cash covers their share of a whole project at the current matching rate."""
+    """Firms whose cash covers ``project_cash_cover`` times their share of a whole project at
+    the current matching rate (a prudent firm keeps a buffer for bad months)."""
     p = w.p
     grant = p["matching_rate"] if w.gov.balance[MATCHING] > 0 else 0.0
-    need = p["project_duration"] * p["project_cost"] * (1.0 - grant)
+    need = p["project_cash_cover"] * p["project_duration"] * p["project_cost"] * (1.0 - grant)
     return w.firms.cash[firms] >= need
 
 
