@@ -243,7 +243,8 @@ _add("discount_rate", 0.03, "per year", 0.0, 1.0, "float", "government",
 # --- collaboration --------------------------------------------------------------------------
 _add("search_rate", 0.02, "per month", 0.0, 1.0, "float", "collaboration",
      "Base monthly probability that a firm looks for a university partner.",
-     "Assumed; calibrated against the CIS co-operation share (8-15%).")
+     "Assumed: about 10% of firms have a university project at any time; the CIS 3-year "
+     "co-operation share of innovators is still too high (docs/validation.md).")
 _add("grant_search_boost", 1.0, "multiplier", 0.0, 100.0, "float", "collaboration",
      "Rise in search probability when matching grants are available (times matching rate).",
      "Assumed.")
