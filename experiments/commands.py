@@ -159,7 +159,11 @@ def compare_scenarios(names: Sequence[str], *, seeds: int, workers: int | None, 
             "runs).", tables=[("Seeds needed", pd.DataFrame(crn))]))
     path = report.write_report(out, f"Compare against {base.name}", sections, meta)
     return {"baseline": base.name, "seeds": n, "report": str(path),
-            "differences": table.to_dict(orient="records"), "precision": crn, "meta": meta}
+            "differences": table.to_dict(orient="records"), "precision": crn,
+            "achieved_relative_half_width": widest,
+            "precision_reached": None if precision is None else bool(
+                math.isfinite(widest) and widest <= precision),
+            "meta": meta}
 
 
 def _precision_figures(runs: RunSet, base: str, others: Sequence[str],

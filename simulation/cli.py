@@ -267,6 +267,10 @@ def compare(scenarios_: list[str] = typer.Argument(..., metavar="A B [C ...]",
                      [("scenario", "scenario", ""), ("indicator", "indicator", ""),
                       ("difference", "difference", "{:,.4g}"), ("low", "low", "{:,.4g}"),
                       ("high", "high", "{:,.4g}"), ("relative", "relative", "{:+.2%}")])
+        if result["precision_reached"] is False:
+            Console().print(f"precision not reached at --max-seeds {max_seeds}: the widest "
+                            f"welfare interval is ±{result['achieved_relative_half_width']:.1%} "
+                            "of its difference")
         for p in result["precision"]:
             Console().print(f"{p['scenario']}: seeds for ±{p['precision']:.0%} on welfare: "
                             f"{p['seeds_paired']} paired, {p['seeds_independent']} independent "
