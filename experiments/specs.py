@@ -43,12 +43,11 @@ from __future__ import annotations
 import difflib
 import itertools
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simulation.errors import InputFileError
+from simulation.errors import InputFileError, read_toml
 from simulation.indicators import INDICATORS
 from simulation.parameters import (
     PARAMETERS,
@@ -182,22 +181,7 @@ def load(path: str | Path) -> ExperimentSpec:
 
 
 def _read(path: Path) -> tuple[dict, str]:
-    try:
-        raw = path.read_bytes()
-        text = raw.decode("utf-8")
-        return tomllib.loads(text), text
-    except FileNotFoundError:
-        raise SpecError(path, "", "file not found") from None
-    except IsADirectoryError:
-        raise SpecError(path, "", "is a directory, not an experiment spec") from None
-    except UnicodeDecodeError as err:
-        raise SpecError(path, "", f"not UTF-8 text ({err.reason})") from None
-    except tomllib.TOMLDecodeError as err:
-        raise SpecError(path, "", f"malformed TOML: {err}") from None
-    except RecursionError:
-        raise SpecError(path, "", "malformed TOML: values nested too deeply") from None
-    except OSError as err:
-        raise SpecError(path, "", f"cannot read the file ({err.strerror})") from None
+    return read_toml(path, SpecError, "an experiment spec")
 
 
 def _known(path: Path, where: str, table: dict, keys: tuple[str, ...]) -> None:

@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import difflib
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InputFileError
+from .errors import InputFileError, read_toml
 from .parameters import (
     DEFAULTS,
     LEVERS,
@@ -160,21 +159,7 @@ def _parent_path(path: Path, ref: str) -> Path:
 
 
 def _read(path: Path) -> dict:
-    try:
-        with open(path, "rb") as fh:
-            doc = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ScenarioError(path, "", "file not found") from None
-    except IsADirectoryError:
-        raise ScenarioError(path, "", "is a directory, not a scenario file") from None
-    except UnicodeDecodeError as err:
-        raise ScenarioError(path, "", f"not UTF-8 text ({err.reason})") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(path, "", f"malformed TOML: {err}") from None
-    except RecursionError:
-        raise ScenarioError(path, "", "malformed TOML: values nested too deeply") from None
-    except OSError as err:
-        raise ScenarioError(path, "", f"cannot read the file ({err.strerror})") from None
+    doc, _ = read_toml(path, ScenarioError, "a scenario file")
     for key in doc:
         if key not in TOP_LEVEL:
             hint = difflib.get_close_matches(key, TOP_LEVEL + tuple(PARAMETERS), n=1)
