@@ -27,6 +27,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/scale.py
+	$(BIN)/python benchmarks/experiments.py
 
 docs: $(STAMP)
 	$(BIN)/python -m simulation.parameters > docs/parameters.md
