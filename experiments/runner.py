@@ -28,6 +28,7 @@ import traceback
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,7 @@ class RunSpec:
     root_seed: int
     horizon: int
 
-    @property
+    @cached_property  # hashed once: resolving and hashing the parameters is not free
     def run_id(self) -> str:
         """Hash of model version, parameters, seed and horizon (not the label).
 
