@@ -109,3 +109,41 @@ def test_invalid_spec_exits_2_and_writes_nothing(tmp_path):
     assert r.exit_code == 2
     assert "design.type: expected one of" in r.output and "Traceback" not in r.output
     assert not out.exists()
+
+
+def test_experiment_killed_mid_run_resumes_to_the_same_results(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    spec = write_spec(tmp_path, "factorial")
+    text = spec.read_text().replace("replications = 2", "replications = 4")
+    spec.write_text(text)
+    (tmp_path / "tiny.toml").write_text(TINY.replace("horizon_months = 13",
+                                                     "horizon_months = 48"))
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-c", "from simulation.cli import main; main()", "experiment",
+           str(spec), "--out", str(out), "--workers", "1", "--json"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        done = list((out / "runs").glob("*.parquet")) if (out / "runs").is_dir() else []
+        if len(done) >= 3 or proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished_before = len(list((out / "runs").glob("*.parquet")))
+    assert 0 < finished_before < 16, "kill the experiment while it is running"
+    assert not (out / "summary.parquet").exists()
+
+    resumed = run_experiment(load(spec), out=out, workers=1)
+    assert resumed["failed"] == 0
+    assert len(list((out / "runs").glob("*.parquet"))) == 16
+    clean_out = tmp_path / "clean"
+    run_experiment(load(spec), out=clean_out, workers=1)
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "summary.parquet"),
+                                  pd.read_parquet(clean_out / "summary.parquet"))
