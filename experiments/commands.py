@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-import platform
-import subprocess
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -52,20 +50,14 @@ def horizon_of(sc: Scenario, months: int | None) -> int:
 
 def _meta(command: str, seeds: int, workers: int | None, started: float, **extra: Any
           ) -> dict[str, Any]:
-    import mesa
+    from .report import environment_meta
 
-    import simulation
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, cwd=Path(__file__).parent, timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = ""
+    env = environment_meta()  # versions and git commit, shared with every report
     return {"command": command, "seeds": seeds, "workers": workers or "all cores",
             "elapsed_s": round(time.perf_counter() - started, 2),
             "date": _dt.datetime.now().isoformat(timespec="seconds"),
-            "helixsim": simulation.__version__, "mesa": mesa.__version__,
-            "numpy": np.__version__, "python": platform.python_version(),
-            "git_commit": commit or "unknown", **extra}
+            "versions": env["versions"], "git_commit": env["git_commit"] or "unknown",
+            **extra}
 
 
 def _check_failures(runs: RunSet) -> None:

@@ -161,11 +161,7 @@ def point_table(spec: ExperimentSpec, summary: pd.DataFrame, limit: int = 200
 
 
 def manifest(spec: ExperimentSpec, design: pd.DataFrame, n_runs: int, extra: dict) -> dict:
-    import mesa
-    import SALib  # noqa: F401  (imported for its presence; SALib has no __version__)
-
-    import simulation
-
+    from .report import environment_meta
     from .runner import MODEL_VERSION
     return {
         "experiment": spec.name, "description": spec.description, "spec_file": str(spec.path),
@@ -174,9 +170,7 @@ def manifest(spec: ExperimentSpec, design: pd.DataFrame, n_runs: int, extra: dic
         "seed": spec.seed, "horizon_months": spec.horizon, "outputs": list(spec.outputs),
         "dividend": spec.dividend, "points": len(design), "runs": n_runs,
         "design_table": design.to_dict(orient="list"),
-        "versions": {"helixsim": simulation.__version__, "model": MODEL_VERSION,
-                     "mesa": mesa.__version__, "numpy": np.__version__,
-                     "pandas": pd.__version__},
+        "versions": {**environment_meta()["versions"], "model": MODEL_VERSION},
         "created": _dt.datetime.now().isoformat(timespec="seconds"), **extra,
     }
 

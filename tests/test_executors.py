@@ -263,6 +263,23 @@ def test_a_damaged_result_file_is_run_again(tmp_path, reference):
     assert pd.read_parquet(damaged)["run_id"].iat[0] == specs[0].run_id
 
 
+def kill_after_first_result(out: Path, victim: int) -> tuple[threading.Thread, list[int]]:
+    """Start a thread that SIGKILLs process ``victim`` once the first run file exists; the
+    list receives the number of run files stored at that moment."""
+    stored_at_kill: list[int] = []
+
+    def kill() -> None:
+        deadline = time.monotonic() + 60
+        while not finished(out) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        os.kill(victim, signal.SIGKILL)
+        stored_at_kill.append(len(finished(out)))
+
+    killer = threading.Thread(target=kill)
+    killer.start()
+    return killer, stored_at_kill
+
+
 def test_a_lost_dask_worker_costs_nothing_but_time(tmp_path, dask_executor):
     from distributed import default_client
 
@@ -270,17 +287,7 @@ def test_a_lost_dask_worker_costs_nothing_but_time(tmp_path, dask_executor):
     specs = [RunSpec("default", {"n_universities": 1}, j, 3, 24) for j in range(12)]
     out = tmp_path / "out"
     victim = next(iter(client.run(os.getpid).values()))
-    stored_at_kill: list[int] = []
-
-    def kill_a_worker() -> None:
-        deadline = time.monotonic() + 60
-        while not finished(out) and time.monotonic() < deadline:
-            time.sleep(0.005)
-        os.kill(victim, signal.SIGKILL)
-        stored_at_kill.append(len(finished(out)))
-
-    killer = threading.Thread(target=kill_a_worker)
-    killer.start()
+    killer, stored_at_kill = kill_after_first_result(out, victim)
     runs = run_many(specs, out_dir=out, executor=dask_executor)
     killer.join()
     assert 1 <= stored_at_kill[0] < len(specs)  # the worker was lost in mid-batch
@@ -299,17 +306,7 @@ def test_a_lost_pool_worker_fails_its_runs_without_hanging_and_a_rerun_completes
     try:
         ready = [pool.submit(os.getpid) for _ in range(2)]
         victim = ready[0].result(timeout=60)
-        stored_at_kill: list[int] = []
-
-        def kill_a_worker() -> None:
-            deadline = time.monotonic() + 60
-            while not finished(out) and time.monotonic() < deadline:
-                time.sleep(0.005)
-            os.kill(victim, signal.SIGKILL)
-            stored_at_kill.append(len(finished(out)))
-
-        killer = threading.Thread(target=kill_a_worker)
-        killer.start()
+        killer, stored_at_kill = kill_after_first_result(out, victim)
         runs = run_many(specs, out_dir=out, executor=pool)
         killer.join()
     finally:
