@@ -254,19 +254,10 @@ class RunSet:
         last = self.steps.sort_values("step").groupby(["run_id", "label"], sort=False).tail(1)
         return last.sort_values(["label", "replication"]).reset_index(drop=True)
 
-    def final(self, label: str, indicator: str) -> np.ndarray:
-        """Final values of ``indicator`` for ``label``, ordered by replication."""
-        s = self.summary
-        return s.loc[s["label"] == label].sort_values("replication")[indicator].to_numpy()
-
     def failure_records(self) -> list[dict[str, Any]]:
         """The failures of this batch as JSON-ready dicts (run_id, label, replication, error,
         message)."""
         return [f.record() for f in self.failures]
-
-    def write_failures(self, path: str | Path) -> None:
-        """Write this batch's failures to ``path`` as a JSON list (atomically)."""
-        write_json(self.failure_records(), Path(path))
 
 
 def run_many(specs: Sequence[RunSpec], *, workers: int | None = None,

@@ -53,7 +53,3 @@ def depreciate(stock: np.ndarray, rate: float) -> None:
     """Obsolescence: every stock loses ``rate`` of itself (in place)."""
     stock *= 1.0 - rate
 
-
-def level(x: np.ndarray) -> np.ndarray:
-    """Total knowledge of each row (the L1 norm of a non-negative vector)."""
-    return x.sum(axis=-1)

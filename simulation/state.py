@@ -238,8 +238,3 @@ class Tally:
 
     def add_counts(self, u: int, i: int, g: int, count: int) -> None:
         self.cells[4 * u + 2 * i + g] += int(count)
-
-    def add(self, u: np.ndarray | bool, i: np.ndarray | bool, g: np.ndarray | bool) -> None:
-        idx = 4 * np.asarray(u, dtype=np.int64) + 2 * np.asarray(i, dtype=np.int64) + \
-            np.asarray(g, dtype=np.int64)
-        self.cells += np.bincount(np.atleast_1d(idx), minlength=8)

@@ -11,7 +11,7 @@ from simulation import EcosystemModel
 from simulation.knowledge import cosine_distance, inverted_u
 from simulation.mechanisms.collaboration import within_capacity
 from simulation.mechanisms.firm_dynamics import absorptive_capacity, exit_hazard, growth_shock
-from simulation.mechanisms.innovation import draw_gains, hazard
+from simulation.mechanisms.innovation import gains_from_uniforms, hazard
 from simulation.mechanisms.policy import monthly_release
 from simulation.mechanisms.research import output_multiplier
 from simulation.mechanisms.teaching import current_skills
@@ -211,6 +211,11 @@ def test_innovation_hazard_rises_with_each_driver():
         args = [zero] * 5
         args[i] = np.ones(1)
         assert hazard(p, *args)[0] > base[0]
+
+
+def draw_gains(rng: np.random.Generator, n: int, p: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Gains of ``n`` innovations, as the model draws them (three uniforms each)."""
+    return gains_from_uniforms(rng.random((3, n)), p)
 
 
 def test_no_innovation_without_hazard_and_no_radical_without_share():

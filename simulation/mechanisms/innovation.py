@@ -46,10 +46,6 @@ def gains_from_uniforms(u: np.ndarray, p: dict) -> tuple[np.ndarray, np.ndarray]
     return np.minimum(gain, p["radical_gain_cap"]), radical
 
 
-def draw_gains(rng: np.random.Generator, n: int, p: dict) -> tuple[np.ndarray, np.ndarray]:
-    """(relative productivity gains, radical flags) of ``n`` innovations."""
-    return gains_from_uniforms(rng.random((3, n)), p)
-
 
 def apply(w: World) -> None:
     p, f, pr = w.p, w.firms, w.projects
