@@ -84,8 +84,7 @@ def firm_view(model: EcosystemModel, i: int) -> dict[str, Any]:
         raise IndexError(f"firm {i} does not exist (0..{f.n - 1})")
     return {
         "firm_id": i, "alive": bool(f.alive[i]), "employees": int(f.employees[i]),
-        "value_added": float(f.value_added(np.array([i]), model.parameters["graduate_premium"])[0])
-        * bool(f.alive[i]),
+        "value_added": float(f.value_added(np.array([i]), model.parameters["graduate_premium"])[0]),
         "productivity": float(f.productivity[i]), "cash": float(f.cash[i]),
         "rd_intensity": float(f.rd_intensity[i]), "absorptive": float(f.absorptive[i]),
         "digital_maturity": float(f.digital[i]), "knowledge": f.knowledge[i].copy(),

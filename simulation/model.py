@@ -142,8 +142,7 @@ class EcosystemModel(mesa.Model):
             "firm_id": np.arange(n),
             "alive": f.alive[:n].copy(),
             "employees": f.employees[:n].copy(),
-            "value_added": f.value_added(slice(0, n), self.parameters["graduate_premium"])
-            * f.alive[:n],
+            "value_added": f.value_added(slice(0, n), self.parameters["graduate_premium"]),
             "productivity": f.productivity[:n].copy(),
             "cash": f.cash[:n].copy(),
             "age": self.world.month - f.birth_step[:n],

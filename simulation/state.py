@@ -100,9 +100,10 @@ class Firms(Table):
 
         Effective labour counts each employee once plus ``graduate_premium`` x mean skill for
         each graduate employed: skilled graduates produce more (returns to tertiary education).
+        A firm that has exited produces nothing.
         """
         extra = graduate_premium * self.grad_skill[rows]
-        return self.productivity[rows] * (self.employees[rows] + extra)
+        return self.productivity[rows] * (self.employees[rows] + extra) * self.alive[rows]
 
     @classmethod
     def empty(cls, cap: int, k: int, n_universities: int) -> Firms:
