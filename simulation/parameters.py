@@ -4,8 +4,9 @@ This module is the single place that the model, the documentation (``docs/parame
 generated from it), the scenario validator and the dashboard read. Money is in MCU (million
 currency units of the region), time in months, people in persons.
 
-Defaults marked "assumed" are modelling choices of this project that the calibration step
-(issue 6) is expected to revisit; the others cite the stylized fact or study they follow.
+Defaults marked "assumed" are modelling choices of this project; the others cite the stylized
+fact or study they follow. Parameters fitted by ``helixsim calibrate`` take their default from
+``simulation/calibration.toml`` (see ``simulation.calibrated``), and their source says so.
 """
 
 from __future__ import annotations
@@ -245,6 +246,23 @@ _add("search_rate", 0.02, "per month", 0.0, 1.0, "float", "collaboration",
      "Base monthly probability that a firm looks for a university partner.",
      "Assumed: about 10% of firms have a university project at any time; the CIS 3-year "
      "co-operation share of innovators is still too high (docs/validation.md).")
+_add("search_size_elasticity", 0.5, "elasticity", 0.0, 3.0, "float", "collaboration",
+     "Elasticity of the search probability to firm size (employees over "
+     "search_reference_employees).",
+     "Co-operation with universities rises steeply with firm size (Laursen & Salter 2004; "
+     "CIS tables by size class).")
+_add("search_reference_employees", 10, "employees", 1, 1_000_000, "int", "collaboration",
+     "Firm size at which the size factor of the search probability is 1.",
+     "The CIS population threshold (enterprises with 10 or more employees).")
+_add("experience_search_boost", 1.0, "multiplier", 0.0, 100.0, "float", "collaboration",
+     "Rise in search probability per unit of the firm's highest trust in a university "
+     "(cumulative advantage of experienced collaborators).",
+     "SKIN family: partners with successful past projects collaborate again (Ahrweiler, Pyka & "
+     "Gilbert 2004).")
+_add("project_slot_employees", 50, "employees/project", 1, 1_000_000, "int", "collaboration",
+     "Employees per concurrent project a firm can run; every firm can run at least one.",
+     "Assumed: a project needs a team with its own manager; large firms run several "
+     "university collaborations at once.")
 _add("grant_search_boost", 1.0, "multiplier", 0.0, 100.0, "float", "collaboration",
      "Rise in search probability when matching grants are available (times matching rate).",
      "Assumed.")
@@ -295,7 +313,8 @@ _add("innovation_hazard", 0.004, "per month", 0.0, 1.0, "float", "innovation",
 _add("hazard_absorptive", 2.0, "multiplier", 0.0, 100.0, "float", "innovation",
      "Hazard rise per unit of absorptive capacity.", "Cohen & Levinthal 1990.")
 _add("hazard_project", 1.5, "multiplier/project", 0.0, 100.0, "float", "innovation",
-     "Hazard rise per active university project.", "Assumed.")
+     "Hazard rise per active university project (the first; further projects add with "
+     "diminishing returns, log2(1 + projects)).", "Assumed.")
 _add("hazard_live_project", 0.5, "multiplier/project", 0.0, 100.0, "float", "innovation",
      "Extra hazard rise per brokered project with 3.0 students working on it.",
      "MODEL.md: students' project work raises the partner's innovation chance.")

@@ -9,7 +9,11 @@ from hypothesis import strategies as st
 
 from simulation import EcosystemModel
 from simulation.knowledge import cosine_distance, inverted_u
-from simulation.mechanisms.collaboration import within_capacity
+from simulation.mechanisms.collaboration import (
+    firms_in_projects,
+    project_slots,
+    within_capacity,
+)
 from simulation.mechanisms.firm_dynamics import absorptive_capacity, exit_hazard, growth_shock
 from simulation.mechanisms.innovation import gains_from_uniforms, hazard
 from simulation.mechanisms.policy import monthly_release
@@ -188,6 +192,46 @@ def test_no_matching_grant_spending_when_matching_rate_is_zero():
     model = small(matching_rate=0.0).run()
     assert series(model, "spend_matching_grants").sum() == 0
     assert series(model, "projects_started").sum() > 0
+
+
+def test_project_slots_one_per_slot_size_and_at_least_one():
+    slots = project_slots(np.array([0, 1, 49, 50, 99, 100, 1000]), 50)
+    assert slots.tolist() == [1, 1, 1, 1, 1, 2, 20]
+
+
+def test_no_firm_starts_a_project_beyond_its_slots():
+    """Slots are set by the employees at the time of the search (start of the month); a firm
+    that starts a project this month runs at most that many at the end of it."""
+    model = small(search_rate=1.0, match_probability=1.0, projects_per_faculty=5.0,
+                  project_slot_employees=20, broker_rate=1.0, horizon_months=12)
+    w, pr = model.world, model.world.projects
+    peak = 0
+    for _ in range(12):
+        slots = project_slots(w.firms.employees[: w.firms.n].copy(), 20)
+        model.step()
+        act = pr.active_rows()
+        started = np.unique(pr.firm[act][pr.start_step[act] == w.month])
+        started = started[started < len(slots)]  # firms born this month had no search
+        running = firms_in_projects(w)
+        assert (running[started] <= slots[started]).all()
+        peak = max(peak, int(running.max()))
+    assert peak > 1  # large firms do run several projects at once
+
+
+def _searches(**kw) -> float:
+    model = small(horizon_months=24, **kw)
+    model.run()
+    return model.world.totals.get("searches", 0.0)
+
+
+def test_search_rises_with_size_elasticity_and_experience():
+    """Paired seeds: a positive size elasticity makes the firms above the reference size
+    (most of the employment) search more; trust from past projects makes them search again."""
+    flat = _searches(search_size_elasticity=0.0, experience_search_boost=0.0, search_rate=0.01)
+    sized = _searches(search_size_elasticity=1.0, experience_search_boost=0.0, search_rate=0.01)
+    experienced = _searches(search_size_elasticity=1.0, experience_search_boost=5.0,
+                            search_rate=0.01)
+    assert sized > flat and experienced > sized
 
 
 def test_projects_never_exceed_university_capacity():

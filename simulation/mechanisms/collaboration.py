@@ -1,9 +1,11 @@
 """Mechanism 4, collaboration: firms and universities form, run and end joint projects.
 
-Search (joint-research channel). Each month a firm without an active project, whose cash covers
-its share of a whole project, searches for a university partner with a probability that rises
-with its R&D intensity, its absorptive capacity (Cohen & Levinthal 1990) and the matching
-grants available. Without the platform a
+Search (joint-research channel). Each month a firm with a free project slot (one per
+``project_slot_employees`` employees, at least one), whose cash covers its share of one more
+whole project, searches for a university partner with a probability that rises with its size
+(elasticity ``search_size_elasticity``), its R&D intensity, its absorptive capacity (Cohen &
+Levinthal 1990), its experience (its highest trust in a university: cumulative advantage) and
+the matching grants available. Without the platform a
 firm only reaches its home university; a platform member reaches every university. The partner
 is chosen by a logit rule (Gumbel noise) over inverted-U payoff x (1 + trust), among
 universities with free capacity; the match then succeeds with a probability proportional to
@@ -19,8 +21,10 @@ Running projects (both kinds) cost ``project_cost`` a month, split between the f
 matching-grant pot, and move knowledge both ways: each side's stock grows, relative to its own
 size, in the capabilities the partner has and it lacks (the positive part of the difference of
 their profiles), scaled by the payoff (and for the firm its absorptive capacity); firm problems
-flow back to the university. Projects end after ``project_duration`` months, or earlier when
-the firm exits or can no longer pay.
+flow back to the university. Each side's growth is divided by its project capacity (slots for a
+firm), so a partner with many projects learns like one at full capacity, not many times over.
+Projects end after ``project_duration`` months, or earlier when the firm exits or can no longer
+pay.
 A project succeeds with probability equal to its payoff; success raises trust.
 """
 
@@ -70,13 +74,28 @@ def capacity_left(w: World) -> np.ndarray:
     return np.maximum(cap, 0).astype(np.int64)
 
 
-def can_afford(w: World, firms: np.ndarray) -> np.ndarray:
-    """Firms whose cash covers ``project_cash_cover`` times their share of a whole project at
-    the current matching rate (a prudent firm keeps a buffer for bad months)."""
+def can_afford(w: World, firms: np.ndarray, running: np.ndarray | int = 0) -> np.ndarray:
+    """Firms whose cash covers ``project_cash_cover`` times their share of the whole of their
+    ``running`` projects plus a new one, at the current matching rate (a prudent firm keeps a
+    buffer for bad months)."""
     p = w.p
     grant = p["matching_rate"] if w.gov.balance[MATCHING] > 0 else 0.0
     need = p["project_cash_cover"] * p["project_duration"] * p["project_cost"] * (1.0 - grant)
-    return w.firms.cash[firms] >= need
+    return w.firms.cash[firms] >= need * (1 + np.asarray(running))
+
+
+def project_slots(employees: np.ndarray, slot_employees: float) -> np.ndarray:
+    """Concurrent projects a firm can run: one per ``slot_employees`` employees, at least one."""
+    return np.maximum(np.asarray(employees) // slot_employees, 1).astype(np.int64)
+
+
+def free_firms(w: World) -> np.ndarray:
+    """Rows of living firms with a free project slot and the cash for one more project."""
+    f = w.firms
+    running = firms_in_projects(w)
+    rows = np.flatnonzero(f.alive[: f.n])
+    rows = rows[running[rows] < project_slots(f.employees[rows], w.p["project_slot_employees"])]
+    return rows[can_afford(w, rows, running[rows])]
 
 
 def firms_in_projects(w: World) -> np.ndarray:
@@ -105,16 +124,17 @@ def within_capacity(groups: np.ndarray, capacity: np.ndarray, rng: np.random.Gen
 def search_and_match(w: World) -> None:
     p, f = w.p, w.firms
     n = f.n
-    busy = firms_in_projects(w) > 0
-    cand = np.flatnonzero(f.alive[:n] & ~busy)
-    cand = cand[can_afford(w, cand)]
+    cand = free_firms(w)
     if len(cand) == 0:
         return
     platform = w.platform_live()
     member = f.platform_member[cand] & platform
     grant_available = 1.0 if w.gov.balance[MATCHING] > 0 else 0.0
     rd_rel = np.sqrt(f.rd_intensity[cand] / max(p["rd_intensity"], 1e-12))
-    prob = (p["search_rate"] * rd_rel * (0.5 + f.absorptive[cand])
+    size_rel = (np.maximum(f.employees[cand], 1) / p["search_reference_employees"]
+                ) ** p["search_size_elasticity"]
+    experience = 1.0 + p["experience_search_boost"] * f.trust[cand].max(axis=1)
+    prob = (p["search_rate"] * rd_rel * size_rel * experience * (0.5 + f.absorptive[cand])
             * (1.0 + p["grant_search_boost"] * p["matching_rate"] * grant_available)
             * (1.0 + p["platform_match_boost"] * member))
     searching = w.rng("collaboration.search").random(n)[cand] < np.minimum(prob, 1.0)
@@ -156,8 +176,7 @@ def broker(w: World) -> None:
     """3.0 universities start brokered projects with the best-fitting of a screened set of firms."""
     p, f, u = w.p, w.firms, w.unis
     rng = w.rng("collaboration.broker")
-    pool = np.flatnonzero(f.alive[: f.n])
-    pool = pool[can_afford(w, pool)]
+    pool = free_firms(w)
     if len(pool) == 0:
         return
     want = rng.poisson(p["broker_rate"] * w.enrolled[:, 2] / 12.0)
@@ -232,7 +251,9 @@ def run_projects(w: World) -> None:
     lf, lu = kf.sum(axis=1), ku.sum(axis=1)
     pf, pu = profile(kf), profile(ku)
     capacity = np.maximum(u.faculty[ui] * p["projects_per_faculty"], 1.0)
-    to_firm = (p["transfer_rate"] * pay * f.absorptive[fi] * lf)[:, None] * np.maximum(pu - pf, 0)
+    slots = project_slots(f.employees[fi], p["project_slot_employees"])
+    to_firm = ((p["transfer_rate"] * pay * f.absorptive[fi] * lf / slots)[:, None]
+               * np.maximum(pu - pf, 0))
     to_uni = (p["feedback_rate"] * pay * lu / capacity)[:, None] * np.maximum(pf - pu, 0.0)
     np.add.at(f.knowledge, fi, to_firm)
     np.add.at(u.knowledge, ui, to_uni)

@@ -1,14 +1,14 @@
 """Mechanism 5, innovation: a monthly innovation hazard per firm; incremental and radical gains.
 
-The hazard rises with absorptive capacity (Cohen & Levinthal 1990), active university
-projects, 3.0 students' live-project work on the firm's brokered projects, the share and skill
-of graduates employed, and digital maturity. Most innovations are incremental (an exponential
-productivity gain with a small mean); a share are radical, with a Pareto-tailed gain so that
-innovation value is concentrated (Scherer & Harhoff 2000). An innovation deepens the firm's
-knowledge by the same relative gain; each university it works with deepens its own stock in
-the firm's direction by ``spillover_share`` of that relative gain, divided by the university's
-project capacity (so that many partners cannot make its stock explode). Patents are Bernoulli draws
-per innovation.
+The hazard rises with absorptive capacity (Cohen & Levinthal 1990), active university projects
+(with diminishing returns, log2(1 + projects)), 3.0 students' live-project work on the firm's
+brokered projects, the share and skill of graduates employed, and digital maturity. Most
+innovations are incremental (an exponential productivity gain with a small mean); a share are
+radical, with a Pareto-tailed gain so that innovation value is concentrated (Scherer & Harhoff
+2000). An innovation deepens the firm's knowledge by the same relative gain; each university it
+works with deepens its own stock in the firm's direction by ``spillover_share`` of that relative
+gain, divided by the university's project capacity (so that many partners cannot make its stock
+explode). Patents are Bernoulli draws per innovation.
 
 Innovation value (annualised rise in value added, MCU) is recorded for the concentration check.
 """
@@ -25,7 +25,7 @@ def hazard(p: dict, absorptive: np.ndarray, projects: np.ndarray, live: np.ndarr
            graduates: np.ndarray, digital: np.ndarray) -> np.ndarray:
     """Monthly innovation probability per firm, 1 - exp(-lambda)."""
     lam = p["innovation_hazard"] * (1.0 + p["hazard_absorptive"] * absorptive
-                                    + p["hazard_project"] * projects
+                                    + p["hazard_project"] * np.log2(1.0 + projects)
                                     + p["hazard_live_project"] * live
                                     + p["hazard_graduates"] * graduates
                                     + p["hazard_digital"] * digital)
