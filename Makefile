@@ -30,7 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/experiments.py
 
 docs: $(STAMP)
-	$(BIN)/python -m simulation.parameters > docs/parameters.md
+	$(BIN)/python -c "from simulation.parameters import markdown_table; print(markdown_table(), end='')" > docs/parameters.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -43,7 +43,8 @@ def _model_fingerprint() -> str:
 
     root = Path(simulation.__file__).parent
     digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
+    # calibration.toml holds calibrated defaults: model behaviour as much as the code is.
+    for path in sorted([*root.rglob("*.py"), *root.rglob("*.toml")]):
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return f"{simulation.__version__}+{digest.hexdigest()[:12]}"

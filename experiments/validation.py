@@ -37,7 +37,7 @@ import itertools
 import math
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import as_completed
+from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -89,7 +89,7 @@ TARGETS: tuple[Target, ...] = (
     Target("graduate_retention", "Graduates staying in the region",
            "60–75% in the first years", 0.60, 0.75, "US state retention data", percent=True),
     Target("innovation_top10", "Share of innovation value held by the top 10% of innovations",
-           "over half (> 50%)", 0.50, 1.0, "Scherer & Harhoff 2000", percent=True),
+           "over half (> 50%)", 0.50, math.inf, "Scherer & Harhoff 2000", percent=True),
     Target("degree_skewness", "Collaboration degree: skewness",
            "right-skewed (> 0)", 0.0, math.inf, "SKIN-family results"),
     Target("degree_cv", "Collaboration degree: coefficient of variation",
@@ -625,21 +625,24 @@ def table_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 def run_seeds(seeds: int, *, root_seed: int = DEFAULT_SEED,
               overrides: dict[str, Any] | None = None, horizon: int = DEFAULT_HORIZON,
-              workers: int | None = None, progress: Progress | None = None) -> list[SeedData]:
-    """Replications 0..seeds-1, in parallel on a spawn process pool when workers > 1."""
+              workers: int | None = None, progress: Progress | None = None,
+              executor: Executor | None = None) -> list[SeedData]:
+    """Replications 0..seeds-1, in parallel on a spawn process pool when workers > 1, or on
+    ``executor`` when given (which is left running: calibration reuses one for every
+    evaluation)."""
     from .runner import default_workers, process_pool
 
     workers = default_workers() if workers is None else max(1, int(workers))
     results: list[SeedData] = []
     if progress:
         progress(0, seeds)
-    if workers == 1 or seeds == 1:
+    if executor is None and (workers == 1 or seeds == 1):
         for j in range(seeds):
             results.append(simulate(j, root_seed, overrides, horizon))
             if progress:
                 progress(len(results), seeds)
     else:
-        pool = process_pool(min(workers, seeds))
+        pool = executor or process_pool(min(workers, seeds))
         try:
             futures = [pool.submit(simulate, j, root_seed, overrides, horizon)
                        for j in range(seeds)]
@@ -652,7 +655,8 @@ def run_seeds(seeds: int, *, root_seed: int = DEFAULT_SEED,
                 if progress:
                     progress(len(results), seeds)
         finally:
-            pool.shutdown(cancel_futures=True)
+            if executor is None:
+                pool.shutdown(cancel_futures=True)
     return sorted(results, key=lambda d: d.replication)
 
 

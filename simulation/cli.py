@@ -6,7 +6,8 @@
 - ``helixsim dividend SCENARIO [--attribution]`` estimates the ecological dividend against the
   siloed counterfactual, optionally attributed to the channels by Shapley values.
 - ``helixsim validate`` checks the default region against the calibration targets of MODEL.md
-  (exit code 0 only when every target is met, 1 when one is not).
+  (exit code 0 only when every target is met, 1 when one is not); ``helixsim calibrate`` fits
+  the free parameters to them and writes the calibrated defaults to the parameter table.
 - ``helixsim demo`` runs the default region once; ``helixsim params`` prints the parameters.
 
 Bad input (a scenario file, an option) gives one line on stderr and exit code 2, and nothing is
@@ -361,6 +362,53 @@ def validate(seeds: int = typer.Option(8, "--seeds", min=2, max=10_000,
                         f"report: {result['report']}")
     if not result["all_met"]:
         raise typer.Exit(code=1)
+
+
+@app.command()
+def calibrate(seeds: int = typer.Option(4, "--seeds", min=1, max=1000,
+                                        help="Replications per evaluation (common random "
+                                             "numbers: the same seeds every time)."),
+              budget: int = typer.Option(60, "--budget", min=1, max=100_000,
+                                         help="Evaluations of the objective at most."),
+              workers: int | None = WORKERS,
+              scheduler: str | None = typer.Option(
+                  None, "--scheduler",
+                  help="Dask scheduler address, or 'local'; default: a local process pool."),
+              out: Path | None = typer.Option(
+                  None, "--out", help="Report folder (default: results/calibrate-default)."),
+              seed: int = typer.Option(20261127, "--seed", min=0,
+                                       help="Root seed of the calibration replications "
+                                            "(validate uses another, so it checks out of "
+                                            "sample)."),
+              dry_run: bool = typer.Option(False, "--dry-run",
+                                           help="Fit and report, but leave the parameter table "
+                                                "(simulation/calibration.toml) as it is."),
+              as_json: bool = JSON) -> None:
+    """Fit the free parameters to the calibration targets of MODEL.md.
+
+    Simulated method of moments (Nelder-Mead over the free parameters' bounds, common
+    random numbers) on all cores; writes the calibrated defaults with their provenance to
+    simulation/calibration.toml, which the parameter table reads, plus report.md and
+    evaluations.parquet (a rerun resumes from it). Then run `helixsim validate`.
+    """
+    from experiments.calibration import calibrate as compute
+    from simulation.calibrated import CALIBRATION_FILE
+
+    def work(folder: Path, update) -> dict:
+        return compute(seeds=seeds, budget=budget, root_seed=seed, workers=workers,
+                       scheduler=scheduler, out=folder,
+                       write_to=None if dry_run else CALIBRATION_FILE,
+                       progress=lambda done, total, best: update(done, total))
+    result = _execute("calibrate", "default", out, as_json, work)
+    if not as_json:
+        Console().print(f"objective {result['objective_before']:.4g} -> "
+                        f"{result['objective']:.4g} in {result['evaluations']} evaluations "
+                        f"({result['elapsed_s']:.0f} s); all targets met in sample: "
+                        f"{'yes' if result['all_met_in_sample'] else 'no'}")
+        for name, value in result["best"].items():
+            Console().print(f"  {name}: {result['start'][name]:.4g} -> {value:.4g}")
+        Console().print(f"written: {result['written'] or 'no (dry run)'}; "
+                        f"report: {result['report']}")
 
 
 @app.command()

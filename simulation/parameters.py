@@ -16,10 +16,14 @@ import math
 import numbers
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .calibrated import CALIBRATION_FILE, Calibration, CalibrationFileError
+from .calibrated import read as read_calibration
 
 
 class ParameterError(ValueError):
@@ -613,6 +617,26 @@ def resolve(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         params[name] = check_value(name, value)
     check_joint(params)
     return params
+
+
+def apply_calibration(calibration: Calibration, path: Path | str) -> None:
+    """Make the values of ``calibration`` the defaults of their parameters, with the fit's
+    provenance as their source. Raises CalibrationFileError naming ``path`` and the key."""
+    for name, value in calibration.values.items():
+        key = f"parameters.{name}"
+        try:
+            value = check_value(name, value)
+        except ParameterError as err:
+            raise CalibrationFileError(path, key, err.reason) from None
+        old = PARAMETERS[name]
+        new = replace(old, default=value, source=calibration.source(name))
+        _P[_P.index(old)] = new
+        PARAMETERS[name] = new
+        DEFAULTS[name] = value
+
+
+CALIBRATION = read_calibration(CALIBRATION_FILE)
+apply_calibration(CALIBRATION, CALIBRATION_FILE)
 
 
 def markdown_table() -> str:

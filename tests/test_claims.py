@@ -111,15 +111,23 @@ BUDGET_SEEDS = 24
 MORE_MATCHING_MONEY = dict(budget_share_matching_grants=0.30, budget_share_block_grants=0.15)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "FINDING: in the calibrated default region the matching-grant pot is not binding. Firms' "
+    "demand for projects is low (the CIS co-operation target needs a search rate of 0.001), "
+    "so grants due use about two thirds of the monthly release (1.4 of 2.1 MCU/month) and "
+    "every grant is paid in full; doubling the pot changes no project (paired difference 0 on "
+    "every seed), and the unspent money is reallocated to untied instruments at the year end. "
+    "More generous grants (a higher matching rate) do raise projects "
+    "(test_higher_matching_rate_gives_more_projects): demand, not money, is the constraint."))
 def test_more_matching_grant_money_gives_more_projects() -> None:
     """The matching-grant share of the budget doubled (0.15 -> 0.30), taken from block grants,
     at the default matching rate: more active projects on average.
 
-    The effect is real but small (about +0.4 of 55 active projects in this region): a firm's
-    decision to search and whether it can afford a project look at the nominal matching rate
-    whenever the pot holds any money, which after the monthly release it always does; the
-    extra money only pays a larger share of the grants due, so it reaches projects through
-    firms' cash (fewer projects end early for want of it). Hence the many seeds.
+    Money reaches projects only when the pot cannot pay every grant due: a firm's decision to
+    search and whether it can afford a project look at the nominal matching rate whenever the
+    pot holds any money, which after the monthly release it always does; extra money pays a
+    larger share of the grants due, so it reaches projects through firms' cash (fewer
+    projects end early for want of it).
     """
     d = paired(BUDGET_SEEDS, lambda s: s["mean_active_projects"], {}, MORE_MATCHING_MONEY)
     iv = one_sided(d)
