@@ -183,8 +183,10 @@ def fit(evaluate: Evaluate, free: Sequence[FreeParameter], start: Mapping[str, f
         key = _key(params.values())
         rec = known.get(key)
         if rec is None:
+            t0 = time.perf_counter()
             m = evaluate(params)
-            rec = {**params, "objective": objective(m), **{s: m.get(s, math.nan) for s in stats}}
+            rec = {**params, "objective": objective(m), **{s: m.get(s, math.nan) for s in stats},
+                   "seconds": time.perf_counter() - t0}
             known[key] = rec
             rows.append({"evaluation": len(rows), **rec, "reused": False})
             if on_evaluation:
@@ -333,7 +335,8 @@ def calibrate(*, seeds: int = DEFAULT_SEEDS, budget: int = DEFAULT_BUDGET,
 
     targets, parameters = target_table(result), parameter_table(result)
     text = (f"Simulated method of moments over {seeds} seeds (root seed {root_seed}), "
-            f"{len(result.history)} evaluations ({result.reused} replayed from the cache). "
+            f"{len(result.history)} evaluations ({result.reused} replayed from the cache; "
+            f"{result.history['seconds'].sum():.0f} s of evaluation time in all). "
             f"Objective {result.start_objective:.3g} at the defaults, "
             f"{result.best_objective:.3g} at the best point. "
             f"Optimiser: {result.message.rstrip('.')}. "

@@ -136,16 +136,20 @@ _add("teach_rate_1_0", (0.030, 0.004, 0.004, 0.022), "per month", 0.0, 0.5, "vec
      "s += rate*(1-s).",
      "Assumed: 1.0 is research-led with strong specialist and digital gains (seed text).",
      length=4)
-_add("teach_rate_2_0", (0.024, 0.010, 0.010, 0.018), "per month", 0.0, 0.5, "vector",
+_add("teach_rate_2_0", (0.022, 0.006, 0.006, 0.017), "per month", 0.0, 0.5, "vector",
      "education", "Classroom rates of 2.0 (the part that needs no industry partner).",
-     "Assumed: syntegrative programmes trade some specialist depth for breadth.", length=4)
+     "Assumed: syntegrative programmes trade some specialist depth for breadth, and without "
+     "industry partners their extra gains vanish (MODEL.md), so over 40 teaching months "
+     "these gains, 1 - (1 - r)^40, sum to 1.51 against 1.59 for 1.0.", length=4)
 _add("industry_rate_2_0", (0.006, 0.024, 0.024, 0.008), "per month", 0.0, 0.5, "vector",
      "education",
      "Extra 2.0 rates at full industry engagement (one project slot per 2.0 student).",
      "Assumed: 2.0 adds entrepreneurship and leadership through industry collaboration.",
      length=4)
-_add("teach_rate_3_0", (0.020, 0.008, 0.010, 0.016), "per month", 0.0, 0.5, "vector",
-     "education", "Classroom rates of 3.0.", "Assumed.", length=4)
+_add("teach_rate_3_0", (0.020, 0.006, 0.008, 0.015), "per month", 0.0, 0.5, "vector",
+     "education", "Classroom rates of 3.0 (the part that needs no brokered live project).",
+     "Assumed: 3.0's gains come from immersion in the engaged ecosystem (MODEL.md); its "
+     "classroom gains over 40 teaching months sum to 1.50 against 1.59 for 1.0.", length=4)
 _add("immersion_rate_3_0", (0.016, 0.030, 0.030, 0.020), "per month", 0.0, 0.5, "vector",
      "education",
      "Extra 3.0 rates at full immersion (one live-project slot per 3.0 student).",
