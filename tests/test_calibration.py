@@ -270,3 +270,18 @@ def test_moments_of_pooled_data_match_the_validation_statistics():
         sum(d.cooperating for d in data) / sum(d.innovating for d in data))
     assert 0.0 <= m["graduate_retention"] <= 1.0
     assert np.isnan(m["survival_5y"])  # 24 months cannot show 5-year survival
+
+
+def test_the_same_fit_in_process_on_a_process_pool_and_on_dask(tmp_path):
+    """Common random numbers make the objective a function of the parameters alone: the same
+    evaluations whatever executes the seeds."""
+    kwargs = dict(seeds=2, budget=2, horizon=24, base=SMALL, write_to=None)
+    serial = c.calibrate(out=tmp_path / "serial", workers=1, **kwargs)
+    pool = c.calibrate(out=tmp_path / "pool", workers=2, **kwargs)
+    dask = c.calibrate(out=tmp_path / "dask", workers=2, scheduler="local", **kwargs)
+    columns = [p.name for p in c.FREE] + ["objective", *v.STATISTICS]
+    reference = pd.read_parquet(tmp_path / "serial" / "evaluations.parquet")[columns]
+    for name in ("pool", "dask"):
+        other = pd.read_parquet(tmp_path / name / "evaluations.parquet")[columns]
+        pd.testing.assert_frame_equal(other, reference)
+    assert serial["best"] == pool["best"] == dask["best"]
