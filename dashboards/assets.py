@@ -42,7 +42,7 @@ def template_packages(template: str, *, vue3: bool) -> list[tuple[str, str]]:
     """
     out: list[tuple[str, str]] = []
     for name, version in _CDN_REF.findall(template):
-        if ("vuetify3" in name) != vue3:
+        if "solara-vuetify" in name and ("vuetify3" in name) != vue3:
             continue
         if (name, version) not in out:
             out.append((name, version))
