@@ -109,7 +109,7 @@ def main() -> None:
                   f"redrawn; {args.steps} steps): median "
                   f"{1000 * statistics.median(latencies):.0f} ms, max "
                   f"{1000 * max(latencies):.0f} ms")
-            server_pid = _solara_pid(proc.pid)
+            server_pid = proc.pid  # helixsim dashboard execs the solara server
             print(f"server RSS with 1 session: {rss_mb(server_pid):.0f} MB")
             for _ in range(args.sessions - 1):
                 pg = open_page()
@@ -123,13 +123,6 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-
-
-def _solara_pid(parent: int) -> int:
-    """helixsim dashboard starts solara as a child process: measure that one."""
-    children = Path(f"/proc/{parent}/task/{parent}/children")
-    kids = children.read_text().split() if children.exists() else []
-    return int(kids[0]) if kids else parent
 
 
 if __name__ == "__main__":

@@ -430,7 +430,6 @@ def dashboard(host: str = typer.Option("127.0.0.1", "--host",
               ) -> None:
     """Start the stakeholder dashboard (Solara) and serve it until interrupted."""
     import os
-    import subprocess
 
     from dashboards import assets
 
@@ -446,11 +445,9 @@ def dashboard(host: str = typer.Option("127.0.0.1", "--host",
                "--host", host, "--port", str(port), "--production", "--no-open",
                "--no-check-version"]
     Console(stderr=True).print(f"helixsim dashboard on http://{host}:{port}/ (Ctrl-C stops it)")
-    try:
-        code = subprocess.call(command, env={**os.environ, **assets.server_environment()})
-    except KeyboardInterrupt:
-        code = 0
-    raise typer.Exit(code=code)
+    # Become the server (exec, not a child process), so that a SIGTERM to this process stops
+    # the server instead of orphaning it.
+    os.execvpe(command[0], command, {**os.environ, **assets.server_environment()})
 
 
 def main() -> None:  # pragma: no cover
