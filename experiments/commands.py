@@ -197,8 +197,13 @@ def channel_label(name: str, config: tuple[bool, ...]) -> str:
 def dividend(name: str, *, seeds: int, workers: int | None, out: Path,
              root_seed: int = DEFAULT_SEED, months: int | None = None,
              attribution: bool = False, baseline: str | None = "baseline",
-             progress: Progress | None = None) -> dict[str, Any]:
-    """The ecological dividend of a scenario against its siloed counterfactual."""
+             progress: Progress | None = None,
+             changes: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ecological dividend of a scenario against its siloed counterfactual.
+
+    ``changes`` are parameters set on top of the scenario's in every run of it (its siloed
+    and channel variants included), as the dashboard's levers do; the baseline is left as is.
+    """
     from . import report
 
     started = time.perf_counter()
@@ -207,15 +212,24 @@ def dividend(name: str, *, seeds: int, workers: int | None, out: Path,
     sc = scenarios[0]
     horizon = horizon_of(sc, months)
     siloed_label = f"{sc.name} (siloed)"
-    specs = replications(sc.name, sc.model_kwargs(), seeds, root_seed, horizon)
-    specs += replications(siloed_label, sc.model_kwargs(siloed=True), seeds, root_seed, horizon)
+    changes = dict(changes or {})
+    if changes:  # checked before anything runs or is written, like the scenario itself
+        try:
+            resolve(sc.model_kwargs(**changes))
+        except ParameterError as err:
+            raise ScenarioError(sc.path or sc.name, err.key or "parameters",
+                                err.reason or str(err)) from None
+    specs = replications(sc.name, sc.model_kwargs(**changes), seeds, root_seed, horizon)
+    specs += replications(siloed_label, sc.model_kwargs(**changes, siloed=True), seeds,
+                          root_seed, horizon)
     configs: dict[tuple[bool, ...], str] = {}
     if attribution:
         for config in analysis.configurations():
             label = channel_label(sc.name, config)
             configs[config] = label
             switches = {f"channel_{ch}": on for ch, on in zip(CHANNELS, config, strict=True)}
-            specs += replications(label, sc.model_kwargs(**switches), seeds, root_seed, horizon)
+            specs += replications(label, sc.model_kwargs(**changes, **switches), seeds,
+                                  root_seed, horizon)
     if len(scenarios) > 1:
         specs += replications(scenarios[1].name, scenarios[1].model_kwargs(), seeds, root_seed,
                               horizon)

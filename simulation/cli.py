@@ -9,6 +9,7 @@
   (exit code 0 only when every target is met, 1 when one is not); ``helixsim calibrate`` fits
   the free parameters to them and writes the calibrated defaults to the parameter table.
 - ``helixsim demo`` runs the default region once; ``helixsim params`` prints the parameters.
+- ``helixsim dashboard`` serves the stakeholder dashboard on 127.0.0.1 (``--host``, ``--port``).
 
 Bad input (a scenario file, an option) gives one line on stderr and exit code 2, and nothing is
 written. ``--json`` prints a machine-readable result on stdout.
@@ -464,6 +465,37 @@ def results(path: Path = typer.Argument(..., help="A results folder."),
         console.print(f"{key}: {info.get(key)}", markup=False)
     for row in info.get("per_lever", []):
         console.print(row, markup=False)
+
+
+@app.command()
+def dashboard(host: str = typer.Option("127.0.0.1", "--host",
+                                       help="Address to bind; 127.0.0.1 keeps it on this "
+                                            "machine."),
+              port: int = typer.Option(8765, "--port", min=1, max=65535),
+              fetch_assets: bool = typer.Option(True, "--fetch-assets/--no-fetch-assets",
+                                                help="Fill the offline asset cache from the "
+                                                     "npm registry first if it is incomplete.")
+              ) -> None:
+    """Start the stakeholder dashboard (Solara) and serve it until interrupted."""
+    import os
+
+    from dashboards import assets
+
+    if assets.missing():
+        if not fetch_assets:
+            raise _fail("the Solara asset cache is incomplete; run python -m dashboards.assets")
+        try:
+            assets.fill()
+        except RuntimeError as err:
+            raise _fail(str(err)) from None
+    solara = Path(sys.executable).with_name("solara")
+    command = [str(solara) if solara.exists() else "solara", "run", "dashboards.app",
+               "--host", host, "--port", str(port), "--production", "--no-open",
+               "--no-check-version"]
+    Console(stderr=True).print(f"helixsim dashboard on http://{host}:{port}/ (Ctrl-C stops it)")
+    # Become the server (exec, not a child process), so that a SIGTERM to this process stops
+    # the server instead of orphaning it.
+    os.execvpe(command[0], command, {**os.environ, **assets.server_environment()})
 
 
 def main() -> None:  # pragma: no cover

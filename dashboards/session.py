@@ -1,0 +1,320 @@
+"""One browser session's state: its scenario, lever settings, models and drawings.
+
+Nothing here imports Solara: the page (app.py) holds one ``Session`` per browser session and
+calls these methods from its buttons and its Play thread, and the tests call them directly.
+Every mutation takes the session's lock, because Play steps from a thread while the page may
+Reset or change a lever from another.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from experiments.analysis import COMPONENTS
+from simulation.indicators import INDICATORS
+from simulation.model import EcosystemModel
+from simulation.parameters import ParameterError, resolve
+from simulation.scenarios import Scenario, ScenarioError, library, load
+
+from . import levers, svg
+from .charts import DIVIDEND_COLOUR, LIVE_INDICATORS, SCENARIO_COLOUR, SILOED_COLOUR
+from .network import network_view
+
+DEFAULT_SCENARIO = "baseline"
+DEFAULT_SEED = 1
+# Scenarios too large to step live (metro: 100,000 firms) are left out of the picker.
+MAX_LIVE_FIRMS = 20_000
+
+Mix = tuple[tuple[float, float, float], ...]
+
+
+def scenario_names() -> list[str]:
+    """The library scenarios small enough to step live, by name."""
+    return [sc.name for sc in library() if sc.parameters["n_firms"] <= MAX_LIVE_FIRMS]
+
+
+def scenario_mix(params: dict[str, Any]) -> Mix:
+    """Each university's (1.0, 2.0, 3.0) intake shares as the model will use them."""
+    if params[levers.EDU_MIX]:
+        return tuple(tuple(float(x) for x in t) for t in params[levers.EDU_MIX])  # type: ignore
+    s2, s3 = float(params["share_edu_2_0"]), float(params["share_edu_3_0"])
+    return ((1.0 - s2 - s3, s2, s3),) * int(params["n_universities"])
+
+
+def scenario_settings(sc: Scenario) -> dict[str, Any]:
+    """The dashboard's lever values as the scenario sets them."""
+    settings = {name: sc.parameters[name] for name in levers.LEVER_NAMES}
+    settings[levers.EDU_MIX] = scenario_mix(sc.parameters)
+    return settings
+
+
+def model_kwargs(sc: Scenario, settings: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments of EcosystemModel: the scenario plus the levers moved away from it.
+
+    Only changed levers are passed, so the scenario's own timeline and mix stay in force for
+    everything the user did not touch. Raises ParameterError when the combination is invalid
+    (e.g. budget shares that do not sum to 1).
+    """
+    base = scenario_settings(sc)
+    changes = {k: v for k, v in settings.items() if k != levers.EDU_MIX and v != base[k]}
+    if not _same_mix(settings[levers.EDU_MIX], base[levers.EDU_MIX]):
+        changes[levers.EDU_MIX] = settings[levers.EDU_MIX]
+    kwargs = sc.model_kwargs(**changes)
+    resolve(kwargs)
+    return kwargs
+
+
+def _same_mix(a: Mix, b: Mix) -> bool:
+    return len(a) == len(b) and bool(np.allclose(np.asarray(a), np.asarray(b), atol=1e-9))
+
+
+def lever_changes(sc: Scenario, settings: dict[str, Any]) -> dict[str, Any]:
+    """What the levers change relative to the scenario's own parameters."""
+    kwargs = model_kwargs(sc, settings)
+    return {k: v for k, v in kwargs.items() if k not in sc.overrides or sc.overrides[k] != v}
+
+
+class Run:
+    """One model stepped live, with its per-month table cached per month."""
+
+    def __init__(self, kwargs: dict[str, Any], seed: int) -> None:
+        self.kwargs = dict(kwargs)
+        self.seed = seed
+        self.model = EcosystemModel(rng=seed, **kwargs)
+        self._table: tuple[int, pd.DataFrame] | None = None
+
+    @property
+    def month(self) -> int:
+        return self.model.month
+
+    @property
+    def horizon(self) -> int:
+        return int(self.model.parameters["horizon_months"])
+
+    @property
+    def done(self) -> bool:
+        return self.month >= self.horizon
+
+    def step(self, n: int = 1) -> int:
+        """Step up to ``n`` months (not past the horizon); returns the months stepped."""
+        k = max(0, min(n, self.horizon - self.month))
+        for _ in range(k):
+            self.model.step()
+        return k
+
+    def table(self) -> pd.DataFrame:
+        if self._table is None or self._table[0] != self.month:
+            self._table = (self.month, self.model.dataframe())
+        return self._table[1]
+
+
+class Explorer(Run):
+    """The Explore page's run: after every step it redraws its charts and network (SVG)."""
+
+    def __init__(self, kwargs: dict[str, Any], seed: int) -> None:
+        super().__init__(kwargs, seed)
+        self.redraw()
+
+    def step(self, n: int = 1) -> int:
+        k = super().step(n)
+        if k:
+            self.redraw()
+        return k
+
+    def redraw(self) -> None:
+        df = self.table()
+        months = df["month"].to_numpy()
+        self.charts_svg = svg.panels_svg(
+            [svg.Panel(f"{title} ({INDICATORS[name][0]})",
+                       [svg.Series(months, df[name].to_numpy(), SCENARIO_COLOUR)])
+             for name, title in LIVE_INDICATORS], x_max=self.horizon)
+        self.network_svg = svg.network_svg(network_view(self.model.world))
+
+
+class DividendPair:
+    """The scenario and its siloed counterfactual on the same seed, stepped together."""
+
+    def __init__(self, kwargs: dict[str, Any], seed: int, label: str) -> None:
+        self.label = label
+        self.scenario = Run(kwargs, seed)
+        self.siloed = Run({**kwargs, "siloed": True}, seed)
+        self.redraw()
+
+    @property
+    def month(self) -> int:
+        return self.scenario.month
+
+    @property
+    def done(self) -> bool:
+        return self.scenario.done
+
+    def step(self, n: int = 1) -> int:
+        k = self.scenario.step(n)
+        self.siloed.step(k)
+        if k:
+            self.redraw()
+        return k
+
+    def components(self) -> pd.DataFrame:
+        """The dividend's components now: scenario, siloed and their difference."""
+        a, b = self.scenario.model.indicators(), self.siloed.model.indicators()
+        rows = [{"component": name, "helix": helix, "meaning": meaning, "scenario": a[name],
+                 "siloed": b[name], "dividend": a[name] - b[name]}
+                for name, helix, meaning in COMPONENTS]
+        rows.append({"component": "synergy_S", "helix": "all", "meaning": "triple-helix "
+                     "synergy S (millibits)", "scenario": a["synergy_S"],
+                     "siloed": b["synergy_S"], "dividend": a["synergy_S"] - b["synergy_S"]})
+        return pd.DataFrame(rows)
+
+    def redraw(self) -> None:
+        a, b = self.scenario.table(), self.siloed.table()
+        x = a["month"].to_numpy()
+        d = (a["welfare"] - b["welfare"]).to_numpy()
+        self.charts_svg = svg.panels_svg([
+            svg.Panel("Welfare W (MCU)", [
+                svg.Series(x, a["welfare"].to_numpy(), SCENARIO_COLOUR, label=self.label),
+                svg.Series(x, b["welfare"].to_numpy(), SILOED_COLOUR, True, "siloed")]),
+            svg.Panel("Dividend D = W - W(siloed) (MCU)",
+                      [svg.Series(x, d, DIVIDEND_COLOUR, label="dividend")], zero_line=True),
+            svg.Panel("Synergy S (millibits)", [
+                svg.Series(x, a["synergy_S"].to_numpy(), SCENARIO_COLOUR, label=self.label),
+                svg.Series(x, b["synergy_S"].to_numpy(), SILOED_COLOUR, True, "siloed")],
+                zero_line=True),
+        ], x_max=self.scenario.horizon)
+
+
+class Session:
+    """Everything one browser session owns. Methods return an error text or None."""
+
+    def __init__(self, scenario: str = DEFAULT_SCENARIO, seed: int = DEFAULT_SEED) -> None:
+        self.lock = threading.RLock()
+        self.seed = seed
+        self.errors: dict[str, str] = {}   # lever -> why the typed value was refused
+        self.message = ""                  # why the last Reset did not rebuild
+        self.pair: DividendPair | None = None
+        self.estimate: dict[str, Any] | None = None
+        self.choose_scenario(scenario)
+
+    # --- settings ----------------------------------------------------------------------------
+    def choose_scenario(self, name: str) -> str | None:
+        with self.lock:
+            try:
+                sc = load(name)
+            except ScenarioError as err:
+                return str(err)
+            self.scenario = sc
+            self.settings = scenario_settings(sc)
+            self.errors.clear()
+            self.pair = None
+            self.estimate = None
+            return self.reset()
+
+    def set_lever(self, name: str, text: Any) -> str | None:
+        """Take a typed lever value, or keep the old one and say why not."""
+        with self.lock:
+            try:
+                value = levers.parse(name, text)
+            except ParameterError as err:
+                self.errors[name] = str(err)
+                return str(err)
+            self.errors.pop(name, None)
+            self.settings[name] = value
+            if name == "n_universities":
+                default = scenario_mix(self.scenario.parameters)[0]
+                self.settings[levers.EDU_MIX] = levers.resize_mix(
+                    self.settings[levers.EDU_MIX], value, default)
+            return None
+
+    def set_share(self, university: int, programme: int, text: Any) -> str | None:
+        key = f"{levers.EDU_MIX}[{university}][{programme}]"
+        with self.lock:
+            try:
+                value = levers.parse_share(university, programme, text)
+                self.settings[levers.EDU_MIX] = levers.set_share(
+                    self.settings[levers.EDU_MIX], university, programme, value)
+            except ParameterError as err:
+                self.errors[key] = str(err)
+                return str(err)
+            self.errors.pop(key, None)
+            return None
+
+    def set_seed(self, text: Any) -> str | None:
+        try:
+            seed = int(str(text).strip())
+            if seed < 0:
+                raise ValueError
+        except ValueError:
+            self.errors["seed"] = f"seed: expected a whole number >= 0, got {str(text)[:40]!r}"
+            return self.errors["seed"]
+        self.errors.pop("seed", None)
+        self.seed = seed
+        return None
+
+    def kwargs(self) -> dict[str, Any]:
+        return model_kwargs(self.scenario, self.settings)
+
+    # --- Explore ---------------------------------------------------------------------------
+    def reset(self) -> str | None:
+        """Rebuild the Explore run from the current settings; on bad settings keep the old run."""
+        with self.lock:
+            try:
+                self.explorer = Explorer(self.kwargs(), self.seed)
+            except ParameterError as err:
+                self.message = f"Not rebuilt: {err}"
+                return self.message
+            self.message = ""
+            return None
+
+    def step(self, n: int = 1) -> int:
+        with self.lock:
+            return self.explorer.step(n)
+
+    # --- Dividend --------------------------------------------------------------------------
+    def reset_pair(self) -> str | None:
+        with self.lock:
+            try:
+                self.pair = DividendPair(self.kwargs(), self.seed, self.scenario.name)
+            except ParameterError as err:
+                self.message = f"Not rebuilt: {err}"
+                return self.message
+            self.estimate = None
+            self.message = ""
+            return None
+
+    def ensure_pair(self) -> DividendPair:
+        with self.lock:
+            if self.pair is None:
+                self.pair = DividendPair(self.kwargs(), self.seed, self.scenario.name)
+            return self.pair
+
+    def step_pair(self, n: int = 1) -> int:
+        with self.lock:
+            return self.ensure_pair().step(n)
+
+
+def estimate_dividend(session: Session, *, seeds: int, out_root: Path,
+                      progress: Callable[[int, int], None] | None = None,
+                      workers: int | None = None) -> dict[str, Any]:
+    """The multi-seed dividend (with channel shares) of the session's scenario and levers.
+
+    Runs ``helixsim dividend --attribution`` underneath (experiments.commands.dividend) into
+    ``out_root/dashboard-dividend-<scenario>-<time>``, so the Results page can open it later.
+    """
+    from experiments.commands import dividend
+
+    with session.lock:
+        sc = session.scenario
+        changes = lever_changes(sc, session.settings)
+        horizon = int(session.kwargs().get("horizon_months", sc.horizon))
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = out_root / f"dashboard-dividend-{sc.name}-{stamp}"
+    return dividend(str(sc.path or sc.name), seeds=seeds, workers=workers, out=out,
+                    months=horizon, attribution=True, baseline=None, progress=progress,
+                    changes=changes)
