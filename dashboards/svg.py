@@ -62,8 +62,10 @@ def _limits(values: Sequence[np.ndarray], zero: bool) -> tuple[float, float]:
     if zero:
         lo, hi = min(lo, 0.0), max(hi, 0.0)
     if hi - lo < 1e-12 * max(abs(hi), 1.0):
-        pad = max(abs(hi) * 0.05, 1e-9)
-        lo, hi = lo - pad, hi + pad
+        # A flat series (all zero before the first graduates, say) gets a readable axis
+        # rather than one of +-1e-9.
+        pad = abs(hi) * 0.05 if hi else 1.0
+        lo, hi = (0.0, 1.0) if hi == 0.0 else (lo - pad, hi + pad)
     return lo, hi
 
 

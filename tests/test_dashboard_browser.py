@@ -195,3 +195,38 @@ def test_two_browser_contexts_do_not_share_a_model(server, browser) -> None:
     assert _month(page_a, ".explore-month") == 3
     a.close()
     b.close()
+
+
+def test_play_advances_the_month_and_pause_holds_it(server, browser) -> None:
+    context = browser.new_context()
+    page, _ = _open(context, server)
+    page.locator(".explore-play").click()
+    page.locator(".explore-play", has_text="Pause").wait_for()
+    # At the default 5 months a second, month 3 comes within a few seconds without a click.
+    page.locator(".explore-month", has_text=re.compile(r"Month ([3-9]|\d\d+) of")).wait_for(
+        timeout=30_000)
+    page.locator(".explore-play").click()
+    page.locator(".explore-play", has_text="Play").wait_for()
+    page.wait_for_timeout(500)  # a step already under way may still land
+    held = _month(page, ".explore-month")
+    page.wait_for_timeout(1500)
+    assert _month(page, ".explore-month") == held >= 3
+    context.close()
+
+
+def test_downloads_are_the_current_runs_indicators_and_figures(server, browser) -> None:
+    context = browser.new_context(accept_downloads=True)
+    page, _ = _open(context, server)
+    for month in (1, 2):
+        page.locator(".explore-step").click()
+        page.get_by_text(re.compile(rf"Month {month} of")).first.wait_for()
+    with page.expect_download() as info:
+        page.get_by_text("Indicators (CSV)").click()
+    lines = Path(info.value.path()).read_text().splitlines()
+    header = lines[0].split(",")
+    assert "month" in header and "welfare" in header
+    assert len(lines) == 1 + 3  # months 0, 1 and 2
+    with page.expect_download() as info:
+        page.get_by_text("Charts (PNG)").click()
+    assert Path(info.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    context.close()
