@@ -230,3 +230,28 @@ def test_downloads_are_the_current_runs_indicators_and_figures(server, browser) 
         page.get_by_text("Charts (PNG)").click()
     assert Path(info.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     context.close()
+
+
+def test_multi_seed_estimate_runs_from_the_dividend_page(server, browser) -> None:
+    """Play the pair to its horizon, then the estimate button: D(W) with its interval and the
+    channel shares. A small region (levers, then Reset) keeps the 4 x 34 runs short."""
+    context = browser.new_context()
+    page, outside = _open(context, server)
+    for label, value in (("n firms", "150"), ("intake per university", "150")):
+        field = page.get_by_label(label)
+        field.fill(value)
+        field.press("Enter")
+    page.locator(".explore-reset").click()
+    page.locator(".counter-firms-alive", has_text="150").wait_for()
+    page.get_by_role("tab", name="Dividend").click()
+    page.locator(".dividend-play").click()
+    page.locator(".dividend-month", has_text=re.compile(r"Month 120 of 120")).wait_for(
+        timeout=120_000)
+    page.locator(".estimate").click()
+    done = page.get_by_text(re.compile(r"D\(W\) = -?[\d,.]+ MCU, 95% interval"))
+    done.wait_for(timeout=180_000)
+    assert "over 4 paired seeds" in done.inner_text()
+    page.get_by_text("brokerage").first.wait_for()  # the channel shares table
+    _shot(page, "dividend-estimate")
+    assert outside == [], f"requests left the machine: {outside}"
+    context.close()

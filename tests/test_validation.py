@@ -262,3 +262,13 @@ def test_cli_exit_code_2_when_out_is_a_file(tmp_path):
     result = CliRunner().invoke(app, ["validate", "--region", "small", "--out", str(target)])
     assert result.exit_code == 2
     assert "not a folder" in result.output
+
+
+def test_the_calibrated_default_region_meets_every_target():
+    """What `helixsim validate` checks, on its default seeds: the calibrated defaults reproduce
+    every stylized fact of MODEL.md. A model change that breaks the calibration fails here
+    (then rerun `helixsim calibrate`), not in a user's report."""
+    result = v.validate(seeds=8, out=None, n_boot=20)
+    missed = [f"{r['key']}: {r['simulated']} outside {r['target']}"
+              for r in result["targets"] if not r["met"]]
+    assert not missed, missed
