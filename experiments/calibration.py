@@ -46,7 +46,7 @@ from .validation import DEFAULT_HORIZON, STATISTICS, TARGETS, Target, _safe, run
 
 CALIBRATION_SEED = 20261127  # not validate's seed: validation is then out of sample
 DEFAULT_SEEDS = 4
-DEFAULT_BUDGET = 60
+DEFAULT_BUDGET = 80
 MISSING_PENALTY = 100.0
 INITIAL_STEP = 0.15  # initial simplex edge, as a share of each parameter's search interval
 

@@ -369,7 +369,7 @@ def validate(seeds: int = typer.Option(8, "--seeds", min=2, max=10_000,
 def calibrate(seeds: int = typer.Option(4, "--seeds", min=1, max=1000,
                                         help="Replications per evaluation (common random "
                                              "numbers: the same seeds every time)."),
-              budget: int = typer.Option(60, "--budget", min=1, max=100_000,
+              budget: int = typer.Option(80, "--budget", min=1, max=100_000,
                                          help="Evaluations of the objective at most."),
               workers: int | None = WORKERS,
               scheduler: str | None = typer.Option(
@@ -387,10 +387,11 @@ def calibrate(seeds: int = typer.Option(4, "--seeds", min=1, max=1000,
               as_json: bool = JSON) -> None:
     """Fit the free parameters to the calibration targets of MODEL.md.
 
-    Simulated method of moments (Nelder-Mead over the free parameters' bounds, common
-    random numbers) on all cores; writes the calibrated defaults with their provenance to
-    simulation/calibration.toml, which the parameter table reads, plus report.md and
-    evaluations.parquet (a rerun resumes from it). Then run `helixsim validate`.
+    Simulated method of moments: Nelder-Mead over the free parameters'
+    bounds, the same seeds at every point, on all cores. Writes the
+    calibrated defaults with their provenance to simulation/calibration.toml
+    (which the parameter table reads), report.md and evaluations.parquet
+    (a rerun resumes from it). Then check with `helixsim validate`.
     """
     from experiments.calibration import calibrate as compute
     from simulation.calibrated import CALIBRATION_FILE
