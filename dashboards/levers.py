@@ -25,6 +25,9 @@ LEVER_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Platform (X-Eco Mall)", ("platform_on", "platform_launch_month")),
 )
 LEVER_NAMES: tuple[str, ...] = tuple(n for _, names in LEVER_GROUPS for n in names)
+# Said under a field besides unit and range. The model counts months; planners think in years,
+# and scenario timelines map year y to month 12 (y - 1) + 1.
+EXTRA_HINTS = {"platform_launch_month": "year y opens at month 12(y - 1) + 1: year 2 = 13"}
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,8 @@ class LeverSpec:
     @property
     def hint(self) -> str:
         """What the input shows under the field: unit and valid range."""
-        return f"{self.unit}; valid {self.range_text}"
+        extra = EXTRA_HINTS.get(self.name)
+        return f"{self.unit}; valid {self.range_text}" + (f"; {extra}" if extra else "")
 
 
 def spec(name: str) -> LeverSpec:

@@ -35,6 +35,16 @@ def test_every_lever_is_a_table_parameter_and_shows_its_unit_and_range() -> None
     assert levers.EDU_MIX in LEVERS
 
 
+def test_launch_month_hint_agrees_with_the_scenario_year_rule(tmp_path) -> None:
+    """The hint says year 2 is month 13; a scenario file's `year = 2` must mean the same."""
+    path = tmp_path / "launch.toml"
+    path.write_text('extends = "baseline"\n[[timeline]]\nyear = 2\nlever = "platform_on"\n'
+                    'value = true\n')
+    (month, lever, _), = load(path).parameters["timeline"]
+    assert lever == "platform_on"
+    assert f"year 2 = {month}" in levers.spec("platform_launch_month").hint
+
+
 @pytest.mark.parametrize("name, text, fragment", [
     ("n_firms", "-3", "outside its valid range"),
     ("matching_rate", "1.5", "outside its valid range"),
