@@ -30,6 +30,7 @@ Method: simulated method of moments (McFadden 1989; Gourieroux & Monfort 1996).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -289,10 +290,11 @@ def calibrate(*, seeds: int = DEFAULT_SEEDS, budget: int = DEFAULT_BUDGET,
              "bounds": [[p.low, p.high] for p in free], "base": dict(base or {})}
     history_path, setup_path = out / "evaluations.parquet", out / "calibration_setup.json"
     cache = None
-    if history_path.exists() and setup_path.exists():
-        import json
-        if json.loads(setup_path.read_text()) == json.loads(json.dumps(setup, default=str)):
-            cache = pd.read_parquet(history_path)
+    # Earlier evaluations count only for the same model, seeds and free parameters.
+    same = setup_path.exists() and (json.loads(setup_path.read_text())
+                                    == json.loads(json.dumps(setup, default=str)))
+    if same and history_path.exists():
+        cache = pd.read_parquet(history_path)
     write_json(setup, setup_path)
     start = {p.name: float(DEFAULTS[p.name]) for p in free}
     n_workers = default_workers() if workers is None else max(1, int(workers))
