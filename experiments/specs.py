@@ -43,6 +43,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -252,16 +253,24 @@ def _outputs(path: Path, doc: dict) -> tuple[str, ...]:
     return tuple(outputs)
 
 
+def _tables(path: Path, section: str, raw: list, keys: tuple[str, ...]
+            ) -> Iterator[tuple[str, dict]]:
+    """(``section[i]``, table) for each entry of an array of tables, each checked to be a table
+    with only the ``keys`` allowed."""
+    for i, table in enumerate(raw):
+        key = f"{section}[{i}]"
+        if not isinstance(table, dict):
+            raise SpecError(path, key, f"expected a table, got {_show(table)}")
+        _known(path, key, table, keys)
+        yield key, table
+
+
 def _factors(path: Path, doc: dict, kind: str) -> tuple[Factor, ...]:
     raw = doc.get("factors", [])
     if not isinstance(raw, list) or not raw:
         raise SpecError(path, "factors", "expected one or more [[factors]] tables")
     out: list[Factor] = []
-    for i, f in enumerate(raw):
-        key = f"factors[{i}]"
-        if not isinstance(f, dict):
-            raise SpecError(path, key, f"expected a table, got {_show(f)}")
-        _known(path, key, f, FACTOR_KEYS)
+    for key, f in _tables(path, "factors", raw, FACTOR_KEYS):
         name = f.get("parameter")
         p = PARAMETERS.get(name) if isinstance(name, str) else None
         if p is None:
@@ -310,11 +319,7 @@ def _levers(path: Path, doc: dict) -> tuple[Lever, ...]:
     if not isinstance(raw, list):
         raise SpecError(path, "levers", f"expected [[levers]] tables, got {_show(raw)}")
     out: list[Lever] = []
-    for i, lv in enumerate(raw):
-        key = f"levers[{i}]"
-        if not isinstance(lv, dict):
-            raise SpecError(path, key, f"expected a table, got {_show(lv)}")
-        _known(path, key, lv, LEVER_KEYS)
+    for key, lv in _tables(path, "levers", raw, LEVER_KEYS):
         name = lv.get("name")
         if not isinstance(name, str) or not name.strip():
             raise SpecError(path, f"{key}.name", f"expected a name, got {_show(name)}")

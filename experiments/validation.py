@@ -767,7 +767,12 @@ def _figure(width: float, height: float) -> Figure:
     return fig
 
 
-def _style(ax: Any) -> None:
+def _style(ax: Any, xlabel: str, ylabel: str, title: str, legend: str = "best") -> None:
+    """Labels, bold title, a small frameless legend at ``legend`` and a light grid."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontweight="bold")
+    ax.legend(fontsize=8, frameon=False, loc=legend)
     ax.grid(True, color="0.9", linewidth=0.8, which="major")
     ax.set_axisbelow(True)
 
@@ -810,11 +815,8 @@ def size_ccdf_figure(data: Sequence[SeedData], target: Target) -> Figure:
         ax.axvline(fit.xmin, color="0.5", linewidth=0.8, linestyle=":")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("Firm size s (employees)")
-    ax.set_ylabel("P(S ≥ s)")
-    ax.set_title("Firm-size distribution at the horizon", fontweight="bold")
-    ax.legend(fontsize=8, frameon=False, loc="lower left")
-    _style(ax)
+    _style(ax, "Firm size s (employees)", "P(S ≥ s)",
+           "Firm-size distribution at the horizon", "lower left")
     return fig
 
 
@@ -846,11 +848,8 @@ def growth_figure(data: Sequence[SeedData], target: Target) -> Figure:
                     label=f"target β {target.low:g}–{target.high:g}")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("Mean start-of-year size in bin (employees)")
-    ax.set_ylabel("sd of annual log growth")
-    ax.set_title("Growth-rate volatility against firm size", fontweight="bold")
-    ax.legend(fontsize=8, frameon=False)
-    _style(ax)
+    _style(ax, "Mean start-of-year size in bin (employees)", "sd of annual log growth",
+           "Growth-rate volatility against firm size")
     return fig
 
 
@@ -859,14 +858,12 @@ def survival_figure(data: Sequence[SeedData]) -> Figure:
     fig = _figure(7.5, 4.8)
     ax = fig.axes[0]
 
-    curve = pooled_survival
-
     for d in data:
-        c = curve([d])
+        c = pooled_survival([d])
         if len(c):
             ax.step(np.r_[0, c["time"]] / 12, np.r_[1, c["survival"]], where="post",
                     color="0.75", linewidth=0.7)
-    c = curve(data)
+    c = pooled_survival(data)
     if len(c):
         ax.step(np.r_[0, c["time"]] / 12, np.r_[1, c["survival"]], where="post",
                 color="#1f78b4", linewidth=2.0, label=f"Kaplan-Meier, pooled {len(data)} seeds")
@@ -877,11 +874,8 @@ def survival_figure(data: Sequence[SeedData]) -> Figure:
                 if year == 1 else None)
     ax.set_xlim(0, max(d.horizon for d in data) / 12)
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("Years since birth")
-    ax.set_ylabel("Share of new firms still alive")
-    ax.set_title("Survival of firms born during the run", fontweight="bold")
-    ax.legend(fontsize=8, frameon=False)
-    _style(ax)
+    _style(ax, "Years since birth", "Share of new firms still alive",
+           "Survival of firms born during the run")
     return fig
 
 
@@ -903,11 +897,8 @@ def concentration_figure(data: Sequence[SeedData]) -> Figure:
                     linewidth=0, label="target: top 10% > 50%")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("Share of innovations, largest first")
-    ax.set_ylabel("Share of total innovation value")
-    ax.set_title("Concentration of innovation value", fontweight="bold")
-    ax.legend(fontsize=8, frameon=False, loc="lower right")
-    _style(ax)
+    _style(ax, "Share of innovations, largest first", "Share of total innovation value",
+           "Concentration of innovation value", "lower right")
     return fig
 
 
@@ -925,11 +916,8 @@ def degree_figure(data: Sequence[SeedData]) -> Figure:
         ax.plot(ks, p * (1 - p) ** (ks - 1), "o--", color="#c92a2a", markersize=4,
                 linewidth=1.0, label="geometric, same mean (thin-tailed benchmark)")
         ax.set_yscale("log")
-    ax.set_xlabel("University projects ever started by the firm (degree)")
-    ax.set_ylabel("Share of collaborating firms")
-    ax.set_title("Collaboration degree distribution", fontweight="bold")
-    ax.legend(fontsize=8, frameon=False)
-    _style(ax)
+    _style(ax, "University projects ever started by the firm (degree)",
+           "Share of collaborating firms", "Collaboration degree distribution")
     return fig
 
 
@@ -944,11 +932,8 @@ def retention_figure(cohorts: pd.DataFrame) -> Figure:
     ax.axhspan(t.low, t.high, color="#33a02c", alpha=0.25, zorder=3,
                label=f"target {t.low:.0%}–{t.high:.0%}")
     ax.set_ylim(0, 1)
-    ax.set_xlabel("Years since graduation at the horizon")
-    ax.set_ylabel("Share of the cohort in the region")
-    ax.set_title("Graduate retention by cohort", fontweight="bold")
-    ax.legend(fontsize=8, frameon=False, loc="lower right")
-    _style(ax)
+    _style(ax, "Years since graduation at the horizon", "Share of the cohort in the region",
+           "Graduate retention by cohort", "lower right")
     return fig
 
 

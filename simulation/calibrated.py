@@ -54,12 +54,11 @@ class Calibration:
         """One line for the parameter table's source column."""
         p = self.provenance
         low, high = self.bounds.get(name, (math.nan, math.nan))
-        text = (f"Calibrated by `helixsim calibrate` on {p.get('date', '?')} "
+        return (f"Calibrated by `helixsim calibrate` on {p.get('date', '?')} "
                 f"(searched [{low:g}, {high:g}]; default before: "
                 f"{self.previous.get(name, math.nan):g}; objective "
                 f"{float(p.get('objective', math.nan)):.3g} over {p.get('seeds', '?')} seeds; "
                 "targets in docs/validation.md).")
-        return text
 
 
 def _number(path: Path, key: str, value: Any) -> float:
