@@ -290,7 +290,10 @@ def EstimateView(result: dict[str, Any]) -> None:
                    f"({head['relative']:+.2%} of the siloed W).")
     shares = pd.DataFrame(result.get("shapley", []))
     if len(shares):
-        solara.Image(charts.to_png(charts.shares_figure(shares)))
+        # The same waterfall as the estimate's report, over the same table.
+        from experiments.report import figure_png, shapley_waterfall
+
+        solara.Image(figure_png(shapley_waterfall(shares, result.get("shapley_total"))))
         solara.DataFrame(shares.round(4))
     solara.Text(f"Report: {result['report']} (open it on the Results page)")
 
