@@ -1,0 +1,192 @@
+"""The report of ``helixsim optimise``: trade-offs, parallel coordinates, the robust policy.
+
+Written with ``experiments.report`` (Markdown and HTML, figures with matplotlib's object API),
+like the reports of the other batch commands.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from . import report
+from .optimise import START, Encoding
+from .optimise_spec import OptimiseSpec
+
+PARETO, OTHER, START_COLOUR, BEST = "#1f78b4", "#c8c8c8", "#222222", "#e31a1c"
+
+
+def _axis(spec: OptimiseSpec, name: str) -> str:
+    o = next(o for o in spec.objectives if o.name == name)
+    how = {"mean": "mean", "percentile": f"P{o.percentile:g}",
+           "satisficing": f"P(value {'>' if o.sense == 'max' else '<'} {o.threshold:g})",
+           "regret": "max regret"}[o.robustness]
+    better = "lower is better" if o.robustness == "regret" or (
+        o.sense == "min" and o.robustness != "satisficing") else "higher is better"
+    return f"{report.pretty(name)}: {how} ({better})"
+
+
+def tradeoff_figure(spec: OptimiseSpec, table: pd.DataFrame, best: str | None) -> Figure:
+    """Every pair of objectives: evaluated candidates grey, the Pareto set blue, the starting
+    scenario black, the most robust policy red. With one objective: the objective by
+    generation."""
+    names = [o.name for o in spec.objectives]
+    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]][:6]
+    cols = min(len(pairs), 3) or 1
+    rows = math.ceil(max(len(pairs), 1) / cols)
+    fig = Figure(figsize=(5.2 * cols, 4.4 * rows), dpi=report.DPI, layout="constrained")
+    start = table[table["candidate"] == START]
+    front = table[table["pareto"]]
+    chosen = table[table["candidate"] == best]
+    if not pairs:
+        ax = fig.add_subplot()
+        name = names[0]
+        ax.scatter(table["generation"], table[name], color=OTHER, s=18, label="candidates")
+        ax.scatter(front["generation"], front[name], color=PARETO, s=30, label="best")
+        ax.scatter(start["generation"], start[name], color=START_COLOUR, marker="s", s=50,
+                   label="starting scenario")
+        ax.set_xlabel("Generation (-1: the starting scenario)")
+        ax.set_ylabel(_axis(spec, name))
+        ax.legend(frameon=False, fontsize=8)
+        fig.suptitle("The search: every candidate's robust objective", fontweight="bold")
+        return fig
+    for i, (a, b) in enumerate(pairs):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        ax.scatter(table[a], table[b], color=OTHER, s=16, label="evaluated")
+        ordered = front.sort_values(a)
+        ax.plot(ordered[a], ordered[b], color=PARETO, linewidth=1, alpha=0.6)
+        ax.scatter(front[a], front[b], color=PARETO, s=34, label="Pareto set", zorder=3)
+        ax.scatter(start[a], start[b], color=START_COLOUR, marker="s", s=60,
+                   label="starting scenario", zorder=4)
+        if len(chosen):
+            ax.scatter(chosen[a], chosen[b], facecolor="none", edgecolor=BEST, s=160,
+                       linewidth=2, label="most robust", zorder=5)
+        ax.set_xlabel(_axis(spec, a), fontsize=8)
+        ax.set_ylabel(_axis(spec, b), fontsize=8)
+        ax.grid(True, color="0.92")
+        if i == 0:
+            ax.legend(frameon=False, fontsize=8)
+    fig.suptitle("Trade-offs between the robust objectives", fontweight="bold")
+    return fig
+
+
+def parallel_figure(spec: OptimiseSpec, enc: Encoding, table: pd.DataFrame, best: str | None
+                    ) -> Figure:
+    """Parallel coordinates of the Pareto set: levers, then objectives, each axis scaled to
+    its range over the Pareto set and the starting scenario (range printed at both ends)."""
+    levers = [c for c in enc.levers({}) if table[c].nunique(dropna=True) > 1]
+    axes = levers + [o.name for o in spec.objectives]
+    shown = table[table["pareto"] | (table["candidate"] == START)]
+    fig = Figure(figsize=(max(7.0, 1.05 * len(axes) + 2), 4.8), dpi=report.DPI,
+                 layout="constrained")
+    ax = fig.add_subplot()
+    data = shown[axes].astype(float)
+    lo, hi = data.min(), data.max()
+    scaled = (data - lo) / (hi - lo).replace(0, 1.0)
+    x = np.arange(len(axes))
+    for idx, row in scaled.iterrows():
+        name = shown.loc[idx, "candidate"]
+        style = dict(color=PARETO, alpha=0.55, linewidth=1.2)
+        if name == START:
+            style = dict(color=START_COLOUR, linewidth=2.2, linestyle="--", label="starting "
+                                                                                 "scenario")
+        elif name == best:
+            style = dict(color=BEST, linewidth=2.6, label="most robust")
+        ax.plot(x, row.to_numpy(), **style)
+    for i, name in enumerate(axes):
+        ax.axvline(i, color="0.75", linewidth=0.8)
+        ax.annotate(report.format_value(hi[name]), (i, 1.0), xytext=(0, 4),
+                    textcoords="offset points", ha="center", fontsize=7)
+        ax.annotate(report.format_value(lo[name]), (i, 0.0), xytext=(0, -10),
+                    textcoords="offset points", ha="center", fontsize=7)
+    ax.set_xticks(x, [report.pretty(a.replace("budget_share_", "budget ")) for a in axes],
+                  rotation=30, ha="right", fontsize=8)
+    ax.set_yticks([])
+    ax.set_ylim(-0.12, 1.12)
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_title("The Pareto set in parallel coordinates (blue lines): levers, then "
+                 "objectives", fontweight="bold", fontsize=10)
+    return fig
+
+
+def _lever_comparison(enc: Encoding, table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    rows = table.set_index("candidate")
+    levers = list(enc.levers({}))
+    out = pd.DataFrame({"lever": levers, "starting scenario": rows.loc[START, levers].to_numpy()})
+    for name in names:
+        out[name] = rows.loc[name, levers].to_numpy()
+    return out
+
+
+def write(out: Path, spec: OptimiseSpec, enc: Encoding, table: pd.DataFrame,
+          fresh: pd.DataFrame, picks: list[str], words: list[str], meta: dict[str, Any]
+          ) -> Path:
+    """Write report.md, report.html and the figures into ``out``."""
+    best = picks[0] if picks else None
+    front = table[table["pareto"]]
+    objectives = "; ".join(f"{o.sense}imise **{o.name}** by {o.robustness}" for o in
+                           spec.objectives)
+    uncertain = ", ".join(f"`{r.parameter}` in [{r.low:g}, {r.high:g}]" for r in spec.ranges) \
+        or "none (seed noise only)"
+    intro = (f"{spec.description}\n\nStarting scenario **{spec.scenario.name}**, horizon "
+             f"{spec.horizon} months. Objectives: {objectives}. Uncertainty: {uncertain}; "
+             f"every candidate is run on the same {spec.draws} draw(s) x "
+             f"{spec.replications} seed(s). Search: {spec.algorithm}, population "
+             f"{spec.population}, {spec.generations} generation(s): {len(table)} candidates "
+             f"evaluated (the starting scenario included), {len(front)} in the Pareto set "
+             "(no other feasible candidate is at least as good on every objective and better "
+             "on one).")
+    sections = [report.Section(f"Optimisation {spec.name}", intro)]
+    if best is not None:
+        row = fresh.set_index("candidate")
+        b, s = row.loc[best], row.loc[START]
+        text = (f"The most robust policy on **{spec.recommend_objective}** is **{best}**. "
+                "Compared with the starting scenario it would:\n\n"
+                + "\n".join(f"- {w}" for w in words)
+                + f"\n\nRe-evaluated on {int(b['cells'])} fresh cells (new draws and seeds "
+                  f"that the search never saw): D(W) = **{b['dividend_welfare']:,.0f} MCU** "
+                  f"(95% interval {b['dividend_low']:,.0f} to {b['dividend_high']:,.0f}), "
+                  f"P(D > 0) = **{b['p_dividend_positive']:.0%}** (95% interval "
+                  f"{b['p_low']:.0%} to {b['p_high']:.0%}); the starting scenario on the same "
+                  f"cells: D(W) = {s['dividend_welfare']:,.0f} MCU, P(D > 0) = "
+                  f"{s['p_dividend_positive']:.0%}. It beats the starting scenario's D(W) in "
+                  f"{b['p_beats_start']:.0%} of the fresh cells.")
+        sections.append(report.Section(
+            "The most robust policy", text,
+            tables=[("Levers: the starting scenario and the recommended policies",
+                     _lever_comparison(enc, table, picks))]))
+    sections.append(report.Section(
+        "Trade-offs", "Each point is a candidate's robust objectives over the common cells.",
+        figures=[("tradeoff.png", "Trade-offs between the objectives",
+                  tradeoff_figure(spec, table, best))]
+        + ([("parallel.png", "Parallel coordinates of the Pareto set",
+             parallel_figure(spec, enc, table, best))] if len(front) else [])))
+    shown = ["candidate", "generation", *enc.levers({}), *(o.name for o in spec.objectives),
+             *(f"constraint_{o.name}" for o in spec.constraints)]
+    sections.append(report.Section("The Pareto set", tables=[
+        ("Pareto set: levers and robust objectives", front[shown].head(60))]))
+    if len(fresh):
+        sections.append(report.Section(
+            "Re-evaluation on fresh seeds and draws",
+            "The recommended policies and the starting scenario on cells the search did not "
+            "use: the dividend D(W) = W - W(siloed) on paired seeds, its mean with a 95% "
+            "t-interval over the cells, P(D > 0) with a 95% Wilson interval, and the share "
+            "of cells where the policy's D(W) beats the starting scenario's. A policy that "
+            "looks better in the search than here was partly chosen for its luck.",
+            tables=[("Fresh re-evaluation", fresh)]))
+    sections.append(report.Section("How to read this report", (
+        "- **Robustness metrics**: *mean* over the cells; *percentile* Pq (a low percentile "
+        "of a maximised objective says how bad the bad futures are); *satisficing* the share "
+        "of cells where the value beats the threshold; *regret* the largest shortfall, over "
+        "the cells, from the best candidate evaluated in that cell.\n"
+        "- **Paired cells**: every candidate meets the same uncertainty draws and the same "
+        "seeds, so differences between candidates are differences of policy.\n"
+        "- **Pareto set**: no policy in it can be improved on one objective without losing "
+        "on another; choosing among them is a value judgement the report leaves to you.\n"
+        "- The search's figures are *in sample*; trust the fresh re-evaluation.")))
+    return report.write_report(out, f"Robust policy search {spec.name}", sections, meta)
