@@ -605,10 +605,14 @@ def candidates_table(spec: OptimiseSpec, enc: Encoding, result: SearchResult) ->
         table[f"constraint_{o.name}"] = cons[:, i]
     feasible = (G <= 1e-12).all(axis=1) if G.shape[1] else np.ones(len(table), bool)
     table["feasible"] = feasible
-    # The same policy asked twice (e.g. the start and its copy in generation 0) counts once.
+    # The same policy asked twice (e.g. the start and its copy in generation 0) counts once,
+    # and so do policies with the same objectives to 9 digits (levers the model does not
+    # respond to): the first found represents them; the others stay in the table.
     lever_cols = list(enc.levers({}))
     rounded = np.nan_to_num(np.round(table[lever_cols].to_numpy(dtype=float), 12), nan=-1.0)
     first = ~pd.Series([tuple(r) for r in rounded]).duplicated()
+    same = pd.Series([tuple(r) for r in np.round(F, 9)]).duplicated()
+    first &= ~same
     pareto = np.zeros(len(table), bool)
     idx = np.flatnonzero(feasible & first.to_numpy())
     if len(idx):
@@ -667,11 +671,16 @@ def fresh_table(spec: OptimiseSpec, enc: Encoding, result: SearchResult, picks: 
         p = float((d[i] > 0).mean())
         lo, hi = wilson(int((d[i] > 0).sum()), n)
         diff = d[i] - d[names.index(START)]
+        dhalf = float(stats.t.ppf(0.975, n - 1) * diff.std(ddof=1) / math.sqrt(n)) \
+            if n > 1 else math.nan
         row = {"candidate": name, "role": _role(spec, picks, name),
                "dividend_welfare": mean, "dividend_low": mean - half,
                "dividend_high": mean + half, "p_dividend_positive": p, "p_low": lo,
-               "p_high": hi, "p_beats_start": float((diff > 0).mean()) if name != START
-               else math.nan, "cells": n}
+               "p_high": hi, "vs_start": float(diff.mean()),
+               "vs_start_low": float(diff.mean() - dhalf) if name != START else math.nan,
+               "vs_start_high": float(diff.mean() + dhalf) if name != START else math.nan,
+               "p_beats_start": float((diff > 0).mean()) if name != START else math.nan,
+               "cells": n}
         for o in spec.objectives:
             q = wanted.index((o.indicator, o.dividend))
             row[o.name] = float(robust(values[i:i + 1, :, q], o, values[:, :, q])[0])
@@ -712,12 +721,12 @@ def describe_change(start: dict[str, float], policy: dict[str, float]) -> list[s
     """
     out: list[str] = []
     budget = {k: 100 * (policy[k] - start[k]) for k in policy if k.startswith("budget_share_")}
-    out += [f"move {pts:.0f} points of the budget from {_label(a)} to {_label(b)}"
+    out += [f"move {_points(pts)} of the budget from {_label(a)} to {_label(b)}"
             for a, b, pts in _transfers(budget)]
     unis = sorted({k.split("_")[2] for k in policy if k.startswith("edu_mix_")})
     for u in unis:
         mix = {k: 100 * (policy[k] - start[k]) for k in policy if k.startswith(f"edu_mix_{u}_")}
-        out += [f"at {u}, move {pts:.0f} points of the intake from Education Model "
+        out += [f"at {u}, move {_points(pts)} of the intake from Education Model "
                 f"{a.rsplit('_', 1)[1]} to {b.rsplit('_', 1)[1]}" for a, b, pts in
                 _transfers(mix)]
     for k, v in policy.items():
@@ -734,6 +743,10 @@ def describe_change(start: dict[str, float], policy: dict[str, float]) -> list[s
             verb = "raise" if v > old else "lower"
             out.append(f"{verb} the {_label(k)} from {old:.3g} to {v:.3g}")
     return out or ["keep the starting scenario's levers (no change of 1 point or more)"]
+
+
+def _points(pts: float) -> str:
+    return "1 point" if round(pts) == 1 else f"{pts:.0f} points"
 
 
 def _transfers(change: dict[str, float], min_points: float = 1.0
@@ -818,3 +831,67 @@ def _manifest(spec: OptimiseSpec, plan: dict[str, int], status: str) -> dict[str
             "robustness": {o.name: o.robustness for o in spec.objectives},
             "seed": spec.seed, "status": status, "runs": plan["runs"], "plan": plan,
             "model": MODEL_VERSION}
+
+
+def command(path: Path, *, workers: int | None, out: Path | None, scheduler: str | None,
+            seed: int | None, dry_run: bool, as_json: bool, fail: Callable[[str], Exception],
+            execute: Callable[..., dict]) -> None:
+    """``helixsim optimise``: validate, then plan (``--dry-run``) or run, then print.
+
+    ``fail`` and ``execute`` are the command line's (one-line error with exit code 2; the
+    progress bar, the output folder and ``--json``), so every batch command behaves alike.
+    """
+    from dataclasses import replace
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from .optimise_spec import OptimiseSpecError, load
+
+    try:
+        spec = load(path)
+    except OptimiseSpecError as err:
+        raise fail(str(err)) from None
+    if seed is not None:
+        spec = replace(spec, seed=seed)
+    plan = planned_runs(spec)
+    if dry_run:
+        if as_json:
+            print(json.dumps(plan, indent=2))
+        else:
+            Console(highlight=False, soft_wrap=True).print(
+                f"{spec.name}: at most {plan['runs']} model runs: {plan['candidates']} "
+                f"candidates x {plan['cells']} cells x {2 if spec.needs_siloed else 1} "
+                f"(integrated{' and siloed' if spec.needs_siloed else ''}) = "
+                f"{plan['search_runs']} for the search, {plan['fresh_runs']} to re-evaluate "
+                "the recommended policies on fresh seeds", markup=False)
+        return
+    console = Console(stderr=True, highlight=False)
+    try:
+        result = execute("optimise", path.stem, out, as_json, lambda folder, cb: optimise(
+            spec, out=folder, workers=workers, scheduler=scheduler, progress=cb,
+            log=None if as_json else lambda text: console.print(text, markup=False)))
+    except OptimiseError as err:
+        raise fail(str(err)) from None
+    if as_json:
+        return
+    names = [o.name for o in spec.objectives]
+    table = Table(title=f"{spec.name}: Pareto set ({result['pareto']} of "
+                        f"{result['candidates']} candidates)")
+    for head in ("candidate", *names):
+        table.add_column(head, justify="left" if head == "candidate" else "right")
+    for row in result["pareto_set"][:20]:
+        table.add_row(row["candidate"], *(f"{row[n]:,.4g}" for n in names))
+    Console().print(table)
+    out_console = Console(highlight=False)
+    if result["recommended"]:
+        best = result["recommended"][0]
+        out_console.print(f"most robust on {spec.recommend_objective}: {best}", markup=False)
+        for line in result["change"]:
+            out_console.print(f"  - {line}", markup=False)
+        for row in result["fresh"]:
+            out_console.print(
+                f"fresh cells: {row['candidate']}: D(W) {row['dividend_welfare']:,.1f} MCU "
+                f"[{row['dividend_low']:,.1f}, {row['dividend_high']:,.1f}], P(D > 0) "
+                f"{row['p_dividend_positive']:.0%}", markup=False)
+    out_console.print(f"report: {result['report']}", markup=False)

@@ -19,6 +19,7 @@ from .optimise import START, Encoding
 from .optimise_spec import OptimiseSpec
 
 PARETO, OTHER, START_COLOUR, BEST = "#1f78b4", "#c8c8c8", "#222222", "#e31a1c"
+NONE = -0.1  # where parallel coordinates draw a lever the policy does not have
 
 
 def _axis(spec: OptimiseSpec, name: str) -> str:
@@ -87,7 +88,9 @@ def parallel_figure(spec: OptimiseSpec, enc: Encoding, table: pd.DataFrame, best
     ax = fig.add_subplot()
     data = shown[axes].astype(float)
     lo, hi = data.min(), data.max()
-    scaled = (data - lo) / (hi - lo).replace(0, 1.0)
+    # A lever the starting scenario does not have (no platform: no launch year) is drawn
+    # below its axis, at "none".
+    scaled = ((data - lo) / (hi - lo).replace(0, 1.0)).fillna(NONE)
     x = np.arange(len(axes))
     for idx, row in scaled.iterrows():
         name = shown.loc[idx, "candidate"]
@@ -104,10 +107,13 @@ def parallel_figure(spec: OptimiseSpec, enc: Encoding, table: pd.DataFrame, best
                     textcoords="offset points", ha="center", fontsize=7)
         ax.annotate(report.format_value(lo[name]), (i, 0.0), xytext=(0, -10),
                     textcoords="offset points", ha="center", fontsize=7)
+        if data[name].isna().any():
+            ax.annotate("none", (i, NONE), xytext=(4, 0), textcoords="offset points",
+                        va="center", fontsize=7, color="0.3")
     ax.set_xticks(x, [report.pretty(a.replace("budget_share_", "budget ")) for a in axes],
                   rotation=30, ha="right", fontsize=8)
     ax.set_yticks([])
-    ax.set_ylim(-0.12, 1.12)
+    ax.set_ylim(NONE - 0.08, 1.12)
     ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_title("The Pareto set in parallel coordinates (blue lines): levers, then "
                  "objectives", fontweight="bold", fontsize=10)
@@ -154,8 +160,21 @@ def write(out: Path, spec: OptimiseSpec, enc: Encoding, table: pd.DataFrame,
                   f"P(D > 0) = **{b['p_dividend_positive']:.0%}** (95% interval "
                   f"{b['p_low']:.0%} to {b['p_high']:.0%}); the starting scenario on the same "
                   f"cells: D(W) = {s['dividend_welfare']:,.0f} MCU, P(D > 0) = "
-                  f"{s['p_dividend_positive']:.0%}. It beats the starting scenario's D(W) in "
-                  f"{b['p_beats_start']:.0%} of the fresh cells.")
+                  f"{s['p_dividend_positive']:.0%}.")
+        if best != START:
+            in_search = table.set_index("candidate").loc[best, spec.recommend_objective]
+            tell = (b["vs_start_low"] > 0 or b["vs_start_high"] < 0)
+            text += (f" Paired on those cells, its D(W) minus the starting scenario's is "
+                     f"{b['vs_start']:+,.1f} MCU (95% interval {b['vs_start_low']:+,.1f} to "
+                     f"{b['vs_start_high']:+,.1f}); it is ahead in {b['p_beats_start']:.0%} of "
+                     "the cells. " + ("The fresh cells tell the two apart." if tell else
+                     "**The fresh cells cannot tell it from the starting scenario**: run more "
+                     "draws and seeds (recommend.draws, recommend.replications) before acting "
+                     "on it.")
+                     + f" In the search its {spec.recommend_objective} was "
+                       f"{report.format_value(in_search)}, on the fresh cells "
+                       f"{report.format_value(b[spec.recommend_objective])}: a search picks "
+                       "winners partly for their luck on the cells it saw.")
         sections.append(report.Section(
             "The most robust policy", text,
             tables=[("Levers: the starting scenario and the recommended policies",
@@ -169,14 +188,18 @@ def write(out: Path, spec: OptimiseSpec, enc: Encoding, table: pd.DataFrame,
     shown = ["candidate", "generation", *enc.levers({}), *(o.name for o in spec.objectives),
              *(f"constraint_{o.name}" for o in spec.constraints)]
     sections.append(report.Section("The Pareto set", tables=[
-        ("Pareto set: levers and robust objectives", front[shown].head(60))]))
+        ("Pareto set: levers and robust objectives",
+         front[shown].head(60).reset_index(drop=True))]))
     if len(fresh):
         sections.append(report.Section(
             "Re-evaluation on fresh seeds and draws",
             "The recommended policies and the starting scenario on cells the search did not "
             "use: the dividend D(W) = W - W(siloed) on paired seeds, its mean with a 95% "
-            "t-interval over the cells, P(D > 0) with a 95% Wilson interval, and the share "
-            "of cells where the policy's D(W) beats the starting scenario's. A policy that "
+            "t-interval over the cells, P(D > 0) with a 95% Wilson interval, the paired "
+            "difference of D(W) from the starting scenario's (vs_start, with its 95% "
+            "t-interval) and the share of cells where the policy's D(W) beats the starting "
+            "scenario's; the objective columns are the robust objectives on these cells. "
+            "A policy that "
             "looks better in the search than here was partly chosen for its luck.",
             tables=[("Fresh re-evaluation", fresh)]))
     sections.append(report.Section("How to read this report", (
