@@ -40,7 +40,7 @@ import json
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -829,6 +829,7 @@ def _manifest(spec: OptimiseSpec, plan: dict[str, int], status: str) -> dict[str
             "objectives": [o.name for o in spec.objectives],
             "senses": {o.name: o.sense for o in spec.objectives},
             "robustness": {o.name: o.robustness for o in spec.objectives},
+            "outcomes": [asdict(o) for o in spec.objectives],
             "seed": spec.seed, "status": status, "runs": plan["runs"], "plan": plan,
             "model": MODEL_VERSION}
 

@@ -7,6 +7,7 @@ like the reports of the other batch commands.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +17,14 @@ from matplotlib.figure import Figure
 
 from . import report
 from .optimise import START, Encoding
-from .optimise_spec import OptimiseSpec
+from .optimise_spec import OptimiseSpec, Outcome
 
 PARETO, OTHER, START_COLOUR, BEST = "#1f78b4", "#c8c8c8", "#222222", "#e31a1c"
 NONE = -0.1  # where parallel coordinates draw a lever the policy does not have
 
 
-def _axis(spec: OptimiseSpec, name: str) -> str:
-    o = next(o for o in spec.objectives if o.name == name)
+def _axis(objectives: Sequence[Outcome], name: str) -> str:
+    o = next(o for o in objectives if o.name == name)
     how = {"mean": "mean", "percentile": f"P{o.percentile:g}",
            "satisficing": f"P(value {'>' if o.sense == 'max' else '<'} {o.threshold:g})",
            "regret": "max regret"}[o.robustness]
@@ -32,11 +33,14 @@ def _axis(spec: OptimiseSpec, name: str) -> str:
     return f"{report.pretty(name)}: {how} ({better})"
 
 
-def tradeoff_figure(spec: OptimiseSpec, table: pd.DataFrame, best: str | None) -> Figure:
+def tradeoff_figure(objectives: Sequence[Outcome], table: pd.DataFrame, best: str | None,
+                    best_label: str = "most robust") -> Figure:
     """Every pair of objectives: evaluated candidates grey, the Pareto set blue, the starting
-    scenario black, the most robust policy red. With one objective: the objective by
-    generation."""
-    names = [o.name for o in spec.objectives]
+    scenario black, ``best`` circled red. With one objective: the objective by generation.
+
+    ``table`` is the candidates table (``candidates.parquet``); the dashboard draws the same
+    figure with the point a visitor picked as ``best``."""
+    names = [o.name for o in objectives]
     pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]][:6]
     cols = min(len(pairs), 3) or 1
     rows = math.ceil(max(len(pairs), 1) / cols)
@@ -52,7 +56,7 @@ def tradeoff_figure(spec: OptimiseSpec, table: pd.DataFrame, best: str | None) -
         ax.scatter(start["generation"], start[name], color=START_COLOUR, marker="s", s=50,
                    label="starting scenario")
         ax.set_xlabel("Generation (-1: the starting scenario)")
-        ax.set_ylabel(_axis(spec, name))
+        ax.set_ylabel(_axis(objectives, name))
         ax.legend(frameon=False, fontsize=8)
         fig.suptitle("The search: every candidate's robust objective", fontweight="bold")
         return fig
@@ -66,9 +70,9 @@ def tradeoff_figure(spec: OptimiseSpec, table: pd.DataFrame, best: str | None) -
                    label="starting scenario", zorder=4)
         if len(chosen):
             ax.scatter(chosen[a], chosen[b], facecolor="none", edgecolor=BEST, s=160,
-                       linewidth=2, label="most robust", zorder=5)
-        ax.set_xlabel(_axis(spec, a), fontsize=8)
-        ax.set_ylabel(_axis(spec, b), fontsize=8)
+                       linewidth=2, label=best_label, zorder=5)
+        ax.set_xlabel(_axis(objectives, a), fontsize=8)
+        ax.set_ylabel(_axis(objectives, b), fontsize=8)
         ax.grid(True, color="0.92")
         if i == 0:
             ax.legend(frameon=False, fontsize=8)
@@ -182,7 +186,7 @@ def write(out: Path, spec: OptimiseSpec, enc: Encoding, table: pd.DataFrame,
     sections.append(report.Section(
         "Trade-offs", "Each point is a candidate's robust objectives over the common cells.",
         figures=[("tradeoff.png", "Trade-offs between the objectives",
-                  tradeoff_figure(spec, table, best))]
+                  tradeoff_figure(spec.objectives, table, best))]
         + ([("parallel.png", "Parallel coordinates of the Pareto set",
              parallel_figure(spec, enc, table, best))] if len(front) else [])))
     shown = ["candidate", "generation", *enc.levers({}), *(o.name for o in spec.objectives),
