@@ -306,6 +306,12 @@ class ModelEvaluator:
         self.spec, self.out, self.workers, self.executor = spec, out, workers, executor
         self.progress, self.total, self.done = progress, total, 0
 
+    def skip(self, n_policies: int, cells: Cells, wanted: list[Quantity]) -> None:
+        """Count the runs of policies read back from a checkpoint (progress on resume)."""
+        self.done += n_policies * len(cells) * (2 if any(d for _, d in wanted) else 1)
+        if self.progress:
+            self.progress(self.done, max(self.total, self.done))
+
     def __call__(self, policies: list[dict[str, Any]], cells: Cells,
                  wanted: list[Quantity]) -> np.ndarray:
         spec = self.spec
@@ -526,11 +532,13 @@ def search(spec: OptimiseSpec, enc: Encoding, evaluate: Evaluate, out: Path,
 
     cells = make_cells(spec)
     wanted = quantities(spec)
+    skip = getattr(evaluate, "skip", lambda *args: None)
     done = _read_checkpoint(out, spec)
     ckpt = _checkpoint_dir(out)
     if done and (ckpt / "generation_start.parquet").is_file():
         start = _load_generation(ckpt / "generation_start.parquet", len(enc.variables), cells,
                                  wanted)
+        skip(1, cells, wanted)
     else:
         start = Generation(enc.start()[None, :], evaluate([{}], cells, wanted))
         _save_generation(out, "start", start, enc, cells, wanted)
@@ -556,6 +564,7 @@ def search(spec: OptimiseSpec, enc: Encoding, evaluate: Evaluate, out: Path,
                 raise OptimiseError(f"{path}: the replayed search asks for other candidates "
                                     "than the checkpoint holds (another pymoo version?); "
                                     "choose another --out")
+            skip(len(X), cells, wanted)
         else:
             started = time.perf_counter()
             gen = Generation(X, evaluate([enc.decode(x) for x in X], cells, wanted))
