@@ -94,14 +94,16 @@ def test_search_finds_a_known_optimum_within_0_05(tmp_path, seed):
     assert best["welfare"] > table.loc[opt.START, "welfare"]
 
 
-def test_a_two_objective_pareto_set_spans_the_known_front(tmp_path):
+@pytest.mark.parametrize("algorithm", ["nsga2", "nsga3", "random"])
+def test_a_two_objective_pareto_set_spans_the_known_front(tmp_path, algorithm):
     """f1 = -(m - 0.2)^2 and f2 = -(m - 0.8)^2: the Pareto set is m in [0.2, 0.8]."""
-    body = """
+    body = f"""
 [[objectives]]
 indicator = "welfare"
 [[objectives]]
 indicator = "jobs"
 [search]
+algorithm = "{algorithm}"
 population = 16
 generations = 15
 """
@@ -297,3 +299,26 @@ def test_one_and_two_workers_give_the_same_pareto_set(tmp_path):
     table = pd.read_parquet(tmp_path / "w1" / "candidates.parquet")
     # the model, not a constant: the levers move the outcomes
     assert table["dividend_welfare"].nunique() > 1 or table["gov_net_fiscal"].nunique() > 1
+
+
+def test_education_mixes_lie_on_their_simplex_per_university(tmp_path):
+    body = """
+[[levers]]
+parameter = "edu_mix_by_university"
+[[objectives]]
+indicator = "welfare"
+"""
+    spec = load(write_spec(tmp_path, body))
+    enc = opt.Encoding(spec)
+    # the start reproduces the scenario's mix (0.80, 0.15, 0.05 at every university)
+    start = enc.levers(enc.decode(enc.start()))
+    for u in (1, 2, 3):
+        assert [start[f"edu_mix_U{u}_{p}"] for p in ("1.0", "2.0", "3.0")] == pytest.approx(
+            [0.80, 0.15, 0.05], abs=1e-12)
+    rng = np.random.default_rng(1)
+    for x in rng.random((100, len(enc.variables))):
+        mix = enc.decode(x)["edu_mix_by_university"]
+        assert len(mix) == 3
+        for triple in mix:
+            assert abs(math.fsum(triple) - 1.0) <= 1e-12 and min(triple) >= 0.0
+        resolve({**spec.base, **enc.decode(x), "horizon_months": 24})
