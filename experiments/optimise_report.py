@@ -155,22 +155,23 @@ def write(out: Path, spec: OptimiseSpec, enc: Encoding, table: pd.DataFrame,
     if best is not None:
         row = fresh.set_index("candidate")
         b, s = row.loc[best], row.loc[START]
+        f = report.format_value
         text = (f"The most robust policy on **{spec.recommend_objective}** is **{best}**. "
                 "Compared with the starting scenario it would:\n\n"
                 + "\n".join(f"- {w}" for w in words)
                 + f"\n\nRe-evaluated on {int(b['cells'])} fresh cells (new draws and seeds "
-                  f"that the search never saw): D(W) = **{b['dividend_welfare']:,.0f} MCU** "
-                  f"(95% interval {b['dividend_low']:,.0f} to {b['dividend_high']:,.0f}), "
+                  f"that the search never saw): D(W) = **{f(b['dividend_welfare'])} MCU** "
+                  f"(95% interval {f(b['dividend_low'])} to {f(b['dividend_high'])}), "
                   f"P(D > 0) = **{b['p_dividend_positive']:.0%}** (95% interval "
                   f"{b['p_low']:.0%} to {b['p_high']:.0%}); the starting scenario on the same "
-                  f"cells: D(W) = {s['dividend_welfare']:,.0f} MCU, P(D > 0) = "
+                  f"cells: D(W) = {f(s['dividend_welfare'])} MCU, P(D > 0) = "
                   f"{s['p_dividend_positive']:.0%}.")
         if best != START:
             in_search = table.set_index("candidate").loc[best, spec.recommend_objective]
             tell = (b["vs_start_low"] > 0 or b["vs_start_high"] < 0)
             text += (f" Paired on those cells, its D(W) minus the starting scenario's is "
-                     f"{b['vs_start']:+,.1f} MCU (95% interval {b['vs_start_low']:+,.1f} to "
-                     f"{b['vs_start_high']:+,.1f}); it is ahead in {b['p_beats_start']:.0%} of "
+                     f"{f(b['vs_start'])} MCU (95% interval {f(b['vs_start_low'])} to "
+                     f"{f(b['vs_start_high'])}); it is ahead in {b['p_beats_start']:.0%} of "
                      "the cells. " + ("The fresh cells tell the two apart." if tell else
                      "**The fresh cells cannot tell it from the starting scenario**: run more "
                      "draws and seeds (recommend.draws, recommend.replications) before acting "
@@ -189,11 +190,16 @@ def write(out: Path, spec: OptimiseSpec, enc: Encoding, table: pd.DataFrame,
                   tradeoff_figure(spec.objectives, table, best))]
         + ([("parallel.png", "Parallel coordinates of the Pareto set",
              parallel_figure(spec, enc, table, best))] if len(front) else [])))
-    shown = ["candidate", "generation", *enc.levers({}), *(o.name for o in spec.objectives),
+    shown = ["generation", *enc.levers({}), *(o.name for o in spec.objectives),
              *(f"constraint_{o.name}" for o in spec.constraints)]
-    sections.append(report.Section("The Pareto set", tables=[
-        ("Pareto set: levers and robust objectives",
-         front[shown].head(60).reset_index(drop=True))]))
+    # One column per policy (up to 12) reads better than one very wide row each.
+    pareto = front.set_index("candidate")[shown]
+    pareto = pareto.T.rename_axis("").reset_index() if len(pareto) <= 12 else \
+        pareto.head(60).reset_index()
+    sections.append(report.Section(
+        "The Pareto set", "Every policy of the Pareto set (all of them are in pareto.parquet, "
+        "every candidate in candidates.parquet).",
+        tables=[("Pareto set: levers and robust objectives", pareto)]))
     if len(fresh):
         sections.append(report.Section(
             "Re-evaluation on fresh seeds and draws",
@@ -205,7 +211,13 @@ def write(out: Path, spec: OptimiseSpec, enc: Encoding, table: pd.DataFrame,
             "scenario's; the objective columns are the robust objectives on these cells. "
             "A policy that "
             "looks better in the search than here was partly chosen for its luck.",
-            tables=[("Fresh re-evaluation", fresh)]))
+            tables=[("Fresh re-evaluation: the dividend D(W) and P(D > 0)", fresh[[
+                "candidate", "role", "dividend_welfare", "dividend_low", "dividend_high",
+                "p_dividend_positive", "p_low", "p_high"]]),
+                    ("Fresh re-evaluation: against the starting scenario, and the robust "
+                     "objectives", fresh[[
+                        "candidate", "vs_start", "vs_start_low", "vs_start_high",
+                        "p_beats_start", "cells", *(o.name for o in spec.objectives)]])]))
     sections.append(report.Section("How to read this report", (
         "- **Robustness metrics**: *mean* over the cells; *percentile* Pq (a low percentile "
         "of a maximised objective says how bad the bad futures are); *satisficing* the share "
