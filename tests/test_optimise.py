@@ -322,3 +322,44 @@ indicator = "welfare"
         for triple in mix:
             assert abs(math.fsum(triple) - 1.0) <= 1e-12 and min(triple) >= 0.0
         resolve({**spec.base, **enc.decode(x), "horizon_months": 24})
+
+
+@pytest.mark.parametrize("seed", [7, 8, 9])
+def test_regret_survivors_are_rescored_against_the_newest_candidates(tmp_path, monkeypatch,
+                                                                     seed):
+    """Regret is measured against the best candidate so far in each cell, so when offspring
+    beat every survivor in a cell, the survivors' regrets must grow before survival."""
+    body = ONE_OBJECTIVE.replace('robustness = "mean"', 'robustness = "regret"').replace(
+        "generations = 25", "generations = 6")
+    spec = load(write_spec(tmp_path, body, seed=seed))
+    real = opt._algorithm
+    stale: list[float] = []
+
+    def watched(spec, enc):
+        algorithm = real(spec, enc)
+        tell = algorithm.tell
+
+        def checked(infills=None, **kwargs):
+            if algorithm.pop is not None and len(algorithm.pop):
+                old = np.stack(algorithm.pop.get("V", to_numpy=False))[:, :, 0]
+                new = np.stack(infills.get("V", to_numpy=False))[:, :, 0]
+                best = np.vstack([old, new]).max(axis=0)  # a lower bound of the archive's
+                floor = (best - old).max(axis=1)
+                stale.append(float((floor - algorithm.pop.get("F")[:, 0]).max()))
+            return tell(infills=infills, **kwargs)
+        algorithm.tell = checked
+        return algorithm
+    monkeypatch.setattr(opt, "_algorithm", watched)
+
+    names = ["matching_rate", "budget_share_block_grants", "budget_share_matching_grants"]
+    rng = np.random.default_rng(5)
+    targets = rng.random((12, 3)) * [1.0, 0.55, 0.55]  # each cell prefers another policy
+
+    def evaluate(policies, cells, wanted):
+        base = resolve({"horizon_months": 24})
+        x = np.array([[{**base, **p}[n] for n in names] for p in policies])
+        v = -((x[:, None, :] - targets[None, :len(cells), :]) ** 2).sum(axis=2)
+        return np.repeat(v[:, :, None], len(wanted), axis=2)
+    opt.optimise(spec, out=tmp_path / "o", evaluate=evaluate, report=False)
+    assert len(stale) == spec.generations - 1
+    assert max(stale) <= 1e-12, stale
