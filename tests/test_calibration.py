@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from experiments import calibration as c
 from experiments import validation as v
+from helixsim.cli import app
 from simulation import calibrated, parameters
-from simulation.cli import app
 
 TWO_SIDED = [t for t in v.TARGETS if math.isfinite(t.high)]
 ONE_SIDED = [t for t in v.TARGETS if not math.isfinite(t.high)]

@@ -36,38 +36,19 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from .parameters import ParameterError, markdown_table
-from .scenarios import ScenarioError
+from simulation.parameters import ParameterError, markdown_table
+from simulation.scenarios import ScenarioError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="helixsim: the ecological dividend of industry-university-government "
                        "integration.")
 
-MAIN_INDICATORS = (
-    ("value_added", "Regional value added (MCU/month)", "{:,.1f}"),
-    ("welfare", "Welfare W, discounted cumulative VA (MCU)", "{:,.0f}"),
-    ("jobs", "Jobs", "{:,.0f}"),
-    ("firms_alive", "Firms alive", "{:,.0f}"),
-    ("innovations_total", "Innovations so far", "{:,.0f}"),
-    ("active_projects", "Active university-industry projects", "{:,.0f}"),
-    ("share_firms_collaborating", "Share of firms collaborating", "{:.1%}"),
-    ("university_knowledge", "University knowledge (mean level)", "{:,.0f}"),
-    ("publications_total", "Publications so far", "{:,.0f}"),
-    ("students_enrolled", "Students enrolled", "{:,.0f}"),
-    ("graduates_total", "Graduates so far", "{:,.0f}"),
-    ("graduate_retention_rate", "Graduates still in the region", "{:.1%}"),
-    ("startups_alive", "Start-ups and spin-offs alive", "{:,.0f}"),
-    ("mean_digital_maturity", "Mean digital maturity", "{:.3f}"),
-    ("gov_net_fiscal", "Government net fiscal position (MCU)", "{:,.0f}"),
-    ("synergy_S", "Triple-helix synergy S (millibits)", "{:.2f}"),
-)
-
-
 @app.command()
 def demo(seed: int = typer.Option(1, help="Seed of the run."),
          years: int = typer.Option(10, min=1, max=100, help="Years to simulate.")) -> None:
     """Run the default region and print the main indicators at years 0, 5 and 10."""
-    from .model import EcosystemModel
+    from experiments.report import MAIN_INDICATORS
+    from simulation.model import EcosystemModel
 
     console = Console()
     months = 12 * years
@@ -165,7 +146,7 @@ def _execute(command: str, name: str, out: Path | None, as_json: bool, work) -> 
 @app.command()
 def scenarios(as_json: bool = JSON) -> None:
     """List the scenario library with descriptions."""
-    from .scenarios import library
+    from simulation.scenarios import library
 
     try:
         items = library()
@@ -187,7 +168,7 @@ def scenarios(as_json: bool = JSON) -> None:
 def check(files: list[Path] = typer.Argument(..., help="Scenario files or library names."),
           as_json: bool = JSON) -> None:
     """Validate scenario files: exit 0 if all are valid, else one line each and exit 2."""
-    from .scenarios import load
+    from simulation.scenarios import load
 
     bad, good = [], []
     for f in files:
