@@ -61,6 +61,8 @@ from simulation.parameters import (
 from simulation.scenarios import Scenario, ScenarioError
 from simulation.scenarios import load as load_scenario
 
+from .seeding import ROOT_SEED
+
 DESIGNS = ("factorial", "lhs", "sobol", "morris")
 TOP = ("name", "description", "scenario", "replications", "seed", "horizon_months", "outputs",
        "dividend", "design", "factors", "levers", "analysis")
@@ -70,7 +72,7 @@ LEVER_KEYS = ("name", "parameters")
 ANALYSIS_KEYS = ("threshold", "output", "reference")
 DEFAULT_OUTPUTS = ("welfare", "value_added", "jobs", "startups_alive", "alumni_employed",
                    "gov_net_fiscal")
-DEFAULT_SEED = 20261128
+DEFAULT_SEED = ROOT_SEED
 
 
 class SpecError(InputFileError):

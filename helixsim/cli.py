@@ -22,7 +22,6 @@ import math
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.console import Console
@@ -36,6 +35,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from experiments.seeding import CALIBRATION_SEED, ROOT_SEED
+from experiments.storage import to_plain
 from simulation.parameters import ParameterError, markdown_table
 from simulation.scenarios import ScenarioError
 
@@ -84,7 +85,7 @@ WORKERS = typer.Option(None, "--workers", min=1, max=512,
                        help="Worker processes (default: all cores).")
 OUT = typer.Option(None, "--out", help="Report folder (default: results/<command>-<name>).")
 JSON = typer.Option(False, "--json", help="Print a machine-readable result on stdout.")
-SEED = typer.Option(20261128, "--seed", min=0, help="Root seed of the replications.")
+SEED = typer.Option(ROOT_SEED, "--seed", min=0, help="Root seed of the replications.")
 MONTHS = typer.Option(None, "--months", min=1, max=1200,
                       help="Horizon in months (default: the scenario's, 120).")
 
@@ -115,18 +116,6 @@ def _progress(quiet: bool):
     return bar, update
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if hasattr(value, "item"):
-        return _jsonable(value.item())
-    return value
-
-
 def _execute(command: str, name: str, out: Path | None, as_json: bool, work) -> dict:
     """Validate, run with progress, and turn known errors into exit code 2."""
     folder = _out_dir(out, command, name)
@@ -139,7 +128,7 @@ def _execute(command: str, name: str, out: Path | None, as_json: bool, work) -> 
     except RuntimeError as err:
         raise _fail(str(err)) from None
     if as_json:
-        sys.stdout.write(json.dumps(_jsonable(result), indent=2) + "\n")
+        sys.stdout.write(json.dumps(to_plain(result), indent=2) + "\n")
     return result
 
 
@@ -358,7 +347,7 @@ def calibrate(seeds: int = typer.Option(4, "--seeds", min=1, max=1000,
                   help="Dask scheduler address, or 'local'; default: a local process pool."),
               out: Path | None = typer.Option(
                   None, "--out", help="Report folder (default: results/calibrate-default)."),
-              seed: int = typer.Option(20261127, "--seed", min=0,
+              seed: int = typer.Option(CALIBRATION_SEED, "--seed", min=0,
                                        help="Root seed of the calibration replications "
                                             "(validate uses another, so it checks out of "
                                             "sample)."),
@@ -439,7 +428,7 @@ def results(path: Path = typer.Argument(..., help="A results folder."),
     except (FileNotFoundError, ValueError) as err:
         raise _fail(str(err)) from None
     if as_json:
-        sys.stdout.write(json.dumps(_jsonable(info), indent=2) + "\n")
+        sys.stdout.write(json.dumps(to_plain(info), indent=2) + "\n")
         return
     console = Console(highlight=False)
     for key in ("folder", "experiment", "design", "status", "planned_runs", "finished_runs",

@@ -137,10 +137,10 @@ def _calibration(**values: float) -> calibrated.Calibration:
 
 def test_calibration_file_round_trips(tmp_path):
     cal = _calibration(search_rate=0.0123)
-    path = calibrated.write(cal, tmp_path / "cal.toml")
+    path = c.write_calibration(cal, tmp_path / "cal.toml")
     back = calibrated.read(path)
     assert back == cal
-    assert not list(tmp_path.glob(".calibration-*"))  # no temporary file left
+    assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left
 
 
 def test_an_absent_calibration_file_is_an_empty_calibration(tmp_path):
