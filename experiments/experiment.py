@@ -21,6 +21,7 @@ import datetime as _dt
 import itertools
 import json
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -178,7 +179,8 @@ def run_experiment(spec: ExperimentSpec, *, out: Path, workers: int | None = Non
     write_parquet(design, out / "design.parquet")
     write_json(manifest(spec, design, len(specs), {"status": "running"}),
                out / "_manifest.json")
-    with executor_for(scheduler, workers) as executor:
+    # Without a scheduler run_many sizes its own pool to the runs still to do.
+    with executor_for(scheduler, workers) if scheduler else nullcontext() as executor:
         runs = run_many(specs, workers=workers, out_dir=out, executor=executor,
                         progress=progress)
     summary = summary_table(spec, runs, design, index)
