@@ -289,8 +289,10 @@ def _chunk_outcomes(chunk: Sequence[RunSpec], future: Any
     itself failed (a lost worker), every run of the chunk fails with its traceback."""
     try:
         outcomes = future.result()
-    except Exception:
-        outcomes = [(False, traceback.format_exc())] * len(chunk)
+    except Exception as err:
+        # The worker's traceback is lost with it; the parent's says nothing (and one exception
+        # object shared by many futures would collect a traceback per re-raise).
+        outcomes = [(False, "".join(traceback.format_exception_only(err)))] * len(chunk)
     for spec, (ok, value) in zip(chunk, outcomes, strict=True):
         yield spec, ok, value
 
