@@ -53,11 +53,11 @@ from simulation.indicators import INDICATORS
 from simulation.parameters import (
     PARAMETERS,
     ParameterError,
-    _show,
     check_joint,
     check_value,
     resolve,
 )
+from simulation.parameters import show as _show  # phase 2 renames the uses
 from simulation.scenarios import Scenario, ScenarioError
 from simulation.scenarios import load as load_scenario
 
