@@ -1,8 +1,10 @@
 """What the ``helixsim run / compare / dividend`` commands compute, apart from the terminal.
 
 Each function validates its inputs first (so a bad scenario writes nothing), runs the
-replications through ``experiments.runner``, analyses them with ``experiments.analysis`` and
-writes a report folder; it returns a plain dict that the CLI prints as a table or as JSON.
+replications through ``experiments.runner`` (on ``executor`` when one is given, which a caller
+may reuse across commands; else on a pool of ``workers``), analyses them with
+``experiments.analysis`` and writes a report folder; it returns a plain dict that the CLI prints
+as a table or as JSON.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -60,11 +63,13 @@ def summary_stats(runs: RunSet, label: str, indicators: Sequence[str]) -> pd.Dat
 
 def run_scenario(name: str, *, seeds: int, workers: int | None, out: Path,
                  root_seed: int = ROOT_SEED, months: int | None = None,
-                 progress: Progress | None = None) -> dict[str, Any]:
+                 progress: Progress | None = None, executor: Executor | None = None
+                 ) -> dict[str, Any]:
     started = time.perf_counter()
     (sc,) = prepare([name], months)
     specs = replications(sc.name, sc.model_kwargs(), seeds, root_seed, horizon_of(sc, months))
-    runs = run_many(specs, workers=workers, out_dir=out, progress=progress)
+    runs = run_many(specs, workers=workers, executor=executor, out_dir=out,
+                    progress=progress)
     runs.raise_failures()
     write_parquet(runs.summary, out / "summary.parquet")
     indicators = [c for c in runs.steps.columns if c not in ("run_id", "label", "replication",
@@ -86,7 +91,8 @@ def run_scenario(name: str, *, seeds: int, workers: int | None, out: Path,
 def compare_scenarios(names: Sequence[str], *, seeds: int, workers: int | None, out: Path,
                       root_seed: int = ROOT_SEED, months: int | None = None,
                       precision: float | None = None, max_seeds: int = 200,
-                      progress: Progress | None = None) -> dict[str, Any]:
+                      progress: Progress | None = None, executor: Executor | None = None
+                      ) -> dict[str, Any]:
     """Every scenario against the first on paired seeds; optional sequential precision."""
     started = time.perf_counter()
     scenarios = prepare(names, months)
@@ -97,7 +103,8 @@ def compare_scenarios(names: Sequence[str], *, seeds: int, workers: int | None, 
     while True:
         specs = [s for sc in scenarios for s in replications(
             sc.name, sc.model_kwargs(), n, root_seed, horizon_of(sc, months))]
-        runs = run_many(specs, workers=workers, out_dir=out, progress=progress)
+        runs = run_many(specs, workers=workers, executor=executor, out_dir=out,
+                        progress=progress)
         runs.raise_failures()
         table = analysis.compare_table(runs.summary, base.name, [o.name for o in others],
                                        [c for c, _, _ in analysis.COMPONENTS])
@@ -173,7 +180,8 @@ def dividend(name: str, *, seeds: int, workers: int | None, out: Path,
              root_seed: int = ROOT_SEED, months: int | None = None,
              attribution: bool = False, baseline: str | None = "baseline",
              progress: Progress | None = None,
-             changes: dict[str, Any] | None = None) -> dict[str, Any]:
+             changes: dict[str, Any] | None = None,
+             executor: Executor | None = None) -> dict[str, Any]:
     """The ecological dividend of a scenario against its siloed counterfactual.
 
     ``changes`` are parameters set on top of the scenario's in every run of it (its siloed
@@ -206,7 +214,8 @@ def dividend(name: str, *, seeds: int, workers: int | None, out: Path,
     if len(scenarios) > 1:
         specs += replications(scenarios[1].name, scenarios[1].model_kwargs(), seeds, root_seed,
                               horizon)
-    runs = run_many(specs, workers=workers, out_dir=out, progress=progress)
+    runs = run_many(specs, workers=workers, executor=executor, out_dir=out,
+                    progress=progress)
     runs.raise_failures()
     write_parquet(runs.summary, out / "summary.parquet")
 
