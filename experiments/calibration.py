@@ -47,7 +47,7 @@ from .executors import default_workers, executor_for
 from .report import Section, environment_meta, new_figure, style_axes, write_report
 from .runner import MODEL_VERSION
 from .seeding import CALIBRATION_SEED
-from .storage import atomic_write, write_json, write_parquet
+from .storage import atomic_write, json_text, write_json, write_parquet
 from .validation import (
     DEFAULT_HORIZON,
     STATISTICS,
@@ -298,7 +298,7 @@ def calibrate(*, seeds: int = DEFAULT_SEEDS, budget: int = DEFAULT_BUDGET,
     cache = None
     # Earlier evaluations count only for the same model, seeds and free parameters.
     same = setup_path.exists() and (json.loads(setup_path.read_text())
-                                    == json.loads(json.dumps(setup, default=str)))
+                                    == json.loads(json_text(setup)))  # as write_json writes
     if same and history_path.exists():
         cache = pd.read_parquet(history_path)
     write_json(setup, setup_path)
