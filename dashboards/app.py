@@ -17,7 +17,7 @@ from typing import Any
 import solara
 import solara.lab
 
-from simulation.cli import MAIN_INDICATORS
+from experiments.report import MAIN_INDICATORS
 
 from . import charts, levers, results
 from .network import network_figure, network_view
