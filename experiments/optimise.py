@@ -50,7 +50,8 @@ import pandas as pd
 from simulation.parameters import PARAMETERS, PROGRAMMES, resolve
 
 from .optimise_spec import DERIVED, EDU_MIX, LAUNCH_YEAR, OptimiseSpec, Outcome
-from .runner import RunSet, RunSpec, write_json, write_parquet
+from .runner import RunSet, RunSpec
+from .storage import write_json, write_parquet
 
 Progress = Callable[[int, int], None]
 # Quantities every recommended policy is re-evaluated on, besides the objectives.
@@ -787,8 +788,8 @@ def optimise(spec: OptimiseSpec, *, out: Path, workers: int | None = None,
 
     ``evaluate`` replaces the model (tests use a small function with a known optimum).
     """
-    from .commands import _meta
     from .executors import executor_for
+    from .report import run_meta
 
     started = time.perf_counter()
     enc = Encoding(spec)
@@ -809,7 +810,7 @@ def optimise(spec: OptimiseSpec, *, out: Path, workers: int | None = None,
     best = table.set_index("candidate").loc[picks[0]] if picks else None
     words = describe_change(start_levers, {k: float(best[k]) for k in start_levers}) \
         if best is not None else []
-    meta = _meta("optimise", spec.replications, workers, started, spec=str(spec.path),
+    meta = run_meta("optimise", spec.replications, workers, started, spec=str(spec.path),
                  scenario=spec.scenario.name, algorithm=spec.algorithm,
                  population=spec.population, generations=spec.generations,
                  draws=spec.draws, candidates=len(table), pareto=int(table["pareto"].sum()),

@@ -81,10 +81,10 @@ from simulation.parameters import (
     LEVERS,
     PARAMETERS,
     ParameterError,
-    _show,
     check_value,
     resolve,
 )
+from simulation.parameters import show as _show
 from simulation.scenarios import Scenario, ScenarioError
 from simulation.scenarios import load as load_scenario
 

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from experiments.optimise_spec import OptimiseSpecError, load
-from simulation.cli import app
+from helixsim.cli import app
 
 EXAMPLES = sorted((Path(__file__).parent.parent / "experiments" / "examples"
                    ).glob("optimise_*.toml"))
