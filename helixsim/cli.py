@@ -418,6 +418,25 @@ def experiment(spec: Path = typer.Argument(..., help="Experiment spec (TOML)."),
 
 
 @app.command()
+def optimise(spec: Path = typer.Argument(..., help="Optimisation spec (TOML)."),
+             workers: int | None = WORKERS, out: Path | None = OUT,
+             scheduler: str | None = typer.Option(
+                 None, "--scheduler",
+                 help="Dask scheduler address (tcp://host:8786), or 'local' for a Dask "
+                      "LocalCluster; default: a local process pool."),
+             seed: int | None = typer.Option(None, "--seed", min=0,
+                                             help="Root seed (default: the spec's)."),
+             dry_run: bool = typer.Option(False, "--dry-run",
+                                          help="Print the number of model runs and stop."),
+             as_json: bool = JSON) -> None:
+    """Robust policy search: a Pareto set of levers across uncertain futures (resumable)."""
+    from experiments.optimise import command
+
+    command(spec, workers=workers, out=out, scheduler=scheduler, seed=seed, dry_run=dry_run,
+            as_json=as_json, fail=_fail, execute=_execute)
+
+
+@app.command()
 def results(path: Path = typer.Argument(..., help="A results folder."),
             as_json: bool = JSON) -> None:
     """Summarise a results folder written by helixsim experiment."""
