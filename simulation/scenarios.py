@@ -29,10 +29,10 @@ from typing import Any
 
 from .errors import InputFileError, read_toml
 from .parameters import (
-    DEFAULTS,
     LEVERS,
-    PARAMETERS,
+    TABLE,
     ParameterError,
+    Parameters,
     check_value,
     resolve,
 )
@@ -55,7 +55,7 @@ class Scenario:
     description: str
     path: Path | None
     overrides: dict[str, Any] = field(default_factory=dict)  # what the files set
-    parameters: dict[str, Any] = field(default_factory=dict)  # every parameter, resolved
+    parameters: Parameters = field(default_factory=resolve)  # every parameter, resolved
 
     @property
     def horizon(self) -> int:
@@ -92,10 +92,7 @@ def load(name_or_path: str | Path) -> Scenario:
     path = find(name_or_path)
     doc, overrides = _load_chain(path, ())
     try:
-        parameters = resolve(overrides)
-        from .model import _check_timeline_states
-
-        _check_timeline_states(parameters)
+        parameters = resolve(overrides)  # the timeline's states are checked with the rest
     except ParameterError as err:
         raise _parameter_error(path, err) from None
     description = doc.get("description", "")
@@ -132,7 +129,7 @@ def _load_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict[str, Any
             overrides[key] = check_value(key, value)
         except ParameterError as err:
             raise _parameter_error(path, err, prefix="parameters.") from None
-    horizon = overrides.get("horizon_months", DEFAULTS["horizon_months"])
+    horizon = overrides.get("horizon_months", resolve()["horizon_months"])
     timeline += _timeline(path, doc.get("timeline", []), horizon)
     if timeline:
         overrides["timeline"] = tuple(sorted(timeline, key=lambda e: e[0]))
@@ -162,8 +159,8 @@ def _read(path: Path) -> dict:
     doc, _ = read_toml(path, ScenarioError, "a scenario file")
     for key in doc:
         if key not in TOP_LEVEL:
-            hint = difflib.get_close_matches(key, TOP_LEVEL + tuple(PARAMETERS), n=1)
-            if hint and hint[0] in PARAMETERS:
+            hint = difflib.get_close_matches(key, TOP_LEVEL + tuple(TABLE), n=1)
+            if hint and hint[0] in TABLE:
                 extra = f"; did you mean parameters.{hint[0]} (under [parameters])?"
             elif hint:
                 extra = f"; did you mean '{hint[0]}'?"
