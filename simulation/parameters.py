@@ -757,6 +757,9 @@ class Parameters(Mapping[str, Any]):
     def replace(self, **changes: Any) -> Parameters:
         """These parameters with ``changes`` (checked, with the joint constraints and the
         timeline's states). Raises ParameterError."""
+        # A change to the value a parameter already has changes nothing (a run spec's horizon
+        # that is the scenario's, say): nothing to check again.
+        changes = {k: v for k, v in changes.items() if not _same(self._values.get(k, _NONE), v)}
         if not changes:
             return self
         values = dict(self._values)
@@ -769,6 +772,16 @@ class Parameters(Mapping[str, Any]):
     def to_dict(self) -> dict[str, Any]:
         """A plain (mutable) copy."""
         return dict(self._values)
+
+
+_NONE = object()
+
+
+def _same(current: Any, value: Any) -> bool:
+    # Only plain scalars of the same type: 3 == 3.0 would skip normalising an int to a float,
+    # and numpy arrays have no single truth value.
+    return type(value) is type(current) and isinstance(value, (bool, int, float, str)) \
+        and value == current
 
 
 def resolve(overrides: Mapping[str, Any] | None = None, /, **changes: Any) -> Parameters:
