@@ -24,6 +24,7 @@ from __future__ import annotations
 import difflib
 import math
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,8 @@ from .parameters import (
 )
 from .parameters import show as _show  # phase 2 renames the uses
 
-LIBRARY = Path(__file__).resolve().parent.parent / "scenarios"
+# The library ships as the package data of the top-level ``scenarios`` package.
+LIBRARY = Path(str(resources.files("scenarios")))
 TOP_LEVEL = ("name", "description", "extends", "parameters", "timeline")
 EVENT_KEYS = ("month", "year", "lever", "value")
 
