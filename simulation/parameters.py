@@ -795,6 +795,16 @@ def resolve(overrides: Mapping[str, Any] | None = None, /, **changes: Any) -> Pa
     return defaults.replace(**everything) if everything else defaults
 
 
+def resolve_checked(overrides: Mapping[str, Any]) -> Parameters:
+    """``resolve`` for overrides whose every value ``check_value`` has already returned (a
+    scenario loader checks them one by one, to report each at its key in the file): only the
+    joint constraints and the timeline's states are checked. Raises ParameterError."""
+    values = {**_loaded().defaults._values, **overrides}
+    check_joint(values)
+    check_timeline_states(values)
+    return Parameters._checked(values)
+
+
 class RunParameters(Mapping[str, Any]):
     """What the mechanisms read as ``w.p``: the levers the timeline has changed in this run,
     else the run's ``Parameters``. Read-only: ``policy.set_lever`` writes ``levers``, the

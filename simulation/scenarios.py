@@ -36,6 +36,7 @@ from .parameters import (
     Parameters,
     check_value,
     resolve,
+    resolve_checked,
 )
 from .parameters import show as _show  # phase 2 renames the uses
 
@@ -94,7 +95,9 @@ def load(name_or_path: str | Path) -> Scenario:
     path = find(name_or_path)
     doc, overrides = _load_chain(path, ())
     try:
-        parameters = resolve(overrides)  # the timeline's states are checked with the rest
+        # Each value was checked as it was read; the joint constraints and the timeline's
+        # states are checked here.
+        parameters = resolve_checked(overrides)
     except ParameterError as err:
         raise _parameter_error(path, err) from None
     description = doc.get("description", "")

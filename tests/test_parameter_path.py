@@ -128,3 +128,24 @@ def test_every_row_declares_the_constraint_of_its_kind(kind, constraint):
     for p in rows:
         assert isinstance(p.constraint, constraint), p.name
         assert table.check_value(p.name, p.default) == p.default
+
+
+@pytest.mark.parametrize("name", ["baseline", "metro"])  # (metro extends baseline, disjointly)
+def test_loading_a_scenario_checks_each_value_once(monkeypatch, name):
+    from collections import Counter
+
+    from simulation import scenarios
+
+    table.resolve()  # the calibrated defaults are loaded (and checked) before counting
+    calls: Counter = Counter()
+    original = table.check_value
+
+    def counting(key, value):
+        calls[key] += 1
+        return original(key, value)
+    monkeypatch.setattr(table, "check_value", counting)
+    monkeypatch.setattr(scenarios, "check_value", counting)
+    sc = load(name)
+    assert calls, "the scenario's values were not checked"
+    assert set(calls) == set(sc.overrides), calls
+    assert max(calls.values()) == 1, calls
