@@ -1,8 +1,9 @@
 """EcosystemModel: the Mesa model of an industry-university-government innovation ecosystem.
 
-The model is an orchestrator. It validates parameters, builds the world, owns the run's random
-streams (one per purpose and month, rng.py), and each month calls the nine mechanisms of
-MODEL.md in a fixed order, then records the indicators in a Mesa DataCollector:
+The model is an orchestrator. It takes resolved parameters (or resolves keyword arguments once),
+builds the world, owns the run's random streams (one per purpose and month, rng.py), and each
+month calls the nine mechanisms of MODEL.md in a fixed order, then records the indicators in a
+Mesa DataCollector:
 
     policy -> teaching -> research -> collaboration -> innovation -> digital
            -> labour_market -> firm_dynamics -> accounting
@@ -12,6 +13,7 @@ Example::
     from simulation import EcosystemModel
     model = EcosystemModel(rng=7, n_firms=500, share_edu_3_0=0.5)
     model.run()                       # horizon_months steps
+    EcosystemModel(rng=7, parameters=load("model_3_0").parameters)  # a scenario's, as is
     df = model.datacollector.get_model_vars_dataframe()
 """
 
