@@ -37,8 +37,7 @@ from rich.table import Table
 
 from experiments.seeding import CALIBRATION_SEED, ROOT_SEED
 from experiments.storage import to_plain
-from simulation.parameters import ParameterError, markdown_table
-from simulation.scenarios import ScenarioError
+from simulation.errors import InputFileError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="helixsim: the ecological dividend of industry-university-government "
@@ -75,6 +74,8 @@ def demo(seed: int = typer.Option(1, help="Seed of the run."),
 @app.command()
 def params() -> None:
     """Print the parameter table (Markdown): unit, range, default and source of each."""
+    from simulation.parameters import markdown_table
+
     sys.stdout.write(markdown_table())
 
 
@@ -118,12 +119,14 @@ def _progress(quiet: bool):
 
 def _execute(command: str, name: str, out: Path | None, as_json: bool, work) -> dict:
     """Validate, run with progress, and turn known errors into exit code 2."""
+    from simulation.parameters import ParameterError
+
     folder = _out_dir(out, command, name)
     bar, update = _progress(as_json)
     try:
         with bar:
             result = work(folder, update)
-    except (ScenarioError, ParameterError) as err:
+    except (InputFileError, ParameterError) as err:  # scenario, spec or calibration file
         raise _fail(str(err)) from None
     except RuntimeError as err:
         raise _fail(str(err)) from None
@@ -139,7 +142,7 @@ def scenarios(as_json: bool = JSON) -> None:
 
     try:
         items = library()
-    except ScenarioError as err:
+    except InputFileError as err:
         raise _fail(str(err)) from None
     if as_json:
         sys.stdout.write(json.dumps([{"name": s.name, "description": s.description,
@@ -164,7 +167,7 @@ def check(files: list[Path] = typer.Argument(..., help="Scenario files or librar
         try:
             sc = load(f)
             good.append({"file": str(sc.path), "name": sc.name, "valid": True})
-        except ScenarioError as err:
+        except InputFileError as err:
             bad.append({"file": str(f), "valid": False, "error": str(err)})
             Console(stderr=True, soft_wrap=True, highlight=False).print(
                 f"error: {err}", markup=False)
@@ -489,4 +492,7 @@ def dashboard(host: str = typer.Option("127.0.0.1", "--host",
 
 
 def main() -> None:  # pragma: no cover
-    app()
+    try:
+        app()
+    except InputFileError as err:  # e.g. a missing or malformed calibration file
+        raise SystemExit(_fail(str(err)).exit_code) from None
