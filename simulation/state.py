@@ -94,6 +94,8 @@ class Firms(Table):
     subsidy: np.ndarray          # MCU of R&D subsidy paid last month, spent on R&D this month
     public_money: np.ndarray     # MCU of any public money received this month
     trust: np.ndarray            # (F, U) trust toward each university, [0, 1]
+    # Employees diverted this month to university work (projects, capstones), not producing.
+    diverted: np.ndarray
 
     def value_added(self, rows: np.ndarray | slice, graduate_premium: float) -> np.ndarray:
         """Monthly value added (MCU): productivity x effective labour.
@@ -103,7 +105,8 @@ class Firms(Table):
         A firm that has exited produces nothing.
         """
         extra = graduate_premium * self.grad_skill[rows]
-        return self.productivity[rows] * (self.employees[rows] + extra) * self.alive[rows]
+        labour = np.maximum(self.employees[rows] - self.diverted[rows], 0.0) + extra
+        return self.productivity[rows] * labour * self.alive[rows]
 
     @classmethod
     def empty(cls, cap: int, k: int, n_universities: int) -> Firms:
@@ -123,7 +126,7 @@ class Firms(Table):
             partners=_empty(cap, dtype=np.int64), subsidy=_empty(cap), public_money=_empty(cap),
             last_innovation=_empty(cap, dtype=np.int32, fill=-1),
             last_project=_empty(cap, dtype=np.int32, fill=-1),
-            trust=_empty(cap, n_universities),
+            trust=_empty(cap, n_universities), diverted=_empty(cap),
         )
 
 
@@ -197,6 +200,8 @@ class Projects(Table):
     gov_funded: np.ndarray    # bool: co-funded by a matching grant (third helix)
     payoff: np.ndarray        # inverted-U payoff at formation, [0, 1]
     active: np.ndarray        # bool
+    social: np.ndarray        # bool: a brokered project with a public or social partner
+    failed: np.ndarray        # bool: abandoned early or ended without success
 
     @classmethod
     def empty(cls, cap: int) -> Projects:
@@ -205,6 +210,7 @@ class Projects(Table):
             start_step=_empty(cap, dtype=np.int32), end_step=_empty(cap, dtype=np.int32),
             brokered=_empty(cap, dtype=bool), via_platform=_empty(cap, dtype=bool),
             gov_funded=_empty(cap, dtype=bool), payoff=_empty(cap), active=_empty(cap, dtype=bool),
+            social=_empty(cap, dtype=bool), failed=_empty(cap, dtype=bool),
         )
 
     def active_rows(self) -> np.ndarray:
@@ -222,6 +228,14 @@ class Universities:
     publications: np.ndarray  # (U,) cumulative
     reputation: np.ndarray    # (U,) normalised publications per faculty, rolling
     funding: np.ndarray       # (U,) research money received this month (MCU)
+    # Faculty time this month (research.faculty_time): FTE taken by industry engagement and
+    # the shares of research and teaching time left, each in [0, 1].
+    engaged_fte: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    research_time: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    teaching_time: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # 2.0 capstone partnerships of the academic year: parallel arrays (firm row, university).
+    capstone_firm: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    capstone_uni: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def count(self) -> int:

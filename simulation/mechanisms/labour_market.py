@@ -117,17 +117,29 @@ def hire(w: World, students: np.ndarray, firms: np.ndarray, status: int = EMPLOY
 
 
 def assign_ties(w: World, grads: np.ndarray) -> None:
-    """Live-project and internship ties of the graduating cohort (student-immersion channel)."""
-    st, pr = w.students, w.projects
+    """Ties of the graduating cohort to firms (student-immersion channel): 2.0 graduates to
+    their university's capstone partners (up to ``capstone_students_per_firm`` each), 3.0
+    graduates to the firms of brokered live projects, then internships for the rest (1.0's
+    weak industry ties: only the places left)."""
+    st, pr, u = w.students, w.projects, w.unis
     st.tie_firm[grads] = -1
     if not w.channel("student_immersion") or len(grads) == 0:
         return
     act = pr.active_rows()
     p = w.p
     rng = w.rng("labour.ties")
-    for u in range(w.unis.count):
-        mine = grads[st.university[grads] == u]
-        proj = act[pr.university[act] == u]
+    per_firm = p["capstone_students_per_firm"]
+    cap_alive = w.firms.alive[u.capstone_firm] if len(u.capstone_firm) else np.zeros(0, bool)
+    for uni in range(w.unis.count):
+        mine = grads[st.university[grads] == uni]
+        partners = u.capstone_firm[(u.capstone_uni == uni) & cap_alive]
+        two = mine[st.programme[mine] == 1]
+        if len(partners) and len(two) and per_firm > 0:
+            # Each partner mentors up to per_firm students: places are its repeated rows.
+            places = rng.permutation(np.repeat(partners, int(np.ceil(per_firm))))
+            k = min(len(two), len(places))
+            st.tie_firm[rng.permutation(two)[:k]] = places[:k]
+        proj = act[pr.university[act] == uni]
         brokered = proj[pr.brokered[proj]]
         three = mine[st.programme[mine] == 2]
         if len(brokered) and len(three):
