@@ -22,8 +22,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from simulation import EcosystemModel  # noqa: E402
-from simulation.scenarios import load  # noqa: E402
+from simulation import EcosystemModel
+from simulation.scenarios import load
 
 
 def firm_welfare(kwargs: dict, seed: np.random.SeedSequence) -> tuple[float, np.ndarray, int]:
