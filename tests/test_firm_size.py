@@ -45,7 +45,8 @@ def test_line_share_is_one_for_one_line_and_falls_with_size():
     emp = np.array([1.0, line, 4 * line, 400 * line])
     share = line_share(emp, p)
     np.testing.assert_allclose(share[:2], 1.0)
-    np.testing.assert_allclose(share[2:], np.array([4.0, 400.0]) ** -p["innovation_scope_elasticity"])
+    expected = np.array([4.0, 400.0]) ** -p["innovation_scope_elasticity"]
+    np.testing.assert_allclose(share[2:], expected)
     assert line_share(emp, {**p, "innovation_scope_elasticity": 0.0}).tolist() == [1.0] * 4
 
 

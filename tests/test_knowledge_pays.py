@@ -134,7 +134,7 @@ def test_absorptive_capacity_keeps_its_history():
     assert f.absorptive[1] - f.absorptive[0] > 0.5
 
 
-# --- initial state near the steady state ------------------------------------------------------------
+# --- initial state near the steady state ---------------------------------------------------
 @pytest.mark.parametrize("seed", SEEDS)
 def test_incumbents_start_near_their_knowledge_and_absorptive_steady_state(seed):
     m = EcosystemModel(rng=seed, siloed=True, graduate_vacancy_rate=0.0, founder_rate=0.0,
