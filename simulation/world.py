@@ -244,7 +244,7 @@ def displace_incumbents(w: World, new: np.ndarray) -> None:
     if len(old) == 0:
         return
     k, gp = w.p["n_domains"], w.p["graduate_premium"]
-    dom_old = np.argmax(f.knowledge[old], axis=1)
+    dom_old = np.argmax(f.knowledge[: f.n], axis=1)[old]
     va_old = f.value_added(old, gp)
     taken = share * np.bincount(np.argmax(f.knowledge[new], axis=1),
                                 weights=f.value_added(new, gp), minlength=k)

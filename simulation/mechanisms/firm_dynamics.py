@@ -110,7 +110,7 @@ def grow(w: World, alive: np.ndarray) -> None:
     k += (p["firm_rd_rate"] * effort_all)[:, None] * profile(k)
     # Knowledge pays: every change of the level this month (R&D and obsolescence here,
     # projects, spillovers and hires earlier in the month) moves productivity once.
-    level = k[alive].sum(axis=1)
+    level = k.sum(axis=1)[alive]
     f.productivity[alive] = knowledge_pays(f.productivity[alive], level,
                                            f.knowledge_paid[alive],
                                            p["knowledge_output_elasticity"])

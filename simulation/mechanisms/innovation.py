@@ -81,7 +81,8 @@ def apply(w: World) -> None:
     fill = w.live_fill if w.live_fill is not None else np.zeros(w.unis.count)
     live = np.bincount(pr.firm[brok], weights=fill[pr.university[brok]], minlength=n)[alive]
     emp = np.maximum(f.employees[alive], 1)
-    intensity = f.knowledge[alive].sum(axis=1) / (emp * p["knowledge_reference"])
+    # Summing every row and then picking is cheaper than gathering the (alive, K) block.
+    intensity = f.knowledge[:n].sum(axis=1)[alive] / (emp * p["knowledge_reference"])
     prob = hazard(p, f.absorptive[alive], projects, live, f.graduate_term(alive),
                   f.digital[alive], employees=emp, knowledge=intensity)
     # Draws for every firm row (then indexed) keep a firm's luck the same across scenarios.
