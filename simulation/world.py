@@ -195,8 +195,8 @@ def start_near_steady_state(firms: Firms, rows: slice, p: dict[str, Any]) -> Non
     has been running, so that the run does not open with a start-up transient.
 
     Graduates: ``initial_graduate_share`` of employees, of skill ``initial_graduate_skill``.
-    Knowledge: the level at which own R&D plus the R&D subsidy replace obsolescence,
-    firm_rd_rate x effort / knowledge_depreciation (profile kept). Absorptive capacity: the
+    Knowledge: the level at which own R&D, the R&D subsidy and graduate hires replace
+    obsolescence, (firm_rd_rate x effort + hires) / knowledge_depreciation (profile kept). Absorptive capacity: the
     fixed point of its accumulation at that effort and graduate staff.
     """
     from .mechanisms.firm_dynamics import absorptive_inflow, absorptive_steady_state
@@ -214,8 +214,12 @@ def start_near_steady_state(firms: Firms, rows: slice, p: dict[str, Any]) -> Non
     subsidy = pot * weight / weight.sum() if weight.sum() > 0 else np.zeros(len(own))
     effort = own + subsidy
     delta = p["knowledge_depreciation"]
+    # Graduates hired each June bring knowledge too (labour_market.hire): at full vacancy fill
+    # and the initial graduates' skill, a monthly inflow of this many units.
+    hires = (p["graduate_vacancy_rate"] / 12.0 * emp * p["graduate_knowledge"]
+             * p["initial_graduate_skill"])
     if delta > 0:
-        level = p["firm_rd_rate"] * effort / delta
+        level = (p["firm_rd_rate"] * effort + hires) / delta
     else:  # no obsolescence, no steady state: knowledge per employee at the reference
         level = p["knowledge_reference"] * np.maximum(emp, 1).astype(float)
     k = firms.knowledge[rows]
