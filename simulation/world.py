@@ -196,8 +196,8 @@ def start_near_steady_state(firms: Firms, rows: slice, p: dict[str, Any]) -> Non
 
     Graduates: ``initial_graduate_share`` of employees, of skill ``initial_graduate_skill``.
     Knowledge: the level at which own R&D, the R&D subsidy and graduate hires replace
-    obsolescence, (firm_rd_rate x effort + hires) / knowledge_depreciation (profile kept). Absorptive capacity: the
-    fixed point of its accumulation at that effort and graduate staff.
+    obsolescence, (firm_rd_rate x effort + hires) / knowledge_depreciation (profile kept).
+    Absorptive capacity: the fixed point of its accumulation at that effort and graduate staff.
     """
     from .mechanisms.firm_dynamics import absorptive_inflow, absorptive_steady_state
 
