@@ -263,6 +263,27 @@ _add("spillover_share", 0.1, "share", 0.0, 1.0, "float", "knowledge",
      "in the firm's direction, divided by the university's project capacity.",
      "Assumed.")
 
+_add("knowledge_output_elasticity", 0.08, "elasticity", 0.0, 0.5, "float", "knowledge",
+     "Elasticity of a firm's productivity to its own knowledge stock: each month "
+     "productivity moves by (L / L_last)^e, L the firm's knowledge level (knowledge pays).",
+     "Griliches 1979; Hall, Mairesse & Mohnen 2010 survey: output elasticity of R&D capital "
+     "about 0.05-0.15 (within-firm estimates at the low end); plausible range 0-0.2.")
+_add("knowledge_reference", 1.0, "knowledge/employee", 1e-6, 1e6, "float", "knowledge",
+     "Knowledge per employee at which the knowledge term of the innovation hazard is 1.",
+     "Assumed: the own-R&D steady state of a firm of mean R&D intensity and productivity "
+     "(firm_rd_rate x rd_intensity x productivity / knowledge_depreciation = 1.0).")
+_add("absorptive_rd_rate", 0.42, "per month per R&D share", 0.0, 100.0, "float", "knowledge",
+     "Absorptive capacity built each month per unit of R&D effort / value added, toward 1.",
+     "Cohen & Levinthal 1990 (absorptive capacity is a by-product of own R&D); size "
+     "assumed so that a firm at 2% R&D intensity without graduates settles at about 0.4.")
+_add("absorptive_graduate_rate", 0.1, "per month per unit", 0.0, 100.0, "float", "knowledge",
+     "Absorptive capacity built each month per unit of graduate share x mean graduate skill.",
+     "Cohen & Levinthal 1990 (skilled staff); size assumed: a tenth of staff graduates adds "
+     "about 0.2 to the steady state; plausible range 0-0.3.")
+_add("absorptive_depreciation", 0.0125, "per month", 0.0, 1.0, "float", "knowledge",
+     "Share of absorptive capacity lost each month (skills and routines erode without R&D).",
+     "Assumed equal to the conventional 15%/yr depreciation of R&D capital (Griliches; "
+     "Hall 2005: 10-20%/yr); plausible range 0.005-0.03.")
 # --- government -----------------------------------------------------------------------------
 _add("gov_budget", 170.0, "MCU/year", 0.0, 1e7, "float", "government",
      "Annual budget of the innovation-policy instruments.",
@@ -303,6 +324,11 @@ _add("retention_subsidy", 0.003, "MCU/graduate", 0.0, 100.0, "float", "governmen
      "region (founders are not paid; coverage is what the pot allows).",
      "Assumed: e.g. Suzhou/Shenzhen graduate settlement subsidies of the order of 10^4 CNY.",
      lever=True)
+_add("retention_admin_share", 0.1, "share of payments", 0.0, 1.0, "float", "government",
+     "Running cost of the retention subsidy: administration paid from its pot, as a share of "
+     "the payments made (screening, verification, payment).",
+     "Caldes, Coady & Maluccio 2006: cost-transfer ratios of targeted transfer programmes "
+     "mostly 0.05-0.3 once running; plausible range 0.03-0.3.")
 _add("tax_rate", 0.10, "share of value added", 0.0, 1.0, "float", "government",
      "Tax the government collects on firms' value added.", "Assumed (VAT-like).")
 _add("unspent_policy", "reallocate", "-", None, None, "choice", "government",
@@ -314,6 +340,10 @@ _add("unspent_policy", "reallocate", "-", None, None, "choice", "government",
 _add("discount_rate", 0.03, "per year", 0.0, 1.0, "float", "government",
      "Discount rate of the welfare measure W.", "Assumed: a social discount rate of 3%.")
 
+_add("burn_in_months", 0, "months", 0, 1200, "int", "government",
+     "Months before W starts to accumulate; W is discounted to the end of the burn-in.",
+     "Assumed: 0, since the initial state starts near its steady state (docs/ODD.md, "
+     "section 5); set e.g. 24 to leave out the remaining transient.")
 # --- collaboration --------------------------------------------------------------------------
 _add("search_rate", 0.02, "per month", 0.0, 1.0, "float", "collaboration",
      "Base monthly probability that a firm looks for a university partner.",
@@ -468,6 +498,31 @@ _add("patent_share_incremental", 0.1, "probability", 0.0, 1.0, "float", "innovat
 _add("patent_share_radical", 0.6, "probability", 0.0, 1.0, "float", "innovation",
      "Probability a radical innovation is patented.", "Assumed (Arundel & Kabla 1998).")
 
+_add("innovation_size_elasticity", 0.25, "elasticity", 0.0, 1.5, "float", "innovation",
+     "Elasticity of the innovation hazard to firm size (employees / "
+     "innovation_reference_employees): larger firms innovate more often, less than "
+     "proportionally.",
+     "Cohen & Klepper 1996 (innovation rises less than proportionally with size); the CIS "
+     "share of innovating firms by size class (10-49, 50-249, 250+) implies a hazard "
+     "elasticity of about 0.15-0.35.")
+_add("innovation_reference_employees", 10, "employees", 1, 1_000_000, "int", "innovation",
+     "Firm size at which the size factor of the innovation hazard is 1.",
+     "The CIS population threshold (enterprises with 10 or more employees).")
+_add("hazard_knowledge_elasticity", 0.3, "elasticity", 0.0, 2.0, "float", "innovation",
+     "Elasticity of the innovation hazard to knowledge per employee relative to "
+     "knowledge_reference (knowledge pays in innovation).",
+     "Hausman, Hall & Griliches 1984; Blundell, Griffith & Windmeijer 2002: elasticity of "
+     "patents/innovations to the R&D stock about 0.3-0.6 within firms; plausible range 0-0.6.")
+_add("product_line_employees", 50.0, "employees", 1.0, 1e7, "float", "innovation",
+     "Employees of one product line: an innovation improves one line, so its productivity "
+     "gain applies to a share (product_line_employees / employees)^e of a larger firm.",
+     "Assumed (multi-product firms: Bernard, Redding & Schott 2010 find larger firms produce "
+     "more products); plausible range 10-1000.")
+_add("innovation_scope_elasticity", 0.5, "elasticity", 0.0, 1.0, "float", "innovation",
+     "Exponent e of the share of a firm an innovation improves, (line / employees)^e; 0 "
+     "gives the whole firm (one innovation can double a large firm), 1 one line of equal "
+     "size.", "Assumed: product lines rise less than proportionally with firm size; "
+     "plausible range 0.3-1.")
 # --- digital transformation -----------------------------------------------------------------
 _add("digital_platform_rate", 0.02, "per month", 0.0, 1.0, "float", "digital",
      "Monthly rise of digital maturity (toward 1) for platform members.", "Assumed.")
@@ -498,6 +553,14 @@ _add("retention_effect", 0.4, "share", 0.0, 1.0, "float", "labour",
      "Assumed.")
 _add("reemployment_rate", 0.08, "per month", 0.0, 1.0, "float", "labour",
      "Monthly probability that an unemployed graduate finds a local job.", "Assumed.")
+_add("initial_graduate_share", 0.1, "share of employees", 0.0, 1.0, "float", "labour",
+     "Share of each incumbent's employees who are graduates of the region's universities at "
+     "month 0 (mean skill initial_graduate_skill), so hiring starts from a stock, not zero.",
+     "Assumed: about the stock a decade of the region's graduates builds in its firms; "
+     "plausible range 0.05-0.25.")
+_add("initial_graduate_skill", 0.5, "skill [0, 1]", 0.0, 1.0, "float", "labour",
+     "Mean skill of the graduates in incumbents' workforce at month 0.",
+     "Assumed: about the mean skill of a 1.0 graduate cohort (docs/validation.md).")
 _add("unemployed_leave_rate", 0.03, "per month", 0.0, 1.0, "float", "labour",
      "Monthly probability that an unemployed graduate leaves the region.", "Assumed.")
 
@@ -552,12 +615,21 @@ _add("exit_size_elasticity", 0.3, "elasticity", 0.0, 3.0, "float", "firms",
 _add("incubator_hazard_cut", 0.4, "share", 0.0, 1.0, "float", "firms",
      "Relative fall of the exit hazard for incubated start-ups.", "Assumed.")
 _add("entry_rate", 0.005, "per month", 0.0, 0.1, "float", "firms",
-     "Exogenous entrants per month as a share of living firms (about 6%/yr).",
-     "Assumed: OECD business entry rates 5-10%/yr.")
+     "Exogenous entrants per month as a share of the region's initial firm count n_firms "
+     "(about 6%/yr), constant over the run: entry follows the regional market, not the "
+     "number of living firms.",
+     "OECD business entry rates 5-10%/yr; regional entry rates are persistent over time "
+     "(Fritsch & Mueller 2007), so a constant regional rate, not one that compounds.")
 _add("spinoff_rate", 0.02, "spin-offs/university/month", 0.0, 100.0, "float", "firms",
      "University spin-offs per month per university at full 3.0 brokerage and incubation.",
      "Assumed.")
 
+_add("displacement_share", 0.5, "share", 0.0, 1.0, "float", "firms",
+     "Share of a new firm's value added (entrant, graduate start-up, spin-off) taken from "
+     "living firms of its main domain at entry (business stealing); 1 creates none.",
+     "Mankiw & Whinston 1986 (business stealing); Fritsch & Mueller 2004 (indirect "
+     "displacement effects of regional entry); additionality guides put displacement of "
+     "supported start-ups at 25-75% (HCA Additionality Guide 2014). Range 0-1.")
 # --- channels ---------------------------------------------------------------------------------
 for _ch in CHANNELS:
     _add(f"channel_{_ch}", True, "-", None, None, "bool", "channels",

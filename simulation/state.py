@@ -74,7 +74,8 @@ class Firms(Table):
     productivity: np.ndarray     # MCU per employee per month
     cash: np.ndarray             # MCU
     rd_intensity: np.ndarray     # share of value added spent on R&D
-    absorptive: np.ndarray       # [0, 1]
+    absorptive: np.ndarray       # [0, 1], a stock (firm_dynamics.absorb)
+    knowledge_paid: np.ndarray   # knowledge level (L1) productivity last reflected
     digital: np.ndarray          # digital maturity [0, 1]
     birth_step: np.ndarray       # int32
     exit_step: np.ndarray        # int32, -1 while alive
@@ -86,6 +87,8 @@ class Firms(Table):
     platform_member: np.ndarray  # bool
     grad_employees: np.ndarray   # int64, graduates of the region's universities employed
     grad_skill: np.ndarray       # sum over employed graduates of their mean skill
+    prior_grads: np.ndarray      # int64, graduates of years before month 0 (no alumni rows)
+    prior_grad_skill: np.ndarray  # sum of their mean skills
     innovations: np.ndarray      # int64, cumulative
     patents: np.ndarray          # int64, cumulative
     partners: np.ndarray         # int64, university projects ever started
@@ -102,11 +105,21 @@ class Firms(Table):
 
         Effective labour counts each employee once plus ``graduate_premium`` x mean skill for
         each graduate employed: skilled graduates produce more (returns to tertiary education).
+        Graduates of years before month 0 (``prior_grads``) count the same way.
         A firm that has exited produces nothing.
         """
-        extra = graduate_premium * self.grad_skill[rows]
+        extra = graduate_premium * (self.grad_skill[rows] + self.prior_grad_skill[rows])
         labour = np.maximum(self.employees[rows] - self.diverted[rows], 0.0) + extra
         return self.productivity[rows] * labour * self.alive[rows]
+
+    def graduates(self, rows: np.ndarray | slice) -> np.ndarray:
+        """Graduates on the staff: alumni employed plus those of years before month 0."""
+        return self.grad_employees[rows] + self.prior_grads[rows]
+
+    def graduate_term(self, rows: np.ndarray | slice) -> np.ndarray:
+        """Graduate share of employees x their mean skill: total graduate skill / employees."""
+        return ((self.grad_skill[rows] + self.prior_grad_skill[rows])
+                / np.maximum(self.employees[rows], 1))
 
     @classmethod
     def empty(cls, cap: int, k: int, n_universities: int) -> Firms:
@@ -114,7 +127,7 @@ class Firms(Table):
             n=0,
             knowledge=_empty(cap, k), size=_empty(cap), employees=_empty(cap, dtype=np.int64),
             productivity=_empty(cap), cash=_empty(cap), rd_intensity=_empty(cap),
-            absorptive=_empty(cap), digital=_empty(cap),
+            absorptive=_empty(cap), knowledge_paid=_empty(cap), digital=_empty(cap),
             birth_step=_empty(cap, dtype=np.int32), exit_step=_empty(cap, dtype=np.int32, fill=-1),
             alive=_empty(cap, dtype=bool), origin=_empty(cap, dtype=np.int8),
             founder_university=_empty(cap, dtype=np.int16, fill=-1),
@@ -122,6 +135,7 @@ class Firms(Table):
             home_university=_empty(cap, dtype=np.int16, fill=-1),
             platform_member=_empty(cap, dtype=bool),
             grad_employees=_empty(cap, dtype=np.int64), grad_skill=_empty(cap),
+            prior_grads=_empty(cap, dtype=np.int64), prior_grad_skill=_empty(cap),
             innovations=_empty(cap, dtype=np.int64), patents=_empty(cap, dtype=np.int64),
             partners=_empty(cap, dtype=np.int64), subsidy=_empty(cap), public_money=_empty(cap),
             last_innovation=_empty(cap, dtype=np.int32, fill=-1),

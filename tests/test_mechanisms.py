@@ -14,7 +14,13 @@ from simulation.mechanisms.collaboration import (
     project_slots,
     within_capacity,
 )
-from simulation.mechanisms.firm_dynamics import absorptive_capacity, exit_hazard, growth_shock
+from simulation.mechanisms.firm_dynamics import (
+    absorb,
+    absorptive_inflow,
+    absorptive_steady_state,
+    exit_hazard,
+    growth_shock,
+)
 from simulation.mechanisms.innovation import gains_from_uniforms, hazard
 from simulation.mechanisms.policy import monthly_release
 from simulation.mechanisms.research import output_multiplier
@@ -373,10 +379,15 @@ def test_exit_hazard_falls_with_age_band_and_size():
 
 
 def test_absorptive_capacity_in_unit_interval_and_increasing():
+    # Absorptive capacity is a stock now: its steady state rises with R&D and graduates.
+    p = dict(DEFAULTS)
     rd = np.linspace(0, 1, 11)
-    a = absorptive_capacity(rd, np.zeros_like(rd))
+    a = absorptive_steady_state(absorptive_inflow(rd, np.zeros_like(rd), p),
+                                p["absorptive_depreciation"])
     assert a[0] == 0 and (np.diff(a) > 0).all() and (a < 1).all()
-    assert absorptive_capacity(np.zeros(1), np.ones(1))[0] > 0
+    g = absorptive_inflow(np.zeros(1), np.ones(1), p)
+    assert absorptive_steady_state(g, p["absorptive_depreciation"])[0] > 0
+    assert 0 <= absorb(np.ones(1), np.full(1, 50.0), 0.0)[0] <= 1
 
 
 def test_incubation_channel_off_means_no_spinoffs_or_incubated_firms():
