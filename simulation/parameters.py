@@ -856,7 +856,9 @@ def markdown_table() -> str:
         lever = " *(lever)*" if p.lever else ""
         lines.append(f"| `{p.name}` | {default} | {p.unit} | {p.range_text()} | "
                      f"{p.doc}{lever} | {p.source} |")
-    return "\n".join(lines) + "\n"
+    from .priors import markdown as priors_markdown  # priors.py reads this table
+
+    return "\n".join(lines) + "\n" + priors_markdown()
 
 
 if __name__ == "__main__":  # pragma: no cover
