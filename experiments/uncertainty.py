@@ -401,7 +401,7 @@ def dominance_text(split: dict[str, float], what: str = "D(W)") -> str:
 def drivers(x: pd.DataFrame, y: np.ndarray, root_seed: int, priors: dict[str, Prior]
             ) -> pd.DataFrame:
     """Which parameters decide ``y`` over the draws: Spearman rank correlation and a random
-    forest's permutation importance (share of the total), sorted by importance."""
+    forest's permutation importance (share of the total), sorted by |rank correlation|."""
     from scipy.stats import spearmanr
     from sklearn.ensemble import RandomForestRegressor
     from sklearn.inspection import permutation_importance
@@ -425,7 +425,9 @@ def drivers(x: pd.DataFrame, y: np.ndarray, root_seed: int, priors: dict[str, Pr
                         "spearman": rho, "importance": share,
                         "direction": ["rises with it" if r > 0 else "falls with it"
                                       for r in rho]})
-    key = out["importance"] + 1e-9 * out["spearman"].abs()
+    # Ranked by |rank correlation| (robust with few draws), the forest's importance breaking
+    # ties; the forest also catches effects that are not monotone.
+    key = out["spearman"].abs().round(6) + 1e-3 * out["importance"]
     return out.loc[key.sort_values(ascending=False).index].reset_index(drop=True)
 
 
@@ -466,7 +468,8 @@ def driver_text(table_: pd.DataFrame, what: str = "D(W)") -> str:
     top = table_.head(3)
     parts = [f"`{r.parameter}` ({what} {r.direction}; rank correlation {r.spearman:+.2f}, "
              f"{r.importance:.0%} of the forest's importance)" for r in top.itertuples()]
-    return (f"What decides {what} across the draws, most important first: " + "; ".join(parts)
+    return (f"What decides {what} across the draws, strongest rank correlation first: "
+            + "; ".join(parts)
             + ". With fewer draws than parameters these rankings are indicative: a parameter "
               "with a weak rank correlation may still matter jointly with others.")
 
@@ -593,7 +596,9 @@ def dividend(plan: Plan, runs: RunSet, *, out: Path, workers: int | None = None,
             "over draws (what we do not know about the model), not confidence intervals of a "
             "mean.",
             tables=[("The dividend by component: quantiles over draws of each draw's mean "
-                     "paired difference", dist)],
+                     "paired difference", dist[["component", "helix", "median", "p25", "p75",
+                                                "p05", "p95", "p_positive",
+                                                "relative_median"]])],
             figures=[("dividend_draws.png", "D(W) across parameter draws",
                       histogram(y, "D(W) (MCU)", f"D(W) of {sc.name} across {n} draws")),
                      ("components_uncertainty.png", "Relative dividend by component: median, "
@@ -603,12 +608,13 @@ def dividend(plan: Plan, runs: RunSet, *, out: Path, workers: int | None = None,
         report.Section(
             "What decides the dividend and its sign",
             driver_text(drv) + "\n\n" + sign_text(boxes, y),
-            tables=[(f"Uncertain parameters by importance for D(W) (top {TOP_DRIVERS})",
+            tables=[(f"Uncertain parameters that decide D(W) (top {TOP_DRIVERS} by |rank "
+                     "correlation|)",
                      drv.head(TOP_DRIVERS))]
             + ([("Scenario discovery: boxes where D(W) < 0", boxes.drop(columns="bounds"))]
                if not boxes.empty else []),
             figures=[("drivers.png", "Rank correlation of D(W) with each parameter (top "
-                      f"{TOP_DRIVERS} by importance)", driver_bars(drv.head(TOP_DRIVERS)))]
+                      f"{TOP_DRIVERS})", driver_bars(drv.head(TOP_DRIVERS)))]
             + ([("drivers_scatter.png", "D(W) against the most important parameters",
                  scatter(x, y, list(drv["parameter"].head(2))))] if len(drv) else [])),
         report.Section("The priors of this run", "Every uncertain parameter, its distribution "
@@ -746,11 +752,14 @@ def histogram(y: np.ndarray, xlabel: str, title: str) -> Figure:
     ax = fig.axes[0]
     y = np.asarray(y, dtype=float)
     y = y[np.isfinite(y)]
-    bins = max(5, min(30, len(y) // 2))
-    ax.hist(y[y <= 0], bins=np.histogram_bin_edges(y, bins), color=report.NEGATIVE, alpha=0.8,
-            label="D <= 0")
-    ax.hist(y[y > 0], bins=np.histogram_bin_edges(y, bins), color=report.POSITIVE, alpha=0.8,
-            label="D > 0")
+    width = (max(y.max(), 0.0) - min(y.min(), 0.0)) / max(5, min(30, len(y) // 2)) if len(y) \
+        else 1.0
+    width = width or 1.0
+    # 0 is a bin edge, so that no bar mixes negative and positive draws.
+    edges = np.arange(math.floor(min(y.min(), 0.0) / width) if len(y) else 0,
+                      (math.ceil(max(y.max(), 0.0) / width) if len(y) else 1) + 1) * width
+    ax.hist(y[y <= 0], bins=edges, color=report.NEGATIVE, alpha=0.85, label="D <= 0")
+    ax.hist(y[y > 0], bins=edges, color=report.POSITIVE, alpha=0.85, label="D > 0")
     ax.axvline(0.0, color="black", linewidth=1)
     if len(y):
         ax.axvline(float(np.median(y)), color=report.TOTAL, linestyle="--", linewidth=1.2,
@@ -795,7 +804,7 @@ def driver_bars(drv: pd.DataFrame) -> Figure:
     ax.axvline(0.0, color="black", linewidth=1)
     ax.set_xlim(-1, 1)
     report.style_axes(ax, "Spearman rank correlation with the output", "",
-                      "What decides it (sorted by forest importance)", legend=None)
+                      "What decides it", legend=None)
     return fig
 
 
@@ -816,7 +825,7 @@ def shapley_boxes(vals: pd.DataFrame, design: Design, n: int) -> Figure:
     fig = report.new_figure(7.5, 3.6)
     ax = fig.axes[0]
     ax.boxplot([phi[:, c] for c in range(len(CHANNELS))], tick_labels=list(CHANNELS),
-               vert=True, showmeans=True)
+               showmeans=True)
     ax.axhline(0.0, color="black", linewidth=1)
     report.style_axes(ax, "channel", "Shapley value of W (MCU)", "Channels across draws",
                       legend=None)
@@ -828,7 +837,7 @@ def difference_boxes(mats: dict[str, np.ndarray], names: Sequence[str]) -> Figur
     fig = report.new_figure(7.5, 3.6)
     ax = fig.axes[0]
     others = list(names[1:])
-    ax.boxplot([mats[k].mean(axis=1) - base for k in others], tick_labels=others, vert=True,
+    ax.boxplot([mats[k].mean(axis=1) - base for k in others], tick_labels=others,
                showmeans=True)
     ax.axhline(0.0, color="black", linewidth=1)
     report.style_axes(ax, "option", f"W - W({names[0]}) (MCU)",
