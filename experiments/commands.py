@@ -218,13 +218,14 @@ def dividend(name: str, *, seeds: int, workers: int | None, out: Path,
 
     ``changes`` are parameters set on top of the scenario's in every run of it (its siloed
     and channel variants included), as the dashboard's levers do; the baseline is left as is.
-    With ``draws``, under parameter uncertainty instead (``under_uncertainty``; ``changes`` and
-    ``baseline`` do not apply).
+    With ``draws``, under parameter uncertainty instead (``under_uncertainty``; ``changes`` are
+    fixed in every draw, ``baseline`` does not apply).
     """
     if draws is not None:
         return under_uncertainty(uncertainty.plan_dividend(
             name, draws=draws, seeds=seeds, root_seed=root_seed, months=months,
-            attribution=attribution, posterior=posterior), uncertainty.dividend, out=out,
+            attribution=attribution, posterior=posterior, changes=changes),
+            uncertainty.dividend, out=out,
             workers=workers, executor=executor, progress=progress, dry_run=dry_run,
             announce=announce)
     started = time.perf_counter()

@@ -209,10 +209,14 @@ class Design:
 
 
 def make_design(scenarios: Sequence[Scenario], draws: int, root_seed: int, *,
-                posterior: pd.DataFrame | None = None, attribution: bool = False) -> Design:
-    """The design of ``draws`` draws shared by every scenario (common uniform numbers)."""
+                posterior: pd.DataFrame | None = None, attribution: bool = False,
+                fixed: Sequence[str] = ()) -> Design:
+    """The design of ``draws`` draws shared by every scenario (common uniform numbers);
+    ``fixed`` parameters (set by the caller, e.g. the dashboard's levers) are not drawn."""
     post = resample(posterior, draws, root_seed) if posterior is not None else None
-    exclude = list(post.columns) if post is not None else []
+    if post is not None:
+        post = post.drop(columns=[c for c in post.columns if c in fixed])
+    exclude = [*fixed, *(post.columns if post is not None else [])]
     priors = tuple(scenario_priors(sc, exclude) for sc in scenarios)
     order = list(table())
     names = tuple(dict.fromkeys([n for n in order if any(n in p for p in priors)]
@@ -293,15 +297,22 @@ def _checked_params(sc: Scenario, params: dict[str, Any], draw: int) -> dict[str
 
 def plan_dividend(name: str, *, draws: int, seeds: int, root_seed: int = ROOT_SEED,
                   months: int | None = None, attribution: bool = False,
-                  posterior: str | Path | None = None) -> Plan:
-    """The runs of ``dividend NAME --uncertainty draws``; validates everything, runs nothing."""
+                  posterior: str | Path | None = None,
+                  changes: dict[str, Any] | None = None) -> Plan:
+    """The runs of ``dividend NAME --uncertainty draws``; validates everything, runs nothing.
+
+    ``changes`` are parameters set on top of the scenario's in every run (the dashboard's
+    levers); like the scenario's own, they are fixed, not drawn."""
     _check_draws(draws, seeds)
     sc = load(name)
+    changes = dict(changes or {})
     horizon = _horizon([sc], months)
     post = read_posterior(posterior) if posterior is not None else None
-    design = make_design([sc], draws, root_seed, posterior=post, attribution=attribution)
+    design = make_design([sc], draws, root_seed, posterior=post, attribution=attribution,
+                         fixed=list(changes))
     specs, rows = [], []
-    for i, vals in enumerate(design.values(0, sc)):
+    for i, drawn in enumerate(design.values(0, sc)):
+        vals = {**drawn, **changes}
         arms: list[tuple[str, str, dict[str, Any]]] = [
             (f"{sc.name} #{i}", "scenario", {}), (f"{sc.name} #{i} (siloed)", "siloed",
                                                   {"siloed": True})]
@@ -623,6 +634,7 @@ def dividend(plan: Plan, runs: RunSet, *, out: Path, workers: int | None = None,
     ]
     result: dict[str, Any] = {"scenario": sc.name, "draws": n, "seeds": s, "runs": plan.runs,
                               "p_positive": p, "p_positive_se": se,
+                              "draws_dividend": [float(v) for v in y],
                               "dividend": dist.to_dict(orient="records"), "variance": split,
                               "drivers": drv.head(TOP_DRIVERS).to_dict(orient="records"),
                               "sign_boxes": boxes.drop(columns="bounds").to_dict(orient="records"),

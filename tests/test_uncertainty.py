@@ -328,3 +328,21 @@ def test_dry_run_prints_the_run_count_and_writes_nothing(tmp_path, small):
     assert result.exit_code == 0, result.output
     assert "= 48 runs" in " ".join(result.stderr.split())
     assert not out.exists()
+
+
+def test_the_dashboards_estimate_runs_under_uncertainty_with_its_levers_fixed(tmp_path):
+    from dashboards import session as session_module
+
+    s = session_module.Session()
+    s.set_lever("n_firms", "80")
+    s.set_lever("intake_per_university", "40")
+    result = session_module.estimate_dividend(s, seeds=2, out_root=tmp_path, workers=1,
+                                              draws=2)
+    assert result["draws"] == 2 and len(result["draws_dividend"]) == 2
+    assert 0.0 <= result["p_positive"] <= 1.0
+    (folder,) = tmp_path.iterdir()
+    draws = pd.read_parquet(folder / "draws.parquet")
+    assert "n_firms" not in draws.columns and draws["graduate_premium"].nunique() == 2
+    steps = pd.concat(pd.read_parquet(p) for p in (folder / "runs").glob("*.parquet"))
+    assert (steps.loc[steps["step"] == 0, "firms_alive"] == 80).all()
+    assert len(steps["run_id"].unique()) == 2 * 2 * 2
