@@ -594,7 +594,10 @@ def dividend(plan: Plan, runs: RunSet, *, out: Path, workers: int | None = None,
                 f"{sc.name} has median **{head['median']:,.0f} MCU**, 50% interval "
                 f"[{head['p25']:,.0f}, {head['p75']:,.0f}] and 90% interval "
                 f"[{head['p05']:,.0f}, {head['p95']:,.0f}]. **P(D > 0) = {p:.2f}** "
-                f"(± {2 * se:.2f}, two Monte Carlo standard errors over the draws).")
+                + (f"(± {2 * se:.2f}, two Monte Carlo standard errors over the draws)."
+                   if 0 < p < 1 else
+                   f"(in all {n} draws; with {n} draws that bounds P(D {'<' if p else '>'}= 0) "
+                   f"below {min(1.0, 3 / n):.2f} at 95% confidence, the rule of three)."))
     if unsettled is not None:
         headline += (f" In {unsettled} of the {n} draws the seeds alone do not settle the sign "
                      "(|D| below two standard errors of the draw's seed mean).")
