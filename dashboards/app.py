@@ -234,13 +234,14 @@ def Exports(session: Session) -> None:
 def Dividend(session: Session, revision: int, refresh: Any) -> None:
     pair = session.ensure_pair()
     seeds, set_seeds = solara.use_state(4)
+    draws, set_draws = solara.use_state(0)  # 0: seed noise only, with channel shares
     progress, set_progress = solara.use_state(0.0)
 
     def run_estimate() -> dict[str, Any]:
         set_progress(0.0)
         return estimate_dividend(session, seeds=seeds, out_root=results.results_root(),
                                  progress=lambda done, total: set_progress(
-                                     100.0 * done / max(total, 1)))
+                                     100.0 * done / max(total, 1)), draws=draws or None)
     task = solara.lab.use_task(run_estimate, dependencies=None)
 
     markdown(f"**{session.scenario.name}** and its **siloed counterfactual** (every "
@@ -270,6 +271,8 @@ def Dividend(session: Session, revision: int, refresh: Any) -> None:
     with solara.Row(style={"align-items": "center"}):
         solara.Select("seeds", values=[2, 4, 8, 16], value=seeds, on_value=set_seeds,
                       style={"max-width": "120px"})
+        solara.Select("parameter draws", values=[0, 8, 16, 32], value=draws,
+                      on_value=set_draws, style={"max-width": "160px"})
         solara.Button("Estimate the dividend over seeds", on_click=task,
                       disabled=task.pending, color="primary", classes=["estimate"])
     if task.pending:
@@ -283,9 +286,26 @@ def Dividend(session: Session, revision: int, refresh: Any) -> None:
 
 @solara.component
 def EstimateView(result: dict[str, Any]) -> None:
+    import numpy as np
     import pandas as pd
 
     head = result["dividend"][0]
+    if "p_positive" in result:  # under parameter uncertainty (docs/reading-the-dividend.md)
+        from experiments.report import figure_png
+        from experiments.uncertainty import histogram
+
+        share = result["variance"]["parameter_share"]
+        solara.Success(f"P(D > 0) = {result['p_positive']:.2f} over {result['draws']} "
+                       f"parameter draws x {result['seeds']} seeds: median D(W) "
+                       f"{head['median']:,.1f} MCU, 50% of draws in [{head['p25']:,.1f}, "
+                       f"{head['p75']:,.1f}], 90% in [{head['p05']:,.1f}, {head['p95']:,.1f}]; "
+                       f"the parameters are {share:.0%} of one run's variance.")
+        solara.Image(figure_png(histogram(np.asarray(result["draws_dividend"]), "D(W) (MCU)",
+                                          "D(W) across parameter draws")))
+        solara.DataFrame(pd.DataFrame(result["dividend"])[
+            ["component", "median", "p05", "p95", "p_positive"]].round(4))
+        solara.Text(f"Report: {result['report']} (open it on the Results page)")
+        return
     solara.Success(f"D(W) = {head['dividend']:,.1f} MCU, 95% interval {head['low']:,.1f} to "
                    f"{head['high']:,.1f} over {result['seeds']} paired seeds "
                    f"({head['relative']:+.2%} of the siloed W).")

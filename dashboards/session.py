@@ -313,11 +313,14 @@ class Session:
 
 def estimate_dividend(session: Session, *, seeds: int, out_root: Path,
                       progress: Callable[[int, int], None] | None = None,
-                      workers: int | None = None) -> dict[str, Any]:
+                      workers: int | None = None, draws: int | None = None
+                      ) -> dict[str, Any]:
     """The multi-seed dividend (with channel shares) of the session's scenario and levers.
 
     Runs ``helixsim dividend --attribution`` underneath (experiments.commands.dividend) into
     ``out_root/dashboard-dividend-<scenario>-<time>``, so the Results page can open it later.
+    With ``draws``, ``helixsim dividend --uncertainty draws`` instead (no attribution): the
+    levers are fixed and the priors' parameters drawn.
     """
     from experiments.commands import dividend
 
@@ -328,5 +331,5 @@ def estimate_dividend(session: Session, *, seeds: int, out_root: Path,
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out = out_root / f"dashboard-dividend-{sc.name}-{stamp}"
     return dividend(str(sc.path or sc.name), seeds=seeds, workers=workers, out=out,
-                    months=horizon, attribution=True, baseline=None, progress=progress,
-                    changes=changes)
+                    months=horizon, attribution=draws is None, baseline=None,
+                    progress=progress, changes=changes, draws=draws)

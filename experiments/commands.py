@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ import pandas as pd
 from simulation.parameters import CHANNELS, ParameterError
 from simulation.scenarios import Scenario, ScenarioError, load
 
-from . import analysis, report
+from . import analysis, report, uncertainty
 from .runner import Progress, RunSet, replications, run_many
 from .seeding import ROOT_SEED
 from .storage import write_parquet
@@ -91,9 +91,18 @@ def run_scenario(name: str, *, seeds: int, workers: int | None, out: Path,
 def compare_scenarios(names: Sequence[str], *, seeds: int, workers: int | None, out: Path,
                       root_seed: int = ROOT_SEED, months: int | None = None,
                       precision: float | None = None, max_seeds: int = 200,
-                      progress: Progress | None = None, executor: Executor | None = None
+                      progress: Progress | None = None, executor: Executor | None = None,
+                      draws: int | None = None, posterior: Path | None = None,
+                      dry_run: bool = False, announce: Announce | None = None
                       ) -> dict[str, Any]:
-    """Every scenario against the first on paired seeds; optional sequential precision."""
+    """Every scenario against the first on paired seeds; optional sequential precision.
+
+    With ``draws``, under parameter uncertainty instead (``under_uncertainty``)."""
+    if draws is not None:
+        return under_uncertainty(uncertainty.plan_compare(
+            names, draws=draws, seeds=seeds, root_seed=root_seed, months=months,
+            posterior=posterior), uncertainty.compare, out=out, workers=workers,
+            executor=executor, progress=progress, dry_run=dry_run, announce=announce)
     started = time.perf_counter()
     scenarios = prepare(names, months)
     if len({sc.name for sc in scenarios}) != len(scenarios):
@@ -161,6 +170,27 @@ def _precision_figures(runs: RunSet, base: str, others: Sequence[str],
     return out
 
 
+Announce = Callable[[str], None]
+
+
+def under_uncertainty(plan: uncertainty.Plan, analyse: Callable[..., dict[str, Any]], *,
+                      out: Path, workers: int | None, executor: Executor | None,
+                      progress: Progress | None, dry_run: bool, announce: Announce | None
+                      ) -> dict[str, Any]:
+    """Announce how many runs a validated uncertainty plan makes, then (unless ``dry_run``,
+    which writes nothing) run it through the one runner and analyse it."""
+    started = time.perf_counter()
+    if announce:
+        announce(plan.describe())
+    if dry_run:
+        return {"command": plan.command, "scenarios": [sc.name for sc in plan.scenarios],
+                "draws": plan.design.draws, "seeds": plan.seeds, "runs": plan.runs,
+                "plan": plan.describe(), "dry_run": True}
+    runs = uncertainty.execute(plan, out=out, workers=workers, executor=executor,
+                               progress=progress)
+    return analyse(plan, runs, out=out, workers=workers, started=started)
+
+
 def paired_steps(steps: pd.DataFrame, a: str, b: str, indicators: Sequence[str]
                  ) -> pd.DataFrame:
     """Per-month differences a - b on the same replications, as a steps table of its own."""
@@ -181,12 +211,23 @@ def dividend(name: str, *, seeds: int, workers: int | None, out: Path,
              attribution: bool = False, baseline: str | None = "baseline",
              progress: Progress | None = None,
              changes: dict[str, Any] | None = None,
-             executor: Executor | None = None) -> dict[str, Any]:
+             executor: Executor | None = None, draws: int | None = None,
+             posterior: Path | None = None, dry_run: bool = False,
+             announce: Announce | None = None) -> dict[str, Any]:
     """The ecological dividend of a scenario against its siloed counterfactual.
 
     ``changes`` are parameters set on top of the scenario's in every run of it (its siloed
     and channel variants included), as the dashboard's levers do; the baseline is left as is.
+    With ``draws``, under parameter uncertainty instead (``under_uncertainty``; ``changes`` are
+    fixed in every draw, ``baseline`` does not apply).
     """
+    if draws is not None:
+        return under_uncertainty(uncertainty.plan_dividend(
+            name, draws=draws, seeds=seeds, root_seed=root_seed, months=months,
+            attribution=attribution, posterior=posterior, changes=changes),
+            uncertainty.dividend, out=out,
+            workers=workers, executor=executor, progress=progress, dry_run=dry_run,
+            announce=announce)
     started = time.perf_counter()
     names = [name] + ([baseline] if baseline and baseline != name else [])
     scenarios = prepare(names, months)

@@ -22,6 +22,8 @@ An experiment spec looks like this::
     high = 0.8
     # levels = [0.2, 0.5, 0.8]      # factorial
     # integer = true                # round sampled values (integer parameters always are)
+    # prior = true                  # instead of low/high: the range of the parameter's prior
+                                    # (simulation/priors.py, or the scenario's [priors])
 
     [[levers]]                      # optional policy options, each evaluated on the same
     name = "model 1.0"              # sampled uncertainties and seeds
@@ -67,7 +69,7 @@ DESIGNS = ("factorial", "lhs", "sobol", "morris")
 TOP = ("name", "description", "scenario", "replications", "seed", "horizon_months", "outputs",
        "dividend", "design", "factors", "levers", "analysis")
 DESIGN_KEYS = ("type", "samples", "second_order", "levels")
-FACTOR_KEYS = ("parameter", "low", "high", "levels", "integer")
+FACTOR_KEYS = ("parameter", "low", "high", "levels", "integer", "prior")
 LEVER_KEYS = ("name", "parameters")
 ANALYSIS_KEYS = ("threshold", "output", "reference")
 DEFAULT_OUTPUTS = ("welfare", "value_added", "jobs", "startups_alive", "alumni_employed",
@@ -155,7 +157,7 @@ def load(path: str | Path) -> ExperimentSpec:
                                                 f"{err}") from None
     outputs = _outputs(path, doc)
     dividend = _bool(path, "dividend", doc.get("dividend", False))
-    factors = _factors(path, doc, kind)
+    factors = _factors(path, doc, kind, scenario)
     levers = _levers(path, doc)
     analysis = _table(path, doc, "analysis", required=False)
     _known(path, "analysis", analysis, ANALYSIS_KEYS)
@@ -267,7 +269,24 @@ def _tables(path: Path, section: str, raw: list, keys: tuple[str, ...]
         yield key, table
 
 
-def _factors(path: Path, doc: dict, kind: str) -> tuple[Factor, ...]:
+def _prior_range(path: Path, key: str, name: str, factor: dict, scenario: Scenario
+                 ) -> dict[str, float]:
+    """low and high of a factor named by its prior: the support of the scenario's prior or the
+    parameter table's (``prior = true``); the design samples that range uniformly."""
+    from simulation.priors import table
+
+    prior = scenario.priors.get(name) or table().get(name)
+    if prior is None or prior.scale:
+        raise SpecError(path, f"{key}.prior", f"'{name}' has no prior of its value" + (
+            " (a vector's prior is a scale)" if prior else "; give low and high"))
+    for b in ("low", "high"):
+        if b in factor:
+            raise SpecError(path, f"{key}.{b}", "give either prior = true or low and high")
+    low, high = prior.support()
+    return {"low": low, "high": high}
+
+
+def _factors(path: Path, doc: dict, kind: str, scenario: Scenario) -> tuple[Factor, ...]:
     raw = doc.get("factors", [])
     if not isinstance(raw, list) or not raw:
         raise SpecError(path, "factors", "expected one or more [[factors]] tables")
@@ -302,6 +321,8 @@ def _factors(path: Path, doc: dict, kind: str) -> tuple[Factor, ...]:
             raise SpecError(path, f"{key}.levels", f"a {kind} design samples between low and "
                                                    "high; levels are for factorial designs")
         bounds = []
+        if _bool(path, f"{key}.prior", f.get("prior", False)):
+            f = {**f, **_prior_range(path, key, name, f, scenario)}
         for b in ("low", "high"):
             if b not in f:
                 raise SpecError(path, f"{key}.{b}", "missing")

@@ -4,7 +4,9 @@
 - ``helixsim run SCENARIO`` runs seeds in parallel and writes per-step indicators and a report.
 - ``helixsim compare A B [C ...]`` compares scenarios with the first on paired seeds.
 - ``helixsim dividend SCENARIO [--attribution]`` estimates the ecological dividend against the
-  siloed counterfactual, optionally attributed to the channels by Shapley values.
+  siloed counterfactual, optionally attributed to the channels by Shapley values;
+  ``--uncertainty N`` (on ``compare`` too) repeats it over N parameter draws from the priors
+  and prints how many runs it will make first (``--dry-run`` stops there).
 - ``helixsim validate`` checks the default region against the calibration targets of MODEL.md
   (exit code 0 only when every target is met, 1 when one is not); ``helixsim calibrate`` fits
   the free parameters to them and writes the calibrated defaults to the parameter table.
@@ -89,6 +91,63 @@ JSON = typer.Option(False, "--json", help="Print a machine-readable result on st
 SEED = typer.Option(ROOT_SEED, "--seed", min=0, help="Root seed of the replications.")
 MONTHS = typer.Option(None, "--months", min=1, max=1200,
                       help="Horizon in months (default: the scenario's, 120).")
+# dividend and compare: seeds per parameter draw under --uncertainty (2 tell seed noise from
+# parameter uncertainty at the least cost), 8 otherwise.
+PAIRED_SEEDS = typer.Option(None, "--seeds", min=2, max=10_000,
+                            help="Paired replications (seeds); default 8, or 2 per parameter "
+                                 "draw with --uncertainty.")
+UNCERTAINTY = typer.Option(None, "--uncertainty", metavar="N",
+                           help="N parameter draws from the priors (docs/parameters.md), each "
+                                "run on the same seeds: the report gives the dividend's "
+                                "distribution, P(D > 0) and what decides it.")
+POSTERIOR = typer.Option(None, "--posterior",
+                         help="With --uncertainty: a Parquet file of weighted posterior "
+                              "samples (one column per parameter plus weight) that replaces "
+                              "the priors of its parameters.")
+DRY_RUN = typer.Option(False, "--dry-run",
+                       help="With --uncertainty: check the inputs, print how many runs the "
+                            "command would make, and stop.")
+
+
+def _uncertainty_options(draws: int | None, posterior: Path | None, dry_run: bool) -> None:
+    """One-line errors for the uncertainty options before anything runs."""
+    if draws is not None and draws < 1:
+        raise _fail(f"--uncertainty {draws}: expected a number of parameter draws >= 1")
+    if draws is None and (posterior is not None or dry_run):
+        raise _fail(f"{'--posterior' if posterior is not None else '--dry-run'} needs "
+                    "--uncertainty N")
+
+
+def _announce(text: str) -> None:
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"plan: {text}", markup=False)
+
+
+def _print_uncertainty(result: dict) -> None:
+    """The terminal summary of an uncertainty run."""
+    console = Console(highlight=False)
+    if result.get("dry_run"):
+        console.print(f"dry run: {result['runs']:,} runs; nothing was run or written",
+                      markup=False)
+        return
+    if "options" in result:
+        _print_table(f"Under uncertainty: {result['draws']} draws x {result['seeds']} seeds",
+                     result["options"], [("scenario", "scenario", ""),
+                                         ("ranked_first", "ranked first", "{:.0%}"),
+                                         ("expected_regret", "expected regret", "{:,.4g}"),
+                                         ("median_W", "median W", "{:,.4g}")])
+    else:
+        _print_table(f"Dividend of {result['scenario']} over {result['draws']} parameter draws "
+                     f"x {result['seeds']} seeds", result["dividend"],
+                     [("component", "component", ""), ("median", "median", "{:,.4g}"),
+                      ("p05", "5%", "{:,.4g}"), ("p95", "95%", "{:,.4g}"),
+                      ("p_positive", "P(D > 0)", "{:.2f}")])
+        v = result["variance"]
+        console.print(f"P(D(W) > 0) = {result['p_positive']:.2f}; parameter uncertainty is "
+                      f"{v['parameter_share']:.0%} of one run's variance of D(W)", markup=False)
+        for b in result["sign_boxes"][:2]:
+            console.print(f"D < 0 when {b['rule']} ({b['density']:.0%} of {b['n']} draws)",
+                          markup=False)
+    console.print(f"report: {result['report']}", markup=False)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -216,8 +275,10 @@ def run(scenario: str = typer.Argument(..., help="Scenario file or library name.
 @app.command()
 def compare(scenarios_: list[str] = typer.Argument(..., metavar="A B [C ...]",
                                                   help="Scenarios; the first is the baseline."),
-            seeds: int = SEEDS, workers: int | None = WORKERS, out: Path | None = OUT,
-            seed: int = SEED, months: int | None = MONTHS,
+            seeds: int | None = PAIRED_SEEDS, workers: int | None = WORKERS,
+            out: Path | None = OUT, seed: int = SEED, months: int | None = MONTHS,
+            draws: int | None = UNCERTAINTY, posterior: Path | None = POSTERIOR,
+            dry_run: bool = DRY_RUN,
             precision: float | None = typer.Option(
                 None, "--precision", min=0.0001, max=10.0,
                 help="Add seeds until the welfare difference's 95% interval half-width is at "
@@ -229,10 +290,17 @@ def compare(scenarios_: list[str] = typer.Argument(..., metavar="A B [C ...]",
 
     if len(scenarios_) < 2:
         raise _fail("compare needs at least two scenarios: a baseline and one to compare")
+    _uncertainty_options(draws, posterior, dry_run)
+    seeds = seeds if seeds is not None else (2 if draws is not None else 8)
     name = "-".join(Path(s).stem for s in scenarios_)
     result = _execute("compare", name, out, as_json, lambda folder, cb: compare_scenarios(
         scenarios_, seeds=seeds, workers=workers, out=folder, root_seed=seed, months=months,
-        precision=precision, max_seeds=max_seeds, progress=cb))
+        precision=precision, max_seeds=max_seeds, progress=cb, draws=draws,
+        posterior=posterior, dry_run=dry_run, announce=_announce))
+    if draws is not None:
+        if not as_json:
+            _print_uncertainty(result)
+        return
     if not as_json:
         rows = [r for r in result["differences"] if r["indicator"] in ("welfare", "value_added",
                                                                        "jobs", "startups_alive",
@@ -255,22 +323,33 @@ def compare(scenarios_: list[str] = typer.Argument(..., metavar="A B [C ...]",
 
 @app.command()
 def dividend(scenario: str = typer.Argument(..., help="Scenario file or library name."),
-             seeds: int = SEEDS, workers: int | None = WORKERS, out: Path | None = OUT,
-             seed: int = SEED, months: int | None = MONTHS,
+             seeds: int | None = PAIRED_SEEDS, workers: int | None = WORKERS,
+             out: Path | None = OUT, seed: int = SEED, months: int | None = MONTHS,
              attribution: bool = typer.Option(False, "--attribution",
                                               help="Shapley shares over the five channels "
-                                                   "(32 configurations per seed)."),
+                                                   "(32 configurations per seed; with "
+                                                   "--uncertainty 6 per draw: one random "
+                                                   "channel ordering)."),
+             draws: int | None = UNCERTAINTY, posterior: Path | None = POSTERIOR,
+             dry_run: bool = DRY_RUN,
              baseline: str = typer.Option("baseline", "--baseline",
                                           help="Scenario for the change of synergy."),
              as_json: bool = JSON) -> None:
     """The ecological dividend of a scenario against its siloed counterfactual."""
     from experiments.commands import dividend as compute
 
+    _uncertainty_options(draws, posterior, dry_run)
+    seeds = seeds if seeds is not None else (2 if draws is not None else 8)
     result = _execute("dividend", Path(scenario).stem, out, as_json,
                       lambda folder, cb: compute(scenario, seeds=seeds, workers=workers,
                                                  out=folder, root_seed=seed, months=months,
                                                  attribution=attribution, baseline=baseline,
-                                                 progress=cb))
+                                                 progress=cb, draws=draws, posterior=posterior,
+                                                 dry_run=dry_run, announce=_announce))
+    if draws is not None:
+        if not as_json:
+            _print_uncertainty(result)
+        return
     if not as_json:
         _print_table(f"Ecological dividend of {result['scenario']} ({seeds} paired seeds, "
                      "95% CI)", result["dividend"],

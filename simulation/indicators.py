@@ -25,7 +25,8 @@ from .world import World
 INDICATORS: dict[str, tuple[str, str]] = {
     "month": ("month", "Months simulated (0 = initial state, September of year 0)."),
     "value_added": ("MCU/month", "Regional value added of living firms."),
-    "welfare": ("MCU", "W: value added discounted to month 0 and summed so far."),
+    "welfare": ("MCU", "W: value added from the end of the burn-in (burn_in_months), "
+                "discounted to that month and summed so far."),
     "jobs": ("persons", "Employees of living firms."),
     "firms_alive": ("firms", "Living firms."),
     "innovations_incremental": ("per month", "Incremental innovations this month."),

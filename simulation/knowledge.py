@@ -4,6 +4,9 @@ Organisations hold non-negative knowledge vectors over K capability domains, a v
 of the SKIN model's kenes (Gilbert, Pyka & Ahrweiler 2001): a kene's capability is the domain
 index, its expertise level the vector entry. Cognitive distance is 1 - cosine similarity;
 collaboration payoff is an inverted U in distance with its peak at d* (Nooteboom et al. 2007).
+Learning from a partner is absorption x novelty (``learning``): absorption falls with distance,
+novelty rises with it, and the product is that inverted U; novelty enters once, through the
+distance, and what is learnt lies along the partner's profile.
 """
 
 from __future__ import annotations
@@ -47,6 +50,36 @@ def inverted_u(distance: np.ndarray, optimum: float, shape: float) -> np.ndarray
     """
     r = np.asarray(distance, dtype=float) / optimum
     return r**shape * np.exp(shape * (1.0 - r))
+
+
+def absorption(distance: np.ndarray, optimum: float, decay: float) -> np.ndarray:
+    """Share of what a partner offers that can be understood: exp(-decay d / d*), in (0, 1]."""
+    return np.exp(-decay * np.asarray(distance, dtype=float) / optimum)
+
+
+def novelty(distance: np.ndarray, optimum: float, decay: float) -> np.ndarray:
+    """What a partner offers that one lacks: (e d / d*)^decay, 0 for identical partners.
+
+    Scaled so that absorption x novelty is 1 at d = d*.
+    """
+    return (np.e * np.asarray(distance, dtype=float) / optimum) ** decay
+
+
+def learning(own: np.ndarray, partner: np.ndarray, rate: np.ndarray | float,
+             capacity: np.ndarray | float, optimum: float, decay: float) -> np.ndarray:
+    """Knowledge (n, K) that rows ``own`` learn from rows ``partner`` in one month.
+
+    Nooteboom's learning = absorption(d) x novelty(d) in cognitive distance d, times the
+    learner's ``rate`` (for a firm: transfer rate x its absorptive capacity) and its own
+    knowledge level (learning is relative to what one knows), divided by its ``capacity`` (the
+    partnerships it runs at full capacity), directed along the partner's profile. Novelty
+    is counted once: the profile only says in which domains the new knowledge lies.
+    """
+    d = rowwise_distance(own, partner)
+    amount = (absorption(d, optimum, decay) * novelty(d, optimum, decay)
+              * np.asarray(rate, dtype=float) * own.sum(axis=1)
+              / np.maximum(np.asarray(capacity, dtype=float), _EPS))
+    return amount[:, None] * profile(partner)
 
 
 def depreciate(stock: np.ndarray, rate: float) -> None:

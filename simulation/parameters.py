@@ -366,13 +366,42 @@ _add("immersion_rate_3_0", (0.016, 0.030, 0.030, 0.020), "per month", 0.0, 0.5, 
      "Extra 3.0 rates at full immersion (one live-project slot per 3.0 student).",
      "Assumed: 3.0 gives the largest all-round gains when the ecosystem is engaged.",
      length=4)
-_add("slots_per_project_2_0", 8.0, "students/project", 0.0, 1000.0, "float", "education",
-     "2.0 students one active university-industry project can engage.", "Assumed.")
 _add("live_slots_per_brokered_project", 12.0, "students/project", 0.0, 1000.0, "float",
      "education", "3.0 students one brokered project can host as live-project workers.",
      "Assumed.")
 _add("internships_per_project", 2.0, "places/project", 0.0, 100.0, "float", "education",
      "Internship places each active project opens for final-year students.", "Assumed.")
+_add("research_led_rate_1_0", (0.004, 0.0, 0.0, 0.002), "per month", 0.0, 0.5, "vector",
+     "education",
+     "Extra 1.0 rates from research-led learning, scaled by the share of the university's "
+     "research time left after industry engagement (students learn from active researchers).",
+     "Assumed: research-led teaching (Healey 2005) helps specialist depth; range 0 to the "
+     "classroom rates.", length=4)
+_add("capstone_students_per_firm", 6.0, "students/partner firm", 0.0, 1000.0, "float",
+     "education",
+     "2.0 students one capstone partner firm co-teaches (industry-taught modules and capstone "
+     "projects); 2.0's industry rates scale with the capstone places per 2.0 student.",
+     "Assumed: capstone teams of 4-6 students per sponsor (engineering capstone surveys, "
+     "Howe & Wilbarger 2006); 0 switches the 2.0 mechanism off.")
+_add("capstone_min_employees", 20, "employees", 1, 1_000_000, "int", "education",
+     "Smallest firm a university recruits as a 2.0 capstone partner.",
+     "Assumed: sponsors need staff to mentor teams.")
+_add("capstone_acceptance", 0.3, "probability", 0.0, 1.0, "float", "education",
+     "Probability that an eligible firm asked in September agrees to be a capstone partner "
+     "for the year (doubled at full trust in the university).", "Assumed; range 0-1.")
+_add("capstone_firm_fte", 0.3, "employees/partnership", 0.0, 100.0, "float", "education",
+     "Staff a capstone partner firm diverts to mentoring and co-teaching, counted against its "
+     "value added.", "Assumed: a few hours a week of a mentor per team; range 0-1.")
+_add("capstone_staff_fte", 0.1, "faculty FTE/partnership", 0.0, 100.0, "float", "education",
+     "Faculty time a capstone partnership takes (coordination, co-design of modules).",
+     "Assumed; range 0-0.5.")
+_add("social_partner_share", 0.3, "share", 0.0, 1.0, "float", "education",
+     "Share of brokered (3.0) projects that add a public or social partner (three-party "
+     "projects co-funded by government).",
+     "Assumed: service-learning and civic projects; range 0-1.")
+_add("social_cofunding_rate", 0.75, "share of project cost", 0.0, 1.0, "float", "education",
+     "Share of a three-party project's cost the government pays (matching-grant pot), "
+     "instead of matching_rate.", "Assumed; range 0-1.")
 _add("aptitude_sigma", 0.25, "log-sd", 0.0, 2.0, "float", "education",
      "Spread of students' learning aptitude (log-normal multiplier on all rates).",
      "Assumed.")
@@ -399,6 +428,33 @@ _add("funding_elasticity", 0.5, "elasticity", 0.0, 2.0, "float", "knowledge",
 _add("publications_per_faculty", 0.08, "papers/faculty/month", 0.0, 10.0, "float",
      "knowledge", "Publications per faculty member per month at reference funding.",
      "Assumed: about 1 paper per staff member per year.")
+_add("publication_collaboration_gain", 0.15, "share", 0.0, 2.0, "float", "knowledge",
+     "Rise of publications at the optimal industry-project share (inverted U: zero gain "
+     "without projects and at twice the optimum, a loss beyond).",
+     "Banal-Estanol, Jofre-Bonet & Lawson 2015 (Research Policy): publication output is an "
+     "inverted U in the share of a researcher's projects with industry; size assumed, range "
+     "0-0.5.")
+_add("publication_collaboration_optimum", 0.5, "share of project capacity", 0.01, 1.0,
+     "float", "knowledge",
+     "Project share of capacity at which the publication gain peaks.",
+     "Banal-Estanol et al. 2015 find the turning point at moderate collaboration; assumed, "
+     "range 0.2-1.")
+_add("faculty_teaching_share", 0.4, "share of faculty time", 0.01, 1.0, "float", "knowledge",
+     "Share of faculty time spent teaching when nobody engages with industry.",
+     "Faculty time-use surveys: about 40/40/20 teaching/research/service (e.g. Link, Swann & "
+     "Bozeman 2008; Bentley & Kyvik 2012).")
+_add("faculty_research_share", 0.4, "share of faculty time", 0.01, 1.0, "float", "knowledge",
+     "Share of faculty time spent on research when nobody engages with industry.",
+     "Link, Swann & Bozeman 2008; Bentley & Kyvik 2012 (about 40%).")
+_add("engagement_from_teaching", 0.4, "share", 0.0, 1.0, "float", "knowledge",
+     "Share of the faculty time that industry engagement takes out of teaching (the rest "
+     "comes out of research).",
+     "Assumed: Link et al. 2008 find engagement time displaces research more than teaching; "
+     "range 0-1.")
+_add("teaching_staff_elasticity", 0.5, "elasticity", 0.0, 2.0, "float", "knowledge",
+     "Elasticity of every teaching rate to the teaching time left (a student-staff effect).",
+     "Assumed: class-size effects on university learning are modest (Bandiera, Larcinese & "
+     "Rasul 2010); range 0-1.")
 _add("firm_rd_rate", 40.0, "knowledge/MCU", 0.0, 1e4, "float", "knowledge",
      "Knowledge a firm adds per MCU of R&D.",
      "Assumed: keeps a typical firm's knowledge near its initial level against depreciation.")
@@ -418,6 +474,27 @@ _add("spillover_share", 0.1, "share", 0.0, 1.0, "float", "knowledge",
      "in the firm's direction, divided by the university's project capacity.",
      "Assumed.")
 
+_add("knowledge_output_elasticity", 0.08, "elasticity", 0.0, 0.5, "float", "knowledge",
+     "Elasticity of a firm's productivity to its own knowledge stock: each month "
+     "productivity moves by (L / L_last)^e, L the firm's knowledge level (knowledge pays).",
+     "Griliches 1979; Hall, Mairesse & Mohnen 2010 survey: output elasticity of R&D capital "
+     "about 0.05-0.15 (within-firm estimates at the low end); plausible range 0-0.2.")
+_add("knowledge_reference", 1.0, "knowledge/employee", 1e-6, 1e6, "float", "knowledge",
+     "Knowledge per employee at which the knowledge term of the innovation hazard is 1.",
+     "Assumed: the own-R&D steady state of a firm of mean R&D intensity and productivity "
+     "(firm_rd_rate x rd_intensity x productivity / knowledge_depreciation = 1.0).")
+_add("absorptive_rd_rate", 0.42, "per month per R&D share", 0.0, 100.0, "float", "knowledge",
+     "Absorptive capacity built each month per unit of R&D effort / value added, toward 1.",
+     "Cohen & Levinthal 1990 (absorptive capacity is a by-product of own R&D); size "
+     "assumed so that a firm at 2% R&D intensity without graduates settles at about 0.4.")
+_add("absorptive_graduate_rate", 0.1, "per month per unit", 0.0, 100.0, "float", "knowledge",
+     "Absorptive capacity built each month per unit of graduate share x mean graduate skill.",
+     "Cohen & Levinthal 1990 (skilled staff); size assumed: a tenth of staff graduates adds "
+     "about 0.2 to the steady state; plausible range 0-0.3.")
+_add("absorptive_depreciation", 0.0125, "per month", 0.0, 1.0, "float", "knowledge",
+     "Share of absorptive capacity lost each month (skills and routines erode without R&D).",
+     "Assumed equal to the conventional 15%/yr depreciation of R&D capital (Griliches; "
+     "Hall 2005: 10-20%/yr); plausible range 0.005-0.03.")
 # --- government -----------------------------------------------------------------------------
 _add("gov_budget", 170.0, "MCU/year", 0.0, 1e7, "float", "government",
      "Annual budget of the innovation-policy instruments.",
@@ -444,11 +521,25 @@ _add("incubator_places", 80, "start-ups/university", 0, 100_000, "int", "governm
      "incubated.", "Assumed: university incubators host tens to a few hundred firms.")
 _add("incubation_months", 24, "months", 0, 240, "int", "government",
      "Length of incubation for graduate start-ups and spin-offs.", "Assumed: 2-year programmes.")
+_add("incubator_running_cost", 0.004, "MCU/month/start-up", 0.0, 100.0, "float",
+     "government",
+     "Public running cost of the incubator (space, managers, events) per incubated start-up, "
+     "paid from the incubator-support pot before the support itself.",
+     "Assumed: incubator operating budgets of the order of 50k a year per tenant (NBIA "
+     "surveys); range 0-0.01.")
+_add("incubator_staff_fte", 0.02, "faculty FTE/start-up", 0.0, 10.0, "float", "government",
+     "Faculty time (mentoring, technology-transfer office) one incubated start-up takes.",
+     "Assumed; range 0-0.1.")
 _add("retention_subsidy", 0.003, "MCU/graduate", 0.0, 100.0, "float", "government",
      "One-off talent-retention payment to each covered job-seeking graduate who stays in the "
      "region (founders are not paid; coverage is what the pot allows).",
      "Assumed: e.g. Suzhou/Shenzhen graduate settlement subsidies of the order of 10^4 CNY.",
      lever=True)
+_add("retention_admin_share", 0.1, "share of payments", 0.0, 1.0, "float", "government",
+     "Running cost of the retention subsidy: administration paid from its pot, as a share of "
+     "the payments made (screening, verification, payment).",
+     "Caldes, Coady & Maluccio 2006: cost-transfer ratios of targeted transfer programmes "
+     "mostly 0.05-0.3 once running; plausible range 0.03-0.3.")
 _add("tax_rate", 0.10, "share of value added", 0.0, 1.0, "float", "government",
      "Tax the government collects on firms' value added.", "Assumed (VAT-like).")
 _add("unspent_policy", "reallocate", "-", None, None, "choice", "government",
@@ -460,6 +551,10 @@ _add("unspent_policy", "reallocate", "-", None, None, "choice", "government",
 _add("discount_rate", 0.03, "per year", 0.0, 1.0, "float", "government",
      "Discount rate of the welfare measure W.", "Assumed: a social discount rate of 3%.")
 
+_add("burn_in_months", 0, "months", 0, 1200, "int", "government",
+     "Months before W starts to accumulate; W is discounted to the end of the burn-in.",
+     "Assumed: 0, since the initial state starts near its steady state (docs/ODD.md, "
+     "section 5); set e.g. 24 to leave out the remaining transient.")
 # --- collaboration --------------------------------------------------------------------------
 _add("search_rate", 0.02, "per month", 0.0, 1.0, "float", "collaboration",
      "Base monthly probability that a firm looks for a university partner.",
@@ -510,6 +605,45 @@ _add("broker_match_boost", 1.0, "multiplier", 0.0, 100.0, "float", "collaboratio
      "Assumed: a neutral broker lowers transaction costs.")
 _add("broker_candidates", 20, "firms", 1, 10_000, "int", "collaboration",
      "Firms a broker screens for each brokered project.", "Assumed.")
+_add("project_staff_fte", 0.1, "faculty FTE/project", 0.0, 10.0, "float", "collaboration",
+     "Faculty time one active university-industry project takes (1.2 FTE-months a year).",
+     "Assumed: engaged academics spend a few hours a week per partnership (Perkmann et al. "
+     "2013, Research Policy, review of academic engagement); range 0-0.5.")
+_add("project_firm_fte", 0.5, "employees/project", 0.0, 100.0, "float", "collaboration",
+     "Firm staff one active project diverts from production (management and liaison time), "
+     "counted against value added.", "Assumed; range 0-2.")
+_add("abandon_hazard", 0.01, "per month", 0.0, 1.0, "float", "collaboration",
+     "Monthly hazard that a project at the optimal distance with no trust is abandoned.",
+     "Assumed: a minority of collaborative R&D projects end early; range 0-0.05.")
+_add("abandon_distance", 4.0, "multiplier", 0.0, 100.0, "float", "collaboration",
+     "Rise of the abandonment hazard per unit of ((d - d*) / d*)^2 (partners too close or too "
+     "far lose interest or cannot work together).",
+     "Assumed, after Nooteboom et al. 2007; range 0-10.")
+_add("abandon_trust_protect", 0.8, "share", 0.0, 1.0, "float", "collaboration",
+     "Relative fall of the abandonment hazard at full trust.",
+     "Assumed: repeated partners finish projects (Bruneel, D'Este & Salter 2010: experience "
+     "and trust lower barriers to collaboration); range 0-1.")
+_add("trust_loss", 0.3, "share", 0.0, 1.0, "float", "collaboration",
+     "Relative loss of trust after a failed or abandoned project.", "Assumed; range 0-1.")
+_add("acceptance_knowledge_elasticity", 0.08, "elasticity", 0.0, 1.0, "float",
+     "collaboration",
+     "Elasticity of value added to the knowledge stock with which a firm values a brokered or "
+     "platform match.",
+     "Hall, Mairesse & Mohnen 2010 (survey): output elasticity of R&D capital about 0.01-0.25.")
+_add("acceptance_horizon", 36, "months", 0, 1200, "int", "collaboration",
+     "Months over which a firm counts the value-added gain of the knowledge a project brings.",
+     "Assumed: knowledge depreciates by about 10%/yr; range 0-60.")
+_add("acceptance_cash_buffer", 1.0, "months of value added", 0.0, 100.0, "float",
+     "collaboration",
+     "Cash below which a firm in financial trouble declines every brokered or platform match.",
+     "Assumed; range 0-6.")
+_add("broker_staff_fte", 0.1, "faculty FTE/project", 0.0, 10.0, "float", "collaboration",
+     "Extra faculty time a brokered project takes (the broker's work), on top of the "
+     "project's own.", "Assumed; range 0-0.5.")
+_add("broker_running_cost", 0.005, "MCU/brokered project/month", 0.0, 100.0, "float",
+     "collaboration",
+     "Public running cost of the brokerage office per active brokered project, paid from the "
+     "matching-grant pot.", "Assumed: about 15% of a project's cost; range 0-0.03.")
 
 # --- platform ---------------------------------------------------------------------------------
 _add("platform_on", False, "-", None, None, "bool", "platform",
@@ -522,9 +656,27 @@ _add("platform_join_rate", 0.02, "per month", 0.0, 1.0, "float", "platform",
      "Assumed (Bass-like adoption).")
 _add("platform_match_boost", 0.5, "multiplier", 0.0, 100.0, "float", "platform",
      "Rise in search and match probability for platform members.", "Assumed.")
-_add("platform_investment_effect", 2.0, "per MCU/firm/year", 0.0, 1000.0, "float",
+_add("platform_investment_effect", 2.0, "multiplier", 0.0, 1000.0, "float",
      "platform", "How platform investment per firm speeds joining and digital maturity.",
      "Assumed.")
+_add("platform_running_cost", 0.2, "MCU/month", 0.0, 1e5, "float", "platform",
+     "Public running cost of the live platform (hosting, staff, curation), paid first from the "
+     "platform-investment pot.",
+     "Assumed: 2.4 MCU a year, a quarter of the default platform allocation; range 0-0.7.")
+_add("platform_join_cost", 0.01, "MCU/firm", 0.0, 100.0, "float", "platform",
+     "One-off cost to a firm of joining the platform (fees, integration, training).",
+     "Assumed: about a month of a small firm's value added; range 0-0.05.")
+_add("platform_join_subsidy", 0.5, "share", 0.0, 1.0, "float", "platform",
+     "Share of a joiner's cost the platform-investment pot pays, while money lasts.",
+     "Assumed; range 0-1.")
+_add("platform_network_effect", 1.0, "multiplier", 0.0, 100.0, "float", "platform",
+     "Rise of the joining probability and of the members' match boost with the platform's "
+     "network value (member share of living firms x share of domains covered).",
+     "Assumed: indirect network effects of two-sided platforms (Rochet & Tirole 2003); "
+     "range 0-3.")
+_add("platform_investment_half", 0.05, "MCU/member/year", 1e-6, 1e4, "float", "platform",
+     "Service investment per member at which the digital-maturity boost reaches half of "
+     "platform_investment_effect (diminishing returns per unit money).", "Assumed.")
 
 # --- innovation -------------------------------------------------------------------------------
 _add("innovation_hazard", 0.004, "per month", 0.0, 1.0, "float", "innovation",
@@ -557,6 +709,31 @@ _add("patent_share_incremental", 0.1, "probability", 0.0, 1.0, "float", "innovat
 _add("patent_share_radical", 0.6, "probability", 0.0, 1.0, "float", "innovation",
      "Probability a radical innovation is patented.", "Assumed (Arundel & Kabla 1998).")
 
+_add("innovation_size_elasticity", 0.25, "elasticity", 0.0, 1.5, "float", "innovation",
+     "Elasticity of the innovation hazard to firm size (employees / "
+     "innovation_reference_employees): larger firms innovate more often, less than "
+     "proportionally.",
+     "Cohen & Klepper 1996 (innovation rises less than proportionally with size); the CIS "
+     "share of innovating firms by size class (10-49, 50-249, 250+) implies a hazard "
+     "elasticity of about 0.15-0.35.")
+_add("innovation_reference_employees", 10, "employees", 1, 1_000_000, "int", "innovation",
+     "Firm size at which the size factor of the innovation hazard is 1.",
+     "The CIS population threshold (enterprises with 10 or more employees).")
+_add("hazard_knowledge_elasticity", 0.3, "elasticity", 0.0, 2.0, "float", "innovation",
+     "Elasticity of the innovation hazard to knowledge per employee relative to "
+     "knowledge_reference (knowledge pays in innovation).",
+     "Hausman, Hall & Griliches 1984; Blundell, Griffith & Windmeijer 2002: elasticity of "
+     "patents/innovations to the R&D stock about 0.3-0.6 within firms; plausible range 0-0.6.")
+_add("product_line_employees", 50.0, "employees", 1.0, 1e7, "float", "innovation",
+     "Employees of one product line: an innovation improves one line, so its productivity "
+     "gain applies to a share (product_line_employees / employees)^e of a larger firm.",
+     "Assumed (multi-product firms: Bernard, Redding & Schott 2010 find larger firms produce "
+     "more products); plausible range 10-1000.")
+_add("innovation_scope_elasticity", 0.5, "elasticity", 0.0, 1.0, "float", "innovation",
+     "Exponent e of the share of a firm an innovation improves, (line / employees)^e; 0 "
+     "gives the whole firm (one innovation can double a large firm), 1 one line of equal "
+     "size.", "Assumed: product lines rise less than proportionally with firm size; "
+     "plausible range 0.3-1.")
 # --- digital transformation -----------------------------------------------------------------
 _add("digital_platform_rate", 0.02, "per month", 0.0, 1.0, "float", "digital",
      "Monthly rise of digital maturity (toward 1) for platform members.", "Assumed.")
@@ -587,6 +764,14 @@ _add("retention_effect", 0.4, "share", 0.0, 1.0, "float", "labour",
      "Assumed.")
 _add("reemployment_rate", 0.08, "per month", 0.0, 1.0, "float", "labour",
      "Monthly probability that an unemployed graduate finds a local job.", "Assumed.")
+_add("initial_graduate_share", 0.1, "share of employees", 0.0, 1.0, "float", "labour",
+     "Share of each incumbent's employees who are graduates of the region's universities at "
+     "month 0 (mean skill initial_graduate_skill), so hiring starts from a stock, not zero.",
+     "Assumed: about the stock a decade of the region's graduates builds in its firms; "
+     "plausible range 0.05-0.25.")
+_add("initial_graduate_skill", 0.5, "skill [0, 1]", 0.0, 1.0, "float", "labour",
+     "Mean skill of the graduates in incumbents' workforce at month 0.",
+     "Assumed: about the mean skill of a 1.0 graduate cohort (docs/validation.md).")
 _add("unemployed_leave_rate", 0.03, "per month", 0.0, 1.0, "float", "labour",
      "Monthly probability that an unemployed graduate leaves the region.", "Assumed.")
 
@@ -641,12 +826,21 @@ _add("exit_size_elasticity", 0.3, "elasticity", 0.0, 3.0, "float", "firms",
 _add("incubator_hazard_cut", 0.4, "share", 0.0, 1.0, "float", "firms",
      "Relative fall of the exit hazard for incubated start-ups.", "Assumed.")
 _add("entry_rate", 0.005, "per month", 0.0, 0.1, "float", "firms",
-     "Exogenous entrants per month as a share of living firms (about 6%/yr).",
-     "Assumed: OECD business entry rates 5-10%/yr.")
+     "Exogenous entrants per month as a share of the region's initial firm count n_firms "
+     "(about 6%/yr), constant over the run: entry follows the regional market, not the "
+     "number of living firms.",
+     "OECD business entry rates 5-10%/yr; regional entry rates are persistent over time "
+     "(Fritsch & Mueller 2007), so a constant regional rate, not one that compounds.")
 _add("spinoff_rate", 0.02, "spin-offs/university/month", 0.0, 100.0, "float", "firms",
      "University spin-offs per month per university at full 3.0 brokerage and incubation.",
      "Assumed.")
 
+_add("displacement_share", 0.5, "share", 0.0, 1.0, "float", "firms",
+     "Share of a new firm's value added (entrant, graduate start-up, spin-off) taken from "
+     "living firms of its main domain at entry (business stealing); 1 creates none.",
+     "Mankiw & Whinston 1986 (business stealing); Fritsch & Mueller 2004 (indirect "
+     "displacement effects of regional entry); additionality guides put displacement of "
+     "supported start-ups at 25-75% (HCA Additionality Guide 2014). Range 0-1.")
 # --- channels ---------------------------------------------------------------------------------
 for _ch in CHANNELS:
     _add(f"channel_{_ch}", True, "-", None, None, "bool", "channels",
@@ -898,7 +1092,9 @@ def markdown_table(table: CalibratedTable | None = None) -> str:
         lever = " *(lever)*" if p.lever else ""
         lines.append(f"| `{p.name}` | {default} | {p.unit} | {p.range_text()} | "
                      f"{p.doc}{lever} | {p.source} |")
-    return "\n".join(lines) + "\n"
+    from .priors import markdown as priors_markdown  # priors.py reads this table
+
+    return "\n".join(lines) + "\n" + priors_markdown()
 
 
 if __name__ == "__main__":  # pragma: no cover

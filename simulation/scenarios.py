@@ -13,8 +13,12 @@ A scenario file looks like this::
     lever = "share_edu_3_0"
     value = 0.5
 
+    [priors]                        # optional: narrow or widen a prior of the parameter table
+    graduate_premium = { dist = "triangular", low = 0.2, mode = 0.5, high = 0.8 }
+
 ``extends`` inherits every parameter of the parent and overrides only those the child names;
-the child's timeline events are added to the parent's. Loading validates everything against
+the child's timeline events are added to the parent's, and its priors replace the parent's of
+the same parameters (``simulation.priors.parse`` checks each). Loading validates everything against
 the parameter table and raises ``ScenarioError`` with one line naming the file, the key path,
 what was expected and what was found. Files are parsed as data (``tomllib``), never executed.
 """
@@ -42,7 +46,7 @@ from .parameters import show as _show  # phase 2 renames the uses
 
 # The library ships as the package data of the top-level ``scenarios`` package.
 LIBRARY = Path(str(resources.files("scenarios")))
-TOP_LEVEL = ("name", "description", "extends", "parameters", "timeline")
+TOP_LEVEL = ("name", "description", "extends", "parameters", "timeline", "priors")
 EVENT_KEYS = ("month", "year", "lever", "value")
 
 
@@ -59,6 +63,7 @@ class Scenario:
     path: Path | None
     overrides: dict[str, Any] = field(default_factory=dict)  # what the files set
     parameters: Parameters = field(default_factory=resolve)  # every parameter, resolved
+    priors: dict[str, Any] = field(default_factory=dict)  # [priors] tables: simulation.priors.Prior
 
     @property
     def horizon(self) -> int:
@@ -102,7 +107,28 @@ def load(name_or_path: str | Path) -> Scenario:
         raise _parameter_error(path, err) from None
     description = doc.get("description", "")
     return Scenario(name=str(doc.get("name", path.stem)), description=str(description),
-                    path=path, overrides=overrides, parameters=parameters)
+                    path=path, overrides=overrides, parameters=parameters,
+                    priors=_priors(path, doc))
+
+
+def _priors(path: Path, doc: dict) -> dict[str, Any]:
+    """The ``[priors]`` of a file over those of the files it extends (the chain is valid:
+    ``_load_chain`` read it first)."""
+    from .priors import PriorError, parse
+
+    out: dict[str, Any] = {}
+    if "extends" in doc:
+        parent = _parent_path(path, doc["extends"])
+        out = _priors(parent, _read(parent))
+    raw = doc.get("priors", {})
+    if not isinstance(raw, dict):
+        raise ScenarioError(path, "priors", f"expected a table, got {_show(raw)}")
+    for name, spec in raw.items():
+        try:
+            out[name] = parse(name, spec, origin=path.name)
+        except PriorError as err:
+            raise ScenarioError(path, f"priors.{err.key}", err.reason) from None
+    return out
 
 
 def _load_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict[str, Any]]:

@@ -74,7 +74,8 @@ class Firms(Table):
     productivity: np.ndarray     # MCU per employee per month
     cash: np.ndarray             # MCU
     rd_intensity: np.ndarray     # share of value added spent on R&D
-    absorptive: np.ndarray       # [0, 1]
+    absorptive: np.ndarray       # [0, 1], a stock (firm_dynamics.absorb)
+    knowledge_paid: np.ndarray   # knowledge level (L1) productivity last reflected
     digital: np.ndarray          # digital maturity [0, 1]
     birth_step: np.ndarray       # int32
     exit_step: np.ndarray        # int32, -1 while alive
@@ -86,6 +87,8 @@ class Firms(Table):
     platform_member: np.ndarray  # bool
     grad_employees: np.ndarray   # int64, graduates of the region's universities employed
     grad_skill: np.ndarray       # sum over employed graduates of their mean skill
+    prior_grads: np.ndarray      # int64, graduates of years before month 0 (no alumni rows)
+    prior_grad_skill: np.ndarray  # sum of their mean skills
     innovations: np.ndarray      # int64, cumulative
     patents: np.ndarray          # int64, cumulative
     partners: np.ndarray         # int64, university projects ever started
@@ -94,16 +97,29 @@ class Firms(Table):
     subsidy: np.ndarray          # MCU of R&D subsidy paid last month, spent on R&D this month
     public_money: np.ndarray     # MCU of any public money received this month
     trust: np.ndarray            # (F, U) trust toward each university, [0, 1]
+    # Employees diverted this month to university work (projects, capstones), not producing.
+    diverted: np.ndarray
 
     def value_added(self, rows: np.ndarray | slice, graduate_premium: float) -> np.ndarray:
         """Monthly value added (MCU): productivity x effective labour.
 
         Effective labour counts each employee once plus ``graduate_premium`` x mean skill for
         each graduate employed: skilled graduates produce more (returns to tertiary education).
+        Graduates of years before month 0 (``prior_grads``) count the same way.
         A firm that has exited produces nothing.
         """
-        extra = graduate_premium * self.grad_skill[rows]
-        return self.productivity[rows] * (self.employees[rows] + extra) * self.alive[rows]
+        extra = graduate_premium * (self.grad_skill[rows] + self.prior_grad_skill[rows])
+        labour = np.maximum(self.employees[rows] - self.diverted[rows], 0.0) + extra
+        return self.productivity[rows] * labour * self.alive[rows]
+
+    def graduates(self, rows: np.ndarray | slice) -> np.ndarray:
+        """Graduates on the staff: alumni employed plus those of years before month 0."""
+        return self.grad_employees[rows] + self.prior_grads[rows]
+
+    def graduate_term(self, rows: np.ndarray | slice) -> np.ndarray:
+        """Graduate share of employees x their mean skill: total graduate skill / employees."""
+        return ((self.grad_skill[rows] + self.prior_grad_skill[rows])
+                / np.maximum(self.employees[rows], 1))
 
     @classmethod
     def empty(cls, cap: int, k: int, n_universities: int) -> Firms:
@@ -111,7 +127,7 @@ class Firms(Table):
             n=0,
             knowledge=_empty(cap, k), size=_empty(cap), employees=_empty(cap, dtype=np.int64),
             productivity=_empty(cap), cash=_empty(cap), rd_intensity=_empty(cap),
-            absorptive=_empty(cap), digital=_empty(cap),
+            absorptive=_empty(cap), knowledge_paid=_empty(cap), digital=_empty(cap),
             birth_step=_empty(cap, dtype=np.int32), exit_step=_empty(cap, dtype=np.int32, fill=-1),
             alive=_empty(cap, dtype=bool), origin=_empty(cap, dtype=np.int8),
             founder_university=_empty(cap, dtype=np.int16, fill=-1),
@@ -119,11 +135,12 @@ class Firms(Table):
             home_university=_empty(cap, dtype=np.int16, fill=-1),
             platform_member=_empty(cap, dtype=bool),
             grad_employees=_empty(cap, dtype=np.int64), grad_skill=_empty(cap),
+            prior_grads=_empty(cap, dtype=np.int64), prior_grad_skill=_empty(cap),
             innovations=_empty(cap, dtype=np.int64), patents=_empty(cap, dtype=np.int64),
             partners=_empty(cap, dtype=np.int64), subsidy=_empty(cap), public_money=_empty(cap),
             last_innovation=_empty(cap, dtype=np.int32, fill=-1),
             last_project=_empty(cap, dtype=np.int32, fill=-1),
-            trust=_empty(cap, n_universities),
+            trust=_empty(cap, n_universities), diverted=_empty(cap),
         )
 
 
@@ -197,6 +214,8 @@ class Projects(Table):
     gov_funded: np.ndarray    # bool: co-funded by a matching grant (third helix)
     payoff: np.ndarray        # inverted-U payoff at formation, [0, 1]
     active: np.ndarray        # bool
+    social: np.ndarray        # bool: a brokered project with a public or social partner
+    failed: np.ndarray        # bool: abandoned early or ended without success
 
     @classmethod
     def empty(cls, cap: int) -> Projects:
@@ -205,6 +224,7 @@ class Projects(Table):
             start_step=_empty(cap, dtype=np.int32), end_step=_empty(cap, dtype=np.int32),
             brokered=_empty(cap, dtype=bool), via_platform=_empty(cap, dtype=bool),
             gov_funded=_empty(cap, dtype=bool), payoff=_empty(cap), active=_empty(cap, dtype=bool),
+            social=_empty(cap, dtype=bool), failed=_empty(cap, dtype=bool),
         )
 
     def active_rows(self) -> np.ndarray:
@@ -222,6 +242,14 @@ class Universities:
     publications: np.ndarray  # (U,) cumulative
     reputation: np.ndarray    # (U,) normalised publications per faculty, rolling
     funding: np.ndarray       # (U,) research money received this month (MCU)
+    # Faculty time this month (research.faculty_time): FTE taken by industry engagement and
+    # the shares of research and teaching time left, each in [0, 1].
+    engaged_fte: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    research_time: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    teaching_time: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # 2.0 capstone partnerships of the academic year: parallel arrays (firm row, university).
+    capstone_firm: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    capstone_uni: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def count(self) -> int:

@@ -176,18 +176,86 @@ def build_world(p: dict[str, Any], rng: np.random.Generator) -> World:
     # Incumbents have a history: spread their ages over the past 20 years.
     firms.birth_step[rows] = -rng.integers(0, 240, size=n_f)
     firms.cash[rows] = p["initial_cash_months"] * firms.productivity[rows] * size
+    start_near_steady_state(firms, rows, p)
 
     n_cohorts = p["programme_years"]
     per_cohort = int(unis.intake.sum())
     cap = per_cohort * (n_cohorts + int(np.ceil(p["horizon_months"] / 12)) + 1)
     students = Students.empty(cap)
-    firms.absorptive[rows] = 1.0 - np.exp(-25.0 * firms.rd_intensity[rows])
     w = World(p=p, firms=firms, students=students, unis=unis,
               projects=Projects.empty(256), gov=Government(), tally=Tally(),
               enrolled=np.zeros((n_u, 3)), exposure=np.zeros((3 * n_u, 4)))
     for year in range(n_cohorts, 0, -1):  # oldest cohort first: rows stay in intake order
         admit_cohort(w, rng, step=1 - (year - 1) * 12, year=year)
     return w
+
+
+def start_near_steady_state(firms: Firms, rows: slice, p: dict[str, Any]) -> None:
+    """Give incumbents the graduate staff, knowledge and absorptive capacity of a region that
+    has been running, so that the run does not open with a start-up transient.
+
+    Graduates: ``initial_graduate_share`` of employees, of skill ``initial_graduate_skill``.
+    Knowledge: the level at which own R&D, the R&D subsidy and graduate hires replace
+    obsolescence, (firm_rd_rate x effort + hires) / knowledge_depreciation (profile kept).
+    Absorptive capacity: the fixed point of its accumulation at that effort and graduate staff.
+    """
+    from .mechanisms.firm_dynamics import absorptive_inflow, absorptive_steady_state
+
+    emp = firms.employees[rows]
+    grads = np.floor(p["initial_graduate_share"] * emp).astype(np.int64)
+    firms.prior_grads[rows] = grads
+    firms.prior_grad_skill[rows] = grads * p["initial_graduate_skill"]
+    va = firms.value_added(rows, p["graduate_premium"])
+    own = firms.rd_intensity[rows] * va
+    # The R&D subsidy pot, shared by own R&D among qualifying firms (accounting.py).
+    qualify = firms.rd_intensity[rows] >= p["rd_subsidy_threshold"]
+    pot = p["gov_budget"] * p["budget_share_rd_subsidies"] / 12.0
+    weight = own * qualify
+    subsidy = pot * weight / weight.sum() if weight.sum() > 0 else np.zeros(len(own))
+    effort = own + subsidy
+    delta = p["knowledge_depreciation"]
+    # Graduates hired each June bring knowledge too (labour_market.hire): at full vacancy fill
+    # and the initial graduates' skill, a monthly inflow of this many units.
+    hires = (p["graduate_vacancy_rate"] / 12.0 * emp * p["graduate_knowledge"]
+             * p["initial_graduate_skill"])
+    if delta > 0:
+        level = (p["firm_rd_rate"] * effort + hires) / delta
+    else:  # no obsolescence, no steady state: knowledge per employee at the reference
+        level = p["knowledge_reference"] * np.maximum(emp, 1).astype(float)
+    k = firms.knowledge[rows]
+    firms.knowledge[rows] = k / np.maximum(k.sum(axis=1), 1e-12)[:, None] * level[:, None]
+    firms.knowledge_paid[rows] = firms.knowledge[rows].sum(axis=1)
+    grad_term = firms.graduate_term(rows)
+    inflow = absorptive_inflow(effort / np.maximum(va, 1e-12), grad_term, p)
+    firms.absorptive[rows] = absorptive_steady_state(inflow, p["absorptive_depreciation"])
+
+
+def displace_incumbents(w: World, new: np.ndarray) -> None:
+    """New firms ``new`` take ``displacement_share`` of their value added from living firms of
+    their main domain (business stealing), in proportion to those firms' value added.
+
+    Each incumbent's productivity falls by the same factor within a domain, so with share 1
+    the new firms' value added is moved from incumbents, not created; a domain whose new
+    firms would take more than its incumbents hold loses all of theirs and no more.
+    """
+    share = w.p["displacement_share"]
+    f = w.firms
+    if share <= 0 or len(new) == 0:
+        return
+    is_new = np.zeros(f.n, dtype=bool)
+    is_new[new] = True
+    old = np.flatnonzero(f.alive[: f.n] & ~is_new)
+    if len(old) == 0:
+        return
+    k, gp = w.p["n_domains"], w.p["graduate_premium"]
+    dom_old = np.argmax(f.knowledge[: f.n], axis=1)[old]
+    va_old = f.value_added(old, gp)
+    taken = share * np.bincount(np.argmax(f.knowledge[new], axis=1),
+                                weights=f.value_added(new, gp), minlength=k)
+    held = np.bincount(dom_old, weights=va_old, minlength=k)
+    keep = np.where(held > 0, 1.0 - np.minimum(taken / np.maximum(held, 1e-300), 1.0), 1.0)
+    f.productivity[old] *= keep[dom_old]
+    w.count("displaced_value_added", float((va_old * (1.0 - keep[dom_old])).sum()))
 
 
 def truncated_pareto(rng: np.random.Generator, n: int, alpha: float, lo: float, hi: float
@@ -210,9 +278,15 @@ def init_firms(firms: Firms, rows: slice, p: dict[str, Any], rng: np.random.Gene
     firms.productivity[rows] = p["productivity"] * rng.lognormal(-0.5 * sig**2, sig, n)
     firms.rd_intensity[rows] = p["rd_intensity"] * rng.lognormal(-0.5, 1.0, n)
     if knowledge is None:
-        # Firms are specialists: a spiky Dirichlet profile, level growing with size.
-        knowledge = rng.dirichlet(np.full(k, 0.3), size=n) * (5.0 * np.sqrt(size))[:, None]
+        # Firms are specialists: a spiky Dirichlet profile, at the level their own R&D
+        # sustains against obsolescence (knowledge per employee knowledge_reference at the
+        # mean R&D intensity and productivity).
+        rel = (firms.rd_intensity[rows] / max(p["rd_intensity"], 1e-12)
+               * firms.productivity[rows] / max(p["productivity"], 1e-12))
+        level = p["knowledge_reference"] * np.maximum(size, 1.0) * rel
+        knowledge = rng.dirichlet(np.full(k, 0.3), size=n) * level[:, None]
     firms.knowledge[rows] = knowledge
+    firms.knowledge_paid[rows] = firms.knowledge[rows].sum(axis=1)
     firms.cash[rows] = p["startup_cash"]
     firms.digital[rows] = rng.beta(2.0, 5.0, n)
     firms.absorptive[rows] = 0.0
@@ -226,6 +300,8 @@ def init_firms(firms: Firms, rows: slice, p: dict[str, Any], rng: np.random.Gene
     firms.platform_member[rows] = False
     firms.grad_employees[rows] = 0
     firms.grad_skill[rows] = 0.0
+    firms.prior_grads[rows] = 0
+    firms.prior_grad_skill[rows] = 0.0
     firms.innovations[rows] = 0
     firms.patents[rows] = 0
     firms.partners[rows] = 0

@@ -169,10 +169,14 @@ def test_no_projects_without_joint_research_and_brokerage(integrated_df) -> None
     model = _run(channel_joint_research=False, channel_brokerage=False)
     df = _df(model)
     for name in ("projects_started", "active_projects", "active_brokered_projects",
-                 "platform_matches", "spend_matching_grants", "internships"):
+                 "platform_matches", "spend_matching_grants"):
         assert (df[name] == 0).all(), name
     assert model.world.projects.n == 0
     assert integrated_df["projects_started"].sum() > 0
+    # Without projects the only ties left are 2.0 capstones (student immersion, not projects).
+    st_ = model.world.students
+    tied = st_.tie_firm[: st_.n] >= 0
+    assert (st_.programme[: st_.n][tied] == 1).all()
 
 
 def test_only_brokered_projects_without_joint_research() -> None:

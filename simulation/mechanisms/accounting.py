@@ -7,7 +7,8 @@ configuration, the siloed one included, spends the same money). Untied instrumen
 out their whole balance: block grants to universities by intake, competitive research grants by
 reputation (both fund next month's research), and R&D subsidies to firms in proportion to their
 own R&D if it is at least ``rd_subsidy_threshold`` (spent on R&D next month). The government
-taxes value added. Welfare W accumulates value added discounted at ``discount_rate``.
+taxes value added. Welfare W accumulates value added from the end of the burn-in
+(``burn_in_months``, 0 by default), discounted at ``discount_rate`` to that month.
 Indicators are computed by indicators.py.
 """
 
@@ -41,7 +42,9 @@ def apply(w: World) -> None:
     w.gov.tax_month = tax
     w.gov.tax_total += tax
     w.flows["value_added"] = va
-    w.welfare += va / (1.0 + w.p["discount_rate"]) ** (w.month / 12.0)
+    since = w.month - w.p["burn_in_months"]
+    if since > 0:
+        w.welfare += va / (1.0 + w.p["discount_rate"]) ** (since / 12.0)
 
 
 def close_year(w: World) -> None:

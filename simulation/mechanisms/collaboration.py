@@ -17,22 +17,33 @@ Brokerage (brokerage channel). A university with 3.0 students starts brokered th
 projects: it screens ``broker_candidates`` firms (more through the platform), picks the best
 payoff, and the government co-funds through matching grants when money is left.
 
+A brokered match, and a platform match (a member reaching a university other than its home),
+becomes a project only if the firm accepts it: the value-added gain of the knowledge it
+expects to learn (``acceptance_knowledge_elasticity`` x relative knowledge gain, over
+``acceptance_horizon`` months) must cover its share of the cost and the management time;
+firms whose cash is below ``acceptance_cash_buffer`` months of value added decline. A share
+``social_partner_share`` of brokered projects add a public or social partner: three-party
+projects co-funded by government at ``social_cofunding_rate``.
+
 Running projects (both kinds) cost ``project_cost`` a month, split between the firm and the
-matching-grant pot, and move knowledge both ways: each side's stock grows, relative to its own
-size, in the capabilities the partner has and it lacks (the positive part of the difference of
-their profiles), scaled by the payoff (and for the firm its absorptive capacity); firm problems
-flow back to the university. Each side's growth is divided by its project capacity (slots for a
-firm), so a partner with many projects learns like one at full capacity, not many times over.
-Projects end after ``project_duration`` months, or earlier when the firm exits or can no longer
-pay.
-A project succeeds with probability equal to its payoff; success raises trust.
+matching-grant pot, divert ``project_firm_fte`` of the firm's staff from production (counted
+against its value added) and take faculty time (research.faculty_time); brokered projects
+also cost the broker ``broker_running_cost`` of public money a month. Knowledge moves both
+ways by Nooteboom's absorption x novelty (knowledge.learning), for the firm times its
+absorptive capacity. Projects end after ``project_duration`` months, earlier when the firm
+exits or can no longer pay, or when abandoned: a monthly hazard rising with the squared
+relative gap between the cognitive distance and its optimum and falling with trust. A project
+that runs to its end succeeds with probability equal to its payoff; success raises trust,
+failure or abandonment lowers it (an abandoned project has also transferred less knowledge).
+A firm never runs more projects than its slots: brokers give a firm at most one project a
+month, and a firm whose slots shrank below its running projects drops the newest.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..knowledge import cosine_distance, inverted_u, profile, rowwise_distance
+from ..knowledge import cosine_distance, inverted_u, learning, rowwise_distance
 from ..world import INSTRUMENT_INDEX, World
 
 MATCHING = INSTRUMENT_INDEX["matching_grants"]
@@ -40,6 +51,7 @@ MATCHING = INSTRUMENT_INDEX["matching_grants"]
 
 def apply(w: World) -> None:
     end_projects(w)
+    trim_to_slots(w)
     w.firms.trust[: w.firms.n] *= 1.0 - w.p["trust_decay"]
     if w.channel("joint_research"):
         search_and_match(w)
@@ -48,22 +60,74 @@ def apply(w: World) -> None:
     run_projects(w)
 
 
+def abandon_probability(distance: np.ndarray, trust: np.ndarray, p: dict) -> np.ndarray:
+    """Monthly probability that a project is abandoned, in [0, 1].
+
+    ``abandon_hazard`` x (1 + ``abandon_distance`` ((d - d*) / d*)^2) x (1 -
+    ``abandon_trust_protect`` x trust): lowest at the optimal distance between trusted partners.
+    """
+    gap = (np.asarray(distance) - p["optimal_distance"]) / p["optimal_distance"]
+    h = (p["abandon_hazard"] * (1.0 + p["abandon_distance"] * gap**2)
+         * (1.0 - p["abandon_trust_protect"] * np.asarray(trust)))
+    return np.clip(h, 0.0, 1.0)
+
+
+def grant_rate(w: World, social: np.ndarray) -> np.ndarray:
+    """Share of each project's cost a grant pays when due: three-party projects at
+    ``social_cofunding_rate``, the others at ``matching_rate``."""
+    return np.where(social, w.p["social_cofunding_rate"], w.p["matching_rate"])
+
+
 def end_projects(w: World) -> None:
+    pr, f, p = w.projects, w.firms, w.p
+    act = pr.active_rows()
+    if len(act) == 0:
+        return
+    fi, ui = pr.firm[act], pr.university[act]
+    # A project ends at its end month, early when the firm has died or can no longer pay, or
+    # when abandoned. One draw per project row and purpose: a project's fate does not depend
+    # on how many others ended.
+    share = 1.0 - grant_rate(w, pr.social[act]) * pr.gov_funded[act]
+    broke = f.cash[fi] < p["project_cost"] * share
+    due = pr.end_step[act] <= w.month
+    distance = rowwise_distance(f.knowledge[fi], w.unis.knowledge[ui])
+    abandoned = (~due & f.alive[fi] & ~broke
+                 & (w.rng("collaboration.abandon").random(pr.n)[act]
+                    < abandon_probability(distance, f.trust[fi, ui], p)))
+    ending = due | ~f.alive[fi] | broke | abandoned
+    done = act[ending]
+    pr.active[done] = False
+    success = (due[ending] & ~abandoned[ending]
+               & (w.rng("collaboration.success").random(pr.n)[done] < pr.payoff[done]))
+    pr.failed[done] = ~success
+    fs, us = pr.firm[done][success], pr.university[done][success]
+    f.trust[fs, us] += p["trust_gain"] * (1.0 - f.trust[fs, us])
+    # Failure and abandonment cost trust (firms that exited have no trust left to lose).
+    lost = ~success & f.alive[pr.firm[done]]
+    fl, ul = pr.firm[done][lost], pr.university[done][lost]
+    f.trust[fl, ul] *= 1.0 - p["trust_loss"]
+    w.count("projects_ended", len(done))
+    w.count("projects_succeeded", int(success.sum()))
+    w.count("projects_abandoned", int(abandoned.sum()))
+
+
+def trim_to_slots(w: World) -> None:
+    """A firm whose slots shrank below its active projects drops the newest ones."""
     pr, f = w.projects, w.firms
     act = pr.active_rows()
     if len(act) == 0:
         return
-    # A project ends at its end month, or early when the firm has died or can no longer pay.
-    share = 1.0 - w.p["matching_rate"] * pr.gov_funded[act]
-    broke = f.cash[pr.firm[act]] < w.p["project_cost"] * share
-    done = act[(pr.end_step[act] <= w.month) | ~f.alive[pr.firm[act]] | broke]
-    pr.active[done] = False
-    # One draw per project row: a project's fate does not depend on how many others ended.
-    success = w.rng("collaboration.success").random(pr.n)[done] < pr.payoff[done]
-    fi, ui = pr.firm[done][success], pr.university[done][success]
-    f.trust[fi, ui] += w.p["trust_gain"] * (1.0 - f.trust[fi, ui])
-    w.count("projects_ended", len(done))
-    w.count("projects_succeeded", int(success.sum()))
+    fi = pr.firm[act]
+    slots = project_slots(f.employees[fi], w.p["project_slot_employees"])
+    # Rank each firm's projects newest first (row order is start order).
+    order = np.lexsort((-act, fi))
+    fs = fi[order]
+    rank = np.arange(len(fs)) - np.searchsorted(fs, fs, side="left")
+    drop = act[order][rank >= slots[order]]
+    pr.active[drop] = False
+    pr.failed[drop] = True
+    w.count("projects_ended", len(drop))
+    w.count("projects_dropped_for_slots", len(drop))
 
 
 def capacity_left(w: World) -> np.ndarray:
@@ -121,6 +185,57 @@ def within_capacity(groups: np.ndarray, capacity: np.ndarray, rng: np.random.Gen
     return keep
 
 
+def expected_payoff(w: World, firms: np.ndarray, unis: np.ndarray, social: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """(expected value, expected cost) to each firm of a project with ``unis`` (MCU).
+
+    Value: ``acceptance_knowledge_elasticity`` x the relative rise of its knowledge stock the
+    project would bring at today's distance (knowledge.learning over ``project_duration``
+    months) x monthly value added x ``acceptance_horizon``. Cost: its share of the project's
+    cost (at today's grant rate) plus the management time, ``project_firm_fte`` employees at
+    their productivity, over the project.
+    """
+    p, f = w.p, w.firms
+    slots = project_slots(f.employees[firms], p["project_slot_employees"])
+    rate = p["transfer_rate"] * f.absorptive[firms]
+    per_month = learning(f.knowledge[firms], w.unis.knowledge[unis], rate, slots,
+                         p["optimal_distance"], p["payoff_shape"]).sum(axis=1)
+    relative = per_month * p["project_duration"] / np.maximum(f.knowledge[firms].sum(axis=1),
+                                                              1e-12)
+    va = f.value_added(firms, p["graduate_premium"])
+    value = p["acceptance_knowledge_elasticity"] * relative * va * p["acceptance_horizon"]
+    grant = grant_rate(w, social) if w.gov.balance[MATCHING] > 0 else 0.0
+    cost = p["project_duration"] * (p["project_cost"] * (1.0 - grant)
+                                    + p["project_firm_fte"] * f.productivity[firms])
+    return value, cost
+
+
+def accepts(w: World, firms: np.ndarray, unis: np.ndarray, social: np.ndarray | None = None
+            ) -> np.ndarray:
+    """Firms that take up an offered (brokered or platform) match: expected value covers the
+    expected cost, and the firm is not in financial trouble."""
+    if social is None:
+        social = np.zeros(len(firms), dtype=bool)
+    value, cost = expected_payoff(w, firms, unis, social)
+    va = w.firms.value_added(firms, w.p["graduate_premium"])
+    solvent = w.firms.cash[firms] >= w.p["acceptance_cash_buffer"] * va
+    return solvent & (value >= cost)
+
+
+def network_value(w: World) -> float:
+    """The platform's value to a member, in [0, 1]: member share of living firms x share of
+    the domains its members cover (their main domains). Zero when the platform is not live."""
+    f = w.firms
+    if not w.platform_live():
+        return 0.0
+    alive = f.alive[: f.n]
+    members = np.flatnonzero(alive & f.platform_member[: f.n])
+    if len(members) == 0:
+        return 0.0
+    variety = len(np.unique(np.argmax(f.knowledge[members], axis=1))) / w.p["n_domains"]
+    return len(members) / max(int(alive.sum()), 1) * variety
+
+
 def search_and_match(w: World) -> None:
     p, f = w.p, w.firms
     n = f.n
@@ -129,6 +244,7 @@ def search_and_match(w: World) -> None:
         return
     platform = w.platform_live()
     member = f.platform_member[cand] & platform
+    boost = p["platform_match_boost"] * (1.0 + p["platform_network_effect"] * network_value(w))
     grant_available = 1.0 if w.gov.balance[MATCHING] > 0 else 0.0
     rd_rel = np.sqrt(f.rd_intensity[cand] / max(p["rd_intensity"], 1e-12))
     size_rel = (np.maximum(f.employees[cand], 1) / p["search_reference_employees"]
@@ -136,7 +252,7 @@ def search_and_match(w: World) -> None:
     experience = 1.0 + p["experience_search_boost"] * f.trust[cand].max(axis=1)
     prob = (p["search_rate"] * rd_rel * size_rel * experience * (0.5 + f.absorptive[cand])
             * (1.0 + p["grant_search_boost"] * p["matching_rate"] * grant_available)
-            * (1.0 + p["platform_match_boost"] * member))
+            * (1.0 + boost * member))
     searching = w.rng("collaboration.search").random(n)[cand] < np.minimum(prob, 1.0)
     s = cand[searching]
     member = member[searching]
@@ -162,8 +278,14 @@ def search_and_match(w: World) -> None:
     mix3 = w.share_3_0()[choice]
     broker = p["broker_match_boost"] * mix3 if w.channel("brokerage") else 0.0
     accept = (p["match_probability"] * chosen_payoff * (1.0 + broker)
-              * (1.0 + p["platform_match_boost"] * member))
+              * (1.0 + boost * member))
     matched = feasible & (w.rng("collaboration.accept").random(n)[s] < np.minimum(accept, 1.0))
+    # A match through the platform is an offer the firm weighs on its expected payoff; a
+    # match at its home university is its own search's result.
+    offered = np.flatnonzero(matched & via_platform)
+    if len(offered):
+        matched[offered] = accepts(w, s[offered], choice[offered])
+        w.count("platform_offers_declined", int((~matched[offered]).sum()))
     idx = np.flatnonzero(matched)
     keep = within_capacity(choice[idx], cap, w.rng("collaboration.capacity"))
     idx = idx[keep]
@@ -193,16 +315,22 @@ def broker(w: World) -> None:
     best = np.argmax(pay * (1.0 + f.trust[screened, uni[:, None]]), axis=1)
     rows = np.arange(len(uni))
     firms = screened[rows, best]
-    # A firm takes at most one brokered project per university and month.
-    _, first = np.unique(firms.astype(np.int64) * u.count + uni, return_index=True)
+    # A firm takes at most one brokered project a month, from whichever university: every
+    # firm of the pool has a free slot, so it cannot end the month beyond its slots.
+    _, first = np.unique(firms, return_index=True)
+    firms, uni, pay_best = firms[first], uni[first], pay[rows, best][first]
+    social = w.rng("collaboration.social").random(len(firms)) < p["social_partner_share"]
+    ok = accepts(w, firms, uni, social)
+    w.count("brokered_offers_declined", int((~ok).sum()))
     # The platform widens the broker's screen; the match itself is the broker's, not a
     # platform match.
-    start_projects(w, firms[first], uni[first], pay[rows, best][first], brokered=True,
-                   via_platform=np.zeros(len(first), dtype=bool))
+    start_projects(w, firms[ok], uni[ok], pay_best[ok], brokered=True,
+                   via_platform=np.zeros(int(ok.sum()), dtype=bool), social=social[ok])
 
 
 def start_projects(w: World, firms: np.ndarray, unis: np.ndarray, payoff: np.ndarray, *,
-                   brokered: bool, via_platform: np.ndarray) -> None:
+                   brokered: bool, via_platform: np.ndarray,
+                   social: np.ndarray | None = None) -> None:
     if len(firms) == 0:
         return
     pr = w.projects
@@ -218,43 +346,59 @@ def start_projects(w: World, firms: np.ndarray, unis: np.ndarray, payoff: np.nda
     pr.gov_funded[rows] = funded
     pr.payoff[rows] = payoff
     pr.active[rows] = True
+    pr.social[rows] = False if social is None else social
+    pr.failed[rows] = False
     np.add.at(w.firms.partners, firms, 1)
     w.tally.add_counts(1, 1, int(funded), len(firms))
+    if social is not None:
+        w.count("social_projects_started", int(np.sum(social)))
     w.count("projects_started", len(firms))
     if brokered:
         w.count("brokered_projects_started", len(firms))
 
 
 def run_projects(w: World) -> None:
-    """Costs and two-way knowledge flows of every active project this month."""
+    """Costs, diverted staff and two-way knowledge flows of every active project this month."""
     p, pr, f, u = w.p, w.projects, w.firms, w.unis
+    f.diverted[: f.n] = 0.0
+    cap_firm = u.capstone_firm
+    if len(cap_firm):
+        # 2.0 capstone partners' mentoring time (teaching.recruit_capstones).
+        np.add.at(f.diverted, cap_firm, p["capstone_firm_fte"])
     act = pr.active_rows()
+    if len(act):
+        fi, ui = pr.firm[act], pr.university[act]
+        f.last_project[fi] = w.month
+        np.add.at(f.diverted, fi, p["project_firm_fte"])
+        cost = np.full(len(act), p["project_cost"])
+        grant_due = cost * grant_rate(w, pr.social[act]) * pr.gov_funded[act]
+        paid_share = w.gov.demand_share(MATCHING, float(grant_due.sum()))
+        grant = grant_due * paid_share
+        w.gov.spend(MATCHING, float(grant.sum()))
+        np.subtract.at(f.cash, fi, cost - grant)
+        np.add.at(f.public_money, fi, grant)
+        # The broker's office: a public running cost per active brokered project.
+        n_brokered = int(pr.brokered[act].sum())
+        if n_brokered:
+            due = p["broker_running_cost"] * n_brokered
+            w.count("brokerage_running_cost", w.gov.spend(MATCHING, due))
+    # Diverted staff never exceed half of a firm's employees (someone keeps producing).
+    n = f.n
+    f.diverted[:n] = np.minimum(f.diverted[:n], 0.5 * f.employees[:n])
     if len(act) == 0:
         return
-    fi, ui = pr.firm[act], pr.university[act]
-    f.last_project[fi] = w.month
-    cost = np.full(len(act), p["project_cost"])
-    grant_due = cost * p["matching_rate"] * pr.gov_funded[act]
-    paid_share = w.gov.demand_share(MATCHING, float(grant_due.sum()))
-    grant = grant_due * paid_share
-    w.gov.spend(MATCHING, float(grant.sum()))
-    np.subtract.at(f.cash, fi, cost - grant)
-    np.add.at(f.public_money, fi, grant)
 
+    # Learning is absorption x novelty in cognitive distance (knowledge.learning), relative to
+    # the learner's own stock and along the partner's profile. A firm's capacity is its slots,
+    # a university's its project places: each learns from its projects as a whole, not many
+    # times over. The firm's absorptive capacity scales what it can take in.
     kf, ku = f.knowledge[fi], u.knowledge[ui]
-    pay = inverted_u(rowwise_distance(kf, ku), p["optimal_distance"], p["payoff_shape"])
-    # Each side learns the partner's capabilities it lacks (the positive part of the profile
-    # difference), in proportion to its own stock: learning is relative, so a small firm is
-    # not flooded by a large university, nor a university by a large firm. A university
-    # learns from its projects as a whole: feedback_rate is its growth at full project
-    # capacity, each project contributing its share of that capacity.
-    lf, lu = kf.sum(axis=1), ku.sum(axis=1)
-    pf, pu = profile(kf), profile(ku)
     capacity = np.maximum(u.faculty[ui] * p["projects_per_faculty"], 1.0)
     slots = project_slots(f.employees[fi], p["project_slot_employees"])
-    to_firm = ((p["transfer_rate"] * pay * f.absorptive[fi] * lf / slots)[:, None]
-               * np.maximum(pu - pf, 0))
-    to_uni = (p["feedback_rate"] * pay * lu / capacity)[:, None] * np.maximum(pf - pu, 0.0)
+    to_firm = learning(kf, ku, p["transfer_rate"] * f.absorptive[fi], slots,
+                       p["optimal_distance"], p["payoff_shape"])
+    to_uni = learning(ku, kf, p["feedback_rate"], capacity, p["optimal_distance"],
+                      p["payoff_shape"])
     np.add.at(f.knowledge, fi, to_firm)
     np.add.at(u.knowledge, ui, to_uni)
     w.count("knowledge_to_firms", float(to_firm.sum()))

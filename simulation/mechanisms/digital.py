@@ -1,11 +1,18 @@
-"""Mechanism 6, digital transformation: firms' digital maturity in [0, 1].
+"""Mechanism 6, digital transformation: the X-Eco Mall platform and firms' digital maturity.
 
-Maturity rises toward 1 (saturation) for members of the open platform, faster with the
-government's platform investment per firm, and with digitally skilled graduate hires (applied
-at hiring time through ``hire_effect``); it erodes slowly as technology moves on. Firms join
-the platform by a Bass-like adoption rate that rises with investment and their own maturity.
-Platform investment is spent only while the platform is live; otherwise it stays in the pot
-for the year-end rule (accounting.py).
+The platform is a real platform only while it is live (platform channel open, ``platform_on``,
+month >= ``platform_launch_month``); before that its money is rerouted at release (policy.py)
+and nothing here happens but the erosion of maturity. While live, each month's allocation pays,
+in this order: the platform's running cost (``platform_running_cost``); a share
+``platform_join_subsidy`` of the joining costs of this month's new members; and service
+investment in the members, whose effect on digital maturity has diminishing returns per unit
+money (``platform_investment_half``). Joining is Bass-like: the monthly probability rises with a
+firm's own maturity and with the network value of the platform (members' share of living firms
+x the share of domains they cover: number and variety), and a firm joins only if its cash
+covers the joining cost ``platform_join_cost``. Members' maturity rises toward 1 (saturation);
+digitally skilled graduate hires raise maturity at hiring (``hire_effect``); maturity erodes
+slowly as technology moves on. What the platform's members gain in matching is in
+collaboration.py (reach across universities, a match boost growing with network value).
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..world import INSTRUMENT_INDEX, World
+from .collaboration import network_value
 
 PLATFORM = INSTRUMENT_INDEX["platform_investment"]
 
@@ -31,24 +39,46 @@ def hire_effect(digital: np.ndarray, firms: np.ndarray, digital_skill: np.ndarra
     digital[touched] += np.clip(saturating_rows, 0.0, 1.0) * (1.0 - digital[touched])
 
 
+def investment_boost(per_member: float, effect: float, half: float) -> float:
+    """Multiplier of members' digital progress from service investment per member per year:
+    1 + effect x I / (I + half), so each further unit of money does less."""
+    per_member = max(per_member, 0.0)
+    return 1.0 + effect * per_member / (per_member + half)
+
+
 def apply(w: World) -> None:
     p, f = w.p, w.firms
     n = f.n
-    alive = f.alive[:n]
-    n_alive = max(int(alive.sum()), 1)
     invest_per_firm = 0.0
     if w.platform_live():
-        # The platform absorbs this month's allocation; money left from before launch waits
-        # for the year-end rule like any unspent money.
+        alive = f.alive[:n]
+        n_alive = max(int(alive.sum()), 1)
+        # This month's allocation only; money left from earlier months of the live platform
+        # waits for the year-end rule like any unspent money.
         monthly = p["gov_budget"] * p["budget_share_platform_investment"] / 12.0
-        spent = w.gov.spend(PLATFORM, monthly)
-        invest_per_firm = spent * 12.0 / n_alive
-        boost = 1.0 + p["platform_investment_effect"] * invest_per_firm
-        join_prob = p["platform_join_rate"] * boost * (0.5 + f.digital[:n])
-        joiners = alive & ~f.platform_member[:n] & (w.rng("digital.join").random(n) < join_prob)
-        f.platform_member[:n] |= joiners
-        w.count("platform_joins", int(joiners.sum()))
+        left = monthly - w.gov.spend(PLATFORM, min(p["platform_running_cost"], monthly))
+        w.count("platform_running_cost", monthly - left)
+        value = network_value(w)
+        join_prob = (p["platform_join_rate"] * (0.5 + f.digital[:n])
+                     * (1.0 + p["platform_network_effect"] * value))
+        joiners = np.flatnonzero(alive & ~f.platform_member[:n]
+                                 & (w.rng("digital.join").random(n) < join_prob)
+                                 & (f.cash[:n] >= p["platform_join_cost"]))
+        if len(joiners):
+            due = p["platform_join_cost"] * p["platform_join_subsidy"] * len(joiners)
+            subsidy = w.gov.spend(PLATFORM, min(due, left))
+            left -= subsidy
+            each = subsidy / len(joiners)
+            f.cash[joiners] -= p["platform_join_cost"] - each
+            f.public_money[joiners] += each
+            f.platform_member[joiners] = True
+            w.count("platform_join_subsidy", subsidy)
+        w.count("platform_joins", len(joiners))
         members = alive & f.platform_member[:n]
+        invest = w.gov.spend(PLATFORM, left)
+        invest_per_firm = invest * 12.0 / n_alive
+        boost = investment_boost(invest * 12.0 / max(int(members.sum()), 1),
+                                 p["platform_investment_effect"], p["platform_investment_half"])
         saturating(f.digital[:n], np.where(members, p["digital_platform_rate"] * boost, 0.0))
     w.flows["platform_investment_per_firm"] = invest_per_firm
     f.digital[:n] *= 1.0 - p["digital_decay"]

@@ -1,17 +1,23 @@
-"""Mechanism 8, firm dynamics: growth, R&D, cash flow, exit and entry.
+"""Mechanism 8, firm dynamics: growth, R&D, knowledge that pays, cash flow, exit and entry.
 
 Size follows multiplicative (Gibrat) shocks whose volatility falls with size as S^-beta (Stanley
 et al. 1996), mean-preserving in level. Value added is productivity x effective labour
 (employees plus the graduate premium, state.Firms.value_added; innovation raises productivity).
 Each month a firm spends its R&D intensity on R&D (plus last month's public R&D subsidy, assumed
-fully additional), which builds knowledge along its own profile; absorptive capacity follows R&D
-effort and the share and skill of its graduate staff (Cohen & Levinthal 1990). Cash flow is
-value added x (margin + shock) - own R&D; project costs and public support are booked by their
-own mechanisms. A firm exits when its cash runs out or by an age-dependent hazard (first year,
-years 2-5, mature) calibrated to new-firm survival (BLS / Eurostat); incubated start-ups have a
-lower hazard (their incubator support is paid by the policy mechanism). Entry: exogenous
-entrants in proportion to living firms, and university spin-offs when the incubation channel is
-open, more where universities broker under Education Model 3.0.
+fully additional), which builds knowledge along its own profile. Knowledge pays: productivity
+follows the firm's knowledge level with elasticity ``knowledge_output_elasticity`` (Griliches'
+knowledge-capital production function; Hall, Mairesse & Mohnen 2010), whatever raised it (R&D,
+project transfers, graduate hires, spillovers), so a firm whose knowledge does not grow gets no
+knowledge-driven productivity growth. Absorptive capacity is a stock (Cohen & Levinthal 1990):
+it accumulates with R&D effort and with the share and skill of graduate staff, saturating
+toward 1, and depreciates. Cash flow is value added x (margin + shock) - own R&D; project costs
+and public support are booked by their own mechanisms. A firm exits when its cash runs out or
+by an age-dependent hazard (first year, years 2-5, mature) calibrated to new-firm survival (BLS
+/ Eurostat); incubated start-ups have a lower hazard. Entry: exogenous entrants at a constant
+regional rate (a share of the initial firm count, not of living firms), and university
+spin-offs when the incubation channel is open, more where universities broker under 3.0; every
+new firm takes ``displacement_share`` of its value added from the living firms of its main
+domain (world.displace_incumbents).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import numpy as np
 
 from ..knowledge import depreciate, profile
 from ..state import ENTRANT, SPINOFF
-from ..world import World, init_firms
+from ..world import World, displace_incumbents, init_firms
 from .collaboration import within_capacity
 from .labour_market import incubator_room, lose_jobs
 
@@ -32,13 +38,39 @@ def growth_shock(size: np.ndarray, sigma: float, beta: float, drift: float, z: n
     return np.exp(drift + s * z - 0.5 * s * s)
 
 
-def absorptive_capacity(rd_share: np.ndarray, graduate_term: np.ndarray) -> np.ndarray:
-    """1 - exp(-(25 R&D share + 5 graduate share x skill)), in [0, 1).
+def absorptive_inflow(rd_share: np.ndarray, graduate_term: np.ndarray, p: dict) -> np.ndarray:
+    """Monthly build-up rate g of absorptive capacity from R&D effort / VA and graduate staff."""
+    return (p["absorptive_rd_rate"] * np.maximum(rd_share, 0.0)
+            + p["absorptive_graduate_rate"] * np.maximum(graduate_term, 0.0))
 
-    The weights put a firm at the OECD-average 2% R&D intensity at 0.4, and a firm with a
-    tenth of its staff skilled graduates at about 0.3 from hiring alone.
+
+def absorb(a: np.ndarray, inflow: np.ndarray, depreciation: float) -> np.ndarray:
+    """One month of the absorptive stock: A <- (1 - d)(A + (1 - A)(1 - exp(-g))), in [0, 1].
+
+    The build-up saturates toward 1 (a firm cannot absorb more than everything); the stock
+    loses a share ``depreciation`` a month without R&D or skilled staff to renew it.
     """
-    return 1.0 - np.exp(-(25.0 * rd_share + 5.0 * graduate_term))
+    return (1.0 - depreciation) * (a + (1.0 - a) * (1.0 - np.exp(-inflow)))
+
+
+def absorptive_steady_state(inflow: np.ndarray, depreciation: float) -> np.ndarray:
+    """The fixed point of ``absorb``: (1 - d)(1 - e^-g) / (1 - (1 - d) e^-g)."""
+    keep = np.exp(-np.asarray(inflow, dtype=float))
+    denom = 1.0 - (1.0 - depreciation) * keep
+    return np.where(denom > 0, (1.0 - depreciation) * (1.0 - keep) / np.maximum(denom, 1e-300),
+                    1.0)
+
+
+def knowledge_pays(productivity: np.ndarray, level: np.ndarray, paid: np.ndarray,
+                   elasticity: float) -> np.ndarray:
+    """Productivity moved by (level / paid)^elasticity: log P = log A + e log L (Griliches).
+
+    ``paid`` is the knowledge level the productivity already reflects; rows without a positive
+    level on either side are left as they are.
+    """
+    ok = (paid > 0) & (level > 0)
+    ratio = np.where(ok, level / np.where(ok, paid, 1.0), 1.0)
+    return productivity * ratio ** elasticity
 
 
 def exit_hazard(age: np.ndarray, size: np.ndarray, p: dict) -> np.ndarray:
@@ -63,7 +95,7 @@ def grow(w: World, alive: np.ndarray) -> None:
     z = w.rng("firms.growth").standard_normal(f.n)[alive]
     size = f.size[alive] * growth_shock(f.size[alive], p["growth_sigma"], p["growth_beta"],
                                            p["growth_drift"], z)
-    size = np.maximum(size, np.maximum(1.0, f.grad_employees[alive]))
+    size = np.maximum(size, np.maximum(1.0, f.graduates(alive)))
     f.size[alive] = size
     f.employees[alive] = np.rint(size).astype(np.int64)
     va = f.value_added(alive, p["graduate_premium"])
@@ -76,10 +108,15 @@ def grow(w: World, alive: np.ndarray) -> None:
     k = f.knowledge[: f.n]
     depreciate(k, p["knowledge_depreciation"])
     k += (p["firm_rd_rate"] * effort_all)[:, None] * profile(k)
-    grads = f.grad_employees[alive]
-    grad_term = grads / np.maximum(f.employees[alive], 1) * (
-        f.grad_skill[alive] / np.maximum(grads, 1))
-    f.absorptive[alive] = absorptive_capacity(effort / np.maximum(va, 1e-12), grad_term)
+    # Knowledge pays: every change of the level this month (R&D and obsolescence here,
+    # projects, spillovers and hires earlier in the month) moves productivity once.
+    level = k.sum(axis=1)[alive]
+    f.productivity[alive] = knowledge_pays(f.productivity[alive], level,
+                                           f.knowledge_paid[alive],
+                                           p["knowledge_output_elasticity"])
+    f.knowledge_paid[alive] = level
+    inflow = absorptive_inflow(effort / np.maximum(va, 1e-12), f.graduate_term(alive), p)
+    f.absorptive[alive] = absorb(f.absorptive[alive], inflow, p["absorptive_depreciation"])
     margin = p["margin"] + p["margin_sigma"] * w.rng("firms.margin").standard_normal(f.n)[alive]
     f.cash[alive] += va * margin - own_rd
     w.count("rd_spending", float(effort.sum()))
@@ -99,6 +136,8 @@ def exits(w: World, alive: np.ndarray) -> None:
         lose_jobs(w)  # their graduates become unemployed this month
     f.grad_employees[out] = 0
     f.grad_skill[out] = 0.0
+    f.prior_grads[out] = 0
+    f.prior_grad_skill[out] = 0.0
     pr = w.projects
     act = pr.active_rows()
     pr.active[act[~f.alive[pr.firm[act]]]] = False  # a dead firm's projects end with it
@@ -108,13 +147,15 @@ def exits(w: World, alive: np.ndarray) -> None:
 def entry(w: World) -> None:
     p, f, u = w.p, w.firms, w.unis
     rng = w.rng("firms.entry")
-    n_alive = int(f.alive[: f.n].sum())
-    n_new = rng.poisson(p["entry_rate"] * n_alive)
+    # A constant regional rate: entry answers the region's market (proxied by its initial firm
+    # count), so it does not compound with the number of living firms.
+    n_new = rng.poisson(p["entry_rate"] * p["n_firms"])
     if n_new:
         rows = f.reserve(n_new)
         init_firms(f, rows, p, rng, size=np.full(n_new, p["startup_size"]), origin=ENTRANT,
                    step=w.month, home=rng.choice(u.count, size=n_new,
                                                  p=u.intake / u.intake.sum()))
+        displace_incumbents(w, np.arange(rows.start, rows.stop))
     w.count("firm_entries", n_new)
     if not w.channel("incubation"):
         return
@@ -138,6 +179,7 @@ def entry(w: World) -> None:
         room = incubator_room(w) * (p["incubation_months"] > 0)
         keep = within_capacity(uni.astype(np.int64), room, rng)
         f.incubated[np.arange(rows.start, rows.stop)[keep]] = True
+        displace_incumbents(w, np.arange(rows.start, rows.stop))
         w.count("startups_founded", n_spin)
         w.count("spinoffs", n_spin)
     w.count("firm_entries", n_spin)

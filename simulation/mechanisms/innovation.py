@@ -1,11 +1,18 @@
 """Mechanism 5, innovation: a monthly innovation hazard per firm; incremental and radical gains.
 
-The hazard rises with absorptive capacity (Cohen & Levinthal 1990), active university projects
-(with diminishing returns, log2(1 + projects)), 3.0 students' live-project work on the firm's
-brokered projects, the share and skill of graduates employed, and digital maturity. Most
-innovations are incremental (an exponential productivity gain with a small mean); a share are
-radical, with a Pareto-tailed gain so that innovation value is concentrated (Scherer & Harhoff
-2000). An innovation deepens the firm's knowledge by the same relative gain; each university it
+The hazard rises less than proportionally with firm size (elasticity
+``innovation_size_elasticity``; Cohen & Klepper 1996, CIS shares of innovating firms by size
+class) and with knowledge per employee (elasticity ``hazard_knowledge_elasticity``: knowledge
+pays in innovation), and, additively, with absorptive capacity (Cohen & Levinthal 1990), active
+university projects (with diminishing returns, log2(1 + projects)), 3.0 students' live-project
+work on the firm's brokered projects, the share and skill of graduates employed, and digital
+maturity. Most innovations are incremental (an exponential gain with a small mean); a share
+are radical, with a Pareto-tailed gain so that innovation value is concentrated (Scherer &
+Harhoff 2000). An innovation improves one product line, not the whole firm: its gain applies
+to a share (product_line_employees / employees)^innovation_scope_elasticity of a firm larger
+than one line, so one innovation cannot double a large firm's productivity. An innovation
+deepens the firm's knowledge by the same relative gain (which productivity already reflects,
+so knowledge pays for it once); each university it
 works with deepens its own stock in the firm's direction by ``spillover_share`` of that relative
 gain, divided by the university's project capacity (so that many partners cannot make its stock
 explode). Patents are Bernoulli draws per innovation.
@@ -22,9 +29,20 @@ from ..world import World
 
 
 def hazard(p: dict, absorptive: np.ndarray, projects: np.ndarray, live: np.ndarray,
-           graduates: np.ndarray, digital: np.ndarray) -> np.ndarray:
-    """Monthly innovation probability per firm, 1 - exp(-lambda)."""
-    lam = p["innovation_hazard"] * (1.0 + p["hazard_absorptive"] * absorptive
+           graduates: np.ndarray, digital: np.ndarray, employees: np.ndarray | None = None,
+           knowledge: np.ndarray | None = None) -> np.ndarray:
+    """Monthly innovation probability per firm, 1 - exp(-lambda).
+
+    ``employees`` (default: the reference size) scale lambda by (employees / reference)^e;
+    ``knowledge`` is knowledge per employee over ``knowledge_reference`` (default 1) and
+    scales lambda by knowledge^e_k.
+    """
+    size = 1.0 if employees is None else (np.maximum(employees, 1)
+                                          / p["innovation_reference_employees"])
+    know = 1.0 if knowledge is None else np.maximum(knowledge, 0.0)
+    lam = (p["innovation_hazard"] * size ** p["innovation_size_elasticity"]
+           * know ** p["hazard_knowledge_elasticity"])
+    lam = lam * (1.0 + p["hazard_absorptive"] * absorptive
                                     + p["hazard_project"] * np.log2(1.0 + projects)
                                     + p["hazard_live_project"] * live
                                     + p["hazard_graduates"] * graduates
@@ -46,6 +64,12 @@ def gains_from_uniforms(u: np.ndarray, p: dict) -> tuple[np.ndarray, np.ndarray]
     return np.minimum(gain, p["radical_gain_cap"]), radical
 
 
+def line_share(employees: np.ndarray, p: dict) -> np.ndarray:
+    """Share of a firm one innovation improves: (line / max(employees, line))^e, in (0, 1]."""
+    line = p["product_line_employees"]
+    return (line / np.maximum(np.asarray(employees, dtype=float), line)
+            ) ** p["innovation_scope_elasticity"]
+
 
 def apply(w: World) -> None:
     p, f, pr = w.p, w.firms, w.projects
@@ -57,18 +81,20 @@ def apply(w: World) -> None:
     fill = w.live_fill if w.live_fill is not None else np.zeros(w.unis.count)
     live = np.bincount(pr.firm[brok], weights=fill[pr.university[brok]], minlength=n)[alive]
     emp = np.maximum(f.employees[alive], 1)
-    grad_share = f.grad_employees[alive] / emp
-    grad_skill = f.grad_skill[alive] / np.maximum(f.grad_employees[alive], 1)
-    prob = hazard(p, f.absorptive[alive], projects, live, grad_share * grad_skill,
-                  f.digital[alive])
+    # Summing every row and then picking is cheaper than gathering the (alive, K) block.
+    intensity = f.knowledge[:n].sum(axis=1)[alive] / (emp * p["knowledge_reference"])
+    prob = hazard(p, f.absorptive[alive], projects, live, f.graduate_term(alive),
+                  f.digital[alive], employees=emp, knowledge=intensity)
     # Draws for every firm row (then indexed) keep a firm's luck the same across scenarios.
     hit = w.rng("innovation.hit").random(n)[alive] < prob
     firms = alive[hit]
     gain, radical = gains_from_uniforms(w.rng("innovation.gain").random((3, n))[:, firms], p)
+    gain = gain * line_share(f.employees[firms], p)  # one product line, not the whole firm
     value = gain * f.value_added(firms, p["graduate_premium"]) * 12.0
     f.productivity[firms] *= 1.0 + gain
     delta = f.knowledge[firms] * gain[:, None]
     f.knowledge[firms] += delta
+    f.knowledge_paid[firms] *= 1.0 + gain  # the gain is in productivity already
     f.innovations[firms] += 1
     f.last_innovation[firms] = w.month
     patent_prob = np.where(radical, p["patent_share_radical"], p["patent_share_incremental"])

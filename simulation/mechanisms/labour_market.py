@@ -15,7 +15,8 @@ project). Each graduate then
    graduate's domain of interest (the firm's main domain), then across domains;
 3. or leaves the region, more likely without an offer; the talent-retention subsidy reaches as
    many job seekers as its pot can pay and lowers their leaving probabilities by
-   ``retention_effect``; it is paid to those who stay.
+   ``retention_effect``; it is paid to those who stay, and its administration costs
+   ``retention_admin_share`` of the payments, from the same pot (public money).
 
 Hires raise the employer's graduate share (absorptive capacity), knowledge (labour-mobility
 spillover, Almeida & Kogut 1999) and digital maturity. Employees whose firm exits become
@@ -35,7 +36,7 @@ from ..state import (
     LEFT,
     UNEMPLOYED,
 )
-from ..world import INSTRUMENT_INDEX, World, init_firms
+from ..world import INSTRUMENT_INDEX, World, displace_incumbents, init_firms
 from . import digital
 from .collaboration import within_capacity
 from .teaching import sync_skills
@@ -112,22 +113,34 @@ def hire(w: World, students: np.ndarray, firms: np.ndarray, status: int = EMPLOY
     np.add.at(f.knowledge, firms, gain)
     digital.hire_effect(f.digital, firms, skills[:, 3], f.employees, p["digital_hire_rate"])
     # Graduates are part of the workforce: a firm is never smaller than its graduate staff.
-    f.size[firms] = np.maximum(f.size[firms], f.grad_employees[firms])
-    f.employees[firms] = np.maximum(f.employees[firms], f.grad_employees[firms])
+    f.size[firms] = np.maximum(f.size[firms], f.graduates(firms))
+    f.employees[firms] = np.maximum(f.employees[firms], f.graduates(firms))
 
 
 def assign_ties(w: World, grads: np.ndarray) -> None:
-    """Live-project and internship ties of the graduating cohort (student-immersion channel)."""
-    st, pr = w.students, w.projects
+    """Ties of the graduating cohort to firms (student-immersion channel): 2.0 graduates to
+    their university's capstone partners (up to ``capstone_students_per_firm`` each), 3.0
+    graduates to the firms of brokered live projects, then internships for the rest (1.0's
+    weak industry ties: only the places left)."""
+    st, pr, u = w.students, w.projects, w.unis
     st.tie_firm[grads] = -1
     if not w.channel("student_immersion") or len(grads) == 0:
         return
     act = pr.active_rows()
     p = w.p
     rng = w.rng("labour.ties")
-    for u in range(w.unis.count):
-        mine = grads[st.university[grads] == u]
-        proj = act[pr.university[act] == u]
+    per_firm = p["capstone_students_per_firm"]
+    cap_alive = w.firms.alive[u.capstone_firm] if len(u.capstone_firm) else np.zeros(0, bool)
+    for uni in range(w.unis.count):
+        mine = grads[st.university[grads] == uni]
+        partners = u.capstone_firm[(u.capstone_uni == uni) & cap_alive]
+        two = mine[st.programme[mine] == 1]
+        if len(partners) and len(two) and per_firm > 0:
+            # Each partner mentors up to per_firm students: places are its repeated rows.
+            places = rng.permutation(np.repeat(partners, int(np.ceil(per_firm))))
+            k = min(len(two), len(places))
+            st.tie_firm[rng.permutation(two)[:k]] = places[:k]
+        proj = act[pr.university[act] == uni]
         brokered = proj[pr.brokered[proj]]
         three = mine[st.programme[mine] == 2]
         if len(brokered) and len(three):
@@ -169,6 +182,7 @@ def found_startups(w: World, grads: np.ndarray, draw: np.ndarray) -> np.ndarray:
     ids = np.arange(rows.start, rows.stop)
     st.startup[founders] = ids
     hire(w, founders, ids, status=FOUNDER)
+    displace_incumbents(w, ids)  # a start-up's sales are partly its incumbents' lost sales
     w.count("startups_founded", len(founders))
     w.count("graduate_startups", len(founders))
     w.count("firm_entries", len(founders))
@@ -274,7 +288,9 @@ def graduate(w: World) -> None:
 
     # The retention subsidy reaches as many job seekers as the pot can pay; those it reaches
     # are less likely to leave. Founders stay anyway and are not paid.
-    coverage = w.gov.demand_share(RETENTION, p["retention_subsidy"] * len(seekers))
+    # Each payment carries its administration (retention_admin_share), paid from the same pot.
+    unit_cost = p["retention_subsidy"] * (1.0 + p["retention_admin_share"])
+    coverage = w.gov.demand_share(RETENTION, unit_cost * len(seekers))
     covered = u_cover[seeking] < coverage
     has_offer = np.zeros(st.n, dtype=bool)
     has_offer[offer_s] = True
@@ -287,7 +303,10 @@ def graduate(w: World) -> None:
     idle = seekers[~leave & ~has_offer[seekers]]
     st.set_status(idle, UNEMPLOYED)
     stayers = len(grads) - len(leavers)
-    w.gov.spend(RETENTION, p["retention_subsidy"] * int((covered & ~leave).sum()))
+    paid = int((covered & ~leave).sum())
+    w.gov.spend(RETENTION, unit_cost * paid)
+    w.count("retention_payments", p["retention_subsidy"] * paid)
+    w.count("retention_admin", p["retention_subsidy"] * p["retention_admin_share"] * paid)
 
     employed = int(stays.sum())
     w.count("graduates", len(grads))

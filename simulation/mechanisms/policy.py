@@ -4,11 +4,14 @@ The government's annual budget is released in twelfths into one pot per instrume
 instrument tied to a closed channel (matching grants without joint research or brokerage,
 incubator support without incubation, platform investment without the platform channel) has
 its release rerouted to the untied instruments, university block grants and firm R&D
-subsidies, in proportion to their own shares. With every channel closed this is MODEL.md's
-siloed counterfactual: the same money, spent untied.
+subsidies, in proportion to their own shares. Platform investment is rerouted in every month
+the platform is not live (channel closed, ``platform_on`` false, or before launch), so a
+platform that never goes live moves money exactly as a closed channel does. With every channel
+closed this is MODEL.md's siloed counterfactual: the same money, spent untied.
 
-Incubator support is paid here too, at the start of the month, to every incubated start-up
-still in its incubation period.
+Incubator support is paid here too, at the start of the month: first the incubator's running
+cost (``incubator_running_cost`` per incubated start-up, public money spent on the incubator
+itself), then the support to every incubated start-up still in its incubation period.
 """
 
 from __future__ import annotations
@@ -59,7 +62,10 @@ def monthly_release(w: World) -> np.ndarray:
     untied = np.array([shares[i] for i in UNTIED])
     untied = untied / untied.sum() if untied.sum() > 0 else np.full(len(UNTIED), 0.5)
     for name, channels in TIED_TO.items():
-        if not any(w.channel(c) for c in channels):
+        open_ = any(w.channel(c) for c in channels)
+        if name == "platform_investment":
+            open_ = w.platform_live()
+        if not open_:
             i = INSTRUMENT_INDEX[name]
             for j, share in zip(UNTIED, untied, strict=True):
                 release[j] += release[i] * share
@@ -68,13 +74,16 @@ def monthly_release(w: World) -> np.ndarray:
 
 
 def pay_incubator_support(w: World) -> None:
-    """Support to each start-up in incubation (incubation channel), as far as the pot allows."""
+    """Running cost and support of each start-up in incubation (incubation channel), as far as
+    the pot allows: the running cost is paid first."""
     p, f = w.p, w.firms
     if not w.channel("incubation"):
         return
     alive = np.flatnonzero(f.alive[: f.n] & f.incubated[: f.n])
     # Paid from the month after founding for incubation_months months.
     inc = alive[w.month - f.birth_step[alive] <= p["incubation_months"]]
+    running = w.gov.spend(INCUBATOR, p["incubator_running_cost"] * len(inc))
+    w.count("incubator_running_cost", running)
     due = p["incubator_support"] * len(inc)
     paid = w.gov.spend(INCUBATOR, due * w.gov.demand_share(INCUBATOR, due))
     if len(inc):

@@ -1,12 +1,24 @@
-"""Mechanism 3, research: university knowledge and publications grow with faculty and funding.
+"""Mechanism 3, research: faculty time, university knowledge and publications.
+
+Faculty time is a shared capacity (``faculty_time``, computed at the start of each month's
+teaching): of each university's faculty FTE a share ``faculty_teaching_share`` teaches and
+``faculty_research_share`` researches (time-use surveys: about 40/40/20 with service).
+Industry engagement takes staff time: every active project (``project_staff_fte``), every
+brokered project on top (``broker_staff_fte``), every incubated start-up
+(``incubator_staff_fte``) and every 2.0 capstone partnership (``capstone_staff_fte``). That
+time comes out of teaching (share ``engagement_from_teaching``) and research (the rest), and
+the shares of each left scale teaching rates (teaching.py) and research output here.
 
 Output per faculty member scales with research funding per faculty member as
 ((1 + f / f_ref) / 2) ** elasticity, so it equals the base rate at the reference funding and
 stays positive with none (faculty are paid to research from teaching income too); diminishing
 returns to money follow Adams & Griliches (1998). Knowledge grows along the university's own
-profile; publications are Poisson draws, raised by the share of faculty working on industry
-projects. Firm problems flow back into university knowledge through the projects themselves
-(collaboration.py). University knowledge depreciates here, firm knowledge in firm_dynamics.py.
+profile, times the research time left. Publications are Poisson draws, times the research time
+left and an inverted U in the project share j (Banal-Estanol, Jofre-Bonet & Lawson 2015):
+1 + ``publication_collaboration_gain`` x (j/j*)(2 - j/j*), at least 0, with j* =
+``publication_collaboration_optimum``. Firm problems flow back into university knowledge
+through the projects themselves (collaboration.py). University knowledge depreciates here,
+firm knowledge in firm_dynamics.py.
 
 Joint outputs for the triple-helix tally: a publication involves industry when it comes out of
 project work and government when competitive research grants paid for it.
@@ -27,6 +39,45 @@ def output_multiplier(funding: np.ndarray, faculty: np.ndarray, reference: float
     return ((1.0 + per_faculty / reference) / 2.0) ** elasticity
 
 
+def time_left(engaged: np.ndarray, faculty: np.ndarray, p: dict) -> tuple[np.ndarray,
+                                                                          np.ndarray]:
+    """(research time left, teaching time left) as shares in [0, 1] of their normal amounts,
+    when ``engaged`` FTE of ``faculty`` are taken by industry engagement."""
+    from_teaching = engaged * p["engagement_from_teaching"]
+    from_research = engaged - from_teaching
+    research = 1.0 - from_research / np.maximum(faculty * p["faculty_research_share"], 1e-12)
+    teaching = 1.0 - from_teaching / np.maximum(faculty * p["faculty_teaching_share"], 1e-12)
+    return np.clip(research, 0.0, 1.0), np.clip(teaching, 0.0, 1.0)
+
+
+def engaged_fte(w: World) -> np.ndarray:
+    """(U,) faculty FTE that industry engagement takes this month."""
+    p, u, pr, f = w.p, w.unis, w.projects, w.firms
+    act = pr.active_rows()
+    projects = np.bincount(pr.university[act], minlength=u.count)
+    brokered = np.bincount(pr.university[act][pr.brokered[act]], minlength=u.count)
+    inc = np.flatnonzero(f.alive[: f.n] & f.incubated[: f.n])
+    inc = inc[w.month - f.birth_step[inc] <= p["incubation_months"]]
+    incubated = np.bincount(f.founder_university[inc], minlength=u.count)
+    capstones = np.bincount(u.capstone_uni, minlength=u.count)
+    return (p["project_staff_fte"] * projects + p["broker_staff_fte"] * brokered
+            + p["incubator_staff_fte"] * incubated + p["capstone_staff_fte"] * capstones)
+
+
+def faculty_time(w: World) -> None:
+    """This month's staff time: engaged FTE and the research and teaching time left."""
+    u = w.unis
+    u.engaged_fte = engaged_fte(w)
+    u.research_time, u.teaching_time = time_left(u.engaged_fte, u.faculty, w.p)
+    w.flows["faculty_engaged_fte"] = float(u.engaged_fte.sum())
+
+
+def publication_multiplier(share: np.ndarray, gain: float, optimum: float) -> np.ndarray:
+    """Inverted U in the industry-project share: 1 + gain (j/j*)(2 - j/j*), at least 0."""
+    r = np.asarray(share, dtype=float) / optimum
+    return np.maximum(1.0 + gain * r * (2.0 - r), 0.0)
+
+
 def reference_funding(w: World) -> float:
     """Funding per faculty per month that block and research grants give at the default split."""
     p = w.p
@@ -39,6 +90,8 @@ def apply(w: World) -> None:
     p, u = w.p, w.unis
     rng = w.rng("research")
     mult = output_multiplier(u.funding, u.faculty, w.ref_funding, p["funding_elasticity"])
+    # Research time lost to industry engagement is research not done.
+    mult = mult * (u.research_time if len(u.research_time) else 1.0)
     depreciate(u.knowledge, p["knowledge_depreciation"])
     gain = p["university_research_rate"] * u.faculty * mult
     u.knowledge += gain[:, None] * profile(u.knowledge)
@@ -47,7 +100,9 @@ def apply(w: World) -> None:
     projects_u = np.bincount(w.projects.university[act], minlength=u.count)
     capacity = np.maximum(u.faculty * p["projects_per_faculty"], 1e-9)
     joint_share = np.minimum(1.0, projects_u / capacity)
-    pubs = rng.poisson(p["publications_per_faculty"] * u.faculty * mult * (1.0 + joint_share))
+    collab = publication_multiplier(joint_share, p["publication_collaboration_gain"],
+                                    p["publication_collaboration_optimum"])
+    pubs = rng.poisson(p["publications_per_faculty"] * u.faculty * mult * collab)
     u.publications += pubs
     w.count("publications", float(pubs.sum()))
     u.reputation = 0.9 * u.reputation + 0.1 * pubs / np.maximum(

@@ -1,13 +1,20 @@
 """Mechanism 2, teaching: students' skills grow with diminishing returns, s += r (1 - s).
 
-Rates depend on the programme (MODEL.md, "Teaching"):
-- 1.0 (research-led, student-centred): classroom rates only, strong specialist and digital.
-- 2.0 (syntegrative): classroom rates plus industry rates scaled by the university's active
-  industry projects per 2.0 student (``slots_per_project_2_0`` students per project); without
-  industry partners, or with the student-immersion channel closed, only the classroom part.
+The three Education Models differ in mechanism, not only in rates (MODEL.md, "Teaching"):
+- 1.0 (research-led, student-centred): classroom rates plus research-led learning
+  (``research_led_rate_1_0``) scaled by the research time the university's faculty still have
+  after industry engagement; industry ties are weak (only left-over internship places).
+- 2.0 (syntegrative): classroom rates plus industry rates scaled by the capstone places per
+  2.0 student. Capstone partner firms are recruited every September (``recruit_capstones``)
+  among the university's home firms; they co-teach, cost the partners mentoring time (counted
+  against their value added, collaboration.run_projects) and faculty time, and tie their
+  students to them for hiring (labour_market.assign_ties). Without partners, or with the
+  student-immersion channel closed, only the classroom part.
 - 3.0 (immersed in society): classroom rates plus immersion rates scaled by live-project slots
-  on brokered projects per 3.0 student; nothing extra without brokered projects.
-No teaching in July and August. Each September (after the first) opens the academic year:
+  on brokered projects (with firms and with public or social partners) per 3.0 student.
+Every rate is scaled by the teaching time left, teaching_time ** ``teaching_staff_elasticity``
+(research.faculty_time: staff time that industry engagement takes out of teaching). No
+teaching in July and August. Each September (after the first) opens the academic year:
 enrolled students move up a year and a new cohort is admitted with the universities' current
 Education Model mix, before that month's teaching.
 
@@ -26,13 +33,56 @@ import numpy as np
 
 from ..state import ENROLLED
 from ..world import World, admit_cohort, classroom_rates
+from .collaboration import within_capacity
+from .research import faculty_time
 
 SUMMER = (7, 8)
 SEPTEMBER = 9
 
 
+def recruit_capstones(w: World) -> None:
+    """September: each university recruits the 2.0 capstone partner firms of the year.
+
+    A university needs ceil(n2 / ``capstone_students_per_firm``) partners. It asks its home
+    firms with at least ``capstone_min_employees`` employees; each agrees with probability
+    ``capstone_acceptance`` x (1 + its trust in the university), one uniform per firm row;
+    firms in financial trouble (cash below ``acceptance_cash_buffer`` months of value added)
+    decline. Of those who agree, the needed number is kept in random order.
+    """
+    u, f, p = w.unis, w.firms, w.p
+    empty = np.zeros(0, dtype=np.int64)
+    u.capstone_firm, u.capstone_uni = empty, empty
+    per_firm = p["capstone_students_per_firm"]
+    if not w.channel("student_immersion") or per_firm <= 0:
+        return
+    need = np.ceil(w.enrolled[:, 1] / per_firm).astype(np.int64)
+    if need.sum() == 0:
+        return
+    n = f.n
+    rng = w.rng("teaching.capstone")
+    draw = rng.random(n)
+    rows = np.flatnonzero(f.alive[:n] & (f.employees[:n] >= p["capstone_min_employees"]))
+    home = f.home_university[rows].astype(np.int64)
+    va = f.value_added(rows, p["graduate_premium"])
+    willing = ((draw[rows] < p["capstone_acceptance"] * (1.0 + f.trust[rows, home]))
+               & (f.cash[rows] >= p["acceptance_cash_buffer"] * va))
+    rows, home = rows[willing], home[willing]
+    keep = within_capacity(home, need, rng)
+    u.capstone_firm, u.capstone_uni = rows[keep].astype(np.int64), home[keep]
+    w.count("capstone_partners", len(u.capstone_firm))
+
+
+def capstone_partners(w: World) -> np.ndarray:
+    """(U,) living capstone partner firms per university (a partner that exits is lost)."""
+    u, f = w.unis, w.firms
+    if len(u.capstone_firm):
+        alive = f.alive[u.capstone_firm]
+        u.capstone_firm, u.capstone_uni = u.capstone_firm[alive], u.capstone_uni[alive]
+    return np.bincount(u.capstone_uni, minlength=u.count).astype(float)
+
+
 def engagement(w: World) -> tuple[np.ndarray, np.ndarray]:
-    """Per university: (2.0 industry engagement, 3.0 live-project engagement), each in [0, 1].
+    """Per university: (2.0 capstone engagement, 3.0 live-project engagement), each in [0, 1].
 
     Also leaves ``w.live_fill`` for the innovation mechanism: the share of each university's
     brokered-project slots that 3.0 students fill.
@@ -45,9 +95,8 @@ def engagement(w: World) -> tuple[np.ndarray, np.ndarray]:
         return zero, zero
     pr = w.projects
     act = pr.active_rows()
-    projects_u = np.bincount(pr.university[act], minlength=n_u).astype(float)
     brokered_u = np.bincount(pr.university[act][pr.brokered[act]], minlength=n_u).astype(float)
-    slots2 = projects_u * w.p["slots_per_project_2_0"]
+    slots2 = capstone_partners(w) * w.p["capstone_students_per_firm"]
     slots3 = brokered_u * w.p["live_slots_per_brokered_project"]
     e2 = np.minimum(1.0, slots2 / np.maximum(counts[:, 1], 1.0))
     e3 = np.minimum(1.0, slots3 / np.maximum(counts[:, 2], 1.0))
@@ -61,14 +110,17 @@ def engagement(w: World) -> tuple[np.ndarray, np.ndarray]:
 
 def rate_table(w: World, e2: np.ndarray, e3: np.ndarray) -> np.ndarray:
     """(U, 3, 4) monthly skill rates per university and programme."""
-    p = w.p
+    p, u = w.p, w.unis
     base = classroom_rates(p)
-    table = np.broadcast_to(base, (w.unis.count, 3, 4)).copy()
-    table[:, 1, :] += e2[:, None].astype(np.float32) * np.asarray(p["industry_rate_2_0"],
-                                                                  dtype=np.float32)
-    table[:, 2, :] += e3[:, None].astype(np.float32) * np.asarray(p["immersion_rate_3_0"],
-                                                                  dtype=np.float32)
-    return table
+    table = np.broadcast_to(base, (u.count, 3, 4)).copy()
+    research = u.research_time if len(u.research_time) else np.ones(u.count)
+    teaching = u.teaching_time if len(u.teaching_time) else np.ones(u.count)
+    table[:, 0, :] += research[:, None] * np.asarray(p["research_led_rate_1_0"])
+    table[:, 1, :] += e2[:, None] * np.asarray(p["industry_rate_2_0"])
+    table[:, 2, :] += e3[:, None] * np.asarray(p["immersion_rate_3_0"])
+    # Fewer teaching hours per student: every rate falls (a student-staff effect).
+    table *= (teaching ** p["teaching_staff_elasticity"])[:, None, None]
+    return table.astype(np.float32)
 
 
 def current_skills(w: World, rows: np.ndarray | slice) -> np.ndarray:
@@ -91,6 +143,9 @@ def sync_skills(w: World, rows: np.ndarray) -> None:
 def apply(w: World) -> None:
     if w.calendar_month == SEPTEMBER and w.month > 1:
         new_academic_year(w)
+    if w.calendar_month == SEPTEMBER:
+        recruit_capstones(w)
+    faculty_time(w)
     e2, e3 = engagement(w)
     w.flows["engagement_2_0"] = float(e2.mean())
     w.flows["engagement_3_0"] = float(e3.mean())
