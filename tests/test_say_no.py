@@ -129,6 +129,11 @@ def test_the_loss_comes_from_the_costs():
     assert rise.low > 0, f"D(W) rise when costs are dropped: {rise}"
 
 
+# A firm also weighs a project's staff time when it decides whether to accept a brokered or
+# platform offer (collaboration.accepts): without benefits every offer is then declined,
+# which moves W by itself. With those two channels closed the staff time reaches W only as
+# staff who produce nothing.
+ONLY_VIA_W = {"project_firm_fte": dict(channel_brokerage=False, channel_platform=False)}
 # The incubator's faculty time is left out: for the two or three start-ups this small region
 # incubates, even at the top of its range (0.1 FTE each) its effect on teaching is below the
 # noise of who gets hired (D moved by -0.016, -0.010, +0.020 MCU on three seeds).
@@ -137,7 +142,7 @@ def test_each_cost_alone_lowers_the_dividend(cost: str):
     """From the neutral region (no benefits, no costs, no tied money), putting back one cost
     at its default lowers D(W) on every seed: drop the cost's term from the code (or let its
     parameter do nothing) and this fails."""
-    neutral = dict(NO_BENEFITS, **NO_COSTS, **with_pot(cost))
+    neutral = dict(NO_BENEFITS, **NO_COSTS, **with_pot(cost), **ONLY_VIA_W.get(cost, {}))
     base = dividend(3, **neutral)
     one = dividend(3, **{**neutral, cost: DEFAULTS[cost]})
     assert (one < base).all(), f"{cost}: D {one} against {base} without it"
