@@ -145,8 +145,9 @@ def test_management_time_counts_against_value_added():
                                np.minimum(per_firm, 0.5 * f.employees[:n])[alive])
     rows = np.flatnonzero((f.diverted[:n] > 0) & alive)
     prem = m.parameters["graduate_premium"]
+    # Graduates of years before month 0 (prior_grad_skill) produce like alumni.
     want = f.productivity[rows] * (f.employees[rows] - f.diverted[rows]
-                                   + prem * f.grad_skill[rows])
+                                   + prem * (f.grad_skill[rows] + f.prior_grad_skill[rows]))
     np.testing.assert_allclose(f.value_added(rows, prem), want)
 
 

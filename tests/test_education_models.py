@@ -86,14 +86,18 @@ def test_capstones_cost_partner_firms_staff_time():
 @pytest.mark.parametrize("seed", SEEDS)
 def test_capstones_tie_2_0_graduates_and_feed_hiring(seed):
     """After June, 2.0 graduates are tied to capstone partners and hired there far more often
-    than without capstones (a hiring pipeline)."""
+    than without capstones (a hiring pipeline).
+
+    Ties are counted to the capstone partners only: internships also tie graduates, and in
+    this project-rich region they have places for nearly every graduate, so a count of all
+    ties saturates (every 2.0 graduate tied with capstones or without)."""
     def outcome(partners: set | None = None, **kw) -> tuple[int, int, set]:
         m = _run(seed, 10, tie_hire_probability=1.0, **kw)  # to June of year 1
         st_, u = m.world.students, m.world.unis
         partners = set(u.capstone_firm.tolist()) if partners is None else partners
         grads = np.flatnonzero(st_.grad_step[: st_.n] == 10)
         two = grads[st_.programme[grads] == 1]
-        tied = int((st_.tie_firm[two] >= 0).sum())
+        tied = sum(1 for s in two if st_.tie_firm[s] in partners)
         at = sum(1 for s in two if st_.status[s] == EMPLOYED and st_.employer[s] in partners)
         return tied, at, partners
 
