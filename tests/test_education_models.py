@@ -20,7 +20,7 @@ from simulation.state import EMPLOYED, ENROLLED
 
 REGION = dict(n_universities=2, n_firms=400, intake_per_university=400, horizon_months=24,
               share_edu_2_0=0.35, share_edu_3_0=0.35, search_rate=0.05,
-              acceptance_knowledge_elasticity=0.5)
+              acceptance_horizon=225)  # firms value offers as if knowledge paid 0.5
 # Shared couplings held out: faculty time and partners' staff time.
 UNCOUPLED = dict(project_staff_fte=0.0, broker_staff_fte=0.0, capstone_staff_fte=0.0,
                  incubator_staff_fte=0.0, capstone_firm_fte=0.0)
