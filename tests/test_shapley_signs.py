@@ -37,8 +37,11 @@ NO_PROJECT_GAINS = dict(transfer_rate=0.0, feedback_rate=0.0, spillover_share=0.
 
 SETTINGS: dict[str, dict[str, dict]] = {
     "joint_research": {
-        # Projects cost neither firm staff nor faculty time, and transfer more (range 0-1).
-        "+": dict(project_firm_fte=0.0, project_staff_fte=0.0, transfer_rate=0.15),
+        # Projects cost neither firm staff nor faculty time, and transfer more (range 0-1);
+        # firms search at 0.001 a month (the calibrated rate before the CIS target moved to
+        # 10+ employee firms) so that this small region runs enough projects to see it.
+        "+": dict(project_firm_fte=0.0, project_staff_fte=0.0, transfer_rate=0.15,
+                  search_rate=0.001),
         # Projects teach nothing and raise no hazard, and take 1.5 staff each (range 0-2).
         "-": dict(NO_PROJECT_GAINS, project_firm_fte=1.5),
     },
@@ -78,11 +81,14 @@ SETTINGS: dict[str, dict[str, dict]] = {
     "brokerage": {
         # The broker's office and its faculty time cost nothing.
         "+": dict(broker_staff_fte=0.0, broker_running_cost=0.0),
-        # Brokered projects teach nothing (to firms or students), raise no hazard, spin off
-        # nothing, and cost staff, faculty time and running cost at the top of their ranges.
+        # Projects teach nothing (to firms or students), raise no hazard, spin off nothing,
+        # and cost staff, faculty time and running cost at the top of their ranges. Firms
+        # decline every brokered offer that is worth nothing to them (collaboration.accepts),
+        # so the loss comes through the broker's boost of the matches firms look for
+        # themselves (at search rate 0.001, as above) and the projects it adds.
         "-": dict(NO_PROJECT_GAINS, hazard_live_project=0.0, immersion_rate_3_0=ZERO,
                   spinoff_rate=0.0, project_firm_fte=1.5, broker_staff_fte=0.4,
-                  broker_running_cost=0.03),
+                  broker_running_cost=0.03, search_rate=0.001),
     },
 }
 CASES = [(ch, sign) for ch in CHANNELS for sign in "+-"]
