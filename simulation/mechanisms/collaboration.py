@@ -190,8 +190,9 @@ def expected_payoff(w: World, firms: np.ndarray, unis: np.ndarray, social: np.nd
     """(expected value, expected cost) to each firm of a project with ``unis`` (MCU).
 
     Value: ``knowledge_output_elasticity`` (what knowledge pays in productivity,
-    firm_dynamics) x the relative rise of its knowledge stock the project would bring at today's distance (knowledge.learning over ``project_duration``
-    months) x monthly value added x ``acceptance_horizon``. Cost: its share of the project's
+    firm_dynamics) x the relative rise of its knowledge stock the project would bring at
+    today's distance (knowledge.learning over ``project_duration`` months) x monthly value
+    added x ``acceptance_horizon``. Cost: its share of the project's
     cost (at today's grant rate) plus the management time, ``project_firm_fte`` employees at
     their productivity, over the project.
     """
