@@ -60,9 +60,10 @@ SETTINGS: dict[str, dict[str, dict]] = {
                   incubator_hazard_cut=0.6, incubator_running_cost=0.0,
                   incubator_staff_fte=0.0, founder_rate=0.03),
         # New firms take all their sales from incumbents (displacement 1, the top of its
-        # range), incubation does not help them survive, and the incubator runs at the top of
-        # its cost ranges: the start-ups it adds displace value and then die.
-        "-": dict(displacement_share=1.0, incubator_hazard_cut=0.0,
+        # range), incubation draws as many founders as above but does not help them survive,
+        # and the incubator runs at the top of its cost ranges: the start-ups it adds displace
+        # value and then die.
+        "-": dict(displacement_share=1.0, incubator_founder_boost=3.0, incubator_hazard_cut=0.0,
                   incubator_running_cost=0.01, incubator_staff_fte=0.1, founder_rate=0.03),
     },
     "platform": {
