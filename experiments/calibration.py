@@ -94,7 +94,9 @@ class FreeParameter:
 
 
 FREE: tuple[FreeParameter, ...] = (
-    FreeParameter("search_rate", 0.0005, 0.05, True, ("cis_cooperation", "degree_cv"),
+    # Lower bound 1e-4: measured on the CIS population (10+ employees), co-operation needs
+    # a rate below 5e-4 once the absorptive stock and size elasticity favour large firms.
+    FreeParameter("search_rate", 0.0001, 0.05, True, ("cis_cooperation", "degree_cv"),
                   "sets how many firms ever work with a university"),
     FreeParameter("search_size_elasticity", 0.0, 1.5, False,
                   ("cis_cooperation", "degree_cv", "degree_skewness"),

@@ -625,11 +625,6 @@ _add("abandon_trust_protect", 0.8, "share", 0.0, 1.0, "float", "collaboration",
      "and trust lower barriers to collaboration); range 0-1.")
 _add("trust_loss", 0.3, "share", 0.0, 1.0, "float", "collaboration",
      "Relative loss of trust after a failed or abandoned project.", "Assumed; range 0-1.")
-_add("acceptance_knowledge_elasticity", 0.08, "elasticity", 0.0, 1.0, "float",
-     "collaboration",
-     "Elasticity of value added to the knowledge stock with which a firm values a brokered or "
-     "platform match.",
-     "Hall, Mairesse & Mohnen 2010 (survey): output elasticity of R&D capital about 0.01-0.25.")
 _add("acceptance_horizon", 36, "months", 0, 1200, "int", "collaboration",
      "Months over which a firm counts the value-added gain of the knowledge a project brings.",
      "Assumed: knowledge depreciates by about 10%/yr; range 0-60.")

@@ -145,8 +145,9 @@ def test_management_time_counts_against_value_added():
                                np.minimum(per_firm, 0.5 * f.employees[:n])[alive])
     rows = np.flatnonzero((f.diverted[:n] > 0) & alive)
     prem = m.parameters["graduate_premium"]
+    # Graduates of years before month 0 (prior_grad_skill) produce like alumni.
     want = f.productivity[rows] * (f.employees[rows] - f.diverted[rows]
-                                   + prem * f.grad_skill[rows])
+                                   + prem * (f.grad_skill[rows] + f.prior_grad_skill[rows]))
     np.testing.assert_allclose(f.value_added(rows, prem), want)
 
 
@@ -186,11 +187,13 @@ def test_a_failed_project_lowers_trust():
 # --- acceptance of offered matches ------------------------------------------------------------
 @pytest.mark.parametrize("seed", SEEDS)
 def test_offered_matches_are_declined_when_they_cannot_pay(seed):
-    worthless = run(seed, 12, acceptance_knowledge_elasticity=0.0)
+    # Firms value knowledge by what it pays them (knowledge_output_elasticity): at zero,
+    # every offer is worth nothing and is declined.
+    worthless = run(seed, 12, knowledge_output_elasticity=0.0)
     assert worthless.world.totals.get("brokered_projects_started", 0) == 0
     assert worthless.world.totals.get("platform_matches", 0) == 0
     assert worthless.world.totals["brokered_offers_declined"] > 0
-    valued = run(seed, 12, acceptance_knowledge_elasticity=1.0)
+    valued = run(seed, 12, acceptance_horizon=450)  # the value of elasticity 1 over 36 months
     assert valued.world.totals["brokered_projects_started"] > 0
 
 
@@ -207,7 +210,7 @@ def test_firms_in_financial_trouble_decline():
 def test_no_firm_ever_ends_a_month_beyond_its_slots(seed):
     model = EcosystemModel(rng=seed, **{**BUSY, "broker_rate": 1.0, "match_probability": 1.0,
                                         "projects_per_faculty": 5.0, "search_rate": 0.5,
-                                        "acceptance_knowledge_elasticity": 1.0,
+                                        "acceptance_horizon": 450,
                                         "horizon_months": 12})
     w = model.world
     for _ in range(12):
@@ -247,7 +250,7 @@ def test_platform_running_cost_is_spent_every_live_month_only():
 
 def test_brokerage_running_cost_is_paid_per_brokered_project_month():
     model = EcosystemModel(rng=1, **{**BUSY, "matching_rate": 0.0, "social_cofunding_rate": 0.0,
-                                     "acceptance_knowledge_elasticity": 1.0})
+                                     "acceptance_horizon": 450})
     w, pr, f = model.world, model.world.projects, model.world.firms
     paid, due = 0.0, 0.0
     for _ in range(12):

@@ -20,7 +20,7 @@ from simulation.state import EMPLOYED, ENROLLED
 
 REGION = dict(n_universities=2, n_firms=400, intake_per_university=400, horizon_months=24,
               share_edu_2_0=0.35, share_edu_3_0=0.35, search_rate=0.05,
-              acceptance_knowledge_elasticity=0.5)
+              acceptance_horizon=225)  # firms value offers as if knowledge paid 0.5
 # Shared couplings held out: faculty time and partners' staff time.
 UNCOUPLED = dict(project_staff_fte=0.0, broker_staff_fte=0.0, capstone_staff_fte=0.0,
                  incubator_staff_fte=0.0, capstone_firm_fte=0.0)
@@ -86,14 +86,18 @@ def test_capstones_cost_partner_firms_staff_time():
 @pytest.mark.parametrize("seed", SEEDS)
 def test_capstones_tie_2_0_graduates_and_feed_hiring(seed):
     """After June, 2.0 graduates are tied to capstone partners and hired there far more often
-    than without capstones (a hiring pipeline)."""
+    than without capstones (a hiring pipeline).
+
+    Ties are counted to the capstone partners only: internships also tie graduates, and in
+    this project-rich region they have places for nearly every graduate, so a count of all
+    ties saturates (every 2.0 graduate tied with capstones or without)."""
     def outcome(partners: set | None = None, **kw) -> tuple[int, int, set]:
         m = _run(seed, 10, tie_hire_probability=1.0, **kw)  # to June of year 1
         st_, u = m.world.students, m.world.unis
         partners = set(u.capstone_firm.tolist()) if partners is None else partners
         grads = np.flatnonzero(st_.grad_step[: st_.n] == 10)
         two = grads[st_.programme[grads] == 1]
-        tied = int((st_.tie_firm[two] >= 0).sum())
+        tied = sum(1 for s in two if st_.tie_firm[s] in partners)
         at = sum(1 for s in two if st_.status[s] == EMPLOYED and st_.employer[s] in partners)
         return tied, at, partners
 

@@ -105,7 +105,7 @@ def test_network_value_grows_with_number_and_variety_of_members():
 # --- matching, running cost and investment ------------------------------------------------------
 @pytest.mark.parametrize("seed", SEEDS)
 def test_platform_matches_reach_other_universities(seed):
-    m = run(seed, platform_on=True, acceptance_knowledge_elasticity=1.0)
+    m = run(seed, platform_on=True, acceptance_horizon=450)
     pr, f = m.world.projects, m.world.firms
     via = np.flatnonzero(pr.via_platform[: pr.n])
     assert len(via) > 0

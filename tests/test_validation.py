@@ -154,6 +154,19 @@ def test_top_share_on_known_arrays():
         v.top_share([0.0, 0.0])
 
 
+def test_cis_cooperation_is_measured_on_firms_with_10_or_more_employees():
+    """The CIS surveys enterprises with 10+ employees: micro-firms' innovations and projects do
+    not enter the share, and seeds are pooled (sums over seeds, not a mean of shares)."""
+    from types import SimpleNamespace
+
+    seeds = [SimpleNamespace(innovating=50, cooperating=2, innovating_10=10, cooperating_10=2),
+             SimpleNamespace(innovating=30, cooperating=1, innovating_10=30, cooperating_10=6)]
+    assert v.STATISTICS["cis_cooperation"](seeds) == pytest.approx(8 / 40)
+    with pytest.raises(v.NotEstimableError):
+        v.STATISTICS["cis_cooperation"]([SimpleNamespace(innovating=5, cooperating=1,
+                                                         innovating_10=0, cooperating_10=0)])
+
+
 def test_skewness_and_coefficient_of_variation():
     assert v.skewness([1, 2, 3, 4, 5]) == pytest.approx(0.0)
     rng = np.random.default_rng(7)

@@ -196,10 +196,10 @@ METHODS = "\n\n".join([
         "- *New-firm survival*: firms born during the run (entrants, graduate start-ups, "
         "spin-offs); Kaplan–Meier estimate of P(age at exit > 12 months) and (> 60 months), "
         "right-censored at the horizon.",
-        f"- *Co-operation with universities*: among firms alive at the horizon that innovated "
-        f"in the last {CIS_WINDOW} months (the CIS reference period), the share with an active "
-        "university project in the same window. The CIS surveys firms with 10+ employees; that "
-        "variant is under Details.",
+        f"- *Co-operation with universities*: among firms alive at the horizon with 10 or more "
+        f"employees (the population the CIS surveys) that innovated in the last {CIS_WINDOW} "
+        "months (the CIS reference period), the share with an active university project in "
+        "the same window. The share over innovating firms of every size is under Details.",
         "- *Graduate retention*: graduates since month 0 who have not left the region at the "
         "horizon, over all graduates (the `graduate_retention_rate` indicator, pooled); the "
         "cohort table splits it by years since graduation.",
@@ -234,11 +234,13 @@ def write_validation_report(out: Path, data: Sequence[SeedData], rows: list[dict
     if "beta" in growth:
         detail.append(f"- Growth fit: β = {growth['beta']:.3f}, r² = {growth['r2']:.3f} over "
                       f"{growth['observations']:,} firm-years.")
-    coop10 = diagnostics.get("cis_cooperation_10_plus_employees")
+    coop_all = diagnostics.get("cis_cooperation_all_sizes")
     detail.append(f"- Co-operation: {diagnostics['cooperating_firms']:,} of "
-                  f"{diagnostics['innovating_firms']:,} innovating firms; among firms with 10+ "
-                  "employees (the CIS population): "
-                  + (f"{coop10:.1%}." if coop10 is not None else "n/a."))
+                  f"{diagnostics['innovating_firms']:,} innovating firms with 10+ employees "
+                  f"(the CIS population); over innovating firms of every size "
+                  f"({diagnostics['cooperating_firms_all_sizes']:,} of "
+                  f"{diagnostics['innovating_firms_all_sizes']:,}): "
+                  + (f"{coop_all:.1%}." if coop_all is not None else "n/a."))
     deg = diagnostics.get("degree") or {}
     if deg:
         detail.append(f"- Degree: {deg['firms']:,} firms, mean {deg['mean']:.2f}, median "

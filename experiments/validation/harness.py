@@ -116,11 +116,15 @@ def _diagnostics(data: Sequence[SeedData]) -> dict[str, Any]:
                              "observations": len(pool(data, "growth_size"))}
     except NotEstimableError as err:
         out["growth_fit"] = {"reason": str(err)}
-    innov = sum(d.innovating_10 for d in data)
-    out["cis_cooperation_10_plus_employees"] = (
-        sum(d.cooperating_10 for d in data) / innov if innov else None)
-    out["innovating_firms"] = sum(d.innovating for d in data)
-    out["cooperating_firms"] = sum(d.cooperating for d in data)
+    # The target is measured on firms with 10+ employees (the CIS population); the share over
+    # all innovating firms, micro-firms included, is kept as a detail.
+    innov = sum(d.innovating for d in data)
+    out["cis_cooperation_all_sizes"] = (
+        sum(d.cooperating for d in data) / innov if innov else None)
+    out["innovating_firms"] = sum(d.innovating_10 for d in data)
+    out["cooperating_firms"] = sum(d.cooperating_10 for d in data)
+    out["innovating_firms_all_sizes"] = innov
+    out["cooperating_firms_all_sizes"] = sum(d.cooperating for d in data)
     out["new_firms"] = len(pool(data, "birth"))
     out["innovations"] = len(pool(data, "innovation_values"))
     deg = pool(data, "degrees")

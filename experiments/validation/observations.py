@@ -172,10 +172,11 @@ STATISTICS: dict[str, Statistic] = {
         np.sum([d.growth_bins for d in data], axis=0)).beta,
     "survival_1y": lambda data: _survival(data, 12),
     "survival_5y": lambda data: _survival(data, 60),
-    "cis_cooperation": lambda data: _ratio(sum(d.cooperating for d in data),
-                                           sum(d.innovating for d in data),
-                                           f"living firm innovated in the last {CIS_WINDOW} "
-                                           "months"),
+    # The CIS samples enterprises with 10 or more employees: measure on that population.
+    "cis_cooperation": lambda data: _ratio(sum(d.cooperating_10 for d in data),
+                                           sum(d.innovating_10 for d in data),
+                                           "living firm with 10+ employees innovated in the "
+                                           f"last {CIS_WINDOW} months"),
     "graduate_retention": lambda data: _ratio(sum(d.graduates_in_region for d in data),
                                               sum(d.graduates for d in data),
                                               "graduate yet (the first cohort graduates in "

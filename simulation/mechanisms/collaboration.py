@@ -19,7 +19,7 @@ payoff, and the government co-funds through matching grants when money is left.
 
 A brokered match, and a platform match (a member reaching a university other than its home),
 becomes a project only if the firm accepts it: the value-added gain of the knowledge it
-expects to learn (``acceptance_knowledge_elasticity`` x relative knowledge gain, over
+expects to learn (``knowledge_output_elasticity`` x relative knowledge gain, over
 ``acceptance_horizon`` months) must cover its share of the cost and the management time;
 firms whose cash is below ``acceptance_cash_buffer`` months of value added decline. A share
 ``social_partner_share`` of brokered projects add a public or social partner: three-party
@@ -189,9 +189,10 @@ def expected_payoff(w: World, firms: np.ndarray, unis: np.ndarray, social: np.nd
                     ) -> tuple[np.ndarray, np.ndarray]:
     """(expected value, expected cost) to each firm of a project with ``unis`` (MCU).
 
-    Value: ``acceptance_knowledge_elasticity`` x the relative rise of its knowledge stock the
-    project would bring at today's distance (knowledge.learning over ``project_duration``
-    months) x monthly value added x ``acceptance_horizon``. Cost: its share of the project's
+    Value: ``knowledge_output_elasticity`` (what knowledge pays in productivity,
+    firm_dynamics) x the relative rise of its knowledge stock the project would bring at
+    today's distance (knowledge.learning over ``project_duration`` months) x monthly value
+    added x ``acceptance_horizon``. Cost: its share of the project's
     cost (at today's grant rate) plus the management time, ``project_firm_fte`` employees at
     their productivity, over the project.
     """
@@ -203,7 +204,8 @@ def expected_payoff(w: World, firms: np.ndarray, unis: np.ndarray, social: np.nd
     relative = per_month * p["project_duration"] / np.maximum(f.knowledge[firms].sum(axis=1),
                                                               1e-12)
     va = f.value_added(firms, p["graduate_premium"])
-    value = p["acceptance_knowledge_elasticity"] * relative * va * p["acceptance_horizon"]
+    # Firms expect knowledge to pay what it pays them (firm_dynamics): one elasticity.
+    value = p["knowledge_output_elasticity"] * relative * va * p["acceptance_horizon"]
     grant = grant_rate(w, social) if w.gov.balance[MATCHING] > 0 else 0.0
     cost = p["project_duration"] * (p["project_cost"] * (1.0 - grant)
                                     + p["project_firm_fte"] * f.productivity[firms])
