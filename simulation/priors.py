@@ -261,8 +261,6 @@ _prior("abandon_hazard", triangular(0.0, 0.01, 0.05), source=SRC + " (0-0.05)")
 _prior("abandon_distance", triangular(0.0, 4.0, 10.0), source=SRC + " (0-10)")
 _prior("abandon_trust_protect", triangular(0.0, 0.8, 1.0), source=SRC + " (0-1)")
 _prior("trust_loss", triangular(0.0, 0.3, 1.0), source=SRC + " (0-1)")
-_prior("acceptance_knowledge_elasticity", triangular(0.01, 0.08, 0.25),
-       source="Hall, Mairesse & Mohnen 2010: 0.01-0.25")
 _prior("acceptance_horizon", triangular(0, 36, 60), source=SRC + " (0-60)")
 _prior("acceptance_cash_buffer", triangular(0.0, 1.0, 6.0), source=SRC + " (0-6)")
 _prior("broker_staff_fte", triangular(0.0, 0.1, 0.5), source=SRC + " (0-0.5)")

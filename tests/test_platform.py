@@ -12,6 +12,7 @@ from simulation import EcosystemModel
 from simulation.mechanisms import digital
 from simulation.mechanisms.collaboration import network_value
 from simulation.mechanisms.digital import investment_boost
+from simulation.mechanisms.policy import set_lever
 from simulation.parameters import CHANNELS, DEFAULTS, INSTRUMENTS
 
 REGION = dict(n_universities=3, n_firms=300, intake_per_university=300, horizon_months=24,
@@ -97,8 +98,7 @@ def test_network_value_grows_with_number_and_variety_of_members():
     f.platform_member[np.concatenate([spread, rest])] = True
     varied = network_value(w)
     assert 0 < few_same < many_same < varied <= 1
-    m.parameters["platform_on"] = False
-    w.p["platform_on"] = False
+    set_lever(w, "platform_on", False)  # a lever change is run state
     assert network_value(w) == 0.0  # no value while not live
 
 

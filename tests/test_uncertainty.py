@@ -247,7 +247,12 @@ def test_p_positive_is_one_when_d_is_positive_by_construction_and_zero_for_its_m
     # The seed noise is common to both arms, so it cancels: all variance is the parameters'.
     assert result["variance"]["seed_sd"] == pytest.approx(0.0, abs=1e-9)
     assert result["variance"]["parameter_share"] == 1.0
-    assert result["drivers"][0]["parameter"] == "graduate_premium"
+    # D is a monotone function of graduate_premium alone, so its rank correlation is exactly
+    # +-1; with 8 draws another prior's column can share its ordering by chance (a tie).
+    top = result["drivers"][0]
+    ranked = {row["parameter"]: row["spearman"] for row in result["drivers"]
+              if abs(row["spearman"]) == pytest.approx(abs(top["spearman"]))}
+    assert ranked.get("graduate_premium") == pytest.approx(1.0 if expected else -1.0)
     assert (tmp_path / "report.md").exists() and (tmp_path / "draws.parquet").exists()
 
 
