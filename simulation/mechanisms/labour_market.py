@@ -287,7 +287,10 @@ def graduate(w: World) -> None:
     idle = seekers[~leave & ~has_offer[seekers]]
     st.set_status(idle, UNEMPLOYED)
     stayers = len(grads) - len(leavers)
-    w.gov.spend(RETENTION, p["retention_subsidy"] * int((covered & ~leave).sum()))
+    paid_to = seekers[covered & ~leave]
+    paid = w.gov.spend(RETENTION, p["retention_subsidy"] * len(paid_to))
+    if len(paid_to):
+        st.public_money[paid_to] += paid / len(paid_to)
 
     employed = int(stays.sum())
     w.count("graduates", len(grads))
