@@ -220,3 +220,102 @@ def test_shapley_table_share_is_nan_without_a_dividend():
     table = shapley_table(pd.DataFrame(rows), {c: str(c) for c in configurations(5)})
     assert table["share"].isna().all()
     assert (table["mean"] == 0).all()
+
+
+# --- edge cases found by mutation testing (benchmarks/mutation.py) ----------------------------
+
+def test_two_replications_have_an_interval_and_one_or_none_do_not():
+    iv = paired_interval([1.0, 3.0])  # sd sqrt(2), t(0.975; 1) = 12.7062
+    assert iv.half_width == pytest.approx(12.7062047362 * math.sqrt(2.0) / math.sqrt(2.0), rel=1e-6)
+    one = paired_interval([3.0])
+    assert (one.n, one.mean) == (1, 3.0) and math.isnan(one.sd)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "mean of empty slice" on the way
+        empty = paired_interval([])
+    assert empty.n == 0 and math.isnan(empty.mean) and math.isnan(empty.low)
+
+
+def test_seeds_needed_at_small_n_on_the_exact_boundary_and_at_the_limit():
+    from scipy import stats
+
+    t3 = float(stats.t.ppf(0.975, 3))
+    # Precision 2 x the mean with sd = mean: n = 4 (t(0.975; 3) / 2 = 1.59 <= 2, while
+    # t(0.975; 2) / sqrt(3) = 2.48 > 2); with n + 1 degrees of freedom it would say 3.
+    assert seeds_needed(1.0, 1.0, 2.0) == 4
+    # Exactly on the boundary at n = 4: "at most" the precision counts as enough.
+    assert seeds_needed(t3, 1.0, t3 * t3 / 2.0) == 4
+    n = seeds_needed(1.0, 1.0, 0.05)
+    assert isinstance(n, int)
+    # Noise no affordable number of seeds can beat: the search stops at its limit.
+    assert seeds_needed(1e9, 1.0, 0.01) == 10_000_000
+
+
+def unequal_summary() -> pd.DataFrame:
+    """Baseline with a fifth, unpaired replication; differences D on the four paired ones."""
+    base = [10.0, 20.0, 30.0, 40.0, 1000.0]
+    other = [b + d for b, d in zip(base, D, strict=False)]
+    rows = [{"label": "base", "replication": r, "welfare": v} for r, v in enumerate(base)]
+    rows += [{"label": "a", "replication": r, "welfare": v} for r, v in enumerate(other)]
+    return pd.DataFrame(rows)
+
+
+def test_compare_table_pairs_only_common_replications_and_keeps_the_confidence():
+    table = compare_table(unequal_summary(), "base", ["a"], ["welfare"], confidence=0.90)
+    row = table.iloc[0]
+    assert list(table.columns)[:2] == ["scenario", "indicator"]
+    assert (row["scenario"], row["indicator"], row["n"]) == ("a", "welfare", 4)
+    assert row["difference"] == pytest.approx(3.5)
+    half = 2.3533634348 * math.sqrt(7.0) / 2.0  # t(0.95; 3)
+    assert row["high"] - row["difference"] == pytest.approx(half, rel=1e-6)
+    assert row["baseline_mean"] == pytest.approx(25.0)
+
+
+def test_dividend_table_keeps_the_confidence_and_every_column():
+    summary = unequal_summary().replace({"base": "silo", "a": "s"})
+    for ind in ("value_added", "jobs", "startups_alive", "university_knowledge",
+                "publications_total", "alumni_employed", "graduate_skill", "gov_net_fiscal"):
+        summary[ind] = 1.0
+    table = dividend_table(summary, "s", "silo", confidence=0.90)
+    row = table.set_index("indicator").loc["welfare"]
+    half = 2.3533634348 * math.sqrt(7.0) / 2.0
+    assert (row["low"], row["high"]) == pytest.approx((3.5 - half, 3.5 + half), rel=1e-6)
+    assert (row["rel_low"], row["rel_high"]) == pytest.approx(
+        ((3.5 - half) / 25.0, (3.5 + half) / 25.0), rel=1e-6)
+    assert row["component"] == "W: discounted cumulative value added"
+    assert list(table.columns) == ["component", "indicator", "helix", "scenario_mean",
+                                   "siloed_mean", "dividend", "low", "high", "relative",
+                                   "rel_low", "rel_high", "n"]
+
+
+def additive_summary(weights, scales=(1.0, 2.0, 3.0)) -> tuple[pd.DataFrame, dict]:
+    rows, labels = [], {}
+    for c in configurations(5):
+        labels[c] = "".join("1" if on else "0" for on in c)
+        for r, scale in enumerate(scales):
+            rows.append({"label": labels[c], "replication": r,
+                         "welfare": scale * sum(w for w, on in zip(weights, c, strict=True)
+                                                if on)})
+    return pd.DataFrame(rows), labels
+
+
+def test_shapley_table_keeps_the_confidence_and_a_total_of_one():
+    summary, labels = additive_summary([0.5, 0.25, 0.25, 0.0, 0.0], scales=(0.5, 1.0, 1.5))
+    table = shapley_table(summary, labels, confidence=0.90).set_index("channel")
+    # The total dividend has mean exactly 1: shares are the weights.
+    np.testing.assert_allclose(table["share"], [0.5, 0.25, 0.25, 0.0, 0.0])
+    row = table.iloc[0]  # per replication 0.25, 0.5, 0.75: sd 0.25
+    half = 2.9199855804 * 0.25 / math.sqrt(3.0)  # t(0.95; 2)
+    assert (row["low"], row["high"]) == pytest.approx((0.5 - half, 0.5 + half), rel=1e-6)
+
+
+def test_shapley_table_without_a_dividend_divides_by_nothing():
+    import warnings
+
+    rows = [{"label": str(c), "replication": r, "welfare": 5.0}
+            for c in configurations(5) for r in range(3)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no 0/0 on the way to the NaN share
+        table = shapley_table(pd.DataFrame(rows), {c: str(c) for c in configurations(5)})
+    assert table["share"].isna().all()
