@@ -190,3 +190,38 @@ def test_exit_hazard_age_bands_first_year_years_two_to_five_and_mature(band, see
     for outside in (lo - 1, hi):
         if 0 < outside < 240:
             assert (age == outside).any() and f.alive[inc][age == outside].all(), outside
+
+
+# --- levers changed during a run (the timeline) -------------------------------------------
+
+MIXES = {"share_edu_3_0": (0.8, (0.0, 0.2, 0.8)), "share_edu_2_0": (0.7, (0.2, 0.7, 0.1)),
+         "edu_mix_by_university": (((0.5, 0.0, 0.5), (0.5, 0.0, 0.5)), (0.5, 0.0, 0.5))}
+
+
+@pytest.mark.parametrize("lever", sorted(MIXES))
+def test_a_scheduled_mix_change_shapes_the_next_intake_only(lever):
+    value, want = MIXES[lever]
+    model = EcosystemModel(rng=SEEDS[0], **{**SMALL, "intake_per_university": 1500,
+                                            "share_edu_2_0": 0.2, "share_edu_3_0": 0.1,
+                                            "timeline": [(6, lever, value)]})
+    model.run(13)  # the change at month 6; the next intake in September, month 13
+    st = model.world.students
+    prog = st.programme[: st.n]
+    new, first = st.intake_step[: st.n] == 13, st.intake_step[: st.n] == 1
+    shares = np.bincount(prog[new], minlength=3) / new.sum()
+    np.testing.assert_allclose(shares, want, atol=0.03)
+    np.testing.assert_allclose(np.bincount(prog[first], minlength=3) / first.sum(),
+                               (0.7, 0.2, 0.1), atol=0.03)
+
+
+def test_a_scheduled_budget_cut_releases_less_from_that_month():
+    model = EcosystemModel(rng=SEEDS[0], **{**SMALL, "timeline": [(5, "gov_budget", 60.0),
+                                                                  (7, "matching_rate", 0.2)]})
+    released = []
+    for _ in range(8):
+        before = float(model.world.gov.released.sum())
+        model.step()
+        released.append(float(model.world.gov.released.sum()) - before)
+    np.testing.assert_allclose(released[:4], model.parameters["gov_budget"] / 12.0)
+    np.testing.assert_allclose(released[4:], 60.0 / 12.0)
+    assert model.world.p["matching_rate"] == 0.2
