@@ -48,7 +48,9 @@ TIGHT = dict(BASE, matching_rate=0.9, incubator_support=2.0, retention_subsidy=1
 SCENARIOS = {"defaults": BASE, "tight pots": TIGHT,
              # Nobody leaves: the covered graduates who stay are as many as the pot was sized
              # for, give or take chance, so about every other June the payment is capped.
-             "tight, all stay": dict(TIGHT, leave_with_offer=0.0, leave_without_offer=0.0),
+             # (and a short incubation, so that start-ups reach its last month in the run)
+             "tight, all stay": dict(TIGHT, leave_with_offer=0.0, leave_without_offer=0.0,
+                                     incubation_months=6, spinoff_rate=0.5),
              "siloed": dict(BASE, siloed=True),
              "carry over": dict(TIGHT, unspent_policy="carry_over")}
 SEEDS = (2, 5, 13)
@@ -64,6 +66,8 @@ class Books:
     student_public: float
     active_projects: int
     living_firms: int
+    public_rows: np.ndarray
+    in_incubation: np.ndarray  # rows that are alive, incubated and within incubation_months
 
 
 def books(w) -> Books:
@@ -74,7 +78,11 @@ def books(w) -> Books:
                  uni_funding=float(w.unis.funding.sum()),
                  student_public=float(st.public_money[: st.n].sum()),
                  active_projects=len(w.projects.active_rows()),
-                 living_firms=int(f.alive[: f.n].sum()))
+                 living_firms=int(f.alive[: f.n].sum()),
+                 public_rows=f.public_money[: f.n].copy(),
+                 in_incubation=np.flatnonzero(
+                     f.alive[: f.n] & f.incubated[: f.n]
+                     & (w.month - f.birth_step[: f.n] <= w.p["incubation_months"])))
 
 
 @pytest.fixture
@@ -118,6 +126,12 @@ def check_month(model: EcosystemModel, log: dict, month: int) -> dict[str, float
         if name == "policy":
             only(spent, {"incubator_support"}, where)
             got = spent["incubator_support"]
+            # Only incubated start-ups still in their incubation period are paid, equally.
+            paid_rows = np.flatnonzero(after.public_rows - before.public_rows > 0)
+            if got > 0:
+                np.testing.assert_array_equal(paid_rows, before.in_incubation, err_msg=where)
+            else:
+                assert len(paid_rows) == 0, where
             assert after.firm_cash - before.firm_cash == pytest.approx(got, **TOL), where
             assert after.firm_public - before.firm_public == pytest.approx(got, **TOL), where
         elif name == "collaboration":
@@ -197,3 +211,14 @@ def test_the_tight_scenario_exercises_every_instrument_and_binds_the_pots():
     paid = st.public_money[: st.n] > 0
     assert (stayed & paid).any() and (stayed & ~paid).any()
     assert not (paid & ~(st.grad_step[: st.n] >= 0)).any()  # only graduates are paid
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_net_fiscal_position_is_tax_collected_less_money_spent(seed):
+    model = EcosystemModel(rng=seed, **TIGHT).run()
+    df = model.dataframe()
+    np.testing.assert_allclose(df["tax_revenue"], model.parameters["tax_rate"] * df["value_added"]
+                               * (df.index > 0), rtol=1e-12)
+    np.testing.assert_allclose(df["gov_net_fiscal"],
+                               (df["tax_revenue"] - df["spend_total"]).cumsum(), rtol=1e-9,
+                               atol=1e-9)
