@@ -85,13 +85,24 @@ def seeds_needed(sd: float, mean: float, precision: float, *, confidence: float 
         return -1
     target = precision * abs(mean)
     alpha = (1.0 - confidence) / max(comparisons, 1)
-    n = max(start, 2)
-    while n < 10_000_000:
-        t = float(stats.t.ppf(1.0 - alpha / 2.0, n - 1))
-        if t * sd / math.sqrt(n) <= target:
-            return n
-        n = max(n + 1, int(n * 1.1))
-    return n
+    limit = 10_000_000
+
+    def enough(n: int) -> bool:
+        return float(stats.t.ppf(1.0 - alpha / 2.0, n - 1)) * sd / math.sqrt(n) <= target
+
+    # The half-width falls with n: grow by 10% steps until it is small enough, then bisect
+    # back, so the answer is the smallest such n and not the first step past it.
+    lo = hi = max(start, 2)
+    if enough(hi):
+        return hi
+    while not enough(hi):
+        if hi >= limit:
+            return limit
+        lo, hi = hi, min(max(hi + 1, int(hi * 1.1)), limit)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if enough(mid) else (mid, hi)
+    return hi
 
 
 def finals(summary: pd.DataFrame, label: str, indicator: str) -> pd.Series:

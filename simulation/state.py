@@ -169,6 +169,7 @@ class Students(Table):
     intake_step: np.ndarray   # int32
     grad_step: np.ndarray     # int32, -1 before graduation
     dropout_step: np.ndarray  # int32: month the student would drop out if still enrolled
+    public_money: np.ndarray  # MCU of retention subsidy received (the receiving side's books)
     window_start: int = 0
     # Students per status code, kept current by set_status so indicators need no full pass.
     status_counts: np.ndarray = field(default_factory=lambda: np.zeros(6, dtype=np.int64))
@@ -185,7 +186,7 @@ class Students(Table):
             startup=_empty(cap, dtype=np.int32, fill=-1),
             tie_firm=_empty(cap, dtype=np.int32, fill=-1),
             intake_step=_empty(cap, dtype=np.int32), grad_step=_empty(cap, dtype=np.int32, fill=-1),
-            dropout_step=_empty(cap, dtype=np.int32),
+            dropout_step=_empty(cap, dtype=np.int32), public_money=_empty(cap),
         )
 
     def _arrays(self) -> list[str]:

@@ -5,19 +5,18 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import ipyvuetify as v
 import numpy as np
 import pandas as pd
 import pytest
+import solara
 
-solara = pytest.importorskip("solara")
-v = pytest.importorskip("ipyvuetify")
-
-from dashboards import app, assets, levers, network, results  # noqa: E402
-from dashboards import session as session_module  # noqa: E402
-from dashboards.session import Explorer, Session, model_kwargs, scenario_settings  # noqa: E402
-from simulation.model import EcosystemModel  # noqa: E402
-from simulation.parameters import LEVERS, PARAMETERS, ParameterError  # noqa: E402
-from simulation.scenarios import load  # noqa: E402
+from dashboards import app, assets, levers, network, results
+from dashboards import session as session_module
+from dashboards.session import Explorer, Session, model_kwargs, scenario_settings
+from simulation.model import EcosystemModel
+from simulation.parameters import LEVERS, PARAMETERS, ParameterError
+from simulation.scenarios import load
 
 SMALL = {"n_firms": "120", "intake_per_university": "60"}
 

@@ -1,9 +1,9 @@
 """The dashboard in a real browser: Debian's Chromium driven by Playwright against `solara run`.
 
 Skipped when Chromium, Playwright or the asset cache is missing, unless
-HELIXSIM_REQUIRE_BROWSER=1 (CI), where that is a failure. Every request that does not go to
-the local server is aborted, so a page that renders here renders offline. Screenshots of each
-page go to tests/artifacts/.
+HELIXSIM_REQUIRE_BROWSER is truthy (1, true, yes or on, any case; CI sets it), where that is a
+failure. Every request that does not go to the local server is aborted, so a page that renders
+here renders offline. Screenshots of each page go to tests/artifacts/.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from envflags import flag
 
 CHROMIUM = Path(os.environ.get("HELIXSIM_CHROMIUM", "/usr/bin/chromium"))
-REQUIRED = os.environ.get("HELIXSIM_REQUIRE_BROWSER") == "1"
+REQUIRED = flag("HELIXSIM_REQUIRE_BROWSER")  # 1, true, yes, on (any case)
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

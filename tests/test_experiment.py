@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -96,7 +97,6 @@ def test_results_command_and_duckdb_query_the_folder(tmp_path):
     assert info.exit_code == 0, info.output
     data = json.loads(info.stdout)
     assert data["finished_runs"] == data["planned_runs"] == 8
-    duckdb = pytest.importorskip("duckdb")
     n = duckdb.sql(f"select count(distinct run_id) from '{out}/runs/*.parquet'").fetchall()[0][0]
     assert n == 8
 

@@ -198,7 +198,7 @@ def test_dataframe_is_indexed_by_month(model: EcosystemModel) -> None:
 
 
 def test_solaraviz_renders_the_model_without_a_browser():
-    solara = pytest.importorskip("solara")
+    import solara  # a hard dependency: a broken install must fail here, not skip
     from mesa.visualization import SolaraViz, make_plot_component
 
     model = EcosystemModel(rng=1, n_firms=100, intake_per_university=100)

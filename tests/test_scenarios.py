@@ -329,22 +329,11 @@ def test_mutated_scenario_loads_or_gives_one_line_error(library_copy, data):
 
 
 # --- the command line ---------------------------------------------------------------------------
-def has_command(name: str) -> bool:
-    return CliRunner().invoke(app, [name, "--help"]).exit_code == 0
-
-
-needs_check = pytest.mark.skipif(not has_command("check"),
-                                 reason="'helixsim check' is not implemented yet")
-needs_scenarios = pytest.mark.skipif(not has_command("scenarios"),
-                                     reason="'helixsim scenarios' is not implemented yet")
-
-
 def no_traceback(result) -> None:
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.output and "Traceback" not in result.stderr
 
 
-@needs_check
 @pytest.mark.parametrize("path", LIBRARY_FILES, ids=lambda p: p.stem)
 def test_check_accepts_every_library_file(path):
     result = CliRunner().invoke(app, ["check", str(path)])
@@ -353,7 +342,6 @@ def test_check_accepts_every_library_file(path):
     assert "ok" in result.stdout.lower()
 
 
-@needs_check
 @pytest.mark.parametrize("path", corpus_params(strict=False))
 def test_check_rejects_corpus_file_with_exit_code_2(path):
     result = CliRunner().invoke(app, ["check", str(path)])
@@ -367,7 +355,6 @@ def test_check_rejects_corpus_file_with_exit_code_2(path):
         assert text not in stderr, result.stderr
 
 
-@needs_scenarios
 def test_scenarios_lists_the_library_with_descriptions():
     result = CliRunner().invoke(app, ["scenarios"])
     no_traceback(result)

@@ -303,8 +303,11 @@ def graduate(w: World) -> None:
     idle = seekers[~leave & ~has_offer[seekers]]
     st.set_status(idle, UNEMPLOYED)
     stayers = len(grads) - len(leavers)
-    paid = int((covered & ~leave).sum())
+    paid_to = seekers[covered & ~leave]
+    paid = len(paid_to)
     w.gov.spend(RETENTION, unit_cost * paid)
+    # The graduate receives the subsidy; its administration is the government's own cost.
+    st.public_money[paid_to] += p["retention_subsidy"]
     w.count("retention_payments", p["retention_subsidy"] * paid)
     w.count("retention_admin", p["retention_subsidy"] * p["retention_admin_share"] * paid)
 
