@@ -56,6 +56,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+# Small matrices: BLAS threads only contend with the workers (and on a busy machine with
+# everything else), so the emulators use one.
+from threadpoolctl import threadpool_limits
 
 from .calibration import FREE, FreeParameter, Moments, moments_of
 from .executors import executor_for
@@ -182,7 +185,8 @@ class Emulators:
         """Mean and standard deviation of each emulated statistic at ``units``."""
         out = {}
         for key, gp in self.models.items():
-            mu, sd = gp.predict(units, return_std=True)
+            with threadpool_limits(1):
+                mu, sd = gp.predict(units, return_std=True)
             out[key] = (np.asarray(mu, float), np.maximum(np.asarray(sd, float), 1e-12))
         return out
 
@@ -248,7 +252,7 @@ def fit_emulators(units: np.ndarray, stats: pd.DataFrame, targets: Sequence[Targ
 
         from sklearn.exceptions import ConvergenceWarning
 
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), threadpool_limits(1):
             # A length scale at its bound means the statistic hardly depends on the parameter:
             # that is a result (read in the report), not a failure.
             warnings.simplefilter("ignore", ConvergenceWarning)
