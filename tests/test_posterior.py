@@ -98,7 +98,7 @@ def test_same_posterior_on_one_and_two_workers(one_worker, tmp_path):
                                   pd.read_parquet(tmp_path / POSTERIOR_FILE))
 
 
-class Interrupted(Exception):
+class StopCalibrationError(Exception):
     pass
 
 
@@ -107,9 +107,9 @@ def test_resume_after_interruption_gives_the_same_posterior(one_worker, tmp_path
 
     def stop_midway(done: int, total: int) -> None:
         if done >= 30:  # inside wave 1 (18 simulations, 36 runs), after a few batches
-            raise Interrupted
+            raise StopCalibrationError
 
-    with pytest.raises(Interrupted):
+    with pytest.raises(StopCalibrationError):
         calibrate_posterior(toy_problem(), out=tmp_path, budget=BUDGET, waves=WAVES,
                             seeds=SEEDS, check=4, root_seed=7, workers=1, progress=stop_midway)
     saved = pd.read_parquet(tmp_path / SIMULATIONS_FILE)
