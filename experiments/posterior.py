@@ -76,6 +76,7 @@ MIN_WAVE = 4             # fewest simulations in a wave
 POSTERIOR_FILE = "posterior.parquet"
 SIMULATIONS_FILE = "simulations.parquet"
 SETUP_FILE = "posterior_setup.json"
+PREDICTIVE_FILE = "predictive.parquet"
 # Width ratios below IDENTIFIED: pinned down; above WEAK: the targets say (almost) nothing.
 IDENTIFIED, WEAK = 0.5, 0.8
 
@@ -95,6 +96,7 @@ class Problem:
     horizon: int
     base: dict[str, Any] = field(default_factory=dict)
     label: str = "posterior"
+    of_model: bool = True  # the free parameters are the model's (checked, defaults shown)
 
 
 def region_problem(horizon: int = DEFAULT_HORIZON, base: Mapping[str, Any] | None = None,
@@ -138,7 +140,7 @@ def toy_problem(half_width: float = 0.05) -> Problem:
         Target("a_level", "a above 0.2", "> 0.2", 0.2, math.inf, "synthetic"),
     )
     return Problem(free=free, targets=targets, task=toy_observe, aggregate=mean_of,
-                   horizon=1, label="toy")
+                   horizon=1, label="toy", of_model=False)
 
 
 # --- simulation ---------------------------------------------------------------------------------
@@ -351,7 +353,7 @@ def history_match(problem: Problem, *, budget: int, waves: int, seeds: int, root
         for start in range(0, len(todo), batch):
             idx = todo[start:start + batch]
             t0 = time.perf_counter()
-            base = simulated * seeds
+            base = (simulated + reused) * seeds  # replayed points count as done
             stats = simulate(problem, design[idx], seeds=seeds, root_seed=root_seed,
                              executor=executor,
                              progress=(lambda k, b=base: progress(b + k)) if progress else None)
@@ -651,7 +653,7 @@ def calibrate_posterior(problem: Problem | None = None, *, out: Path,
     simulations and the report into ``out``; return a JSON-ready summary."""
     check_options(budget=budget, seeds=seeds, waves=waves, check=check, workers=workers)
     problem = problem or region_problem()
-    if problem.task is not toy_observe:
+    if problem.of_model:
         from simulation.parameters import resolve
 
         resolve({**problem.base, "horizon_months": problem.horizon})  # bad input raises now
@@ -687,13 +689,15 @@ def calibrate_posterior(problem: Problem | None = None, *, out: Path,
         check_table = pd.DataFrame()
         if check:
             draws = post.draws(check, _rng(root_seed, 99))
-            base = hm.simulated * seeds
-            stats = simulate(problem, draws, seeds=seeds, root_seed=root_seed, executor=pool,
-                             progress=lambda k: tick(base + k))
-            check_table = pd.concat([pd.DataFrame(draws, columns=[f"u_{p.name}"
-                                                                  for p in problem.free]),
-                                     pd.DataFrame(stats)], axis=1)
-            write_parquet(check_table, out / "predictive.parquet")
+            ucols = [f"u_{p.name}" for p in problem.free]
+            check_table = _saved_check(out / PREDICTIVE_FILE, draws, ucols) if same else None
+            if check_table is None:
+                base = len(hm.table) * seeds
+                stats = simulate(problem, draws, seeds=seeds, root_seed=root_seed,
+                                 executor=pool, progress=lambda k: tick(base + k))
+                check_table = pd.concat([pd.DataFrame(draws, columns=ucols),
+                                         pd.DataFrame(stats)], axis=1)
+                write_parquet(check_table, out / PREDICTIVE_FILE)
     elapsed = time.perf_counter() - started
     if progress:
         progress(total, total)
@@ -702,8 +706,21 @@ def calibrate_posterior(problem: Problem | None = None, *, out: Path,
                    truth=truth, command=command)
 
 
+def _saved_check(path: Path, draws: np.ndarray, ucols: list[str]) -> pd.DataFrame | None:
+    """The predictive check of an earlier run of the same setup, if it drew these points."""
+    if not path.is_file():
+        return None
+    try:
+        saved = pd.read_parquet(path)
+    except Exception:  # damaged: simulate again
+        return None
+    if list(saved.columns[:len(ucols)]) != ucols or len(saved) != len(draws):
+        return None
+    return saved if np.array_equal(saved[ucols].to_numpy(float), draws) else None
+
+
 def _defaults(problem: Problem) -> dict[str, float] | None:
-    if problem.task is toy_observe:
+    if not problem.of_model:
         return None
     from simulation.parameters import DEFAULTS
 

@@ -115,10 +115,22 @@ def test_resume_after_interruption_gives_the_same_posterior(one_worker, tmp_path
     saved = pd.read_parquet(tmp_path / SIMULATIONS_FILE)
     assert 0 < len(saved) < BUDGET
     assert not (tmp_path / POSTERIOR_FILE).exists()
+    seen: list[tuple[int, int]] = []
     result = calibrate_posterior(toy_problem(), out=tmp_path, budget=BUDGET, waves=WAVES,
-                                 seeds=SEEDS, check=4, root_seed=7, workers=1)
+                                 seeds=SEEDS, check=4, root_seed=7, workers=1,
+                                 progress=lambda done, total: seen.append((done, total)))
+    # Progress counts the replayed runs as done and ends at every run of the command.
+    done = [d for d, _ in seen]
+    assert done == sorted(done) and seen[-1] == ((BUDGET + 4) * SEEDS,) * 2
+    assert done[1] >= len(saved) * SEEDS > 0
     assert result["reused"] == len(saved)
     assert result["simulated"] == BUDGET - len(saved)
+    # A second rerun runs nothing: the waves and the predictive check are replayed.
+    again: list[int] = []
+    calibrate_posterior(toy_problem(), out=tmp_path, budget=BUDGET, waves=WAVES, seeds=SEEDS,
+                        check=4, root_seed=7, workers=1,
+                        progress=lambda done, total: again.append(done))
+    assert again[0] == 0 and set(again[1:]) == {(BUDGET + 4) * SEEDS}
     pd.testing.assert_frame_equal(pd.read_parquet(out / POSTERIOR_FILE),
                                   pd.read_parquet(tmp_path / POSTERIOR_FILE))
 
