@@ -7,7 +7,8 @@
   siloed counterfactual, optionally attributed to the channels by Shapley values.
 - ``helixsim validate`` checks the default region against the calibration targets of MODEL.md
   (exit code 0 only when every target is met, 1 when one is not); ``helixsim calibrate`` fits
-  the free parameters to them and writes the calibrated defaults to the parameter table.
+  the free parameters to them and writes the calibrated defaults to the parameter table;
+  ``helixsim posterior`` gives them posterior distributions (what the targets pin down).
 - ``helixsim demo`` runs the default region once; ``helixsim params`` prints the parameters.
 - ``helixsim dashboard`` serves the stakeholder dashboard on 127.0.0.1 (``--host``, ``--port``).
 
