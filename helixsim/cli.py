@@ -9,7 +9,8 @@
   and prints how many runs it will make first (``--dry-run`` stops there).
 - ``helixsim validate`` checks the default region against the calibration targets of MODEL.md
   (exit code 0 only when every target is met, 1 when one is not); ``helixsim calibrate`` fits
-  the free parameters to them and writes the calibrated defaults to the parameter table.
+  the free parameters to them and writes the calibrated defaults to the parameter table;
+  ``helixsim posterior`` gives them posterior distributions (what the targets pin down).
 - ``helixsim demo`` runs the default region once; ``helixsim params`` prints the parameters.
 - ``helixsim dashboard`` serves the stakeholder dashboard on 127.0.0.1 (``--host``, ``--port``).
 
@@ -463,6 +464,59 @@ def calibrate(seeds: int = typer.Option(4, "--seeds", min=1, max=1000,
             Console().print(f"  {name}: {result['start'][name]:.4g} -> {value:.4g}")
         Console().print(f"written: {result['written'] or 'no (dry run)'}; "
                         f"report: {result['report']}")
+
+
+@app.command()
+def posterior(budget: int = typer.Option(150, "--budget",
+                                         help="Simulations (parameter points) for the waves."),
+              seeds: int = typer.Option(2, "--seeds", help="Replications per simulation."),
+              waves: int = typer.Option(3, "--waves", help="History-matching waves."),
+              check: int = typer.Option(20, "--check",
+                                        help="Posterior draws simulated again to check."),
+              months: int = typer.Option(120, "--months", help="Horizon of each run."),
+              workers: int | None = typer.Option(None, "--workers",
+                                                 help="Worker processes (default: all cores)."),
+              scheduler: str | None = typer.Option(
+                  None, "--scheduler",
+                  help="Dask scheduler address, or 'local'; default: a local process pool."),
+              out: Path | None = typer.Option(
+                  None, "--out", help="Report folder (default: results/posterior-default)."),
+              seed: int = typer.Option(CALIBRATION_SEED, "--seed",
+                                       help="Root seed of the replications and designs."),
+              as_json: bool = JSON) -> None:
+    """Bayesian calibration: which free parameters the targets pin down.
+
+    History matching with Gaussian-process emulators, then the posterior that
+    every target lies in its range. Writes posterior.parquet (one column per
+    parameter plus weight; `dividend --uncertainty --posterior` reads it),
+    simulations.parquet (a rerun resumes from it) and report.md / .html.
+    Leaves the parameter table as it is.
+    """
+    from experiments.posterior import calibrate_posterior, check_options, region_problem
+
+    try:
+        check_options(budget=budget, seeds=seeds, waves=waves, check=check, workers=workers)
+        if not 1 <= months <= 1200:
+            raise ValueError(f"--months {months}: expected 1 to 1200")
+        if seed < 0:
+            raise ValueError(f"--seed {seed}: expected a non-negative integer")
+    except ValueError as err:
+        raise _fail(str(err)) from None
+    result = _execute("posterior", "default", out, as_json, lambda folder, cb:
+                      calibrate_posterior(region_problem(months), out=folder, budget=budget,
+                                          seeds=seeds, waves=waves, check=check,
+                                          root_seed=seed, workers=workers,
+                                          scheduler=scheduler, progress=cb))
+    if not as_json:
+        console = Console(highlight=False)
+        for p in result["parameters"]:
+            console.print(f"{p['parameter']}: prior {p['prior_low']:.3g}-{p['prior_high']:.3g}"
+                          f", posterior {p['posterior_low']:.3g}-{p['posterior_high']:.3g} "
+                          f"(width ratio {p['width_ratio']:.2f}: {p['reading']})",
+                          markup=False)
+        console.print(f"{result['simulations']} simulations, {result['model_runs']} runs, "
+                      f"{result['elapsed_s']:.0f} s; posterior: {result['posterior']}; "
+                      f"report: {result['report']}", markup=False)
 
 
 @app.command()
