@@ -26,6 +26,7 @@ import pandas as pd
 
 from . import indicators as indicators_module
 from .agents import GovernmentAgent, UniversityAgent, firm_view, student_view
+from .budget import check_memory
 from .mechanisms import ORDER
 from .mechanisms.research import reference_funding
 from .mechanisms.teaching import current_skills
@@ -62,6 +63,7 @@ class EcosystemModel(mesa.Model):
     def __init__(self, rng: Any = None, **parameters: Any) -> None:
         params = resolve(parameters)
         _check_timeline_states(params)
+        check_memory(params)  # a region that cannot fit is refused before it is allocated
         # Changes scheduled for month 0 are part of the initial state (e.g. the intake mix).
         for month, lever, value in params["timeline"]:
             if month == 0:
