@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 ORIGINS_ENV = "HELIXSIM_DASHBOARD_ORIGINS"
 SESSION_TIMEOUT = "60s"   # a disconnected page's kernel is closed after this
-RELEASE_DELAY = 2.0       # seconds after a kernel closes before memory is handed back
+RELEASE_DELAYS = (2.0, 10.0)  # seconds after a kernel closes when memory is handed back
 logger = logging.getLogger("helixsim.dashboard")
 
 Scope = dict[str, Any]
@@ -128,10 +128,12 @@ def release_memory() -> None:
 def _on_kernel() -> Callable[[], None]:
     def closed() -> None:
         # Called while the kernel is closing, when its page may still hold the session: release
-        # a moment later, once the kernel's objects are gone.
-        timer = threading.Timer(RELEASE_DELAY, release_memory)
-        timer.daemon = True
-        timer.start()
+        # a moment later, once the kernel's objects are gone, and again once stragglers (a
+        # Play thread finishing its step) are.
+        for delay in RELEASE_DELAYS:
+            timer = threading.Timer(delay, release_memory)
+            timer.daemon = True
+            timer.start()
     return closed
 
 
