@@ -24,7 +24,7 @@ table growing by doubling when entry outruns its reserve); ``OVERHEAD`` (12 MiB)
 built model costs besides its tables (Mesa, small arrays, the first month's caches). All three
 are measured, not derived: ``benchmarks/memory.py`` prints this estimate next to the measured
 peak resident memory of runs of eight sizes (from 9 MB to 235 MB measured, the estimate was
-1.1 to 1.4 times the measured peak when they were set), so the estimate errs on the safe side.
+1.1 to 1.5 times the measured peak when they were set), so the estimate errs on the safe side.
 
 The budget for one run is ``MEMORY_SHARE`` (half) of the memory available now, divided by
 the number of runs held in memory at once (the workers), unless the ``HELIXSIM_MEMORY_BUDGET``
