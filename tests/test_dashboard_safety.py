@@ -11,11 +11,11 @@ import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from dashboards import guard, results  # noqa: E402
-from dashboards.app import render_markdown  # noqa: E402
-from dashboards.session import MAX_LIVE_BYTES, Session, live_limits  # noqa: E402
-from simulation.budget import estimate  # noqa: E402
-from simulation.parameters import resolve  # noqa: E402
+from dashboards import guard, results
+from dashboards.app import render_markdown
+from dashboards.session import MAX_LIVE_BYTES, Session, live_limits
+from simulation.budget import estimate
+from simulation.parameters import resolve
 
 
 @pytest.fixture
