@@ -1,6 +1,7 @@
 # One command sets up and runs each job on a fresh machine with Python 3.12:
 #   make demo   - the ecological dividend of Education Model 3.0, attributed to the channels
-#   make test   - lint and run the test suite (browser tests included when Chromium is there)
+#   make test   - lint, check the import layers (pyproject.toml) and run the test suite (browser
+#                 tests included when Chromium is there)
 #   make dashboard - the stakeholder dashboard on http://127.0.0.1:8765/
 # PYTHON may point at any Python >= 3.12 (default: python3.12, which .python-version selects
 # under pyenv).
@@ -34,10 +35,12 @@ demo: $(STAMP)
 
 test: $(STAMP) $(ASSETS)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/scale.py

@@ -50,11 +50,10 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from experiments.executors import executor_for  # noqa: E402
+from experiments.executors import executor_for, process_pool  # noqa: E402
 from experiments.runner import (  # noqa: E402
     RunSet,
     RunSpec,
-    process_pool,
     replications,
     run_many,
 )

@@ -17,7 +17,7 @@ import nh3
 import solara
 import solara.lab
 
-from simulation.cli import MAIN_INDICATORS
+from experiments.report import MAIN_INDICATORS
 
 from . import charts, guard, levers, results
 from .network import network_figure, network_view

@@ -17,8 +17,8 @@ Method: simulated method of moments (McFadden 1989; Gourieroux & Monfort 1996).
   without seed noise (the surface is still rough at the scale of single firms' events).
 - **Optimiser.** Nelder-Mead (``scipy.optimize.minimize``) in the unit cube of the free
   parameters' bounds (log scale for rates spanning decades), started from the current defaults,
-  stopped after ``budget`` evaluations. The seeds of one evaluation run in parallel on one
-  persistent process pool (the experiment runner's ``process_pool``) or a Dask cluster.
+  stopped after ``budget`` evaluations. The seeds of one evaluation run in parallel through the
+  batch runner on one executor kept for the whole fit (process pool or Dask cluster).
 - **Resume.** Every evaluation is appended to ``evaluations.parquet`` in the output folder,
   keyed by the parameter values; a rerun with the same model, seeds and free parameters replays
   the same deterministic path from that cache and continues where it stopped.
@@ -43,20 +43,22 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from .executors import default_workers, executor_for
+from .report import Section, environment_meta, new_figure, style_axes, write_report
+from .runner import MODEL_VERSION
+from .seeding import CALIBRATION_SEED
+from .storage import atomic_write, json_text, write_json, write_parquet
 from .validation import (
     DEFAULT_HORIZON,
     STATISTICS,
     TARGETS,
     Target,
-    _figure,
-    _fmt,
-    _safe,
-    _style,
     distance,
+    estimate_or_reason,
+    format_value,
     run_seeds,
 )
 
-CALIBRATION_SEED = 20261127  # not validate's seed: validation is then out of sample
 DEFAULT_SEEDS = 4
 DEFAULT_BUDGET = 80
 MISSING_PENALTY = 100.0
@@ -126,7 +128,7 @@ def objective(moments: Mapping[str, float], targets: Sequence[Target] = TARGETS)
 
 def moments_of(data: Sequence[Any]) -> Moments:
     """Point estimates of every validation statistic on pooled seed data (NaN if none)."""
-    return {key: _safe(stat, data)[0] for key, stat in STATISTICS.items()}
+    return {key: estimate_or_reason(stat, data)[0] for key, stat in STATISTICS.items()}
 
 
 def simulated_moments(params: dict[str, float], *, seeds: int, root_seed: int, horizon: int,
@@ -240,8 +242,9 @@ def target_table(result: CalibrationResult) -> pd.DataFrame:
     rows = []
     for t in TARGETS:
         before, after = result.start_moments[t.key], result.best_moments[t.key]
-        rows.append({"Target": t.fact, "Range": t.target, "Before": _fmt(t, before),
-                     "After": _fmt(t, after), "Met after": "yes" if _met(t, after) else "no",
+        rows.append({"Target": t.fact, "Range": t.target, "Before": format_value(t, before),
+                     "After": format_value(t, after),
+                     "Met after": "yes" if _met(t, after) else "no",
                      "Objective term": round(term(t, after), 4)})
     return pd.DataFrame(rows)
 
@@ -259,13 +262,13 @@ def parameter_table(result: CalibrationResult) -> pd.DataFrame:
                          for p in result.free])
 
 
-def convergence_figure(history: pd.DataFrame) -> Figure:
-    fig = _figure(6.4, 3.4)
+def convergencenew_figure(history: pd.DataFrame) -> Figure:
+    fig = new_figure(6.4, 3.4)
     ax = fig.axes[0]
     ax.plot(history["evaluation"], history["objective"], ".", color="0.6", label="evaluation")
     ax.plot(history["evaluation"], history["objective"].cummin(), color="C0", label="best so far")
     ax.set_yscale("log")
-    _style(ax, "Evaluation", "SMM objective", "Calibration: objective by evaluation")
+    style_axes(ax, "Evaluation", "SMM objective", "Calibration: objective by evaluation")
     return fig
 
 
@@ -282,10 +285,6 @@ def calibrate(*, seeds: int = DEFAULT_SEEDS, budget: int = DEFAULT_BUDGET,
     from simulation import calibrated
     from simulation.parameters import DEFAULTS, resolve
 
-    from .executors import executor_for
-    from .report import Section, environment_meta, write_report
-    from .runner import MODEL_VERSION, default_workers, process_pool, write_json, write_parquet
-
     if seeds < 1:
         raise ValueError("calibration needs at least 1 seed")
     free = tuple(free)
@@ -299,27 +298,21 @@ def calibrate(*, seeds: int = DEFAULT_SEEDS, budget: int = DEFAULT_BUDGET,
     cache = None
     # Earlier evaluations count only for the same model, seeds and free parameters.
     same = setup_path.exists() and (json.loads(setup_path.read_text())
-                                    == json.loads(json.dumps(setup, default=str)))
+                                    == json.loads(json_text(setup)))  # as write_json writes
     if same and history_path.exists():
         cache = pd.read_parquet(history_path)
     write_json(setup, setup_path)
     start = {p.name: float(DEFAULTS[p.name]) for p in free}
     n_workers = default_workers() if workers is None else max(1, int(workers))
 
-    with executor_for(scheduler, workers) as dask_executor:
-        pool = dask_executor or (process_pool(min(n_workers, seeds)) if n_workers > 1 and seeds > 1
-                                 else None)
-        try:
-            def evaluate(params: dict[str, float]) -> Moments:
-                return simulated_moments(params, seeds=seeds, root_seed=root_seed,
-                                         horizon=horizon, executor=pool, workers=1,
-                                         base=base)
-            result = fit(evaluate, free, start, budget=budget, cache=cache,
-                         on_evaluation=lambda h: write_parquet(h, history_path),
-                         progress=progress)
-        finally:
-            if pool is not None and dask_executor is None:
-                pool.shutdown(cancel_futures=True)
+    # One executor for every evaluation: a local pool needs no more workers than seeds.
+    with executor_for(scheduler, workers if scheduler else min(n_workers, seeds)) as pool:
+        def evaluate(params: dict[str, float]) -> Moments:
+            return simulated_moments(params, seeds=seeds, root_seed=root_seed,
+                                     horizon=horizon, executor=pool, workers=1, base=base)
+        result = fit(evaluate, free, start, budget=budget, cache=cache,
+                     on_evaluation=lambda h: write_parquet(h, history_path),
+                     progress=progress)
     write_parquet(result.history, history_path)
 
     date = dt.date.today().isoformat()
@@ -339,8 +332,8 @@ def calibrate(*, seeds: int = DEFAULT_SEEDS, budget: int = DEFAULT_BUDGET,
         bounds={p.name: (p.low, p.high) for p in free},
         previous={p.name: _previous(p.name) for p in free},
         provenance=provenance)
-    written = calibrated.write(calibration, write_to) if write_to is not None else None
-    calibrated.write(calibration, out / "calibration.toml")
+    written = write_calibration(calibration, write_to) if write_to is not None else None
+    write_calibration(calibration, out / "calibration.toml")
 
     targets, parameters = target_table(result), parameter_table(result)
     text = (f"Simulated method of moments over {seeds} seeds (root seed {root_seed}), "
@@ -357,7 +350,7 @@ def calibrate(*, seeds: int = DEFAULT_SEEDS, budget: int = DEFAULT_BUDGET,
     report = write_report(out, "Calibration of the default region", [
         Section("Result", text, tables=[("Targets", targets), ("Free parameters", parameters)],
                 figures=[("convergence", "Objective by evaluation (log scale).",
-                          convergence_figure(result.history))]),
+                          convergencenew_figure(result.history))]),
     ], meta)
     return {"objective_before": result.start_objective, "objective": result.best_objective,
             "start": result.start, "best": result.best,
@@ -366,6 +359,13 @@ def calibrate(*, seeds: int = DEFAULT_SEEDS, budget: int = DEFAULT_BUDGET,
             "evaluations": len(result.history), "reused": result.reused,
             "written": str(written) if written else None, "report": str(report),
             "out": str(out), "elapsed_s": round(result.elapsed, 1), "message": result.message}
+
+
+def write_calibration(calibration: Any, path: Path) -> Path:
+    """Write a ``simulation.calibrated.Calibration`` to ``path`` as TOML, atomically."""
+    from simulation import calibrated
+
+    return atomic_write(path, calibrated.dumps(calibration))
 
 
 def _previous(name: str) -> float:

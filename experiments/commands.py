@@ -1,16 +1,18 @@
 """What the ``helixsim run / compare / dividend`` commands compute, apart from the terminal.
 
 Each function validates its inputs first (so a bad scenario writes nothing), runs the
-replications through ``experiments.runner``, analyses them with ``experiments.analysis`` and
-writes a report folder; it returns a plain dict that the CLI prints as a table or as JSON.
+replications through ``experiments.runner`` (on ``executor`` when one is given, which a caller
+may reuse across commands; else on a pool of ``workers``), analyses them with
+``experiments.analysis`` and writes a report folder; it returns a plain dict that the CLI prints
+as a table or as JSON.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +22,14 @@ import pandas as pd
 from simulation.parameters import CHANNELS, ParameterError, resolve
 from simulation.scenarios import Scenario, ScenarioError, load
 
-from . import analysis
-from .runner import RunSet, replications, run_many
+from . import analysis, report
+from .runner import Progress, RunSet, replications, run_many
+from .seeding import ROOT_SEED
+from .storage import write_parquet
 
-Progress = Callable[[int, int], None]
 HEADLINE = "welfare"
 FAN_INDICATORS = ("value_added", "jobs", "active_projects", "graduate_retention_rate",
                   "startups_alive", "synergy_S")
-DEFAULT_SEED = 20261128
 
 
 def prepare(names: Sequence[str], months: int | None) -> list[Scenario]:
@@ -48,26 +50,6 @@ def horizon_of(sc: Scenario, months: int | None) -> int:
     return int(months if months is not None else sc.horizon)
 
 
-def _meta(command: str, seeds: int, workers: int | None, started: float, **extra: Any
-          ) -> dict[str, Any]:
-    from .report import environment_meta
-
-    env = environment_meta()  # versions and git commit, shared with every report
-    return {"command": command, "seeds": seeds, "workers": workers or "all cores",
-            "elapsed_s": round(time.perf_counter() - started, 2),
-            "date": _dt.datetime.now().isoformat(timespec="seconds"),
-            "versions": env["versions"], "git_commit": env["git_commit"] or "unknown",
-            **extra}
-
-
-def _check_failures(runs: RunSet) -> None:
-    if runs.failures:
-        first = runs.failures[0]
-        last_line = first.error.strip().splitlines()[-1]
-        raise RuntimeError(f"{len(runs.failures)} run(s) failed; first: {first.spec.label} "
-                           f"replication {first.spec.replication}: {last_line}")
-
-
 def summary_stats(runs: RunSet, label: str, indicators: Sequence[str]) -> pd.DataFrame:
     """Mean and 95% t-interval over replications of final values."""
     rows = []
@@ -80,20 +62,20 @@ def summary_stats(runs: RunSet, label: str, indicators: Sequence[str]) -> pd.Dat
 
 
 def run_scenario(name: str, *, seeds: int, workers: int | None, out: Path,
-                 root_seed: int = DEFAULT_SEED, months: int | None = None,
-                 progress: Progress | None = None) -> dict[str, Any]:
-    from . import report
-
+                 root_seed: int = ROOT_SEED, months: int | None = None,
+                 progress: Progress | None = None, executor: Executor | None = None
+                 ) -> dict[str, Any]:
     started = time.perf_counter()
     (sc,) = prepare([name], months)
     specs = replications(sc.name, sc.model_kwargs(), seeds, root_seed, horizon_of(sc, months))
-    runs = run_many(specs, workers=workers, out_dir=out, progress=progress)
-    _check_failures(runs)
-    runs.summary.to_parquet(out / "summary.parquet", index=False)
+    runs = run_many(specs, workers=workers, executor=executor, out_dir=out,
+                    progress=progress)
+    runs.raise_failures()
+    write_parquet(runs.summary, out / "summary.parquet")
     indicators = [c for c in runs.steps.columns if c not in ("run_id", "label", "replication",
                                                              "step", "month")]
     table = summary_stats(runs, sc.name, indicators)
-    meta = _meta("run", seeds, workers, started, scenario=sc.name, root_seed=root_seed)
+    meta = report.run_meta("run", seeds, workers, started, scenario=sc.name, root_seed=root_seed)
     sections = [
         report.Section(sc.name, sc.description,
                        tables=[("Final values: mean and 95% interval over seeds", table)],
@@ -107,12 +89,11 @@ def run_scenario(name: str, *, seeds: int, workers: int | None, out: Path,
 
 
 def compare_scenarios(names: Sequence[str], *, seeds: int, workers: int | None, out: Path,
-                      root_seed: int = DEFAULT_SEED, months: int | None = None,
+                      root_seed: int = ROOT_SEED, months: int | None = None,
                       precision: float | None = None, max_seeds: int = 200,
-                      progress: Progress | None = None) -> dict[str, Any]:
+                      progress: Progress | None = None, executor: Executor | None = None
+                      ) -> dict[str, Any]:
     """Every scenario against the first on paired seeds; optional sequential precision."""
-    from . import report
-
     started = time.perf_counter()
     scenarios = prepare(names, months)
     if len({sc.name for sc in scenarios}) != len(scenarios):
@@ -122,8 +103,9 @@ def compare_scenarios(names: Sequence[str], *, seeds: int, workers: int | None, 
     while True:
         specs = [s for sc in scenarios for s in replications(
             sc.name, sc.model_kwargs(), n, root_seed, horizon_of(sc, months))]
-        runs = run_many(specs, workers=workers, out_dir=out, progress=progress)
-        _check_failures(runs)
+        runs = run_many(specs, workers=workers, executor=executor, out_dir=out,
+                        progress=progress)
+        runs.raise_failures()
         table = analysis.compare_table(runs.summary, base.name, [o.name for o in others],
                                        [c for c, _, _ in analysis.COMPONENTS])
         head = table[table["indicator"] == HEADLINE]
@@ -133,9 +115,9 @@ def compare_scenarios(names: Sequence[str], *, seeds: int, workers: int | None, 
             break
         n = min(max_seeds, max(n + 2, math.ceil(n * 1.5)))
     crn = _precision_figures(runs, base.name, [o.name for o in others], precision)
-    runs.summary.to_parquet(out / "summary.parquet", index=False)
-    meta = _meta("compare", n, workers, started, baseline=base.name,
-                 scenarios=[o.name for o in others], root_seed=root_seed)
+    write_parquet(runs.summary, out / "summary.parquet")
+    meta = report.run_meta("compare", n, workers, started, baseline=base.name,
+                           scenarios=[o.name for o in others], root_seed=root_seed)
     sections = [report.Section(
         "Comparison on paired seeds",
         f"Each scenario against **{base.name}** on the same {n} seeds (common random numbers); "
@@ -195,17 +177,16 @@ def channel_label(name: str, config: tuple[bool, ...]) -> str:
 
 
 def dividend(name: str, *, seeds: int, workers: int | None, out: Path,
-             root_seed: int = DEFAULT_SEED, months: int | None = None,
+             root_seed: int = ROOT_SEED, months: int | None = None,
              attribution: bool = False, baseline: str | None = "baseline",
              progress: Progress | None = None,
-             changes: dict[str, Any] | None = None) -> dict[str, Any]:
+             changes: dict[str, Any] | None = None,
+             executor: Executor | None = None) -> dict[str, Any]:
     """The ecological dividend of a scenario against its siloed counterfactual.
 
     ``changes`` are parameters set on top of the scenario's in every run of it (its siloed
     and channel variants included), as the dashboard's levers do; the baseline is left as is.
     """
-    from . import report
-
     started = time.perf_counter()
     names = [name] + ([baseline] if baseline and baseline != name else [])
     scenarios = prepare(names, months)
@@ -233,9 +214,10 @@ def dividend(name: str, *, seeds: int, workers: int | None, out: Path,
     if len(scenarios) > 1:
         specs += replications(scenarios[1].name, scenarios[1].model_kwargs(), seeds, root_seed,
                               horizon)
-    runs = run_many(specs, workers=workers, out_dir=out, progress=progress)
-    _check_failures(runs)
-    runs.summary.to_parquet(out / "summary.parquet", index=False)
+    runs = run_many(specs, workers=workers, executor=executor, out_dir=out,
+                    progress=progress)
+    runs.raise_failures()
+    write_parquet(runs.summary, out / "summary.parquet")
 
     table = analysis.dividend_table(runs.summary, sc.name, siloed_label)
     synergy = {"S_scenario": float(analysis.finals(runs.summary, sc.name, "synergy_S").mean()),
@@ -286,8 +268,8 @@ def dividend(name: str, *, seeds: int, workers: int | None, out: Path,
                       report.shapley_waterfall(shares, total))]))
         result["shapley"] = shares.to_dict(orient="records")
         result["shapley_total"] = total
-    meta = _meta("dividend", seeds, workers, started, scenario=sc.name, root_seed=root_seed,
-                 attribution=attribution)
+    meta = report.run_meta("dividend", seeds, workers, started, scenario=sc.name,
+                           root_seed=root_seed, attribution=attribution)
     path = report.write_report(out, f"Ecological dividend of {sc.name}", sections, meta)
     result.update(report=str(path), meta=meta)
     return result

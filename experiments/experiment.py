@@ -20,20 +20,20 @@ from __future__ import annotations
 import datetime as _dt
 import itertools
 import json
-import os
 import time
-from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from . import sensitivity
-from .runner import RunSet, RunSpec, run_many, write_parquet
+from . import report, sensitivity
+from .executors import executor_for
+from .runner import MODEL_VERSION, Progress, RunSet, RunSpec, run_many
 from .specs import ExperimentSpec
+from .storage import to_plain, write_json, write_parquet
 
-Progress = Callable[[int, int], None]
 SILOED = "siloed"
 
 
@@ -62,10 +62,6 @@ def design_table(spec: ExperimentSpec) -> pd.DataFrame:
     return x
 
 
-def _value(v: Any) -> Any:
-    return v.item() if hasattr(v, "item") else v
-
-
 def plan(spec: ExperimentSpec) -> tuple[pd.DataFrame, list[RunSpec], pd.DataFrame]:
     """(design table, run specs, index of runs: run_id, lever, point, replication, siloed)."""
     x = design_table(spec)
@@ -77,7 +73,7 @@ def plan(spec: ExperimentSpec) -> tuple[pd.DataFrame, list[RunSpec], pd.DataFram
         lever_params = lever.parameters if lever else {}
         for row in x.itertuples(index=False):
             point = int(row.point)
-            values = {name: _value(getattr(row, name)) for name in spec.factor_names}
+            values = {name: to_plain(getattr(row, name)) for name in spec.factor_names}
             params = {**spec.scenario.overrides, **lever_params, **values}
             variants = [(False, params)] + ([(True, {**params, "siloed": True})]
                                             if spec.dividend else [])
@@ -161,8 +157,6 @@ def point_table(spec: ExperimentSpec, summary: pd.DataFrame, limit: int = 200
 
 
 def manifest(spec: ExperimentSpec, design: pd.DataFrame, n_runs: int, extra: dict) -> dict:
-    from .report import environment_meta
-    from .runner import MODEL_VERSION
     return {
         "experiment": spec.name, "description": spec.description, "spec_file": str(spec.path),
         "spec": spec.text, "design": spec.design, "factors": spec.factor_names,
@@ -170,46 +164,37 @@ def manifest(spec: ExperimentSpec, design: pd.DataFrame, n_runs: int, extra: dic
         "seed": spec.seed, "horizon_months": spec.horizon, "outputs": list(spec.outputs),
         "dividend": spec.dividend, "points": len(design), "runs": n_runs,
         "design_table": design.to_dict(orient="list"),
-        "versions": {**environment_meta()["versions"], "model": MODEL_VERSION},
+        "versions": {**report.environment_meta()["versions"], "model": MODEL_VERSION},
         "created": _dt.datetime.now().isoformat(timespec="seconds"), **extra,
     }
-
-
-def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str))
-    os.replace(tmp, path)
 
 
 def run_experiment(spec: ExperimentSpec, *, out: Path, workers: int | None = None,
                    scheduler: str | None = None, progress: Progress | None = None
                    ) -> dict[str, Any]:
     """Run (or resume) an experiment into ``out``; returns a summary for the command line."""
-    from . import report
-    from .commands import _meta
-
     started = time.perf_counter()
     design, specs, index = plan(spec)
     out.mkdir(parents=True, exist_ok=True)
     write_parquet(design, out / "design.parquet")
-    _write_json(out / "_manifest.json", manifest(spec, design, len(specs),
-                                                 {"status": "running"}))
-    from .executors import executor_for
-
-    with executor_for(scheduler, workers) as executor:
+    write_json(manifest(spec, design, len(specs), {"status": "running"}),
+               out / "_manifest.json")
+    # Without a scheduler run_many sizes its own pool to the runs still to do.
+    with executor_for(scheduler, workers) if scheduler else nullcontext() as executor:
         runs = run_many(specs, workers=workers, out_dir=out, executor=executor,
                         progress=progress)
     summary = summary_table(spec, runs, design, index)
     write_parquet(summary, out / "summary.parquet")
     results = analyse(spec, summary, design)
     levers = lever_table(spec, summary)
-    meta = _meta("experiment", spec.replications, workers, started, experiment=spec.name,
-                 design=spec.design, points=len(design), runs=len(specs),
-                 failed=len(runs.failures), scheduler=scheduler or "process pool")
-    _write_json(out / "_manifest.json", manifest(spec, design, len(specs), {
+    meta = report.run_meta("experiment", spec.replications, workers, started,
+                           experiment=spec.name, design=spec.design, points=len(design),
+                           runs=len(specs), failed=len(runs.failures),
+                           scheduler=scheduler or "process pool")
+    write_json(manifest(spec, design, len(specs), {
         "status": "complete" if not runs.failures else "complete with failures",
         "failed": len(runs.failures), "elapsed_s": meta["elapsed_s"],
-        "git_commit": meta["git_commit"]}))
+        "git_commit": meta["git_commit"]}), out / "_manifest.json")
     sections = [report.Section(
         f"Experiment {spec.name}",
         f"{spec.description}\n\nBase scenario **{spec.scenario.name}**; {spec.design} design "

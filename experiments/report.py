@@ -15,14 +15,15 @@ Agg renderer, and the same inputs give the same PNG bytes.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import io
 import math
-import os
 import re
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -37,6 +38,8 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
 from simulation.indicators import INDICATORS
+
+from .storage import atomic_write
 
 DPI = 110
 # Fixed colours per helix (case-insensitive); other helix names take FALLBACK_COLOURS in order
@@ -55,6 +58,26 @@ HELIX_COLOURS = {
 FALLBACK_COLOURS = ("#e31a1c", "#17becf", "#bcbd22", "#e377c2", "#8c564b", "#7f7f7f")
 POSITIVE, NEGATIVE, TOTAL = "#2b8a3e", "#c92a2a", "#1c3d6e"
 _FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+# The headline indicators of a region, with a label and a format: the CLI's demo table and the
+# dashboard's indicator panel show these, in this order.
+MAIN_INDICATORS = (
+    ("value_added", "Regional value added (MCU/month)", "{:,.1f}"),
+    ("welfare", "Welfare W, discounted cumulative VA (MCU)", "{:,.0f}"),
+    ("jobs", "Jobs", "{:,.0f}"),
+    ("firms_alive", "Firms alive", "{:,.0f}"),
+    ("innovations_total", "Innovations so far", "{:,.0f}"),
+    ("active_projects", "Active university-industry projects", "{:,.0f}"),
+    ("share_firms_collaborating", "Share of firms collaborating", "{:.1%}"),
+    ("university_knowledge", "University knowledge (mean level)", "{:,.0f}"),
+    ("publications_total", "Publications so far", "{:,.0f}"),
+    ("students_enrolled", "Students enrolled", "{:,.0f}"),
+    ("graduates_total", "Graduates so far", "{:,.0f}"),
+    ("graduate_retention_rate", "Graduates still in the region", "{:.1%}"),
+    ("startups_alive", "Start-ups and spin-offs alive", "{:,.0f}"),
+    ("mean_digital_maturity", "Mean digital maturity", "{:.3f}"),
+    ("gov_net_fiscal", "Government net fiscal position (MCU)", "{:,.0f}"),
+    ("synergy_S", "Triple-helix synergy S (millibits)", "{:.2f}"),
+)
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -81,10 +104,24 @@ def _require(table: pd.DataFrame, columns: Iterable[str], what: str) -> None:
                          f"got {', '.join(map(str, table.columns))}")
 
 
-def _new_figure(width: float, height: float) -> Figure:
+def new_figure(width: float, height: float) -> Figure:
+    """A figure of ``width`` x ``height`` inches with one axes, at the reports' resolution."""
     fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
     fig.add_subplot()
     return fig
+
+
+def style_axes(ax: Any, xlabel: str, ylabel: str, title: str, legend: str | None = "best"
+               ) -> None:
+    """The reports' axes style: labels, a bold title, a small frameless legend at ``legend``
+    (None: no legend) and a light grid behind the data."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontweight="bold")
+    if legend is not None:
+        ax.legend(fontsize=8, frameon=False, loc=legend)
+    ax.grid(True, color="0.9", linewidth=0.8, which="major")
+    ax.set_axisbelow(True)
 
 
 def _errors(centre: np.ndarray, low: np.ndarray | None, high: np.ndarray | None
@@ -138,7 +175,7 @@ def fan_chart(steps: pd.DataFrame, indicator: str, labels: list[str] | None = No
     if not labels:
         raise ValueError("fan_chart: no data")
 
-    fig = _new_figure(8.0, 4.6)
+    fig = new_figure(8.0, 4.6)
     ax = fig.axes[0]
     palette = colormaps["tab10"].colors
     counts = []
@@ -196,7 +233,7 @@ def dividend_bars(table: pd.DataFrame) -> Figure:
     n = len(table)
     y = np.arange(n)
 
-    fig = _new_figure(8.0, 1.6 + 0.42 * n)
+    fig = new_figure(8.0, 1.6 + 0.42 * n)
     ax = fig.axes[0]
     ax.barh(y, widths, color=[colours[h] for h in helices], height=0.65, zorder=2)
     if err is not None:
@@ -270,7 +307,7 @@ def shapley_waterfall(table: pd.DataFrame, total: float | None = None, *,
     n = len(means)
     x = np.arange(n + 1)
 
-    fig = _new_figure(max(6.5, 1.1 * (n + 1) + 2.0), 4.8)
+    fig = new_figure(max(6.5, 1.1 * (n + 1) + 2.0), 4.8)
     ax = fig.axes[0]
     colours = [POSITIVE if m >= 0 else NEGATIVE for m in means]
     bars = ax.bar(x[:n], means, bottom=before, color=colours, width=0.62, zorder=2)
@@ -513,6 +550,18 @@ def environment_meta() -> dict[str, Any]:
     return {"versions": versions, "git_commit": git_commit()}
 
 
+def run_meta(command: str, seeds: int, workers: int | None, started: float, **extra: Any
+             ) -> dict[str, Any]:
+    """The header of a command's report: command, seeds, workers, seconds since ``started``
+    (a ``time.perf_counter()``), date, versions and git commit, and ``extra``."""
+    env = environment_meta()
+    return {"command": command, "seeds": seeds, "workers": workers or "all cores",
+            "elapsed_s": round(time.perf_counter() - started, 2),
+            "date": dt.datetime.now().isoformat(timespec="seconds"),
+            "versions": env["versions"], "git_commit": env["git_commit"] or "unknown",
+            **extra}
+
+
 def git_commit(path: Path | None = None) -> str | None:
     """Short commit of the git checkout holding this file (``-dirty`` if modified), or None."""
     where = Path(path) if path is not None else Path(__file__).resolve().parent
@@ -592,17 +641,6 @@ def render_report(title: str, sections: Sequence[Section], meta: dict
     return "\n".join(md).rstrip() + "\n", page, pngs
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary name in the same folder, then rename onto ``path``."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def write_report(out_dir: Path, title: str, sections: list[Section], meta: dict) -> Path:
     """Write ``report.md``, ``report.html`` and ``figures/*.png`` into ``out_dir``.
 
@@ -617,7 +655,7 @@ def write_report(out_dir: Path, title: str, sections: list[Section], meta: dict)
     figures = out_dir / "figures"
     figures.mkdir(parents=True, exist_ok=True)
     for name, data in pngs.items():
-        _atomic_write(figures / name, data)
-    _atomic_write(out_dir / "report.html", page.encode("utf-8"))
-    _atomic_write(out_dir / "report.md", md.encode("utf-8"))
+        atomic_write(figures / name, data)
+    atomic_write(out_dir / "report.html", page.encode("utf-8"))
+    atomic_write(out_dir / "report.md", md.encode("utf-8"))
     return out_dir / "report.md"

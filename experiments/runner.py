@@ -1,32 +1,45 @@
-"""Running many model runs: run specifications, parallel execution, Parquet results, resume.
+"""The batch runner: every command's model runs go through ``run_many``.
 
-A ``RunSpec`` names one run: a label, the model's keyword arguments, the replication index j
-and the root seed. Replication j of every label uses ``SeedSequence(root_seed,
-spawn_key=(j,))``, so scenarios compared on the same j share their random numbers (common
-random numbers). Runs execute behind the ``concurrent.futures.Executor`` interface (a spawn
-process pool by default, one thread per worker); workers receive only specifications, never
-model objects, and when an output folder is given each worker writes its own run's table to
-``runs/<run_id>.parquet`` (temporary name, then rename), so an interrupted batch resumes by
-skipping finished runs.
+A ``RunSpec`` names one run: a label, the model's keyword arguments, the replication index j,
+the root seed and the horizon. Replication j runs on ``experiments.seeding.seed_sequence(
+root_seed, j)``, so configurations compared on the same j share their random numbers (common
+random numbers).
 
-Robustness (see ``run_many``): a run that raises is recorded as a failure, never stops the
-batch, and with an output folder the failures are kept in ``failures.json``; a batch killed at
-any moment (even with SIGKILL) resumes with only the missing runs, because a result file
-exists under its final name only once complete; temporary files a killed writer left behind
-are ignored by resume and removed at the end of the next batch. Dask distributed executors
-(``experiments.executors.executor_for``) plug in through the same ``Executor`` interface.
+``run_many(specs, task=..., executor=..., out_dir=..., progress=..., chunk_size=...)`` runs a
+list of specs and returns a ``RunSet``: each run's result (``results``, by run id), the failures
+(``failures``) and, for the default task, the per-month table of every run (``steps``) and its
+last row (``summary``).
+
+- **Task.** What a run returns. The default (``task=None``) runs the model and returns its
+  per-month indicator table (``run_one``). Another task is any picklable module-level function
+  ``RunSpec -> result`` (validation's observer of firm sizes, say): the runner does not care
+  what it returns, unless an output folder is given, when it must return a table.
+- **Executors.** Any ``concurrent.futures.Executor`` (``experiments.executors.executor_for``:
+  in this process, a spawn process pool, or Dask). Without one, ``run_many`` makes one for the
+  batch with ``workers`` workers (default: one per CPU, never more than tasks). Workers
+  receive only specifications, never model objects.
+- **Chunks.** ``chunk_size`` runs go to a worker as one task (default 1): raise it when single
+  runs take well under a second, so that a Dask task is seconds of work. A run that raises is
+  a failure of that run only; a chunk whose worker is lost fails all its runs.
+- **Resume.** With ``out_dir``, each worker writes each run's table to
+  ``runs/<run_id>.parquet`` (temporary name, then rename), so a batch killed at any moment
+  (even with SIGKILL) resumes with only the missing runs; ``failures.json`` lists the runs that
+  failed and have no result; temporary files a killed writer left behind are ignored by resume
+  and removed at the end of the next batch.
+- **Failures** never stop a batch: each is a ``RunFailure`` with its traceback.
+  ``RunSet.raise_failures()`` turns them into one ``RuntimeError`` for commands that need
+  every run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
-import os
 import time
 import traceback
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, as_completed
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -34,6 +47,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from .executors import default_workers, executor_for
+from .seeding import seed_sequence
+from .storage import remove_stale_temps, to_plain, write_json, write_parquet
+
+Progress = Callable[[int, int], None]
+Task = Callable[["RunSpec"], Any]
 
 
 def _model_fingerprint() -> str:
@@ -79,27 +99,18 @@ class RunSpec:
         try:
             params = resolve({**self.parameters, "horizon_months": self.horizon})
         except ParameterError:
-            text = json.dumps({"version": MODEL_VERSION, "unresolved": _plain(self.parameters),
+            text = json.dumps({"version": MODEL_VERSION, "unresolved": to_plain(self.parameters),
                                "seed": [self.root_seed, self.replication],
                                "horizon": self.horizon}, sort_keys=True, default=repr)
             return hashlib.sha256(text.encode()).hexdigest()[:16]
-        text = json.dumps({"version": MODEL_VERSION, "parameters": _plain(params),
+        text = json.dumps({"version": MODEL_VERSION, "parameters": to_plain(params),
                            "seed": [self.root_seed, self.replication],
                            "horizon": self.horizon}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def seed(self) -> np.random.SeedSequence:
-        return np.random.SeedSequence(self.root_seed, spawn_key=(self.replication,))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+        """The seed of this run: the seeding rule of ``experiments.seeding``."""
+        return seed_sequence(self.root_seed, self.replication)
 
 
 def run_one(spec: RunSpec) -> pd.DataFrame:
@@ -114,107 +125,6 @@ def run_one(spec: RunSpec) -> pd.DataFrame:
     df.insert(1, "label", spec.label)
     df.insert(2, "replication", spec.replication)
     return df
-
-
-def _worker(spec: RunSpec, out_dir: str | None) -> tuple[str, pd.DataFrame | None, float]:
-    """Runs in a worker process: run, then write the table if asked; returns (id, table, s)."""
-    started = time.perf_counter()
-    df = run_one(spec)
-    if out_dir is not None:
-        write_parquet(df, Path(out_dir) / "runs" / f"{spec.run_id}.parquet")
-    return spec.run_id, df, time.perf_counter() - started
-
-
-def write_parquet(df: pd.DataFrame, path: Path) -> None:
-    """Write atomically: a temporary file in the same folder, then a rename.
-
-    The final name only ever holds a complete file. A writer that raises removes its
-    temporary file; one that is killed leaves ``.<name>.<pid>.tmp``, which resume ignores and
-    ``run_many`` removes at the end of a batch.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_name(path)
-    try:
-        df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def write_json(data: Any, path: Path) -> None:
-    """Write JSON atomically, like ``write_parquet``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_name(path)
-    try:
-        tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _temp_name(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
-
-
-def _remove_stale_temps(folder: Path, pattern: str, started: float) -> None:
-    """Remove temporary files (``.<name>.<pid>.tmp``) that no writer will rename any more.
-
-    A file is stale if it predates this batch (by 2 s, for coarse file clocks) or its writer
-    is no longer a living process on this machine; a temporary file of a living writer
-    created during the batch (say, a worker orphaned by a killed batch that still finishes
-    its run) is left to that writer.
-    """
-    for tmp in folder.glob(pattern):
-        try:
-            pid = int(tmp.name.rsplit(".", 2)[-2])
-        except ValueError:
-            continue
-        try:
-            if tmp.stat().st_mtime < started - 2.0 or not _alive(pid):
-                tmp.unlink(missing_ok=True)
-        except OSError:
-            pass  # renamed or removed meanwhile
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, owned by someone else
-    return True
-
-
-def default_workers() -> int:
-    return max(1, os.cpu_count() or 1)
-
-
-def process_pool(workers: int) -> ProcessPoolExecutor:
-    """A spawn process pool whose workers use one BLAS/OpenMP thread each.
-
-    Its workers exit when the process that started them dies (a batch killed with SIGKILL
-    would otherwise leave them behind, idle or finishing their run, for good).
-    """
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
-    return ProcessPoolExecutor(max_workers=workers,
-                               mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_exit_with_parent, initargs=(os.getpid(),))
-
-
-def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
-    """Pool initializer: a daemon thread that ends this worker once ``parent`` is gone."""
-    import threading
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(interval)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 @dataclass
@@ -242,10 +152,28 @@ FAILURES_FILE = "failures.json"
 
 @dataclass
 class RunSet:
-    """The results of a batch: per-step table (long), per-run summary, failures."""
+    """The results of a batch, for the specs asked (in their order)."""
 
-    steps: pd.DataFrame
+    specs: list[RunSpec]
+    results: dict[str, Any] = field(default_factory=dict)  # run id -> what the task returned
     failures: list[RunFailure] = field(default_factory=list)
+
+    def result(self, spec: RunSpec) -> Any:
+        """What ``spec``'s run returned; KeyError if it failed."""
+        return self.results[spec.run_id]
+
+    def completed(self) -> list[tuple[RunSpec, Any]]:
+        """(spec, result) of every spec asked whose run succeeded, in the order asked."""
+        return [(s, self.results[s.run_id]) for s in self.specs if s.run_id in self.results]
+
+    @cached_property
+    def steps(self) -> pd.DataFrame:
+        """Per-month tables of the runs (default task), one block per spec asked, labelled by
+        that spec (one run may serve several labels)."""
+        frames = [df if df["label"].iat[0] == spec.label else df.assign(label=spec.label)
+                  for spec, df in self.completed()]
+        return (pd.concat(frames, ignore_index=True) if frames
+                else pd.DataFrame(columns=list(KEY_COLUMNS)))
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -260,78 +188,113 @@ class RunSet:
         message)."""
         return [f.record() for f in self.failures]
 
+    def raise_failures(self, what: str = "run") -> None:
+        """Raise one ``RuntimeError`` naming the first failure, if any run failed."""
+        if self.failures:
+            first = self.failures[0]
+            raise RuntimeError(f"{len(self.failures)} {what}(s) failed; first: "
+                               f"{first.spec.label} replication {first.spec.replication}: "
+                               f"{first.message}")
 
-def run_many(specs: Sequence[RunSpec], *, workers: int | None = None,
-             out_dir: str | Path | None = None, executor: Executor | None = None,
-             progress: Callable[[int, int], None] | None = None) -> RunSet:
-    """Run every spec (in parallel when workers > 1); resume from ``out_dir`` if given.
 
-    A run that raises is recorded as a failure with its traceback; the others go on.
-    ``executor`` may be any ``concurrent.futures.Executor`` whose ``submit`` returns
-    ``concurrent.futures.Future`` objects, e.g. a Dask ``client.get_executor(pure=False)``
-    (see ``experiments.executors``); with Dask, ``out_dir`` must be visible to the workers.
+def run_many(specs: Sequence[RunSpec], *, task: Task | None = None,
+             executor: Executor | None = None, workers: int | None = None,
+             out_dir: str | Path | None = None, progress: Progress | None = None,
+             chunk_size: int = 1) -> RunSet:
+    """Run every spec (each distinct run once) and collect results and failures.
 
-    With ``out_dir``: finished runs (``runs/<run_id>.parquet``) are read, not rerun; at the
-    end ``failures.json`` lists every run of the folder that failed and has no result (this
+    ``task`` maps a spec to its result (default: the model's per-month table, ``run_one``);
+    ``executor`` runs the tasks and is left running (default: one made by
+    ``executor_for(None, workers)`` for this batch, with no more workers than tasks);
+    ``progress(done, total)`` is called at the start and after each chunk; ``chunk_size``
+    runs make one task.
+
+    With ``out_dir`` (which must be visible to every worker): the task must return a table;
+    finished runs (``runs/<run_id>.parquet``) are read, not rerun; at the end
+    ``failures.json`` lists every run of the folder that failed and has no result (this
     batch's failures replace earlier entries of the same runs, and a run that now succeeded
     is dropped), and stale temporary files of killed writers are removed.
     """
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
     started = time.time()
     out = str(out_dir) if out_dir is not None else None
-    tables: dict[str, pd.DataFrame] = {}
-    todo: list[RunSpec] = []
+    specs = list(specs)
     unique = _unique(specs)
+    results: dict[str, Any] = {}
+    todo: list[RunSpec] = []
     for spec in unique:
-        done = Path(out) / "runs" / f"{spec.run_id}.parquet" if out else None
-        df = _read_finished(done) if done is not None else None
+        df = _read_finished(_run_file(out, spec)) if out is not None else None
         if df is not None:
             df["label"] = spec.label  # the same run may serve several labels
-            tables[spec.run_id] = df
+            results[spec.run_id] = df
         else:
             todo.append(spec)
-    total, finished = len(tables) + len(todo), len(tables)
+    total, finished = len(results) + len(todo), len(results)
     failures: list[RunFailure] = []
     if progress:
         progress(finished, total)
-    workers = default_workers() if workers is None else max(1, workers)
-    def collect(spec: RunSpec, result: Callable[[], tuple[str, pd.DataFrame, float]]) -> None:
-        nonlocal finished
-        try:
-            run_id, df, _ = result()
-            tables[run_id] = df
-        except Exception:
-            failures.append(RunFailure(spec, traceback.format_exc()))
-        finished += 1
-        if progress:
-            progress(finished, total)
-
-    if executor is None and (workers == 1 or len(todo) <= 1):
-        for spec in todo:
-            collect(spec, lambda spec=spec: _worker(spec, out))
-    else:
-        own = executor is None
-        pool = process_pool(min(workers, len(todo))) if own else executor
-        try:
-            futures = {pool.submit(_worker, spec, out): spec for spec in todo}
+    chunks = [todo[i:i + chunk_size] for i in range(0, len(todo), chunk_size)]
+    if chunks:
+        n = default_workers() if workers is None else max(1, int(workers))
+        context = (executor_for(None, min(n, len(chunks))) if executor is None
+                   else nullcontext(executor))
+        with context as pool:
+            futures = {pool.submit(_run_chunk, chunk, task, out): chunk for chunk in chunks}
             for fut in as_completed(futures):
-                collect(futures[fut], fut.result)
-        finally:
-            if own:
-                pool.shutdown(cancel_futures=True)
-    frames = []
-    for spec in specs:  # every requested label, in the order asked
-        if spec.run_id in tables:
-            df = tables[spec.run_id]
-            if df["label"].iat[0] != spec.label:
-                df = df.assign(label=spec.label)
-            frames.append(df)
-    steps = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=list(KEY_COLUMNS))
+                for spec, ok, value in _chunk_outcomes(futures[fut], fut):
+                    if ok:
+                        results[spec.run_id] = value
+                    else:
+                        failures.append(RunFailure(spec, value))
+                finished += len(futures[fut])
+                if progress:
+                    progress(finished, total)
     if out is not None:
         _update_failures(Path(out), {spec.run_id for spec in unique}, failures)
-        _remove_stale_temps(Path(out) / "runs", ".*.parquet.*.tmp", started)
-        _remove_stale_temps(Path(out), f".{FAILURES_FILE}.*.tmp", started)
-    return RunSet(steps=steps, failures=failures)
+        remove_stale_temps(Path(out) / "runs", ".*.parquet.*.tmp", started)
+        remove_stale_temps(Path(out), f".{FAILURES_FILE}.*.tmp", started)
+    return RunSet(specs=specs, results=results, failures=failures)
+
+
+def _run_file(out: str | None, spec: RunSpec) -> Path:
+    return Path(str(out)) / "runs" / f"{spec.run_id}.parquet"
+
+
+def _run_chunk(chunk: Sequence[RunSpec], task: Task | None, out: str | None
+               ) -> list[tuple[bool, Any]]:
+    """Runs in a worker: every spec of ``chunk``, each (True, result) or (False, traceback);
+    with ``out`` each table is written as its run ends, so a lost worker loses only the run
+    it was on."""
+    done: list[tuple[bool, Any]] = []
+    for spec in chunk:
+        try:
+            # Looked up at call time, not bound as a default, so that a replaced run_one is
+            # the one the worker runs.
+            value = (task or run_one)(spec)
+            if out is not None:
+                if not isinstance(value, pd.DataFrame):
+                    raise TypeError("with an output folder a task must return a table, got "
+                                    f"{type(value).__name__}")
+                write_parquet(value, _run_file(out, spec))
+            done.append((True, value))
+        except Exception:
+            done.append((False, traceback.format_exc()))
+    return done
+
+
+def _chunk_outcomes(chunk: Sequence[RunSpec], future: Any
+                    ) -> Iterator[tuple[RunSpec, bool, Any]]:
+    """(spec, succeeded, result or traceback) of every run of a finished chunk; when the task
+    itself failed (a lost worker), every run of the chunk fails with its traceback."""
+    try:
+        outcomes = future.result()
+    except Exception as err:
+        # The worker's traceback is lost with it; the parent's says nothing (and one exception
+        # object shared by many futures would collect a traceback per re-raise).
+        outcomes = [(False, "".join(traceback.format_exception_only(err)))] * len(chunk)
+    for spec, (ok, value) in zip(chunk, outcomes, strict=True):
+        yield spec, ok, value
 
 
 def _read_finished(path: Path) -> pd.DataFrame | None:

@@ -43,7 +43,7 @@ from SALib.sample import morris as morris_sampler
 from SALib.sample import sobol as sobol_sampler
 from sklearn.tree import DecisionTreeClassifier
 
-from experiments.report import DPI
+from experiments.report import new_figure
 
 SOBOL_COLUMNS = ("factor", "S1", "S1_conf", "ST", "ST_conf")
 SOBOL2_COLUMNS = ("factor_a", "factor_b", "S2", "S2_conf")
@@ -486,9 +486,8 @@ def ranked_bars(table: pd.DataFrame, value: str, conf: str | None, title: str, *
     height = 0.72 / k
     y = np.arange(n, dtype=float)
 
-    fig = Figure(figsize=(8.0, 1.5 + 0.36 * n * (1 + 0.45 * (k - 1))), dpi=DPI,
-                 layout="constrained")
-    ax = fig.add_subplot()
+    fig = new_figure(8.0, 1.5 + 0.36 * n * (1 + 0.45 * (k - 1)))
+    ax = fig.axes[0]
     extent_hi, extent_lo = 0.0, 0.0
     ends: list[tuple[float, float, float, bool]] = []
     for i, (column, vals, errs, colour) in enumerate(series):

@@ -54,13 +54,15 @@ from simulation.indicators import INDICATORS
 from simulation.parameters import (
     PARAMETERS,
     ParameterError,
-    _show,
     check_joint,
     check_value,
     resolve,
 )
+from simulation.parameters import show as _show  # phase 2 renames the uses
 from simulation.scenarios import Scenario, ScenarioError
 from simulation.scenarios import load as load_scenario
+
+from .seeding import ROOT_SEED
 
 DESIGNS = ("factorial", "lhs", "sobol", "morris")
 TOP = ("name", "description", "scenario", "replications", "seed", "horizon_months", "outputs",
@@ -71,7 +73,7 @@ LEVER_KEYS = ("name", "parameters")
 ANALYSIS_KEYS = ("threshold", "output", "reference")
 DEFAULT_OUTPUTS = ("welfare", "value_added", "jobs", "startups_alive", "alumni_employed",
                    "gov_net_fiscal")
-DEFAULT_SEED = 20261128
+DEFAULT_SEED = ROOT_SEED
 
 
 class SpecError(InputFileError):

@@ -1,9 +1,9 @@
 """The calibration file: calibrated defaults and their provenance, read by the parameter table.
 
-``helixsim calibrate`` writes ``simulation/calibration.toml``; ``simulation.parameters`` reads it
-at import and uses its values as the defaults of the parameters it lists, so the model, the
-scenarios (which start from the defaults), the docs and the dashboard all see the calibrated
-values. The file is data (TOML), never code::
+``helixsim calibrate`` writes ``simulation/calibration.toml`` (the text of ``dumps``);
+``simulation.parameters`` reads it at import and uses its values as the defaults of the
+parameters it lists, so the model, the scenarios (which start from the defaults), the docs and
+the dashboard all see the calibrated values. The file is data (TOML), never code::
 
     [provenance]
     method = "..."            # how the values were found
@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,18 +129,3 @@ def dumps(calibration: Calibration) -> str:
         if name in calibration.previous:
             lines.append(f"previous = {_toml_value(float(calibration.previous[name]))}")
     return "\n".join(lines) + "\n"
-
-
-def write(calibration: Calibration, path: Path | str = CALIBRATION_FILE) -> Path:
-    """Write ``calibration`` to ``path`` atomically (temporary file, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".calibration-", suffix=".toml", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(dumps(calibration))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

@@ -453,7 +453,7 @@ DEFAULTS: dict[str, Any] = {p.name: p.default for p in _P}
 LEVERS: tuple[str, ...] = tuple(p.name for p in _P if p.lever)
 
 
-def _show(value: Any, limit: int = 60) -> str:
+def show(value: Any, limit: int = 60) -> str:
     """A value's repr, shortened so that an error message stays one readable line."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -476,24 +476,24 @@ def check_value(name: str, value: Any) -> Any:
         raise ParameterError(f"unknown parameter {name!r}{extra}")
     if p.kind == "bool":
         if not isinstance(value, (bool, np.bool_)):
-            raise ParameterError(f"parameter {name!r}: expected true/false, got {_show(value)}")
+            raise ParameterError(f"parameter {name!r}: expected true/false, got {show(value)}")
         return bool(value)
     if p.kind == "choice":
         if not isinstance(value, str) or value not in p.choices:
             raise ParameterError(
-                f"parameter {name!r}: expected one of {', '.join(p.choices)}, got {_show(value)}")
+                f"parameter {name!r}: expected one of {', '.join(p.choices)}, got {show(value)}")
         return value
     if p.kind == "int":
         if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
             value = int(value) if float(value).is_integer() else value
         if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-            raise ParameterError(f"parameter {name!r}: expected an integer, got {_show(value)}")
+            raise ParameterError(f"parameter {name!r}: expected an integer, got {show(value)}")
         value = int(value)
         _check_range(p, value)
         return value
     if p.kind == "float":
         if not _is_number(value):
-            raise ParameterError(f"parameter {name!r}: expected a number, got {_show(value)}")
+            raise ParameterError(f"parameter {name!r}: expected a number, got {show(value)}")
         value = _to_float(name, value)
         _check_range(p, value)
         return value
@@ -509,7 +509,7 @@ def check_value(name: str, value: Any) -> Any:
     if p.kind == "mix-list":
         if not isinstance(value, Sequence) or isinstance(value, str):
             raise ParameterError(f"parameter {name!r}: expected a list of (1.0, 2.0, 3.0) "
-                                 f"share triples, got {_show(value)}")
+                                 f"share triples, got {show(value)}")
         out = []
         for i, triple in enumerate(value):
             vec = _as_numbers(f"{name}[{i}]", triple)
@@ -534,11 +534,11 @@ def _as_numbers(name: str, value: Any) -> tuple[float, ...]:
     if isinstance(value, np.ndarray):
         value = value.tolist()
     if isinstance(value, str) or not isinstance(value, Sequence):
-        raise ParameterError(f"parameter {name!r}: expected a list of numbers, got {_show(value)}")
+        raise ParameterError(f"parameter {name!r}: expected a list of numbers, got {show(value)}")
     out = []
     for v in value:
         if not _is_number(v):
-            raise ParameterError(f"parameter {name!r}: expected numbers, got {_show(v)}")
+            raise ParameterError(f"parameter {name!r}: expected numbers, got {show(v)}")
         v = _to_float(name, v)
         if not math.isfinite(v):
             raise ParameterError(f"parameter {name!r}: expected finite numbers, got {v}")
@@ -550,7 +550,7 @@ def _to_float(name: str, value: Any) -> float:
     try:
         return float(value)
     except OverflowError:
-        raise ParameterError(f"parameter {name!r}: {_show(value)} is too large for a number"
+        raise ParameterError(f"parameter {name!r}: {show(value)} is too large for a number"
                              ) from None
 
 
@@ -559,26 +559,26 @@ def _check_range(p: Param, value: float) -> None:
         raise ParameterError(f"parameter '{p.name}': expected a finite number, got {value}")
     if (p.low is not None and value < p.low) or (p.high is not None and value > p.high):
         raise ParameterError(
-            f"parameter '{p.name}': {_show(value)} is outside its valid range {p.range_text()} "
+            f"parameter '{p.name}': {show(value)} is outside its valid range {p.range_text()} "
             f"({p.unit})")
 
 
 def _check_timeline(value: Any) -> tuple[tuple[int, str, Any], ...]:
     if isinstance(value, str) or not isinstance(value, Sequence):
         raise ParameterError(f"parameter 'timeline': expected a list of (month, lever, value), "
-                             f"got {_show(value)}")
+                             f"got {show(value)}")
     out = []
     for i, ev in enumerate(value):
         if isinstance(ev, Mapping):
             ev = (ev.get("month"), ev.get("lever"), ev.get("value"))
         if isinstance(ev, str) or not isinstance(ev, Sequence) or len(ev) != 3:
             raise ParameterError(f"parameter 'timeline[{i}]': expected (month, lever, value), "
-                                 f"got {_show(ev)}")
+                                 f"got {show(ev)}")
         month, lever, val = ev
         if not isinstance(month, numbers.Integral) or isinstance(month, (bool, np.bool_)) \
                 or month < 0:
             raise ParameterError(f"parameter 'timeline[{i}]': month must be a whole number "
-                                 f">= 0, got {_show(month)}")
+                                 f">= 0, got {show(month)}")
         month = int(month)
         if lever not in LEVERS:
             hint = difflib.get_close_matches(str(lever), LEVERS, n=1)

@@ -34,10 +34,10 @@ from .parameters import (
     LEVERS,
     PARAMETERS,
     ParameterError,
-    _show,
     check_value,
     resolve,
 )
+from .parameters import show as _show  # phase 2 renames the uses
 
 LIBRARY = Path(__file__).resolve().parent.parent / "scenarios"
 TOP_LEVEL = ("name", "description", "extends", "parameters", "timeline")

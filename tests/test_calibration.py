@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from experiments import calibration as c
 from experiments import validation as v
+from helixsim.cli import app
 from simulation import calibrated, parameters
-from simulation.cli import app
 
 TWO_SIDED = [t for t in v.TARGETS if math.isfinite(t.high)]
 ONE_SIDED = [t for t in v.TARGETS if not math.isfinite(t.high)]
@@ -137,10 +137,10 @@ def _calibration(**values: float) -> calibrated.Calibration:
 
 def test_calibration_file_round_trips(tmp_path):
     cal = _calibration(search_rate=0.0123)
-    path = calibrated.write(cal, tmp_path / "cal.toml")
+    path = c.write_calibration(cal, tmp_path / "cal.toml")
     back = calibrated.read(path)
     assert back == cal
-    assert not list(tmp_path.glob(".calibration-*"))  # no temporary file left
+    assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left
 
 
 def test_an_absent_calibration_file_is_an_empty_calibration(tmp_path):

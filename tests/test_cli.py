@@ -2,7 +2,7 @@
 
 from typer.testing import CliRunner
 
-from simulation.cli import app
+from helixsim.cli import app
 from simulation.parameters import PARAMETERS
 
 

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from experiments import commands
-from simulation.cli import app
+from helixsim.cli import app
 from simulation.parameters import CHANNELS
 
 SMALL = """

@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 from threadpoolctl import threadpool_info
 
-from experiments.executors import ONE_THREAD, _thread_environ, executor_for
-from experiments.runner import FAILURES_FILE, RunSpec, process_pool, run_many
+from experiments.executors import ONE_THREAD, executor_for, process_pool, thread_environ
+from experiments.runner import FAILURES_FILE, RunSpec, run_many
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = {"n_firms": 60, "intake_per_university": 50, "n_universities": 1}
@@ -80,7 +80,7 @@ def test_the_same_results_in_process_on_a_process_pool_and_on_dask(
 def test_dask_workers_use_one_thread_and_identical_submissions_stay_separate(dask_executor):
     from distributed import default_client
 
-    found = default_client().run(_thread_environ)
+    found = default_client().run(thread_environ)
     assert len(found) == 2
     assert all(env == ONE_THREAD for env in found.values()), found
     blas = dask_executor.submit(threadpool_info).result(timeout=30)

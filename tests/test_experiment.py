@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from experiments.experiment import plan, run_experiment
 from experiments.specs import load
-from simulation.cli import app
+from helixsim.cli import app
 
 TINY = """description = "tiny region"
 extends = "baseline"
@@ -124,7 +124,7 @@ def test_experiment_killed_mid_run_resumes_to_the_same_results(tmp_path):
     (tmp_path / "tiny.toml").write_text(TINY.replace("horizon_months = 13",
                                                      "horizon_months = 48"))
     out = tmp_path / "killed"
-    cmd = [sys.executable, "-c", "from simulation.cli import main; main()", "experiment",
+    cmd = [sys.executable, "-c", "from helixsim.cli import main; main()", "experiment",
            str(spec), "--out", str(out), "--workers", "1", "--json"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)

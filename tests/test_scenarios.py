@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import simulation
+from helixsim.cli import app
 from simulation import scenarios
-from simulation.cli import app
 from simulation.parameters import PARAMETERS
 from simulation.scenarios import LIBRARY, TOP_LEVEL, Scenario, ScenarioError, load
 

@@ -21,7 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from experiments import validation as v
-from simulation.cli import app
+from helixsim.cli import app
 
 
 def pareto(rng: np.random.Generator, n: int, alpha: float, xmin: float) -> np.ndarray:

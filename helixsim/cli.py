@@ -22,7 +22,6 @@ import math
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.console import Console
@@ -36,38 +35,21 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from .parameters import ParameterError, markdown_table
-from .scenarios import ScenarioError
+from experiments.seeding import CALIBRATION_SEED, ROOT_SEED
+from experiments.storage import to_plain
+from simulation.parameters import ParameterError, markdown_table
+from simulation.scenarios import ScenarioError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="helixsim: the ecological dividend of industry-university-government "
                        "integration.")
 
-MAIN_INDICATORS = (
-    ("value_added", "Regional value added (MCU/month)", "{:,.1f}"),
-    ("welfare", "Welfare W, discounted cumulative VA (MCU)", "{:,.0f}"),
-    ("jobs", "Jobs", "{:,.0f}"),
-    ("firms_alive", "Firms alive", "{:,.0f}"),
-    ("innovations_total", "Innovations so far", "{:,.0f}"),
-    ("active_projects", "Active university-industry projects", "{:,.0f}"),
-    ("share_firms_collaborating", "Share of firms collaborating", "{:.1%}"),
-    ("university_knowledge", "University knowledge (mean level)", "{:,.0f}"),
-    ("publications_total", "Publications so far", "{:,.0f}"),
-    ("students_enrolled", "Students enrolled", "{:,.0f}"),
-    ("graduates_total", "Graduates so far", "{:,.0f}"),
-    ("graduate_retention_rate", "Graduates still in the region", "{:.1%}"),
-    ("startups_alive", "Start-ups and spin-offs alive", "{:,.0f}"),
-    ("mean_digital_maturity", "Mean digital maturity", "{:.3f}"),
-    ("gov_net_fiscal", "Government net fiscal position (MCU)", "{:,.0f}"),
-    ("synergy_S", "Triple-helix synergy S (millibits)", "{:.2f}"),
-)
-
-
 @app.command()
 def demo(seed: int = typer.Option(1, help="Seed of the run."),
          years: int = typer.Option(10, min=1, max=100, help="Years to simulate.")) -> None:
     """Run the default region and print the main indicators at years 0, 5 and 10."""
-    from .model import EcosystemModel
+    from experiments.report import MAIN_INDICATORS
+    from simulation.model import EcosystemModel
 
     console = Console()
     months = 12 * years
@@ -103,7 +85,7 @@ WORKERS = typer.Option(None, "--workers", min=1, max=512,
                        help="Worker processes (default: all cores).")
 OUT = typer.Option(None, "--out", help="Report folder (default: results/<command>-<name>).")
 JSON = typer.Option(False, "--json", help="Print a machine-readable result on stdout.")
-SEED = typer.Option(20261128, "--seed", min=0, help="Root seed of the replications.")
+SEED = typer.Option(ROOT_SEED, "--seed", min=0, help="Root seed of the replications.")
 MONTHS = typer.Option(None, "--months", min=1, max=1200,
                       help="Horizon in months (default: the scenario's, 120).")
 
@@ -134,18 +116,6 @@ def _progress(quiet: bool):
     return bar, update
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if hasattr(value, "item"):
-        return _jsonable(value.item())
-    return value
-
-
 def _execute(command: str, name: str, out: Path | None, as_json: bool, work) -> dict:
     """Validate, run with progress, and turn known errors into exit code 2."""
     folder = _out_dir(out, command, name)
@@ -158,14 +128,14 @@ def _execute(command: str, name: str, out: Path | None, as_json: bool, work) -> 
     except RuntimeError as err:
         raise _fail(str(err)) from None
     if as_json:
-        sys.stdout.write(json.dumps(_jsonable(result), indent=2) + "\n")
+        sys.stdout.write(json.dumps(to_plain(result), indent=2) + "\n")
     return result
 
 
 @app.command()
 def scenarios(as_json: bool = JSON) -> None:
     """List the scenario library with descriptions."""
-    from .scenarios import library
+    from simulation.scenarios import library
 
     try:
         items = library()
@@ -187,7 +157,7 @@ def scenarios(as_json: bool = JSON) -> None:
 def check(files: list[Path] = typer.Argument(..., help="Scenario files or library names."),
           as_json: bool = JSON) -> None:
     """Validate scenario files: exit 0 if all are valid, else one line each and exit 2."""
-    from .scenarios import load
+    from simulation.scenarios import load
 
     bad, good = [], []
     for f in files:
@@ -377,7 +347,7 @@ def calibrate(seeds: int = typer.Option(4, "--seeds", min=1, max=1000,
                   help="Dask scheduler address, or 'local'; default: a local process pool."),
               out: Path | None = typer.Option(
                   None, "--out", help="Report folder (default: results/calibrate-default)."),
-              seed: int = typer.Option(20261127, "--seed", min=0,
+              seed: int = typer.Option(CALIBRATION_SEED, "--seed", min=0,
                                        help="Root seed of the calibration replications "
                                             "(validate uses another, so it checks out of "
                                             "sample)."),
@@ -458,7 +428,7 @@ def results(path: Path = typer.Argument(..., help="A results folder."),
     except (FileNotFoundError, ValueError) as err:
         raise _fail(str(err)) from None
     if as_json:
-        sys.stdout.write(json.dumps(_jsonable(info), indent=2) + "\n")
+        sys.stdout.write(json.dumps(to_plain(info), indent=2) + "\n")
         return
     console = Console(highlight=False)
     for key in ("folder", "experiment", "design", "status", "planned_runs", "finished_runs",

@@ -1,0 +1,99 @@
+"""Writing results: atomic files, plain JSON, stale temporary files.
+
+Every file a command writes goes through ``atomic_write``: the bytes go to a temporary name in
+the same folder (``.<name>.<pid>.tmp``), which is then renamed onto the final name, so the final
+name only ever holds a complete file. A writer that raises removes its temporary file; one that
+is killed leaves it behind, and ``remove_stale_temps`` clears it at the end of the next batch.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+
+def to_plain(value: Any) -> Any:
+    """``value`` as plain JSON data: dicts with text keys, lists, Python numbers, None for
+    NaN and infinities (which JSON cannot hold), numpy scalars and arrays unwrapped."""
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return to_plain(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def json_text(data: Any) -> str:
+    """``data`` as indented JSON text (``to_plain`` first; anything else by its ``str``)."""
+    return json.dumps(to_plain(data), indent=2, default=str) + "\n"
+
+
+def temp_name(path: Path) -> Path:
+    """The temporary name ``atomic_write`` uses for ``path`` in this process."""
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def atomic_write(path: Path | str, data: bytes | str) -> Path:
+    """Write ``data`` (text as UTF-8) to ``path`` through a temporary file and a rename;
+    creates the folder. Returns ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_name(path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json(data: Any, path: Path | str) -> Path:
+    """Write ``data`` as JSON (``json_text``), atomically."""
+    return atomic_write(path, json_text(data))
+
+
+def write_parquet(df: Any, path: Path | str) -> Path:
+    """Write a pandas table as Parquet (no index), atomically."""
+    import io
+
+    buffer = io.BytesIO()
+    df.to_parquet(buffer, index=False)
+    return atomic_write(path, buffer.getvalue())
+
+
+def remove_stale_temps(folder: Path, pattern: str, started: float) -> None:
+    """Remove temporary files (``.<name>.<pid>.tmp``) that no writer will rename any more.
+
+    A file is stale if it predates ``started`` (a ``time.time()``, by 2 s, for coarse file
+    clocks) or its writer is no longer a living process on this machine; a temporary file of a
+    living writer created since (say, a worker orphaned by a killed batch that still finishes
+    its run) is left to that writer.
+    """
+    for tmp in folder.glob(pattern):
+        try:
+            pid = int(tmp.name.rsplit(".", 2)[-2])
+        except ValueError:
+            continue
+        try:
+            if tmp.stat().st_mtime < started - 2.0 or not _alive(pid):
+                tmp.unlink(missing_ok=True)
+        except OSError:
+            pass  # renamed or removed meanwhile
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True

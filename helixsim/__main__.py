@@ -1,0 +1,3 @@
+from helixsim.cli import main
+
+main()
