@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -83,7 +85,16 @@ def params() -> None:
 SEEDS = typer.Option(8, "--seeds", min=2, max=10_000, help="Paired replications (seeds).")
 WORKERS = typer.Option(None, "--workers", min=1, max=512,
                        help="Worker processes (default: all cores).")
-OUT = typer.Option(None, "--out", help="Report folder (default: results/<command>-<name>).")
+def _parse_out(text: str) -> Path:
+    """--out as typed: an empty text would be the current folder, so it is refused."""
+    if not text.strip():
+        raise _fail("--out: expected a folder, got an empty name (use --out . for the current "
+                    "folder)")
+    return Path(text)
+
+
+OUT = typer.Option(None, "--out", parser=_parse_out,
+                   help="Report folder (default: results/<command>-<name>).")
 JSON = typer.Option(False, "--json", help="Print a machine-readable result on stdout.")
 SEED = typer.Option(ROOT_SEED, "--seed", min=0, help="Root seed of the replications.")
 MONTHS = typer.Option(None, "--months", min=1, max=1200,
@@ -98,9 +109,26 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _out_dir(out: Path | None, command: str, name: str) -> Path:
+    """The results folder, checked to be a folder this process can create and write in.
+
+    Only checked, not created: the nearest existing ancestor must be a folder in which a
+    folder can be made (not a regular file, not /proc or /sys, not a read-only mount).
+    """
     path = out if out is not None else Path("results") / f"{command}-{name}"
-    if path.exists() and not path.is_dir():
-        raise _fail(f"--out {path}: exists and is not a folder")
+    try:
+        if path.exists() and not path.is_dir():
+            raise _fail(f"--out {path}: exists and is not a folder")
+        real = path.resolve()
+        ancestor = next(p for p in (real, *real.parents) if p.exists())
+        if not ancestor.is_dir():
+            raise _fail(f"--out {path}: {ancestor} is a file, so no folder can be made under it")
+        try:  # a probe, removed at once: /proc, /sys and read-only mounts refuse it
+            os.rmdir(tempfile.mkdtemp(prefix=".helixsim-probe-", dir=ancestor))
+        except OSError as err:
+            raise _fail(f"--out {path}: cannot create a folder in {ancestor} "
+                        f"({err.strerror})") from None
+    except (OSError, ValueError) as err:  # a name too long, a NUL byte
+        raise _fail(f"--out {str(path)[:80]}: not a usable folder ({err})") from None
     return path
 
 
@@ -364,7 +392,13 @@ def calibrate(seeds: int = typer.Option(4, "--seeds", min=1, max=1000,
     (a rerun resumes from it). Then check with `helixsim validate`.
     """
     from experiments.calibration import calibrate as compute
+    from experiments.executors import SchedulerError, check_scheduler
     from simulation.calibrated import CALIBRATION_FILE
+
+    try:
+        scheduler = check_scheduler(scheduler)
+    except SchedulerError as err:
+        raise _fail(str(err)) from None
 
     def work(folder: Path, update) -> dict:
         return compute(seeds=seeds, budget=budget, root_seed=seed, workers=workers,
@@ -392,12 +426,14 @@ def experiment(spec: Path = typer.Argument(..., help="Experiment spec (TOML)."),
                         "LocalCluster; default: a local process pool."),
                as_json: bool = JSON) -> None:
     """Run (or resume) an experiment: sweep, Latin hypercube, Sobol or Morris design."""
+    from experiments.executors import SchedulerError, check_scheduler
     from experiments.experiment import run_experiment
     from experiments.specs import SpecError, load
 
     try:
         loaded = load(spec)
-    except SpecError as err:
+        scheduler = check_scheduler(scheduler)
+    except (SpecError, SchedulerError) as err:
         raise _fail(str(err)) from None
     result = _execute("experiment", spec.stem, out, as_json, lambda folder, cb: run_experiment(
         loaded, out=folder, workers=workers, scheduler=scheduler, progress=cb))
