@@ -101,6 +101,47 @@ MONTHS = typer.Option(None, "--months", min=1, max=1200,
                       help="Horizon in months (default: the scenario's, 120).")
 
 
+@app.callback()
+def _limits(memory_budget: str | None = typer.Option(
+                None, "--memory-budget", metavar="SIZE",
+                help="Memory one run may use (512M, 8G, 1.5T); default: half the memory "
+                     "available, shared by the workers. Same as HELIXSIM_MEMORY_BUDGET."),
+            max_runs: int | None = typer.Option(
+                None, "--max-runs", min=1,
+                help="Runs one batch may plan (default 100,000). Same as HELIXSIM_MAX_RUNS."),
+            ) -> None:
+    """helixsim: the ecological dividend of industry-university-government integration."""
+    from simulation import budget
+
+    if memory_budget is not None:
+        try:
+            budget.parse_bytes(memory_budget, "--memory-budget")
+        except ParameterError as err:
+            raise _fail(str(err)) from None
+        os.environ[budget.MEMORY_ENV] = memory_budget  # worker processes inherit it
+    if max_runs is not None:
+        os.environ[budget.RUNS_ENV] = str(max_runs)
+
+
+def _check_batch(scenarios: list[str], months: int | None, workers: int | None, runs: int,
+                 what: str) -> None:
+    """Before anything is planned: the run count within its cap, and each scenario's region
+    within the memory budget of one of the workers that will hold runs at once."""
+    from experiments.executors import default_workers
+    from simulation.budget import check_memory, check_runs
+    from simulation.scenarios import load
+
+    try:
+        check_runs(runs, what)
+        n = min(workers or default_workers(), max(runs, 1))
+        for name in scenarios:
+            sc = load(name)
+            check_memory({**sc.parameters, "horizon_months": months or sc.horizon},
+                         workers=n)
+    except (ScenarioError, ParameterError) as err:
+        raise _fail(str(err)) from None
+
+
 def _fail(message: str) -> typer.Exit:
     """One line on stderr, exit code 2."""
     Console(stderr=True, soft_wrap=True, highlight=False).print(
@@ -227,6 +268,7 @@ def run(scenario: str = typer.Argument(..., help="Scenario file or library name.
     """Run a scenario over seeds in parallel: per-step Parquet, summary and report."""
     from experiments.commands import run_scenario
 
+    _check_batch([scenario], months, workers, seeds, f"{seeds} seeds")
     result = _execute("run", Path(scenario).stem, out, as_json, lambda folder, cb: run_scenario(
         scenario, seeds=seeds, workers=workers, out=folder, root_seed=seed, months=months,
         progress=cb))
@@ -255,6 +297,9 @@ def compare(scenarios_: list[str] = typer.Argument(..., metavar="A B [C ...]",
     if len(scenarios_) < 2:
         raise _fail("compare needs at least two scenarios: a baseline and one to compare")
     name = "-".join(Path(s).stem for s in scenarios_)
+    most = max(seeds, max_seeds) if precision is not None else seeds
+    _check_batch(scenarios_, months, workers, len(scenarios_) * most,
+                 f"{len(scenarios_)} scenarios x {most} seeds")
     result = _execute("compare", name, out, as_json, lambda folder, cb: compare_scenarios(
         scenarios_, seeds=seeds, workers=workers, out=folder, root_seed=seed, months=months,
         precision=precision, max_seeds=max_seeds, progress=cb))
@@ -291,6 +336,9 @@ def dividend(scenario: str = typer.Argument(..., help="Scenario file or library 
     """The ecological dividend of a scenario against its siloed counterfactual."""
     from experiments.commands import dividend as compute
 
+    per_seed = 32 if attribution else 2  # channel configurations (siloed and integrated)
+    _check_batch([scenario, baseline], months, workers, seeds * (per_seed + 1),
+                 f"{seeds} seeds x ({per_seed} configurations + the baseline)")
     result = _execute("dividend", Path(scenario).stem, out, as_json,
                       lambda folder, cb: compute(scenario, seeds=seeds, workers=workers,
                                                  out=folder, root_seed=seed, months=months,
@@ -399,6 +447,7 @@ def calibrate(seeds: int = typer.Option(4, "--seeds", min=1, max=1000,
         scheduler = check_scheduler(scheduler)
     except SchedulerError as err:
         raise _fail(str(err)) from None
+    _check_batch([], None, workers, budget * seeds, f"{budget} evaluations x {seeds} seeds")
 
     def work(folder: Path, update) -> dict:
         return compute(seeds=seeds, budget=budget, root_seed=seed, workers=workers,
@@ -428,13 +477,15 @@ def experiment(spec: Path = typer.Argument(..., help="Experiment spec (TOML)."),
     """Run (or resume) an experiment: sweep, Latin hypercube, Sobol or Morris design."""
     from experiments.executors import SchedulerError, check_scheduler
     from experiments.experiment import run_experiment
-    from experiments.specs import SpecError, load
+    from experiments.specs import SpecError, load, run_count
 
     try:
         loaded = load(spec)
         scheduler = check_scheduler(scheduler)
     except (SpecError, SchedulerError) as err:
         raise _fail(str(err)) from None
+    _check_batch([str(loaded.scenario.path or loaded.scenario.name)], loaded.horizon, workers,
+                 run_count(loaded), "the design's runs")
     result = _execute("experiment", spec.stem, out, as_json, lambda folder, cb: run_experiment(
         loaded, out=folder, workers=workers, scheduler=scheduler, progress=cb))
     if not as_json:

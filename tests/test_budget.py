@@ -210,3 +210,20 @@ def test_a_design_that_reaches_a_region_too_big_is_refused_at_its_factor(tmp_pat
     assert err.value.key == "factors[1]" and "largest region" in str(err.value)
     monkeypatch.setenv(budget.MEMORY_ENV, "1T")
     load_spec(f)
+
+
+def test_the_command_line_options_set_both_limits(tmp_path):
+    env = _env()
+    out = subprocess.run([HELIXSIM, "--memory-budget", "10M", "run", "baseline", "--seeds", "2",
+                          "--out", str(tmp_path / "r")], capture_output=True, text=True,
+                         timeout=120, env=env)
+    assert out.returncode == 2 and "above 10.0 MB" in out.stderr
+    assert not (tmp_path / "r").exists()
+    out = subprocess.run([HELIXSIM, "--max-runs", "10", "dividend", "baseline", "--attribution",
+                          "--seeds", "2", "--out", str(tmp_path / "d")], capture_output=True,
+                         text=True, timeout=120, env=env)
+    assert out.returncode == 2 and "66 runs, above the cap of 10 runs" in out.stderr
+    assert not (tmp_path / "d").exists()
+    out = subprocess.run([HELIXSIM, "--memory-budget", "lots", "check", "baseline"],
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1
