@@ -201,12 +201,13 @@ def Explore(session: Session, revision: int, refresh: Any) -> None:
                              message=session.errors.get("seed") or "applies at Reset")
             with solara.Column(gap="0px").key(f"levers-{generation}"):
                 solara.Text("Levers take effect at Reset.", style={"font-weight": "bold"})
-                solara.Text(limits, classes=["live-cap"],
-                            style={"font-size": "12px", "color": "#555"})
                 MixInput(session, session.settings[levers.EDU_MIX], dict(session.errors),
                          refresh)
                 for title, names_ in levers.LEVER_GROUPS:
                     with solara.Details(title, expand=title == "Region size"):
+                        if title == "Region size":  # the live cap, next to the size levers
+                            solara.Text(limits, classes=["live-cap"],
+                                        style={"font-size": "12px", "color": "#555"})
                         for name in names_:
                             LeverInput(session, name, session.settings[name],
                                        session.errors.get(name), refresh)

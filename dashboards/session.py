@@ -58,6 +58,8 @@ def live_limits() -> str:
                 lo = mid
             else:
                 hi = mid - 1
+        step = 10 ** max(len(str(lo)) - 2, 0)
+        lo = lo // step * step  # two significant digits, rounded down: 22,121 -> 22,000
         if out == "firms":
             firms = lo
         else:

@@ -310,7 +310,8 @@ def test_play_keeps_its_rate_or_shows_the_rate_it_achieves(server, browser):
     elapsed = time.monotonic() - started
     shown = page.locator(".explore-rate").inner_text()
     rate = float(re.search(r"playing at ([\d.]+) months/s", shown).group(1))
-    page.locator(".explore-play").click()
+    _shot(page, "explore-play-rate")
+    page.locator(".explore-play").click(force=True, timeout=90_000)  # redrawn while playing
     measured = month / elapsed
     print(f"asked 5 months/s; the page shows {rate:.1f}, measured {measured:.1f} "
           f"({month} months in {elapsed:.1f} s)")
@@ -319,4 +320,20 @@ def test_play_keeps_its_rate_or_shows_the_rate_it_achieves(server, browser):
         assert abs(rate - measured) <= 0.35 * measured + 0.5
     else:
         assert rate >= 0.8 * 5
+    context.close()
+
+
+def test_a_region_above_the_live_cap_is_refused_in_the_page(server, browser):
+    url, _ = server
+    context = browser.new_context()
+    page, _ = _open(context, url)
+    page.locator(".live-cap", has_text="Live sessions are capped at").wait_for()
+    field = page.get_by_label("n firms")
+    field.fill("1000000")
+    field.press("Enter")
+    page.locator(".explore-reset").click()
+    page.locator(".reset-message", has_text="live dashboard sessions").wait_for(timeout=30_000)
+    assert page.locator(".counter-firms-alive").inner_text() != "1,000,000"
+    _shot(page, "explore-live-cap")
+    _still_alive(page)
     context.close()
