@@ -35,6 +35,7 @@ LocalCluster also turns off two Dask defaults that slow the model down in its wo
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import sys
@@ -283,6 +284,10 @@ class WatchedExecutor(Executor):
                     f"every Dask worker has been gone for {self.wait:g} s ({done} of "
                     f"{len(self._futures)} tasks done, their runs kept); start workers and "
                     f"rerun the same command to resume (HELIXSIM_WORKER_TIMEOUT sets the wait)")
+                # The batch stops with that one line: Dask's and tornado's tracebacks of
+                # callbacks cut short while it is torn down would only bury it.
+                for name in ("distributed", "tornado"):
+                    logging.getLogger(name).setLevel(logging.CRITICAL)
                 self._inner.shutdown(wait=False)  # cancels the pending tasks
                 return
 
