@@ -14,6 +14,11 @@
 
 On leaving the context, tasks still pending (an interrupted batch) are cancelled, not waited for.
 
+``check_scheduler`` validates a ``--scheduler`` before anything is written (``local``, or a Dask
+scheduler that completes Dask's handshake within 5 s). Dask executors are ``WatchedExecutor``:
+when every worker has been gone for ``HELIXSIM_WORKER_TIMEOUT`` seconds (120) while tasks are
+pending, the batch stops with ``WorkersLostError`` instead of waiting for ever.
+
 The Dask executor's ``submit`` returns plain ``concurrent.futures.Future`` objects, so the
 runner's ``as_completed`` / ``result()`` loop is the same for all three. ``pure=False`` gives
 every submission its own task key: two identical submissions are two runs, never one cached
