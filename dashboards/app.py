@@ -1,4 +1,4 @@
-"""The helixsim stakeholder dashboard (Solara): Explore, Dividend and Results.
+"""The helixsim stakeholder dashboard (Solara): Explore, Dividend, Results and Policy search.
 
 Start it with ``make dashboard`` or ``helixsim dashboard`` (which run
 ``solara run dashboards.app --host 127.0.0.1 --production --no-open --no-check-version`` with
@@ -21,6 +21,7 @@ from experiments.report import MAIN_INDICATORS
 
 from . import charts, guard, levers, results
 from .network import network_figure, network_view
+from .pareto import ParetoPage
 from .session import Session, estimate_dividend, live_limits, scenario_names
 
 SPEEDS = (1, 2, 5, 10, 20)  # months per second while playing
@@ -416,3 +417,5 @@ def Page() -> None:
                 Dividend(session, revision.value, refresh)
             with solara.lab.Tab("Results"):
                 Results()
+            with solara.lab.Tab("Policy search"):
+                ParetoPage()

@@ -67,8 +67,8 @@ def parse(name: str, text: Any) -> Any:
                 value: Any = float(raw) if kind == "float" or "." in raw or "e" in raw.lower() \
                     else int(raw)
             except ValueError:
-                raise ParameterError(f"parameter {name!r}: expected a number, got "
-                                     f"{text.strip()[:40]!r}") from None
+                raise ParameterError(name, f"expected a number, got {text.strip()[:40]!r}"
+                                     ) from None
         elif kind == "bool":
             value = {"true": True, "false": False, "on": True, "off": False}.get(raw.lower(), raw)
         else:
@@ -84,12 +84,11 @@ def parse_share(university: int, programme: int, text: Any) -> float:
     try:
         value = float(str(text).strip()) if isinstance(text, str) else float(text)
     except ValueError:
-        raise ParameterError(f"parameter '{key}': expected a number for the "
-                             f"{PROGRAMME_LABELS[programme]} share, got {str(text)[:40]!r}"
-                             ) from None
+        raise ParameterError(key, f"expected a number for the {PROGRAMME_LABELS[programme]} "
+                                  f"share, got {str(text)[:40]!r}") from None
     if not 0.0 <= value <= 1.0:
-        raise ParameterError(f"parameter '{key}': the {PROGRAMME_LABELS[programme]} share "
-                             f"{value:g} is outside its valid range [0, 1] (share of intake)")
+        raise ParameterError(key, f"the {PROGRAMME_LABELS[programme]} share {value:g} is "
+                                  "outside its valid range [0, 1] (share of intake)")
     return value
 
 
@@ -105,7 +104,7 @@ def set_share(mix: tuple[tuple[float, float, float], ...], university: int, prog
     triple[programme] = value
     other = triple[3 - programme]
     if value + other > 1.0 + 1e-9:
-        raise ParameterError(f"parameter '{EDU_MIX}[{university}]': shares 2.0 + 3.0 = "
+        raise ParameterError(f"{EDU_MIX}[{university}]", f"shares 2.0 + 3.0 = "
                              f"{value + other:g} exceed 1 (1.0 takes the rest)")
     triple[0] = max(0.0, 1.0 - triple[1] - triple[2])
     out = list(mix)

@@ -21,7 +21,7 @@ from experiments.analysis import COMPONENTS
 from simulation.budget import check_memory, estimate, format_bytes
 from simulation.indicators import INDICATORS
 from simulation.model import EcosystemModel
-from simulation.parameters import ParameterError, resolve
+from simulation.parameters import ParameterError, Parameters, resolve
 from simulation.scenarios import Scenario, ScenarioError, library, load
 
 from . import levers, svg
@@ -91,13 +91,23 @@ def model_kwargs(sc: Scenario, settings: dict[str, Any]) -> dict[str, Any]:
     everything the user did not touch. Raises ParameterError when the combination is invalid
     (e.g. budget shares that do not sum to 1).
     """
+    changes = _moved(sc, settings)
+    sc.parameters.replace(**changes)  # raises ParameterError
+    return sc.model_kwargs(**changes)
+
+
+def model_parameters(sc: Scenario, settings: dict[str, Any]) -> Parameters:
+    """The models' parameters: the scenario's with the levers moved away from it, checked
+    once here and passed to the models as they are. Raises ParameterError."""
+    return sc.parameters.replace(**_moved(sc, settings))
+
+
+def _moved(sc: Scenario, settings: dict[str, Any]) -> dict[str, Any]:
     base = scenario_settings(sc)
     changes = {k: v for k, v in settings.items() if k != levers.EDU_MIX and v != base[k]}
     if not _same_mix(settings[levers.EDU_MIX], base[levers.EDU_MIX]):
         changes[levers.EDU_MIX] = settings[levers.EDU_MIX]
-    kwargs = sc.model_kwargs(**changes)
-    resolve(kwargs)
-    return kwargs
+    return changes
 
 
 def _same_mix(a: Mix, b: Mix) -> bool:
@@ -113,12 +123,12 @@ def lever_changes(sc: Scenario, settings: dict[str, Any]) -> dict[str, Any]:
 class Run:
     """One model stepped live, with its per-month table cached per month."""
 
-    def __init__(self, kwargs: dict[str, Any], seed: int) -> None:
-        self.kwargs = dict(kwargs)
+    def __init__(self, parameters: Parameters, seed: int) -> None:
         self.seed = seed
+        self.parameters = parameters
         # Refused before anything is allocated when the region is above the live cap.
-        check_memory(resolve(kwargs), budget=MAX_LIVE_BYTES, source=LIVE_SOURCE)
-        self.model = EcosystemModel(rng=seed, **kwargs)
+        check_memory(parameters, budget=MAX_LIVE_BYTES, source=LIVE_SOURCE)
+        self.model = EcosystemModel(rng=seed, parameters=parameters)
         self._table: tuple[int, pd.DataFrame] | None = None
 
     @property
@@ -149,8 +159,8 @@ class Run:
 class Explorer(Run):
     """The Explore page's run: after every step it redraws its charts and network (SVG)."""
 
-    def __init__(self, kwargs: dict[str, Any], seed: int) -> None:
-        super().__init__(kwargs, seed)
+    def __init__(self, parameters: Parameters, seed: int) -> None:
+        super().__init__(parameters, seed)
         self.redraw()
 
     def step(self, n: int = 1) -> int:
@@ -172,10 +182,10 @@ class Explorer(Run):
 class DividendPair:
     """The scenario and its siloed counterfactual on the same seed, stepped together."""
 
-    def __init__(self, kwargs: dict[str, Any], seed: int, label: str) -> None:
+    def __init__(self, parameters: Parameters, seed: int, label: str) -> None:
         self.label = label
-        self.scenario = Run(kwargs, seed)
-        self.siloed = Run({**kwargs, "siloed": True}, seed)
+        self.scenario = Run(parameters, seed)
+        self.siloed = Run(parameters.replace(siloed=True), seed)
         self.redraw()
 
     @property
@@ -292,12 +302,15 @@ class Session:
     def kwargs(self) -> dict[str, Any]:
         return model_kwargs(self.scenario, self.settings)
 
+    def parameters(self) -> Parameters:
+        return model_parameters(self.scenario, self.settings)
+
     # --- Explore ---------------------------------------------------------------------------
     def reset(self) -> str | None:
         """Rebuild the Explore run from the current settings; on bad settings keep the old run."""
         with self.lock:
             try:
-                self.explorer = Explorer(self.kwargs(), self.seed)
+                self.explorer = Explorer(self.parameters(), self.seed)
             except ParameterError as err:
                 self.message = f"Not rebuilt: {err}"
                 return self.message
@@ -312,7 +325,7 @@ class Session:
     def reset_pair(self) -> str | None:
         with self.lock:
             try:
-                self.pair = DividendPair(self.kwargs(), self.seed, self.scenario.name)
+                self.pair = DividendPair(self.parameters(), self.seed, self.scenario.name)
             except ParameterError as err:
                 self.message = f"Not rebuilt: {err}"
                 return self.message
@@ -326,10 +339,10 @@ class Session:
         with self.lock:
             if self.pair is None:
                 try:
-                    self.pair = DividendPair(self.kwargs(), self.seed, self.scenario.name)
+                    self.pair = DividendPair(self.parameters(), self.seed, self.scenario.name)
                 except ParameterError as err:
                     self.message = f"Not rebuilt: {err}"
-                    self.pair = DividendPair(self.explorer.kwargs, self.explorer.seed,
+                    self.pair = DividendPair(self.explorer.parameters, self.explorer.seed,
                                              self.scenario.name)
             return self.pair
 
@@ -351,7 +364,7 @@ def estimate_dividend(session: Session, *, seeds: int, out_root: Path,
     with session.lock:
         sc = session.scenario
         changes = lever_changes(sc, session.settings)
-        horizon = int(session.kwargs().get("horizon_months", sc.horizon))
+        horizon = int(session.parameters()["horizon_months"])
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out = out_root / f"dashboard-dividend-{sc.name}-{stamp}"
     return dividend(str(sc.path or sc.name), seeds=seeds, workers=workers, out=out,

@@ -45,7 +45,7 @@ from matplotlib.figure import Figure
 
 from .executors import default_workers, executor_for
 from .report import Section, environment_meta, new_figure, style_axes, write_report
-from .runner import MODEL_VERSION
+from .runner import model_version
 from .seeding import CALIBRATION_SEED
 from .storage import atomic_write, json_text, write_json, write_parquet
 from .validation import (
@@ -291,7 +291,7 @@ def calibrate(*, seeds: int = DEFAULT_SEEDS, budget: int = DEFAULT_BUDGET,
     resolve({**(base or {}), "horizon_months": horizon})  # bad input raises before any run
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    setup = {"model_version": MODEL_VERSION, "seeds": seeds, "root_seed": root_seed,
+    setup = {"model_version": model_version(), "seeds": seeds, "root_seed": root_seed,
              "horizon_months": horizon, "free": [p.name for p in free],
              "bounds": [[p.low, p.high] for p in free], "base": dict(base or {})}
     history_path, setup_path = out / "evaluations.parquet", out / "calibration_setup.json"
@@ -324,7 +324,7 @@ def calibrate(*, seeds: int = DEFAULT_SEEDS, budget: int = DEFAULT_BUDGET,
         "objective_before": round(result.start_objective, 6),
         "targets": [t.key for t in TARGETS], "seeds": seeds, "root_seed": root_seed,
         "horizon_months": horizon, "evaluations": len(result.history),
-        "model_version": MODEL_VERSION,
+        "model_version": model_version(),
         "command": f"helixsim calibrate --seeds {seeds} --budget {budget} --seed {root_seed}",
     }
     calibration = calibrated.Calibration(
@@ -346,7 +346,7 @@ def calibrate(*, seeds: int = DEFAULT_SEEDS, budget: int = DEFAULT_BUDGET,
                "(dry run).") + " Check out of sample with `helixsim validate`.")
     meta = {"command": "helixsim calibrate", "seeds": seeds, "root_seed": root_seed,
             "budget": budget, "horizon_months": horizon, "elapsed_s": round(result.elapsed, 1),
-            "model_version": MODEL_VERSION, **environment_meta()}
+            "model_version": model_version(), **environment_meta()}
     report = write_report(out, "Calibration of the default region", [
         Section("Result", text, tables=[("Targets", targets), ("Free parameters", parameters)],
                 figures=[("convergence", "Objective by evaluation (log scale).",

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation.parameters import CHANNELS, ParameterError, resolve
+from simulation.parameters import CHANNELS, ParameterError
 from simulation.scenarios import Scenario, ScenarioError, load
 
 from . import analysis, report
@@ -38,7 +38,7 @@ def prepare(names: Sequence[str], months: int | None) -> list[Scenario]:
     if months is not None:
         for sc in scenarios:
             try:
-                resolve({**sc.overrides, "horizon_months": months})
+                sc.parameters.replace(horizon_months=months)
             except ParameterError as err:
                 raise ScenarioError(sc.path or sc.name, "timeline" if "timeline" in str(err)
                                     else "horizon_months", f"with --months {months}: "
@@ -67,7 +67,7 @@ def run_scenario(name: str, *, seeds: int, workers: int | None, out: Path,
                  ) -> dict[str, Any]:
     started = time.perf_counter()
     (sc,) = prepare([name], months)
-    specs = replications(sc.name, sc.model_kwargs(), seeds, root_seed, horizon_of(sc, months))
+    specs = replications(sc.name, sc.parameters, seeds, root_seed, horizon_of(sc, months))
     runs = run_many(specs, workers=workers, executor=executor, out_dir=out,
                     progress=progress)
     runs.raise_failures()
@@ -102,7 +102,7 @@ def compare_scenarios(names: Sequence[str], *, seeds: int, workers: int | None, 
     n = seeds
     while True:
         specs = [s for sc in scenarios for s in replications(
-            sc.name, sc.model_kwargs(), n, root_seed, horizon_of(sc, months))]
+            sc.name, sc.parameters, n, root_seed, horizon_of(sc, months))]
         runs = run_many(specs, workers=workers, executor=executor, out_dir=out,
                         progress=progress)
         runs.raise_failures()
@@ -193,26 +193,22 @@ def dividend(name: str, *, seeds: int, workers: int | None, out: Path,
     sc = scenarios[0]
     horizon = horizon_of(sc, months)
     siloed_label = f"{sc.name} (siloed)"
-    changes = dict(changes or {})
-    if changes:  # checked before anything runs or is written, like the scenario itself
-        try:
-            resolve(sc.model_kwargs(**changes))
-        except ParameterError as err:
-            raise ScenarioError(sc.path or sc.name, err.key or "parameters",
-                                err.reason or str(err)) from None
-    specs = replications(sc.name, sc.model_kwargs(**changes), seeds, root_seed, horizon)
-    specs += replications(siloed_label, sc.model_kwargs(**changes, siloed=True), seeds,
-                          root_seed, horizon)
+    try:  # checked before anything runs or is written, like the scenario itself
+        params = sc.parameters.replace(**(changes or {}))
+    except ParameterError as err:
+        raise ScenarioError(sc.path or sc.name, err.key or "parameters",
+                            err.reason or str(err)) from None
+    specs = replications(sc.name, params, seeds, root_seed, horizon)
+    specs += replications(siloed_label, params.replace(siloed=True), seeds, root_seed, horizon)
     configs: dict[tuple[bool, ...], str] = {}
     if attribution:
         for config in analysis.configurations():
             label = channel_label(sc.name, config)
             configs[config] = label
             switches = {f"channel_{ch}": on for ch, on in zip(CHANNELS, config, strict=True)}
-            specs += replications(label, sc.model_kwargs(**changes, **switches), seeds,
-                                  root_seed, horizon)
+            specs += replications(label, params.replace(**switches), seeds, root_seed, horizon)
     if len(scenarios) > 1:
-        specs += replications(scenarios[1].name, scenarios[1].model_kwargs(), seeds, root_seed,
+        specs += replications(scenarios[1].name, scenarios[1].parameters, seeds, root_seed,
                               horizon)
     runs = run_many(specs, workers=workers, executor=executor, out_dir=out,
                     progress=progress)

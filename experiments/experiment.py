@@ -24,6 +24,7 @@ import os
 import socket
 import sys
 import time
+from collections.abc import Mapping
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -31,10 +32,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simulation.parameters import ParameterError
+
 from . import report, sensitivity
 from .executors import executor_for
 from .ownership import claim, fingerprint, release, status
-from .runner import MODEL_VERSION, Progress, RunSet, RunSpec, run_many
+from .runner import Progress, RunSet, RunSpec, model_version, run_many
 from .specs import ExperimentSpec
 from .storage import to_plain, write_json, write_parquet
 
@@ -66,6 +69,17 @@ def design_table(spec: ExperimentSpec) -> pd.DataFrame:
     return x
 
 
+def _point(spec: ExperimentSpec, changes: dict[str, Any]) -> Mapping[str, Any]:
+    """The parameters of one design point: the scenario's resolved parameters with the
+    point's changes (checked once, here, for all its replications). A point the table rejects
+    stays a dict of overrides, so that its runs fail one by one as failures of the batch
+    instead of stopping it."""
+    try:
+        return spec.scenario.parameters.replace(**changes)
+    except ParameterError:
+        return {**spec.scenario.overrides, **changes}
+
+
 def plan(spec: ExperimentSpec) -> tuple[pd.DataFrame, list[RunSpec], pd.DataFrame]:
     """(design table, run specs, index of runs: run_id, lever, point, replication, siloed)."""
     x = design_table(spec)
@@ -78,13 +92,14 @@ def plan(spec: ExperimentSpec) -> tuple[pd.DataFrame, list[RunSpec], pd.DataFram
         for row in x.itertuples(index=False):
             point = int(row.point)
             values = {name: to_plain(getattr(row, name)) for name in spec.factor_names}
-            params = {**spec.scenario.overrides, **lever_params, **values}
-            variants = [(False, params)] + ([(True, {**params, "siloed": True})]
+            params = _point(spec, {**lever_params, **values})
+            variants = [(False, params)] + ([(True, _point(spec, {**lever_params, **values,
+                                                                  "siloed": True}))]
                                             if spec.dividend else [])
             for siloed, p in variants:
                 label = f"{lever_name}|{point}" + (f"|{SILOED}" if siloed else "")
                 for j in range(spec.replications):
-                    rs = RunSpec(label, dict(p), j, spec.seed, spec.horizon)
+                    rs = RunSpec(label, p, j, spec.seed, spec.horizon)
                     specs.append(rs)
                     index.append({"run_id": rs.run_id, "label": label, "lever": lever_name,
                                   "point": point, "replication": j, "siloed": siloed})
@@ -170,7 +185,7 @@ def manifest(spec: ExperimentSpec, design: pd.DataFrame, n_runs: int, extra: dic
         "seed": spec.seed, "horizon_months": spec.horizon, "outputs": list(spec.outputs),
         "dividend": spec.dividend, "points": len(design), "runs": n_runs,
         "design_table": design.to_dict(orient="list"),
-        "versions": {**report.environment_meta()["versions"], "model": MODEL_VERSION},
+        "versions": {**report.environment_meta()["versions"], "model": model_version()},
         "created": _dt.datetime.now().isoformat(timespec="seconds"), **extra,
     }
 

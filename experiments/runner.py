@@ -33,17 +33,18 @@ last row (``summary``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, as_completed
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -52,13 +53,18 @@ from .executors import default_workers, executor_for
 from .seeding import seed_sequence
 from .storage import remove_stale_temps, to_plain, write_json, write_parquet
 
+if TYPE_CHECKING:
+    from simulation.parameters import Parameters
+
 Progress = Callable[[int, int], None]
 Task = Callable[["RunSpec"], Any]
 
 
-def _model_fingerprint() -> str:
-    """The package version plus a hash of the model's source: any code change gives new run
-    ids, so a resumed batch never reuses results of an older model."""
+@functools.cache
+def model_version() -> str:
+    """The package version plus a hash of the model's source (and its calibration file): any
+    change gives new run ids, so a resumed batch never reuses results of an older model.
+    Computed when a run id is first needed, once per process."""
     import simulation
 
     root = Path(simulation.__file__).parent
@@ -70,20 +76,37 @@ def _model_fingerprint() -> str:
     return f"{simulation.__version__}+{digest.hexdigest()[:12]}"
 
 
-MODEL_VERSION = _model_fingerprint()
+def __getattr__(name: str) -> Any:
+    # The old constant, computed on first use like model_version().
+    if name == "MODEL_VERSION":
+        return model_version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 # Columns of every run table besides the indicators.
 KEY_COLUMNS = ("run_id", "label", "replication", "step")
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One model run: ``label`` (scenario or configuration), parameters, replication, seed."""
+    """One model run: ``label`` (scenario or configuration), parameters, replication, seed.
+
+    ``parameters`` is a resolved ``simulation.parameters.Parameters`` (a scenario's, say: used
+    as it is) or a mapping of overrides of the defaults (resolved once, by ``resolved``).
+    """
 
     label: str
-    parameters: dict[str, Any]
+    parameters: Mapping[str, Any]
     replication: int
     root_seed: int
     horizon: int
+
+    @cached_property  # resolved once per spec; a pickled spec carries it to its worker
+    def resolved(self) -> Parameters:
+        """The run's parameters with its horizon. Raises ``ParameterError``."""
+        from simulation.parameters import resolve
+
+        return resolve(self.parameters, horizon_months=self.horizon)
 
     @cached_property  # hashed once: resolving and hashing the parameters is not free
     def run_id(self) -> str:
@@ -94,16 +117,17 @@ class RunSpec:
         run raises in its worker and is recorded as a failure): they are hashed as given,
         marked unresolved, so such an id never equals the id of a valid run.
         """
-        from simulation.parameters import ParameterError, resolve
+        from simulation.parameters import ParameterError
 
         try:
-            params = resolve({**self.parameters, "horizon_months": self.horizon})
+            params = self.resolved
         except ParameterError:
-            text = json.dumps({"version": MODEL_VERSION, "unresolved": to_plain(self.parameters),
+            text = json.dumps({"version": model_version(),
+                               "unresolved": to_plain(self.parameters),
                                "seed": [self.root_seed, self.replication],
                                "horizon": self.horizon}, sort_keys=True, default=repr)
             return hashlib.sha256(text.encode()).hexdigest()[:16]
-        text = json.dumps({"version": MODEL_VERSION, "parameters": to_plain(params),
+        text = json.dumps({"version": model_version(), "parameters": to_plain(params),
                            "seed": [self.root_seed, self.replication],
                            "horizon": self.horizon}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -115,10 +139,9 @@ class RunSpec:
 
 def run_one(spec: RunSpec) -> pd.DataFrame:
     """Build and run the model of ``spec``; one row per month (0..horizon)."""
-    from simulation import EcosystemModel
+    from simulation.model import EcosystemModel
 
-    params = {**spec.parameters, "horizon_months": spec.horizon}
-    model = EcosystemModel(rng=spec.seed(), **params)
+    model = EcosystemModel(rng=spec.seed(), parameters=spec.resolved)
     model.run()
     df = model.dataframe().reset_index()
     df.insert(0, "run_id", spec.run_id)
@@ -336,8 +359,13 @@ def _unique(specs: Iterable[RunSpec]) -> list[RunSpec]:
     return out
 
 
-def replications(label: str, parameters: dict[str, Any], n: int, root_seed: int, horizon: int,
-                 start: int = 0) -> list[RunSpec]:
-    """Specs of replications start..start+n-1 of one configuration."""
-    return [RunSpec(label, dict(parameters), j, root_seed, horizon)
+def replications(label: str, parameters: Mapping[str, Any], n: int, root_seed: int,
+                 horizon: int, start: int = 0) -> list[RunSpec]:
+    """Specs of replications start..start+n-1 of one configuration (a ``Parameters`` is
+    shared by them as it is; other mappings are copied)."""
+    from simulation.parameters import Parameters
+
+    if not isinstance(parameters, Parameters):
+        parameters = dict(parameters)
+    return [RunSpec(label, parameters, j, root_seed, horizon)
             for j in range(start, start + n)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from typing import Any
 def to_plain(value: Any) -> Any:
     """``value`` as plain JSON data: dicts with text keys, lists, Python numbers, None for
     NaN and infinities (which JSON cannot hold), numpy scalars and arrays unwrapped."""
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):  # dicts and the model's Parameters
         return {str(k): to_plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_plain(v) for v in value]

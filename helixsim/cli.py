@@ -39,8 +39,7 @@ from rich.table import Table
 
 from experiments.seeding import CALIBRATION_SEED, ROOT_SEED
 from experiments.storage import to_plain
-from simulation.parameters import ParameterError, markdown_table
-from simulation.scenarios import ScenarioError
+from simulation.errors import InputFileError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="helixsim: the ecological dividend of industry-university-government "
@@ -77,6 +76,8 @@ def demo(seed: int = typer.Option(1, help="Seed of the run."),
 @app.command()
 def params() -> None:
     """Print the parameter table (Markdown): unit, range, default and source of each."""
+    from simulation.parameters import markdown_table
+
     sys.stdout.write(markdown_table())
 
 
@@ -112,6 +113,7 @@ def _limits(memory_budget: str | None = typer.Option(
             ) -> None:
     """helixsim: the ecological dividend of industry-university-government integration."""
     from simulation import budget
+    from simulation.parameters import ParameterError
 
     if memory_budget is not None:
         try:
@@ -129,7 +131,8 @@ def _check_batch(scenarios: list[str], months: int | None, workers: int | None, 
     within the memory budget of one of the workers that will hold runs at once."""
     from experiments.executors import default_workers
     from simulation.budget import check_memory, check_runs
-    from simulation.scenarios import load
+    from simulation.parameters import ParameterError
+    from simulation.scenarios import ScenarioError, load
 
     try:
         check_runs(runs, what)
@@ -187,12 +190,14 @@ def _progress(quiet: bool):
 
 def _execute(command: str, name: str, out: Path | None, as_json: bool, work) -> dict:
     """Validate, run with progress, and turn known errors into exit code 2."""
+    from simulation.parameters import ParameterError
+
     folder = _out_dir(out, command, name)
     bar, update = _progress(as_json)
     try:
         with bar:
             result = work(folder, update)
-    except (ScenarioError, ParameterError) as err:
+    except (InputFileError, ParameterError) as err:  # scenario, spec or calibration file
         raise _fail(str(err)) from None
     except RuntimeError as err:
         raise _fail(str(err)) from None
@@ -208,7 +213,7 @@ def scenarios(as_json: bool = JSON) -> None:
 
     try:
         items = library()
-    except ScenarioError as err:
+    except InputFileError as err:
         raise _fail(str(err)) from None
     if as_json:
         sys.stdout.write(json.dumps([{"name": s.name, "description": s.description,
@@ -233,7 +238,7 @@ def check(files: list[Path] = typer.Argument(..., help="Scenario files or librar
         try:
             sc = load(f)
             good.append({"file": str(sc.path), "name": sc.name, "valid": True})
-        except ScenarioError as err:
+        except InputFileError as err:
             bad.append({"file": str(f), "valid": False, "error": str(err)})
             Console(stderr=True, soft_wrap=True, highlight=False).print(
                 f"error: {err}", markup=False)
@@ -505,6 +510,25 @@ def experiment(spec: Path = typer.Argument(..., help="Experiment spec (TOML)."),
 
 
 @app.command()
+def optimise(spec: Path = typer.Argument(..., help="Optimisation spec (TOML)."),
+             workers: int | None = WORKERS, out: Path | None = OUT,
+             scheduler: str | None = typer.Option(
+                 None, "--scheduler",
+                 help="Dask scheduler address (tcp://host:8786), or 'local' for a Dask "
+                      "LocalCluster; default: a local process pool."),
+             seed: int | None = typer.Option(None, "--seed", min=0,
+                                             help="Root seed (default: the spec's)."),
+             dry_run: bool = typer.Option(False, "--dry-run",
+                                          help="Print the number of model runs and stop."),
+             as_json: bool = JSON) -> None:
+    """Robust policy search: a Pareto set of levers across uncertain futures (resumable)."""
+    from experiments.optimise import command
+
+    command(spec, workers=workers, out=out, scheduler=scheduler, seed=seed, dry_run=dry_run,
+            as_json=as_json, fail=_fail, execute=_execute)
+
+
+@app.command()
 def results(path: Path = typer.Argument(..., help="A results folder."),
             as_json: bool = JSON) -> None:
     """Summarise a results folder written by helixsim experiment."""
@@ -557,4 +581,7 @@ def dashboard(host: str = typer.Option("127.0.0.1", "--host",
 
 
 def main() -> None:  # pragma: no cover
-    app()
+    try:
+        app()
+    except InputFileError as err:  # e.g. a missing or malformed calibration file
+        raise SystemExit(_fail(str(err)).exit_code) from None

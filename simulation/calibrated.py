@@ -1,9 +1,10 @@
 """The calibration file: calibrated defaults and their provenance, read by the parameter table.
 
-``helixsim calibrate`` writes ``simulation/calibration.toml`` (the text of ``dumps``);
-``simulation.parameters`` reads it at import and uses its values as the defaults of the
-parameters it lists, so the model, the scenarios (which start from the defaults), the docs and
-the dashboard all see the calibrated values. The file is data (TOML), never code::
+``helixsim calibrate`` writes ``simulation/calibration.toml`` (the text of ``dumps``; package
+data, shipped in the wheel); ``simulation.parameters`` reads it when defaults are first needed
+(not at import) and uses its values as the defaults of the parameters it lists, so the model,
+the scenarios (which start from the defaults), the docs and the dashboard all see the
+calibrated values. The file is data (TOML), never code::
 
     [provenance]
     method = "..."            # how the values were found
@@ -17,7 +18,8 @@ the dashboard all see the calibrated values. The file is data (TOML), never code
     high = 0.05
     previous = 0.02           # the default before calibration
 
-A malformed file raises ``CalibrationFileError`` with one line naming the file and the key.
+A missing or malformed file raises ``CalibrationFileError`` with one line naming the file and
+the key.
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .errors import InputFileError, read_toml
 
-CALIBRATION_FILE = Path(__file__).resolve().with_name("calibration.toml")
+# Package data of ``simulation`` (shipped in the wheel).
+CALIBRATION_FILE = Path(str(resources.files(__package__) / "calibration.toml"))
 ENTRY_KEYS = ("value", "low", "high", "previous")
 
 
@@ -66,10 +70,12 @@ def _number(path: Path, key: str, value: Any) -> float:
 
 
 def read(path: Path | str = CALIBRATION_FILE) -> Calibration:
-    """The calibration in ``path``; an absent file is an empty calibration."""
+    """The calibration in ``path``. A missing file is an error, not "no calibration": the
+    model would silently run on uncalibrated defaults."""
     path = Path(path)
-    if not path.exists():
-        return Calibration(values={})
+    if not path.is_file():
+        raise CalibrationFileError(path, "", "calibration file not found (the calibrated "
+                                   "defaults ship with helixsim: reinstall it)")
     doc, _ = read_toml(path, CalibrationFileError, "a calibration file")
     unknown = sorted(set(doc) - {"provenance", "parameters"})
     if unknown:

@@ -1,8 +1,9 @@
 """EcosystemModel: the Mesa model of an industry-university-government innovation ecosystem.
 
-The model is an orchestrator. It validates parameters, builds the world, owns the run's random
-streams (one per purpose and month, rng.py), and each month calls the nine mechanisms of
-MODEL.md in a fixed order, then records the indicators in a Mesa DataCollector:
+The model is an orchestrator. It takes resolved parameters (or resolves keyword arguments once),
+builds the world, owns the run's random streams (one per purpose and month, rng.py), and each
+month calls the nine mechanisms of MODEL.md in a fixed order, then records the indicators in a
+Mesa DataCollector:
 
     policy -> teaching -> research -> collaboration -> innovation -> digital
            -> labour_market -> firm_dynamics -> accounting
@@ -12,11 +13,13 @@ Example::
     from simulation import EcosystemModel
     model = EcosystemModel(rng=7, n_firms=500, share_edu_3_0=0.5)
     model.run()                       # horizon_months steps
+    EcosystemModel(rng=7, parameters=load("model_3_0").parameters)  # a scenario's, as is
     df = model.datacollector.get_model_vars_dataframe()
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
@@ -30,7 +33,7 @@ from .budget import check_memory
 from .mechanisms import ORDER
 from .mechanisms.research import reference_funding
 from .mechanisms.teaching import current_skills
-from .parameters import PROGRAMMES, SKILLS, ParameterError, check_joint, resolve
+from .parameters import PROGRAMMES, SKILLS, RunParameters, resolve
 from .rng import Streams, root_sequence, stream
 from .state import GRADUATE_STARTUP, ORIGIN_NAMES, SPINOFF, STATUS_NAMES
 from .world import build_world
@@ -47,39 +50,49 @@ class EcosystemModel(mesa.Model):
     ----------
     rng : int, numpy SeedSequence or Generator, or None
         Seed of the run. Every mechanism draws from its own child stream of one SeedSequence.
-    **parameters
-        Any parameter of ``simulation.parameters.PARAMETERS`` by name; unknown names, wrong
-        types and values outside the valid range raise ``ParameterError``.
+    parameters : Parameters or mapping, optional
+        The run's parameters: a ``simulation.parameters.Parameters`` (from ``resolve`` or a
+        scenario) is used as it is; a mapping is resolved over the defaults.
+    **overrides
+        Any parameter of ``simulation.parameters.PARAMETERS`` by name, on top of
+        ``parameters``; unknown names, wrong types and values outside the valid range raise
+        ``ParameterError``.
 
     Attributes
     ----------
+    parameters : Parameters
+        The resolved parameters the run started from (read-only; never changed mid-run).
+    levers : dict
+        The levers the policy timeline has changed so far, at their current values.
     world : World
-        All state: firms and students as arrays, universities, projects, government books.
+        All state: firms and students as arrays, universities, projects, government books;
+        ``world.p`` reads the current levers, else ``parameters``.
     datacollector : mesa.DataCollector
         One column per indicator of ``simulation.indicators.INDICATORS``, one row per month
         (row 0 is the initial state).
     """
 
-    def __init__(self, rng: Any = None, **parameters: Any) -> None:
-        params = resolve(parameters)
-        _check_timeline_states(params)
+    def __init__(self, rng: Any = None, parameters: Mapping[str, Any] | None = None,
+                 **overrides: Any) -> None:
+        # A Parameters object is used as it is (resolved and checked once, upstream).
+        params = resolve(parameters, **overrides)
         check_memory(params)  # a region that cannot fit is refused before it is allocated
-        # Changes scheduled for month 0 are part of the initial state (e.g. the intake mix).
-        for month, lever, value in params["timeline"]:
-            if month == 0:
-                params[lever] = value
+        # Changes scheduled for month 0 are part of the initial state (e.g. the intake mix):
+        # lever state of the run, like every later change; the parameters stay as resolved.
+        levers = {lever: value for month, lever, value in params["timeline"] if month == 0}
         self.seed_sequence = root_sequence(rng)
         super().__init__(rng=int(self.seed_sequence.generate_state(1, np.uint64)[0]))
-        self.parameters = dict(params)
-        self.world = build_world(dict(params), stream(self.seed_sequence, "init"))
+        self.parameters = params
+        self.world = build_world(RunParameters(params, levers),
+                                 stream(self.seed_sequence, "init"))
         w = self.world
         w.streams = Streams(self.seed_sequence)
         w.ref_funding = reference_funding(w)
         # Month 0 starts as if the untied grants had been paid at the reference level.
         w.unis.funding = w.ref_funding * w.unis.faculty
-        total = params["budget_share_block_grants"] + params["budget_share_research_grants"]
+        total = w.p["budget_share_block_grants"] + w.p["budget_share_research_grants"]
         w.research_grant_share = np.full(
-            w.unis.count, params["budget_share_research_grants"] / total if total > 0 else 0.0)
+            w.unis.count, w.p["budget_share_research_grants"] / total if total > 0 else 0.0)
 
         self.universities = [UniversityAgent(self, i) for i in range(w.unis.count)]
         self.government = GovernmentAgent(self)
@@ -114,6 +127,12 @@ class EcosystemModel(mesa.Model):
     @property
     def month(self) -> int:
         return self.world.month
+
+    @property
+    def levers(self) -> dict[str, Any]:
+        """The levers the timeline has changed so far, at their current values (a copy);
+        ``parameters`` are the values the run started from."""
+        return dict(self.world.p.levers)
 
     def indicators(self) -> dict[str, float]:
         """The current value of every indicator (see simulation.indicators.INDICATORS)."""
@@ -186,21 +205,3 @@ class EcosystemModel(mesa.Model):
             "graduation_month": s.grad_step[:n].copy(),
         })
         return pd.DataFrame(table)
-
-
-def _check_timeline_states(params: dict[str, Any]) -> None:
-    """Every state the timeline passes through must satisfy the joint constraints.
-
-    Events of the same month take effect together, so a budget can be re-split in one month.
-    """
-    state = dict(params)
-    events = params["timeline"]  # sorted by month
-    for i, (month, lever, value) in enumerate(events):
-        state[lever] = value
-        if i + 1 < len(events) and events[i + 1][0] == month:
-            continue
-        try:
-            check_joint(state)
-        except ParameterError as err:
-            raise ParameterError(f"parameter 'timeline': after the changes at month {month}: "
-                                 f"{err}") from None

@@ -6,7 +6,16 @@ currency units of the region), time in months, people in persons.
 
 Defaults marked "assumed" are modelling choices of this project; the others cite the stylized
 fact or study they follow. Parameters fitted by ``helixsim calibrate`` take their default from
-``simulation/calibration.toml`` (see ``simulation.calibrated``), and their source says so.
+``simulation/calibration.toml`` (see ``simulation.calibrated``), and their source says so. The
+file is read the first time defaults are needed (``resolve``, ``DEFAULTS``, ``PARAMETERS``),
+not when the package is imported.
+
+One parameter path: ``resolve(overrides)`` checks every value against the constraint its row
+declares (``Param.constraint``: an ``Interval``, ``Options``, ``Boolean``, ``Vector``,
+``ShareTriples`` or ``Timeline``), then the joint constraints and every state the timeline
+passes through, and returns an immutable ``Parameters``. Passing a ``Parameters`` on (to the
+model, a run spec, ``resolve``) never checks it again; ``Parameters.replace`` checks only what
+it changes (and the joint constraints).
 """
 
 from __future__ import annotations
@@ -14,9 +23,9 @@ from __future__ import annotations
 import difflib
 import math
 import numbers
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -29,21 +38,220 @@ from .calibrated import read as read_calibration
 class ParameterError(ValueError):
     """A parameter has an unknown name, a wrong type or a value outside its valid range.
 
-    ``key`` is the parameter (or ``timeline[i]``) the message is about and ``reason`` the rest
-    of the message, so that a scenario file can report ``file: parameters.key: reason``.
+    ``key`` is the parameter (or ``timeline[i]``) the error is about ("" when it is about
+    several) and ``reason`` what is wrong with it, so that a scenario file can report
+    ``file: parameters.key: reason``. ``str(err)`` is one line: ``parameter 'key': reason``
+    (or ``message`` when given, or ``reason`` alone without a key).
     """
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, key: str, reason: str, *, message: str | None = None) -> None:
+        self.key, self.reason = key, reason
+        if message is None:
+            message = f"parameter {key!r}: {reason}" if key else reason
         super().__init__(message)
-        found = re.match(r"""parameters? (['"])(.*?)\1[^:]*: (.*)$""", message) or re.match(
-            r"""unknown parameter (['"])(.*?)\1(.*)$""", message)
-        if found:
-            self.key = found.group(2)
-            reason = found.group(3).lstrip("; ")
-            self.reason = reason if not message.startswith("unknown") else (
-                "unknown parameter" + (f"; {reason}" if reason else ""))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only fields: rebuild from all three so that a worker's error pickles back.
+        return (_parameter_error, (self.key, self.reason, str(self)))
+
+
+def _parameter_error(key: str, reason: str, message: str) -> ParameterError:
+    return ParameterError(key, reason, message=message)
+
+
+# --- constraints ---------------------------------------------------------------------------------
+# Each kind of row declares one constraint; a constraint checks a value and returns it
+# normalised (int, float, tuples) or raises ParameterError naming the parameter. After
+# scikit-learn's parameter validation: constraints are small objects, dispatched on, not an
+# if-chain over kinds.
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def show(value: Any, limit: int = 60) -> str:
+    """A value's repr, shortened so that an error message stays one readable line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _is_number(x: Any) -> bool:
+    # numbers.Real covers numpy scalars too; bool is an int but never a valid number here.
+    return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
+
+
+def _to_float(name: str, value: Any) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        raise ParameterError(name, f"{show(value)} is too large for a number") from None
+
+
+def _as_numbers(name: str, value: Any) -> tuple[float, ...]:
+    # Ordered containers only: a set or a dict has no meaningful order of skills or shares.
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise ParameterError(name, f"expected a list of numbers, got {show(value)}")
+    out = []
+    for v in value:
+        if not _is_number(v):
+            raise ParameterError(name, f"expected numbers, got {show(v)}")
+        v = _to_float(name, v)
+        if not math.isfinite(v):
+            raise ParameterError(name, f"expected finite numbers, got {v}")
+        out.append(v)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Numbers of one type (``int`` or ``float``) in [low, high]; None is unbounded."""
+
+    type: type
+    low: float | None
+    high: float | None
+    unit: str = ""
+    each: bool = False  # the bounds of every element of a vector
+
+    def __str__(self) -> str:
+        lo = "-inf" if self.low is None else _fmt(self.low)
+        hi = "inf" if self.high is None else _fmt(self.high)
+        return f"{'each ' if self.each else ''}[{lo}, {hi}]"
+
+    def check(self, name: str, value: Any) -> Any:
+        if self.type is int:
+            if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
+                value = int(value) if float(value).is_integer() else value
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+                raise ParameterError(name, f"expected an integer, got {show(value)}")
+            value = int(value)
         else:
-            self.key, self.reason = "", message
+            if not _is_number(value):
+                raise ParameterError(name, f"expected a number, got {show(value)}")
+            value = _to_float(name, value)
+        return self.check_range(name, value)
+
+    def check_range(self, name: str, value: float) -> float:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ParameterError(name, f"expected a finite number, got {value}")
+        if (self.low is not None and value < self.low) or (
+                self.high is not None and value > self.high):
+            raise ParameterError(name, f"{show(value)} is outside its valid range {self} "
+                                       f"({self.unit})")
+        return value
+
+
+@dataclass(frozen=True)
+class Boolean:
+    """True or false."""
+
+    def __str__(self) -> str:
+        return "true / false"
+
+    def check(self, name: str, value: Any) -> bool:
+        if not isinstance(value, (bool, np.bool_)):
+            raise ParameterError(name, f"expected true/false, got {show(value)}")
+        return bool(value)
+
+
+@dataclass(frozen=True)
+class Options:
+    """One of a fixed set of words."""
+
+    choices: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return " / ".join(self.choices)
+
+    def check(self, name: str, value: Any) -> str:
+        if not isinstance(value, str) or value not in self.choices:
+            raise ParameterError(name, f"expected one of {', '.join(self.choices)}, "
+                                       f"got {show(value)}")
+        return value
+
+
+@dataclass(frozen=True)
+class Vector:
+    """A fixed number of finite numbers (one per skill), each in ``element``."""
+
+    length: int | None
+    element: Interval
+
+    def __str__(self) -> str:
+        return str(self.element)
+
+    def check(self, name: str, value: Any) -> tuple[float, ...]:
+        vec = _as_numbers(name, value)
+        if len(vec) != self.length:
+            raise ParameterError(name, f"expected {self.length} numbers ({', '.join(SKILLS)}), "
+                                       f"got {len(vec)}")
+        for v in vec:
+            self.element.check_range(name, v)
+        return vec
+
+
+@dataclass(frozen=True)
+class ShareTriples:
+    """A list of (1.0, 2.0, 3.0) share triples, each in [0, 1] and summing to 1."""
+
+    def __str__(self) -> str:
+        return "see doc"
+
+    def check(self, name: str, value: Any) -> tuple[tuple[float, ...], ...]:
+        if not isinstance(value, Sequence) or isinstance(value, str):
+            raise ParameterError(name, f"expected a list of (1.0, 2.0, 3.0) share triples, "
+                                       f"got {show(value)}")
+        out = []
+        for i, triple in enumerate(value):
+            key = f"{name}[{i}]"
+            vec = _as_numbers(key, triple)
+            if len(vec) != 3:
+                raise ParameterError(key, f"expected 3 shares (1.0, 2.0, 3.0), got {len(vec)}")
+            if any(v < 0 or v > 1 for v in vec):
+                raise ParameterError(key, f"shares must lie in [0, 1], got {list(vec)}")
+            if abs(sum(vec) - 1.0) > 1e-6:
+                raise ParameterError(key, f"shares must sum to 1, got {sum(vec):g}")
+            out.append(vec)
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Scheduled lever changes: (month, lever, value) events, returned sorted by month."""
+
+    def __str__(self) -> str:
+        return "see doc"
+
+    def check(self, name: str, value: Any) -> tuple[tuple[int, str, Any], ...]:
+        if isinstance(value, str) or not isinstance(value, Sequence):
+            raise ParameterError(name, f"expected a list of (month, lever, value), "
+                                       f"got {show(value)}")
+        out = []
+        for i, ev in enumerate(value):
+            key = f"{name}[{i}]"
+            if isinstance(ev, Mapping):
+                ev = (ev.get("month"), ev.get("lever"), ev.get("value"))
+            if isinstance(ev, str) or not isinstance(ev, Sequence) or len(ev) != 3:
+                raise ParameterError(key, f"expected (month, lever, value), got {show(ev)}")
+            month, lever, val = ev
+            if not isinstance(month, numbers.Integral) or isinstance(month, (bool, np.bool_)) \
+                    or month < 0:
+                raise ParameterError(key, f"month must be a whole number >= 0, "
+                                          f"got {show(month)}")
+            if lever not in LEVERS:
+                hint = difflib.get_close_matches(str(lever), LEVERS, n=1)
+                extra = f"; did you mean '{hint[0]}'?" if hint else ""
+                raise ParameterError(key, f"{lever!r} is not a policy lever{extra}")
+            try:
+                val = check_value(lever, val)
+            except ParameterError as err:
+                raise ParameterError(key, str(err)) from None
+            out.append((int(month), lever, val))
+        return tuple(sorted(out, key=lambda e: e[0]))
+
+
+Constraint = Interval | Boolean | Options | Vector | ShareTriples | Timeline
 
 
 @dataclass(frozen=True)
@@ -63,21 +271,24 @@ class Param:
     length: int | None = None  # for vectors
     lever: bool = False  # may be changed mid-run by the policy timeline
 
+    @cached_property
+    def constraint(self) -> Constraint:
+        """What values this parameter may take, declared by its kind and bounds."""
+        return _CONSTRAINT_OF_KIND[self.kind](self)
+
     def range_text(self) -> str:
-        if self.kind == "bool":
-            return "true / false"
-        if self.kind == "choice":
-            return " / ".join(self.choices)
-        if self.kind in ("mix-list", "timeline"):
-            return "see doc"
-        lo = "-inf" if self.low is None else _fmt(self.low)
-        hi = "inf" if self.high is None else _fmt(self.high)
-        each = "each " if self.kind == "vector" else ""
-        return f"{each}[{lo}, {hi}]"
+        return str(self.constraint)
 
 
-def _fmt(x: float) -> str:
-    return f"{x:g}"
+_CONSTRAINT_OF_KIND = {
+    "int": lambda p: Interval(int, p.low, p.high, p.unit),
+    "float": lambda p: Interval(float, p.low, p.high, p.unit),
+    "bool": lambda p: Boolean(),
+    "choice": lambda p: Options(p.choices),
+    "vector": lambda p: Vector(p.length, Interval(float, p.low, p.high, p.unit, each=True)),
+    "mix-list": lambda p: ShareTriples(),
+    "timeline": lambda p: Timeline(),
+}
 
 
 SKILLS = ("specialist", "entrepreneurial", "leadership", "digital")
@@ -448,208 +659,233 @@ _add("timeline", (), "events", None, None, "timeline", "policy",
      "Scheduled policy changes: a sequence of (month, lever, value); a lever is any "
      "parameter marked lever.", "MODEL.md mechanism 1 (Policy).")
 
-PARAMETERS: dict[str, Param] = {p.name: p for p in _P}
-DEFAULTS: dict[str, Any] = {p.name: p.default for p in _P}
+# The table as declared by the rows above. Calibration changes only defaults and sources, so
+# values are checked against these rows without reading the calibration file.
+TABLE: dict[str, Param] = {p.name: p for p in _P}
 LEVERS: tuple[str, ...] = tuple(p.name for p in _P if p.lever)
 
 
-def show(value: Any, limit: int = 60) -> str:
-    """A value's repr, shortened so that an error message stays one readable line."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _is_number(x: Any) -> bool:
-    # numbers.Real covers numpy scalars too; bool is an int but never a valid number here.
-    return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
-
-
 def check_value(name: str, value: Any) -> Any:
-    """Check one value against the table and return it normalised (tuples, floats).
+    """Check one value against its row's constraint and return it normalised (tuples, floats).
 
     Raises ParameterError with a one-line message naming the parameter.
     """
-    p = PARAMETERS.get(name)
+    p = TABLE.get(name)
     if p is None:
-        hint = difflib.get_close_matches(name, PARAMETERS, n=1)
+        hint = difflib.get_close_matches(name, TABLE, n=1)
         extra = f"; did you mean '{hint[0]}'?" if hint else ""
-        raise ParameterError(f"unknown parameter {name!r}{extra}")
-    if p.kind == "bool":
-        if not isinstance(value, (bool, np.bool_)):
-            raise ParameterError(f"parameter {name!r}: expected true/false, got {show(value)}")
-        return bool(value)
-    if p.kind == "choice":
-        if not isinstance(value, str) or value not in p.choices:
-            raise ParameterError(
-                f"parameter {name!r}: expected one of {', '.join(p.choices)}, got {show(value)}")
-        return value
-    if p.kind == "int":
-        if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
-            value = int(value) if float(value).is_integer() else value
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-            raise ParameterError(f"parameter {name!r}: expected an integer, got {show(value)}")
-        value = int(value)
-        _check_range(p, value)
-        return value
-    if p.kind == "float":
-        if not _is_number(value):
-            raise ParameterError(f"parameter {name!r}: expected a number, got {show(value)}")
-        value = _to_float(name, value)
-        _check_range(p, value)
-        return value
-    if p.kind == "vector":
-        vec = _as_numbers(name, value)
-        if len(vec) != p.length:
-            raise ParameterError(
-                f"parameter {name!r}: expected {p.length} numbers "
-                f"({', '.join(SKILLS)}), got {len(vec)}")
-        for v in vec:
-            _check_range(p, v)
-        return vec
-    if p.kind == "mix-list":
-        if not isinstance(value, Sequence) or isinstance(value, str):
-            raise ParameterError(f"parameter {name!r}: expected a list of (1.0, 2.0, 3.0) "
-                                 f"share triples, got {show(value)}")
-        out = []
-        for i, triple in enumerate(value):
-            vec = _as_numbers(f"{name}[{i}]", triple)
-            if len(vec) != 3:
-                raise ParameterError(f"parameter '{name}[{i}]': expected 3 shares "
-                                     f"(1.0, 2.0, 3.0), got {len(vec)}")
-            if any(v < 0 or v > 1 for v in vec):
-                raise ParameterError(f"parameter '{name}[{i}]': shares must lie in [0, 1], "
-                                     f"got {list(vec)}")
-            if abs(sum(vec) - 1.0) > 1e-6:
-                raise ParameterError(f"parameter '{name}[{i}]': shares must sum to 1, "
-                                     f"got {sum(vec):g}")
-            out.append(vec)
-        return tuple(out)
-    if p.kind == "timeline":
-        return _check_timeline(value)
-    raise AssertionError(p.kind)  # pragma: no cover
-
-
-def _as_numbers(name: str, value: Any) -> tuple[float, ...]:
-    # Ordered containers only: a set or a dict has no meaningful order of skills or shares.
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        raise ParameterError(f"parameter {name!r}: expected a list of numbers, got {show(value)}")
-    out = []
-    for v in value:
-        if not _is_number(v):
-            raise ParameterError(f"parameter {name!r}: expected numbers, got {show(v)}")
-        v = _to_float(name, v)
-        if not math.isfinite(v):
-            raise ParameterError(f"parameter {name!r}: expected finite numbers, got {v}")
-        out.append(v)
-    return tuple(out)
-
-
-def _to_float(name: str, value: Any) -> float:
-    try:
-        return float(value)
-    except OverflowError:
-        raise ParameterError(f"parameter {name!r}: {show(value)} is too large for a number"
-                             ) from None
-
-
-def _check_range(p: Param, value: float) -> None:
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ParameterError(f"parameter '{p.name}': expected a finite number, got {value}")
-    if (p.low is not None and value < p.low) or (p.high is not None and value > p.high):
-        raise ParameterError(
-            f"parameter '{p.name}': {show(value)} is outside its valid range {p.range_text()} "
-            f"({p.unit})")
-
-
-def _check_timeline(value: Any) -> tuple[tuple[int, str, Any], ...]:
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        raise ParameterError(f"parameter 'timeline': expected a list of (month, lever, value), "
-                             f"got {show(value)}")
-    out = []
-    for i, ev in enumerate(value):
-        if isinstance(ev, Mapping):
-            ev = (ev.get("month"), ev.get("lever"), ev.get("value"))
-        if isinstance(ev, str) or not isinstance(ev, Sequence) or len(ev) != 3:
-            raise ParameterError(f"parameter 'timeline[{i}]': expected (month, lever, value), "
-                                 f"got {show(ev)}")
-        month, lever, val = ev
-        if not isinstance(month, numbers.Integral) or isinstance(month, (bool, np.bool_)) \
-                or month < 0:
-            raise ParameterError(f"parameter 'timeline[{i}]': month must be a whole number "
-                                 f">= 0, got {show(month)}")
-        month = int(month)
-        if lever not in LEVERS:
-            hint = difflib.get_close_matches(str(lever), LEVERS, n=1)
-            extra = f"; did you mean '{hint[0]}'?" if hint else ""
-            raise ParameterError(f"parameter 'timeline[{i}]': {lever!r} is not a policy lever"
-                                 f"{extra}")
-        try:
-            val = check_value(lever, val)
-        except ParameterError as err:
-            raise ParameterError(f"parameter 'timeline[{i}]': {err}") from None
-        out.append((month, lever, val))
-    return tuple(sorted(out, key=lambda e: e[0]))
+        raise ParameterError(name, "unknown parameter" + extra,
+                             message=f"unknown parameter {name!r}{extra}")
+    return p.constraint.check(name, value)
 
 
 def check_joint(params: Mapping[str, Any]) -> None:
     """Constraints that involve several parameters at once."""
     s2, s3 = params["share_edu_2_0"], params["share_edu_3_0"]
     if s2 + s3 > 1.0 + 1e-9:
-        raise ParameterError(f"parameters 'share_edu_2_0' + 'share_edu_3_0' must not exceed 1 "
-                             f"(1.0 takes the rest), got {s2 + s3:g}")
+        raise ParameterError("", f"parameters 'share_edu_2_0' + 'share_edu_3_0' must not "
+                                 f"exceed 1 (1.0 takes the rest), got {s2 + s3:g}")
     total = sum(params[f"budget_share_{i}"] for i in INSTRUMENTS)
     if abs(total - 1.0) > 1e-6:
-        raise ParameterError(f"parameters 'budget_share_*' must sum to 1, got {total:g}")
+        raise ParameterError("", f"parameters 'budget_share_*' must sum to 1, got {total:g}")
     mix = params["edu_mix_by_university"]
     if mix and len(mix) != params["n_universities"]:
-        raise ParameterError(f"parameter 'edu_mix_by_university': expected one triple per "
-                             f"university ({params['n_universities']}), got {len(mix)}")
+        raise ParameterError("edu_mix_by_university", f"expected one triple per university "
+                             f"({params['n_universities']}), got {len(mix)}")
     if params["size_max"] < params["size_min"]:
-        raise ParameterError("parameter 'size_max': must be at least 'size_min'")
+        raise ParameterError("size_max", "must be at least 'size_min'")
     for month, _lever, _ in params["timeline"]:
         if month > params["horizon_months"]:
-            raise ParameterError(f"parameter 'timeline': event at month {month} is after the "
-                                 f"horizon ({params['horizon_months']} months)")
+            raise ParameterError("timeline", f"event at month {month} is after the horizon "
+                                             f"({params['horizon_months']} months)")
 
 
-def resolve(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Defaults updated by ``overrides``, every value checked. Raises ParameterError."""
-    params = dict(DEFAULTS)
-    for name, value in (overrides or {}).items():
-        params[name] = check_value(name, value)
-    check_joint(params)
-    return params
+def check_timeline_states(params: Mapping[str, Any]) -> None:
+    """Every state the timeline passes through must satisfy the joint constraints.
+
+    Events of the same month take effect together, so a budget can be re-split in one month.
+    """
+    state = dict(params)
+    events = params["timeline"]  # sorted by month
+    for i, (month, lever, value) in enumerate(events):
+        state[lever] = value
+        if i + 1 < len(events) and events[i + 1][0] == month:
+            continue
+        try:
+            check_joint(state)
+        except ParameterError as err:
+            raise ParameterError("timeline", f"after the changes at month {month}: {err}"
+                                 ) from None
 
 
-def apply_calibration(calibration: Calibration, path: Path | str) -> None:
-    """Make the values of ``calibration`` the defaults of their parameters, with the fit's
-    provenance as their source. Raises CalibrationFileError naming ``path`` and the key."""
+class Parameters(Mapping[str, Any]):
+    """Every model parameter, resolved and checked: what a run starts from. Read-only.
+
+    Made by ``resolve`` (or ``Parameters(overrides)``, the same); ``replace(**changes)`` is a
+    new object with only the changes checked. Values are plain immutable Python values
+    (int, float, bool, str, tuples), so a ``Parameters`` pickles to workers and hashes to the
+    same run id everywhere.
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, overrides: Mapping[str, Any] | None = None) -> None:
+        self._values: dict[str, Any] = dict(resolve(overrides)._values)
+
+    @classmethod
+    def _checked(cls, values: dict[str, Any]) -> Parameters:
+        """Wrap values already checked (the one place that skips the checks)."""
+        obj = cls.__new__(cls)
+        obj._values = values
+        return obj
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Parameters({self._values!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Parameters._checked, (self._values,))
+
+    def replace(self, **changes: Any) -> Parameters:
+        """These parameters with ``changes`` (checked, with the joint constraints and the
+        timeline's states). Raises ParameterError."""
+        # A change to the value a parameter already has changes nothing (a run spec's horizon
+        # that is the scenario's, say): nothing to check again.
+        changes = {k: v for k, v in changes.items() if not _same(self._values.get(k, _NONE), v)}
+        if not changes:
+            return self
+        values = dict(self._values)
+        for name, value in changes.items():
+            values[name] = check_value(name, value)
+        check_joint(values)
+        check_timeline_states(values)
+        return Parameters._checked(values)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain (mutable) copy."""
+        return dict(self._values)
+
+
+_NONE = object()
+
+
+def _same(current: Any, value: Any) -> bool:
+    # Only plain scalars of the same type: 3 == 3.0 would skip normalising an int to a float,
+    # and numpy arrays have no single truth value.
+    return type(value) is type(current) and isinstance(value, (bool, int, float, str)) \
+        and value == current
+
+
+def resolve(overrides: Mapping[str, Any] | None = None, /, **changes: Any) -> Parameters:
+    """The defaults updated by ``overrides`` and ``changes``, every value checked, as one
+    immutable ``Parameters``; a ``Parameters`` is returned as it is (not checked again), with
+    only ``changes`` checked. Raises ParameterError."""
+    if isinstance(overrides, Parameters):
+        return overrides.replace(**changes)
+    everything = {**(overrides or {}), **changes}
+    defaults = _loaded().defaults
+    return defaults.replace(**everything) if everything else defaults
+
+
+def resolve_checked(overrides: Mapping[str, Any]) -> Parameters:
+    """``resolve`` for overrides whose every value ``check_value`` has already returned (a
+    scenario loader checks them one by one, to report each at its key in the file): only the
+    joint constraints and the timeline's states are checked. Raises ParameterError."""
+    values = {**_loaded().defaults._values, **overrides}
+    check_joint(values)
+    check_timeline_states(values)
+    return Parameters._checked(values)
+
+
+class RunParameters(Mapping[str, Any]):
+    """What the mechanisms read as ``w.p``: the levers the timeline has changed in this run,
+    else the run's ``Parameters``. Read-only: ``policy.set_lever`` writes ``levers``, the
+    run's lever state, and the parameters the run started from stay as they were."""
+
+    __slots__ = ("levers", "parameters")
+
+    def __init__(self, parameters: Parameters, levers: dict[str, Any]) -> None:
+        self.parameters, self.levers = parameters, levers
+
+    def __getitem__(self, name: str) -> Any:
+        # Mechanisms read w.p[...] in their inner loops: two dict lookups, no more.
+        levers = self.levers
+        return levers[name] if name in levers else self.parameters._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.parameters)
+
+    def __len__(self) -> int:
+        return len(self.parameters)
+
+
+# --- calibrated defaults -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class CalibratedTable:
+    """The table with the calibration's values as defaults and its provenance as sources."""
+
+    calibration: Calibration
+    rows: tuple[Param, ...]
+    parameters: dict[str, Param]
+    defaults: Parameters
+
+
+def calibrated_table(calibration: Calibration, path: Path | str) -> CalibratedTable:
+    """The rows with the values of ``calibration`` as defaults and the fit's provenance as
+    their source. Raises CalibrationFileError naming ``path`` and the key."""
+    rows = list(_P)
     for name, value in calibration.values.items():
         key = f"parameters.{name}"
         try:
             value = check_value(name, value)
         except ParameterError as err:
             raise CalibrationFileError(path, key, err.reason) from None
-        old = PARAMETERS[name]
-        new = replace(old, default=value, source=calibration.source(name))
-        _P[_P.index(old)] = new
-        PARAMETERS[name] = new
-        DEFAULTS[name] = value
+        i = rows.index(TABLE[name])
+        rows[i] = replace(rows[i], default=value, source=calibration.source(name))
+    values = {p.name: p.default for p in rows}
+    check_joint(values)
+    check_timeline_states(values)
+    return CalibratedTable(calibration, tuple(rows), {p.name: p for p in rows},
+                           Parameters._checked(values))
 
 
-CALIBRATION = read_calibration(CALIBRATION_FILE)
-apply_calibration(CALIBRATION, CALIBRATION_FILE)
+_LOADED: CalibratedTable | None = None
 
 
-def markdown_table() -> str:
+def _loaded() -> CalibratedTable:
+    """The calibrated table, read from ``simulation/calibration.toml`` on first use."""
+    global _LOADED
+    if _LOADED is None:
+        _LOADED = calibrated_table(read_calibration(CALIBRATION_FILE), CALIBRATION_FILE)
+    return _LOADED
+
+
+def __getattr__(name: str) -> Any:
+    # PEP 562: the calibrated names are computed on first access, not at import.
+    if name == "PARAMETERS":  # every row, calibrated defaults and sources
+        return _loaded().parameters
+    if name == "DEFAULTS":  # the calibrated defaults, resolved
+        return _loaded().defaults
+    if name == "CALIBRATION":
+        return _loaded().calibration
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def markdown_table(table: CalibratedTable | None = None) -> str:
     """The parameter table as Markdown, grouped; docs/parameters.md is this text."""
     lines = ["# Parameters", "",
              "Generated from `simulation/parameters.py` by `python -m simulation.parameters`; "
              "do not edit by hand. Money in MCU (million currency units), time in months.", ""]
     group = None
-    for p in _P:
+    for p in (table or _loaded()).rows:
         if p.group != group:
             group = p.group
             lines += ["", f"## {group}", "",

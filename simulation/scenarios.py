@@ -24,22 +24,25 @@ from __future__ import annotations
 import difflib
 import math
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .budget import check_memory
 from .errors import InputFileError, read_toml
 from .parameters import (
-    DEFAULTS,
     LEVERS,
-    PARAMETERS,
+    TABLE,
     ParameterError,
+    Parameters,
     check_value,
     resolve,
+    resolve_checked,
 )
 from .parameters import show as _show  # phase 2 renames the uses
 
-LIBRARY = Path(__file__).resolve().parent.parent / "scenarios"
+# The library ships as the package data of the top-level ``scenarios`` package.
+LIBRARY = Path(str(resources.files("scenarios")))
 TOP_LEVEL = ("name", "description", "extends", "parameters", "timeline")
 EVENT_KEYS = ("month", "year", "lever", "value")
 MAX_EXTENDS = 32  # files in one chain of extends, the file itself included
@@ -61,7 +64,7 @@ class Scenario:
     description: str
     path: Path | None
     overrides: dict[str, Any] = field(default_factory=dict)  # what the files set
-    parameters: dict[str, Any] = field(default_factory=dict)  # every parameter, resolved
+    parameters: Parameters = field(default_factory=resolve)  # every parameter, resolved
 
     @property
     def horizon(self) -> int:
@@ -98,10 +101,9 @@ def load(name_or_path: str | Path) -> Scenario:
     path = find(name_or_path)
     doc, overrides = _load_chain(path, ())
     try:
-        parameters = resolve(overrides)
-        from .model import _check_timeline_states
-
-        _check_timeline_states(parameters)
+        # Each value was checked as it was read; the joint constraints and the timeline's
+        # states are checked here.
+        parameters = resolve_checked(overrides)
         check_memory(parameters)  # `helixsim check` refuses what `run` could not build
     except ParameterError as err:
         raise _parameter_error(path, err) from None
@@ -150,7 +152,7 @@ def _load_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict[str, Any
             overrides[key] = check_value(key, value)
         except ParameterError as err:
             raise _parameter_error(path, err, prefix="parameters.") from None
-    horizon = overrides.get("horizon_months", DEFAULTS["horizon_months"])
+    horizon = overrides.get("horizon_months", resolve()["horizon_months"])
     timeline += _timeline(path, doc.get("timeline", []), horizon)
     if timeline:
         overrides["timeline"] = tuple(sorted(timeline, key=lambda e: e[0]))
@@ -188,8 +190,8 @@ def _read(path: Path) -> dict:
     doc, _ = read_toml(path, ScenarioError, "a scenario file")
     for key in doc:
         if key not in TOP_LEVEL:
-            hint = difflib.get_close_matches(key, TOP_LEVEL + tuple(PARAMETERS), n=1)
-            if hint and hint[0] in PARAMETERS:
+            hint = difflib.get_close_matches(key, TOP_LEVEL + tuple(TABLE), n=1)
+            if hint and hint[0] in TABLE:
                 extra = f"; did you mean parameters.{hint[0]} (under [parameters])?"
             elif hint:
                 extra = f"; did you mean '{hint[0]}'?"

@@ -143,8 +143,21 @@ def test_calibration_file_round_trips(tmp_path):
     assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left
 
 
-def test_an_absent_calibration_file_is_an_empty_calibration(tmp_path):
-    assert calibrated.read(tmp_path / "none.toml").values == {}
+def test_an_absent_calibration_file_is_an_error_not_an_empty_calibration(tmp_path):
+    """A missing file used to read as "no calibration": the model ran uncalibrated, silently."""
+    path = tmp_path / "none.toml"
+    with pytest.raises(calibrated.CalibrationFileError) as err:
+        calibrated.read(path)
+    assert str(err.value).startswith(f"{path}: calibration file not found")
+    assert "\n" not in str(err.value)
+
+
+def test_defaults_come_from_the_calibration_file_on_first_use(monkeypatch, tmp_path):
+    """The file is read when defaults are first needed, and a missing one stops that use."""
+    monkeypatch.setattr(parameters, "_LOADED", None)
+    monkeypatch.setattr(parameters, "CALIBRATION_FILE", tmp_path / "none.toml")
+    with pytest.raises(calibrated.CalibrationFileError, match="calibration file not found"):
+        parameters.resolve()
 
 
 @pytest.mark.parametrize(("text", "key"), [
@@ -167,17 +180,17 @@ def test_a_malformed_calibration_file_names_file_and_key(tmp_path, text, key):
 
 @pytest.fixture()
 def table_copy(monkeypatch):
-    """Let a test apply a calibration to a copy of the parameter table."""
-    monkeypatch.setattr(parameters, "_P", list(parameters._P))
-    monkeypatch.setattr(parameters, "PARAMETERS", dict(parameters.PARAMETERS))
-    monkeypatch.setattr(parameters, "DEFAULTS", dict(parameters.DEFAULTS))
+    """Let a test load its own calibration as the table's (restored after the test)."""
+    monkeypatch.setattr(parameters, "_LOADED", None)
     return parameters
 
 
 def test_applied_calibration_becomes_the_default_and_the_documented_source(table_copy):
-    table_copy.apply_calibration(_calibration(search_rate=0.0123), "cal.toml")
+    table_copy._LOADED = table_copy.calibrated_table(_calibration(search_rate=0.0123),
+                                                     "cal.toml")
     assert table_copy.resolve()["search_rate"] == 0.0123
     assert table_copy.PARAMETERS["search_rate"].default == 0.0123
+    assert table_copy.DEFAULTS["search_rate"] == 0.0123
     row = next(line for line in table_copy.markdown_table().splitlines()
                if line.startswith("| `search_rate` |"))
     assert "0.0123" in row and "Calibrated by `helixsim calibrate` on 2026-01-02" in row
@@ -189,7 +202,7 @@ def test_applied_calibration_becomes_the_default_and_the_documented_source(table
 ])
 def test_a_calibration_the_table_rejects_names_file_and_key(table_copy, values, key, reason):
     with pytest.raises(calibrated.CalibrationFileError) as err:
-        table_copy.apply_calibration(calibrated.Calibration(values=values), "cal.toml")
+        table_copy.calibrated_table(calibrated.Calibration(values=values), "cal.toml")
     assert err.value.key == key and reason in err.value.reason
     assert str(err.value).startswith(f"cal.toml: {key}: ")
 

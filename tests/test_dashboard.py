@@ -14,7 +14,7 @@ v = pytest.importorskip("ipyvuetify")
 
 from dashboards import app, assets, levers, network, results  # noqa: E402
 from dashboards import session as session_module  # noqa: E402
-from dashboards.session import Session, model_kwargs, scenario_settings  # noqa: E402
+from dashboards.session import Explorer, Session, model_kwargs, scenario_settings  # noqa: E402
 from simulation.model import EcosystemModel  # noqa: E402
 from simulation.parameters import LEVERS, PARAMETERS, ParameterError  # noqa: E402
 from simulation.scenarios import load  # noqa: E402
@@ -119,7 +119,8 @@ def test_step_advances_and_stops_at_the_horizon() -> None:
     s.set_lever("n_firms", "100")
     s.set_lever("intake_per_university", "50")
     s.reset()
-    s.explorer.model.parameters["horizon_months"] = 3  # a short run
+    # A short run (the parameters are read-only: a new run with a 3-month horizon).
+    s.explorer = Explorer(s.explorer.model.parameters.replace(horizon_months=3), s.seed)
     assert s.step() == 1 and s.explorer.month == 1
     assert s.step(10) == 2 and s.explorer.month == 3
     assert s.step() == 0

@@ -5,7 +5,7 @@ them). Nothing here changes the model: it only observes runs."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
@@ -35,13 +35,17 @@ REGIONS: dict[str, tuple[dict[str, Any], int]] = {
 
 
 def run_seeds(seeds: int, *, root_seed: int = ROOT_SEED,
-              overrides: dict[str, Any] | None = None, horizon: int = DEFAULT_HORIZON,
+              overrides: Mapping[str, Any] | None = None, horizon: int = DEFAULT_HORIZON,
               workers: int | None = None, progress: Progress | None = None,
               executor: Executor | None = None) -> list[SeedData]:
     """Replications 0..seeds-1 of the region with ``overrides``, observed by ``observe``, on
     ``executor`` (left running: calibration reuses one for every evaluation) or on one made
-    for ``workers``. Raises ``RuntimeError`` if a run fails: every target needs every seed."""
-    specs = replications("validation", dict(overrides or {}), seeds, root_seed, int(horizon))
+    for ``workers``. Raises ``ParameterError`` for invalid parameters (resolved once, for every
+    replication) and ``RuntimeError`` if a run fails: every target needs every seed."""
+    from simulation.parameters import resolve
+
+    params = resolve(overrides, horizon_months=int(horizon))
+    specs = replications("validation", params, seeds, root_seed, int(horizon))
     runs = run_many(specs, task=observe, executor=executor, workers=workers,
                     progress=progress)
     runs.raise_failures("validation run")
@@ -67,9 +71,10 @@ def validate(*, seeds: int = 8, workers: int | None = None, out: Path | None = N
     if seeds < 2:
         raise ValueError("validation needs at least 2 seeds for an interval")
     base, base_horizon = REGIONS[region]
-    params = {**base, **(overrides or {})}
     horizon = int(base_horizon if horizon is None else horizon)
-    resolve({**params, "horizon_months": horizon})  # bad input raises before any run
+    # Bad input raises before any run; the runs get the resolved parameters as they are.
+    changed = {**base, **(overrides or {})}
+    params = resolve(changed, horizon_months=horizon)
     started = time.perf_counter()
     data = run_seeds(seeds, root_seed=root_seed, overrides=params, horizon=horizon,
                      workers=workers, progress=progress)
@@ -79,7 +84,7 @@ def validate(*, seeds: int = 8, workers: int | None = None, out: Path | None = N
     rows = target_rows(estimates)
     diagnostics = _diagnostics(data)
     elapsed = time.perf_counter() - started
-    meta = {"command": "helixsim validate", "region": region, "overrides": params or None,
+    meta = {"command": "helixsim validate", "region": region, "overrides": changed or None,
             "horizon_months": horizon, "seeds": seeds, "root_seed": root_seed,
             "workers": workers or "all cores", "bootstrap_replicates": n_boot,
             "simulation_elapsed_s": round(simulated, 2), "elapsed_s": round(elapsed, 2)}

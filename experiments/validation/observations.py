@@ -80,11 +80,11 @@ def observe(spec: RunSpec) -> SeedData:
     The model is stepped 12 months at a time so that the employees of every firm row are
     copied at months 0, 12, 24, ... for the growth-rate panel.
     """
-    from simulation import EcosystemModel
+    from simulation.model import EcosystemModel
 
     started = time.perf_counter()
     horizon = int(spec.horizon)
-    model = EcosystemModel(rng=spec.seed(), **{**spec.parameters, "horizon_months": horizon})
+    model = EcosystemModel(rng=spec.seed(), parameters=spec.resolved)
     w = model.world
     f = w.firms
     snapshots = [(f.employees[: f.n].copy(), f.alive[: f.n].copy())]

@@ -41,8 +41,12 @@ def apply(w: World) -> None:
 
 
 def set_lever(w: World, lever: str, value: Any) -> None:
-    """Apply a policy change; the education mix acts on the next intake."""
-    w.p[lever] = value
+    """Apply a policy change; the education mix acts on the next intake.
+
+    The change is run state (``w.p.levers``), read through ``w.p``; the run's parameters stay
+    as they were resolved.
+    """
+    w.p.levers[lever] = value
     if lever in ("share_edu_2_0", "share_edu_3_0", "edu_mix_by_university"):
         w.unis.mix = education_mix(w.p)
 
