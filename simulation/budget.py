@@ -100,8 +100,8 @@ def parse_bytes(text: str, what: str = MEMORY_ENV) -> int:
     found = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([KMGT]?)(?:i?B)?\s*", str(text), re.I)
     value = float(found.group(1)) * _UNITS[found.group(2).upper()] if found else 0.0
     if not found or not math.isfinite(value) or value < 1:
-        raise BudgetError(f"{what}: expected a size such as 512M, 8G or a number of bytes, "
-                          f"got {str(text)[:40]!r}")
+        raise BudgetError("", f"{what}: expected a size such as 512M, 8G or a number of "
+                              f"bytes, got {str(text)[:40]!r}")
     return int(value)
 
 
@@ -162,7 +162,7 @@ def check_memory(params: dict[str, Any], *, workers: int = 1,
         key = _driver(params)
         n = sizes(params)
         raise BudgetError(
-            f"parameter '{key}': the region needs about {_size(need)} of memory per run "
+            key, f"the region needs about {_size(need)} of memory per run "
             f"({n['firms']:,} firm rows, {n['students']:,} student rows over "
             f"{n['months'] - 1} months), above {_size(budget)}, {source}")
     return need
@@ -179,8 +179,8 @@ def max_runs(override: int | str | None = None) -> int:
     except ValueError:
         value = 0
     if value < 1:
-        raise BudgetError(f"{RUNS_ENV}: expected a whole number of runs >= 1, got "
-                          f"{str(override)[:40]!r}")
+        raise BudgetError("", f"{RUNS_ENV}: expected a whole number of runs >= 1, got "
+                              f"{str(override)[:40]!r}")
     return value
 
 
@@ -191,7 +191,7 @@ def check_runs(count: int, what: str, *, cap: int | str | None = None) -> int:
     """
     limit = max_runs(cap)
     if count > limit:
-        raise BudgetError(f"{what} = {_count(count)} runs, above the cap of {limit:,} runs "
+        raise BudgetError("", f"{what} = {_count(count)} runs, above the cap of {limit:,} runs "
                           f"per batch; make the design smaller, or raise the cap with "
                           f"{RUNS_ENV} or --max-runs")
     return count
