@@ -281,6 +281,11 @@ class WatchedExecutor(Executor):
             now = time.monotonic()
             if empty_since is None:
                 empty_since = now
+                # From here the batch either recovers or stops with one line: Dask's and
+                # tornado's tracebacks of callbacks cut short by the lost workers (and by the
+                # teardown) would only bury it.
+                for name in ("distributed", "tornado"):
+                    logging.getLogger(name).setLevel(logging.CRITICAL)
                 sys.stderr.write(f"warning: every Dask worker is gone; waiting up to "
                                  f"{self.wait:g} s for new ones\n")
             elif now - empty_since >= self.wait:
@@ -289,10 +294,6 @@ class WatchedExecutor(Executor):
                     f"every Dask worker has been gone for {self.wait:g} s ({done} of "
                     f"{len(self._futures)} tasks done, their runs kept); start workers and "
                     f"rerun the same command to resume (HELIXSIM_WORKER_TIMEOUT sets the wait)")
-                # The batch stops with that one line: Dask's and tornado's tracebacks of
-                # callbacks cut short while it is torn down would only bury it.
-                for name in ("distributed", "tornado"):
-                    logging.getLogger(name).setLevel(logging.CRITICAL)
                 self._inner.shutdown(wait=False)  # cancels the pending tasks
                 return
 
