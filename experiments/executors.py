@@ -284,7 +284,8 @@ class WatchedExecutor(Executor):
                 # From here the batch either recovers or stops with one line: Dask's and
                 # tornado's tracebacks of callbacks cut short by the lost workers (and by the
                 # teardown) would only bury it.
-                for name in ("distributed", "tornado"):
+                for name in ("distributed", "distributed.client", "tornado",
+                             "tornado.application"):
                     logging.getLogger(name).setLevel(logging.CRITICAL)
                 sys.stderr.write(f"warning: every Dask worker is gone; waiting up to "
                                  f"{self.wait:g} s for new ones\n")
