@@ -11,33 +11,46 @@ from __future__ import annotations
 import html
 import io
 import time
-from pathlib import Path
 from typing import Any
 
+import nh3
 import solara
 import solara.lab
 
 from experiments.report import MAIN_INDICATORS
 
-from . import charts, levers, results
+from . import charts, guard, levers, results
 from .network import network_figure, network_view
 from .pareto import ParetoPage
-from .session import Session, estimate_dividend, scenario_names
+from .session import Session, estimate_dividend, live_limits, scenario_names
 
 SPEEDS = (1, 2, 5, 10, 20)  # months per second while playing
+guard.install()  # same-origin WebSockets, closed sessions let go (inside a Solara server)
 
 
 def markdown(text: str, classes: list[str] | None = None) -> None:
-    """Markdown shown as HTML made on the server.
+    """Markdown shown as HTML made on the server (``render_markdown``).
 
     solara.Markdown loads mermaid and KaTeX from the CDN in the browser, which this offline
-    page does not have. The text is escaped first, so a report cannot inject markup.
+    page does not have.
     """
+    solara.HTML(tag="div", unsafe_innerHTML=render_markdown(text), classes=classes or [])
+
+
+# Tags a report may use: nh3's defaults without images (a Markdown image would make the
+# visitor's browser fetch any URL; the Results page shows a folder's figures itself).
+_TAGS = nh3.ALLOWED_TAGS - {"img", "map", "area"}
+_SCHEMES = {"http", "https", "mailto"}
+
+
+def render_markdown(text: str) -> str:
+    """Sanitised HTML of a Markdown text: raw HTML escaped first, then the HTML Markdown makes
+    cleaned by nh3 (Ammonia): no scripts, no event handlers, no ``javascript:`` or ``data:``
+    links, no images."""
     import markdown as md
 
-    solara.HTML(tag="div", unsafe_innerHTML=md.markdown(html.escape(text, quote=False),
-                                                        extensions=["tables"]),
-                classes=classes or [])
+    made = md.markdown(html.escape(text, quote=False), extensions=["tables"])
+    return nh3.clean(made, tags=_TAGS, url_schemes=_SCHEMES)
 
 
 def _fmt(fmt: str, value: float) -> str:
@@ -101,17 +114,31 @@ def Counter(label: str, value: str) -> None:
                     classes=[f"counter-{label.lower().replace(' ', '-')}"])
 
 
-def _play_loop(step: Any, refresh: Any, stop: Any, speed: int, playing: bool):
-    """A use_thread body: step at ``speed`` months a second until paused or at the horizon."""
+def _play_loop(step: Any, refresh: Any, stop: Any, speed: int, playing: bool,
+               report: Any = None):
+    """A use_thread body: play at ``speed`` months a second until paused or at the horizon.
+
+    The months due follow the clock, not the loop: when a step and the page's redraw take
+    longer than 1 / speed, the next tick steps the months that fell due (up to one second's
+    worth) and redraws once, so the promised rate holds as long as the model can step that
+    fast. ``report(rate)`` gets the rate achieved so far, which the page shows next to the
+    speed, so a rate that cannot be kept is visible instead of silent.
+    """
     def loop(cancel) -> None:
+        started = time.perf_counter()
+        done = 0
         while playing and not cancel.is_set():
-            started = time.perf_counter()
-            stepped = step()
-            refresh()
-            if not stepped:
-                stop()
-                return
-            cancel.wait(max(0.0, 1.0 / speed - (time.perf_counter() - started)))
+            due = int((time.perf_counter() - started) * speed) + 1 - done
+            if due > 0:
+                stepped = step(min(due, speed))
+                done += stepped
+                if report is not None:
+                    report(done / max(time.perf_counter() - started, 1e-3))
+                refresh()
+                if not stepped:
+                    stop()
+                    return
+            cancel.wait(max(0.0, started + done / speed - time.perf_counter()))
     return loop
 
 
@@ -121,11 +148,15 @@ def Controls(session: Session, on_step: Any, on_reset: Any, refresh: Any, done: 
     """Play, Pause, Step, Reset and speed for one run (Explore's or Dividend's pair)."""
     playing, set_playing = solara.use_state(False)
     speed, set_speed = solara.use_state(5)
-    solara.use_thread(_play_loop(on_step, refresh, lambda: set_playing(False), speed, playing),
-                      dependencies=[playing, speed], intrusive_cancel=False)
+
+    def report(rate: float) -> None:
+        session.play_rate[prefix] = rate
+    solara.use_thread(_play_loop(on_step, refresh, lambda: set_playing(False), speed, playing,
+                                 report), dependencies=[playing, speed], intrusive_cancel=False)
 
     def reset() -> None:
         set_playing(False)
+        session.play_rate.pop(prefix, None)
         on_reset()
         refresh()
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
@@ -137,6 +168,13 @@ def Controls(session: Session, on_step: Any, on_reset: Any, refresh: Any, done: 
         solara.Button("Reset", on_click=reset, classes=[f"{prefix}-reset"])
         solara.Select("speed (months/s)", values=list(SPEEDS), value=speed,
                       on_value=set_speed, style={"max-width": "150px"})
+        rate = session.play_rate.get(prefix)
+        if rate is not None:
+            kept = rate >= 0.9 * speed or not playing
+            solara.Text(f"playing at {rate:.1f} months/s" + ("" if kept else
+                        f" (asked {speed}: the model and the page cannot keep up)"),
+                        classes=[f"{prefix}-rate"],
+                        style={"font-size": "12px", "color": "#555" if kept else "#b00"})
 
 
 # --- Explore ---------------------------------------------------------------------------------
@@ -145,6 +183,7 @@ def Explore(session: Session, revision: int, refresh: Any) -> None:
     ex = session.explorer
     ind = ex.model.indicators()
     names = solara.use_memo(scenario_names, [])
+    limits = solara.use_memo(live_limits, [])
     generation, set_generation = solara.use_state(0)
 
     def choose(name: str) -> None:
@@ -167,6 +206,9 @@ def Explore(session: Session, revision: int, refresh: Any) -> None:
                          refresh)
                 for title, names_ in levers.LEVER_GROUPS:
                     with solara.Details(title, expand=title == "Region size"):
+                        if title == "Region size":  # the live cap, next to the size levers
+                            solara.Text(limits, classes=["live-cap"],
+                                        style={"font-size": "12px", "color": "#555"})
                         for name in names_:
                             LeverInput(session, name, session.settings[name],
                                        session.errors.get(name), refresh)
@@ -345,15 +387,26 @@ def Results() -> None:
         solara.Error(error, classes=["results-error"])
     if folder is None:
         return
+    if folder.refused:
+        solara.Warning("Not shown (outside the results folder, not a regular file, or too "
+                       f"large): {', '.join(sorted(set(folder.refused)))[:300]}",
+                       classes=["results-refused"])
     tables = {p.name: p for p in folder.tables}
     if tables:
         solara.Select("table", values=list(tables), value=table_name or None,
                       on_value=lambda v: set_table_name(v or ""))
         if table_name in tables:
-            solara.DataFrame(results.read_table(tables[table_name]), items_per_page=15)
+            try:
+                solara.DataFrame(results.read_table(tables[table_name], root=root),
+                                 items_per_page=15)
+            except results.NotAResultsFolderError as err:
+                solara.Error(str(err), classes=["results-error"])
     for fig in folder.figures:
         solara.Text(fig.name, style={"font-weight": "bold"})
-        solara.Image(Path(fig).read_bytes(), width="640px")
+        try:
+            solara.Image(results.read_figure(root, fig), width="640px")
+        except results.NotAResultsFolderError as err:
+            solara.Error(str(err), classes=["results-error"])
     if folder.report:
         with solara.Details("report.md", expand=not folder.figures):
             markdown(folder.report)

@@ -18,9 +18,10 @@ import numpy as np
 import pandas as pd
 
 from experiments.analysis import COMPONENTS
+from simulation.budget import check_memory, estimate, format_bytes
 from simulation.indicators import INDICATORS
 from simulation.model import EcosystemModel
-from simulation.parameters import ParameterError, Parameters
+from simulation.parameters import ParameterError, Parameters, resolve
 from simulation.scenarios import Scenario, ScenarioError, library, load
 
 from . import levers, svg
@@ -29,15 +30,43 @@ from .network import network_view
 
 DEFAULT_SCENARIO = "baseline"
 DEFAULT_SEED = 1
-# Scenarios too large to step live (metro: 100,000 firms) are left out of the picker.
-MAX_LIVE_FIRMS = 20_000
+# A live session holds three runs (Explore's, and the Dividend page's scenario and siloed
+# pair), each at most this large by simulation.budget.estimate, so one visitor holds at most
+# about 3 x 64 MiB however the region-size levers are set; larger regions run from the
+# command line. Library scenarios above it (metro: 100,000 firms) are left out of the picker.
+MAX_LIVE_BYTES = 64 * 2**20
+LIVE_SOURCE = (f"the cap of {format_bytes(MAX_LIVE_BYTES)} per run for live dashboard "
+               "sessions; run larger regions with helixsim run")
 
 Mix = tuple[tuple[float, float, float], ...]
 
 
 def scenario_names() -> list[str]:
     """The library scenarios small enough to step live, by name."""
-    return [sc.name for sc in library() if sc.parameters["n_firms"] <= MAX_LIVE_FIRMS]
+    return [sc.name for sc in library() if estimate(sc.parameters) <= MAX_LIVE_BYTES]
+
+
+def live_limits() -> str:
+    """The region sizes a live session can build, in words, for the text next to the levers."""
+    base = resolve({})
+    firms = students = 1
+    for key, out in (("n_firms", "firms"), ("intake_per_university", "students")):
+        lo, hi = 1, 10**7
+        while lo < hi:  # the largest size that fits with every other size at its default
+            mid = (lo + hi + 1) // 2
+            if estimate({**base, key: mid}) <= MAX_LIVE_BYTES:
+                lo = mid
+            else:
+                hi = mid - 1
+        step = 10 ** max(len(str(lo)) - 2, 0)
+        lo = lo // step * step  # two significant digits, rounded down: 22,121 -> 22,000
+        if out == "firms":
+            firms = lo
+        else:
+            students = lo
+    return (f"Live sessions are capped at {format_bytes(MAX_LIVE_BYTES)} per run: with the "
+            f"other sizes at their defaults, up to about {firms:,} firms or {students:,} "
+            f"students a year per university. Larger regions: helixsim run.")
 
 
 def scenario_mix(params: dict[str, Any]) -> Mix:
@@ -96,6 +125,9 @@ class Run:
 
     def __init__(self, parameters: Parameters, seed: int) -> None:
         self.seed = seed
+        self.parameters = parameters
+        # Refused before anything is allocated when the region is above the live cap.
+        check_memory(parameters, budget=MAX_LIVE_BYTES, source=LIVE_SOURCE)
         self.model = EcosystemModel(rng=seed, parameters=parameters)
         self._table: tuple[int, pd.DataFrame] | None = None
 
@@ -209,6 +241,7 @@ class Session:
         self.message = ""                  # why the last Reset did not rebuild
         self.pair: DividendPair | None = None
         self.estimate: dict[str, Any] | None = None
+        self.play_rate: dict[str, float] = {}  # months per second Play achieved, per page
         self.choose_scenario(scenario)
 
     # --- settings ----------------------------------------------------------------------------
@@ -301,9 +334,16 @@ class Session:
             return None
 
     def ensure_pair(self) -> DividendPair:
+        """The Dividend page's pair; built from the Explore run's settings when the levers
+        have been moved to settings that cannot be built (the page says why)."""
         with self.lock:
             if self.pair is None:
-                self.pair = DividendPair(self.parameters(), self.seed, self.scenario.name)
+                try:
+                    self.pair = DividendPair(self.parameters(), self.seed, self.scenario.name)
+                except ParameterError as err:
+                    self.message = f"Not rebuilt: {err}"
+                    self.pair = DividendPair(self.explorer.parameters, self.explorer.seed,
+                                             self.scenario.name)
             return self.pair
 
     def step_pair(self, n: int = 1) -> int:

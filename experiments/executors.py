@@ -14,6 +14,11 @@
 
 On leaving the context, tasks still pending (an interrupted batch) are cancelled, not waited for.
 
+``check_scheduler`` validates a ``--scheduler`` before anything is written (``local``, or a Dask
+scheduler that completes Dask's handshake within 5 s). Dask executors are ``WatchedExecutor``:
+when every worker has been gone for ``HELIXSIM_WORKER_TIMEOUT`` seconds (120) while tasks are
+pending, the batch stops with ``WorkersLostError`` instead of waiting for ever.
+
 The Dask executor's ``submit`` returns plain ``concurrent.futures.Future`` objects, so the
 runner's ``as_completed`` / ``result()`` loop is the same for all three. ``pure=False`` gives
 every submission its own task key: two identical submissions are two runs, never one cached
@@ -35,8 +40,10 @@ LocalCluster also turns off two Dask defaults that slow the model down in its wo
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
+import sys
 import threading
 import time
 import warnings
@@ -108,6 +115,77 @@ def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
+class SchedulerError(ValueError):
+    """A ``--scheduler`` that is neither ``local`` nor a reachable Dask scheduler; one line."""
+
+
+SCHEDULER_SCHEMES = ("tcp", "tls")
+CONNECT_TIMEOUT = 5.0  # seconds to reach a scheduler before the address is refused
+
+
+def check_scheduler(scheduler: str | None, timeout: float = CONNECT_TIMEOUT) -> str | None:
+    """The scheduler as ``executor_for`` takes it, checked before anything is written.
+
+    ``None`` and ``"local"`` need no network. Anything else must be ``tcp://host:port`` or
+    ``tls://host:port`` (a bare ``host:port`` means tcp) that accepts a TCP connection within
+    ``timeout`` seconds; ``inproc://`` addresses live inside one process and cannot be
+    reached from a command. Raises ``SchedulerError`` with one line otherwise.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    if scheduler is None:
+        return None
+    text = scheduler.strip()
+    if text == LOCAL:
+        return LOCAL
+    shown = repr(scheduler[:80])
+    if not text:
+        raise SchedulerError("--scheduler: expected 'local' or a Dask scheduler address such "
+                             "as tcp://host:8786, got ''")
+    address = text if "://" in text else f"tcp://{text}"
+    parts = urlsplit(address)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme not in SCHEDULER_SCHEMES or not parts.hostname or port is None:
+        raise SchedulerError(f"--scheduler {shown}: expected 'local' or a Dask scheduler "
+                             f"address such as tcp://host:8786 (tcp or tls, with a port)")
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=timeout):
+            pass
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise SchedulerError(f"--scheduler {shown}: no Dask scheduler answers there within "
+                             f"{timeout:g} s ({reason})") from None
+    # Something listens; is it a Dask scheduler? (A proxy or another service may accept any
+    # connection and answer garbage, which Dask's handshake turns into odd errors.)
+    _connect(address, shown, timeout)
+    return address
+
+
+def _connect(address: str, shown: str, timeout: float) -> None:
+    """Dask's own connection handshake with ``address``, or ``SchedulerError`` within about
+    ``timeout`` seconds."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def handshake() -> None:
+        comm = await connect(address, timeout=timeout)
+        await comm.close()
+    try:
+        asyncio.run(asyncio.wait_for(handshake(), timeout + 1))
+    except (TimeoutError, OSError) as err:
+        reason = " ".join(str(err).split())[:120] or type(err).__name__
+        raise SchedulerError(f"--scheduler {shown}: no Dask scheduler answers there within "
+                             f"{timeout:g} s ({reason})") from None
+    except Exception:  # a garbled handshake: MemoryError, ValueError, struct.error, ...
+        raise SchedulerError(f"--scheduler {shown}: something answers there, but not a Dask "
+                             f"scheduler") from None
+
+
 @contextmanager
 def executor_for(scheduler: str | None = None, workers: int | None = None
                  ) -> Iterator[Executor]:
@@ -143,13 +221,95 @@ def executor_for(scheduler: str | None = None, workers: int | None = None
             yield executor
 
 
+class WorkersLostError(RuntimeError):
+    """Every Dask worker was gone for longer than the wait; ``str`` is one line."""
+
+
+WORKER_ENV = "HELIXSIM_WORKER_TIMEOUT"
+WORKER_WAIT = 120.0  # seconds a batch waits for new workers once every worker is gone
+
+
+def worker_wait() -> float:
+    """Seconds to wait for new Dask workers (``HELIXSIM_WORKER_TIMEOUT``, default 120)."""
+    try:
+        return max(1.0, float(os.environ.get(WORKER_ENV, WORKER_WAIT)))
+    except ValueError:
+        return WORKER_WAIT
+
+
+class WatchedExecutor(Executor):
+    """A Dask executor that does not wait forever for workers that are gone.
+
+    Dask keeps tasks whose workers all died until new workers join, so a batch whose cluster
+    lost every worker would sit idle for good. A watchdog thread asks the scheduler for its
+    workers every ``poll`` seconds; once there have been none for ``wait`` seconds while tasks
+    are pending, it records ``lost`` (a ``WorkersLostError``) and cancels the pending tasks, so
+    the runner stops with that error (finished runs are already on disk: a rerun resumes).
+    Workers that come back within the wait (a nanny restarting them, a job scheduler starting
+    new ones) reset the clock.
+    """
+
+    def __init__(self, client: Any, wait: float, poll: float = 1.0) -> None:
+        self._client = client
+        self._inner = client.get_executor(pure=False)
+        self._futures: list[Future] = []
+        self.wait, self.poll = wait, poll
+        self.lost: WorkersLostError | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="dask-worker-watchdog",
+                                        daemon=True)
+        self._thread.start()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        future = self._inner.submit(fn, *args, **kwargs)
+        self._futures.append(future)
+        return future
+
+    def _workers(self) -> int | None:
+        try:
+            return len(self._client.nthreads())
+        except Exception:  # the scheduler itself is unreachable: count it as no workers
+            return 0
+
+    def _watch(self) -> None:
+        empty_since: float | None = None
+        while not self._stop.wait(self.poll):
+            pending = sum(not f.done() for f in self._futures)
+            if not pending or self._workers():
+                empty_since = None
+                continue
+            now = time.monotonic()
+            if empty_since is None:
+                empty_since = now
+                # From here the batch either recovers or stops with one line: Dask's and
+                # tornado's tracebacks of callbacks cut short by the lost workers (and by the
+                # teardown) would only bury it.
+                for name in ("distributed", "distributed.client", "tornado",
+                             "tornado.application"):
+                    logging.getLogger(name).setLevel(logging.CRITICAL)
+                sys.stderr.write(f"warning: every Dask worker is gone; waiting up to "
+                                 f"{self.wait:g} s for new ones\n")
+            elif now - empty_since >= self.wait:
+                done = sum(f.done() and not f.cancelled() for f in self._futures)
+                self.lost = WorkersLostError(
+                    f"every Dask worker has been gone for {self.wait:g} s ({done} of "
+                    f"{len(self._futures)} tasks done, their runs kept); start workers and "
+                    f"rerun the same command to resume (HELIXSIM_WORKER_TIMEOUT sets the wait)")
+                self._inner.shutdown(wait=False)  # cancels the pending tasks
+                return
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._stop.set()
+        # Tasks still pending (the batch was interrupted) are cancelled, not waited for.
+        self._inner.shutdown(wait=False)
+
+
 @contextmanager
 def _client_executor(client: Any) -> Iterator[Executor]:
-    executor = client.get_executor(pure=False)
+    executor = WatchedExecutor(client, worker_wait())
     try:
         yield executor
     finally:
-        # Tasks still pending (the batch was interrupted) are cancelled, not waited for.
         executor.shutdown(wait=False)
 
 

@@ -20,6 +20,9 @@ from __future__ import annotations
 import datetime as _dt
 import itertools
 import json
+import os
+import socket
+import sys
 import time
 from collections.abc import Mapping
 from contextlib import nullcontext
@@ -33,6 +36,7 @@ from simulation.parameters import ParameterError
 
 from . import report, sensitivity
 from .executors import executor_for
+from .ownership import claim, fingerprint, release, status
 from .runner import Progress, RunSet, RunSpec, model_version, run_many
 from .specs import ExperimentSpec
 from .storage import to_plain, write_json, write_parquet
@@ -173,6 +177,8 @@ def point_table(spec: ExperimentSpec, summary: pd.DataFrame, limit: int = 200
 
 def manifest(spec: ExperimentSpec, design: pd.DataFrame, n_runs: int, extra: dict) -> dict:
     return {
+        "command": "experiment", "fingerprint": job_fingerprint(spec),
+        "argv": sys.argv, "pid": os.getpid(), "host": socket.gethostname(),
         "experiment": spec.name, "description": spec.description, "spec_file": str(spec.path),
         "spec": spec.text, "design": spec.design, "factors": spec.factor_names,
         "levers": [lv.name for lv in spec.levers], "replications": spec.replications,
@@ -184,18 +190,37 @@ def manifest(spec: ExperimentSpec, design: pd.DataFrame, n_runs: int, extra: dic
     }
 
 
+def job_fingerprint(spec: ExperimentSpec) -> str:
+    """What makes two runs of ``helixsim experiment`` the same job (ownership.claim)."""
+    return fingerprint("experiment", spec.text, spec.scenario.overrides, spec.horizon)
+
+
 def run_experiment(spec: ExperimentSpec, *, out: Path, workers: int | None = None,
                    scheduler: str | None = None, progress: Progress | None = None
                    ) -> dict[str, Any]:
-    """Run (or resume) an experiment into ``out``; returns a summary for the command line."""
+    """Run (or resume) an experiment into ``out``; returns a summary for the command line.
+
+    ``out`` must be empty, or hold this same experiment (resumed): another job's folder is
+    refused with ``FolderInUseError`` before anything is written (see ownership.py).
+    """
+    claim(out, command="experiment", name=spec.name, job=job_fingerprint(spec))
+    try:
+        return _run_experiment(spec, out=out, workers=workers, scheduler=scheduler,
+                               progress=progress)
+    finally:
+        release(out)
+
+
+def _run_experiment(spec: ExperimentSpec, *, out: Path, workers: int | None,
+                    scheduler: str | None, progress: Progress | None) -> dict[str, Any]:
     started = time.perf_counter()
     design, specs, index = plan(spec)
-    out.mkdir(parents=True, exist_ok=True)
-    write_parquet(design, out / "design.parquet")
-    write_json(manifest(spec, design, len(specs), {"status": "running"}),
-               out / "_manifest.json")
-    # Without a scheduler run_many sizes its own pool to the runs still to do.
+    # Without a scheduler run_many sizes its own pool to the runs still to do. The executor
+    # comes first, so a scheduler that cannot be reached leaves nothing written.
     with executor_for(scheduler, workers) if scheduler else nullcontext() as executor:
+        write_parquet(design, out / "design.parquet")
+        write_json(manifest(spec, design, len(specs), {"status": "running"}),
+                   out / "_manifest.json")
         runs = run_many(specs, workers=workers, out_dir=out, executor=executor,
                         progress=progress)
     summary = summary_table(spec, runs, design, index)
@@ -266,7 +291,8 @@ def results_summary(folder: Path) -> dict[str, Any]:
     failures_file = folder / "failures.json"
     failures = json.loads(failures_file.read_text()) if failures_file.is_file() else []
     out: dict[str, Any] = {"folder": str(folder), "experiment": info.get("experiment"),
-                           "design": info.get("design"), "status": info.get("status"),
+                           "design": info.get("design"),
+                           "status": status(folder, info.get("status")),
                            "planned_runs": info.get("runs"), "finished_runs": done,
                            "failed_runs": len(failures)}
     summary_file = folder / "summary.parquet"

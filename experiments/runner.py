@@ -265,6 +265,8 @@ def run_many(specs: Sequence[RunSpec], *, task: Task | None = None,
         with context as pool:
             futures = {pool.submit(_run_chunk, chunk, task, out): chunk for chunk in chunks}
             for fut in as_completed(futures):
+                if fut.cancelled() and getattr(pool, "lost", None):
+                    raise pool.lost  # every Dask worker gone (executors.WatchedExecutor)
                 for spec, ok, value in _chunk_outcomes(futures[fut], fut):
                     if ok:
                         results[spec.run_id] = value

@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simulation.budget import SIZE_PARAMETERS, check_memory, check_runs
 from simulation.errors import InputFileError, read_toml
 from simulation.indicators import INDICATORS
 from simulation.parameters import (
@@ -140,13 +141,24 @@ def load(path: str | Path) -> ExperimentSpec:
     samples = _int(path, "design.samples", design.get("samples", 0 if kind == "factorial"
                                                        else None), 0 if kind == "factorial"
                    else 1, 1_000_000)
-    if kind == "sobol" and (samples & (samples - 1)):
-        raise SpecError(path, "design.samples", f"Sobol (Saltelli) sampling needs a power of 2, "
-                                                f"got {samples}")
+    if kind == "sobol" and (samples < 2 or samples & (samples - 1)):
+        raise SpecError(path, "design.samples", f"Sobol (Saltelli) sampling needs a power of 2 "
+                                                f"of at least 2, got {samples}")
+    if kind == "morris" and samples < 2:
+        raise SpecError(path, "design.samples", f"Morris screening needs at least 2 "
+                                                f"trajectories, got {samples}")
     second_order = _bool(path, "design.second_order", design.get("second_order", False))
     if second_order and kind != "sobol":
         raise SpecError(path, "design.second_order", "only a Sobol design has second order")
+    if "levels" in design and kind != "morris":
+        raise SpecError(path, "design.levels", "grid levels are for a Morris design; a "
+                                               "factorial design lists levels per factor")
     morris_levels = _int(path, "design.levels", design.get("levels", 4), 2, 100)
+    if morris_levels % 2:
+        # An odd grid makes Morris's jump of levels / (2 (levels - 1)) uneven (SALib refuses it
+        # when the design is drawn, after the folder is made).
+        raise SpecError(path, "design.levels", f"Morris levels must be even (4 is usual), got "
+                                               f"{morris_levels}")
     replications = _int(path, "replications", doc.get("replications", 2), 1, 100_000)
     seed = _int(path, "seed", doc.get("seed", DEFAULT_SEED), 0, 2**63 - 1)
     horizon = _int(path, "horizon_months", doc.get("horizon_months", scenario.horizon), 1, 1200)
@@ -159,6 +171,8 @@ def load(path: str | Path) -> ExperimentSpec:
     dividend = _bool(path, "dividend", doc.get("dividend", False))
     factors = _factors(path, doc, kind, scenario)
     levers = _levers(path, doc)
+    _check_work(path, kind, samples, second_order, replications, dividend, factors, levers)
+    _check_memory(path, scenario, horizon, factors, levers)
     analysis = _table(path, doc, "analysis", required=False)
     _known(path, "analysis", analysis, ANALYSIS_KEYS)
     threshold = analysis.get("threshold")
@@ -170,6 +184,12 @@ def load(path: str | Path) -> ExperimentSpec:
     if analysed not in choices:
         raise SpecError(path, "analysis.output", f"expected one of {', '.join(choices)}, got "
                                                  f"{_show(analysed)}")
+    if threshold is not None:
+        for i, f in enumerate(factors):
+            if not all(_is_number(v) or isinstance(v, bool) for v in f.levels):
+                raise SpecError(path, f"factors[{i}].levels", f"scenario discovery "
+                                f"(analysis.threshold) needs numeric factors; '{f.parameter}' "
+                                f"has levels that are not numbers")
     reference = analysis.get("reference")
     if reference is not None and reference not in {lv.name for lv in levers}:
         raise SpecError(path, "analysis.reference", f"expected the name of a lever, got "
@@ -359,6 +379,59 @@ def _levers(path: Path, doc: dict) -> tuple[Lever, ...]:
                 raise SpecError(path, f"{key}.parameters.{k}", err.reason or str(err)) from None
         out.append(Lever(name, checked))
     return tuple(out)
+
+
+def design_points(kind: str, samples: int, second_order: bool, factors: tuple[Factor, ...]
+                  ) -> int:
+    """Rows of the design, counted without drawing it (the sizes SALib's samplers give)."""
+    d = len(factors)
+    if kind == "factorial":
+        return math.prod(len(f.levels) for f in factors)
+    if kind == "sobol":
+        return samples * (2 * d + 2 if second_order else d + 2)
+    if kind == "morris":
+        return samples * (d + 1)
+    return samples
+
+
+def run_count(spec: ExperimentSpec) -> int:
+    """Runs the experiment plans: points x lever settings x replications (x 2 with dividend)."""
+    points = design_points(spec.design, spec.samples, spec.second_order, spec.factors)
+    return points * max(len(spec.levers), 1) * spec.replications * (2 if spec.dividend else 1)
+
+
+def _check_work(path: Path, kind: str, samples: int, second_order: bool, replications: int,
+                dividend: bool, factors: tuple[Factor, ...], levers: tuple[Lever, ...]) -> None:
+    """Refuse a design above the run cap before anything is sampled (budget.check_runs)."""
+    points = design_points(kind, samples, second_order, factors)
+    n_levers = max(len(levers), 1)
+    runs = points * n_levers * replications * (2 if dividend else 1)
+    what = (f"{points:,} design points x {n_levers} lever setting(s) x {replications} "
+            f"replication(s)" + (" x 2 (siloed runs of the dividend)" if dividend else ""))
+    try:
+        check_runs(runs, what)
+    except ParameterError as err:
+        raise SpecError(path, "design", str(err)) from None
+
+
+def _check_memory(path: Path, scenario: Scenario, horizon: int, factors: tuple[Factor, ...],
+                  levers: tuple[Lever, ...]) -> None:
+    """The largest region the design can reach must fit the memory budget of one run."""
+    largest = {**scenario.parameters, "horizon_months": horizon}
+    where = "factors"
+    for lever in levers:
+        for k, v in lever.parameters.items():
+            if k in SIZE_PARAMETERS and _is_number(v) and v > largest[k]:
+                largest[k], where = v, f"levers[{levers.index(lever)}].parameters.{k}"
+    for i, f in enumerate(factors):
+        if f.parameter in SIZE_PARAMETERS:
+            values = [v for v in (*f.levels, f.low, f.high) if _is_number(v)]
+            if values and max(values) > largest[f.parameter]:
+                largest[f.parameter], where = int(max(values)), f"factors[{i}]"
+    try:
+        check_memory(largest)
+    except ParameterError as err:
+        raise SpecError(path, where, f"at the largest region of the design: {err}") from None
 
 
 def _check_corners(path: Path, scenario: Scenario, factors: tuple[Factor, ...],

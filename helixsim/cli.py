@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -87,7 +89,16 @@ def params() -> None:
 SEEDS = typer.Option(8, "--seeds", min=2, max=10_000, help="Paired replications (seeds).")
 WORKERS = typer.Option(None, "--workers", min=1, max=512,
                        help="Worker processes (default: all cores).")
-OUT = typer.Option(None, "--out", help="Report folder (default: results/<command>-<name>).")
+def _parse_out(text: str) -> Path:
+    """--out as typed: an empty text would be the current folder, so it is refused."""
+    if not text.strip():
+        raise _fail("--out: expected a folder, got an empty name (use --out . for the current "
+                    "folder)")
+    return Path(text)
+
+
+OUT = typer.Option(None, "--out", parser=_parse_out,
+                   help="Report folder (default: results/<command>-<name>).")
 JSON = typer.Option(False, "--json", help="Print a machine-readable result on stdout.")
 SEED = typer.Option(ROOT_SEED, "--seed", min=0, help="Root seed of the replications.")
 MONTHS = typer.Option(None, "--months", min=1, max=1200,
@@ -151,6 +162,49 @@ def _print_uncertainty(result: dict) -> None:
     console.print(f"report: {result['report']}", markup=False)
 
 
+@app.callback()
+def _limits(memory_budget: str | None = typer.Option(
+                None, "--memory-budget", metavar="SIZE",
+                help="Memory one run may use (512M, 8G, 1.5T); default: half the memory "
+                     "available, shared by the workers. Same as HELIXSIM_MEMORY_BUDGET."),
+            max_runs: int | None = typer.Option(
+                None, "--max-runs", min=1,
+                help="Runs one batch may plan (default 100,000). Same as HELIXSIM_MAX_RUNS."),
+            ) -> None:
+    """helixsim: the ecological dividend of industry-university-government integration."""
+    from simulation import budget
+    from simulation.parameters import ParameterError
+
+    if memory_budget is not None:
+        try:
+            budget.parse_bytes(memory_budget, "--memory-budget")
+        except ParameterError as err:
+            raise _fail(str(err)) from None
+        os.environ[budget.MEMORY_ENV] = memory_budget  # worker processes inherit it
+    if max_runs is not None:
+        os.environ[budget.RUNS_ENV] = str(max_runs)
+
+
+def _check_batch(scenarios: list[str], months: int | None, workers: int | None, runs: int,
+                 what: str) -> None:
+    """Before anything is planned: the run count within its cap, and each scenario's region
+    within the memory budget of one of the workers that will hold runs at once."""
+    from experiments.executors import default_workers
+    from simulation.budget import check_memory, check_runs
+    from simulation.parameters import ParameterError
+    from simulation.scenarios import ScenarioError, load
+
+    try:
+        check_runs(runs, what)
+        n = min(workers or default_workers(), max(runs, 1))
+        for name in scenarios:
+            sc = load(name)
+            check_memory({**sc.parameters, "horizon_months": months or sc.horizon},
+                         workers=n)
+    except (ScenarioError, ParameterError) as err:
+        raise _fail(str(err)) from None
+
+
 def _fail(message: str) -> typer.Exit:
     """One line on stderr, exit code 2."""
     Console(stderr=True, soft_wrap=True, highlight=False).print(
@@ -159,9 +213,26 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _out_dir(out: Path | None, command: str, name: str) -> Path:
+    """The results folder, checked to be a folder this process can create and write in.
+
+    Only checked, not created: the nearest existing ancestor must be a folder in which a
+    folder can be made (not a regular file, not /proc or /sys, not a read-only mount).
+    """
     path = out if out is not None else Path("results") / f"{command}-{name}"
-    if path.exists() and not path.is_dir():
-        raise _fail(f"--out {path}: exists and is not a folder")
+    try:
+        if path.exists() and not path.is_dir():
+            raise _fail(f"--out {path}: exists and is not a folder")
+        real = path.resolve()
+        ancestor = next(p for p in (real, *real.parents) if p.exists())
+        if not ancestor.is_dir():
+            raise _fail(f"--out {path}: {ancestor} is a file, so no folder can be made under it")
+        try:  # a probe, removed at once: /proc, /sys and read-only mounts refuse it
+            os.rmdir(tempfile.mkdtemp(prefix=".helixsim-probe-", dir=ancestor))
+        except OSError as err:
+            raise _fail(f"--out {path}: cannot create a folder in {ancestor} "
+                        f"({err.strerror})") from None
+    except (OSError, ValueError) as err:  # a name too long, a NUL byte
+        raise _fail(f"--out {str(path)[:80]}: not a usable folder ({err})") from None
     return path
 
 
@@ -262,6 +333,7 @@ def run(scenario: str = typer.Argument(..., help="Scenario file or library name.
     """Run a scenario over seeds in parallel: per-step Parquet, summary and report."""
     from experiments.commands import run_scenario
 
+    _check_batch([scenario], months, workers, seeds, f"{seeds} seeds")
     result = _execute("run", Path(scenario).stem, out, as_json, lambda folder, cb: run_scenario(
         scenario, seeds=seeds, workers=workers, out=folder, root_seed=seed, months=months,
         progress=cb))
@@ -294,6 +366,11 @@ def compare(scenarios_: list[str] = typer.Argument(..., metavar="A B [C ...]",
     _uncertainty_options(draws, posterior, dry_run)
     seeds = seeds if seeds is not None else (2 if draws is not None else 8)
     name = "-".join(Path(s).stem for s in scenarios_)
+    most = max(seeds, max_seeds) if precision is not None else seeds
+    draws_ = draws or 1
+    _check_batch(scenarios_, months, workers, len(scenarios_) * most * draws_,
+                 f"{len(scenarios_)} scenarios x {most} seeds"
+                 + (f" x {draws} draws" if draws else ""))
     result = _execute("compare", name, out, as_json, lambda folder, cb: compare_scenarios(
         scenarios_, seeds=seeds, workers=workers, out=folder, root_seed=seed, months=months,
         precision=precision, max_seeds=max_seeds, progress=cb, draws=draws,
@@ -341,6 +418,14 @@ def dividend(scenario: str = typer.Argument(..., help="Scenario file or library 
 
     _uncertainty_options(draws, posterior, dry_run)
     seeds = seeds if seeds is not None else (2 if draws is not None else 8)
+    if draws is None:
+        per_seed = 32 if attribution else 2  # channel configurations (siloed and integrated)
+        _check_batch([scenario, baseline], months, workers, seeds * (per_seed + 1),
+                     f"{seeds} seeds x ({per_seed} configurations + the baseline)")
+    else:
+        per_draw = 7 if attribution else 2  # one channel ordering per draw, or the pair
+        _check_batch([scenario], months, workers, draws * seeds * per_draw,
+                     f"{draws} draws x {seeds} seeds x {per_draw} configurations")
     result = _execute("dividend", Path(scenario).stem, out, as_json,
                       lambda folder, cb: compute(scenario, seeds=seeds, workers=workers,
                                                  out=folder, root_seed=seed, months=months,
@@ -447,7 +532,14 @@ def calibrate(seeds: int = typer.Option(4, "--seeds", min=1, max=1000,
     (a rerun resumes from it). Then check with `helixsim validate`.
     """
     from experiments.calibration import calibrate as compute
+    from experiments.executors import SchedulerError, check_scheduler
     from simulation.calibrated import CALIBRATION_FILE
+
+    try:
+        scheduler = check_scheduler(scheduler)
+    except SchedulerError as err:
+        raise _fail(str(err)) from None
+    _check_batch([], None, workers, budget * seeds, f"{budget} evaluations x {seeds} seeds")
 
     def work(folder: Path, update) -> dict:
         return compute(seeds=seeds, budget=budget, root_seed=seed, workers=workers,
@@ -528,13 +620,17 @@ def experiment(spec: Path = typer.Argument(..., help="Experiment spec (TOML)."),
                         "LocalCluster; default: a local process pool."),
                as_json: bool = JSON) -> None:
     """Run (or resume) an experiment: sweep, Latin hypercube, Sobol or Morris design."""
+    from experiments.executors import SchedulerError, check_scheduler
     from experiments.experiment import run_experiment
-    from experiments.specs import SpecError, load
+    from experiments.specs import SpecError, load, run_count
 
     try:
         loaded = load(spec)
-    except SpecError as err:
+        scheduler = check_scheduler(scheduler)
+    except (SpecError, SchedulerError) as err:
         raise _fail(str(err)) from None
+    _check_batch([str(loaded.scenario.path or loaded.scenario.name)], loaded.horizon, workers,
+                 run_count(loaded), "the design's runs")
     result = _execute("experiment", spec.stem, out, as_json, lambda folder, cb: run_experiment(
         loaded, out=folder, workers=workers, scheduler=scheduler, progress=cb))
     if not as_json:

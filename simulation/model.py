@@ -29,6 +29,7 @@ import pandas as pd
 
 from . import indicators as indicators_module
 from .agents import GovernmentAgent, UniversityAgent, firm_view, student_view
+from .budget import check_memory
 from .mechanisms import ORDER
 from .mechanisms.research import reference_funding
 from .mechanisms.teaching import current_skills
@@ -75,6 +76,7 @@ class EcosystemModel(mesa.Model):
                  **overrides: Any) -> None:
         # A Parameters object is used as it is (resolved and checked once, upstream).
         params = resolve(parameters, **overrides)
+        check_memory(params)  # a region that cannot fit is refused before it is allocated
         # Changes scheduled for month 0 are part of the initial state (e.g. the intake mix):
         # lever state of the run, like every later change; the parameters stay as resolved.
         levers = {lever: value for month, lever, value in params["timeline"] if month == 0}

@@ -32,6 +32,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .budget import check_memory
 from .errors import InputFileError, read_toml
 from .parameters import (
     LEVERS,
@@ -48,10 +49,15 @@ from .parameters import show as _show  # phase 2 renames the uses
 LIBRARY = Path(str(resources.files("scenarios")))
 TOP_LEVEL = ("name", "description", "extends", "parameters", "timeline", "priors")
 EVENT_KEYS = ("month", "year", "lever", "value")
+MAX_EXTENDS = 32  # files in one chain of extends, the file itself included
 
 
 class ScenarioError(InputFileError):
     """A scenario file is invalid. ``str(err)`` is one line: ``file: key: what is wrong``."""
+
+
+class ChainTooLongError(ScenarioError):
+    """A chain of ``extends`` longer than ``MAX_EXTENDS`` files."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,7 @@ def load(name_or_path: str | Path) -> Scenario:
         # Each value was checked as it was read; the joint constraints and the timeline's
         # states are checked here.
         parameters = resolve_checked(overrides)
+        check_memory(parameters)  # `helixsim check` refuses what `run` could not build
     except ParameterError as err:
         raise _parameter_error(path, err) from None
     description = doc.get("description", "")
@@ -132,7 +139,11 @@ def _priors(path: Path, doc: dict) -> dict[str, Any]:
 
 
 def _load_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict[str, Any]]:
-    """(this file's document, parameter overrides including every ancestor's)."""
+    """(this file's document, parameter overrides including every ancestor's).
+
+    An error in a parent file is reported against the file that names it, at its
+    ``extends`` key, with the chain of parents down to the file at fault.
+    """
     real = path.resolve()
     if real in seen:
         chain = " -> ".join(p.name for p in (*seen, real))
@@ -146,7 +157,14 @@ def _load_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict[str, Any
             raise ScenarioError(path, "extends", f"expected a scenario name or path, "
                                                  f"got {_show(parent_ref)}")
         parent = _parent_path(path, parent_ref)
-        _, overrides = _load_chain(parent, (*seen, real))
+        if len(seen) + 1 >= MAX_EXTENDS:
+            raise ChainTooLongError(path, "extends", f"the chain of extends is longer than "
+                                                     f"{MAX_EXTENDS} files (it goes on at "
+                                                     f"{path.name}); make it shorter")
+        try:
+            _, overrides = _load_chain(parent, (*seen, real))
+        except ScenarioError as err:
+            raise _in_parent(path, err) from None
         overrides = dict(overrides)
         timeline = list(overrides.pop("timeline", ()))
     params = doc.get("parameters", {})
@@ -165,6 +183,14 @@ def _load_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict[str, Any
     if timeline:
         overrides["timeline"] = tuple(sorted(timeline, key=lambda e: e[0]))
     return doc, overrides
+
+
+def _in_parent(child: Path, err: ScenarioError) -> ScenarioError:
+    """``err`` (raised in a parent or further up) as an error of ``child``'s extends key: the
+    message reads ``child: extends: parent: key: reason``, down to the file at fault."""
+    if isinstance(err, ChainTooLongError):  # one message for the whole chain, not 32 nested
+        return ChainTooLongError(child, "extends", err.reason)
+    return ScenarioError(child, "extends", str(err))
 
 
 def _parent_path(path: Path, ref: str) -> Path:
