@@ -91,8 +91,10 @@ class EcosystemModel(mesa.Model):
         # Month 0 starts as if the untied grants had been paid at the reference level.
         w.unis.funding = w.ref_funding * w.unis.faculty
         total = w.p["budget_share_block_grants"] + w.p["budget_share_research_grants"]
+        # Only money the government actually has can have paid for month 0's research.
+        funded = total > 0 and w.p["gov_budget"] > 0
         w.research_grant_share = np.full(
-            w.unis.count, w.p["budget_share_research_grants"] / total if total > 0 else 0.0)
+            w.unis.count, w.p["budget_share_research_grants"] / total if funded else 0.0)
 
         self.universities = [UniversityAgent(self, i) for i in range(w.unis.count)]
         self.government = GovernmentAgent(self)

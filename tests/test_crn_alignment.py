@@ -107,8 +107,6 @@ def test_entrants_line_up_when_created_in_the_same_order(seed):
         assert_same(month, rows, wa, wb)
 
 
-@pytest.mark.xfail(strict=True, reason="innovation.py draws random((3, n))[:, firms]: rows 1 "
-                   "and 2 start at offset n, so every entry shifts the gains of all firms")
 @pytest.mark.parametrize("seed", SEEDS[:2])
 def test_innovation_draws_line_up_after_entry(seed):
     few = dict(entry_rate=0.0, channel_incubation=False, innovation_hazard=0.05)

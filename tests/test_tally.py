@@ -153,7 +153,7 @@ GOV_CELLS = [cell(u, i, 1) for u in (0, 1) for i in (0, 1)]
 def test_without_public_money_nothing_lands_in_a_government_cell(observed):
     model = EcosystemModel(rng=SEEDS[0], **{**BASE, "gov_budget": 0.0})
     model.step()
-    after_first = model.world.tally.cells.copy()  # month 1: see the xfail test below
+    after_first = model.world.tally.cells.copy()  # month 1 is checked by the test below
     for _ in range(BASE["horizon_months"] - 1):
         model.step()
         check_month(model, observed)
@@ -162,8 +162,6 @@ def test_without_public_money_nothing_lands_in_a_government_cell(observed):
     assert later[GOV_CELLS].sum() == 0
 
 
-@pytest.mark.xfail(strict=True, reason="model.py starts research_grant_share at the budget "
-                   "split even with gov_budget = 0, so month 1's papers count as grant-funded")
 def test_without_public_money_month_one_papers_are_not_grant_funded():
     model = EcosystemModel(rng=SEEDS[0], **{**BASE, "gov_budget": 0.0})
     model.step()

@@ -88,7 +88,7 @@ def apply(w: World) -> None:
     # Draws for every firm row (then indexed) keep a firm's luck the same across scenarios.
     hit = w.rng("innovation.hit").random(n)[alive] < prob
     firms = alive[hit]
-    gain, radical = gains_from_uniforms(w.rng("innovation.gain").random((3, n))[:, firms], p)
+    gain, radical = gains_from_uniforms(w.rng("innovation.gain").random((n, 3))[firms].T, p)
     gain = gain * line_share(f.employees[firms], p)  # one product line, not the whole firm
     value = gain * f.value_added(firms, p["graduate_premium"]) * 12.0
     f.productivity[firms] *= 1.0 + gain
