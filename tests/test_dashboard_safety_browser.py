@@ -256,7 +256,8 @@ def _rss(pid: int) -> int:
 
 def test_closed_sessions_give_their_memory_back(server, browser):
     """Ten sessions, each building a 15,000-firm region (under the live cap), opened and
-    closed: the server's memory goes up while they are open and returns near its start once they are closed."""
+    closed: the server's memory goes up while they are open and returns near its start once
+    they are closed."""
     url, proc = server
 
     def session(firms: str, keep: bool = False):
