@@ -40,7 +40,7 @@ SETTINGS: dict[str, dict[str, dict]] = {
         # Projects cost neither firm staff nor faculty time, and transfer more (range 0-1);
         # firms search at 0.001 a month (the calibrated rate before the CIS target moved to
         # 10+ employee firms) so that this small region runs enough projects to see it.
-        "+": dict(project_firm_fte=0.0, project_staff_fte=0.0, transfer_rate=0.15,
+        "+": dict(project_firm_fte=0.0, project_staff_fte=0.0, transfer_rate=0.3,
                   search_rate=0.001),
         # Projects teach nothing and raise no hazard, and take 1.5 staff each (range 0-2).
         "-": dict(NO_PROJECT_GAINS, project_firm_fte=1.5),
