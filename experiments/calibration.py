@@ -1,4 +1,4 @@
-"""Calibration of the default region to the targets of MODEL.md (``helixsim calibrate``).
+"""Calibration of the default region to the targets of the ODD (``helixsim calibrate``).
 
 Method: simulated method of moments (McFadden 1989; Gourieroux & Monfort 1996).
 
@@ -6,7 +6,7 @@ Method: simulated method of moments (McFadden 1989; Gourieroux & Monfort 1996).
   volatility scaling, survival at 1 and 5 years, CIS co-operation share, graduate retention,
   innovation value concentration, collaboration degree skewness and CV), computed on the pooled
   data of ``seeds`` replications of the default region.
-- **Objective.** MODEL.md gives ranges, not point estimates with standard errors, so the weight
+- **Objective.** the ODD gives ranges, not point estimates with standard errors, so the weight
   of each moment is its target's tolerance: a two-sided target contributes
   ((m - centre) / half-width)^2, at most 1 inside its range and more outside, so the fit aims at
   the middle of every range and keeps a margin for seed noise; a one-sided target (> low)

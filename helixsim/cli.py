@@ -7,7 +7,7 @@
   siloed counterfactual, optionally attributed to the channels by Shapley values;
   ``--uncertainty N`` (on ``compare`` too) repeats it over N parameter draws from the priors
   and prints how many runs it will make first (``--dry-run`` stops there).
-- ``helixsim validate`` checks the default region against the calibration targets of MODEL.md
+- ``helixsim validate`` checks the default region against the calibration targets of the ODD
   (exit code 0 only when every target is met, 1 when one is not); ``helixsim calibrate`` fits
   the free parameters to them and writes the calibrated defaults to the parameter table;
   ``helixsim posterior`` gives them posterior distributions (what the targets pin down).
@@ -462,11 +462,11 @@ def validate(seeds: int = typer.Option(8, "--seeds", min=2, max=10_000,
              seed: int = SEED,
              region: str = typer.Option(
                  "default", "--region",
-                 help="'default': the default region of MODEL.md over 120 months. 'small': "
+                 help="'default': the default region of the ODD over 120 months. 'small': "
                       "200 firms, 200 students a year per university, 36 months (a smoke "
                       "test; targets it cannot estimate are n/a)."),
              as_json: bool = JSON) -> None:
-    """Validate the region against the calibration targets of MODEL.md.
+    """Validate the region against the calibration targets of the ODD.
 
     Estimates each stylized fact over seeds (firm-size tail, growth volatility,
     new-firm survival, co-operation with universities, graduate retention,
@@ -523,7 +523,7 @@ def calibrate(seeds: int = typer.Option(4, "--seeds", min=1, max=1000,
                                            help="Fit and report, but leave the parameter table "
                                                 "(simulation/calibration.toml) as it is."),
               as_json: bool = JSON) -> None:
-    """Fit the free parameters to the calibration targets of MODEL.md.
+    """Fit the free parameters to the calibration targets of the ODD.
 
     Simulated method of moments: Nelder-Mead over the free parameters'
     bounds, the same seeds at every point, on all cores. Writes the

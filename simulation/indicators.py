@@ -1,4 +1,4 @@
-"""Indicators of MODEL.md, computed from the world at the end of every month.
+"""Indicators of the ODD, computed from the world at the end of every month.
 
 ``INDICATORS`` names every indicator with its unit and meaning; the DataCollector gets one
 column each, in this order, and docs/ODD.md lists the same table.

@@ -2,7 +2,7 @@
 
 The model is an orchestrator. It takes resolved parameters (or resolves keyword arguments once),
 builds the world, owns the run's random streams (one per purpose and month, rng.py), and each
-month calls the nine mechanisms of MODEL.md in a fixed order, then records the indicators in a
+month calls the nine mechanisms of the ODD in a fixed order, then records the indicators in a
 Mesa DataCollector:
 
     policy -> teaching -> research -> collaboration -> innovation -> digital

@@ -313,27 +313,27 @@ def _add(name, default, unit, low, high, kind, group, doc, source, **kw) -> None
 
 # --- scale and time -----------------------------------------------------------------------
 _add("n_universities", 3, "universities", 1, 100, "int", "scale",
-     "Universities in the region.", "MODEL.md default region (3); metro 20.")
+     "Universities in the region.", "the ODD default region (3); metro 20.")
 _add("n_firms", 2000, "firms", 1, 1_000_000, "int", "scale",
-     "Firms at the start of the run.", "MODEL.md default region (2,000); metro 100,000.")
+     "Firms at the start of the run.", "the ODD default region (2,000); metro 100,000.")
 _add("intake_per_university", 3334, "students/year", 1, 1_000_000, "int", "scale",
      "Students admitted by each university every September.",
-     "MODEL.md: about 40,000 enrolled in 4-year programmes at 3 universities.")
+     "the ODD: about 40,000 enrolled in 4-year programmes at 3 universities.")
 _add("programme_years", 4, "years", 1, 8, "int", "scale",
-     "Length of a degree programme.", "MODEL.md (4-year programmes).")
+     "Length of a degree programme.", "the ODD (4-year programmes).")
 _add("faculty_per_university", 800, "faculty", 1, 100_000, "int", "scale",
      "Research and teaching staff per university.",
      "Assumed: student-staff ratio about 17:1, typical of UK/Chinese universities.")
 _add("n_domains", 12, "domains", 2, 64, "int", "scale",
-     "Capability domains K of the knowledge vectors.", "MODEL.md (default 12).")
+     "Capability domains K of the knowledge vectors.", "the ODD (default 12).")
 _add("horizon_months", 120, "months", 1, 1200, "int", "scale",
      "Planned run length; sizes the student arrays and bounds the timeline.",
-     "MODEL.md (10 years).")
+     "the ODD (10 years).")
 
 # --- education models -----------------------------------------------------------------------
 _add("share_edu_2_0", 0.15, "share of intake", 0.0, 1.0, "float", "education",
      "Share of each university's intake entering Education Model 2.0 programmes.",
-     "Assumed: a 1.0-dominant baseline (MODEL.md calibration baseline).", lever=True)
+     "Assumed: a 1.0-dominant baseline (the ODD calibration baseline).", lever=True)
 _add("share_edu_3_0", 0.05, "share of intake", 0.0, 1.0, "float", "education",
      "Share of each university's intake entering Education Model 3.0 programmes "
      "(1.0 takes the rest).", "Assumed: a 1.0-dominant baseline.", lever=True)
@@ -350,7 +350,7 @@ _add("teach_rate_1_0", (0.030, 0.004, 0.004, 0.022), "per month", 0.0, 0.5, "vec
 _add("teach_rate_2_0", (0.022, 0.006, 0.006, 0.017), "per month", 0.0, 0.5, "vector",
      "education", "Classroom rates of 2.0 (the part that needs no industry partner).",
      "Assumed: syntegrative programmes trade some specialist depth for breadth, and without "
-     "industry partners their extra gains vanish (MODEL.md), so over 40 teaching months "
+     "industry partners their extra gains vanish (the ODD), so over 40 teaching months "
      "these gains, 1 - (1 - r)^40, sum to 1.51 against 1.59 for 1.0.", length=4)
 _add("industry_rate_2_0", (0.006, 0.024, 0.024, 0.008), "per month", 0.0, 0.5, "vector",
      "education",
@@ -359,7 +359,7 @@ _add("industry_rate_2_0", (0.006, 0.024, 0.024, 0.008), "per month", 0.0, 0.5, "
      length=4)
 _add("teach_rate_3_0", (0.020, 0.006, 0.008, 0.015), "per month", 0.0, 0.5, "vector",
      "education", "Classroom rates of 3.0 (the part that needs no brokered live project).",
-     "Assumed: 3.0's gains come from immersion in the engaged ecosystem (MODEL.md); its "
+     "Assumed: 3.0's gains come from immersion in the engaged ecosystem (the ODD); its "
      "classroom gains over 40 teaching months sum to 1.50 against 1.59 for 1.0.", length=4)
 _add("immersion_rate_3_0", (0.016, 0.030, 0.030, 0.020), "per month", 0.0, 0.5, "vector",
      "education",
@@ -415,7 +415,7 @@ _add("knowledge_depreciation", 0.008, "per month", 0.0, 0.5, "float", "knowledge
      "Argote et al. 1990; BEA R&D capital depreciation 10-20%/yr.")
 _add("optimal_distance", 0.4, "1 - cosine", 0.01, 1.0, "float", "knowledge",
      "Cognitive distance d* at which collaboration payoff peaks (inverted U).",
-     "Nooteboom et al. 2007; MODEL.md (0.4).")
+     "Nooteboom et al. 2007; the ODD (0.4).")
 _add("payoff_shape", 2.0, "exponent", 0.1, 20.0, "float", "knowledge",
      "Sharpness of the inverted-U payoff (d/d*)^s exp(s(1 - d/d*)).",
      "Assumed: with s = 2 a partner at distance 1 keeps about 30% of the peak payoff.")
@@ -465,7 +465,7 @@ _add("transfer_rate", 0.05, "per month", 0.0, 1.0, "float", "knowledge",
 _add("feedback_rate", 0.01, "per month", 0.0, 1.0, "float", "knowledge",
      "Monthly growth of a university's stock, relative to its size, in the capabilities its "
      "partner firms have and it lacks (at peak payoff, with projects at full capacity).",
-     "Assumed: firm problems inform university research (MODEL.md).")
+     "Assumed: firm problems inform university research (the ODD).")
 _add("graduate_knowledge", 0.5, "knowledge/hire", 0.0, 100.0, "float", "knowledge",
      "Knowledge a hired graduate brings to the employer (times specialist skill).",
      "Labour-mobility spillovers (Almeida & Kogut 1999); size assumed.")
@@ -546,7 +546,7 @@ _add("unspent_policy", "reallocate", "-", None, None, "choice", "government",
      "What happens to money a demand-driven instrument did not spend by the end of the budget "
      "year (August) or the horizon: reallocate to untied instruments (so every channel "
      "configuration spends the same money), carry over, or return.",
-     "MODEL.md (carry over or return); reallocate keeps the siloed comparison at equal money.",
+     "the ODD (carry over or return); reallocate keeps the siloed comparison at equal money.",
      choices=("reallocate", "carry_over", "return"))
 _add("discount_rate", 0.03, "per year", 0.0, 1.0, "float", "government",
      "Discount rate of the welfare measure W.", "Assumed: a social discount rate of 3%.")
@@ -583,7 +583,7 @@ _add("grant_search_boost", 1.0, "multiplier", 0.0, 100.0, "float", "collaboratio
 _add("match_probability", 0.5, "probability", 0.0, 1.0, "float", "collaboration",
      "Probability that a search at peak payoff ends in a project.", "Assumed.")
 _add("project_duration", 12, "months", 1, 120, "int", "collaboration",
-     "Length of a university-industry project.", "MODEL.md (12).")
+     "Length of a university-industry project.", "the ODD (12).")
 _add("project_cost", 0.03, "MCU/month", 0.0, 100.0, "float", "collaboration",
      "Monthly cost of one project.", "Assumed: about 0.36 MCU a year.")
 _add("project_cash_cover", 2.0, "multiple", 0.0, 100.0, "float", "collaboration",
@@ -683,7 +683,7 @@ _add("hazard_project", 1.5, "multiplier/project", 0.0, 100.0, "float", "innovati
      "diminishing returns, log2(1 + projects)).", "Assumed.")
 _add("hazard_live_project", 0.5, "multiplier/project", 0.0, 100.0, "float", "innovation",
      "Extra hazard rise per brokered project with 3.0 students working on it.",
-     "MODEL.md: students' project work raises the partner's innovation chance.")
+     "the ODD: students' project work raises the partner's innovation chance.")
 _add("hazard_graduates", 2.0, "multiplier", 0.0, 100.0, "float", "innovation",
      "Hazard rise per unit of graduate share times mean graduate skill.", "Assumed.")
 _add("hazard_digital", 1.0, "multiplier", 0.0, 100.0, "float", "innovation",
@@ -840,13 +840,13 @@ _add("displacement_share", 0.5, "share", 0.0, 1.0, "float", "firms",
 for _ch in CHANNELS:
     _add(f"channel_{_ch}", True, "-", None, None, "bool", "channels",
          f"Whether the {_ch.replace('_', ' ')} channel is open.",
-         "MODEL.md (channel attribution by Shapley values).")
+         "the ODD (channel attribution by Shapley values).")
 _add("siloed", False, "-", None, None, "bool", "channels",
      "Siloed counterfactual: close every cross-helix channel and spend tied money through "
-     "untied instruments (firm R&D subsidies, university block grants).", "MODEL.md.")
+     "untied instruments (firm R&D subsidies, university block grants).", "the ODD.")
 _add("timeline", (), "events", None, None, "timeline", "policy",
      "Scheduled policy changes: a sequence of (month, lever, value); a lever is any "
-     "parameter marked lever.", "MODEL.md mechanism 1 (Policy).")
+     "parameter marked lever.", "the ODD mechanism 1 (Policy).")
 
 # The table as declared by the rows above. Calibration changes only defaults and sources, so
 # values are checked against these rows without reading the calibration file.

@@ -10,7 +10,7 @@ Every random draw comes from a stream named by its purpose ("firms.growth",
   the same seed, whatever other firms did. Incumbent firms and students occupy the same rows in
   every scenario; rows created during the run (start-ups, entrants, projects) line up only as
   far as they are created in the same order. This is what makes
-  paired, common-random-number comparisons between scenarios precise (MODEL.md, "Randomness").
+  paired, common-random-number comparisons between scenarios precise (the ODD, "Randomness").
 
 Each purpose has a PCG64 generator seeded from the root SeedSequence and the purpose's name;
 month m uses that generator advanced by m * 2**64 draws (PCG64 jumps ahead in O(log) time), so

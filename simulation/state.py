@@ -2,7 +2,7 @@
 
 Firms and students are rows of numpy arrays, not Python objects: a row costs tens of bytes and
 a vectorised update nanoseconds, where a Mesa agent per student costs about 700 bytes and a
-microsecond per step (ARCHITECTURE.md). Tables grow by doubling their capacity, so appending a
+microsecond per step (measured). Tables grow by doubling their capacity, so appending a
 cohort or a batch of start-ups is amortised O(rows added).
 """
 

@@ -172,7 +172,7 @@ def test_platform_raises_matches(outcome: str) -> None:
 # Reading (b) failed with the first classroom rates, (.024, .010, .010, .018) for 2.0 and
 # (.020, .008, .010, .016) for 3.0: spread more evenly over the skills, their gains
 # 1 - (1 - r)^40 summed to more than 1.0's (1.80 and 1.64 against 1.59), so a quarter of 2.0's
-# edge survived without partners. MODEL.md says 2.0's extra gains vanish without partners, so
+# edge survived without partners. the ODD says 2.0's extra gains vanish without partners, so
 # the classroom rates were lowered to sum to less than 1.0's (1.51 and 1.50).
 
 SKILL_SEEDS = 8

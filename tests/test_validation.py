@@ -279,7 +279,7 @@ def test_cli_exit_code_2_when_out_is_a_file(tmp_path):
 
 def test_the_calibrated_default_region_meets_every_target():
     """What `helixsim validate` checks, on its default seeds: the calibrated defaults reproduce
-    every stylized fact of MODEL.md. A model change that breaks the calibration fails here
+    every stylized fact of the ODD. A model change that breaks the calibration fails here
     (then rerun `helixsim calibrate`), not in a user's report."""
     result = v.validate(seeds=8, out=None, n_boot=20)
     missed = [f"{r['key']}: {r['simulated']} outside {r['target']}"

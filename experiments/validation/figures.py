@@ -250,7 +250,7 @@ def write_validation_report(out: Path, data: Sequence[SeedData], rows: list[dict
                   f"{diagnostics['innovations']:,} innovations.")
     cohorts = cohort_table(data)
     sections = [
-        Section("Targets", summary, tables=[("Calibration targets of MODEL.md against "
+        Section("Targets", summary, tables=[("Calibration targets of the ODD against "
                                                     "the simulated region", table)]),
         Section("Method", METHODS),
         Section("Details", "\n".join(detail),

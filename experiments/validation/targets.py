@@ -14,11 +14,11 @@ from .estimators import Estimate
 
 @dataclass(frozen=True)
 class Target:
-    """One calibration target of MODEL.md: the fact, its range and source."""
+    """One calibration target of the ODD: the fact, its range and source."""
 
     key: str
     fact: str
-    target: str          # the range as MODEL.md states it
+    target: str          # the range as the ODD states it
     low: float
     high: float
     source: str

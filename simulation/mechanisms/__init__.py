@@ -1,4 +1,4 @@
-"""The nine mechanisms of MODEL.md, one module each, called by the model in this order."""
+"""The nine mechanisms of the ODD, one module each, called by the model in this order."""
 
 from . import (
     accounting,

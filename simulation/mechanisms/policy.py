@@ -7,7 +7,7 @@ its release rerouted to the untied instruments, university block grants and firm
 subsidies, in proportion to their own shares. Platform investment is rerouted in every month
 the platform is not live (channel closed, ``platform_on`` false, or before launch), so a
 platform that never goes live moves money exactly as a closed channel does. With every channel
-closed this is MODEL.md's siloed counterfactual: the same money, spent untied.
+closed this is the ODD's siloed counterfactual: the same money, spent untied.
 
 Incubator support is paid here too, at the start of the month: first the incubator's running
 cost (``incubator_running_cost`` per incubated start-up, public money spent on the incubator

@@ -1,6 +1,6 @@
 """Mechanism 2, teaching: students' skills grow with diminishing returns, s += r (1 - s).
 
-The three Education Models differ in mechanism, not only in rates (MODEL.md, "Teaching"):
+The three Education Models differ in mechanism, not only in rates (the ODD, "Teaching"):
 - 1.0 (research-led, student-centred): classroom rates plus research-led learning
   (``research_led_rate_1_0``) scaled by the research time the university's faculty still have
   after industry engagement; industry ties are weak (only left-over internship places).
