@@ -498,11 +498,9 @@ def _ranges(path: Path, uncertainty: dict, levers: tuple[Lever, ...]) -> tuple[R
         if prior != "table":
             raise OptimiseSpecError(path, "uncertainty.prior", f"expected \"table\", got "
                                                                f"{_show(prior)}")
-        ranges = table_priors()
-        if not ranges:
-            raise OptimiseSpecError(path, "uncertainty.prior", "the parameter table has no "
-                                    "priors yet; give [[uncertainty.ranges]] instead")
-        return ranges
+        searched = {lv.parameter for lv in levers} | {
+            f"budget_share_{i}" for lv in levers for i in lv.instruments}
+        return tuple(r for r in table_priors() if r.parameter not in searched)
     raw = uncertainty.get("ranges", [])
     out: list[Range] = []
     searched = {lv.parameter for lv in levers} | {
@@ -540,14 +538,19 @@ def _ranges(path: Path, uncertainty: dict, levers: tuple[Lever, ...]) -> tuple[R
 
 
 def table_priors() -> tuple[Range, ...]:
-    """Ranges of the parameter table's priors (issue 11): every parameter whose row carries a
-    ``prior`` with ``low`` and ``high``. Empty until the table has priors."""
+    """The supports of the parameter table's priors (simulation.priors) for scalar
+    parameters, as ranges: the search draws them uniformly (a Latin hypercube over the box), so
+    a prior contributes its range, not its shape. Vector priors (a scale of a default vector)
+    are left out: a range is one number."""
+    from simulation.priors import table
+
     out = []
-    for p in PARAMETERS.values():
-        prior = getattr(p, "prior", None)
-        low, high = getattr(prior, "low", None), getattr(prior, "high", None)
-        if prior is not None and low is not None and high is not None:
-            out.append(Range(p.name, float(low), float(high), p.kind == "int"))
+    for name, prior in sorted(table().items()):
+        p = PARAMETERS[name]
+        if prior.scale or p.kind not in ("int", "float"):
+            continue
+        low, high = prior.support()
+        out.append(Range(name, float(low), float(high), p.kind == "int"))
     return tuple(out)
 
 

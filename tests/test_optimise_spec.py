@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from experiments.optimise_spec import OptimiseSpecError, load
 from helixsim.cli import app
+from simulation.parameters import PARAMETERS
 
 EXAMPLES = sorted((Path(__file__).parent.parent / "experiments" / "examples"
                    ).glob("optimise_*.toml"))
@@ -79,8 +80,8 @@ BAD = [
     (("percentile = 10", "percentile = 120"), "objectives[0].percentile: 120 is outside"),
     (('parameter = "graduate_premium"', 'parameter = "matching_rate"'),
      "uncertainty.ranges[0].parameter: 'matching_rate' is a lever"),
-    (("draws = 2", 'draws = 2\nprior = "table"'),
-     "uncertainty.prior: the parameter table has no priors yet"),
+    (("draws = 2", 'draws = 2\nprior = "tables"'),
+     "uncertainty.prior: expected \"table\""),
     (("population = 4", "population = 1"), "search.population: 1 is outside [2, 10000]"),
     (("generations = 2", 'generations = 2\nalgorithm = "cmaes"'),
      "search.algorithm: expected one of nsga2, nsga3, random"),
@@ -121,6 +122,24 @@ def test_the_good_spec_loads(tmp_path):
     spec = load(path)
     assert [lv.kind for lv in spec.levers] == ["number", "number", "budget"]
     assert spec.objectives[0].name == "dividend_welfare" and spec.needs_siloed
+
+
+def test_prior_table_draws_over_the_parameter_tables_priors(tmp_path):
+    """prior = "table": one range per scalar prior of simulation.priors, its support, inside
+    the parameter's valid range; a parameter the search itself sets is not also uncertain."""
+    from simulation.priors import table
+
+    path = tmp_path / "priors.toml"
+    path.write_text(GOOD.replace("draws = 2", 'draws = 2\nprior = "table"', 1).replace(
+        '[[uncertainty.ranges]]\nparameter = "graduate_premium"\nlow = 0.4\nhigh = 1.2\n', ""))
+    spec = load(path)
+    got = {r.parameter: (r.low, r.high) for r in spec.ranges}
+    scalar = {n: pr.support() for n, pr in table().items() if not pr.scale}
+    assert len(got) > 50 and got == {n: s for n, s in scalar.items() if n in got}
+    for name, (low, high) in got.items():
+        p = PARAMETERS[name]
+        assert (p.low is None or low >= p.low) and (p.high is None or high <= p.high), name
+    assert "graduate_premium" in got  # drawn from its prior now, not from the spec's range
 
 
 def test_cli_bad_spec_exits_2_with_one_line_and_writes_nothing(tmp_path):
