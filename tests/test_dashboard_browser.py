@@ -256,3 +256,28 @@ def test_multi_seed_estimate_runs_from_the_dividend_page(server, browser) -> Non
     _shot(page, "dividend-estimate")
     assert outside == [], f"requests left the machine: {outside}"
     context.close()
+
+
+def test_estimate_under_parameter_uncertainty_shows_p_positive(server, browser) -> None:
+    """The Dividend page's 'parameter draws' choice runs the estimate over prior draws and shows
+    P(D > 0) with the bands and the histogram (issue 11)."""
+    context = browser.new_context()
+    page, outside = _open(context, server)
+    for label, value in (("n firms", "150"), ("intake per university", "150")):
+        field = page.get_by_label(label)
+        field.fill(value)
+        field.press("Enter")
+    page.locator(".explore-reset").click()
+    page.locator(".counter-firms-alive", has_text="150").wait_for()
+    page.get_by_role("tab", name="Dividend").click()
+    page.locator(".dividend-play").click()
+    page.locator(".dividend-month", has_text=re.compile(r"Month 120 of 120")).wait_for(
+        timeout=120_000)
+    page.get_by_label("parameter draws").click(force=True)
+    page.get_by_role("option", name="8", exact=True).click()
+    page.locator(".estimate").click()
+    done = page.get_by_text(re.compile(r"P\(D > 0\) = [01]\.\d\d over 8 parameter draws"))
+    done.wait_for(timeout=300_000)
+    _shot(page, "dividend-uncertainty")
+    assert outside == [], f"requests left the machine: {outside}"
+    context.close()
