@@ -262,3 +262,18 @@ def test_net_fiscal_position_is_tax_collected_less_money_spent(seed):
     np.testing.assert_allclose(df["gov_net_fiscal"],
                                (df["tax_revenue"] - df["spend_total"]).cumsum(), rtol=1e-9,
                                atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_graduates_never_receive_more_retention_money_than_the_pot_paid(seed):
+    """At the first June the pot covers about as many graduates as it was sized for, give or
+    take chance: the chance must not pay graduates money the pot did not have."""
+    # Small payments: the pot covers hundreds of graduates, about as many as it can pay.
+    model = EcosystemModel(rng=seed, **dict(SCENARIOS["tight, all stay"], retention_subsidy=0.02))
+    model.run(10)  # month 10 is the first June
+    w, p = model.world, model.parameters
+    st = w.students
+    received = float(st.public_money[: st.n].sum())
+    assert received > 0
+    paid = w.gov.spent[IDX["retention_subsidy"]]
+    assert received * (1.0 + p["retention_admin_share"]) == pytest.approx(paid, **TOL)
