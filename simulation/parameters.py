@@ -652,7 +652,8 @@ _add("platform_join_rate", 0.02, "per month", 0.0, 1.0, "float", "platform",
 _add("platform_match_boost", 0.5, "multiplier", 0.0, 100.0, "float", "platform",
      "Rise in search and match probability for platform members.", "Assumed.")
 _add("platform_investment_effect", 2.0, "multiplier", 0.0, 1000.0, "float",
-     "platform", "How platform investment per firm speeds joining and digital maturity.",
+     "platform",
+     "How service investment per member speeds members' digital maturity (not joining).",
      "Assumed.")
 _add("platform_running_cost", 0.2, "MCU/month", 0.0, 1e5, "float", "platform",
      "Public running cost of the live platform (hosting, staff, curation), paid first from the "

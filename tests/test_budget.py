@@ -164,7 +164,7 @@ def test_the_run_cap_is_raised_by_its_environment_variable(tmp_path, monkeypatch
 
 def test_a_factorial_of_ten_billion_points_is_counted_not_built(tmp_path, monkeypatch):
     monkeypatch.delenv(budget.RUNS_ENV, raising=False)
-    names = ["share_edu_2_0", "share_edu_3_0", "slots_per_project_2_0",
+    names = ["share_edu_2_0", "share_edu_3_0", "capstone_acceptance",
              "live_slots_per_brokered_project", "internships_per_project", "aptitude_sigma",
              "dropout_rate", "university_research_rate", "funding_elasticity",
              "publications_per_faculty"]

@@ -22,7 +22,8 @@ from simulation.state import INCUMBENT
 ISOLATED = dict(n_universities=2, n_firms=250, intake_per_university=150, horizon_months=30,
                 graduate_vacancy_rate=0.0, founder_rate=0.0, reemployment_rate=0.0,
                 search_rate=0.0, channel_brokerage=False, gov_budget=0.0, platform_on=False,
-                innovation_hazard=0.0)  # innovation: see the last test
+                innovation_hazard=0.0,  # innovation: see the last test
+                displacement_share=0.0, capstone_students_per_firm=0)
 NO_EXIT = dict(exit_hazard_young=0.0, exit_hazard_mid=0.0, exit_hazard_mature=0.0)
 SEEDS = (1, 4, 9, 17)
 FIELDS = ("size", "employees", "productivity", "cash", "innovations", "patents", "knowledge",

@@ -54,11 +54,17 @@ def test_matching_rate_raises_collaboration(seed):
     full = run(seed, matching_rate=1.0)
     assert total(full, "searches") > total(none, "searches")
     assert total(full, "projects_started") > total(none, "projects_started")
-    assert none.dataframe()["spend_matching_grants"].sum() == 0
-    assert full.dataframe()["spend_matching_grants"].sum() > 0
+    # The matching pot also pays the broker's office (broker_running_cost), whatever the rate:
+    # what goes to the firms is the rest.
+    grants = {m: m.dataframe()["spend_matching_grants"].sum()
+              - total(m, "brokerage_running_cost") for m in (none, full)}
+    assert grants[none] == pytest.approx(0.0, abs=1e-12)
+    assert grants[full] > 0
 
 
-STARTUPS = dict(spinoff_rate=1.0, startup_cash=0.02, margin_sigma=0.2)
+# Spin-offs only: whether a graduate founds depends on the jobs the surviving firms offer, so
+# the support would change which graduate start-ups are incubated (founder_rate=0).
+STARTUPS = dict(spinoff_rate=1.0, startup_cash=0.02, margin_sigma=0.2, founder_rate=0.0)
 
 
 def incubated_alive(model: EcosystemModel) -> tuple[int, int]:
@@ -99,9 +105,16 @@ def test_platform_brings_members_digital_maturity_and_platform_matches(seed):
     assert d_on["platform_members"].iloc[-1] > 0
     assert d_on["platform_matches"].sum() > 0
     assert d_on["mean_digital_maturity"].iloc[-1] > d_off["mean_digital_maturity"].iloc[-1]
-    # More investment per firm: members join faster.
+    # More effect of the service investment: members' maturity rises faster (joining depends on
+    # a firm's own maturity and the network value, not on the investment: docs/ODD.md).
     more = run(seed, platform_on=True, search_rate=0.1, platform_investment_effect=20.0)
-    assert more.dataframe()["platform_members"].iloc[-1] > d_on["platform_members"].iloc[-1]
+
+    def members_maturity(model: EcosystemModel) -> float:
+        f = model.world.firms
+        members = f.alive[: f.n] & f.platform_member[: f.n]
+        return float(f.digital[: f.n][members].mean())
+
+    assert members_maturity(more) > members_maturity(on)
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -8,11 +8,15 @@ booked. Here each mechanism is observed on its own: the model's mechanisms are w
 the books and the receivers' fields are read before and after each one, in the order the model
 calls them. Receivers:
 
-- incubator support: incubated start-ups' cash and public money (policy);
+- incubator support: incubated start-ups' cash and public money, and the incubator's running
+  cost (policy);
 - matching grants: project firms' public money, and their cash pays the rest of the project
-  cost (collaboration);
-- platform investment: the platform, as investment per living firm (digital);
-- retention subsidy: graduates' public money (labour market);
+  cost; the broker's office, its running cost per active brokered project (collaboration);
+- platform investment: the platform's running cost, the joining subsidy in the joiners' public
+  money (their cash pays the rest of the joining cost), and the rest as investment per living
+  firm (digital);
+- retention subsidy: graduates' public money, and its administration, a share
+  ``retention_admin_share`` of the payments (labour market);
 - block and research grants: universities' funding; R&D subsidies: firms' subsidy
   (accounting).
 
@@ -68,6 +72,12 @@ class Books:
     living_firms: int
     public_rows: np.ndarray
     in_incubation: np.ndarray  # rows that are alive, incubated and within incubation_months
+    costs: dict[str, float]  # the government's own running costs, counted so far this month
+
+
+# Public money whose receiver is a running cost, not an agent's field.
+COSTS = ("incubator_running_cost", "brokerage_running_cost", "platform_running_cost",
+         "platform_join_subsidy", "retention_admin", "platform_joins")
 
 
 def books(w) -> Books:
@@ -82,7 +92,12 @@ def books(w) -> Books:
                  public_rows=f.public_money[: f.n].copy(),
                  in_incubation=np.flatnonzero(
                      f.alive[: f.n] & f.incubated[: f.n]
-                     & (w.month - f.birth_step[: f.n] <= w.p["incubation_months"])))
+                     & (w.month - f.birth_step[: f.n] <= w.p["incubation_months"])),
+                 costs={k: float(w.flows.get(k, 0.0)) for k in COSTS})
+
+
+def counted(before: Books, after: Books, key: str) -> float:
+    return after.costs[key] - before.costs[key]
 
 
 @pytest.fixture
@@ -125,7 +140,12 @@ def check_month(model: EcosystemModel, log: dict, month: int) -> dict[str, float
             total[k] += v
         if name == "policy":
             only(spent, {"incubator_support"}, where)
-            got = spent["incubator_support"]
+            # The incubator's running cost is paid first; start-ups receive the rest.
+            got = spent["incubator_support"] - counted(before, after, "incubator_running_cost")
+            assert counted(before, after, "incubator_running_cost") == pytest.approx(
+                min(p["incubator_running_cost"] * len(before.in_incubation),
+                    spent["incubator_support"]) if w.channel("incubation") else 0.0,
+                **TOL), where
             # Only incubated start-ups still in their incubation period are paid, equally.
             paid_rows = np.flatnonzero(after.public_rows - before.public_rows > 0)
             if got > 0:
@@ -136,25 +156,45 @@ def check_month(model: EcosystemModel, log: dict, month: int) -> dict[str, float
             assert after.firm_public - before.firm_public == pytest.approx(got, **TOL), where
         elif name == "collaboration":
             only(spent, {"matching_grants"}, where)
-            grant = spent["matching_grants"]
+            # The broker's office is paid from the same pot, after the grants.
+            office = counted(before, after, "brokerage_running_cost")
+            assert 0.0 <= office <= p["broker_running_cost"] * after.active_projects * (
+                1 + 1e-12), where
+            grant = spent["matching_grants"] - office
             assert after.firm_public - before.firm_public == pytest.approx(grant, **TOL), where
             # Firms pay the running projects' cost less the grant: not the full cost too.
             cost = p["project_cost"] * after.active_projects
             assert before.firm_cash - after.firm_cash == pytest.approx(cost - grant, **TOL), (
                 f"{where}: firms paid {before.firm_cash - after.firm_cash}, projects cost "
                 f"{cost}, grant {grant}")
-            assert grant <= p["matching_rate"] * cost * (1 + 1e-12) + 1e-15, where
+            top = max(p["matching_rate"], p["social_cofunding_rate"])
+            assert grant <= top * cost * (1 + 1e-12) + 1e-15, where
         elif name == "digital":
             only(spent, {"platform_investment"}, where)
+            running = counted(before, after, "platform_running_cost")
+            join = counted(before, after, "platform_join_subsidy")
+            joins = counted(before, after, "platform_joins")
             per_firm = w.flows["platform_investment_per_firm"]  # this month's (month == now)
-            assert per_firm * max(before.living_firms, 1) / 12.0 == pytest.approx(
-                spent["platform_investment"], **TOL), where
-            if not w.platform_live():
+            assert per_firm * max(before.living_firms, 1) / 12.0 + running + join == (
+                pytest.approx(spent["platform_investment"], **TOL)), where
+            # Joiners receive the subsidy and pay the rest of the joining cost themselves.
+            assert after.firm_public - before.firm_public == pytest.approx(join, **TOL), where
+            assert before.firm_cash - after.firm_cash == pytest.approx(
+                p["platform_join_cost"] * joins - join, **TOL), where
+            assert join <= p["platform_join_cost"] * p["platform_join_subsidy"] * joins * (
+                1 + 1e-12) + 1e-15, where
+            if w.platform_live():
+                assert running == pytest.approx(min(
+                    p["platform_running_cost"],
+                    p["gov_budget"] * p["budget_share_platform_investment"] / 12.0), **TOL)
+            else:
                 assert spent["platform_investment"] == 0.0, where
         elif name == "labour_market":
             only(spent, {"retention_subsidy"}, where)
-            assert after.student_public - before.student_public == pytest.approx(
-                spent["retention_subsidy"], **TOL), where
+            received = after.student_public - before.student_public
+            admin = counted(before, after, "retention_admin")
+            assert admin == pytest.approx(p["retention_admin_share"] * received, **TOL), where
+            assert received + admin == pytest.approx(spent["retention_subsidy"], **TOL), where
         elif name == "accounting":
             only(spent, {"block_grants", "research_grants", "rd_subsidies"}, where)
             assert after.uni_funding == pytest.approx(
@@ -222,3 +262,18 @@ def test_net_fiscal_position_is_tax_collected_less_money_spent(seed):
     np.testing.assert_allclose(df["gov_net_fiscal"],
                                (df["tax_revenue"] - df["spend_total"]).cumsum(), rtol=1e-9,
                                atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_graduates_never_receive_more_retention_money_than_the_pot_paid(seed):
+    """At the first June the pot covers about as many graduates as it was sized for, give or
+    take chance: the chance must not pay graduates money the pot did not have."""
+    # Small payments: the pot covers hundreds of graduates, about as many as it can pay.
+    model = EcosystemModel(rng=seed, **dict(SCENARIOS["tight, all stay"], retention_subsidy=0.02))
+    model.run(10)  # month 10 is the first June
+    w, p = model.world, model.parameters
+    st = w.students
+    received = float(st.public_money[: st.n].sum())
+    assert received > 0
+    paid = w.gov.spent[IDX["retention_subsidy"]]
+    assert received * (1.0 + p["retention_admin_share"]) == pytest.approx(paid, **TOL)

@@ -12,10 +12,13 @@ from simulation.parameters import INSTRUMENTS
 
 IDX = {name: i for i, name in enumerate(INSTRUMENTS)}
 SMALL = dict(n_universities=2, n_firms=150, intake_per_university=150, horizon_months=13)
-# No matching grants at all (nothing left there at the year end) and a platform that never
-# opens: its whole, small allocation is left over. A year's platform money: 12 x 0.05 = 0.6 MCU.
-LEFTOVER = dict(gov_budget=12.0, platform_on=False, budget_share_matching_grants=0.0,
-                budget_share_block_grants=0.45)
+# No matching grants at all (nothing left there at the year end) and a retention subsidy of
+# zero: the pot is released but nobody is due anything, so its whole, small allocation is left
+# over. A year's retention money: 6.0 x 0.10 = 0.6 MCU. (A platform that never opens leaves
+# nothing: its money is rerouted at release, policy.py.)
+LEFTOVER = dict(gov_budget=6.0, retention_subsidy=0.0, budget_share_retention_subsidy=0.10,
+                budget_share_matching_grants=0.0, budget_share_block_grants=0.45)
+POT = IDX["retention_subsidy"]
 
 
 def books_after_year_end(seed: int, **kw):
@@ -27,9 +30,8 @@ def books_after_year_end(seed: int, **kw):
 @pytest.mark.parametrize("seed", [1, 2])
 def test_small_leftovers_are_reallocated_after_an_instrument_with_nothing_left(seed):
     model, gov = books_after_year_end(seed, unspent_policy="reallocate")
-    platform = IDX["platform_investment"]
-    assert gov.spent[platform] == 0 and gov.released[platform] == pytest.approx(0.6)
-    assert gov.balance[platform] == 0.0  # moved on, though less than 1 MCU
+    assert gov.spent[POT] == 0 and gov.released[POT] == pytest.approx(0.6)
+    assert gov.balance[POT] == 0.0  # moved on, though less than 1 MCU
     assert gov.returned == 0.0
     assert model.world.totals["unspent_reallocate"] >= 0.6 - 1e-12
 
@@ -37,14 +39,14 @@ def test_small_leftovers_are_reallocated_after_an_instrument_with_nothing_left(s
 @pytest.mark.parametrize("seed", [1, 2])
 def test_small_leftovers_are_returned(seed):
     model, gov = books_after_year_end(seed, unspent_policy="return")
-    assert gov.balance[IDX["platform_investment"]] == 0.0
+    assert gov.balance[POT] == 0.0
     assert gov.returned >= 0.6 - 1e-12
     assert model.world.totals["unspent_return"] == pytest.approx(gov.returned)
 
 
 def test_carry_over_keeps_the_leftover_in_its_pot():
     _, gov = books_after_year_end(1, unspent_policy="carry_over")
-    assert gov.balance[IDX["platform_investment"]] == pytest.approx(0.6)
+    assert gov.balance[POT] == pytest.approx(0.6)
     assert gov.returned == 0.0
 
 

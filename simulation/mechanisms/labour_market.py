@@ -292,6 +292,12 @@ def graduate(w: World) -> None:
     unit_cost = p["retention_subsidy"] * (1.0 + p["retention_admin_share"])
     coverage = w.gov.demand_share(RETENTION, unit_cost * len(seekers))
     covered = u_cover[seeking] < coverage
+    # Chance alone can cover more seekers than the pot pays: cover only as many as it can pay
+    # in full (the lowest draws), so no graduate receives money the government did not spend.
+    can_pay = int(np.floor(w.gov.balance[RETENTION] / unit_cost * (1 + 1e-12))) if unit_cost > 0 \
+        else len(seekers)
+    if covered.sum() > can_pay:
+        covered[np.argsort(u_cover[seeking], kind="stable")[can_pay:]] = False
     has_offer = np.zeros(st.n, dtype=bool)
     has_offer[offer_s] = True
     base = np.where(has_offer[seekers], p["leave_with_offer"], p["leave_without_offer"])
