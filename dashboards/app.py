@@ -337,11 +337,15 @@ def EstimateView(result: dict[str, Any]) -> None:
         from experiments.uncertainty import histogram
 
         share = result["variance"]["parameter_share"]
-        solara.Success(f"P(D > 0) = {result['p_positive']:.2f} over {result['draws']} "
-                       f"parameter draws x {result['seeds']} seeds: median D(W) "
-                       f"{head['median']:,.1f} MCU, 50% of draws in [{head['p25']:,.1f}, "
-                       f"{head['p75']:,.1f}], 90% in [{head['p05']:,.1f}, {head['p95']:,.1f}]; "
-                       f"the parameters are {share:.0%} of one run's variance.")
+        # Success styling only when the sign is settled across the draws' 90% band.
+        settled = head["p05"] > 0 or head["p95"] < 0
+        box = solara.Success if settled and head["p05"] > 0 else solara.Warning
+        box(f"P(D > 0) = {result['p_positive']:.2f} over {result['draws']} "
+            f"parameter draws x {result['seeds']} seeds: median D(W) "
+            f"{head['median']:,.1f} MCU, 50% of draws in [{head['p25']:,.1f}, "
+            f"{head['p75']:,.1f}], 90% in [{head['p05']:,.1f}, {head['p95']:,.1f}]; "
+            f"the parameters are {share:.0%} of one run's variance"
+            + ("." if settled else "; the sign is not settled across the draws."))
         solara.Image(figure_png(histogram(np.asarray(result["draws_dividend"]), "D(W) (MCU)",
                                           "D(W) across parameter draws")))
         solara.DataFrame(pd.DataFrame(result["dividend"])[
