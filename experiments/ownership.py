@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 LOCK_FILE = ".lock"
+JOB_FILE = "_job.json"  # run, compare and dividend: which job the folder belongs to
 _held: dict[str, IO[str]] = {}  # folder -> open lock file, kept for the life of the job
 
 
@@ -68,14 +69,17 @@ def release(folder: Path) -> None:
         f.close()
 
 
-def claim(folder: Path, *, command: str, name: str, job: str) -> None:
+def claim(folder: Path, *, command: str, name: str, job: str,
+          record: str = "_manifest.json") -> None:
     """Make ``folder`` this job's, or raise ``FolderInUseError``.
 
-    ``job`` is the job's fingerprint; ``name`` and ``command`` are for the message. The
-    folder is created if needed; nothing else is written here.
+    ``job`` is the job's fingerprint; ``name`` and ``command`` are for the message; ``record``
+    is the file in the folder that holds the fingerprint of the job that wrote it (an
+    experiment's manifest, or ``JOB_FILE`` for run, compare and dividend). The folder is
+    created if needed; nothing else is written here.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    manifest = folder / "_manifest.json"
+    manifest = folder / record
     if not _lock(folder):
         holder = (folder / LOCK_FILE).read_text().strip() or "another process"
         raise FolderInUseError(f"{folder}: another job is writing this folder now ({holder}); "
@@ -96,6 +100,14 @@ def claim(folder: Path, *, command: str, name: str, job: str) -> None:
                            f"{theirs or 'unknown'}), not this {command} '{name}' (fingerprint "
                            f"{job}); resuming is only for the same job: use a new folder "
                            f"such as --out {_suggest(folder)}")
+
+
+def record_job(folder: Path, *, command: str, name: str, job: str, state: str) -> None:
+    """Write ``JOB_FILE``: the job that owns the folder and whether it is running or done."""
+    from .storage import write_json
+
+    write_json({"command": command, "experiment": name, "fingerprint": job, "status": state},
+               folder / JOB_FILE)
 
 
 def status(folder: Path, recorded: str | None) -> str | None:

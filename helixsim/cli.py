@@ -248,19 +248,57 @@ def _progress(quiet: bool):
     return bar, update
 
 
-def _execute(command: str, name: str, out: Path | None, as_json: bool, work) -> dict:
-    """Validate, run with progress, and turn known errors into exit code 2."""
+def _remove_claim(folder: Path) -> None:
+    """Remove a folder that holds nothing but a job's claim (lock and job file)."""
+    from experiments.ownership import JOB_FILE, LOCK_FILE
+
+    if folder.is_dir() and {p.name for p in folder.iterdir()} <= {JOB_FILE, LOCK_FILE}:
+        for name in (JOB_FILE, LOCK_FILE):
+            (folder / name).unlink(missing_ok=True)
+        folder.rmdir()
+
+
+def _ids(names: list) -> list[str]:
+    """Scenario names as a job knows them: a file by its resolved path, a library name as is."""
+    return [str(Path(n).resolve()) if n is not None and Path(n).is_file() else str(n)
+            for n in names]
+
+
+def _execute(command: str, name: str, out: Path | None, as_json: bool, work,
+             job: tuple | None = None) -> dict:
+    """Validate, run with progress, and turn known errors into exit code 2.
+
+    ``job`` (run, compare, dividend) is what defines the job, so that a results folder belongs
+    to one job: the same job resumes in it, another is refused (experiments.ownership).
+    """
     from simulation.parameters import ParameterError
 
     folder = _out_dir(out, command, name)
+    fresh = not folder.exists()
+    if job is not None:
+        from experiments import ownership
+
+        key = ownership.fingerprint(command, *job)
+        try:
+            ownership.claim(folder, command=command, name=name, job=key,
+                            record=ownership.JOB_FILE)
+        except ownership.FolderInUseError as err:
+            raise _fail(str(err)) from None
+        ownership.record_job(folder, command=command, name=name, job=key, state="running")
     bar, update = _progress(as_json)
     try:
         with bar:
             result = work(folder, update)
-    except (InputFileError, ParameterError) as err:  # scenario, spec or calibration file
+    except (InputFileError, ParameterError, RuntimeError) as err:
+        # A bad input found by the work itself (scenario, spec or calibration file, an option):
+        # a folder this call created holds only the job's claim, so it goes again.
+        if job is not None and fresh:
+            ownership.release(folder)
+            _remove_claim(folder)
         raise _fail(str(err)) from None
-    except RuntimeError as err:
-        raise _fail(str(err)) from None
+    if job is not None and not result.get("dry_run"):
+        ownership.record_job(folder, command=command, name=name, job=key, state="done")
+        ownership.release(folder)
     if as_json:
         sys.stdout.write(json.dumps(to_plain(result), indent=2) + "\n")
     return result
@@ -336,7 +374,7 @@ def run(scenario: str = typer.Argument(..., help="Scenario file or library name.
     _check_batch([scenario], months, workers, seeds, f"{seeds} seeds")
     result = _execute("run", Path(scenario).stem, out, as_json, lambda folder, cb: run_scenario(
         scenario, seeds=seeds, workers=workers, out=folder, root_seed=seed, months=months,
-        progress=cb))
+        progress=cb), job=(_ids([scenario]), months, seed))
     if not as_json:
         _print_table(f"{result['scenario']}: final values over {seeds} seeds",
                      result["final"], [("indicator", "indicator", ""), ("mean", "mean", "{:,.4g}"),
@@ -374,7 +412,8 @@ def compare(scenarios_: list[str] = typer.Argument(..., metavar="A B [C ...]",
     result = _execute("compare", name, out, as_json, lambda folder, cb: compare_scenarios(
         scenarios_, seeds=seeds, workers=workers, out=folder, root_seed=seed, months=months,
         precision=precision, max_seeds=max_seeds, progress=cb, draws=draws,
-        posterior=posterior, dry_run=dry_run, announce=_announce))
+        posterior=posterior, dry_run=dry_run, announce=_announce),
+        job=None if dry_run else (_ids(scenarios_), months, seed, draws, _ids([posterior])))
     if draws is not None:
         if not as_json:
             _print_uncertainty(result)
@@ -431,7 +470,9 @@ def dividend(scenario: str = typer.Argument(..., help="Scenario file or library 
                                                  out=folder, root_seed=seed, months=months,
                                                  attribution=attribution, baseline=baseline,
                                                  progress=cb, draws=draws, posterior=posterior,
-                                                 dry_run=dry_run, announce=_announce))
+                                                 dry_run=dry_run, announce=_announce),
+                      job=None if dry_run else (_ids([scenario]), _ids([baseline]), attribution,
+                                                months, seed, draws, _ids([posterior])))
     if draws is not None:
         if not as_json:
             _print_uncertainty(result)

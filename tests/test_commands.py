@@ -108,3 +108,30 @@ def test_cli_json_output_is_machine_readable(tmp_path):
     assert data["scenario"] == "j"
     assert {r["indicator"] for r in data["dividend"]} >= {"welfare", "jobs", "gov_net_fiscal"}
     assert np.isfinite(data["dividend"][0]["dividend"])
+
+
+def test_a_results_folder_belongs_to_one_batch_job(tmp_path):
+    """run, compare and dividend claim their folder: the same job resumes in it (more seeds
+    included), another job is refused with exit 2 and one line suggesting a new folder, and the
+    folder keeps the first job's runs only."""
+    a, b = scenario(tmp_path, "a"), scenario(tmp_path, "b", extends="baseline")
+    out = tmp_path / "o"
+
+    def run(*args: str):
+        return CliRunner().invoke(app, [*args, "--workers", "1", "--months", "14",
+                                        "--out", str(out), "--json"])
+
+    first = run("run", str(a), "--seeds", "2")
+    assert first.exit_code == 0, first.output
+    assert json.loads((out / "_job.json").read_text())["status"] == "done"
+    again = run("run", str(a), "--seeds", "3")  # the same job, one more seed: resumes
+    assert again.exit_code == 0, again.output
+    runs = sorted(p.name for p in (out / "runs").glob("*.parquet"))
+    assert len(runs) == 3
+    for other in (("run", str(b), "--seeds", "2"), ("run", str(a), "--seeds", "2", "--seed", "5"),
+                  ("dividend", str(a), "--seeds", "2", "--baseline", str(a))):
+        refused = run(*other)
+        assert refused.exit_code == 2, (other, refused.output)
+        lines = refused.stderr.strip().splitlines()
+        assert len(lines) == 1 and "holds another job" in lines[0] and "--out" in lines[0]
+    assert sorted(p.name for p in (out / "runs").glob("*.parquet")) == runs
