@@ -115,6 +115,7 @@ def test_a_proxy_lists_its_public_origin():
 
 def test_the_guard_closes_a_foreign_handshake_before_the_app_sees_it():
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     seen, sent = [], []
 
@@ -123,10 +124,15 @@ def test_the_guard_closes_a_foreign_handshake_before_the_app_sees_it():
 
     async def send(message):
         sent.append(message)
+    def run(coroutine) -> None:
+        # In a thread of its own: the browser tests' Playwright may hold this thread's loop.
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, coroutine).result()
+
     guarded = guard.same_origin_websockets(app)
-    asyncio.run(guarded(_scope("http://evil.example"), None, send))
+    run(guarded(_scope("http://evil.example"), None, send))
     assert seen == [] and sent == [{"type": "websocket.close", "code": 1008}]
-    asyncio.run(guarded(_scope("http://127.0.0.1:8765"), None, send))
+    run(guarded(_scope("http://127.0.0.1:8765"), None, send))
     assert len(seen) == 1
 
 
