@@ -233,11 +233,9 @@ def test_downloads_are_the_current_runs_indicators_and_figures(server, browser) 
     context.close()
 
 
-def test_multi_seed_estimate_runs_from_the_dividend_page(server, browser) -> None:
-    """Play the pair to its horizon, then the estimate button: D(W) with its interval and the
-    channel shares. A small region (levers, then Reset) keeps the 4 x 34 runs short."""
-    context = browser.new_context()
-    page, outside = _open(context, server)
+def _small_pair_at_horizon(page) -> None:
+    """A small region (levers, then Reset) and its Dividend pair played to the horizon, so the
+    multi-seed estimates that follow stay short."""
     for label, value in (("n firms", "150"), ("intake per university", "150")):
         field = page.get_by_label(label)
         field.fill(value)
@@ -248,6 +246,14 @@ def test_multi_seed_estimate_runs_from_the_dividend_page(server, browser) -> Non
     page.locator(".dividend-play").click()
     page.locator(".dividend-month", has_text=re.compile(r"Month 120 of 120")).wait_for(
         timeout=120_000)
+
+
+def test_multi_seed_estimate_runs_from_the_dividend_page(server, browser) -> None:
+    """Play the pair to its horizon, then the estimate button: D(W) with its interval and the
+    channel shares. A small region (levers, then Reset) keeps the 4 x 34 runs short."""
+    context = browser.new_context()
+    page, outside = _open(context, server)
+    _small_pair_at_horizon(page)
     page.locator(".estimate").click()
     done = page.get_by_text(re.compile(r"D\(W\) = -?[\d,.]+ MCU, 95% interval"))
     done.wait_for(timeout=180_000)
@@ -263,16 +269,7 @@ def test_estimate_under_parameter_uncertainty_shows_p_positive(server, browser) 
     P(D > 0) with the bands and the histogram (issue 11)."""
     context = browser.new_context()
     page, outside = _open(context, server)
-    for label, value in (("n firms", "150"), ("intake per university", "150")):
-        field = page.get_by_label(label)
-        field.fill(value)
-        field.press("Enter")
-    page.locator(".explore-reset").click()
-    page.locator(".counter-firms-alive", has_text="150").wait_for()
-    page.get_by_role("tab", name="Dividend").click()
-    page.locator(".dividend-play").click()
-    page.locator(".dividend-month", has_text=re.compile(r"Month 120 of 120")).wait_for(
-        timeout=120_000)
+    _small_pair_at_horizon(page)
     page.get_by_label("parameter draws").click(force=True)
     page.get_by_role("option", name="8", exact=True).click()
     page.locator(".estimate").click()
