@@ -33,7 +33,7 @@ from .budget import check_memory
 from .mechanisms import ORDER
 from .mechanisms.research import reference_funding
 from .mechanisms.teaching import current_skills
-from .parameters import PROGRAMMES, SKILLS, RunParameters, resolve
+from .parameters import LEVERS, PROGRAMMES, SKILLS, ParameterError, RunParameters, resolve
 from .rng import Streams, root_sequence, stream
 from .state import GRADUATE_STARTUP, ORIGIN_NAMES, SPINOFF, STATUS_NAMES
 from .world import build_world
@@ -61,7 +61,10 @@ class EcosystemModel(mesa.Model):
     Attributes
     ----------
     parameters : Parameters
-        The resolved parameters the run started from (read-only; never changed mid-run).
+        The resolved parameters of the run (read-only). Only ``change_lever`` replaces them
+        mid-run, by a copy whose timeline holds the change, so that they always replay the run.
+    lever_changes : list of (month, lever, value)
+        The changes ``change_lever`` made mid-run, in the order they were made.
     levers : dict
         The levers the policy timeline has changed so far, at their current values.
     world : World
@@ -103,6 +106,7 @@ class EcosystemModel(mesa.Model):
         self._current = indicators_module.compute(w)
         self.datacollector.collect(self)
         self.running = True
+        self.lever_changes: list[tuple[int, str, Any]] = []
 
     # --- simulation ------------------------------------------------------------------------
     def step(self) -> None:
@@ -124,6 +128,36 @@ class EcosystemModel(mesa.Model):
         for _ in range(max(int(n), 0)):
             self.step()
         return self
+
+    def change_lever(self, name: str, value: Any) -> tuple[int, str, Any]:
+        """Change a policy lever while the run is under way, from the next month on.
+
+        The change is a timeline event (next month, lever, value), checked as a scenario's
+        event is: the lever must be one of ``parameters.LEVERS``, the value in its valid range,
+        and every state the timeline then passes through must satisfy the joint constraints
+        (budget shares summing to 1, say). It is added to the timeline after the events already
+        scheduled for that month, so it has the last word there, as a scenario file that
+        extends this run's scenario and lists it would; ``parameters`` then replay this run
+        (``EcosystemModel(rng=seed, parameters=model.parameters)`` gives the same months).
+        Returns the event; raises ParameterError (nothing changed) when it is refused.
+        """
+        if name not in LEVERS:
+            raise ParameterError(name, f"{name!r} is not a policy lever (one of "
+                                       f"{', '.join(LEVERS)})")
+        month = self.world.month + 1
+        horizon = int(self.parameters["horizon_months"])
+        if month > horizon:
+            raise ParameterError(name, f"the run is at its horizon ({horizon} months): "
+                                       "no month left to change it in")
+        # Parameters.replace checks the value, the joint constraints and the timeline's
+        # states; its sort by month is stable, so the new event stays last in its month.
+        timeline = (*self.parameters["timeline"], (month, name, value))
+        params = self.parameters.replace(timeline=timeline)
+        event = next(ev for ev in reversed(params["timeline"]) if ev[0] == month)
+        self.parameters = params
+        self.world.p.parameters = params  # what the policy mechanism reads next month
+        self.lever_changes.append(event)
+        return event
 
     # --- inspection --------------------------------------------------------------------------
     @property
