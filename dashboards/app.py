@@ -20,6 +20,7 @@ import solara.lab
 from experiments.report import MAIN_INDICATORS
 
 from . import charts, guard, levers, results
+from .compare_page import ComparePage
 from .network import network_figure, network_view
 from .pareto import ParetoPage
 from .session import Session, estimate_dividend, live_limits, scenario_names
@@ -439,6 +440,8 @@ def Page() -> None:
                 Explore(session, revision.value, refresh)
             with solara.lab.Tab("Dividend"):
                 Dividend(session, revision.value, refresh)
+            with solara.lab.Tab("Compare"):
+                ComparePage(session, revision.value, refresh)
             with solara.lab.Tab("Results"):
                 Results()
             with solara.lab.Tab("Policy search"):

@@ -12,7 +12,7 @@ import datetime as _dt
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -28,12 +28,16 @@ from . import levers, svg
 from .charts import DIVIDEND_COLOUR, LIVE_INDICATORS, SCENARIO_COLOUR, SILOED_COLOUR
 from .network import network_view
 
+if TYPE_CHECKING:
+    from .compare import Comparison
+
 DEFAULT_SCENARIO = "baseline"
 DEFAULT_SEED = 1
-# A live session holds three runs (Explore's, and the Dividend page's scenario and siloed
-# pair), each at most this large by simulation.budget.estimate, so one visitor holds at most
-# about 3 x 64 MiB however the region-size levers are set; larger regions run from the
-# command line. Library scenarios above it (metro: 100,000 firms) are left out of the picker.
+# A live session holds three runs (Explore's, and one pair: the Dividend page's scenario and
+# siloed runs or the Compare page's sides A and B, never both), each at most this large by
+# simulation.budget.estimate, so one visitor holds at most about 3 x 64 MiB however the
+# region-size levers are set; larger regions run from the command line. Library scenarios
+# above it (metro: 100,000 firms) are left out of the picker.
 MAX_LIVE_BYTES = 64 * 2**20
 LIVE_SOURCE = (f"the cap of {format_bytes(MAX_LIVE_BYTES)} per run for live dashboard "
                "sessions; run larger regions with helixsim run")
@@ -91,7 +95,7 @@ def model_kwargs(sc: Scenario, settings: dict[str, Any]) -> dict[str, Any]:
     everything the user did not touch. Raises ParameterError when the combination is invalid
     (e.g. budget shares that do not sum to 1).
     """
-    changes = _moved(sc, settings)
+    changes = moved_levers(sc, settings)
     sc.parameters.replace(**changes)  # raises ParameterError
     return sc.model_kwargs(**changes)
 
@@ -99,10 +103,11 @@ def model_kwargs(sc: Scenario, settings: dict[str, Any]) -> dict[str, Any]:
 def model_parameters(sc: Scenario, settings: dict[str, Any]) -> Parameters:
     """The models' parameters: the scenario's with the levers moved away from it, checked
     once here and passed to the models as they are. Raises ParameterError."""
-    return sc.parameters.replace(**_moved(sc, settings))
+    return sc.parameters.replace(**moved_levers(sc, settings))
 
 
-def _moved(sc: Scenario, settings: dict[str, Any]) -> dict[str, Any]:
+def moved_levers(sc: Scenario, settings: dict[str, Any]) -> dict[str, Any]:
+    """The levers of ``settings`` that differ from the scenario's own values."""
     base = scenario_settings(sc)
     changes = {k: v for k, v in settings.items() if k != levers.EDU_MIX and v != base[k]}
     if not _same_mix(settings[levers.EDU_MIX], base[levers.EDU_MIX]):
@@ -231,6 +236,9 @@ class DividendPair:
         ], x_max=self.scenario.horizon)
 
 
+_NO_VALUE = object()
+
+
 class Session:
     """Everything one browser session owns. Methods return an error text or None."""
 
@@ -242,6 +250,7 @@ class Session:
         self.pair: DividendPair | None = None
         self.estimate: dict[str, Any] | None = None
         self.play_rate: dict[str, float] = {}  # months per second Play achieved, per page
+        self._comparison: Comparison | None = None
         self.choose_scenario(scenario)
 
     # --- settings ----------------------------------------------------------------------------
@@ -256,6 +265,8 @@ class Session:
             self.errors.clear()
             self.pair = None
             self.estimate = None
+            if self._comparison is not None:  # its shared levers are this scenario's moves
+                self._comparison.pair = None
             return self.reset()
 
     def set_lever(self, name: str, text: Any) -> str | None:
@@ -324,6 +335,7 @@ class Session:
     # --- Dividend --------------------------------------------------------------------------
     def reset_pair(self) -> str | None:
         with self.lock:
+            self._release_compare()
             try:
                 self.pair = DividendPair(self.parameters(), self.seed, self.scenario.name)
             except ParameterError as err:
@@ -338,6 +350,7 @@ class Session:
         have been moved to settings that cannot be built (the page says why)."""
         with self.lock:
             if self.pair is None:
+                self._release_compare()
                 try:
                     self.pair = DividendPair(self.parameters(), self.seed, self.scenario.name)
                 except ParameterError as err:
@@ -349,6 +362,100 @@ class Session:
     def step_pair(self, n: int = 1) -> int:
         with self.lock:
             return self.ensure_pair().step(n)
+
+    # --- Compare -----------------------------------------------------------------------------
+    def _release_compare(self) -> None:
+        """Let the Compare page's runs go (one pair per session: the memory cap)."""
+        if self._comparison is not None:
+            self._comparison.pair = None
+
+    def comparison(self) -> Comparison:
+        """The Compare page's set-ups, uploads and runs (runs built by ``ensure_compare``)."""
+        from .compare import Comparison
+
+        with self.lock:
+            if self._comparison is None:
+                self._comparison = Comparison(self.scenario.name)
+            return self._comparison
+
+    def shared_levers(self) -> dict[str, Any]:
+        """The levers moved on Explore, which both Compare sides take."""
+        return moved_levers(self.scenario, self.settings)
+
+    def reset_compare(self) -> str | None:
+        """Rebuild sides A and B at month 0 (the Dividend page's pair is let go)."""
+        with self.lock:
+            comparison = self.comparison()
+            self.pair, self.estimate = None, None
+            return comparison.build(self.shared_levers(), self.seed)
+
+    def ensure_compare(self) -> Any:
+        """The Compare page's pair, built when missing; None when it cannot be (the
+        comparison's message says why)."""
+        with self.lock:
+            comparison = self.comparison()
+            if comparison.pair is None:
+                self.reset_compare()
+            return comparison.pair
+
+    def step_compare(self, n: int = 1) -> int:
+        with self.lock:
+            pair = self.ensure_compare()
+            return pair.step(n) if pair is not None else 0
+
+    def set_compare_scenario(self, side: str, key: str) -> str | None:
+        with self.lock:
+            comparison = self.comparison()
+            comparison.setups[side].scenario = key
+            comparison.setups[side].changes.clear()  # the levers were moves from another one
+            return self.reset_compare()
+
+    def change_compare_lever(self, side: str, name: str, text: Any) -> str | None:
+        """A lever of one side: before the run (month 0) part of the side's set-up (both
+        sides rebuilt); once it runs, a timeline event from the next month on."""
+        with self.lock:
+            comparison = self.comparison()
+            try:
+                value = levers.parse(name, text)
+                pair = self.ensure_compare()
+                if pair is not None and pair.month > 0:
+                    pair.change_lever(side, name, value)
+                    return None
+                changes = comparison.setups[side].changes
+                old = changes.get(name, _NO_VALUE)
+                changes[name] = value
+                message = self.reset_compare()
+                if message:  # refused (budget shares not summing to 1, say): keep the old
+                    changes.pop(name) if old is _NO_VALUE else changes.update({name: old})
+                    comparison.message = message
+                return message
+            except ParameterError as err:
+                return f"{side}: {err}"
+
+    def clear_compare_levers(self, side: str) -> str | None:
+        with self.lock:
+            self.comparison().setups[side].changes.clear()
+            return self.reset_compare()
+
+    def upload_scenario(self, name: str, size: int, read: Callable[[int], bytes]
+                        ) -> str | None:
+        """Take an uploaded scenario file as side B; the one-line error when it is invalid."""
+        from .upload import MAX_UPLOADS, receive
+
+        try:
+            upload = receive(name, size, read)
+        except ScenarioError as err:
+            return str(err)
+        with self.lock:
+            comparison = self.comparison()
+            in_use = {s.scenario for s in comparison.setups.values()}
+            spare = [k for k in comparison.uploads if k not in in_use]
+            while len(comparison.uploads) >= MAX_UPLOADS and spare:
+                del comparison.uploads[spare.pop(0)]  # the oldest not on a side goes
+            if len(comparison.uploads) >= MAX_UPLOADS:
+                return f"{upload.file_name}: at most {MAX_UPLOADS} uploaded files per session"
+            key = comparison.add_upload(upload)
+        return self.set_compare_scenario("B", key)
 
 
 def estimate_dividend(session: Session, *, seeds: int, out_root: Path,
