@@ -18,7 +18,7 @@ from experiments.formatting import indicator_label
 from experiments.report import html_table
 from simulation.errors import MAX_BYTES
 
-from . import compare, results
+from . import compare, levers, results
 from .session import Session, scenario_names
 
 SEED_CHOICES = (2, 4, 8, 16)
@@ -90,9 +90,7 @@ def SideCard(session: Session, side: str, names: list[str], pair: Any, revision:
             if setup.changes:
                 solara.Button("Clear levers", on_click=clear, text=True,
                               classes=[f"compare-clear-{side.lower()}"])
-        from .levers import spec
-
-        hint = spec(lever).hint
+        hint = levers.spec(lever).hint
         solara.Text(("Moved now, it acts from the next month and goes on the timeline. "
                      if running else "Set before the run: both sides start again at month 0. ")
                     + hint, style={"font-size": "12px", "color": "#555"})
@@ -135,8 +133,9 @@ def ComparePage(session: Session, revision: int, refresh: Any) -> None:
                 "difference is exactly zero and any difference is the policy's, not chance's.",
                 style={"font-size": "14px"})
     shared = session.shared_levers()
-    shared_text = ", ".join(f"{k} = {compare.value_text(v)}" for k, v in shared.items()
-                            if k != "edu_mix_by_university") or "none"
+    shared_text = ", ".join("the Education Model mix per university" if k == levers.EDU_MIX
+                            else f"{k} = {compare.value_text(v)}" for k, v in shared.items()
+                            ) or "none"
     solara.Text(f"Both sides: seed {session.seed} and the levers moved on Explore ({shared_text}),"
                 " applied at Reset.", classes=["compare-shared"],
                 style={"font-size": "12px", "color": "#555"})
