@@ -179,16 +179,19 @@ class ComparePair:
         diff_unit = "percentage points" if unit == "%" else unit
         marks = self._marks()
         title = indicator_label(indicator, unit=False)
-        return svg.panels_svg([
+        panels = [
             svg.Panel(f"{title} ({unit})", [
                 svg.Series(x, a, SIDE_COLOURS["A"], label=f"A: {self.labels['A']}"),
                 svg.Series(x, b, SIDE_COLOURS["B"], True, f"B: {self.labels['B']}"),
                 *_mark_series(marks, [a, b], False)]),
             svg.Panel(f"Difference B - A ({diff_unit})", [
                 svg.Series(x, d, DIVIDEND_COLOUR, label="B - A"),
-                *_mark_series(marks, [d], True)], zero_line=True),
-        ], x_max=self.horizon, columns=2, panel_width=460, panel_height=220,
-            css_class="chart compare-chart")
+                *_mark_series(marks, [d], True)], zero_line=True)]
+        # One SVG per panel in a wrapping row: side by side when wide, stacked at 400 px.
+        return '<div style="display:flex;flex-wrap:wrap;gap:8px">' + "".join(
+            svg.panels_svg([panel], x_max=self.horizon, columns=1, panel_width=460,
+                           panel_height=220, css_class="chart compare-chart")
+            for panel in panels) + "</div>"
 
     def _marks(self) -> list[tuple[int, str, str]]:
         """(month, colour, text) of each month with policy events after the initial state."""

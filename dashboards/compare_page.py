@@ -22,6 +22,17 @@ from . import compare, levers, results
 from .session import Session, scenario_names
 
 SEED_CHOICES = (2, 4, 8, 16)
+# The tables are the reports' HTML tables (experiments.report.html_table); this is their look
+# here. The charts scale down with the page (their viewBox keeps the proportions).
+CSS = """
+.compare-tables table{border-collapse:collapse;font-size:13px;margin:4px 0 12px}
+.compare-tables caption{text-align:left;font-weight:600;padding-bottom:4px}
+.compare-tables th,.compare-tables td{border:1px solid #d0d0d0;padding:2px 8px;text-align:left}
+.compare-tables th{background:#f1f3f5}
+.compare-tables td.num,.compare-tables th.num{text-align:right;font-variant-numeric:tabular-nums}
+.compare-now td:not(:first-child),.compare-now th:not(:first-child){text-align:right}
+.compare-charts svg{max-width:100%;height:auto}
+"""
 
 
 @solara.component
@@ -128,6 +139,7 @@ def ComparePage(session: Session, revision: int, refresh: Any) -> None:
                                       + " ".join(sc.description.split())))
         refresh()
 
+    solara.Style(CSS)
     solara.Text("Two policies side by side: side A and side B on the same seed (common random "
                 "numbers), stepped together, so with the same scenario and levers the "
                 "difference is exactly zero and any difference is the policy's, not chance's.",
@@ -170,7 +182,8 @@ def ComparePage(session: Session, revision: int, refresh: Any) -> None:
     solara.HTML(tag="div", unsafe_innerHTML=pair.charts_svg(indicator),
                 classes=["compare-charts"])
     timeline = pair.timeline()
-    with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
+    with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"},
+                    classes=["compare-tables"]):
         with solara.Column(style={"min-width": "320px"}):
             solara.HTML(tag="div", unsafe_innerHTML=html_table(
                 timeline, "Timeline: policy events by month (year y starts at month "
