@@ -17,11 +17,22 @@ import nh3
 import solara
 import solara.lab
 
+from experiments.formatting import (
+    MCU_DEFINITION,
+    distinguishable_from_zero,
+    format_indicator,
+    format_interval,
+    format_number,
+    format_percent,
+    indicator_label,
+    indicator_unit,
+    zero_verdict,
+)
 from experiments.report import MAIN_INDICATORS
 
-from . import charts, guard, levers, results
+from . import charts, guard, levers, results, urlstate
 from .compare_page import ComparePage
-from .network import network_figure, network_view
+from .network import legend_html, network_figure, network_view
 from .pareto import ParetoPage
 from .session import Session, estimate_dividend, live_limits, scenario_names
 
@@ -52,13 +63,6 @@ def render_markdown(text: str) -> str:
 
     made = md.markdown(html.escape(text, quote=False), extensions=["tables"])
     return nh3.clean(made, tags=_TAGS, url_schemes=_SCHEMES)
-
-
-def _fmt(fmt: str, value: float) -> str:
-    try:
-        return fmt.format(value)
-    except (ValueError, TypeError):
-        return str(value)
 
 
 # --- small pieces ------------------------------------------------------------------------------
@@ -108,11 +112,32 @@ def MixInput(session: Session, mix: Any, errors: dict[str, str], on_change: Any)
 
 
 @solara.component
-def Counter(label: str, value: str) -> None:
-    with solara.Card(style={"min-width": "150px", "margin": "4px"}, classes=["counter"]):
-        solara.Text(label, style={"font-size": "12px", "color": "#555"})
-        solara.Text(value, style={"font-size": "22px", "font-weight": "bold"},
-                    classes=[f"counter-{label.lower().replace(' ', '-')}"])
+def Counter(label: str, value: str, unit: str) -> None:
+    """A labelled number with its unit under it (the unit from the indicator table)."""
+    with solara.Div(classes=["counter"]):
+        solara.Div(children=[label], classes=["counter-label"])
+        solara.Div(children=[value], classes=["counter-value",
+                                              f"counter-{label.lower().replace(' ', '-')}"])
+        solara.Div(children=[unit], classes=["counter-unit"])
+
+
+def table_html(headers: list[str], rows: list[list[str]], css: str,
+               numeric: tuple[int, ...] = ()) -> str:
+    """An HTML table of texts (every cell escaped), numbers right-aligned, in a box that
+    scrolls sideways on a narrow screen instead of widening the page."""
+    def cell(tag: str, i: int, text: str) -> str:
+        align = ' class="num"' if i in numeric else ""
+        return f"<{tag}{align}>{html.escape(text)}</{tag}>"
+    head = "".join(cell("th", i, h) for i, h in enumerate(headers))
+    body = "".join("<tr>" + "".join(cell("td", i, c) for i, c in enumerate(r)) + "</tr>"
+                   for r in rows)
+    return (f'<div class="table-box"><table class="hx-table {css}"><thead><tr>{head}</tr>'
+            f"</thead><tbody>{body}</tbody></table></div>")
+
+
+def Table(headers: list[str], rows: list[list[str]], css: str,
+          numeric: tuple[int, ...] = ()) -> None:
+    solara.HTML(tag="div", unsafe_innerHTML=table_html(headers, rows, css, numeric))
 
 
 def _play_loop(step: Any, refresh: Any, stop: Any, speed: int, playing: bool,
@@ -179,6 +204,16 @@ def Controls(session: Session, on_step: Any, on_reset: Any, refresh: Any, done: 
 
 
 # --- Explore ---------------------------------------------------------------------------------
+# (label, indicator whose unit it shows, value from the indicators now)
+EXPLORE_COUNTERS: tuple[tuple[str, str, Any], ...] = (
+    ("Start-ups founded", "startups_founded", lambda i: i["startups_founded"]),
+    ("Graduates retained", "graduates_total", lambda i: i["graduates_total"] - i["alumni_left"]),
+    ("Innovations", "innovations_total", lambda i: i["innovations_total"]),
+    ("Firms alive", "firms_alive", lambda i: i["firms_alive"]),
+    ("Active projects", "active_projects", lambda i: i["active_projects"]),
+)
+
+
 @solara.component
 def Explore(session: Session, revision: int, refresh: Any) -> None:
     ex = session.explorer
@@ -191,8 +226,11 @@ def Explore(session: Session, revision: int, refresh: Any) -> None:
         session.choose_scenario(name)
         set_generation(generation + 1)  # fresh inputs showing the scenario's values
         refresh()
-    with solara.Columns([1, 3]):
-        with solara.Column():
+    # Two columns that wrap: on a narrow screen the levers come first, above the charts.
+    with solara.Div(classes=["explore-layout"]):
+        # One tap folds the levers away: on a phone they sit above the charts.
+        with solara.Div(classes=["levers-column"]), solara.Details(
+                "Scenario, seed and levers", expand=True):
             solara.Select("Scenario", values=names, value=session.scenario.name,
                           on_value=choose)
             solara.Text(" ".join(session.scenario.description.split()),
@@ -213,7 +251,7 @@ def Explore(session: Session, revision: int, refresh: Any) -> None:
                         for name in names_:
                             LeverInput(session, name, session.settings[name],
                                        session.errors.get(name), refresh)
-        with solara.Column():
+        with solara.Div(classes=["charts-column"]):
             Controls(session, session.step, session.reset, refresh, ex.done, "explore")
             if session.message:
                 solara.Error(session.message, classes=["reset-message"])
@@ -221,23 +259,23 @@ def Explore(session: Session, revision: int, refresh: Any) -> None:
                 solara.Warning(err, dense=True, classes=["lever-error"])
             solara.Text(f"Month {ex.month} of {ex.horizon} (year {ex.month / 12:.1f})",
                         classes=["explore-month"], style={"font-size": "18px"})
-            with solara.Row(style={"flex-wrap": "wrap"}):
-                Counter("Start-ups founded", f"{ind['startups_founded']:,.0f}")
-                Counter("Graduates retained", f"{ind['graduates_total'] - ind['alumni_left']:,.0f}")
-                Counter("Innovations", f"{ind['innovations_total']:,.0f}")
-                Counter("Firms alive", f"{ind['firms_alive']:,.0f}")
-                Counter("Active projects", f"{ind['active_projects']:,.0f}")
-            with solara.Row(style={"flex-wrap": "wrap"}):
-                solara.HTML(tag="div", unsafe_innerHTML=ex.charts_svg, classes=["live-charts"])
-                solara.HTML(tag="div", unsafe_innerHTML=ex.network_svg, classes=["live-network"])
-            solara.Text("Network: universities (squares), government (G), firms (dots: every "
-                        "firm with an active project, a fixed sample of the others); edges are "
-                        "active projects (grey two-party, red government co-funded, green "
-                        "brokered by a 3.0 university).", style={"font-size": "12px"})
+            with solara.Div(classes=["counters"]):
+                for label, unit_of, value in EXPLORE_COUNTERS:
+                    Counter(label, format_number(value(ind)), indicator_unit(unit_of))
+            solara.HTML(tag="div", unsafe_innerHTML=ex.charts_svg, classes=["live-charts"])
+            solara.Text("Axes start at zero; the line under a title is the change since "
+                        "month 0. Hover a chart for the values of a month.",
+                        classes=["chart-note"])
+            with solara.Div(classes=["network-box"]):
+                solara.HTML(tag="div", unsafe_innerHTML=ex.network_svg,
+                            classes=["live-network"])
+                solara.HTML(tag="div", unsafe_innerHTML=legend_html(),
+                            classes=["network-legend"])
             Exports(session)
             with solara.Details("All main indicators now"):
-                markdown("\n".join(["| indicator | value |", "|---|---|"] + [
-                    f"| {label} | {_fmt(fmt, ind[key])} |" for key, label, fmt in MAIN_INDICATORS]))
+                Table(["indicator", "value"],
+                      [[indicator_label(key), format_indicator(key, ind[key])]
+                       for key, _, _ in MAIN_INDICATORS], "main-indicators", numeric=(1,))
 
 
 @solara.component
@@ -273,6 +311,54 @@ def Exports(session: Session) -> None:
 
 
 # --- Dividend --------------------------------------------------------------------------------
+DIVIDEND_MEANING = (
+    "The ecological dividend D is how much more welfare W (regional value added, discounted "
+    "and summed over the run, in MCU) the region makes with its industry, universities and "
+    "government working together than the same region with every cross-helix channel closed "
+    "(siloed): same firms, students, public money and seed. " + MCU_DEFINITION + ".")
+DIVIDEND_COUNTERS = (("W scenario", "welfare", "scenario"), ("W siloed", "welfare", "siloed"),
+                     ("Dividend D", "welfare", "dividend"),
+                     ("Synergy S", "synergy_S", "scenario"))
+
+
+def single_seed_sentence(seed: int, month: int, horizon: int, d: float,
+                         w_siloed: float) -> str:
+    """What the pair on one seed says, and what it does not."""
+    relative = f" ({format_percent(d / w_siloed, signed=True)} of the siloed W)" \
+        if w_siloed else ""
+    return (f"On seed {seed}, at month {month} of {horizon}: D = "
+            f"{format_number(d, signed=True)} MCU{relative}. One seed is one possible history "
+            "of the region; the multi-seed estimate below repeats the pair on several seeds "
+            "to tell whether the dividend is distinguishable from zero.")
+
+
+def estimate_sentence(head: dict[str, Any], seeds: int) -> tuple[str, str]:
+    """(sentence, kind) of a multi-seed estimate of D(W): kind is "success" only for an
+    interval wholly above zero, "warning" wholly below, "info" when it includes zero or
+    there is no interval (no success styling for a dividend that may be nothing)."""
+    interval = format_interval(head["dividend"], head["low"], head["high"], signed=True)
+    verdict = zero_verdict(head["low"], head["high"])
+    text = (f"Over {seeds} paired seeds, D(W) = {interval} MCU (mean and 95% interval; "
+            f"{format_percent(head['relative'], signed=True)} of the siloed W): the dividend "
+            f"is {verdict}.")
+    known = distinguishable_from_zero(head["low"], head["high"])
+    if not known:
+        return text, "info"
+    return text, "success" if head["low"] > 0 else "warning"
+
+
+def seed_against_estimate(seed: int, d: float, head: dict[str, Any]) -> str:
+    """Where the single-seed run of the page lies against the multi-seed interval."""
+    inside = head["low"] <= d <= head["high"]
+    return (f"The single-seed run above (seed {seed}: D = {format_number(d, signed=True)} MCU "
+            f"at the horizon) lies {'inside' if inside else 'outside'} this interval"
+            + ("." if inside else ": one seed can mislead, the estimate over seeds is the "
+               "one to quote."))
+
+
+BOXES = {"success": solara.Success, "warning": solara.Warning, "info": solara.Info}
+
+
 @solara.component
 def Dividend(session: Session, revision: int, refresh: Any) -> None:
     pair = session.ensure_pair()
@@ -287,9 +373,9 @@ def Dividend(session: Session, revision: int, refresh: Any) -> None:
                                      100.0 * done / max(total, 1)), draws=draws or None)
     task = solara.lab.use_task(run_estimate, dependencies=None)
 
-    markdown(f"**{session.scenario.name}** and its **siloed counterfactual** (every "
-                    "cross-helix channel closed, same money), on the same seed "
-                    f"({session.seed}) and levers as Explore, stepped side by side.")
+    markdown(DIVIDEND_MEANING, classes=["dividend-meaning"])
+    markdown(f"**{session.scenario.name}** and its **siloed counterfactual**, on the same seed "
+             f"({session.seed}) and levers as Explore, stepped side by side.")
     Controls(session, session.step_pair, session.reset_pair, refresh, pair.done, "dividend")
     if session.message:
         solara.Error(session.message)
@@ -297,13 +383,20 @@ def Dividend(session: Session, revision: int, refresh: Any) -> None:
     w = table.set_index("component")
     solara.Text(f"Month {pair.month} of {pair.scenario.horizon}", classes=["dividend-month"],
                 style={"font-size": "18px"})
-    with solara.Row(style={"flex-wrap": "wrap"}):
-        Counter("W scenario", f"{w.loc['welfare', 'scenario']:,.1f}")
-        Counter("W siloed", f"{w.loc['welfare', 'siloed']:,.1f}")
-        Counter("Dividend D", f"{w.loc['welfare', 'dividend']:+,.2f}")
-        Counter("Synergy S", f"{w.loc['synergy_S', 'scenario']:.2f}")
+    with solara.Div(classes=["counters"]):
+        for label, name, column in DIVIDEND_COUNTERS:
+            Counter(label, format_number(w.loc[name, column], signed=column == "dividend"),
+                    indicator_unit(name))
+    d_now = float(w.loc["welfare", "dividend"])
+    solara.Text(single_seed_sentence(pair.scenario.seed, pair.month, pair.scenario.horizon,
+                                     d_now, float(w.loc["welfare", "siloed"])),
+                classes=["single-seed"])
     solara.HTML(tag="div", unsafe_innerHTML=pair.charts_svg, classes=["dividend-charts"])
-    solara.DataFrame(table.round(4), items_per_page=12)
+    Table(["component", "helix", "scenario", "siloed", "dividend D"],
+          [[indicator_label(r.component), r.helix, format_indicator(r.component, r.scenario),
+            format_indicator(r.component, r.siloed),
+            format_indicator(r.component, r.dividend, signed=True)]
+           for r in table.itertuples()], "components-table", numeric=(2, 3, 4))
 
     markdown("### Multi-seed estimate")
     if not pair.done:
@@ -311,7 +404,7 @@ def Dividend(session: Session, revision: int, refresh: Any) -> None:
                     "the dividend's 95% interval over paired seeds and its Shapley shares over "
                     "the five channels (32 channel configurations per seed).")
         return
-    with solara.Row(style={"align-items": "center"}):
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.Select("seeds", values=[2, 4, 8, 16], value=seeds, on_value=set_seeds,
                       style={"max-width": "120px"})
         solara.Select("parameter draws", values=[0, 8, 16, 32], value=draws,
@@ -324,11 +417,11 @@ def Dividend(session: Session, revision: int, refresh: Any) -> None:
     elif task.error:
         solara.Error(f"The estimate failed: {task.exception}")
     elif task.finished and task.value:
-        EstimateView(task.value)
+        EstimateView(task.value, pair.scenario.seed, d_now)
 
 
 @solara.component
-def EstimateView(result: dict[str, Any]) -> None:
+def EstimateView(result: dict[str, Any], seed: int, d_seed: float) -> None:
     import numpy as np
     import pandas as pd
 
@@ -343,26 +436,35 @@ def EstimateView(result: dict[str, Any]) -> None:
         box = solara.Success if settled and head["p05"] > 0 else solara.Warning
         box(f"P(D > 0) = {result['p_positive']:.2f} over {result['draws']} "
             f"parameter draws x {result['seeds']} seeds: median D(W) "
-            f"{head['median']:,.1f} MCU, 50% of draws in [{head['p25']:,.1f}, "
-            f"{head['p75']:,.1f}], 90% in [{head['p05']:,.1f}, {head['p95']:,.1f}]; "
+            f"{format_number(head['median'], signed=True)} MCU, 50% of draws in "
+            f"[{format_number(head['p25'])}, {format_number(head['p75'])}], 90% in "
+            f"[{format_number(head['p05'])}, {format_number(head['p95'])}]; "
             f"the parameters are {share:.0%} of one run's variance"
-            + ("." if settled else "; the sign is not settled across the draws."))
+            + ("." if settled else "; the sign is not settled across the draws."),
+            classes=["estimate-sentence"])
         solara.Image(figure_png(histogram(np.asarray(result["draws_dividend"]), "D(W) (MCU)",
                                           "D(W) across parameter draws")))
-        solara.DataFrame(pd.DataFrame(result["dividend"])[
-            ["component", "median", "p05", "p95", "p_positive"]].round(4))
+        Table(["component", "median", "5%", "95%", "P(D > 0)"],
+              [[str(r["component"]), *(format_number(r[k], signed=True)
+                                       for k in ("median", "p05", "p95")),
+                format_percent(r["p_positive"])] for r in result["dividend"]],
+              "uncertainty-table", numeric=(1, 2, 3, 4))
         solara.Text(f"Report: {result['report']} (open it on the Results page)")
         return
-    solara.Success(f"D(W) = {head['dividend']:,.1f} MCU, 95% interval {head['low']:,.1f} to "
-                   f"{head['high']:,.1f} over {result['seeds']} paired seeds "
-                   f"({head['relative']:+.2%} of the siloed W).")
+    text, kind = estimate_sentence(head, result["seeds"])
+    BOXES[kind](text, classes=["estimate-sentence", f"estimate-{kind}"])
+    solara.Text(seed_against_estimate(seed, d_seed, head), classes=["seed-vs-estimate"])
     shares = pd.DataFrame(result.get("shapley", []))
     if len(shares):
         # The same waterfall as the estimate's report, over the same table.
         from experiments.report import figure_png, shapley_waterfall
 
         solara.Image(figure_png(shapley_waterfall(shares, result.get("shapley_total"))))
-        solara.DataFrame(shares.round(4))
+        Table(["channel", "Shapley value of W (MCU)", "95% interval (MCU)", "share of D"],
+              [[str(r.channel), format_number(r.mean, signed=True),
+                format_interval(r.mean, r.low, r.high, signed=True).split(" ", 1)[1],
+                format_percent(r.share)] for r in shares.itertuples()],
+              "shapley-table", numeric=(1, 2, 3))
     solara.Text(f"Report: {result['report']} (open it on the Results page)")
 
 
@@ -402,14 +504,15 @@ def Results() -> None:
                       on_value=lambda v: set_table_name(v or ""))
         if table_name in tables:
             try:
-                solara.DataFrame(results.read_table(tables[table_name], root=root),
-                                 items_per_page=15)
+                with solara.Div(classes=["df-box"]):
+                    solara.DataFrame(results.read_table(tables[table_name], root=root),
+                                     items_per_page=15)
             except results.NotAResultsFolderError as err:
                 solara.Error(str(err), classes=["results-error"])
     for fig in folder.figures:
         solara.Text(fig.name, style={"font-weight": "bold"})
         try:
-            solara.Image(results.read_figure(root, fig), width="640px")
+            solara.Image(results.read_figure(root, fig), width="640px", classes=["fit"])
         except results.NotAResultsFolderError as err:
             solara.Error(str(err), classes=["results-error"])
     if folder.report:
@@ -418,22 +521,93 @@ def Results() -> None:
 
 
 # --- the page --------------------------------------------------------------------------------
+# Layout rules the components cannot say themselves: two columns that wrap to one on a narrow
+# screen (levers above the charts), charts and the network that shrink to the width, tables
+# that scroll inside their box, and Solara's "runs on Solara" badge moved from over the page's
+# bottom-right corner (where it covered charts and buttons) to the end of the page.
+CSS = """
+.hx-page { padding: 12px; max-width: 100%; box-sizing: border-box; }
+.hx-page h2 { font-size: 24px; line-height: 1.25; }
+.explore-layout { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
+.levers-column { flex: 1 1 280px; max-width: 380px; min-width: 0; }
+.charts-column { flex: 3 1 600px; min-width: 0; }
+.counters { display: flex; flex-wrap: wrap; gap: 8px; margin: 8px 0; }
+.counter { min-width: 140px; flex: 0 1 160px; padding: 8px 12px; border-radius: 4px;
+           box-shadow: 0 1px 3px rgba(0,0,0,.25); background: #fff; }
+.counter-label { font-size: 12px; color: #555; }
+.counter-value { font-size: 22px; font-weight: bold; line-height: 1.3; }
+.counter-unit { font-size: 12px; color: #555; }
+.live-charts, .dividend-charts { display: flex; flex-wrap: wrap; gap: 4px 12px; }
+.live-charts svg, .dividend-charts svg, .live-network svg { max-width: 100%; height: auto; }
+.hover rect:hover { fill-opacity: 0.07; }
+.chart-note, .single-seed, .seed-vs-estimate { font-size: 13px; color: #444; margin: 6px 0; }
+.network-box { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
+.live-network { flex: 0 1 420px; min-width: 0; }
+.network-legend ul { list-style: none; padding: 0; margin: 8px 0; font-size: 13px; }
+.network-legend li { display: flex; align-items: center; gap: 6px; margin: 3px 0; }
+.network-legend svg { flex: none; }
+.table-box, .df-box { max-width: 100%; overflow-x: auto; }
+.hx-page img { max-width: 100%; height: auto; }
+.hx-table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
+.hx-table th, .hx-table td { padding: 3px 10px; border-bottom: 1px solid #e0e0e0;
+                             text-align: left; }
+.hx-table .num { text-align: right; font-variant-numeric: tabular-nums; }
+.share-link { font-size: 12px; color: #555; overflow-wrap: anywhere; }
+.v-slide-group__wrapper { overflow-x: auto; }
+@media (max-width: 600px) {
+  .hx-page { padding: 6px; }
+  .hx-page h2 { font-size: 18px; }
+  .levers-column { max-width: none; flex-basis: 100%; }
+}
+/* The badge: in the page's flow at its end instead of absolutely over its content. */
+#app div[style*="position: absolute"][style*="bottom: 0px"] {
+  position: static !important; text-align: right; }
+"""
+
+
 @solara.component
 def Page() -> None:
-    # One Session per browser session: use_memo runs once per mounted page, i.e. per visitor.
-    session = solara.use_memo(Session, [])
+    router = solara.use_router()
+    routed = router.set_path is not None  # False when rendered without a server (tests)
+
+    def build() -> tuple[Session, list[str]]:
+        # One Session per browser session: use_memo runs once per mounted page, i.e. per
+        # visitor. A shared link's scenario, seed and levers are applied to it once, here.
+        made = Session()
+        return made, urlstate.apply(made, router.search, scenario_names()) if routed else []
+    session, link_errors = solara.use_memo(build, [])
     # Bumped after a step or a lever change to re-render the page; read here so that the page
     # subscribes to it. A reactive (not use_state) because the Play thread bumps it too.
     revision = solara.use_reactive(0)
-    tab, set_tab = solara.use_state(0)
+    local_tab, set_local_tab = solara.use_state(urlstate.page_index(router.path))
+    tab = urlstate.page_index(router.path) if routed else local_tab
+    shown = urlstate.query(session)  # the run on screen: changes at Reset or a new scenario
+
+    def go(index: int) -> None:
+        if routed:
+            router.push(urlstate.location(index, shown))
+        else:
+            set_local_tab(index)
+
+    def follow() -> None:
+        # The address bar follows the run shown, so copying it shares exactly this view.
+        if routed and (router.search or "") != shown:
+            router.push(urlstate.location(tab, shown))
+    solara.use_effect(follow, [shown, tab])
 
     def refresh() -> None:
         revision.value += 1
     solara.Title("helixsim dashboard")
-    with solara.Column(style={"padding": "12px"}):
+    solara.Style(CSS)
+    with solara.Column(classes=["hx-page"]):
         markdown("## helixsim: the ecological dividend of industry-university-government "
-                        "integration")
-        with solara.lab.Tabs(value=tab, on_value=set_tab, lazy=True):
+                 "integration")
+        for err in link_errors:
+            solara.Error(err, dense=True, classes=["link-error"])
+        solara.Text("Share this view: the address holds the page, scenario, seed and levers "
+                    f"of the run shown ({urlstate.location(tab, shown)}).",
+                    classes=["share-link"])
+        with solara.lab.Tabs(value=tab, on_value=go, lazy=True):
             with solara.lab.Tab("Explore"):
                 # revision is passed down because reacton re-renders a child only when its
                 # props change, and session is the same object after a step.
@@ -446,3 +620,16 @@ def Page() -> None:
                 Results()
             with solara.lab.Tab("Policy search"):
                 ParetoPage()
+
+
+@solara.component
+def Layout(children: list[Any] = []) -> Any:  # noqa: B006 - Solara passes the page's children
+    """Solara's own layout without its route navigation: the tabs are the navigation."""
+    return solara.AppLayout(children=children, navigation=False)
+
+
+# One address per page (urlstate.PAGES), all drawn by Page, which shows the tab of the path;
+# the same component on every route keeps the visitor's session when the page changes.
+routes = [solara.Route(path="/", component=Page, label="helixsim", layout=Layout),
+          *(solara.Route(path=name, component=Page, label=f"helixsim: {title}")
+            for name, title in urlstate.PAGES[1:])]

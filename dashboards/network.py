@@ -132,3 +132,34 @@ def network_figure(view: NetworkView, title: str = "") -> Figure:
             "(3.0)\nstar: government  squares: universities", transform=ax.transAxes,
             fontsize=7, va="top")
     return fig
+
+
+BROKERED_COLOUR, TWO_PARTY_COLOUR, BACKGROUND_COLOUR = "#2ca02c", "#9e9e9e", "#c8c8c8"
+# (swatch, meaning) of the network legend, in reading order. The swatches are SVG drawn here
+# from constants (no user text), the same shapes and colours as svg.network_svg.
+_SWATCH = '<svg width="26" height="14" viewBox="0 0 26 14" aria-hidden="true">{}</svg>'
+LEGEND: tuple[tuple[str, str], ...] = (
+    (f'<rect x="7" y="1" width="12" height="12" fill="{UNIVERSITY_COLOURS[0]}" '
+     'stroke="#000"/>', "university (U1, U2, ...; one colour each)"),
+    (f'<circle cx="13" cy="7" r="6" fill="{GOVERNMENT_COLOUR}"/>', "government (G)"),
+    (f'<circle cx="9" cy="7" r="2.5" fill="{UNIVERSITY_COLOURS[0]}"/>'
+     f'<circle cx="17" cy="7" r="2.5" fill="{UNIVERSITY_COLOURS[1]}"/>',
+     "firm with an active project (colour of its home university)"),
+    (f'<circle cx="13" cy="7" r="2" fill="{BACKGROUND_COLOUR}"/>',
+     "firm without a project (a fixed sample)"),
+    (f'<line x1="1" x2="25" y1="7" y2="7" stroke="{TWO_PARTY_COLOUR}" stroke-width="2"/>',
+     "project of a firm and a university"),
+    (f'<line x1="1" x2="25" y1="7" y2="7" stroke="{GOVERNMENT_COLOUR}" stroke-width="2"/>',
+     "project co-funded by the government"),
+    (f'<line x1="1" x2="25" y1="7" y2="7" stroke="{BROKERED_COLOUR}" stroke-width="2"/>',
+     "project brokered by a 3.0 university"),
+    (f'<line x1="1" x2="25" y1="7" y2="7" stroke="{GOVERNMENT_COLOUR}" stroke-width="1.5" '
+     'stroke-dasharray="2 3"/>', "government grants to a university"),
+)
+
+
+def legend_html() -> str:
+    """The network's legend as a list of swatches and meanings (HTML)."""
+    items = "".join(f'<li class="legend-item">{_SWATCH.format(swatch)}<span>{text}</span></li>'
+                    for swatch, text in LEGEND)
+    return f'<ul class="legend">{items}</ul>'

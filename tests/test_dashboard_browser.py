@@ -1,134 +1,38 @@
 """The dashboard in a real browser: Debian's Chromium driven by Playwright against `solara run`.
 
-Skipped when Chromium, Playwright or the asset cache is missing, unless
-HELIXSIM_REQUIRE_BROWSER is truthy (1, true, yes or on, any case; CI sets it), where that is a
-failure. Every request that does not go to the local server is aborted, so a page that renders
-here renders offline. Screenshots of each page go to tests/artifacts/.
+Start-up (server, page opener, Chromium flags, skipping) is tests/browser.py's. Every request
+that does not go to the local server is aborted, so a page that renders here renders offline.
+Screenshots of each page go to tests/artifacts/.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
-import pytest
-from envflags import flag
+from browser import (
+    choose,
+    launch_args,
+    month_of,
+    open_page,
+    require_browser,
+    server_fixture,
+    shot,
+)
 
-CHROMIUM = Path(os.environ.get("HELIXSIM_CHROMIUM", "/usr/bin/chromium"))
-REQUIRED = flag("HELIXSIM_REQUIRE_BROWSER")  # 1, true, yes, on (any case)
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "tests" / "artifacts"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _unavailable() -> str | None:
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        return "playwright is not installed"
-    if not CHROMIUM.exists():
-        return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-    from dashboards import assets
-
-    if assets.missing():
-        return "the Solara asset cache is incomplete (python -m dashboards.assets)"
-    return None
-
-
-_why = _unavailable()
-if _why:
-    if REQUIRED:
-        pytest.fail(f"browser tests cannot run: {_why}", pytrace=False)
-    pytest.skip(f"browser tests skipped: {_why}", allow_module_level=True)
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": FLAGS}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    from dashboards import assets
-
-    port = _free_port()
-    log = tmp_path_factory.mktemp("solara") / "server.log"
-    env = {**os.environ, **assets.server_environment(),
-           "HELIXSIM_RESULTS": str(tmp_path_factory.mktemp("results"))}
-    solara = Path(sys.executable).with_name("solara")
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([str(solara), "run", "dashboards.app", "--host", "127.0.0.1",
-                                 "--port", str(port), "--production", "--no-open",
-                                 "--no-check-version"], cwd=ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"solara run did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
-def _open(context, url: str):
-    """A page of the dashboard with every non-local request aborted and recorded."""
-    outside: list[str] = []
-
-    def route(r):
-        if r.request.url.startswith(url) or r.request.url.startswith(("data:", "blob:")):
-            r.continue_()
-        else:
-            outside.append(r.request.url)
-            r.abort()
-    page = context.new_page()
-    page.set_viewport_size({"width": 1500, "height": 1200})
-    page.route("**/*", route)
-    page.goto(url)
-    page.get_by_text(re.compile(r"Month 0 of \d+")).first.wait_for(timeout=90_000)
-    return page, outside
-
-
-def _month(page, css: str) -> int:
-    text = page.locator(css).first.inner_text()
-    return int(re.search(r"Month (\d+)", text).group(1))
-
-
-def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+require_browser()
+browser_type_launch_args = launch_args
+server = server_fixture()
 
 
 def test_explore_renders_steps_and_resets_with_a_lever(server, browser) -> None:
     context = browser.new_context()
-    page, outside = _open(context, server)
+    page, outside = open_page(context, server.url)
     # Not blank: the live charts (SVG polylines) and the network (firms, edges) are drawn.
     page.locator(".live-charts svg polyline").first.wait_for(state="attached")
     assert page.locator(".live-charts svg polyline").count() >= 6
     assert page.locator(".live-network svg circle").count() > 100
-    assert _month(page, ".explore-month") == 0
+    assert month_of(page, ".explore-month") == 0
     page.locator(".explore-step").click()
     page.get_by_text(re.compile(r"Month 1 of")).first.wait_for()
     page.locator(".explore-step").click()
@@ -151,14 +55,14 @@ def test_explore_renders_steps_and_resets_with_a_lever(server, browser) -> None:
     page.get_by_text("outside its valid range [0, 1]").first.wait_for()
     page.locator(".explore-step").click()
     page.get_by_text(re.compile(r"Month 1 of")).first.wait_for()
-    _shot(page, "explore")
+    shot(page, "explore")
     assert outside == [], f"requests left the machine: {outside}"
     context.close()
 
 
 def test_dividend_page_shows_both_runs_and_a_number(server, browser) -> None:
     context = browser.new_context()
-    page, outside = _open(context, server)
+    page, outside = open_page(context, server.url)
     page.get_by_role("tab", name="Dividend").click()
     page.locator(".dividend-step").wait_for()
     for month in (1, 2, 3):
@@ -173,34 +77,34 @@ def test_dividend_page_shows_both_runs_and_a_number(server, browser) -> None:
     w_scenario = page.locator(".counter-w-scenario").inner_text()
     w_siloed = page.locator(".counter-w-siloed").inner_text()
     assert float(w_scenario.replace(",", "")) > 0 and float(w_siloed.replace(",", "")) > 0
-    _shot(page, "dividend")
+    shot(page, "dividend")
     page.get_by_role("tab", name="Results").click()
     page.get_by_text("Results folders under").wait_for()
-    _shot(page, "results")
+    shot(page, "results")
     assert outside == [], f"requests left the machine: {outside}"
     context.close()
 
 
 def test_two_browser_contexts_do_not_share_a_model(server, browser) -> None:
     a, b = browser.new_context(), browser.new_context()
-    page_a, _ = _open(a, server)
-    page_b, _ = _open(b, server)
+    page_a, _ = open_page(a, server.url)
+    page_b, _ = open_page(b, server.url)
     for month in (1, 2, 3):
         page_a.locator(".explore-step").click()
         page_a.get_by_text(re.compile(rf"Month {month} of")).first.wait_for()
     page_b.reload()  # a fresh render of b's own session
     page_b.get_by_text(re.compile(r"Month \d+ of")).first.wait_for(timeout=90_000)
-    assert _month(page_b, ".explore-month") == 0
+    assert month_of(page_b, ".explore-month") == 0
     page_b.locator(".explore-step").click()
     page_b.get_by_text(re.compile(r"Month 1 of")).first.wait_for()
-    assert _month(page_a, ".explore-month") == 3
+    assert month_of(page_a, ".explore-month") == 3
     a.close()
     b.close()
 
 
 def test_play_advances_the_month_and_pause_holds_it(server, browser) -> None:
     context = browser.new_context()
-    page, _ = _open(context, server)
+    page, _ = open_page(context, server.url)
     page.locator(".explore-play").click()
     page.locator(".explore-play", has_text="Pause").wait_for()
     # At the default 5 months a second, month 3 comes within a few seconds without a click.
@@ -209,15 +113,15 @@ def test_play_advances_the_month_and_pause_holds_it(server, browser) -> None:
     page.locator(".explore-play").click()
     page.locator(".explore-play", has_text="Play").wait_for()
     page.wait_for_timeout(500)  # a step already under way may still land
-    held = _month(page, ".explore-month")
+    held = month_of(page, ".explore-month")
     page.wait_for_timeout(1500)
-    assert _month(page, ".explore-month") == held >= 3
+    assert month_of(page, ".explore-month") == held >= 3
     context.close()
 
 
 def test_downloads_are_the_current_runs_indicators_and_figures(server, browser) -> None:
     context = browser.new_context(accept_downloads=True)
-    page, _ = _open(context, server)
+    page, _ = open_page(context, server.url)
     for month in (1, 2):
         page.locator(".explore-step").click()
         page.get_by_text(re.compile(rf"Month {month} of")).first.wait_for()
@@ -252,14 +156,14 @@ def test_multi_seed_estimate_runs_from_the_dividend_page(server, browser) -> Non
     """Play the pair to its horizon, then the estimate button: D(W) with its interval and the
     channel shares. A small region (levers, then Reset) keeps the 4 x 34 runs short."""
     context = browser.new_context()
-    page, outside = _open(context, server)
+    page, outside = open_page(context, server.url)
     _small_pair_at_horizon(page)
     page.locator(".estimate").click()
     done = page.get_by_text(re.compile(r"D\(W\) = -?[\d,.]+ MCU, 95% interval"))
     done.wait_for(timeout=180_000)
     assert "over 4 paired seeds" in done.inner_text()
     page.get_by_text("brokerage").first.wait_for()  # the channel shares table
-    _shot(page, "dividend-estimate")
+    shot(page, "dividend-estimate")
     assert outside == [], f"requests left the machine: {outside}"
     context.close()
 
@@ -268,13 +172,12 @@ def test_estimate_under_parameter_uncertainty_shows_p_positive(server, browser) 
     """The Dividend page's 'parameter draws' choice runs the estimate over prior draws and shows
     P(D > 0) with the bands and the histogram (issue 11)."""
     context = browser.new_context()
-    page, outside = _open(context, server)
+    page, outside = open_page(context, server.url)
     _small_pair_at_horizon(page)
-    page.get_by_label("parameter draws").click(force=True)
-    page.get_by_role("option", name="8", exact=True).click()
+    choose(page, "parameter draws", "8")
     page.locator(".estimate").click()
     done = page.get_by_text(re.compile(r"P\(D > 0\) = [01]\.\d\d over 8 parameter draws"))
     done.wait_for(timeout=300_000)
-    _shot(page, "dividend-uncertainty")
+    shot(page, "dividend-uncertainty")
     assert outside == [], f"requests left the machine: {outside}"
     context.close()

@@ -4,62 +4,22 @@ lives; links out of the results root are not followed; reports cannot plant scri
 remote images; other origins cannot open the WebSocket; closed sessions give their memory back;
 Play keeps its rate or says what it achieves.
 
-Skipped like tests/test_dashboard_browser.py when Chromium, Playwright or the asset cache is
-missing (a failure with HELIXSIM_REQUIRE_BROWSER=1). Screenshots go to tests/artifacts/.
+Start-up (server, page opener, Chromium flags, skipping) is tests/browser.py's. Screenshots go
+to tests/artifacts/.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
-import pytest
+from browser import choose, launch_args, open_page, require_browser, server_fixture, shot
 
-CHROMIUM = Path(os.environ.get("HELIXSIM_CHROMIUM", "/usr/bin/chromium"))
-REQUIRED = os.environ.get("HELIXSIM_REQUIRE_BROWSER") == "1"
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "tests" / "artifacts"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _unavailable() -> str | None:
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        return "playwright is not installed"
-    if not CHROMIUM.exists():
-        return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-    from dashboards import assets
-
-    if assets.missing():
-        return "the Solara asset cache is incomplete (python -m dashboards.assets)"
-    return None
-
-
-_why = _unavailable()
-if _why:
-    if REQUIRED:
-        pytest.fail(f"browser tests cannot run: {_why}", pytrace=False)
-    pytest.skip(f"browser tests skipped: {_why}", allow_module_level=True)
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": FLAGS}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+require_browser()
+browser_type_launch_args = launch_args
 
 
 HOSTILE_REPORT = """# Experiment hostile
@@ -88,86 +48,9 @@ def _hostile_root(root: Path) -> None:
     (linked / "_manifest.json").write_text("{}")
 
 
-def _start(tmp: Path, env_extra: dict[str, str]) -> tuple[subprocess.Popen, str, Path]:
-    from dashboards import assets
-
-    port = _free_port()
-    log = tmp / "server.log"
-    env = {**os.environ, **assets.server_environment(), **env_extra}
-    solara = Path(sys.executable).with_name("solara")
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([str(solara), "run", "dashboards.app", "--host", "127.0.0.1",
-                                 "--port", str(port), "--production", "--no-open",
-                                 "--no-check-version"], cwd=ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            return proc, url, log
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"solara run did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    root = tmp_path_factory.mktemp("results")
-    _hostile_root(root)
-    # Sessions that disconnect are closed after 3 s instead of the dashboard's 60 s, so the
-    # memory test need not wait a minute.
-    proc, url, _ = _start(tmp_path_factory.mktemp("solara"),
-                          {"HELIXSIM_RESULTS": str(root), "SOLARA_KERNEL_CULL_TIMEOUT": "3s"})
-    yield url, proc
-    _stop(proc)
-
-
-def _open(context, url: str):
-    outside: list[str] = []
-
-    def route(r):
-        if r.request.url.startswith(url) or r.request.url.startswith(("data:", "blob:")):
-            r.continue_()
-        else:
-            outside.append(r.request.url)
-            r.abort()
-    page = context.new_page()
-    page.set_viewport_size({"width": 1500, "height": 1200})
-    page.route("**/*", route)
-    page.goto(url)
-    page.get_by_text(re.compile(r"Month 0 of \d+")).first.wait_for(timeout=90_000)
-    return page, outside
-
-
-def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def _choose(page, label: str, option: str) -> None:
-    """Pick an option of a Vuetify select; a menu still animating from the last choice can
-    swallow the first click (seen once in a fresh-clone run), so open it again if needed."""
-    for attempt in range(3):
-        page.get_by_label(label).click(force=True)
-        try:
-            page.get_by_role("option", name=option).click(timeout=10_000)
-            return
-        except Exception:
-            if attempt == 2:
-                raise
-            page.keyboard.press("Escape")
+# Sessions that disconnect are closed after 3 s instead of the dashboard's 60 s, so the memory
+# test need not wait a minute.
+server = server_fixture(_hostile_root, env={"SOLARA_KERNEL_CULL_TIMEOUT": "3s"})
 
 
 def _type_folder(page, text: str) -> None:
@@ -187,35 +70,35 @@ def _still_alive(page) -> None:
 
 
 def test_hostile_folder_names_show_a_message_and_the_session_lives(server, browser):
-    url, _ = server
+    url = server.url
     context = browser.new_context()
-    page, _ = _open(context, url)
+    page, _ = open_page(context, url)
     page.get_by_role("tab", name="Results").click()
     for name, words in (("x" * 5000, "5,000 characters"), ("a\x00b", "NUL byte"),
                         ("../../etc", "outside the results folder")):
         _type_folder(page, name)
         page.locator(".results-error", has_text=words).wait_for(timeout=30_000)
         assert "Traceback" not in page.inner_text("body")
-    _shot(page, "results-hostile-name")
+    shot(page, "results-hostile-name")
     _still_alive(page)
     context.close()
 
 
 def test_broken_tables_show_a_message_and_links_out_are_not_followed(server, browser):
-    url, _ = server
+    url = server.url
     context = browser.new_context()
-    page, outside = _open(context, url)
+    page, outside = open_page(context, url)
     page.get_by_role("tab", name="Results").click()
     _type_folder(page, "hostile")
     refused = page.locator(".results-refused")
     refused.wait_for(timeout=30_000)
     assert "passwd.csv" in refused.inner_text() and "host.png" in refused.inner_text()
     for table in ("broken.csv", "truncated.parquet"):
-        _choose(page, "table", table)
+        choose(page, "table", table)
         page.locator(".results-error", has_text=f"{table}: not a readable table").wait_for(
             timeout=30_000)
         assert "Traceback" not in page.inner_text("body")
-    _choose(page, "table", "summary.parquet")
+    choose(page, "table", "summary.parquet")
     page.get_by_role("cell", name="14", exact=True).first.wait_for()  # a good table shows
     # The report: no script ran, no javascript:/data: link, no remote image was fetched.
     page.get_by_text("fine link").wait_for()  # report.md is open: the folder has no figures
@@ -227,7 +110,7 @@ def test_broken_tables_show_a_message_and_links_out_are_not_followed(server, bro
                                                                    ).count() == 0
     assert page.locator('a[href="https://example.org/"]').count() == 1
     assert not [u for u in outside if "tracker" in u]
-    _shot(page, "results-hostile-files")
+    shot(page, "results-hostile-files")
     _still_alive(page)
     # A folder whose only report is a link to /etc/passwd shows nothing of it.
     page.get_by_role("tab", name="Results").click()
@@ -251,7 +134,7 @@ def _handshake(url: str, origin: str | None) -> str:
 
 
 def test_websockets_from_another_origin_are_refused(server):
-    url, _ = server
+    url = server.url
     own = url.rstrip("/")
     for origin in ("http://evil.example", "null", "http://127.0.0.1:1",
                    own.replace("http:", "https:")):
@@ -270,11 +153,11 @@ def test_closed_sessions_give_their_memory_back(server, browser):
     """Ten sessions, each building a 15,000-firm region (under the live cap), opened and
     closed: the server's memory goes up while they are open and returns near its start once
     they are closed."""
-    url, proc = server
+    url, proc = server.url, server.proc
 
     def session(firms: str, keep: bool = False):
         context = browser.new_context()
-        page, _ = _open(context, url)
+        page, _ = open_page(context, url)
         field = page.get_by_label("n firms")
         field.fill(firms)
         field.press("Enter")
@@ -312,9 +195,9 @@ def test_closed_sessions_give_their_memory_back(server, browser):
 
 
 def test_play_keeps_its_rate_or_shows_the_rate_it_achieves(server, browser):
-    url, _ = server
+    url = server.url
     context = browser.new_context()
-    page, _ = _open(context, url)
+    page, _ = open_page(context, url)
     page.locator(".explore-play").click()
     page.locator(".explore-play", has_text="Pause").wait_for()
     started = time.monotonic()
@@ -323,7 +206,7 @@ def test_play_keeps_its_rate_or_shows_the_rate_it_achieves(server, browser):
     elapsed = time.monotonic() - started
     shown = page.locator(".explore-rate").inner_text()
     rate = float(re.search(r"playing at ([\d.]+) months/s", shown).group(1))
-    _shot(page, "explore-play-rate")
+    shot(page, "explore-play-rate")
     page.locator(".explore-play").click(force=True, timeout=90_000)  # redrawn while playing
     measured = month / elapsed
     print(f"asked 5 months/s; the page shows {rate:.1f}, measured {measured:.1f} "
@@ -337,9 +220,9 @@ def test_play_keeps_its_rate_or_shows_the_rate_it_achieves(server, browser):
 
 
 def test_a_region_above_the_live_cap_is_refused_in_the_page(server, browser):
-    url, _ = server
+    url = server.url
     context = browser.new_context()
-    page, _ = _open(context, url)
+    page, _ = open_page(context, url)
     page.locator(".live-cap", has_text="Live sessions are capped at").wait_for()
     field = page.get_by_label("n firms")
     field.fill("1000000")
@@ -347,6 +230,6 @@ def test_a_region_above_the_live_cap_is_refused_in_the_page(server, browser):
     page.locator(".explore-reset").click()
     page.locator(".reset-message", has_text="live dashboard sessions").wait_for(timeout=30_000)
     assert page.locator(".counter-firms-alive").inner_text() != "1,000,000"
-    _shot(page, "explore-live-cap")
+    shot(page, "explore-live-cap")
     _still_alive(page)
     context.close()

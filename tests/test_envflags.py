@@ -23,13 +23,20 @@ def test_flag_reads_the_environment(monkeypatch):
     assert not flag("HELIXSIM_REQUIRE_BROWSER")
 
 
-def test_the_browser_tests_read_the_flag_through_envflags():
-    """The browser module must not parse the variable on its own (it accepted only "1")."""
-    from pathlib import Path
+@pytest.mark.parametrize("value", ["1", "yes", "On", "TRUE"])
+def test_a_required_browser_that_is_missing_fails_instead_of_skipping(monkeypatch, value):
+    """The browser tests' start-up (tests/browser.py) reads the flag the usual way: with any
+    truthy value a missing browser is a failure, otherwise a skip (it once accepted only "1")."""
+    import browser
 
-    source = (Path(__file__).parent / "test_dashboard_browser.py").read_text()
-    assert 'flag("HELIXSIM_REQUIRE_BROWSER")' in source
-    assert 'environ.get("HELIXSIM_REQUIRE_BROWSER")' not in source
+    monkeypatch.setattr(browser, "unavailable", lambda: "no Chromium here")
+    for setting, outcome in ((value, pytest.fail.Exception), ("0", pytest.skip.Exception)):
+        monkeypatch.setenv("HELIXSIM_REQUIRE_BROWSER", setting)
+        # Caught as BaseException: a skip where a failure is due must fail this test, not
+        # skip it.
+        with pytest.raises(BaseException, match="no Chromium here") as raised:
+            browser.require_browser()
+        assert raised.type is outcome, setting
 
 
 def test_ci_profile_derandomises_hypothesis():

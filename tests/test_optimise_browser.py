@@ -3,50 +3,19 @@
 An optimisation folder is made with a synthetic evaluator (a small function in place of the
 model, so it takes a second) in the server's results root; the page opens it, shows the
 Pareto set, and a picked policy's levers and dividend next to the starting scenario's.
-Skipped like tests/test_dashboard_browser.py when Chromium, Playwright or the asset cache is
-missing (a failure with HELIXSIM_REQUIRE_BROWSER=1). Screenshot: tests/artifacts/pareto.png.
+Start-up (server, page opener, Chromium flags, skipping) is tests/browser.py's. Screenshot:
+tests/artifacts/pareto.png.
 """
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
-import pytest
+from browser import launch_args, open_page, require_browser, server_fixture, shot
 
-CHROMIUM = Path(os.environ.get("HELIXSIM_CHROMIUM", "/usr/bin/chromium"))
-REQUIRED = os.environ.get("HELIXSIM_REQUIRE_BROWSER") == "1"
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "tests" / "artifacts"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _unavailable() -> str | None:
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        return "playwright is not installed"
-    if not CHROMIUM.exists():
-        return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-    from dashboards import assets
-
-    if assets.missing():
-        return "the Solara asset cache is incomplete (python -m dashboards.assets)"
-    return None
-
-
-_why = _unavailable()
-if _why:
-    if REQUIRED:
-        pytest.fail(f"browser tests cannot run: {_why}", pytrace=False)
-    pytest.skip(f"browser tests skipped: {_why}", allow_module_level=True)
+require_browser()
+browser_type_launch_args = launch_args
 
 SPEC = """
 description = "Synthetic search for the browser test"
@@ -91,67 +60,25 @@ def _synthetic(policies, cells, wanted):
     return f[:, None, :] + noise[None, :, None]
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": FLAGS}
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    from dashboards import assets
+def _search_folder(root: Path) -> None:
+    """An optimisation folder made with the synthetic evaluator, and a folder of another
+    command beside it."""
     from experiments import optimise as opt
     from experiments.optimise_spec import load
 
-    root = tmp_path_factory.mktemp("results")
     spec_file = root / "search.toml"
     spec_file.write_text(SPEC)
     opt.optimise(load(spec_file), out=root / "optimise-synthetic", evaluate=_synthetic)
     (root / "not-a-search").mkdir()
     (root / "not-a-search" / "report.md").write_text("# another command's report\n")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = tmp_path_factory.mktemp("solara") / "server.log"
-    env = {**os.environ, **assets.server_environment(), "HELIXSIM_RESULTS": str(root)}
-    solara = Path(sys.executable).with_name("solara")
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([str(solara), "run", "dashboards.app", "--host", "127.0.0.1",
-                                 "--port", str(port), "--production", "--no-open",
-                                 "--no-check-version"], cwd=ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"solara run did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+
+
+server = server_fixture(_search_folder)
 
 
 def test_policy_search_page_shows_the_pareto_set_and_a_picked_policy(server, browser):
     context = browser.new_context()
-    outside: list[str] = []
-
-    def route(r):
-        if r.request.url.startswith(server) or r.request.url.startswith(("data:", "blob:")):
-            r.continue_()
-        else:
-            outside.append(r.request.url)
-            r.abort()
-    page = context.new_page()
-    page.set_viewport_size({"width": 1500, "height": 1400})
-    page.route("**/*", route)
-    page.goto(server)
+    page, outside = open_page(context, server.url, height=1400, ready=None)
     page.get_by_role("tab", name="Policy search").click(timeout=90_000)
     page.get_by_text("Optimisation folders under").wait_for()
     # A folder of another command is refused with a message; so is a path outside the root.
@@ -174,8 +101,7 @@ def test_policy_search_page_shows_the_pareto_set_and_a_picked_policy(server, bro
     page.get_by_text("starting scenario", exact=True).first.wait_for()
     page.get_by_text("budget_share_matching_grants").first.wait_for()
     page.wait_for_timeout(500)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "pareto.png"), full_page=True)
+    shot(page, "pareto")
     # Pick another policy of the Pareto set: the comparison follows.
     current = page.locator(".pareto-pick").inner_text()
     page.locator(".pareto-pick").click()
