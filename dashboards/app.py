@@ -614,12 +614,12 @@ def Page() -> None:
                 Explore(session, revision.value, refresh)
             with solara.lab.Tab("Dividend"):
                 Dividend(session, revision.value, refresh)
-            with solara.lab.Tab("Compare"):
-                ComparePage(session, revision.value, refresh)
             with solara.lab.Tab("Results"):
                 Results()
             with solara.lab.Tab("Policy search"):
                 ParetoPage()
+            with solara.lab.Tab("Compare"):
+                ComparePage(session, revision.value, refresh)
 
 
 @solara.component

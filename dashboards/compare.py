@@ -182,16 +182,16 @@ class ComparePair:
         panels = [
             svg.Panel(f"{title} ({unit})", [
                 svg.Series(x, a, SIDE_COLOURS["A"], label=f"A: {self.labels['A']}"),
-                svg.Series(x, b, SIDE_COLOURS["B"], True, f"B: {self.labels['B']}"),
-                *_mark_series(marks, [a, b], False)]),
+                svg.Series(x, b, SIDE_COLOURS["B"], True, f"B: {self.labels['B']}")],
+                marks=marks),
             svg.Panel(f"Difference B - A ({diff_unit})", [
-                svg.Series(x, d, DIVIDEND_COLOUR, label="B - A"),
-                *_mark_series(marks, [d], True)], zero_line=True)]
+                svg.Series(x, d, DIVIDEND_COLOUR, label="B - A")], zero_line=True,
+                marks=marks)]
         # One SVG per panel in a wrapping row: side by side when wide, stacked at 400 px.
-        return '<div style="display:flex;flex-wrap:wrap;gap:8px">' + "".join(
-            svg.panels_svg([panel], x_max=self.horizon, columns=1, panel_width=460,
-                           panel_height=220, css_class="chart compare-chart")
-            for panel in panels) + "</div>"
+        return ('<div style="display:flex;flex-wrap:wrap;gap:8px">'
+                + svg.panels_svg(panels, x_max=self.horizon, panel_width=460,
+                                 panel_height=230, css_class="chart compare-chart")
+                + "</div>")
 
     def _marks(self) -> list[tuple[int, str, str]]:
         """(month, colour, text) of each month with policy events after the initial state."""
@@ -217,19 +217,6 @@ def _shown(indicator: str, value: float, digits: int) -> str:
 def _unit(indicator: str) -> str:
     unit = indicator_unit(indicator)
     return "" if unit in ("", "%") else f" {unit}"
-
-
-def _mark_series(marks: list[tuple[int, str, str]], values: list[np.ndarray], zero: bool
-                 ) -> list[svg.Series]:
-    """Policy events as dashed vertical lines over a panel's data range (hover: the events)."""
-    finite = np.concatenate([v[np.isfinite(v)] for v in values] + [np.zeros(1 if zero else 0)])
-    if not len(finite):
-        return []
-    lo, hi = float(finite.min()), float(finite.max())
-    if hi - lo < 1e-12 * max(abs(hi), 1.0):
-        lo, hi = lo - 1.0, hi + 1.0
-    return [svg.Series(np.array([m, m], dtype=float), np.array([lo, hi]), colour, True, text)
-            for m, colour, text in marks]
 
 
 def legend_html() -> str:

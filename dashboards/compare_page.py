@@ -84,16 +84,16 @@ def SideCard(session: Session, side: str, names: list[str], pair: Any, revision:
     values = names + [k for k in comparison.uploads if k not in names]
     with solara.Card(f"Side {side}", style={"min-width": "320px", "flex": "1"},
                      classes=[f"compare-side-{side.lower()}"]):
-        solara.Select("scenario", values=values, value=setup.scenario, on_value=choose,
-                      classes=[f"compare-scenario-{side.lower()}"])
+        solara.Select(f"scenario of side {side}", values=values, value=setup.scenario,
+                      on_value=choose, classes=[f"compare-scenario-{side.lower()}"])
         solara.Text(compare.describe(setup, pair.mid_run(side) if pair else []),
                     classes=[f"compare-describe-{side.lower()}"],
                     style={"font-size": "12px", "color": "#555"})
         with solara.Row(style={"align-items": "baseline", "flex-wrap": "wrap"}):
-            solara.Select("lever", values=list(compare.CHANGEABLE), value=lever,
+            solara.Select(f"lever of side {side}", values=list(compare.CHANGEABLE), value=lever,
                           on_value=set_lever, style={"max-width": "240px"},
                           classes=[f"compare-lever-{side.lower()}"])
-            solara.InputText("value", value=text, on_value=set_text,
+            solara.InputText(f"value for side {side}", value=text, on_value=set_text,
                              classes=[f"compare-value-{side.lower()}"],
                              style={"max-width": "120px"})
             solara.Button("Change from next month" if running else "Set",

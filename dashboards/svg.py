@@ -46,6 +46,9 @@ class Panel:
     title: str
     series: Sequence[Series] = field(default_factory=tuple)
     zero_line: bool = False  # kept for callers: every axis now includes zero (_limits)
+    # Events on the time axis: (month, colour, text), drawn as dashed vertical lines whose
+    # tooltip is the text; not data, so outside the axis limits, the legend and the hover.
+    marks: Sequence[tuple[float, str, str]] = ()
 
 
 def number(x: float) -> str:
@@ -205,6 +208,12 @@ def panel_svg(panel: Panel, *, x_max: float, width: int = 270, height: int = 170
                'fill="#555">month</text>')
     out.append(f'<rect x="{ox}" y="{oy}" width="{pw}" height="{ph}" fill="none" '
                'stroke="#bbb"/>')
+    for month, colour, text in panel.marks:
+        if 0 <= month <= x_max:
+            x = float(px(np.array([month]))[0])
+            out.append(f'<line class="mark" x1="{x:.1f}" x2="{x:.1f}" y1="{oy}" '
+                       f'y2="{oy + ph}" stroke="{colour}" stroke-width="1.4" '
+                       f'stroke-dasharray="4 3"><title>{html.escape(text)}</title></line>')
     for s in panel.series:
         keep = np.isfinite(s.y)
         if keep.sum() == 0:

@@ -30,6 +30,7 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("dividend", "Dividend"),
     ("results", "Results"),
     ("policy-search", "Policy search"),
+    ("compare", "Compare"),
 )
 MAX_QUERY = 2000          # characters of a query string read at most
 MAX_FIELDS = 64           # key=value pairs read at most

@@ -2,116 +2,28 @@
 `solara run`): two sides stepped together on one seed, a scenario file uploaded (good and bad),
 a lever moved mid-run on the timeline, and the export downloading the `helixsim compare` report.
 
-Skipped like tests/test_dashboard_browser.py when Chromium, Playwright or the asset cache is
-missing (a failure with HELIXSIM_REQUIRE_BROWSER truthy). Every request that does not go to the
-local server is aborted. Screenshots go to tests/artifacts/.
+Start-up (server, page opener, Chromium flags, skipping) is tests/browser.py's. Every request
+that does not go to the local server is aborted. Screenshots go to tests/artifacts/.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import zipfile
 from pathlib import Path
 
 import pytest
-from envflags import flag
+from browser import choose, launch_args, month_of, open_page, require_browser, server_fixture, shot
 
-CHROMIUM = Path(os.environ.get("HELIXSIM_CHROMIUM", "/usr/bin/chromium"))
-REQUIRED = flag("HELIXSIM_REQUIRE_BROWSER")
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "tests" / "artifacts"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _unavailable() -> str | None:
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        return "playwright is not installed"
-    if not CHROMIUM.exists():
-        return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-    from dashboards import assets
-
-    if assets.missing():
-        return "the Solara asset cache is incomplete (python -m dashboards.assets)"
-    return None
-
-
-_why = _unavailable()
-if _why:
-    if REQUIRED:
-        pytest.fail(f"browser tests cannot run: {_why}", pytrace=False)
-    pytest.skip(f"browser tests skipped: {_why}", allow_module_level=True)
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": FLAGS}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    from dashboards import assets
-
-    port = _free_port()
-    log = tmp_path_factory.mktemp("solara") / "server.log"
-    env = {**os.environ, **assets.server_environment(),
-           "HELIXSIM_RESULTS": str(tmp_path_factory.mktemp("results"))}
-    solara = Path(sys.executable).with_name("solara")
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([str(solara), "run", "dashboards.app", "--host", "127.0.0.1",
-                                 "--port", str(port), "--production", "--no-open",
-                                 "--no-check-version"], cwd=ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"solara run did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+require_browser()
+browser_type_launch_args = launch_args
+server = server_fixture()
 
 
 def _open(context, url: str):
-    """The Compare page of a small region (levers on Explore, then Reset), with every
-    non-local request aborted and recorded."""
-    outside: list[str] = []
-
-    def route(r):
-        if r.request.url.startswith(url) or r.request.url.startswith(("data:", "blob:")):
-            r.continue_()
-        else:
-            outside.append(r.request.url)
-            r.abort()
-    page = context.new_page()
-    page.set_viewport_size({"width": 1400, "height": 2400})  # the whole page in a shot
-    page.route("**/*", route)
-    page.goto(url)
-    page.get_by_text(re.compile(r"Month 0 of \d+")).first.wait_for(timeout=90_000)
+    """The Compare page of a small region (levers on Explore, then Reset)."""
+    page, outside = open_page(context, url, width=1400, height=2400)  # the page in one shot
     for label, value in (("n firms", "150"), ("intake per university", "150")):
         field = page.get_by_label(label)
         field.fill(value)
@@ -124,29 +36,23 @@ def _open(context, url: str):
 
 
 def _step(page, months: int) -> None:
-    start = int(re.search(r"Month (\d+)", page.locator(".compare-month").inner_text()).group(1))
+    start = month_of(page, ".compare-month")
     for month in range(start + 1, start + months + 1):
         page.locator(".compare-step").click()
         page.locator(".compare-month", has_text=f"Month {month} of").wait_for()
 
 
 def _set_lever(page, side: str, lever: str, value: str) -> None:
-    page.locator(f".compare-lever-{side}").click()
-    page.get_by_role("option", name=lever, exact=True).click()
-    field = page.locator(f".compare-value-{side} input")
+    choose(page, f"lever of side {side.upper()}", lever)
+    field = page.get_by_label(f"value for side {side.upper()}")
     field.fill(value)
     field.press("Enter")
     page.locator(f".compare-set-{side}").click()
 
 
-def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
 def test_same_sides_differ_by_zero_and_a_lever_makes_a_difference(server, browser) -> None:
     context = browser.new_context()
-    page, outside = _open(context, server)
+    page, outside = _open(context, server.url)
     _step(page, 3)
     # Same scenario, levers and seed on both sides: the difference is exactly zero.
     sentence = page.locator(".compare-sentence")
@@ -154,7 +60,7 @@ def test_same_sides_differ_by_zero_and_a_lever_makes_a_difference(server, browse
     charts = page.locator(".compare-charts svg")
     assert charts.locator("polyline title", has_text="A: baseline").count() == 1
     assert charts.locator("polyline title", has_text="B: baseline").count() == 1
-    _shot(page, "compare-equal")
+    shot(page, "compare-equal")
     # B takes a different lever before the run (after Reset): B differs from A.
     page.locator(".compare-reset").click()
     page.locator(".compare-month", has_text="Month 0 of").wait_for()
@@ -164,7 +70,7 @@ def test_same_sides_differ_by_zero_and_a_lever_makes_a_difference(server, browse
     text = sentence.inner_text()
     assert "exactly zero" not in text and re.search(r"(higher|lower) in B than in A", text), text
     assert "seed 1 on both sides" in text
-    _shot(page, "compare-lever")
+    shot(page, "compare-lever")
     assert outside == [], f"requests left the machine: {outside}"
     context.close()
 
@@ -185,7 +91,7 @@ def test_upload_a_good_and_a_bad_scenario_file(server, browser, tmp_path) -> Non
     from simulation.scenarios import ScenarioError, load
 
     context = browser.new_context()
-    page, outside = _open(context, server)
+    page, outside = _open(context, server.url)
     bad = tmp_path / "too_generous.toml"
     bad.write_text(BAD)
     with pytest.raises(ScenarioError) as err:
@@ -194,7 +100,7 @@ def test_upload_a_good_and_a_bad_scenario_file(server, browser, tmp_path) -> Non
     page.locator(".compare-upload input[type=file]").set_input_files(str(bad))
     page.locator(".upload-error").wait_for(timeout=30_000)
     assert page.locator(".upload-error").inner_text().strip() == expected
-    _shot(page, "compare-upload-bad")
+    shot(page, "compare-upload-bad")
     good = tmp_path / "my_policy.toml"
     good.write_text(GOOD)
     page.locator(".compare-upload input[type=file]").set_input_files(str(good))
@@ -205,16 +111,16 @@ def test_upload_a_good_and_a_bad_scenario_file(server, browser, tmp_path) -> Non
     row = timeline.locator("tr", has_text="matching_rate")
     assert "13" in row.inner_text() and "year 2" in row.inner_text()
     assert "scenario timeline" in row.inner_text()
-    marks = page.locator(".compare-charts svg polyline title", has_text="month 13:")
+    marks = page.locator(".compare-charts svg line.mark title", has_text="month 13:")
     assert marks.count() == 2  # one per panel
-    _shot(page, "compare-upload-good")
+    shot(page, "compare-upload-good")
     assert outside == [], f"requests left the machine: {outside}"
     context.close()
 
 
 def test_a_lever_moved_mid_run_is_on_the_timeline_and_in_the_export(server, browser) -> None:
     context = browser.new_context(accept_downloads=True)
-    page, outside = _open(context, server)
+    page, outside = _open(context, server.url)
     _step(page, 5)
     _set_lever(page, "b", "retention_subsidy", "0")
     row = page.locator(".compare-timeline tr", has_text="retention_subsidy")
@@ -222,9 +128,9 @@ def test_a_lever_moved_mid_run_is_on_the_timeline_and_in_the_export(server, brow
     assert "changed mid-run" in row.inner_text() and "6" in row.inner_text()
     page.locator(".compare-describe-b", has_text="retention_subsidy = 0 from month 6").wait_for()
     _step(page, 2)
-    mark = page.locator(".compare-charts svg polyline title", has_text="month 6:")
+    mark = page.locator(".compare-charts svg line.mark title", has_text="month 6:")
     assert mark.count() == 2 and "changed mid-run" in mark.first.text_content()
-    _shot(page, "compare-midrun")
+    shot(page, "compare-midrun")
     page.locator(".compare-export").click()
     download = page.get_by_text("Download the report (zip)")
     download.wait_for(timeout=240_000)
@@ -240,6 +146,6 @@ def test_a_lever_moved_mid_run_is_on_the_timeline_and_in_the_export(server, brow
     assert "# Compare against A: baseline" in report
     assert "retention_subsidy = 0 from month 6" in report  # B's name says it
     assert re.search(r"\[\[timeline\]\]\nmonth = 6\nlever = \"retention_subsidy\"", side_b)
-    _shot(page, "compare-export")
+    shot(page, "compare-export")
     assert outside == [], f"requests left the machine: {outside}"
     context.close()
