@@ -265,7 +265,10 @@ class Session:
             self.errors.clear()
             self.pair = None
             self.estimate = None
-            if self._comparison is not None:  # its shared levers are this scenario's moves
+            if self._comparison is not None:  # side A is the scenario; the rest starts again
+                from .compare import SideSetup
+
+                self._comparison.setups["A"] = SideSetup(sc.name)
                 self._comparison.pair = None
             return self.reset()
 

@@ -71,6 +71,18 @@ def test_sides_take_the_explore_levers_and_their_own_scenario() -> None:
     assert b["share_edu_3_0"] == load("model_3_0").parameters["share_edu_3_0"]
 
 
+def test_side_a_follows_the_explore_scenario() -> None:
+    s = _session()
+    s.set_compare_scenario("B", "model_2_0")
+    s.change_compare_lever("A", "matching_rate", "0.9")
+    s.choose_scenario("model_3_0")
+    setups = s.comparison().setups
+    assert (setups["A"].scenario, setups["A"].changes) == ("model_3_0", {})
+    assert setups["B"].scenario == "model_2_0"
+    pair = s.ensure_compare()
+    assert pair.runs["A"].model.parameters == s.parameters()
+
+
 def test_a_refused_set_up_keeps_the_runs_and_says_why() -> None:
     s = _session()
     before = s.ensure_compare()
