@@ -268,8 +268,12 @@ class Comparison:
                 self.message = f"Not rebuilt: side {side}: {err}"
                 return self.message
         labels = {side: describe(self.setups[side]) for side in SIDES}
-        self.pair = ComparePair(params["A"], params["B"], seed, labels)
-        self.message = ""
+        try:  # a region above the live cap is refused before anything is allocated
+            pair = ComparePair(params["A"], params["B"], seed, labels)
+        except ParameterError as err:
+            self.message = f"Not rebuilt: {err}"
+            return self.message
+        self.pair, self.message = pair, ""
         return None
 
 

@@ -407,11 +407,18 @@ class Session:
             return pair.step(n) if pair is not None else 0
 
     def set_compare_scenario(self, side: str, key: str) -> str | None:
+        from .compare import SideSetup
+
         with self.lock:
             comparison = self.comparison()
-            comparison.setups[side].scenario = key
-            comparison.setups[side].changes.clear()  # the levers were moves from another one
-            return self.reset_compare()
+            before = comparison.setups[side]
+            # A fresh set-up: the side's levers were moves from another scenario.
+            comparison.setups[side] = SideSetup(key)
+            message = self.reset_compare()
+            if message:  # refused (a region above the live cap, say): the side stays as it was
+                comparison.setups[side] = before
+                comparison.message = message
+            return message
 
     def change_compare_lever(self, side: str, name: str, text: Any) -> str | None:
         """A lever of one side: before the run (month 0) part of the side's set-up (both

@@ -92,6 +92,16 @@ def test_a_refused_set_up_keeps_the_runs_and_says_why() -> None:
     assert "outside its valid range" in s.change_compare_lever("A", "matching_rate", "3")
 
 
+def test_a_region_above_the_live_cap_is_refused_with_a_message() -> None:
+    s = Session()  # no region levers moved on Explore, so the file's region size holds
+    before = s.ensure_compare()
+    data = b'extends = "baseline"\n[parameters]\nn_firms = 400000\n'
+    message = s.upload_scenario("huge.toml", len(data), lambda n: data[:n])
+    assert message.startswith("Not rebuilt") and "cap of 64" in message
+    assert s.comparison().pair is before
+    assert s.comparison().setups["B"].scenario == "baseline"  # B stays as it was
+
+
 def test_step_play_and_reset_drive_both_sides() -> None:
     s = _session()
     s.step_compare(3)
