@@ -95,7 +95,7 @@ def SideCard(session: Session, side: str, names: list[str], pair: Any, revision:
                           classes=[f"compare-lever-{side.lower()}"])
             solara.InputText(f"value for side {side}", value=text, on_value=set_text,
                              classes=[f"compare-value-{side.lower()}"],
-                             style={"max-width": "120px"})
+                             style={"max-width": "150px"})
             solara.Button("Change from next month" if running else "Set",
                           on_click=apply, classes=[f"compare-set-{side.lower()}"])
             if setup.changes:
