@@ -41,7 +41,14 @@ from simulation.scenarios import Scenario, ScenarioError, load
 
 from . import levers, svg
 from .charts import DIVIDEND_COLOUR, SCENARIO_COLOUR
-from .session import Run, moved_levers
+from .session import (
+    MIDRUN_COLOUR,
+    SCHEDULED_COLOUR,
+    Run,
+    event_marks,
+    moved_levers,
+    value_text,
+)
 from .upload import Upload, materialise
 
 if TYPE_CHECKING:
@@ -49,7 +56,6 @@ if TYPE_CHECKING:
 
 SIDES = ("A", "B")
 SIDE_COLOURS = {"A": SCENARIO_COLOUR, "B": "#ff7f0e"}
-SCHEDULED_COLOUR, MIDRUN_COLOUR = "#9467bd", "#d62728"
 UPLOAD_PREFIX = "file: "  # how an uploaded scenario is named in the pickers
 # What the page can chart, A and B and their difference: the main indicators of the reports.
 CHART_INDICATORS: tuple[str, ...] = tuple(key for key, _, _ in MAIN_INDICATORS)
@@ -76,14 +82,6 @@ def describe(setup: SideSetup, events: list[tuple[int, str, Any]] = ()) -> str:
     parts = [f"{name} = {value_text(value)}" for name, value in setup.changes.items()]
     parts += [f"{name} = {value_text(value)} from month {month}" for month, name, value in events]
     return setup.scenario + (f" with {', '.join(parts)}" if parts else "")
-
-
-def value_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if isinstance(value, (int, float)):
-        return format_number(value, 4)
-    return str(value)
 
 
 class ComparePair:
@@ -193,19 +191,10 @@ class ComparePair:
                                  panel_height=230, css_class="chart compare-chart")
                 + "</div>")
 
-    def _marks(self) -> list[tuple[int, str, str]]:
-        """(month, colour, text) of each month with policy events after the initial state."""
-        by_month: dict[int, list[str]] = {}
-        midrun: set[int] = set()
-        for row in self.timeline().itertuples():
-            if row.month == 0 or row.month > self.horizon:
-                continue
-            by_month.setdefault(row.month, []).append(f"{row.side}: {row.lever} = {row.value}"
-                                                      f" ({row.source})")
-            if row.source == "changed mid-run":
-                midrun.add(row.month)
-        return [(m, MIDRUN_COLOUR if m in midrun else SCHEDULED_COLOUR,
-                 f"month {m}: " + "; ".join(texts)) for m, texts in sorted(by_month.items())]
+    def _marks(self) -> list[tuple[float, str, str]]:
+        return event_marks((row.month, f"{row.side}: {row.lever} = {row.value} ({row.source})",
+                            row.source == "changed mid-run")
+                           for row in self.timeline().itertuples() if row.month <= self.horizon)
 
 
 def _shown(indicator: str, value: float, digits: int) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.analysis import COMPONENTS
+from experiments.formatting import format_number
 from simulation.budget import check_memory, estimate, format_bytes
 from simulation.indicators import INDICATORS
 from simulation.model import EcosystemModel
@@ -125,6 +126,40 @@ def lever_changes(sc: Scenario, settings: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in kwargs.items() if k not in sc.overrides or sc.overrides[k] != v}
 
 
+# Policy events on the charts' time axis (svg.Panel marks): the scenario's timeline, and
+# levers changed mid-run (the Compare page).
+SCHEDULED_COLOUR, MIDRUN_COLOUR = "#9467bd", "#d62728"
+
+
+def value_text(value: Any) -> str:
+    """A lever's value in a label: on/off, numbers for people."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, (int, float)):
+        return format_number(value, 4)
+    return str(value)
+
+
+def event_marks(events: Iterable[tuple[int, str, bool]]) -> list[tuple[float, str, str]]:
+    """(month, colour, tooltip) of each month after the initial state with policy events,
+    from (month, text, changed mid-run) triples; red when one of them was changed mid-run."""
+    by_month: dict[int, list[str]] = {}
+    midrun: set[int] = set()
+    for month, text, mid in events:
+        if month > 0:
+            by_month.setdefault(month, []).append(text)
+            if mid:
+                midrun.add(month)
+    return [(float(m), MIDRUN_COLOUR if m in midrun else SCHEDULED_COLOUR,
+             f"month {m}: " + "; ".join(texts)) for m, texts in sorted(by_month.items())]
+
+
+def timeline_marks(parameters: Parameters) -> list[tuple[float, str, str]]:
+    """The marks of a run's scheduled timeline."""
+    return event_marks((m, f"{lever} = {value_text(v)} (scenario timeline)", False)
+                       for m, lever, v in parameters["timeline"])
+
+
 class Run:
     """One model stepped live, with its per-month table cached per month."""
 
@@ -177,9 +212,11 @@ class Explorer(Run):
     def redraw(self) -> None:
         df = self.table()
         months = df["month"].to_numpy()
+        marks = timeline_marks(self.model.parameters)
         self.charts_svg = svg.panels_svg(
             [svg.Panel(f"{title} ({INDICATORS[name][0]})",
-                       [svg.Series(months, df[name].to_numpy(), SCENARIO_COLOUR)])
+                       [svg.Series(months, df[name].to_numpy(), SCENARIO_COLOUR)],
+                       marks=marks)
              for name, title in LIVE_INDICATORS], x_max=self.horizon)
         self.network_svg = svg.network_svg(network_view(self.model.world))
 
@@ -223,16 +260,19 @@ class DividendPair:
         a, b = self.scenario.table(), self.siloed.table()
         x = a["month"].to_numpy()
         d = (a["welfare"] - b["welfare"]).to_numpy()
+        marks = timeline_marks(self.scenario.model.parameters)
         self.charts_svg = svg.panels_svg([
             svg.Panel("Welfare W (MCU)", [
                 svg.Series(x, a["welfare"].to_numpy(), SCENARIO_COLOUR, label=self.label),
-                svg.Series(x, b["welfare"].to_numpy(), SILOED_COLOUR, True, "siloed")]),
+                svg.Series(x, b["welfare"].to_numpy(), SILOED_COLOUR, True, "siloed")],
+                marks=marks),
             svg.Panel("Dividend D = W - W(siloed) (MCU)",
-                      [svg.Series(x, d, DIVIDEND_COLOUR, label="dividend")], zero_line=True),
+                      [svg.Series(x, d, DIVIDEND_COLOUR, label="dividend")], zero_line=True,
+                      marks=marks),
             svg.Panel("Synergy S (millibits)", [
                 svg.Series(x, a["synergy_S"].to_numpy(), SCENARIO_COLOUR, label=self.label),
                 svg.Series(x, b["synergy_S"].to_numpy(), SILOED_COLOUR, True, "siloed")],
-                zero_line=True),
+                zero_line=True, marks=marks),
         ], x_max=self.scenario.horizon)
 
 

@@ -267,3 +267,17 @@ def test_export_writes_the_compare_report_and_zips_it(tmp_path: Path) -> None:
         b = z.read("scenarios/compare-b.toml").decode()
     assert {"report.html", "scenarios/compare-a.toml"} <= names
     assert 'month = 3\nlever = "matching_rate"\nvalue = 0.9' in b
+
+
+def test_the_explore_and_dividend_charts_mark_the_scenario_timeline() -> None:
+    s = Session("xeco_platform")
+    months = sorted({m for m, _, _ in s.scenario.parameters["timeline"] if m > 0})
+    assert months
+    s.step_pair(1)
+    for chart in (s.explorer.charts_svg, s.pair.charts_svg):
+        for m in months:
+            assert f"<title>month {m}: " in chart
+        assert 'class="mark"' in chart
+    plain = Session("baseline")
+    assert not plain.scenario.parameters["timeline"] and 'class="mark"' not in (
+        plain.explorer.charts_svg)
