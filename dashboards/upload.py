@@ -92,7 +92,11 @@ def receive(raw_name: str, size: int, read: Callable[[int], bytes]) -> Upload:
     if size > MAX_BYTES:
         raise ScenarioError(name, "", f"{size:,} bytes: above the limit of {MAX_BYTES:,} bytes "
                                       f"for {KIND}")
-    return validate(name, read(MAX_BYTES + 1))
+    try:
+        data = read(MAX_BYTES + 1)
+    except Exception as err:  # the browser file reader raises a bare Exception (a timeout)
+        raise ScenarioError(name, "", f"the file did not arrive ({err})") from None
+    return validate(name, data)
 
 
 def materialise(upload: Upload, folder: Path, stem: str) -> Path:

@@ -200,6 +200,13 @@ def test_an_upload_above_the_limit_is_refused_before_it_is_read() -> None:
         upload.receive("liar.toml", 10, lambda n: b"#" * n)
 
 
+def test_an_upload_that_does_not_arrive_is_a_message() -> None:
+    def timeout(n: int) -> bytes:
+        raise Exception("Timeout")  # what the browser file reader raises
+    with pytest.raises(ScenarioError, match=r"^late\.toml: the file did not arrive \(Timeout\)"):
+        upload.receive("late.toml", 100, timeout)
+
+
 def test_an_upload_leaves_nothing_on_disk_and_is_never_executed(tmp_path: Path,
                                                                  monkeypatch) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
