@@ -304,6 +304,9 @@ def export(session: Session, *, seeds: int, out_root: Path,
         comparison = session.comparison()
         pair = comparison.pair
         events = {side: pair.mid_run(side) if pair else [] for side in SIDES}
+        # Sides with different horizons are compared over the shorter one, as on the page.
+        months = pair.horizon if pair and len({r.horizon for r in pair.runs.values()}) > 1 \
+            else None
         setups = {side: SideSetup(s.scenario, dict(s.changes))
                   for side, s in comparison.setups.items()}
         uploads = {side: comparison.uploads.get(setups[side].scenario) for side in SIDES}
@@ -317,7 +320,7 @@ def export(session: Session, *, seeds: int, out_root: Path,
                                     folder) for side in SIDES]
         scenario_files = {p.name: p.read_bytes() for p in sorted(folder.glob("*.toml"))}
         result = compare_scenarios([str(p) for p in files], seeds=seeds, workers=workers,
-                                   out=out, root_seed=seed, progress=progress)
+                                   out=out, root_seed=seed, months=months, progress=progress)
     result["zip"] = zip_report(out, scenario_files)
     result["scenario_files"] = scenario_files
     return result

@@ -173,6 +173,10 @@ def ComparePage(session: Session, revision: int, refresh: Any) -> None:
              "compare")
     solara.Text(f"Month {pair.month} of {pair.horizon} (year {pair.month / 12:.1f})",
                 classes=["compare-month"], style={"font-size": "18px"})
+    horizons = {side: run.horizon for side, run in pair.runs.items()}
+    if len(set(horizons.values())) > 1:
+        solara.Warning(f"The sides have different horizons (A {horizons['A']}, B "
+                       f"{horizons['B']} months): both run to the shorter one.", dense=True)
     solara.Text(pair.sentence(indicator), classes=["compare-sentence"],
                 style={"font-size": "15px", "font-weight": "bold"})
     labels = {indicator_label(key): key for key in compare.CHART_INDICATORS}

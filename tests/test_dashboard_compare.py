@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from dashboards import compare, upload
@@ -288,3 +289,13 @@ def test_the_explore_and_dividend_charts_mark_the_scenario_timeline() -> None:
     plain = Session("baseline")
     assert not plain.scenario.parameters["timeline"] and 'class="mark"' not in (
         plain.explorer.charts_svg)
+
+
+def test_sides_with_different_horizons_run_to_the_shorter(tmp_path: Path) -> None:
+    s = _session()
+    data = b'extends = "baseline"\n[parameters]\nhorizon_months = 6\n'
+    assert s.upload_scenario("short.toml", len(data), lambda n: data[:n]) is None
+    assert s.step_compare(50) == 6 and s.comparison().pair.done
+    result = compare.export(s, seeds=2, out_root=tmp_path, workers=1)
+    steps = pd.read_parquet(tmp_path / Path(result["report"]).parent.name / "summary.parquet")
+    assert set(steps["month"]) == {6}
