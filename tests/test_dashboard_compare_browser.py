@@ -149,3 +149,20 @@ def test_a_lever_moved_mid_run_is_on_the_timeline_and_in_the_export(server, brow
     shot(page, "compare-export")
     assert outside == [], f"requests left the machine: {outside}"
     context.close()
+
+
+def test_two_visitors_have_their_own_comparison(server, browser) -> None:
+    first, second = browser.new_context(), browser.new_context()
+    page_a, _ = _open(first, server.url)
+    page_b, _ = _open(second, server.url)
+    _set_lever(page_a, "b", "matching_rate", "0.9")
+    page_a.locator(".compare-describe-b", has_text="matching_rate = 0.9").wait_for()
+    _step(page_a, 2)
+    page_b.reload()  # a fresh render of the second visitor's own session
+    page_b.get_by_role("tab", name="Compare").click()
+    page_b.locator(".compare-month", has_text="Month 0 of").wait_for(timeout=60_000)
+    assert "matching_rate" not in page_b.locator(".compare-describe-b").inner_text()
+    _step(page_b, 1)
+    assert month_of(page_a, ".compare-month") == 2
+    first.close()
+    second.close()
