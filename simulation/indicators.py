@@ -25,8 +25,11 @@ from .world import World
 INDICATORS: dict[str, tuple[str, str]] = {
     "month": ("month", "Months simulated (0 = initial state, September of year 0)."),
     "value_added": ("MCU/month", "Regional value added of living firms."),
-    "welfare": ("MCU", "W: value added from the end of the burn-in (burn_in_months), "
-                "discounted to that month and summed so far."),
+    "welfare": ("MCU", "W: value added net of firms' link outlays, from the end of the burn-in "
+                "(burn_in_months), discounted to that month and summed so far."),
+    "firm_link_outlays": ("MCU/month", "Firms' own cash spent on cross-helix links this month: "
+                          "their share of project costs (after matching grants) and platform "
+                          "joining costs (after the subsidy); subtracted in W."),
     "jobs": ("persons", "Employees of living firms."),
     "firms_alive": ("firms", "Living firms."),
     "innovations_incremental": ("per month", "Incremental innovations this month."),
@@ -145,6 +148,7 @@ def compute(w: World) -> dict[str, float]:
         "month": float(w.month),
         "value_added": float(va_firm.sum()),
         "welfare": w.welfare,
+        "firm_link_outlays": fl.get("firm_link_outlays", 0.0),
         "jobs": float(f.employees[rows].sum()),
         "firms_alive": float(n_alive),
         "innovations_incremental": fl.get("innovations_incremental", 0.0),

@@ -7,8 +7,12 @@ configuration, the siloed one included, spends the same money). Untied instrumen
 out their whole balance: block grants to universities by intake, competitive research grants by
 reputation (both fund next month's research), and R&D subsidies to firms in proportion to their
 own R&D if it is at least ``rd_subsidy_threshold`` (spent on R&D next month). The government
-taxes value added. Welfare W accumulates value added from the end of the burn-in
-(``burn_in_months``, 0 by default), discounted at ``discount_rate`` to that month.
+taxes value added. Welfare W accumulates value added net of the firms' link outlays (what firms
+pay out of their own cash for cross-helix links this month: their share of project costs and
+platform joining costs, the flow ``firm_link_outlays``) from the end of the burn-in
+(``burn_in_months``, 0 by default), discounted at ``discount_rate`` to that month. Staff time
+firms give to projects and capstones is not subtracted again: it is already missing from value
+added (``Firms.diverted``).
 Indicators are computed by indicators.py.
 """
 
@@ -42,9 +46,12 @@ def apply(w: World) -> None:
     w.gov.tax_month = tax
     w.gov.tax_total += tax
     w.scratch.flows["value_added"] = va
+    # Every gain carries its cost: the month's outlays of firms on links (collaboration,
+    # digital) come off the value added they helped create.
+    net = va - w.scratch.flows.get("firm_link_outlays", 0.0)
     since = w.month - w.p["burn_in_months"]
     if since > 0:
-        w.welfare += va / (1.0 + w.p["discount_rate"]) ** (since / 12.0)
+        w.welfare += net / (1.0 + w.p["discount_rate"]) ** (since / 12.0)
 
 
 def close_year(w: World) -> None:

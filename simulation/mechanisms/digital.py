@@ -70,6 +70,8 @@ def apply(w: World) -> None:
             left -= subsidy
             each = subsidy / len(joiners)
             f.cash[joiners] -= p["platform_join_cost"] - each
+            # What members pay themselves counts against W (accounting).
+            w.count("firm_link_outlays", (p["platform_join_cost"] - each) * len(joiners))
             f.public_money[joiners] += each
             f.platform_member[joiners] = True
             w.count("platform_join_subsidy", subsidy)
