@@ -75,7 +75,7 @@ class World:
     tally: Tally
     streams: Streams                    # the run's random streams (rng.py), one per purpose
     month: int = 0                      # months completed
-    welfare: float = 0.0                # discounted cumulative value added (MCU)
+    welfare: float = 0.0                # W: discounted value added net of link outlays (MCU)
     totals: dict[str, float] = field(default_factory=dict)  # cumulative counters (count)
     # This month's scratch values between mechanisms (see state.MonthScratch).
     scratch: MonthScratch = field(default_factory=MonthScratch)
