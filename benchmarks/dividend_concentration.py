@@ -2,10 +2,11 @@
 
 Runs a scenario and its siloed counterfactual on paired seeds (replication j of both uses
 ``SeedSequence(root_seed, spawn_key=(j,))``, as the experiment layer does), accumulates each
-firm row's discounted value added after the burn-in exactly as the welfare indicator W does,
-and prints per seed: D(W), and the share of D held by the ten firm rows with the largest
-paired gain (incumbent rows line up across the two runs; rows created during a run are
-pooled as "new firms", since their rows need not match).
+firm row's discounted value added after the burn-in as the welfare indicator W does (W also
+subtracts the firms' link outlays, which are not split by firm here), and prints per seed:
+D(W), and the share of the value-added dividend (the paired difference of the summed rows)
+held by the ten firm rows with the largest paired gain (incumbent rows line up across the two
+runs; rows created during a run are pooled as "new firms", since their rows need not match).
 
     .venv/bin/python benchmarks/dividend_concentration.py model_3_0 --seeds 4
     .venv/bin/python benchmarks/dividend_concentration.py model_3_0 --set transfer_rate=0
@@ -67,12 +68,13 @@ def main() -> None:
         w_s, rows_s, n0 = firm_welfare(kwargs, seed)
         w_b, rows_b, _ = firm_welfare({**kwargs, "siloed": True}, seed)
         d = w_s - w_b
+        d_va = rows_s.sum() - rows_b.sum()  # the value-added part of D(W)
         per_firm = rows_s[:n0] - rows_b[:n0]
         new = rows_s[n0:].sum() - rows_b[n0:].sum()
         top = np.sort(per_firm)[::-1][: args.top].sum()
         dividends.append(d)
-        shares.append(top / d if d else np.nan)
-        print(f"{j:>4} {d:>12.1f} {top / d:>10.1%} {new / d:>16.1%}")
+        shares.append(top / d_va if d_va else np.nan)
+        print(f"{j:>4} {d:>12.1f} {top / d_va:>10.1%} {new / d_va:>16.1%}")
     d = np.array(dividends)
     half = 1.96 * d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else np.nan
     print(f"mean D(W) = {d.mean():.1f} MCU (+/- {half:.1f}, normal 95%), "

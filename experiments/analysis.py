@@ -21,7 +21,7 @@ from simulation.parameters import CHANNELS
 
 # Components of the dividend: (indicator at the end of the run, helix it speaks for, meaning).
 COMPONENTS: tuple[tuple[str, str, str], ...] = (
-    ("welfare", "region", "W: discounted cumulative value added"),
+    ("welfare", "region", "W: discounted value added net of link outlays"),
     ("value_added", "industry", "firms' value added, last month"),
     ("jobs", "society", "jobs"),
     ("startups_alive", "industry", "start-ups and spin-offs alive"),

@@ -25,8 +25,11 @@ from .world import World
 INDICATORS: dict[str, tuple[str, str]] = {
     "month": ("month", "Months simulated (0 = initial state, September of year 0)."),
     "value_added": ("MCU/month", "Regional value added of living firms."),
-    "welfare": ("MCU", "W: value added from the end of the burn-in (burn_in_months), "
-                "discounted to that month and summed so far."),
+    "welfare": ("MCU", "W: value added net of firms' link outlays, from the end of the burn-in "
+                "(burn_in_months), discounted to that month and summed so far."),
+    "firm_link_outlays": ("MCU/month", "Firms' own cash spent on cross-helix links this month: "
+                          "their share of project costs (after matching grants) and platform "
+                          "joining costs (after the subsidy); subtracted in W."),
     "jobs": ("persons", "Employees of living firms."),
     "firms_alive": ("firms", "Living firms."),
     "innovations_incremental": ("per month", "Incremental innovations this month."),
@@ -121,15 +124,15 @@ def network_stats(firms: np.ndarray, unis: np.ndarray, n_alive: int, n_unis: int
 def compute(w: World) -> dict[str, float]:
     f, st, pr, gov, u = w.firms, w.students, w.projects, w.gov, w.unis
     nf = f.n
-    if w.value_added_now is not None and w.value_added_now[0] == w.month:
-        _, rows, va_firm = w.value_added_now  # computed by accounting this month
+    if w.scratch.value_added is not None:
+        rows, va_firm = w.scratch.value_added  # computed by accounting this month
     else:
         rows = np.flatnonzero(f.alive[:nf])
         va_firm = f.value_added(rows, w.p["graduate_premium"])
     alive = f.alive[:nf]
     n_alive = len(rows)
     act = pr.active_rows()
-    fl, tot = w.flows, w.totals
+    fl, tot = w.scratch.flows, w.totals
     status_counts = st.status_counts
     by_prog = w.enrolled.sum(axis=0)
     graduates = int(tot.get("graduates", 0))
@@ -145,6 +148,7 @@ def compute(w: World) -> dict[str, float]:
         "month": float(w.month),
         "value_added": float(va_firm.sum()),
         "welfare": w.welfare,
+        "firm_link_outlays": fl.get("firm_link_outlays", 0.0),
         "jobs": float(f.employees[rows].sum()),
         "firms_alive": float(n_alive),
         "innovations_incremental": fl.get("innovations_incremental", 0.0),

@@ -283,7 +283,7 @@ def test_dividend_table_keeps_the_confidence_and_every_column():
     assert (row["low"], row["high"]) == pytest.approx((3.5 - half, 3.5 + half), rel=1e-6)
     assert (row["rel_low"], row["rel_high"]) == pytest.approx(
         ((3.5 - half) / 25.0, (3.5 + half) / 25.0), rel=1e-6)
-    assert row["component"] == "W: discounted cumulative value added"
+    assert row["component"] == "W: discounted value added net of link outlays"
     assert list(table.columns) == ["component", "indicator", "helix", "scenario_mean",
                                    "siloed_mean", "dividend", "low", "high", "relative",
                                    "rel_low", "rel_high", "n"]

@@ -130,7 +130,8 @@ def test_welfare_accumulates_discounted_value_added_after_the_burn_in(burn):
     df = m.dataframe()
     r = m.parameters["discount_rate"]
     month = df["month"].to_numpy()
-    va = df["value_added"].to_numpy()
+    # W counts value added net of firms' link outlays (docs/ODD.md 4.11).
+    va = df["value_added"].to_numpy() - df["firm_link_outlays"].to_numpy()
     after = month > burn
     expected = (va[after] / (1.0 + r) ** ((month[after] - burn) / 12.0)).sum()
     assert df["welfare"].iloc[-1] == pytest.approx(expected, rel=1e-12)

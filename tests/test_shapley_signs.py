@@ -5,7 +5,8 @@ destroys value, on the small region of test_say_no.py (300 firms, three years, t
 the platform from month 12) and paired seeds. Each setting moves only parameters inside their
 valid ranges: the "+" setting takes the channel's own costs away (and, for incubation and the
 platform, raises its gains), the "-" setting takes its gains away and keeps or raises its
-costs.
+costs. W subtracts the firms' link outlays (their share of project costs, joining costs), so
+those are among a channel's own costs.
 
 What ``make test`` measures is the channel's marginal contribution with every other channel
 open, W(all open) - W(all open but this one): two runs per seed, where the Shapley value needs
@@ -80,8 +81,14 @@ SETTINGS: dict[str, dict[str, dict]] = {
                   platform_join_cost=0.05),
     },
     "brokerage": {
-        # The broker's office and its faculty time cost nothing.
-        "+": dict(broker_staff_fte=0.0, broker_running_cost=0.0),
+        # The broker's office and its faculty time cost nothing, and neither do the projects it
+        # brokers (project_cost 0: the firms' own share, subtracted in W, and the matching
+        # grant). With the firms' share at its default the broker adds nothing distinguishable
+        # over three years: -0.65 MCU [-1.75, +0.44] on 8 seeds; firms accept a brokered offer
+        # on its payoff over acceptance_horizon (36 months), so offers taken late in the run pay
+        # their cost inside it and their gain after it. Without it, +8.3 [5.8, 10.8] (spawn
+        # keys 0-5) and +9.1 [6.4, 11.7] (keys 6-13).
+        "+": dict(broker_staff_fte=0.0, broker_running_cost=0.0, project_cost=0.0),
         # Projects teach nothing (to firms or students), raise no hazard, spin off nothing,
         # and cost staff, faculty time and running cost at the top of their ranges. Firms
         # decline every brokered offer that is worth nothing to them (collaboration.accepts),

@@ -1,10 +1,13 @@
 """W and the dividend recomputed from the per-month tables, with discounting done by hand.
 
-W = sum over months m >= 1 of VA(m) / (1 + r)^(m / 12) (docs/ODD.md, "Welfare"). With
-r = 0.21 a year the discount factors at months 6, 12, 18 and 24 are 1.1, 1.21, 1.331 and
-1.4641 exactly, so a wrong exponent (m instead of m / 12, m - 1, a monthly rate) shows up
-as a wrong factor, not as a rounding difference. The dividend D is recomputed from the run
-tables a `helixsim dividend` run writes, not from its summary.
+W = sum over months m >= 1 of (VA(m) - O(m)) / (1 + r)^(m / 12) (docs/ODD.md, "Welfare"),
+with O(m) the firms' link outlays (`firm_link_outlays`: their own cash for project costs and
+platform joining). With r = 0.21 a year the discount factors at months 6, 12, 18 and 24 are
+1.1, 1.21, 1.331 and 1.4641 exactly, so a wrong exponent (m instead of m / 12, m - 1, a
+monthly rate) shows up as a wrong factor, not as a rounding difference. O is checked against
+the cash firms actually lose in the mechanisms that charge it, so a cost left out of the
+flow, or a flow left out of W, fails here. The dividend D is recomputed from the run tables a
+`helixsim dividend` run writes, not from its summary.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from scipy import stats
 
 from experiments.analysis import COMPONENTS, dividend_table
 from simulation import EcosystemModel
+from simulation.mechanisms import collaboration, digital
 
 SMALL = dict(n_universities=2, n_firms=200, intake_per_university=200, share_edu_3_0=0.4,
              platform_on=True)
@@ -34,30 +38,74 @@ def run(seed: int, **kw) -> pd.DataFrame:
     return EcosystemModel(rng=seed, **{**SMALL, **kw}).run().dataframe()
 
 
+def net(df: pd.DataFrame) -> np.ndarray:
+    """Value added less the firms' link outlays, month by month (row 0 the initial state)."""
+    return df["value_added"].to_numpy() - df["firm_link_outlays"].to_numpy()
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_welfare_discounts_each_month_by_hand_factors(seed):
     df = run(seed, discount_rate=0.21, horizon_months=24)
     va, welfare = df["value_added"].to_numpy(), df["welfare"].to_numpy()
+    outlays = df["firm_link_outlays"].to_numpy()
     assert welfare[0] == 0.0  # month 0 is the initial state: nothing accumulated yet
     assert (va[1:] > 0).all()
+    assert (outlays[1:] > 0).all()  # projects run every month: the cost term is not idle
     increment = np.diff(welfare)  # increment[m - 1] is month m's contribution
     for month, factor in HAND_FACTORS.items():
-        assert increment[month - 1] == pytest.approx(va[month] / factor, rel=1e-12), month
+        assert increment[month - 1] == pytest.approx(
+            (va[month] - outlays[month]) / factor, rel=1e-12), month
     # Every month, not only the four above: factor (1.1)^(m/6).
     months = np.arange(1, 25)
-    np.testing.assert_allclose(increment, va[1:] / 1.1 ** (months / 6.0), rtol=1e-12)
+    np.testing.assert_allclose(increment, net(df)[1:] / 1.1 ** (months / 6.0), rtol=1e-12)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_without_discounting_welfare_is_the_sum_of_value_added(seed):
+def test_without_discounting_welfare_is_value_added_less_link_outlays(seed):
     df = run(seed, discount_rate=0.0, horizon_months=14)
-    va = df["value_added"].to_numpy()
-    assert df["welfare"].iloc[-1] == pytest.approx(va[1:].sum(), rel=1e-12)
+    assert df["welfare"].iloc[-1] == pytest.approx(net(df)[1:].sum(), rel=1e-12)
+    # The outlays are a visible share of value added here, so leaving them out would not hide
+    # in the tolerance.
+    assert df["firm_link_outlays"].iloc[1:].sum() > 1e-6 * df["value_added"].iloc[1:].sum()
     # A higher rate gives a lower W on the same seed (the same value added, discounted more:
     # the rate does not feed back into the economy).
     higher = run(seed, discount_rate=0.5, horizon_months=14)
     np.testing.assert_array_equal(higher["value_added"], df["value_added"])
     assert higher["welfare"].iloc[-1] < df["welfare"].iloc[-1]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_link_outlays_are_the_cash_firms_pay_for_links(seed, monkeypatch):
+    """Month by month, `firm_link_outlays` equals the fall in firms' cash during the two
+    mechanisms that charge firms for links (collaboration: project-cost shares after matching
+    grants; digital: joining costs after the subsidy), measured on the cash itself."""
+    paid: dict[int, float] = {}
+    for module in (collaboration, digital):
+        original = module.apply
+
+        def watched(w, original=original):
+            before = float(w.firms.cash[: w.firms.n].sum())
+            original(w)
+            after = float(w.firms.cash[: w.firms.n].sum())
+            paid[w.month] = paid.get(w.month, 0.0) + before - after
+
+        monkeypatch.setattr(module, "apply", watched)
+    df = run(seed, horizon_months=14, platform_join_cost=0.05, platform_join_subsidy=0.5,
+             matching_rate=0.4)
+    outlays = df["firm_link_outlays"].to_numpy()
+    for month in range(1, 15):
+        assert outlays[month] == pytest.approx(paid[month], rel=1e-9, abs=1e-9), month
+    assert sum(paid.values()) > 0
+
+
+def test_a_siloed_region_pays_no_link_outlays():
+    """With every channel closed firms pay nothing for links, and W is discounted value added."""
+    for seed in SEEDS:
+        df = run(seed, horizon_months=14, siloed=True, discount_rate=0.21)
+        assert (df["firm_link_outlays"] == 0).all()
+        va = df["value_added"].to_numpy()
+        hand = (va[1:] / 1.1 ** (np.arange(1, 15) / 6.0)).sum()
+        assert df["welfare"].iloc[-1] == pytest.approx(hand, rel=1e-12)
 
 
 def hand_interval(diff: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
@@ -117,10 +165,11 @@ def test_dividend_command_matches_the_per_month_run_tables(tmp_path):
     finals: dict[str, dict[int, pd.Series]] = {}
     for t in tables:
         t = t.sort_values("step")
-        va, months = t["value_added"].to_numpy(), t["step"].to_numpy()
+        months = t["step"].to_numpy()
         assert months.tolist() == list(range(14))
-        # W by hand from the monthly value added: factors 1.1^(m/6), 1.21 at month 12.
-        w_hand = float((va[1:] / 1.1 ** (months[1:] / 6.0)).sum())
+        # W by hand from the monthly value added less link outlays: factors 1.1^(m/6), 1.21
+        # at month 12.
+        w_hand = float((net(t)[1:] / 1.1 ** (months[1:] / 6.0)).sum())
         assert t["welfare"].iloc[-1] == pytest.approx(w_hand, rel=1e-12)
         finals.setdefault(t["label"].iat[0], {})[int(t["replication"].iat[0])] = t.iloc[-1]
     assert set(finals) == {"tiny", "tiny (siloed)"}

@@ -7,8 +7,12 @@ configuration, the siloed one included, spends the same money). Untied instrumen
 out their whole balance: block grants to universities by intake, competitive research grants by
 reputation (both fund next month's research), and R&D subsidies to firms in proportion to their
 own R&D if it is at least ``rd_subsidy_threshold`` (spent on R&D next month). The government
-taxes value added. Welfare W accumulates value added from the end of the burn-in
-(``burn_in_months``, 0 by default), discounted at ``discount_rate`` to that month.
+taxes value added. Welfare W accumulates value added net of the firms' link outlays (what firms
+pay out of their own cash for cross-helix links this month: their share of project costs and
+platform joining costs, the flow ``firm_link_outlays``) from the end of the burn-in
+(``burn_in_months``, 0 by default), discounted at ``discount_rate`` to that month. Staff time
+firms give to projects and capstones is not subtracted again: it is already missing from value
+added (``Firms.diverted``).
 Indicators are computed by indicators.py.
 """
 
@@ -34,17 +38,20 @@ def apply(w: World) -> None:
     f = w.firms
     alive = np.flatnonzero(f.alive[: f.n])
     va_firm = f.value_added(alive, w.p["graduate_premium"])
-    w.value_added_now = (w.month, alive, va_firm)  # the indicators reuse it
+    w.scratch.value_added = (alive, va_firm)  # the indicators reuse it
     pay_universities(w)
     pay_rd_subsidies(w, alive, va_firm)
     va = float(va_firm.sum())
     tax = w.p["tax_rate"] * va
     w.gov.tax_month = tax
     w.gov.tax_total += tax
-    w.flows["value_added"] = va
+    w.scratch.flows["value_added"] = va
+    # Every gain carries its cost: the month's outlays of firms on links (collaboration,
+    # digital) come off the value added they helped create.
+    net = va - w.scratch.flows.get("firm_link_outlays", 0.0)
     since = w.month - w.p["burn_in_months"]
     if since > 0:
-        w.welfare += va / (1.0 + w.p["discount_rate"]) ** (since / 12.0)
+        w.welfare += net / (1.0 + w.p["discount_rate"]) ** (since / 12.0)
 
 
 def close_year(w: World) -> None:
@@ -74,7 +81,7 @@ def pay_universities(w: World) -> None:
     rep = np.maximum(u.reputation, 0.0)
     research_u = research * (rep / rep.sum() if rep.sum() > 0 else np.full(u.count, 1 / u.count))
     u.funding = block_u + research_u
-    w.research_grant_share = np.where(u.funding > 0, research_u / np.maximum(u.funding, 1e-12),
+    u.grant_share = np.where(u.funding > 0, research_u / np.maximum(u.funding, 1e-12),
                                       0.0)
 
 

@@ -378,6 +378,8 @@ def run_projects(w: World) -> None:
         grant = grant_due * paid_share
         w.gov.spend(MATCHING, float(grant.sum()))
         np.subtract.at(f.cash, fi, cost - grant)
+        # The firms' own share is a cost of the link to the region: W subtracts it (accounting).
+        w.count("firm_link_outlays", float((cost - grant).sum()))
         np.add.at(f.public_money, fi, grant)
         # The broker's office: a public running cost per active brokered project.
         n_brokered = int(pr.brokered[act].sum())

@@ -70,6 +70,8 @@ def apply(w: World) -> None:
             left -= subsidy
             each = subsidy / len(joiners)
             f.cash[joiners] -= p["platform_join_cost"] - each
+            # What members pay themselves counts against W (accounting).
+            w.count("firm_link_outlays", (p["platform_join_cost"] - each) * len(joiners))
             f.public_money[joiners] += each
             f.platform_member[joiners] = True
             w.count("platform_join_subsidy", subsidy)
@@ -80,5 +82,5 @@ def apply(w: World) -> None:
         boost = investment_boost(invest * 12.0 / max(int(members.sum()), 1),
                                  p["platform_investment_effect"], p["platform_investment_half"])
         saturating(f.digital[:n], np.where(members, p["digital_platform_rate"] * boost, 0.0))
-    w.flows["platform_investment_per_firm"] = invest_per_firm
+    w.scratch.flows["platform_investment_per_firm"] = invest_per_firm
     f.digital[:n] *= 1.0 - p["digital_decay"]

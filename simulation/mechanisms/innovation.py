@@ -78,7 +78,8 @@ def apply(w: World) -> None:
     act = pr.active_rows()
     projects = np.bincount(pr.firm[act], minlength=n)[alive]
     brok = act[pr.brokered[act]]
-    fill = w.live_fill if w.live_fill is not None else np.zeros(w.unis.count)
+    fill = w.scratch.live_fill
+    fill = fill if fill is not None else np.zeros(w.unis.count)
     live = np.bincount(pr.firm[brok], weights=fill[pr.university[brok]], minlength=n)[alive]
     emp = np.maximum(f.employees[alive], 1)
     # Summing every row and then picking is cheaper than gathering the (alive, K) block.
