@@ -133,15 +133,17 @@ def test_figures_are_deterministic(shapley):
 
 def test_format_value():
     assert format_value(3) == "3"
-    assert format_value(np.int64(1500)) == "1500"
+    assert format_value(np.int64(1500)) == "1,500"
     assert format_value(0.1234) == "0.1234"
     assert format_value(12.5) == "12.5"
     assert format_value(-3.75) == "-3.75"
     assert format_value(2.0) == "2"
     assert format_value(1 / 3) == "0.3333"
-    assert format_value(123456.7) == "123457"
+    assert format_value(123456.7) == "123,457"
+    assert format_value(37320.4) == "37,320"  # not 3.732e+04
+    assert format_value(2.5e7) == "25,000,000"
     assert format_value(float("nan")) == "–"
-    assert format_value(2.5e-7) == "2.500e-07"
+    assert format_value(2.5e-7) == "2.5e-07"
 
 
 def test_markdown_to_html_escapes_and_renders():
@@ -183,7 +185,7 @@ def test_write_report(tmp_path, steps, dividend, shapley):
                 shown = str(int(value)) if whole else format_value(value)
                 assert f" {shown} |" in md, (column, value)
     # whole-number float columns print as integers
-    for literal in ("0.1234", "| 1500 |", "-3.75", "12.5", "0.125", "-0.02", "3.125"):
+    for literal in ("0.1234", "| 1,500 |", "-3.75", "12.5", "0.125", "-0.02", "3.125"):
         assert literal in md
     assert "| Elapsed | 12.3 s |" in md and "helixsim dividend model_3_0" in md
     assert "<script>" not in page
