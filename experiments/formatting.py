@@ -223,7 +223,9 @@ def format_interval(value: Any, low: Any, high: Any, *, percent: bool = False,
     scale = 100.0 if percent else 1.0
     finite = [abs(x * scale) for x in (v, lo, hi) if x is not None and math.isfinite(x)]
     top = max(finite, default=0.0)
-    if not _everyday(top) or any(not _everyday(m) for m in finite if m):
+    # The largest number sets the decimals; one far smaller (rounding noise such as 9e-18
+    # next to 0.0013) shows as 0 in those decimals rather than in exponent notation.
+    if not _everyday(top):
         one = format_percent if percent else format_number
         parts = [one(x, digits, signed=signed) for x in (v, lo, hi)]
         return f"{parts[0]} [{parts[1]}, {parts[2]}]"

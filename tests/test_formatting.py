@@ -103,6 +103,10 @@ def test_format_interval_shares_decimals():
     assert format_interval(1.333, 0.0, 5.128) == "1.33 [0.00, 5.13]"
     assert format_interval(37320.4, 30011.2, 44629.0) == "37,320 [30,011, 44,629]"
     assert format_interval(0.0005, -0.0003, 0.0013, percent=True) == "0.05% [-0.03%, 0.13%]"
+    # rounding noise next to everyday numbers is 0, not 9.25e-18
+    assert format_interval(9.25e-18, -0.00126, 0.00126, signed=True) \
+        == "0.00000 [-0.00126, +0.00126]"
+    assert format_interval(2.5e-8, 1e-8, 4e-8) == "2.5e-08 [1e-08, 4e-08]"
     assert format_interval(5.0, None, float("nan")) == f"5.00 [{MISSING}, {MISSING}]"
 
 
