@@ -245,6 +245,16 @@ def test_every_figure_has_title_units_legend_and_a_caption_that_guides(reports, 
         assert re.search(r"\b(look|where|whose|tallest)\b", caption, re.I), (name, caption)
 
 
+def test_compare_report_draws_every_scenario_against_the_reference(reports):
+    figs = [(n, f) for n, _, f in reports["compare"].figures() if n.startswith("difference_")]
+    assert [n for n, _ in figs][0] == "difference_welfare.png"
+    for name, fig in figs:
+        titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
+        assert titles == [f"p{i} minus ref (4 paired seeds)" for i in range(5)], name
+        bands = [c for ax in fig.axes for c in ax.collections if c.get_gid() == "band"]
+        assert len(bands) == 5, name
+
+
 def test_relative_is_shown_as_a_percentage(reports):
     df = reports["dividend"].tables()[0][1]
     for cell in df["Relative [95% interval]"]:
@@ -299,8 +309,9 @@ def test_difference_band_is_the_paired_interval_of_the_mean():
     iv = analysis.paired_interval(diff)
     assert line.get_ydata()[-1] == pytest.approx(iv.mean)
     band = next(c for c in ax.collections if c.get_gid() == "band")
-    ys = band.get_paths()[0].vertices[:, 1]
-    assert ys.min() <= iv.low + 1e-9 and ys.max() >= iv.high - 1e-9
+    vertices = band.get_paths()[0].vertices
+    at_end = vertices[np.isclose(vertices[:, 0], 24 / 12), 1]
+    assert at_end.min() == pytest.approx(iv.low) and at_end.max() == pytest.approx(iv.high)
 
 
 def test_policy_events_are_marked_on_the_time_axis(scenario):
