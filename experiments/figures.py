@@ -133,7 +133,8 @@ def _finish(fig: Figure, axes: list[Any], indicator: str, handles: list, texts: 
             ax.set_xlabel("Years since start")
             ax.xaxis.set_tick_params(labelbottom=True)
     fig.supylabel(textwrap.fill(_unit_words(indicator, difference), 60), fontsize=10)
-    fig.legend(handles, texts, loc="outside lower center", ncol=min(4, len(texts)),
+    columns = len(texts) if len(texts) <= 4 else math.ceil(len(texts) / 2)  # even rows
+    fig.legend(handles, texts, loc="outside lower center", ncol=columns,
                fontsize=8, frameon=False)
 
 

@@ -26,6 +26,7 @@ from .formatting import (
     format_indicator_interval,
     format_interval,
     format_number,
+    format_percent,
     indicator_label,
     is_share,
 )
@@ -253,8 +254,7 @@ def shapley_people_table(shares: pd.DataFrame) -> pd.DataFrame:
         "Channel": report.pretty(r["channel"]),
         "Shapley value of W (MCU) [95% interval]": format_interval(r["mean"], r["low"],
                                                                    r["high"], signed=True),
-        "Share of the dividend": format_number(100 * r["share"], 2, signed=True) + "%"
-        if pd.notna(r["share"]) else "–",
+        "Share of the dividend": format_percent(r["share"], signed=True),
         "Clear of zero?": YES_NO[distinguishable_from_zero(r["low"], r["high"])]}
         for _, r in shares.iterrows()])
 

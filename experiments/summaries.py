@@ -213,14 +213,15 @@ def _channels_sentence(shapley: pd.DataFrame, verdict: bool | None, total: float
     for _, row in same_sign.iterrows():
         main.append(row)
         share_sum += abs(float(row["mean"]))
-        if share_sum >= 0.5 * abs(total):
+        if share_sum >= 2 / 3 * abs(total):  # "most": two thirds, not a bare majority
             break
 
     def named(row: pd.Series) -> str:
         share = float(row["mean"]) / total if total else math.nan
         clear = distinguishable_from_zero(row["low"], row["high"])
         note = "" if clear else ", interval includes zero"
-        return f"{channel_words(row['channel'])} ({format_number(100 * share, 2)}% of it{note})"
+        return (f"{channel_words(row['channel'])} ({format_number(100 * share, 2)}% of the "
+                f"dividend{note})")
 
     if not main:
         return "No channel alone accounts for the dividend (Shapley values, below)."
