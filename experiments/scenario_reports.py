@@ -1,6 +1,6 @@
 """The reports of ``helixsim run``, ``compare`` and ``dividend``, written for people.
 
-Each ``*_report`` function builds the executive summary (``experiments.summaries``), tables
+Each ``*_report`` function builds the executive summary (``experiments.executive_summary``), tables
 with indicator labels and units (at most ``MAX_COLUMNS`` columns, so they fit the page; every
 column with the raw names goes to ``tables/*.csv``), and figures with a title, units, a legend
 and a caption that says what to look at; ``write_*`` functions write them with
@@ -19,6 +19,14 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from . import figures, report
+from .executive_summary import (
+    HEADLINE,
+    Summary,
+    compare_summary,
+    dividend_summary,
+    horizon_words,
+)
+from .executive_summary import run_summary as _run_summary
 from .formatting import (
     MCU_DEFINITION,
     distinguishable_from_zero,
@@ -30,8 +38,6 @@ from .formatting import (
     indicator_label,
     is_share,
 )
-from .summaries import HEADLINE, Summary, compare_summary, dividend_summary, horizon_words
-from .summaries import run_summary as _run_summary
 
 MAX_COLUMNS = 7
 # Indicators over time: levels in run, differences in compare (W first).
