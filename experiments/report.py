@@ -4,8 +4,6 @@ Figures use matplotlib's object API only (``matplotlib.figure.Figure``, never ``
 nothing depends on a global backend or state: every figure is drawn on its own and saved with the
 Agg renderer, and the same inputs give the same PNG bytes.
 
-- ``fan_chart``: an indicator over time per scenario, median line and 25-75 % / 5-95 % bands
-  over replications.
 - ``dividend_bars``: the relative dividend per component, coloured by helix.
 - ``shapley_waterfall``: per-channel Shapley values adding up to the total dividend.
 - ``write_report``: ``report.md``, ``report.html`` and ``figures/*.png`` in one folder. Every
@@ -32,7 +30,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -59,7 +56,6 @@ HELIX_COLOURS = {
 }
 FALLBACK_COLOURS = ("#e31a1c", "#17becf", "#bcbd22", "#e377c2", "#8c564b", "#7f7f7f")
 POSITIVE, NEGATIVE, TOTAL = "#2b8a3e", "#c92a2a", "#1c3d6e"
-_FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 # The headline indicators of a region, with a label and a format: the CLI's demo table and the
 # dashboard's indicator panel show these, in this order.
 MAIN_INDICATORS = (
@@ -156,61 +152,6 @@ def helix_colours(helices: Iterable[str]) -> dict[str, str]:
 
 
 # --- figures -------------------------------------------------------------------------------------
-
-def fan_chart(steps: pd.DataFrame, indicator: str, labels: list[str] | None = None) -> Figure:
-    """Fan chart of one indicator over time, one fan per label.
-
-    ``steps`` is the long table of ``RunSet.steps``: columns ``label``, ``replication``,
-    ``step`` (month) and ``indicator``. For each label the median over replications at every
-    step is drawn as a line, with the 25-75 % and 5-95 % ranges shaded; the x axis is in years
-    (step / 12). ``labels`` chooses and orders the labels (default: order of appearance).
-
-    The axes hold one line per label and two filled bands per label (``ax.collections``).
-    """
-    _require(steps, ("label", "step", indicator), "fan_chart")
-    present = list(pd.unique(steps["label"]))
-    labels = present if labels is None else list(labels)
-    unknown = [lab for lab in labels if lab not in present]
-    if unknown:
-        raise ValueError(f"fan_chart: no rows for label(s) {', '.join(map(str, unknown))}; "
-                         f"present: {', '.join(map(str, present))}")
-    if not labels:
-        raise ValueError("fan_chart: no data")
-
-    fig = new_figure(8.0, 4.6)
-    ax = fig.axes[0]
-    palette = colormaps["tab10"].colors
-    counts = []
-    for i, label in enumerate(labels):
-        rows = steps.loc[steps["label"] == label, ["step", indicator]]
-        values = pd.to_numeric(rows[indicator], errors="coerce")
-        q = values.groupby(rows["step"]).quantile(list(_FAN_QUANTILES)).unstack()
-        q = q.sort_index()
-        years = q.index.to_numpy(dtype=float) / 12.0
-        colour = palette[i % len(palette)]
-        ax.fill_between(years, q[0.05], q[0.95], color=colour, alpha=0.13, linewidth=0)
-        ax.fill_between(years, q[0.25], q[0.75], color=colour, alpha=0.30, linewidth=0)
-        n = (steps.loc[steps["label"] == label, "replication"].nunique()
-             if "replication" in steps.columns else rows["step"].value_counts().max())
-        counts.append(n)
-        ax.plot(years, q[0.5], color=colour, linewidth=2.0, label=f"{label} (n={n})")
-
-    handles, texts = ax.get_legend_handles_labels()
-    handles += [Patch(color="0.45", alpha=0.45, linewidth=0),
-                Patch(color="0.45", alpha=0.15, linewidth=0)]
-    texts += ["25–75% of runs", "5–95% of runs"]
-    ax.legend(handles, texts, loc="best", fontsize=9, frameon=False)
-    fig.suptitle(f"{pretty(indicator)}: median and spread over replications",
-                 fontweight="bold")
-    if indicator in INDICATORS:
-        ax.set_title(textwrap.fill(INDICATORS[indicator][1], 100), fontsize=9, color="0.3")
-    ax.set_xlabel("Years since start")
-    ax.set_ylabel(_axis_label(indicator))
-    ax.grid(True, color="0.9", linewidth=0.8)
-    ax.set_axisbelow(True)
-    ax.margins(x=0)
-    return fig
-
 
 def dividend_bars(table: pd.DataFrame) -> Figure:
     """Horizontal bars of the relative dividend per component, coloured by helix.

@@ -154,6 +154,15 @@ def test_channels_of_an_indistinct_dividend_are_not_read_as_sources(scenario):
     assert "says little" in rep.summary.markdown()
 
 
+@pytest.mark.parametrize(("delta", "noise", "warnings"), [(0.05, 0.01, 0), (0.0005, 0.02, 1)])
+def test_only_a_warning_is_styled_as_one_in_the_html(scenario, delta, noise, warnings):
+    _, rep = dividend_report(scenario, delta, noise=noise)
+    _md, page, _ = render_report(rep.title, [], {}, rep.summary.markdown())
+    summary = page[page.index('<section class="summary">'):page.index("</section>")]
+    assert summary.count('<p class="warning">') == warnings
+    assert summary.count("<p") == len(rep.summary.paragraphs) + warnings + 1  # + assumptions
+
+
 def test_the_summary_lists_the_assumptions(scenario):
     _, rep = dividend_report(scenario, 0.05)
     text = " ".join(rep.summary.assumptions)
@@ -341,6 +350,17 @@ def test_level_panels_one_panel_per_scenario_with_the_reference_dashed():
         assert sorted(gids) == ["band 25-75", "band 5-95"]
         dashed = [ln for ln in ax.lines if ln.get_gid() == "reference"]
         assert len(dashed) == (0 if label == "ref" else 1)
+
+
+def test_level_panels_draw_the_median_of_the_seeds_against_years():
+    steps = steps_table(["ref", "a"], seeds=5)
+    fig = figures.level_panels(steps, "jobs", ["ref", "a"], reference="ref")
+    for ax, label in zip(fig.axes, ["ref", "a"], strict=True):
+        line = next(ln for ln in ax.lines if ln.get_gid() == "median")
+        assert line.get_xdata()[-1] == pytest.approx(24 / 12)
+        expected = steps[steps["label"] == label].groupby("step")["jobs"].median()
+        np.testing.assert_allclose(line.get_ydata(), expected.to_numpy())
+    assert "Jobs (persons)" in fig._supylabel.get_text()
 
 
 def test_figures_reject_unknown_labels():
