@@ -315,3 +315,39 @@ def run_summary(name: str, final: pd.DataFrame, start: Mapping[str, float], *, s
                                    "--seeds 8 or more before quoting a number.")
     summary.assumptions += [_COMMON, MCU_DEFINITION + "."]
     return summary
+
+
+def uncertainty_summary(name: str, *, draws: int, seeds: int, median: float, p05: float,
+                        p95: float, p_positive: float, top_driver: str | None = None
+                        ) -> Summary:
+    """The summary of ``helixsim dividend --uncertainty``: the dividend of W over parameter
+    draws (median and the 90% spread over draws), how often it is positive, and what that
+    means for a decision."""
+    spread = format_interval(median, p05, p95, signed=True)
+    first = (f"Over {draws} plausible settings of the uncertain parameters ({seeds} paired "
+             f"seeds each), the dividend of **{name}** on {HEADLINE_WORDS[:-1]} has median "
+             f"{spread} MCU (median [5%, 95%] over the draws); it is positive in "
+             f"{format_number(100 * p_positive, 2)}% of them.")
+    if p_positive >= 0.95:
+        verdict = "Integration pays in nearly every plausible setting."
+    elif p_positive >= 0.8:
+        verdict = "Integration pays in most plausible settings, but not in all."
+    elif p_positive > 0.2:
+        verdict = ("Whether integration pays depends on parameters the model does not pin "
+                   "down: the dividend is **not a robust gain**.")
+    else:
+        verdict = "**Integration costs the region** in most plausible settings."
+    summary = Summary(paragraphs=[first, verdict])
+    if p05 < 0 < p95:
+        summary.warnings.append(
+            f"The sign of the dividend is uncertain: its 90% spread over the draws "
+            f"({format_interval(median, p05, p95, signed=True)} MCU) includes zero."
+            + (f" The parameter that decides it most is {top_driver}." if top_driver else ""))
+    summary.assumptions = [
+        "The spreads are over parameter draws from the priors (what is not known about the "
+        "model), not confidence intervals of a mean; each draw's mean still carries seed "
+        "noise.",
+        "The siloed region is the same region with the same seeds and the same public money, "
+        "with every channel between industry, university and government closed.",
+        _COMMON, MCU_DEFINITION + "."]
+    return summary

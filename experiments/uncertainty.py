@@ -53,6 +53,7 @@ from simulation.scenarios import Scenario, ScenarioError, load
 
 from . import report
 from .analysis import COMPONENTS
+from .executive_summary import uncertainty_summary
 from .runner import Progress, RunSet, RunSpec, run_many
 from .seeding import AUXILIARY_STREAM, ROOT_SEED
 from .storage import write_parquet
@@ -659,8 +660,11 @@ def dividend(plan: Plan, runs: RunSet, *, out: Path, workers: int | None = None,
     meta = report.run_meta(f"{plan.command} --uncertainty {n}", s, workers, started,
                            scenario=sc.name, root_seed=plan.root_seed, runs=plan.runs,
                            design=design.method)
+    summary = uncertainty_summary(sc.name, draws=n, seeds=s, median=float(head["median"]),
+                                  p05=float(head["p05"]), p95=float(head["p95"]),
+                                  p_positive=p, top_driver=next(iter(drv["parameter"]), None))
     path = report.write_report(out, f"Ecological dividend of {sc.name} under uncertainty",
-                               sections, meta)
+                               sections, meta, summary=summary.markdown())
     result.update(report=str(path), meta=meta)
     return result
 

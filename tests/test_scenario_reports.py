@@ -400,3 +400,24 @@ def test_compare_writes_a_report_with_summary_difference_figures_and_data(tmp_pa
     assert len(data) == len(result["differences"]) and "indicator" in data.columns
     visible = re.sub(r"<(img|a)[^>]*>|<style>.*?</style>", "", page, flags=re.S)
     assert SCI.findall(visible) == []
+
+
+# --- the uncertainty report's summary ------------------------------------------------------------
+
+@pytest.mark.parametrize(("p", "p05", "p95", "words", "warned"), [
+    (1.0, 10.0, 90.0, "nearly every plausible setting", False),
+    (0.85, -5.0, 90.0, "most plausible settings, but not in all", True),
+    (0.5, -40.0, 40.0, "**not a robust gain**", True),
+    (0.05, -90.0, -10.0, "**Integration costs the region**", False),
+])
+def test_uncertainty_summary_follows_p_positive_and_the_spread(p, p05, p95, words, warned):
+    from experiments.executive_summary import uncertainty_summary
+
+    s = uncertainty_summary("s3", draws=64, seeds=2, median=(p05 + p95) / 2, p05=p05, p95=p95,
+                            p_positive=p, top_driver="graduate_premium")
+    text = s.markdown()
+    assert words in text
+    assert f"positive in {100 * p:g}% of them" in text
+    assert bool(s.warnings) is warned
+    if warned:
+        assert "includes zero" in s.warnings[0] and "graduate_premium" in s.warnings[0]
