@@ -325,7 +325,7 @@ def uncertainty_summary(name: str, *, draws: int, seeds: int, median: float, p05
     means for a decision."""
     spread = format_interval(median, p05, p95, signed=True)
     first = (f"Over {draws} plausible settings of the uncertain parameters ({seeds} paired "
-             f"seeds each), the dividend of **{name}** on {HEADLINE_WORDS[:-1]} has median "
+             f"seeds each), the dividend of **{name}** on {HEADLINE_WORDS} has median "
              f"{spread} MCU (median [5%, 95%] over the draws); it is positive in "
              f"{format_number(100 * p_positive, 2)}% of them.")
     if p_positive >= 0.95:

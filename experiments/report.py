@@ -334,7 +334,7 @@ def _cells(df: pd.DataFrame) -> tuple[list[str], list[list[str]], list[bool]]:
     return header, body, numeric
 
 
-_NUMBER_TEXT = re.compile(r"^\s*([+\-–−]|[+\-]?[\d∞])")
+_NUMBER_TEXT = re.compile(r"^\s*\[?([+\-–−]|[+\-]?[\d∞])")
 
 
 def _numeric_text(column: pd.Series) -> bool:

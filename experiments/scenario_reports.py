@@ -320,3 +320,20 @@ def dividend_report(scenario: Any, siloed: str, table: pd.DataFrame,
                       report.shapley_waterfall(shapley, total))],
             data=[("shapley.csv", shapley)]))
     return Report(f"Ecological dividend of {name}", summary, sections)
+
+
+def uncertainty_people_table(dist: pd.DataFrame) -> pd.DataFrame:
+    """The dividend by component over parameter draws (``uncertainty.dividend``) for people:
+    median, the middle 50% and 90% of the draws, P(D > 0), relative median as a percentage."""
+    out = []
+    for _, r in dist.iterrows():
+        ind = str(r["indicator"])
+        mid50 = format_interval(r["median"], r["p25"], r["p75"], signed=True)
+        mid90 = format_interval(r["median"], r["p05"], r["p95"], signed=True)
+        out.append({"Component (unit)": indicator_label(ind), "Helix": r["helix"],
+                    "Median [50% of draws]": mid50,
+                    "90% of draws": mid90[mid90.index("["):],
+                    "P(D > 0)": format_percent(r["p_positive"]),
+                    "Relative, median": "–" if is_share(ind) else
+                    format_percent(r["relative_median"], signed=True)})
+    return pd.DataFrame(out)
