@@ -252,9 +252,9 @@ def compare_summary(reference: str, table: pd.DataFrame, *, seeds: int, months: 
             raise ValueError(f"compare_summary: no welfare row for {label}")
         h = head.iloc[0]
         verdict, text = _effect(h)
-        sentence = _sentence(f"Over {horizon_words(months)}, against **{reference}**",
-                             f"**{label}**", HEADLINE_WORDS, verdict, float(h["difference"]),
-                             text)
+        sentence = _sentence(f"Over {horizon_words(months)}",
+                             f"**{label}** (against **{reference}**)", HEADLINE_WORDS, verdict,
+                             float(h["difference"]), text)
         others = _other_effects(rows, "difference")
         summary.paragraphs.append(sentence + (" " + others if others else ""))
         if verdict is False:

@@ -177,8 +177,10 @@ def test_compare_warns_only_for_the_scenario_without_an_effect(scenario):
     assert rows.loc["strong", "low"] > 0 and rows.loc["weak", "low"] < 0 < rows.loc["weak",
                                                                                      "high"]
     strong, weak = rep.summary.paragraphs[:2]
-    assert "**strong** raises" in strong and "not distinguishable" not in strong
-    assert "**weak** changes" in weak and "not distinguishable from zero" in weak
+    assert "**strong** (against **ref**) raises" in strong
+    assert "not distinguishable" not in strong
+    assert "**weak** (against **ref**) changes" in weak
+    assert "not distinguishable from zero" in weak
     assert len(rep.summary.warnings) == 1
     assert "weak" in rep.summary.warnings[0] and "strong" not in rep.summary.warnings[0]
 
@@ -394,7 +396,7 @@ def test_compare_writes_a_report_with_summary_difference_figures_and_data(tmp_pa
     md = (out / "report.md").read_text(encoding="utf-8")
     page = (out / "report.html").read_text(encoding="utf-8")
     assert md.startswith("# Compare against small_base\n\n## Summary")
-    assert "against **small_base**, **small_3**" in md
+    assert "**small_3** (against **small_base**)" in md
     assert (out / "figures" / "difference_welfare.png").exists()
     data = pd.read_csv(out / "tables" / "differences.csv")
     assert len(data) == len(result["differences"]) and "indicator" in data.columns
