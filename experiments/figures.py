@@ -35,7 +35,6 @@ DPI = 110
 SCENARIO_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
 REFERENCE_COLOUR = "0.35"
 EVENT_COLOUR = "#7a4f01"
-MAX_SCENARIOS = 6
 
 Event = tuple[int, str]  # (month, what happens)
 
