@@ -22,7 +22,7 @@ import pandas as pd
 from simulation.parameters import CHANNELS, ParameterError
 from simulation.scenarios import Scenario, ScenarioError, load
 
-from . import analysis, report, uncertainty
+from . import analysis, report, scenario_reports, uncertainty
 from .runner import Progress, RunSet, replications, run_many
 from .seeding import ROOT_SEED
 from .storage import write_parquet
@@ -76,13 +76,8 @@ def run_scenario(name: str, *, seeds: int, workers: int | None, out: Path,
                                                              "step", "month")]
     table = summary_stats(runs, sc.name, indicators)
     meta = report.run_meta("run", seeds, workers, started, scenario=sc.name, root_seed=root_seed)
-    sections = [
-        report.Section(sc.name, sc.description,
-                       tables=[("Final values: mean and 95% interval over seeds", table)],
-                       figures=[(f"fan_{ind}.png", ind, report.fan_chart(runs.steps, ind))
-                                for ind in FAN_INDICATORS]),
-    ]
-    path = report.write_report(out, f"Scenario {sc.name}", sections, meta)
+    path = scenario_reports.run_report(sc, table, runs.steps, seeds=seeds,
+                                       months=horizon_of(sc, months)).write(out, meta)
     return {"scenario": sc.name, "seeds": seeds, "report": str(path),
             "steps": str(out / "runs"), "summary_file": str(out / "summary.parquet"),
             "final": table.to_dict(orient="records"), "meta": meta}
@@ -127,20 +122,9 @@ def compare_scenarios(names: Sequence[str], *, seeds: int, workers: int | None, 
     write_parquet(runs.summary, out / "summary.parquet")
     meta = report.run_meta("compare", n, workers, started, baseline=base.name,
                            scenarios=[o.name for o in others], root_seed=root_seed)
-    sections = [report.Section(
-        "Comparison on paired seeds",
-        f"Each scenario against **{base.name}** on the same {n} seeds (common random numbers); "
-        f"95% paired-t intervals, Bonferroni-corrected over {len(others)} comparison(s).",
-        tables=[("Differences of final values", table)],
-        figures=[(f"fan_{ind}.png", ind, report.fan_chart(runs.steps, ind))
-                 for ind in FAN_INDICATORS])]
-    if crn:
-        sections.append(report.Section(
-            "What the paired design buys",
-            "Seeds needed for the headline interval at the requested precision, with common "
-            "random numbers (paired) and without (independent seeds, estimated from the same "
-            "runs).", tables=[("Seeds needed", pd.DataFrame(crn))]))
-    path = report.write_report(out, f"Compare against {base.name}", sections, meta)
+    path = scenario_reports.compare_report(
+        base, others, table, runs.steps, seeds=n, months=horizon_of(base, months),
+        precision=crn).write(out, meta)
     return {"baseline": base.name, "seeds": n, "report": str(path),
             "differences": table.to_dict(orient="records"), "precision": crn,
             "achieved_relative_half_width": widest,
@@ -270,43 +254,20 @@ def dividend(name: str, *, seeds: int, workers: int | None, out: Path,
             - analysis.finals(runs.summary, b, "synergy_S"))
         synergy.update(baseline=b, change_vs_baseline=s_base.mean, baseline_low=s_base.low,
                        baseline_high=s_base.high)
-    headline = table.iloc[0]
-    sections = [report.Section(
-        f"The ecological dividend of {sc.name}",
-        f"{sc.description}\n\nD = W({sc.name}) - W(siloed) on {seeds} paired seeds: "
-        f"**{headline['dividend']:,.0f} MCU** (95% CI {headline['low']:,.0f} to "
-        f"{headline['high']:,.0f}; {headline['relative']:+.2%} of the siloed W). The siloed "
-        "counterfactual has the same region, seeds and public money, with every cross-helix "
-        "channel closed.",
-        tables=[("Dividend by component and helix", table),
-                ("Triple-helix synergy S (millibits)", pd.DataFrame([synergy]))],
-        figures=[("dividend_by_helix.png", "Relative dividend by component",
-                  report.dividend_bars(table)),
-                 ("dividend_over_time.png", "The dividend of W month by month: scenario minus "
-                  "siloed on each seed (median and bands over seeds)",
-                  report.fan_chart(paired_steps(runs.steps, sc.name, siloed_label,
-                                                ["welfare"]), "welfare"))]
-        + [(f"fan_{ind}.png", ind, report.fan_chart(runs.steps, ind, [sc.name, siloed_label]))
-           for ind in ("welfare", "value_added", "startups_alive")])]
     result: dict[str, Any] = {"scenario": sc.name, "seeds": seeds,
                               "dividend": table.to_dict(orient="records"), "synergy": synergy}
+    shares, total = None, None
     if attribution:
         shares = analysis.shapley_table(runs.summary, configs, HEADLINE)
         all_open = analysis.finals(runs.summary, configs[(True,) * len(CHANNELS)], HEADLINE)
         none_open = analysis.finals(runs.summary, configs[(False,) * len(CHANNELS)], HEADLINE)
         total = float((all_open - none_open).mean())
-        sections.append(report.Section(
-            "Through which channel: Shapley attribution",
-            f"Exact Shapley values over the {len(CHANNELS)} channels "
-            f"({len(configs)} configurations per seed). They add up to the dividend of "
-            f"opening every channel ({total:,.0f} MCU).",
-            tables=[("Shapley values of W by channel", shares)],
-            figures=[("shapley_waterfall.png", "Shapley waterfall",
-                      report.shapley_waterfall(shares, total))]))
         result["shapley"] = shares.to_dict(orient="records")
         result["shapley_total"] = total
     meta = report.run_meta("dividend", seeds, workers, started, scenario=sc.name,
                            root_seed=root_seed, attribution=attribution)
-    path = report.write_report(out, f"Ecological dividend of {sc.name}", sections, meta)
+    path = scenario_reports.dividend_report(
+        sc, siloed_label, table, synergy, runs.steps, seeds=seeds, months=horizon,
+        shapley=shares, shapley_total=total).write(out, meta)
     result.update(report=str(path), meta=meta)
     return result

@@ -40,7 +40,7 @@ MCU_DEFINITION = "MCU = million currency units, the model's unit of money"
 LABELS: dict[str, str] = {
     "month": "Month",
     "value_added": "Regional value added",
-    "welfare": "Welfare W (discounted value added)",
+    "welfare": "Welfare W, discounted value added",
     "jobs": "Jobs",
     "firms_alive": "Firms alive",
     "innovations_incremental": "Incremental innovations",
@@ -56,12 +56,12 @@ LABELS: dict[str, str] = {
     "platform_members": "Firms on the digital platform",
     "platform_matches": "Projects found through the platform",
     "internships": "Graduating students with an internship",
-    "university_knowledge": "University knowledge (mean level)",
+    "university_knowledge": "University knowledge, mean level",
     "publications": "Publications",
     "publications_total": "Publications so far",
-    "mean_firm_knowledge": "Firm knowledge (mean level)",
-    "mean_digital_maturity": "Digital maturity of firms (mean)",
-    "mean_absorptive_capacity": "Absorptive capacity of firms (mean)",
+    "mean_firm_knowledge": "Firm knowledge, mean level",
+    "mean_digital_maturity": "Digital maturity of firms, mean",
+    "mean_absorptive_capacity": "Absorptive capacity of firms, mean",
     "students_enrolled": "Students enrolled",
     "enrolled_1_0": "Students in Education Model 1.0",
     "enrolled_2_0": "Students in Education Model 2.0",
@@ -91,7 +91,7 @@ LABELS: dict[str, str] = {
     "gov_unspent": "Public money released, not yet spent",
     "gov_returned": "Unspent public money returned",
     "gov_net_fiscal": "Government net fiscal position",
-    "gini_value_added": "Inequality of value added across firms (Gini)",
+    "gini_value_added": "Gini index of value added across firms",
     "synergy_T": "Triple-helix transmission T",
     "synergy_S": "Triple-helix synergy S",
 }
@@ -100,9 +100,9 @@ LABELS: dict[str, str] = {
 _NON_NEGATIVE_UNITS = {"month", "persons", "firms", "per month", "innovations", "projects",
                        "students", "papers", "knowledge units"}
 _UNIT_INTERVAL_UNITS = {"share", "skill [0, 1]", "index"}
-# Money that is paid or held, never owed: cannot be negative either. (Value added and W are
-# not listed: firms' outlays may make them negative.)
-_NON_NEGATIVE_MONEY = ("spend_", "tax_revenue", "gov_unspent", "gov_returned")
+# Money that cannot be negative either: value added (productivity x labour), money paid or
+# held. (W is not listed: firms' outlays counted in it may make it negative.)
+_NON_NEGATIVE_MONEY = ("value_added", "spend_", "tax_revenue", "gov_unspent", "gov_returned")
 
 
 def _real(value: Any, what: str) -> float | None:
@@ -223,7 +223,9 @@ def format_interval(value: Any, low: Any, high: Any, *, percent: bool = False,
     scale = 100.0 if percent else 1.0
     finite = [abs(x * scale) for x in (v, lo, hi) if x is not None and math.isfinite(x)]
     top = max(finite, default=0.0)
-    if not _everyday(top) or any(not _everyday(m) for m in finite if m):
+    # The largest number sets the decimals; one far smaller (rounding noise such as 9e-18
+    # next to 0.0013) shows as 0 in those decimals rather than in exponent notation.
+    if not _everyday(top):
         one = format_percent if percent else format_number
         parts = [one(x, digits, signed=signed) for x in (v, lo, hi)]
         return f"{parts[0]} [{parts[1]}, {parts[2]}]"

@@ -4,8 +4,6 @@ Figures use matplotlib's object API only (``matplotlib.figure.Figure``, never ``
 nothing depends on a global backend or state: every figure is drawn on its own and saved with the
 Agg renderer, and the same inputs give the same PNG bytes.
 
-- ``fan_chart``: an indicator over time per scenario, median line and 25-75 % / 5-95 % bands
-  over replications.
 - ``dividend_bars``: the relative dividend per component, coloured by helix.
 - ``shapley_waterfall``: per-channel Shapley values adding up to the total dividend.
 - ``write_report``: ``report.md``, ``report.html`` and ``figures/*.png`` in one folder. Every
@@ -32,13 +30,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
 from simulation.indicators import INDICATORS
 
+from .formatting import MISSING, format_number
 from .storage import atomic_write
 
 DPI = 110
@@ -57,7 +56,6 @@ HELIX_COLOURS = {
 }
 FALLBACK_COLOURS = ("#e31a1c", "#17becf", "#bcbd22", "#e377c2", "#8c564b", "#7f7f7f")
 POSITIVE, NEGATIVE, TOTAL = "#2b8a3e", "#c92a2a", "#1c3d6e"
-_FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 # The headline indicators of a region, with a label and a format: the CLI's demo table and the
 # dashboard's indicator panel show these, in this order.
 MAIN_INDICATORS = (
@@ -154,61 +152,6 @@ def helix_colours(helices: Iterable[str]) -> dict[str, str]:
 
 
 # --- figures -------------------------------------------------------------------------------------
-
-def fan_chart(steps: pd.DataFrame, indicator: str, labels: list[str] | None = None) -> Figure:
-    """Fan chart of one indicator over time, one fan per label.
-
-    ``steps`` is the long table of ``RunSet.steps``: columns ``label``, ``replication``,
-    ``step`` (month) and ``indicator``. For each label the median over replications at every
-    step is drawn as a line, with the 25-75 % and 5-95 % ranges shaded; the x axis is in years
-    (step / 12). ``labels`` chooses and orders the labels (default: order of appearance).
-
-    The axes hold one line per label and two filled bands per label (``ax.collections``).
-    """
-    _require(steps, ("label", "step", indicator), "fan_chart")
-    present = list(pd.unique(steps["label"]))
-    labels = present if labels is None else list(labels)
-    unknown = [lab for lab in labels if lab not in present]
-    if unknown:
-        raise ValueError(f"fan_chart: no rows for label(s) {', '.join(map(str, unknown))}; "
-                         f"present: {', '.join(map(str, present))}")
-    if not labels:
-        raise ValueError("fan_chart: no data")
-
-    fig = new_figure(8.0, 4.6)
-    ax = fig.axes[0]
-    palette = colormaps["tab10"].colors
-    counts = []
-    for i, label in enumerate(labels):
-        rows = steps.loc[steps["label"] == label, ["step", indicator]]
-        values = pd.to_numeric(rows[indicator], errors="coerce")
-        q = values.groupby(rows["step"]).quantile(list(_FAN_QUANTILES)).unstack()
-        q = q.sort_index()
-        years = q.index.to_numpy(dtype=float) / 12.0
-        colour = palette[i % len(palette)]
-        ax.fill_between(years, q[0.05], q[0.95], color=colour, alpha=0.13, linewidth=0)
-        ax.fill_between(years, q[0.25], q[0.75], color=colour, alpha=0.30, linewidth=0)
-        n = (steps.loc[steps["label"] == label, "replication"].nunique()
-             if "replication" in steps.columns else rows["step"].value_counts().max())
-        counts.append(n)
-        ax.plot(years, q[0.5], color=colour, linewidth=2.0, label=f"{label} (n={n})")
-
-    handles, texts = ax.get_legend_handles_labels()
-    handles += [Patch(color="0.45", alpha=0.45, linewidth=0),
-                Patch(color="0.45", alpha=0.15, linewidth=0)]
-    texts += ["25–75% of runs", "5–95% of runs"]
-    ax.legend(handles, texts, loc="best", fontsize=9, frameon=False)
-    fig.suptitle(f"{pretty(indicator)}: median and spread over replications",
-                 fontweight="bold")
-    if indicator in INDICATORS:
-        ax.set_title(textwrap.fill(INDICATORS[indicator][1], 100), fontsize=9, color="0.3")
-    ax.set_xlabel("Years since start")
-    ax.set_ylabel(_axis_label(indicator))
-    ax.grid(True, color="0.9", linewidth=0.8)
-    ax.set_axisbelow(True)
-    ax.margins(x=0)
-    return fig
-
 
 def dividend_bars(table: pd.DataFrame) -> Figure:
     """Horizontal bars of the relative dividend per component, coloured by helix.
@@ -341,13 +284,20 @@ def shapley_waterfall(table: pd.DataFrame, total: float | None = None, *,
     for i, value in enumerate([*means, total_value]):
         up = value >= 0
         where = ends[i] + above[i] if up else ends[i] - below[i]
-        text = format_value(value) if i == n else f"{value:+.4g}"
+        text = format_number(value) if i == n else format_number(value, signed=True)
         ax.annotate(text, (x[i], where), xytext=(0, 4 if up else -4),
                     textcoords="offset points", ha="center", va="bottom" if up else "top",
                     fontsize=8, color="0.15", fontweight="bold" if i == n else "normal")
     ax.set_xticks(x, [textwrap.fill(s, 12) for s in [*names, "Total"]], fontsize=9)
     ax.set_ylabel(f"Dividend in {pretty(indicator).lower()}" + (f" ({unit})" if unit else ""))
     ax.set_title("Shapley attribution of the dividend to channels", fontweight="bold")
+    key = [(Patch(color=POSITIVE), "adds to the dividend"),
+           (Patch(color=NEGATIVE), "takes from it"), (Patch(color=TOTAL), "total")]
+    if n > len(table):
+        key.append((Patch(facecolor="0.8", hatch="//"), "not attributed"))
+    if err is not None or total_interval is not None:
+        key.append((Line2D([], [], color="0.15", marker="|", linestyle="-"), "95% interval"))
+    ax.legend(*zip(*key, strict=True), fontsize=8, frameon=False, loc="best")
     ax.grid(True, axis="y", color="0.9", linewidth=0.8, zorder=0)
     ax.set_axisbelow(True)
     ax.margins(y=0.12)
@@ -357,33 +307,17 @@ def shapley_waterfall(table: pd.DataFrame, total: float | None = None, *,
 # --- tables and text -----------------------------------------------------------------------------
 
 def format_value(value: Any) -> str:
-    """A table cell as text: integers as is, floats to 4 significant digits.
-
-    Trailing zeros are dropped (12.50 -> "12.5"); NaN and missing values give "–"; very large
-    or very small magnitudes use exponent notation ("2.500e-07").
-    """
+    """A table cell as text: numbers through ``formatting.format_number`` (4 significant
+    digits, thousands separators, whole numbers from 10,000 on, an exponent only outside
+    everyday magnitudes: "2.5e-07"); NaN and missing values give "–"; booleans "yes"/"no"."""
     if value is None or value is pd.NA or value is pd.NaT:
-        return "–"
+        return MISSING
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
     if isinstance(value, (int, np.integer)):
-        return str(int(value))
+        return f"{int(value):,}"
     if isinstance(value, (float, np.floating)):
-        v = float(value)
-        if math.isnan(v):
-            return "–"
-        if math.isinf(v):
-            return "∞" if v > 0 else "-∞"
-        a = abs(v)
-        if a == 0:
-            return "0"
-        if a >= 1e7 or a < 1e-4:
-            return f"{v:.3e}"
-        digits = max(0, 3 - math.floor(math.log10(a)))
-        text = f"{v:.{digits}f}"
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
-        return "0" if float(text) == 0 else text
+        return format_number(float(value), 4)
     return str(value)
 
 
@@ -392,12 +326,23 @@ def _cells(df: pd.DataFrame) -> tuple[list[str], list[list[str]], list[bool]]:
     if not isinstance(df.index, pd.RangeIndex) or any(n is not None for n in df.index.names):
         df = df.reset_index()
     header = [str(c) for c in df.columns]
-    numeric = [pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
-               for c in df.columns]
+    numeric = [(pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]))
+               or _numeric_text(df[c]) for c in df.columns]
     columns = [[_format_integral(v) for v in df[c]] if _integral(df[c]) else
                [format_value(v) for v in df[c]] for c in df.columns]
     body = [list(row) for row in zip(*columns, strict=True)]
     return header, body, numeric
+
+
+_NUMBER_TEXT = re.compile(r"^\s*\[?([+\-–−]|[+\-]?[\d∞])")
+
+
+def _numeric_text(column: pd.Series) -> bool:
+    """A text column of formatted numbers ("2.1% [1.7%, 2.5%]", "–"): aligned right."""
+    if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
+        return False
+    cells = [str(v) for v in column if v is not None and str(v) != MISSING]
+    return bool(cells) and all(_NUMBER_TEXT.match(c) for c in cells)
 
 
 def _integral(column: pd.Series) -> bool:
@@ -412,7 +357,7 @@ def _integral(column: pd.Series) -> bool:
 
 def _format_integral(value: Any) -> str:
     v = float(value)
-    return str(int(v)) if math.isfinite(v) else format_value(v)
+    return f"{int(v):,}" if math.isfinite(v) else format_value(v)
 
 
 def _md_cell(text: str) -> str:
@@ -500,14 +445,19 @@ class Section:
     """One section of a report.
 
     ``text`` is Markdown (paragraphs, lists, ``**bold**``, ``*italic*``, ``code``, links);
-    ``tables`` are (caption, DataFrame); ``figures`` are (file name, caption, Figure), saved as
-    ``figures/<file name>`` (``.png`` is added when missing).
+    ``tables`` are (caption, DataFrame) or (caption, DataFrame, note), the note printed under
+    the table; ``figures`` are (file name, caption, Figure), saved as ``figures/<file name>``
+    (``.png`` is added when missing); ``data`` are (file name, DataFrame) written as
+    ``tables/<file name>`` (CSV, ``.csv`` added when missing) with every column and the raw
+    names, and linked from the section.
     """
 
     heading: str
     text: str = ""
-    tables: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
+    tables: list[tuple[str, pd.DataFrame] | tuple[str, pd.DataFrame, str]] = field(
+        default_factory=list)
     figures: list[tuple[str, str, Figure]] = field(default_factory=list)
+    data: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
 
 
 def figure_png(fig: Figure) -> bytes:
@@ -584,33 +534,59 @@ table{border-collapse:collapse;margin:.8rem 0 1.4rem;font-size:.9rem}
 caption{text-align:left;font-weight:600;padding-bottom:.3rem}
 th,td{border:1px solid #d0d0d0;padding:.25rem .6rem;text-align:left;vertical-align:top}
 th{background:#f1f3f5}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{white-space:nowrap}
 tbody tr:nth-child(even){background:#fafafa}
 figure{margin:1rem 0 1.8rem}figure img{max-width:100%;height:auto;border:1px solid #eee}
-figcaption{font-size:.9rem;color:#555}code{background:#f1f3f5;padding:0 .2rem}
+figcaption{font-size:.9rem;color:#444}code{background:#f1f3f5;padding:0 .2rem}
 table.meta th{width:10rem}
+.table-wrap{max-width:100%;overflow-x:auto}
+section.summary{background:#f4f7fb;border-left:4px solid #1c3d6e;padding:.2rem 1.2rem .6rem;
+margin:1.2rem 0 2rem}section.summary h2{margin-top:.8rem;border:none}
+section.summary strong{color:#1c3d6e}
+section.summary p.warning{background:#fff4e6;border-left:4px solid #e8590c;
+padding:.4rem .7rem}section.summary p.warning strong{color:#8a3700}
+p.note,p.data{font-size:.85rem;color:#555;margin-top:-.8rem}
 """.strip()
 
 
-def _figure_name(name: str) -> str:
+def _file_name(name: str, suffix: str) -> str:
     base = Path(name).name
     if base != name or not base or base.startswith("."):
-        raise ValueError(f"write_report: figure file name must be a plain name, got {name!r}")
-    return base if base.lower().endswith(".png") else base + ".png"
+        raise ValueError(f"write_report: file name must be a plain name, got {name!r}")
+    return base if base.lower().endswith(suffix) else base + suffix
 
 
-def render_report(title: str, sections: Sequence[Section], meta: dict
-                  ) -> tuple[str, str, dict[str, bytes]]:
-    """(Markdown, HTML, {figure file name: PNG bytes}) of a report, all in memory."""
-    pngs: dict[str, bytes] = {}
+def _figure_name(name: str) -> str:
+    try:
+        return _file_name(name, ".png")
+    except ValueError:
+        raise ValueError(f"write_report: figure file name must be a plain name, got {name!r}"
+                         ) from None
+
+
+def _table_parts(entry: tuple) -> tuple[str, pd.DataFrame, str]:
+    if len(entry) == 2:
+        return entry[0], entry[1], ""
+    caption, df, note = entry
+    return caption, df, note or ""
+
+
+def render_report(title: str, sections: Sequence[Section], meta: dict,
+                  summary: str | None = None) -> tuple[str, str, dict[str, bytes]]:
+    """(Markdown, HTML, {file name: bytes}) of a report, all in memory.
+
+    ``summary`` (Markdown) opens the report in a box under the title; ``meta`` closes it
+    ("How this report was made"). Files are ``figures/<name>.png`` and ``tables/<name>.csv``.
+    """
+    files: dict[str, bytes] = {}
     meta_df = _meta_table(meta)
     md = [f"# {title}", ""]
-    if not meta_df.empty:
-        md += [markdown_table(meta_df), ""]
     body = [f"<h1>{html.escape(title)}</h1>"]
-    if not meta_df.empty:
-        rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
-                       for k, v in meta_df.itertuples(index=False, name=None))
-        body.append(f'<table class="meta"><tbody>{rows}</tbody></table>')
+    if summary and summary.strip():
+        md += ["## Summary", "", summary.strip(), ""]
+        text = markdown_to_html(summary).replace("<p><strong>Warning:",
+                                                 '<p class="warning"><strong>Warning:')
+        body.append(f'<section class="summary"><h2>Summary</h2>{text}</section>')
     n_table = n_figure = 0
     for section in sections:
         md += [f"## {section.heading}", ""]
@@ -618,44 +594,69 @@ def render_report(title: str, sections: Sequence[Section], meta: dict
         if section.text.strip():
             md += [section.text.strip(), ""]
             body.append(markdown_to_html(section.text))
-        for caption, df in section.tables:
+        for entry in section.tables:
+            caption, df, note = _table_parts(entry)
             n_table += 1
             label = f"Table {n_table}." + (f" {caption}" if caption else "")
             md += [f"**{label}**", "", markdown_table(df), ""]
-            body.append(html_table(df, label))
+            body.append('<div class="table-wrap">' + html_table(df, label) + "</div>")
+            if note:
+                md += [f"*{note.strip()}*", ""]
+                body.append(f'<p class="note">{_inline(note.strip())}</p>')
         for name, caption, fig in section.figures:
             n_figure += 1
-            file = _figure_name(name)
-            if file in pngs:
-                raise ValueError(f"write_report: figure file name {file!r} used twice")
-            pngs[file] = figure_png(fig)
+            file = "figures/" + _figure_name(name)
+            if file in files:
+                raise ValueError(f"write_report: figure file name {file[8:]!r} used twice")
+            files[file] = figure_png(fig)
             label = f"Figure {n_figure}." + (f" {caption}" if caption else "")
-            md += [f"![{_md_cell(caption or file)}](figures/{file})", "", f"*{label}*", ""]
-            body.append(f'<figure><img src="figures/{html.escape(file)}" '
+            md += [f"![{_md_cell(caption or file)}]({file})", "", f"*{label}*", ""]
+            body.append(f'<figure><img src="{html.escape(file)}" '
                         f'alt="{html.escape(caption or file)}">'
                         f"<figcaption>{html.escape(label)}</figcaption></figure>")
+        links = []
+        for name, df in section.data:
+            file = "tables/" + _file_name(name, ".csv")
+            if file in files:
+                raise ValueError(f"write_report: table file name {file[7:]!r} used twice")
+            files[file] = df.to_csv(index=False).encode("utf-8")
+            links.append(f"[{file}]({file})")
+        if links:
+            text = ("Every column with the indicators' raw names, for spreadsheets and "
+                    "scripts: " + ", ".join(links) + ".")
+            md += [text, ""]
+            body.append(f'<p class="data">{_inline(text)}</p>')
+    if not meta_df.empty:
+        md += ["## How this report was made", "", markdown_table(meta_df), ""]
+        rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+                       for k, v in meta_df.itertuples(index=False, name=None))
+        body.append("<h2>How this report was made</h2>"
+                    f'<table class="meta"><tbody>{rows}</tbody></table>')
     page = ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             f"<title>{html.escape(title)}</title>\n<style>\n{_CSS}\n</style>\n</head>\n"
             "<body>\n" + "\n".join(body) + "\n</body>\n</html>\n")
-    return "\n".join(md).rstrip() + "\n", page, pngs
+    return "\n".join(md).rstrip() + "\n", page, files
 
 
-def write_report(out_dir: Path, title: str, sections: list[Section], meta: dict) -> Path:
-    """Write ``report.md``, ``report.html`` and ``figures/*.png`` into ``out_dir``.
+def write_report(out_dir: Path, title: str, sections: list[Section], meta: dict,
+                 summary: str | None = None) -> Path:
+    """Write ``report.md``, ``report.html``, ``figures/*.png`` and ``tables/*.csv`` into
+    ``out_dir``.
 
-    ``meta`` (command, scenarios, seeds, workers, elapsed seconds, versions, git commit...)
-    becomes the header table; ``None`` values are left out, keys containing "elapsed" are shown
-    in seconds. Everything is rendered in memory first; each file is then written under a
-    temporary name and renamed, figures first, ``report.html`` next and ``report.md`` last, so
-    a report.md that exists always belongs to complete figures. Returns the path of report.md.
+    ``summary`` (Markdown) opens the report; ``meta`` (command, scenarios, seeds, workers,
+    elapsed seconds, versions, git commit...) closes it as a table; ``None`` values are left
+    out, keys containing "elapsed" are shown in seconds. Everything is rendered in memory
+    first; each file is then written under a temporary name and renamed, figures and tables
+    first, ``report.html`` next and ``report.md`` last, so a report.md that exists always
+    belongs to complete figures. Returns the path of report.md.
     """
     out_dir = Path(out_dir)
-    md, page, pngs = render_report(title, sections, meta)
-    figures = out_dir / "figures"
-    figures.mkdir(parents=True, exist_ok=True)
-    for name, data in pngs.items():
-        atomic_write(figures / name, data)
+    md, page, files = render_report(title, sections, meta, summary)
+    for folder in sorted({name.split("/")[0] for name in files} | {"figures"}):
+        (out_dir / folder).mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        atomic_write(out_dir / name, data)
     atomic_write(out_dir / "report.html", page.encode("utf-8"))
     atomic_write(out_dir / "report.md", md.encode("utf-8"))
     return out_dir / "report.md"

@@ -53,7 +53,9 @@ from simulation.scenarios import Scenario, ScenarioError, load
 
 from . import report
 from .analysis import COMPONENTS
+from .executive_summary import uncertainty_summary
 from .runner import Progress, RunSet, RunSpec, run_many
+from .scenario_reports import uncertainty_people_table
 from .seeding import AUXILIARY_STREAM, ROOT_SEED
 from .storage import write_parquet
 
@@ -610,9 +612,8 @@ def dividend(plan: Plan, runs: RunSet, *, out: Path, workers: int | None = None,
             "over draws (what we do not know about the model), not confidence intervals of a "
             "mean.",
             tables=[("The dividend by component: quantiles over draws of each draw's mean "
-                     "paired difference", dist[["component", "helix", "median", "p25", "p75",
-                                                "p05", "p95", "p_positive",
-                                                "relative_median"]])],
+                     "paired difference", uncertainty_people_table(dist))],
+            data=[("dividend_over_draws.csv", dist)],
             figures=[("dividend_draws.png", "D(W) across parameter draws",
                       histogram(y, "D(W) (MCU)", f"D(W) of {sc.name} across {n} draws")),
                      ("components_uncertainty.png", "Relative dividend by component: median, "
@@ -659,8 +660,11 @@ def dividend(plan: Plan, runs: RunSet, *, out: Path, workers: int | None = None,
     meta = report.run_meta(f"{plan.command} --uncertainty {n}", s, workers, started,
                            scenario=sc.name, root_seed=plan.root_seed, runs=plan.runs,
                            design=design.method)
+    summary = uncertainty_summary(sc.name, draws=n, seeds=s, median=float(head["median"]),
+                                  p05=float(head["p05"]), p95=float(head["p95"]),
+                                  p_positive=p, top_driver=next(iter(drv["parameter"]), None))
     path = report.write_report(out, f"Ecological dividend of {sc.name} under uncertainty",
-                               sections, meta)
+                               sections, meta, summary=summary.markdown())
     result.update(report=str(path), meta=meta)
     return result
 

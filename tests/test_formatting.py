@@ -103,6 +103,10 @@ def test_format_interval_shares_decimals():
     assert format_interval(1.333, 0.0, 5.128) == "1.33 [0.00, 5.13]"
     assert format_interval(37320.4, 30011.2, 44629.0) == "37,320 [30,011, 44,629]"
     assert format_interval(0.0005, -0.0003, 0.0013, percent=True) == "0.05% [-0.03%, 0.13%]"
+    # rounding noise next to everyday numbers is 0, not 9.25e-18
+    assert format_interval(9.25e-18, -0.00126, 0.00126, signed=True) \
+        == "0.00000 [-0.00126, +0.00126]"
+    assert format_interval(2.5e-8, 1e-8, 4e-8) == "2.5e-08 [1e-08, 4e-08]"
     assert format_interval(5.0, None, float("nan")) == f"5.00 [{MISSING}, {MISSING}]"
 
 
@@ -130,7 +134,7 @@ def test_format_number_rejects_bad_digits(digits):
 def test_labels_carry_the_units_of_the_indicator_table():
     assert indicator_label("alumni_left") == "Graduates who left the region (persons)"
     assert indicator_label("value_added") == "Regional value added (MCU/month)"
-    assert indicator_label("welfare", unit=False) == "Welfare W (discounted value added)"
+    assert indicator_label("welfare", unit=False) == "Welfare W, discounted value added"
     # a share is shown as a percentage, so its unit reads %
     assert indicator_label("graduate_retention_rate") == "Graduates still in the region (%)"
     assert indicator_unit("graduate_retention_rate") == "%"
@@ -143,6 +147,7 @@ def test_every_indicator_has_a_readable_label_with_its_unit():
     for name, (unit, _meaning) in INDICATORS.items():
         label = indicator_label(name)
         assert "_" not in label, name
+        assert label.count("(") == 1, (name, label)  # one bracket: the unit
         shown = "%" if unit == "share" else unit
         assert label.endswith(f"({shown})"), (name, label)
 
@@ -161,6 +166,8 @@ def test_bounds_follow_the_unit():
     assert indicator_bounds("graduate_skill") == (0.0, 1.0)
     assert indicator_bounds("gov_net_fiscal") == (-math.inf, math.inf)
     assert indicator_bounds("spend_total") == (0.0, math.inf)
+    assert indicator_bounds("value_added") == (0.0, math.inf)
+    assert indicator_bounds("welfare") == (-math.inf, math.inf)  # outlays may exceed it
     # differences: counts unbounded, shares within [-1, 1]
     assert indicator_bounds("alumni_left", difference=True) == (-math.inf, math.inf)
     assert indicator_bounds("share_firms_collaborating", difference=True) == (-1.0, 1.0)

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+from experiments.figures import level_panels
 from experiments.report import (
     Section,
     dividend_bars,
-    fan_chart,
     figure_png,
     format_value,
     markdown_to_html,
@@ -59,31 +59,6 @@ def shapley() -> pd.DataFrame:
         "low": [10.0, 5.0, -3.0, 1.0, -0.5],
         "high": [15.0, 9.5, 0.0, 5.25, 2.0],
     })
-
-
-def test_fan_chart_has_a_median_line_and_two_bands_per_label(steps):
-    fig = fan_chart(steps, "value_added")
-    assert isinstance(fig, Figure)
-    ax = fig.axes[0]
-    assert len(ax.lines) == 2
-    assert len(ax.collections) == 4
-    # x axis in years, the median of the replications at each step.
-    line = ax.lines[0]
-    assert line.get_xdata()[-1] == pytest.approx(24 / 12)
-    expected = steps[steps["label"] == "baseline"].groupby("step")["value_added"].median()
-    np.testing.assert_allclose(line.get_ydata(), expected.to_numpy())
-    assert "MCU/month" in ax.get_ylabel()
-    assert "Years" in ax.get_xlabel()
-    texts = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert any(t.startswith("baseline") for t in texts)
-
-
-def test_fan_chart_chooses_labels_and_rejects_unknown_ones(steps):
-    fig = fan_chart(steps, "jobs", labels=["model_3_0"])
-    assert len(fig.axes[0].lines) == 1
-    assert len(fig.axes[0].collections) == 2
-    with pytest.raises(ValueError, match="nowhere"):
-        fan_chart(steps, "jobs", labels=["nowhere"])
 
 
 def test_dividend_bars_one_bar_per_row(dividend):
@@ -133,15 +108,17 @@ def test_figures_are_deterministic(shapley):
 
 def test_format_value():
     assert format_value(3) == "3"
-    assert format_value(np.int64(1500)) == "1500"
+    assert format_value(np.int64(1500)) == "1,500"
     assert format_value(0.1234) == "0.1234"
     assert format_value(12.5) == "12.5"
     assert format_value(-3.75) == "-3.75"
     assert format_value(2.0) == "2"
     assert format_value(1 / 3) == "0.3333"
-    assert format_value(123456.7) == "123457"
+    assert format_value(123456.7) == "123,457"
+    assert format_value(37320.4) == "37,320"  # not 3.732e+04
+    assert format_value(2.5e7) == "25,000,000"
     assert format_value(float("nan")) == "–"
-    assert format_value(2.5e-7) == "2.500e-07"
+    assert format_value(2.5e-7) == "2.5e-07"
 
 
 def test_markdown_to_html_escapes_and_renders():
@@ -158,7 +135,8 @@ def test_write_report(tmp_path, steps, dividend, shapley):
     sections = [
         Section("Scenario", f"**model_3_0**: {description}",
                 tables=[("Final values", summary)],
-                figures=[("fan_value_added", "Value added", fan_chart(steps, "value_added"))]),
+                figures=[("fan_value_added", "Value added",
+                          level_panels(steps, "value_added", ["baseline", "model_3_0"]))]),
         Section("Dividend", "By helix and channel.",
                 tables=[("Dividend", dividend), ("Shapley values", shapley)],
                 figures=[("dividend.png", "Relative dividend", dividend_bars(dividend)),
@@ -183,7 +161,7 @@ def test_write_report(tmp_path, steps, dividend, shapley):
                 shown = str(int(value)) if whole else format_value(value)
                 assert f" {shown} |" in md, (column, value)
     # whole-number float columns print as integers
-    for literal in ("0.1234", "| 1500 |", "-3.75", "12.5", "0.125", "-0.02", "3.125"):
+    for literal in ("0.1234", "| 1,500 |", "-3.75", "12.5", "0.125", "-0.02", "3.125"):
         assert literal in md
     assert "| Elapsed | 12.3 s |" in md and "helixsim dividend model_3_0" in md
     assert "<script>" not in page
