@@ -183,6 +183,7 @@ def manifest(spec: ExperimentSpec, design: pd.DataFrame, n_runs: int, extra: dic
         "spec": spec.text, "design": spec.design, "factors": spec.factor_names,
         "levers": [lv.name for lv in spec.levers], "replications": spec.replications,
         "seed": spec.seed, "horizon_months": spec.horizon, "outputs": list(spec.outputs),
+        "options": spec.options,
         "dividend": spec.dividend, "points": len(design), "runs": n_runs,
         "design_table": design.to_dict(orient="list"),
         "versions": {**report.environment_meta()["versions"], "model": model_version()},
@@ -192,7 +193,10 @@ def manifest(spec: ExperimentSpec, design: pd.DataFrame, n_runs: int, extra: dic
 
 def job_fingerprint(spec: ExperimentSpec) -> str:
     """What makes two runs of ``helixsim experiment`` the same job (ownership.claim)."""
-    return fingerprint("experiment", spec.text, spec.scenario.overrides, spec.horizon)
+    parts = ["experiment", spec.text, spec.scenario.overrides, spec.horizon]
+    # Command-line options change the job; without them the fingerprint is as it always was,
+    # so folders written before the options existed still resume.
+    return fingerprint(*parts, *([spec.options] if spec.options else []))
 
 
 def run_experiment(spec: ExperimentSpec, *, out: Path, workers: int | None = None,
