@@ -53,7 +53,9 @@ _COLUMN_HEADERS = {
     "month": "Month", "runs": "Runs (replications)", "replication": "Replication",
     "scenario": "Scenario", "indicator": "Indicator", "unit": "Unit", "name": "Indicator label",
     "mean": "Mean", "low": "95% interval: low", "high": "95% interval: high",
-    "n": "Seeds (n)",
+    "n": "Seeds (n)", "lever": "Lever setting", "factor": "Factor", "output": "Output",
+    "rule": "Box (rule)", "coverage": "Coverage (share)", "density": "Density (share)",
+    "box": "Box",
 }
 _EXCEL_SHEET_CHARS = 31  # Excel's limit on a sheet name
 

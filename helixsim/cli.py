@@ -827,19 +827,12 @@ def experiment(spec: Path = typer.Argument(..., help="Experiment spec (TOML)."),
         loaded, out=folder, workers=workers, scheduler=scheduler, progress=cb),
         per_month=per_month, formats=formats)
     if not as_json:
-        outputs = [k for k in result["levers"][0] if k != "lever"] if result["levers"] else []
-        _print_table(f"{result['experiment']}: mean outputs per lever ({result['runs']} runs, "
-                     f"{result['failed']} failed)", result["levers"],
-                     [("lever", "lever", "")] + [(o, o, "{:,.4g}") for o in outputs])
-        for lever, rows in result["indices"].items():
-            key = "ST" if rows and "ST" in rows[0] else "mu_star"
-            ranked = sorted(rows, key=lambda r: -(r.get(key) or 0))
-            Console().print(f"{lever}: most influential by {key}: " + ", ".join(
-                f"{r['factor']} ({r[key]:.3g})" for r in ranked[:5]))
+        from experiments.summaries import summarise
+
         for f in result["failures"][:5]:
             Console(stderr=True).print(f"failed: {f['label']} rep {f['replication']}: "
                                        f"{f['error']}", markup=False)
-        Console().print(f"report: {result['report']}")
+        _print_summary(summarise(Path(result["folder"])))
 
 
 @app.command()
@@ -868,22 +861,53 @@ def optimise(spec: Path = typer.Argument(..., help="Optimisation spec (TOML)."),
 @app.command()
 def results(path: Path = typer.Argument(..., help="A results folder."),
             as_json: bool = JSON) -> None:
-    """Summarise a results folder written by helixsim experiment."""
-    from experiments.experiment import results_summary
+    """Summarise any folder helixsim wrote (run, compare, dividend, experiment, validate,
+    calibrate, posterior, optimise): headline tables, sensitivity indices, discovery boxes."""
+    from experiments.summaries import summarise
 
     try:
-        info = results_summary(path)
+        info = summarise(path)
     except (FileNotFoundError, ValueError) as err:
         raise _fail(str(err)) from None
     if as_json:
-        sys.stdout.write(json.dumps(to_plain(info), indent=2) + "\n")
+        sys.stdout.write(json.dumps(to_plain(info.plain()), indent=2, default=str) + "\n")
         return
-    console = Console(highlight=False)
-    for key in ("folder", "experiment", "design", "status", "planned_runs", "finished_runs",
-                "failed_runs"):
-        console.print(f"{key}: {info.get(key)}", markup=False)
-    for row in info.get("per_lever", []):
-        console.print(row, markup=False)
+    _print_summary(info)
+
+
+_PERCENT_COLUMNS = {"relative", "share", "coverage", "density", "ranked_first", "p_positive"}
+_TEXT_COLUMNS = {"lever", "output", "factor", "indicator", "component", "helix", "scenario",
+                 "channel", "rule", "configuration", "parameter", "fact", "target", "result",
+                 "reading", "label", "candidate", "simulated", "interval"}
+
+
+def _print_summary(info) -> None:
+    """A summary (experiments.summaries) as lines and text tables: numbers for people,
+    headers with units, shares as percentages."""
+    from experiments.export import header
+    from experiments.formatting import format_number, format_percent, indicator_label
+
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(f"{info.command} results in {info.folder}", markup=False, style="bold")
+    for line in info.lines:
+        console.print(line, markup=False)
+    for title, df in info.tables:
+        table = Table(title=title, title_justify="left")
+        for c in df.columns:
+            table.add_column(header(c), justify="left" if c in _TEXT_COLUMNS else "right")
+        for row in df.itertuples(index=False):
+            cells = []
+            for c, v in zip(df.columns, row, strict=True):
+                if c == "indicator" and isinstance(v, str):
+                    cells.append(indicator_label(v))
+                elif isinstance(v, bool) or not isinstance(v, (int, float)):
+                    cells.append("" if v is None else str(v))
+                elif c in _PERCENT_COLUMNS:
+                    cells.append(format_percent(v, signed=c == "relative"))
+                else:
+                    cells.append(format_number(v))
+            table.add_row(*cells)
+        console.print(table)
 
 
 @app.command()
