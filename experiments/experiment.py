@@ -288,7 +288,7 @@ def _run_experiment(spec: ExperimentSpec, *, out: Path, workers: int | None,
             "discovery": {k: v.to_dict(orient="records")
                           for k, v in results["discovery"].items()},
             "boxes": [{"lever": lever, "box": i + 1, "rule": sensitivity.box_text(r["bounds"]),
-                       "coverage": r["coverage"], "density": r["density"], "n": r["n"]}
+                       "coverage": r["coverage"], "density": r["density"], "cases": r["n"]}
                       for lever, boxes in results["discovery"].items()
                       for i, r in enumerate(boxes.to_dict(orient="records"))],
             "failures": [{"label": f.spec.label, "replication": f.spec.replication,

@@ -94,8 +94,8 @@ def describe(runs: int, what: str, est: Estimate | None, *, at_most: bool = Fals
     count = f"{'at most ' if at_most else ''}{runs:,} run{'s' if runs != 1 else ''}"
     text = f"{count} ({what})" if what else count
     if est is not None:
-        about = "about " if est.total_s >= 1 else ""
+        about = ("at most " if at_most else "") + ("about " if est.total_s >= 1 else "")
         text += (f"; {about}{duration(est.total_s)} on {est.workers} worker"
-                 f"{'s' if est.workers != 1 else ''}{' at most' if at_most else ''} "
+                 f"{'s' if est.workers != 1 else ''} "
                  f"({duration(est.run_s)} a run, {est.how})")
     return text

@@ -211,7 +211,8 @@ def _experiment(s: Summary, folder: Path, r: dict[str, Any]) -> None:
     boxes = r.get("boxes")
     if boxes is None and r.get("discovery"):
         boxes = [{"lever": lever, "box": i + 1, "rule": box_text(b.get("bounds")),
-                  "coverage": b.get("coverage"), "density": b.get("density"), "n": b.get("n")}
+                  "coverage": b.get("coverage"), "density": b.get("density"),
+                  "cases": b.get("n")}
                  for lever, rows in r["discovery"].items() for i, b in enumerate(rows)]
     if boxes:
         s.tables.append((f"Scenario discovery: where {r.get('analysed', 'the output')} > "
