@@ -224,12 +224,11 @@ def test_export_writes_csv_and_one_excel_sheet_per_table_with_units(tmp_path, sm
 def test_a_failing_workbook_leaves_no_half_written_file(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("disk full")
-    monkeypatch.setattr(pd.DataFrame, "to_excel", broken)
+    monkeypatch.setattr(export, "_fit_columns", broken)  # fails while the book is rendered
     table = pd.DataFrame({"label": ["a"], "year": [1], "jobs": [3.0]})
     with pytest.raises(OSError):
         export.export(tmp_path, {"per_year": table}, ("xlsx",))
-    assert not list((tmp_path / "export").glob("*")) if (tmp_path / "export").exists() \
-        else True
+    assert not (tmp_path / "export").exists() or not list((tmp_path / "export").iterdir())
 
 
 def test_box_text_is_a_rule_in_words():
@@ -322,7 +321,7 @@ def test_figures_have_titles_labels_with_units_and_legends():
     assert fig._suptitle.get_text() == "t"
     assert ax.get_xlabel() == "matching_rate (share of project cost)"
     assert ax.get_ylabel() == "Jobs (persons)"
-    assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == ["a", "b"]
+    assert {"a", "b", "95% band of the mean"} <= {t.get_text() for t in ax.get_legend().get_texts()}
     assert len(ax.lines) == 2 and all(len(line.get_xdata()) == design_figures.BINS
                                       for line in ax.lines)
     tables = {o: pd.DataFrame({"factor": ["x", "y"], "mu": [1.0, 0.1], "mu_star": [1.0, 0.2],
