@@ -150,6 +150,9 @@ def _announce(text: str) -> None:
     Console(stderr=True, highlight=False, soft_wrap=True).print(f"plan: {text}", markup=False)
 
 
+_PENDING_PLAN: list[str] = []  # the plan line of the command being run, until _execute prints it
+
+
 def _plan(runs: int, what: str, *, region=None, horizon: int = 120,
           workers: int | None = None, dry_run: bool = False, as_json: bool = False,
           at_most: bool = False) -> dict:
@@ -164,10 +167,13 @@ def _plan(runs: int, what: str, *, region=None, horizon: int = 120,
     except (ParameterError, ValueError):  # a region the timing cannot build: count only
         est = None
     text = planning.describe(runs, what, est, at_most=at_most)
-    _announce(text)
     plan = {"runs": runs, "at_most": at_most, "plan": text,
             "estimate_s": None if est is None else round(est.total_s, 1),
             "workers": None if est is None else est.workers}
+    if not dry_run:  # printed by _execute once the folder is this job's (else the error alone)
+        _PENDING_PLAN[:] = [text]
+        return plan
+    _announce(text)
     if dry_run:
         if as_json:
             sys.stdout.write(json.dumps({**plan, "dry_run": True}, indent=2) + "\n")
@@ -355,6 +361,9 @@ def _execute(command: str, name: str, out: Path | None, as_json: bool, work,
         except ownership.FolderInUseError as err:
             raise _fail(str(err)) from None
         ownership.record_job(folder, command=command, name=name, job=key, state="running")
+    for text in _PENDING_PLAN:
+        _announce(text)
+    _PENDING_PLAN.clear()
     bar, update = _progress(as_json)
     try:
         with bar:
