@@ -332,3 +332,69 @@ def test_figures_have_titles_labels_with_units_and_legends():
     assert len(visible) == 3
     assert all(a.get_legend() is not None and a.get_title() for a in visible)
     assert "(MCU)" in visible[0].get_xlabel() and "(persons)" in visible[1].get_xlabel()
+
+
+OPTIMISE = """description = "a tiny policy search"
+scenario = "baseline"
+horizon_months = 6
+replications = 1
+[parameters]
+n_universities = 1
+n_firms = 60
+intake_per_university = 40
+[[levers]]
+parameter = "matching_rate"
+low = 0.2
+high = 0.8
+[[objectives]]
+indicator = "welfare"
+dividend = true
+robustness = "mean"
+[uncertainty]
+draws = 1
+[[uncertainty.ranges]]
+parameter = "graduate_premium"
+low = 0.4
+high = 1.2
+[search]
+population = 2
+generations = 1
+[recommend]
+count = 1
+draws = 1
+replications = 1
+"""
+
+
+def test_calibrate_posterior_and_optimise_write_per_year_tables_and_read_back(
+        tmp_path, monkeypatch):
+    from experiments import calibration
+
+    real = calibration.calibrate
+
+    def small(**kwargs):  # the default region for 2 evaluations is minutes: a small one
+        return real(**{**kwargs, "horizon": 14, "workers": 1,
+                       "base": {"n_universities": 1, "n_firms": 60,
+                                "intake_per_university": 40}})
+    monkeypatch.setattr(calibration, "calibrate", small)
+    spec = tmp_path / "opt.toml"
+    spec.write_text(OPTIMISE)
+    jobs = {
+        "calibrate": ["calibrate", "--budget", "2", "--seeds", "1", "--no-write"],
+        "posterior": ["posterior", "--budget", "8", "--waves", "2", "--seeds", "1",
+                      "--check", "2", "--months", "6"],
+        "optimise": ["optimise", spec],
+    }
+    expect = {"calibrate": "Fitted parameters", "posterior": "Posterior against prior",
+              "optimise": "Pareto set"}
+    for kind, args in jobs.items():
+        out = tmp_path / kind
+        result = invoke(*args, "--workers", "1", "--out", out, "--export", "xlsx")
+        assert result.exit_code == 0, (kind, result.output)
+        year = pd.read_parquet(out / "per_year.parquet")
+        assert len(year) and "jobs" in year, kind
+        sheets = openpyxl.load_workbook(out / "export" / "tables.xlsx",
+                                        read_only=True).sheetnames
+        assert "per_year" in sheets, (kind, sheets)
+        text, data = results_of(out)
+        assert data["command"] == kind and expect[kind] in text, text
