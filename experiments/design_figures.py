@@ -23,6 +23,7 @@ table's), a legend; the captions are the report's. Figures use matplotlib's obje
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -35,7 +36,7 @@ from simulation.indicators import INDICATORS
 from simulation.parameters import PARAMETERS
 
 from .formatting import format_number, indicator_label
-from .sensitivity import ranked_bars
+from .sensitivity import box_text, ranked_bars
 
 DPI = 110
 LEVER_COLOURS = ("#1c3d6e", "#c92a2a", "#2b8a3e", "#e67700", "#6a3d9a", "#0b7285")
@@ -119,7 +120,9 @@ def partial_dependence(summary: pd.DataFrame, factors: Sequence[str], output: st
         ax.set_title(f"by {factor}", fontsize=10)
         ax.grid(True, color="0.9", linewidth=0.8)
         ax.set_axisbelow(True)
-        ax.legend(fontsize=7, frameon=False, loc="best")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4),
+               fontsize=8, frameon=False)  # one legend below the panels covers no line
     fig.suptitle(title, fontweight="bold")
     return fig
 
@@ -157,13 +160,26 @@ def morris_plot(tables: Mapping[str, pd.DataFrame], *, title: str) -> Figure:
         conf = np.nan_to_num(table["mu_star_conf"].to_numpy(dtype=float), nan=0.0)
         ax.errorbar(mu, sigma, xerr=conf, fmt="o", color=LEVER_COLOURS[0], ecolor="0.55",
                     elinewidth=1.0, capsize=2.5, label="factor: μ* ± 95% interval")
-        for name, x, y in zip(table["factor"], mu, sigma, strict=True):
-            if np.isfinite(x) and np.isfinite(y):
-                ax.annotate(str(name), (x, y), xytext=(4, 3), textcoords="offset points",
-                            fontsize=7, color="0.2")
         finite = np.concatenate([mu[np.isfinite(mu)] + conf[np.isfinite(mu)],
                                  sigma[np.isfinite(sigma)]])
         top = float(finite.max()) * 1.15 if finite.size and finite.max() > 0 else 1.0
+        # Name the factors away from the origin; the crowd near it is listed in one line
+        # (names on top of each other would say nothing).
+        near: list[str] = []
+        order = np.argsort(-np.nan_to_num(mu, nan=-1.0))
+        for rank, i in enumerate(order):
+            name, x, y = str(table["factor"].iloc[i]), mu[i], sigma[i]
+            if not (np.isfinite(x) and np.isfinite(y)):
+                continue
+            if max(x, y) < 0.08 * top:
+                near.append(name)
+                continue
+            ax.annotate(name, (x, y), xytext=(4, 3 + 8 * (rank % 2)),
+                        textcoords="offset points", fontsize=7, color="0.2")
+        if near:
+            ax.text(0.97, 0.97, textwrap.fill("near 0: " + ", ".join(near), 38),
+                    transform=ax.transAxes, ha="right", va="top", fontsize=6.5, color="0.35",
+                    in_layout=False)
         ax.plot([0, top], [0, top], linestyle="--", color="0.5", linewidth=1.0,
                 label="σ = μ* (above: interactions or non-linearity)")
         ax.set_xlim(0, top)
@@ -175,7 +191,9 @@ def morris_plot(tables: Mapping[str, pd.DataFrame], *, title: str) -> Figure:
                      fontsize=10)
         ax.grid(True, color="0.9", linewidth=0.8)
         ax.set_axisbelow(True)
-        ax.legend(fontsize=7, frameon=False, loc="upper left")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=8,
+               frameon=False)  # one legend for every panel, below them: none covers a point
     fig.suptitle(title, fontweight="bold")
     return fig
 
@@ -189,10 +207,11 @@ def discovery_plot(boxes: pd.DataFrame, x: pd.DataFrame, y: np.ndarray, threshol
                    output: str, title: str) -> Figure:
     """Coverage and density of every box against the base rate; the cases in the plane of the
     best box's first two factors (or the first two factors), the best box drawn."""
-    fig, (bars, plane) = _figure(5.2, 4.2, 2, cols=2)
+    fig, (bars, plane) = _figure(5.2, min(4.2, 1.6 + 0.9 * max(len(boxes), 1)), 2, cols=2)
     above = np.asarray(y, dtype=float) > threshold
     base = float(above.mean()) if len(above) else math.nan
-    names = [f"box {i + 1}" for i in range(len(boxes))]
+    names = [textwrap.fill(f"box {i + 1}: {box_text(b)}", 30)
+             for i, b in enumerate(boxes["bounds"])]
     pos = np.arange(len(boxes), dtype=float)
     bars.barh(pos - 0.2, boxes["coverage"], height=0.38, color="#1c3d6e", label="coverage")
     bars.barh(pos + 0.2, boxes["density"], height=0.38, color="#7fa7d1", label="density")

@@ -321,7 +321,7 @@ def test_figures_have_titles_labels_with_units_and_legends():
     assert fig._suptitle.get_text() == "t"
     assert ax.get_xlabel() == "matching_rate (share of project cost)"
     assert ax.get_ylabel() == "Jobs (persons)"
-    assert {"a", "b", "95% band of the mean"} <= {t.get_text() for t in ax.get_legend().get_texts()}
+    assert {"a", "b", "95% band of the mean"} <= {t.get_text() for t in fig.legends[0].get_texts()}
     assert len(ax.lines) == 2 and all(len(line.get_xdata()) == design_figures.BINS
                                       for line in ax.lines)
     tables = {o: pd.DataFrame({"factor": ["x", "y"], "mu": [1.0, 0.1], "mu_star": [1.0, 0.2],
@@ -330,7 +330,9 @@ def test_figures_have_titles_labels_with_units_and_legends():
     fig = design_figures.morris_plot(tables, title="m")
     visible = [a for a in fig.axes if a.get_visible()]
     assert len(visible) == 3
-    assert all(a.get_legend() is not None and a.get_title() for a in visible)
+    assert all(a.get_title() for a in visible)
+    assert {"σ = μ* (above: interactions or non-linearity)", "factor: μ* ± 95% interval"} == \
+        {t.get_text() for t in fig.legends[0].get_texts()}
     assert "(MCU)" in visible[0].get_xlabel() and "(persons)" in visible[1].get_xlabel()
 
 
