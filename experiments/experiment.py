@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import itertools
-import json
 import os
 import socket
 import sys
@@ -36,7 +35,7 @@ from simulation.parameters import ParameterError
 
 from . import design_figures, report, sensitivity
 from .executors import executor_for
-from .ownership import claim, fingerprint, release, status
+from .ownership import claim, fingerprint, release
 from .runner import Progress, RunSet, RunSpec, model_version, run_many
 from .specs import ExperimentSpec
 from .storage import to_plain, write_json, write_parquet
@@ -389,28 +388,3 @@ def design_sections(spec: ExperimentSpec, summary: pd.DataFrame, results: dict[s
 
 def _slug(text: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in text).strip("_") or "x"
-
-
-def results_summary(folder: Path) -> dict[str, Any]:
-    """What a results folder holds: the manifest, run counts, failures, outputs per lever."""
-    manifest_file = folder / "_manifest.json"
-    if not manifest_file.is_file():
-        raise FileNotFoundError(f"{folder}: no _manifest.json: not a helixsim results folder")
-    info = json.loads(manifest_file.read_text())
-    runs_dir = folder / "runs"
-    done = len(list(runs_dir.glob("*.parquet"))) if runs_dir.is_dir() else 0
-    failures_file = folder / "failures.json"
-    failures = json.loads(failures_file.read_text()) if failures_file.is_file() else []
-    out: dict[str, Any] = {"folder": str(folder), "experiment": info.get("experiment"),
-                           "design": info.get("design"),
-                           "status": status(folder, info.get("status")),
-                           "planned_runs": info.get("runs"), "finished_runs": done,
-                           "failed_runs": len(failures)}
-    summary_file = folder / "summary.parquet"
-    if summary_file.is_file():
-        summary = pd.read_parquet(summary_file)
-        outputs = [c for c in (*info.get("outputs", []), "dividend") if c in summary]
-        stats = summary.groupby("lever")[outputs].agg(["mean", "std"]).round(4)
-        stats.columns = [f"{a}_{b}" for a, b in stats.columns]
-        out["per_lever"] = stats.reset_index().to_dict(orient="records")
-    return out

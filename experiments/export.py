@@ -55,7 +55,11 @@ _COLUMN_HEADERS = {
     "mean": "Mean", "low": "95% interval: low", "high": "95% interval: high",
     "n": "Seeds (n)", "lever": "Lever setting", "factor": "Factor", "output": "Output",
     "rule": "Box (rule)", "coverage": "Coverage (share)", "density": "Density (share)",
-    "box": "Box",
+    "S1": "S1 (first order)", "S1_conf": "S1 ± (95%)", "ST": "ST (total)",
+    "ST_conf": "ST ± (95%)", "mu": "μ", "mu_star": "μ*", "mu_star_conf": "μ* ± (95%)",
+    "sigma": "σ",
+    "box": "Box", "cases": "Cases", "dividend": "Dividend D(W) (MCU)",
+    "welfare_siloed": "Welfare W of the siloed counterfactual (MCU)",
 }
 _EXCEL_SHEET_CHARS = 31  # Excel's limit on a sheet name
 

@@ -215,8 +215,10 @@ def _experiment(s: Summary, folder: Path, r: dict[str, Any]) -> None:
                   "cases": b.get("n")}
                  for lever, rows in r["discovery"].items() for i, b in enumerate(rows)]
     if boxes:
-        s.tables.append((f"Scenario discovery: where {r.get('analysed', 'the output')} > "
-                         f"{r.get('threshold')}", _records(boxes)))
+        paired = any(" - " in str(b.get("lever")) for b in boxes)
+        what = f"{r.get('analysed', 'the output')}{' difference' if paired else ''}"
+        s.tables.append((f"Scenario discovery: where {what} > {r.get('threshold')}",
+                         _records(boxes)))
     elif r.get("threshold") is not None:
         s.lines.append(f"scenario discovery: no box where {r.get('analysed')} > "
                        f"{r.get('threshold')}")

@@ -902,8 +902,10 @@ def _print_summary(info) -> None:
         console.print(line, markup=False)
     for title, df in info.tables:
         table = Table(title=title, title_justify="left")
-        for c in df.columns:
-            table.add_column(header(c), justify="left" if c in _TEXT_COLUMNS else "right")
+        for c in df.columns:  # shares are printed as percentages, so "(share)" goes
+            head = header(c).replace(" (share)", "") if c in _PERCENT_COLUMNS else header(c)
+            table.add_column(head, justify="left" if c in _TEXT_COLUMNS else "right",
+                             overflow="fold")  # a narrow terminal folds names, never cuts
         for row in df.itertuples(index=False):
             cells = []
             for c, v in zip(df.columns, row, strict=True):
