@@ -5,12 +5,16 @@
 - ``helixsim compare A B [C ...]`` compares scenarios with the first on paired seeds.
 - ``helixsim dividend SCENARIO [--attribution]`` estimates the ecological dividend against the
   siloed counterfactual, optionally attributed to the channels by Shapley values;
-  ``--uncertainty N`` (on ``compare`` too) repeats it over N parameter draws from the priors
-  and prints how many runs it will make first (``--dry-run`` stops there).
+  ``--uncertainty N`` (on ``compare`` too) repeats it over N parameter draws from the priors.
 - ``helixsim validate`` checks the default region against the calibration targets of the ODD
   (exit code 0 only when every target is met, 1 when one is not); ``helixsim calibrate`` fits
   the free parameters to them and writes the calibrated defaults to the parameter table;
   ``helixsim posterior`` gives them posterior distributions (what the targets pin down).
+- ``helixsim experiment SPEC`` runs a design; ``helixsim optimise SPEC`` a robust policy search;
+  ``helixsim results FOLDER`` summarises any folder these commands write.
+- Every batch command prints its plan first (runs and an estimate of the time;
+  ``--dry-run`` stops there), writes per-year tables (``--per-month`` adds months) and, with
+  ``--export csv,xlsx``, CSV and Excel copies of its tables (experiments.export).
 - ``helixsim demo`` runs the default region once; ``helixsim params`` prints the parameters.
 - ``helixsim dashboard`` serves the stakeholder dashboard on 127.0.0.1 (``--host``, ``--port``).
 
