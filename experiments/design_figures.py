@@ -207,7 +207,7 @@ def discovery_plot(boxes: pd.DataFrame, x: pd.DataFrame, y: np.ndarray, threshol
                    output: str, title: str) -> Figure:
     """Coverage and density of every box against the base rate; the cases in the plane of the
     best box's first two factors (or the first two factors), the best box drawn."""
-    fig, (bars, plane) = _figure(5.2, min(4.2, 1.6 + 0.9 * max(len(boxes), 1)), 2, cols=2)
+    fig, (bars, plane) = _figure(5.2, min(4.6, 2.4 + 0.9 * max(len(boxes), 1)), 2, cols=2)
     above = np.asarray(y, dtype=float) > threshold
     base = float(above.mean()) if len(above) else math.nan
     names = [textwrap.fill(f"box {i + 1}: {box_text(b)}", 30)
@@ -222,7 +222,6 @@ def discovery_plot(boxes: pd.DataFrame, x: pd.DataFrame, y: np.ndarray, threshol
     bars.set_xlim(0, 1.05)
     bars.set_xlabel("share of cases (0–1)")
     bars.set_title("Boxes where " + output + f" > {format_number(threshold)}", fontsize=10)
-    bars.legend(fontsize=7, frameon=False, loc="lower right")
     bars.grid(True, axis="x", color="0.9", linewidth=0.8)
     bounds = boxes["bounds"].iloc[0] if len(boxes) else {}
     chosen = [f for f in bounds if f in x.columns]
@@ -249,7 +248,13 @@ def discovery_plot(boxes: pd.DataFrame, x: pd.DataFrame, y: np.ndarray, threshol
     plane.set_xlabel(factor_label(fa))
     plane.set_ylabel(factor_label(fb) if fb else output_label(output))
     plane.set_title("Cases and the best box", fontsize=10)
-    plane.legend(fontsize=7, frameon=False, loc="best")
     plane.grid(True, color="0.9", linewidth=0.8)
+    handles, labels = [], []
+    for ax in (bars, plane):
+        h, lab = ax.get_legend_handles_labels()
+        handles += h
+        labels += lab
+    fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=8,
+               frameon=False)  # below the panels: covers no case
     fig.suptitle(title, fontweight="bold")
     return fig

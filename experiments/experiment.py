@@ -35,6 +35,7 @@ from simulation.parameters import ParameterError
 
 from . import design_figures, report, sensitivity
 from .executors import executor_for
+from .formatting import format_percent
 from .ownership import claim, fingerprint, release
 from .runner import Progress, RunSet, RunSpec, model_version, run_many
 from .specs import ExperimentSpec
@@ -365,8 +366,12 @@ def design_sections(spec: ExperimentSpec, summary: pd.DataFrame, results: dict[s
                          for o, t in tables.items()]))
     for lever, boxes in results["discovery"].items():
         x, y = results["discovery_cases"][lever]
-        readable = boxes.drop(columns=["bounds"]).assign(
-            rule=[sensitivity.box_text(b) for b in boxes["bounds"]])
+        readable = pd.DataFrame({
+            "box": range(1, len(boxes) + 1),
+            "rule": [sensitivity.box_text(b) for b in boxes["bounds"]],
+            "coverage": [format_percent(v, digits=3) for v in boxes["coverage"]],
+            "density": [format_percent(v, digits=3) for v in boxes["density"]],
+            "cases": boxes["n"].to_numpy()})
         what = (f"Where {spec.analysed} > {spec.threshold:g} ({lever})" if " - " not in lever
                 else f"Where {lever} pays off: {spec.analysed} difference > "
                      f"{spec.threshold:g}")

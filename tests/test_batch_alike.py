@@ -400,3 +400,22 @@ def test_calibrate_posterior_and_optimise_write_per_year_tables_and_read_back(
         assert "per_year" in sheets, (kind, sheets)
         text, data = results_of(out)
         assert data["command"] == kind and expect[kind] in text, text
+
+
+def test_discovery_figure_shows_each_box_with_coverage_density_and_the_base_rate():
+    rng = np.random.default_rng(5)
+    x = pd.DataFrame({"transfer_rate": rng.uniform(0.01, 0.1, 80),
+                      "founder_rate": rng.uniform(0.005, 0.02, 80)})
+    y = ((x["transfer_rate"] > 0.05).astype(float) + rng.normal(0, 0.2, 80)).to_numpy()
+    from experiments.sensitivity import discover
+
+    boxes = discover(x, y, 0.5)
+    fig = design_figures.discovery_plot(boxes, x, y, 0.5, output="dividend", title="d")
+    bars, plane = fig.axes[:2]
+    assert len(bars.patches) == 2 * len(boxes) >= 2
+    assert [t.get_text().split(":")[0] for t in bars.get_yticklabels()] == \
+        [f"box {i + 1}" for i in range(len(boxes))]
+    labels = {t.get_text() for t in fig.legends[0].get_texts()}
+    assert {"coverage", "density"} <= labels and any(t.startswith("base rate") for t in labels)
+    assert plane.get_xlabel() == "transfer_rate (per month)"
+    assert len(plane.collections) == 2 and len(plane.patches) == 1  # cases and the box
