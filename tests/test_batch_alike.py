@@ -419,3 +419,20 @@ def test_discovery_figure_shows_each_box_with_coverage_density_and_the_base_rate
     assert {"coverage", "density"} <= labels and any(t.startswith("base rate") for t in labels)
     assert plane.get_xlabel() == "transfer_rate (per month)"
     assert len(plane.collections) == 2 and len(plane.patches) == 1  # cases and the box
+
+
+def test_uncertainty_and_precision_folders_keep_their_plan_and_read_back(tmp_path, small):
+    out = tmp_path / "u"
+    result = invoke("dividend", small, "--uncertainty", "2", "--months", "4", "--workers", "1",
+                    "--out", out)
+    assert result.exit_code == 0, result.output
+    assert planned(result.stderr) == len(list((out / "runs").glob("*.parquet"))) == 8
+    text, data = results_of(out)
+    assert "P(D(W) > 0)" in text and "Dividend over the parameter draws" in text
+    assert (out / "per_year.parquet").is_file()
+    out = tmp_path / "p"
+    result = invoke("compare", "baseline", small, "--seeds", "2", "--precision", "0.0001",
+                    "--max-seeds", "4", "--months", "3", "--workers", "1", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "plan: at most 8 runs" in result.stderr
+    assert len(list((out / "runs").glob("*.parquet"))) <= 8
