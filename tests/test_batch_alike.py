@@ -428,6 +428,7 @@ def test_uncertainty_and_precision_folders_keep_their_plan_and_read_back(tmp_pat
     assert result.exit_code == 0, result.output
     assert planned(result.stderr) == len(list((out / "runs").glob("*.parquet"))) == 8
     text, data = results_of(out)
+    assert data["command"] == "dividend"
     assert "P(D(W) > 0)" in text and "Dividend over the parameter draws" in text
     assert (out / "per_year.parquet").is_file()
     out = tmp_path / "p"
