@@ -340,7 +340,7 @@ def _ids(names: list) -> list[str]:
 
 def _execute(command: str, name: str, out: Path | None, as_json: bool, work,
              job: tuple | None = None, *, per_month: bool = False,
-             formats: tuple[str, ...] = ()) -> dict:
+             formats: tuple[str, ...] = (), precheck=None) -> dict:
     """Validate, run with progress, and turn known errors into exit code 2.
 
     ``job`` (run, compare, dividend) is what defines the job, so that a results folder belongs
@@ -365,6 +365,13 @@ def _execute(command: str, name: str, out: Path | None, as_json: bool, work,
         except ownership.FolderInUseError as err:
             raise _fail(str(err)) from None
         ownership.record_job(folder, command=command, name=name, job=key, state="running")
+    if precheck is not None:  # a command that claims its folder itself: refused before the plan
+        from experiments.ownership import FolderInUseError
+
+        try:
+            precheck(folder)
+        except FolderInUseError as err:
+            raise _fail(str(err)) from None
     for text in _PENDING_PLAN:
         _announce(text)
     _PENDING_PLAN.clear()
@@ -823,7 +830,8 @@ def experiment(spec: Path = typer.Argument(..., help="Experiment spec (TOML)."),
                export: str | None = EXPORT, as_json: bool = JSON) -> None:
     """Run (or resume) an experiment: sweep, Latin hypercube, Sobol or Morris design."""
     from experiments.executors import SchedulerError, check_scheduler
-    from experiments.experiment import run_experiment
+    from experiments.experiment import job_fingerprint, run_experiment
+    from experiments.ownership import claim
     from experiments.specs import SpecError, load, run_count, with_options
 
     formats = _formats(export)
@@ -838,7 +846,9 @@ def experiment(spec: Path = typer.Argument(..., help="Experiment spec (TOML)."),
           horizon=loaded.horizon, workers=workers, dry_run=dry_run, as_json=as_json)
     result = _execute("experiment", spec.stem, out, as_json, lambda folder, cb: run_experiment(
         loaded, out=folder, workers=workers, scheduler=scheduler, progress=cb),
-        per_month=per_month, formats=formats)
+        per_month=per_month, formats=formats,
+        precheck=lambda folder: claim(folder, command="experiment", name=loaded.name,
+                                      job=job_fingerprint(loaded)))
     if not as_json:
         from experiments.summaries import summarise
 
