@@ -189,7 +189,8 @@ def _experiment(s: Summary, folder: Path, r: dict[str, Any]) -> None:
     manifest = folder / "_manifest.json"
     info = _read_json(manifest) if manifest.is_file() else {}
     s.data.update(planned_runs=r.get("runs"), experiment=r.get("experiment"),
-                  design=r.get("design") or info.get("design"))
+                  design=r.get("design") or info.get("design"),
+                  status=status(folder, info.get("status")))
     s.lines.append(f"experiment {r.get('experiment')}: {r.get('design') or info.get('design')} "
                    f"design, {r.get('points')} points, {r.get('runs')} runs "
                    f"({r.get('failed')} failed); status "
@@ -230,7 +231,7 @@ def _old_experiment(folder: Path, info: dict[str, Any]) -> Summary:
                    f"{info.get('points')} points, {info.get('runs')} runs planned; status "
                    f"{status(folder, info.get('status'))}")
     s.data.update(planned_runs=info.get("runs"), experiment=info.get("experiment"),
-                  design=info.get("design"))
+                  design=info.get("design"), status=status(folder, info.get("status")))
     summary = folder / "summary.parquet"
     if summary.is_file():
         df = pd.read_parquet(summary)
