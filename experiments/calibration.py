@@ -308,10 +308,21 @@ def calibrate(*, seeds: int = DEFAULT_SEEDS, budget: int = DEFAULT_BUDGET,
     n_workers = default_workers() if workers is None else max(1, int(workers))
 
     # One executor for every evaluation: a local pool needs no more workers than seeds.
+    # The monthly indicators of the best point's runs, for the per-year tables of the fit
+    # (export.finish); kept for the best evaluation so far only, so memory stays flat.
+    best: dict[str, Any] = {"objective": math.inf, "steps": None}
     with executor_for(scheduler, workers if scheduler else min(n_workers, seeds)) as pool:
         def evaluate(params: dict[str, float]) -> Moments:
-            return simulated_moments(params, seeds=seeds, root_seed=root_seed,
-                                     horizon=horizon, executor=pool, workers=1, base=base)
+            data = run_seeds(seeds, root_seed=root_seed, overrides={**(base or {}), **params},
+                             horizon=horizon, workers=1, executor=pool)
+            moments = moments_of(data)
+            value = objective(moments)
+            if value < best["objective"]:
+                frames = [d.extra["steps"].assign(label="best fit", replication=d.replication)
+                          for d in data if "steps" in d.extra]
+                best.update(objective=value,
+                            steps=pd.concat(frames, ignore_index=True) if frames else None)
+            return moments
         result = fit(evaluate, free, start, budget=budget, cache=cache,
                      on_evaluation=lambda h: write_parquet(h, history_path),
                      progress=progress)
@@ -360,7 +371,10 @@ def calibrate(*, seeds: int = DEFAULT_SEEDS, budget: int = DEFAULT_BUDGET,
             "all_met_in_sample": all(_met(t, result.best_moments[t.key]) for t in TARGETS),
             "evaluations": len(result.history), "reused": result.reused,
             "written": str(written) if written else None, "report": str(report),
-            "out": str(out), "elapsed_s": round(result.elapsed, 1), "message": result.message}
+            "out": str(out), "elapsed_s": round(result.elapsed, 1), "message": result.message,
+            # the best point's runs, when this call simulated it (not replayed from the cache)
+            **({"_steps": best["steps"]} if best["steps"] is not None
+               and best["objective"] == result.best_objective else {})}
 
 
 def write_calibration(calibration: Any, path: Path) -> Path:

@@ -23,13 +23,11 @@ from simulation.parameters import CHANNELS, ParameterError
 from simulation.scenarios import Scenario, ScenarioError, load
 
 from . import analysis, report, scenario_reports, uncertainty
-from .runner import Progress, RunSet, replications, run_many
+from .runner import Progress, RunSet, RunSpec, replications, run_many
 from .seeding import ROOT_SEED
 from .storage import write_parquet
 
 HEADLINE = "welfare"
-FAN_INDICATORS = ("value_added", "jobs", "active_projects", "graduate_retention_rate",
-                  "startups_alive", "synergy_S")
 
 
 def prepare(names: Sequence[str], months: int | None) -> list[Scenario]:
@@ -175,19 +173,50 @@ def under_uncertainty(plan: uncertainty.Plan, analyse: Callable[..., dict[str, A
     return analyse(plan, runs, out=out, workers=workers, started=started)
 
 
-def paired_steps(steps: pd.DataFrame, a: str, b: str, indicators: Sequence[str]
-                 ) -> pd.DataFrame:
-    """Per-month differences a - b on the same replications, as a steps table of its own."""
-    keys = ["replication", "step"]
-    sa = steps[steps["label"] == a].set_index(keys)[list(indicators)]
-    sb = steps[steps["label"] == b].set_index(keys)[list(indicators)]
-    diff = (sa - sb).dropna().reset_index()
-    diff.insert(0, "label", f"{a} minus {b}")
-    return diff
-
 
 def channel_label(name: str, config: tuple[bool, ...]) -> str:
     return f"{name}[" + "".join("1" if c else "0" for c in config) + "]"
+
+
+def _dividend_specs(scenarios: Sequence[Scenario], params: Any, *, seeds: int,
+                    root_seed: int, horizon: int, attribution: bool
+                    ) -> tuple[list[RunSpec], dict[tuple[bool, ...], str]]:
+    """The runs of a dividend: the scenario, its siloed counterfactual, the channel
+    configurations with ``attribution`` and the baseline (``scenarios[1]``, if any)."""
+    sc = scenarios[0]
+    specs = replications(sc.name, params, seeds, root_seed, horizon)
+    specs += replications(f"{sc.name} (siloed)", params.replace(siloed=True), seeds, root_seed,
+                          horizon)
+    configs: dict[tuple[bool, ...], str] = {}
+    if attribution:
+        for config in analysis.configurations():
+            label = channel_label(sc.name, config)
+            configs[config] = label
+            switches = {f"channel_{ch}": on for ch, on in zip(CHANNELS, config, strict=True)}
+            specs += replications(label, params.replace(**switches), seeds, root_seed, horizon)
+    if len(scenarios) > 1:
+        specs += replications(scenarios[1].name, scenarios[1].parameters, seeds, root_seed,
+                              horizon)
+    return specs, configs
+
+
+def dividend_runs(name: str, *, seeds: int, months: int | None, attribution: bool,
+                  baseline: str | None = "baseline") -> tuple[int, str]:
+    """(distinct runs, what they are) of ``dividend`` without uncertainty: the count the
+    runner will make on an empty folder (a configuration equal to the scenario, all channels
+    open, is one run). Validates the scenarios; runs nothing."""
+    names = [name] + ([baseline] if baseline and baseline != name else [])
+    scenarios = prepare(names, months)
+    horizon = horizon_of(scenarios[0], months)
+    specs, configs = _dividend_specs(scenarios, scenarios[0].parameters, seeds=seeds,
+                                     root_seed=ROOT_SEED, horizon=horizon,
+                                     attribution=attribution)
+    distinct = len({s.run_id for s in specs})
+    parts = ["the scenario", "siloed"] + ([f"{len(configs)} channel configurations"]
+                                          if configs else []) \
+        + ([f"baseline {scenarios[1].name}"] if len(scenarios) > 1 else [])
+    return distinct, (f"{seeds} seeds x {distinct // seeds} configurations "
+                      f"({', '.join(parts)}; the same run is made once), {horizon} months")
 
 
 def dividend(name: str, *, seeds: int, workers: int | None, out: Path,
@@ -223,18 +252,8 @@ def dividend(name: str, *, seeds: int, workers: int | None, out: Path,
     except ParameterError as err:
         raise ScenarioError(sc.path or sc.name, err.key or "parameters",
                             err.reason or str(err)) from None
-    specs = replications(sc.name, params, seeds, root_seed, horizon)
-    specs += replications(siloed_label, params.replace(siloed=True), seeds, root_seed, horizon)
-    configs: dict[tuple[bool, ...], str] = {}
-    if attribution:
-        for config in analysis.configurations():
-            label = channel_label(sc.name, config)
-            configs[config] = label
-            switches = {f"channel_{ch}": on for ch, on in zip(CHANNELS, config, strict=True)}
-            specs += replications(label, params.replace(**switches), seeds, root_seed, horizon)
-    if len(scenarios) > 1:
-        specs += replications(scenarios[1].name, scenarios[1].parameters, seeds, root_seed,
-                              horizon)
+    specs, configs = _dividend_specs(scenarios, params, seeds=seeds, root_seed=root_seed,
+                                     horizon=horizon, attribution=attribution)
     runs = run_many(specs, workers=workers, executor=executor, out_dir=out,
                     progress=progress)
     runs.raise_failures()

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import itertools
-import json
 import os
 import socket
 import sys
@@ -34,9 +33,10 @@ import pandas as pd
 
 from simulation.parameters import ParameterError
 
-from . import report, sensitivity
+from . import design_figures, report, sensitivity
 from .executors import executor_for
-from .ownership import claim, fingerprint, release, status
+from .formatting import format_percent
+from .ownership import claim, fingerprint, release
 from .runner import Progress, RunSet, RunSpec, model_version, run_many
 from .specs import ExperimentSpec
 from .storage import to_plain, write_json, write_parquet
@@ -127,38 +127,65 @@ def summary_table(spec: ExperimentSpec, runs: RunSet, design: pd.DataFrame,
 
 def analyse(spec: ExperimentSpec, summary: pd.DataFrame, design: pd.DataFrame
             ) -> dict[str, Any]:
-    """Sensitivity indices (averaged over replications first) and scenario discovery."""
-    out: dict[str, Any] = {"indices": {}, "second_order": {}, "discovery": {}}
-    y_name = spec.analysed
-    table = summary.pivot_table(index=["lever", "point"], columns="replication",
-                                values=y_name, dropna=False)
-    for lever, rows in summary.groupby("lever", sort=False):
-        if lever == spec.reference or rows[y_name].isna().any():
-            continue  # a failed run leaves a hole; indices need every point
-        y = table.loc[lever].sort_index()
-        if spec.reference is not None:
-            # Paired: the same point and seed under the reference lever.
-            y = y - table.loc[spec.reference].sort_index()
-            lever = f"{lever} - {spec.reference}"
-        y = y.to_numpy()
-        y = sensitivity.average_replications(y)
-        x = design.sort_values("point")[spec.factor_names]
-        problem = sensitivity.problem([{"name": f.parameter, "low": f.low, "high": f.high}
-                                       for f in spec.factors]) if spec.design in (
-            "sobol", "morris") else None
-        if spec.design == "sobol":
-            first, second = sensitivity.sobol_indices(problem, y, second_order=spec.second_order,
-                                                      seed=spec.seed)
-            out["indices"][lever] = first
-            if second is not None:
-                out["second_order"][lever] = second
-        elif spec.design == "morris":
-            out["indices"][lever] = sensitivity.morris_indices(
-                problem, x.to_numpy(dtype=float), y, levels=spec.morris_levels, seed=spec.seed)
-        if spec.threshold is not None:
-            out["discovery"][lever] = sensitivity.discover(x.reset_index(drop=True), y,
-                                                           spec.threshold)
+    """Sensitivity indices (averaged over replications first) of every output and scenario
+    discovery of the analysed one.
+
+    ``indices[lever]`` is the analysed output's table (as before); ``by_output[lever]`` maps
+    every output (the analysed one included) to its table; ``discovery[lever]`` the boxes and
+    ``discovery_cases[lever]`` the (x, y) they were found on, for the figure.
+    """
+    out: dict[str, Any] = {"indices": {}, "second_order": {}, "discovery": {},
+                           "by_output": {}, "discovery_cases": {}}
+    outputs = list(dict.fromkeys([spec.analysed, *spec.outputs,
+                                  *(["dividend"] if spec.dividend else [])]))
+    problem = sensitivity.problem([{"name": f.parameter, "low": f.low, "high": f.high}
+                                   for f in spec.factors]) if spec.design in (
+        "sobol", "morris") else None
+    x = design.sort_values("point")[spec.factor_names]
+    levers = [lv for lv in dict.fromkeys(summary["lever"]) if lv != spec.reference]
+    for lever in levers:
+        key = lever if spec.reference is None else f"{lever} - {spec.reference}"
+        for output in outputs:
+            y = _point_outputs(spec, summary, lever, output)
+            if y is None:
+                continue  # a failed run leaves a hole; indices need every point
+            table = None
+            if spec.design == "sobol":
+                try:
+                    table, second = sensitivity.sobol_indices(
+                        problem, y, second_order=spec.second_order, seed=spec.seed)
+                except ValueError:  # a constant output: its indices are undefined
+                    table, second = None, None
+                if output == spec.analysed and second is not None:
+                    out["second_order"][key] = second
+            elif spec.design == "morris":
+                table = sensitivity.morris_indices(problem, x.to_numpy(dtype=float), y,
+                                                   levels=spec.morris_levels, seed=spec.seed)
+            if table is not None:
+                out["by_output"].setdefault(key, {})[output] = table
+                if output == spec.analysed:
+                    out["indices"][key] = table
+            if output == spec.analysed and spec.threshold is not None:
+                cases = x.reset_index(drop=True)
+                out["discovery"][key] = sensitivity.discover(cases, y, spec.threshold)
+                out["discovery_cases"][key] = (cases, sensitivity.average_replications(y))
     return out
+
+
+def _point_outputs(spec: ExperimentSpec, summary: pd.DataFrame, lever: str, output: str
+                   ) -> np.ndarray | None:
+    """(points, replications) of one output of one lever, minus the reference lever's on the
+    same point and seed when the spec names one; None when a run is missing."""
+    if output not in summary:
+        return None
+    table = summary.pivot_table(index=["lever", "point"], columns="replication",
+                                values=output, dropna=False)
+    if summary.loc[summary["lever"] == lever, output].isna().any():
+        return None
+    y = table.loc[lever].sort_index()
+    if spec.reference is not None:
+        y = y - table.loc[spec.reference].sort_index()
+    return y.to_numpy()
 
 
 def lever_table(spec: ExperimentSpec, summary: pd.DataFrame) -> pd.DataFrame:
@@ -183,6 +210,7 @@ def manifest(spec: ExperimentSpec, design: pd.DataFrame, n_runs: int, extra: dic
         "spec": spec.text, "design": spec.design, "factors": spec.factor_names,
         "levers": [lv.name for lv in spec.levers], "replications": spec.replications,
         "seed": spec.seed, "horizon_months": spec.horizon, "outputs": list(spec.outputs),
+        "options": spec.options,
         "dividend": spec.dividend, "points": len(design), "runs": n_runs,
         "design_table": design.to_dict(orient="list"),
         "versions": {**report.environment_meta()["versions"], "model": model_version()},
@@ -192,7 +220,10 @@ def manifest(spec: ExperimentSpec, design: pd.DataFrame, n_runs: int, extra: dic
 
 def job_fingerprint(spec: ExperimentSpec) -> str:
     """What makes two runs of ``helixsim experiment`` the same job (ownership.claim)."""
-    return fingerprint("experiment", spec.text, spec.scenario.overrides, spec.horizon)
+    parts = ["experiment", spec.text, spec.scenario.overrides, spec.horizon]
+    # Command-line options change the job; without them the fingerprint is as it always was,
+    # so folders written before the options existed still resume.
+    return fingerprint(*parts, *([spec.options] if spec.options else []))
 
 
 def run_experiment(spec: ExperimentSpec, *, out: Path, workers: int | None = None,
@@ -243,63 +274,122 @@ def _run_experiment(spec: ExperimentSpec, *, out: Path, workers: int | None,
         tables=[("Mean outputs per lever", levers),
                 ("Mean outputs per design point (over replications)",
                  point_table(spec, summary))])]
-    for lever, table in results["indices"].items():
-        value, conf, second = ("ST", "ST_conf", "S1") if spec.design == "sobol" else (
-            "mu_star", "mu_star_conf", "sigma")
-        sections.append(report.Section(
-            f"Sensitivity of {spec.analysed} ({lever})",
-            "Indices from the outputs averaged over replications; conf = half-width of the 95% "
-            "bootstrap interval.",
-            tables=[("Indices", table)] + ([("Second-order indices",
-                                              results["second_order"][lever])]
-                                            if lever in results["second_order"] else []),
-            figures=[(f"sensitivity_{_slug(lever)}.png", f"Ranked {value}",
-                      sensitivity.ranked_bars(table, value, conf,
-                                              f"{spec.analysed}: {value} ({lever})",
-                                              secondary=second))]))
-    for lever, boxes in results["discovery"].items():
-        sections.append(report.Section(
-            f"Where {spec.analysed} > {spec.threshold:g} ({lever})" if " - " not in lever else
-            f"Where {lever} pays off: {spec.analysed} difference > {spec.threshold:g}",
-            "Boxes of the factor space found by a shallow decision tree: coverage is the share "
-            "of all cases above the threshold inside the box, density the share of the box's "
-            "cases above the threshold.", tables=[("Boxes", boxes)]))
+    sections += design_sections(spec, summary, results)
     path = report.write_report(out, f"Experiment {spec.name}", sections, meta)
     return {"experiment": spec.name, "runs": len(specs), "failed": len(runs.failures),
             "points": len(design), "report": str(path), "folder": str(out),
             "levers": levers.to_dict(orient="records"),
+            "analysed": spec.analysed, "design": spec.design, "threshold": spec.threshold,
             "indices": {k: v.to_dict(orient="records") for k, v in results["indices"].items()},
+            "sensitivity": [{"lever": lever, "output": output, **row}
+                            for lever, tables in results["by_output"].items()
+                            for output, table in tables.items()
+                            for row in table.to_dict(orient="records")],
             "discovery": {k: v.to_dict(orient="records")
                           for k, v in results["discovery"].items()},
+            "boxes": [{"lever": lever, "box": i + 1, "rule": sensitivity.box_text(r["bounds"]),
+                       "coverage": r["coverage"], "density": r["density"], "cases": r["n"]}
+                      for lever, boxes in results["discovery"].items()
+                      for i, r in enumerate(boxes.to_dict(orient="records"))],
             "failures": [{"label": f.spec.label, "replication": f.spec.replication,
                           "error": f.error.strip().splitlines()[-1]} for f in runs.failures],
             "meta": meta}
 
 
+def design_sections(spec: ExperimentSpec, summary: pd.DataFrame, results: dict[str, Any]
+                    ) -> list[report.Section]:
+    """The report's sections of what the design is for: partial dependence (and a response
+    surface) for sweeps and hypercubes, μ*–σ for Morris, S1/ST for Sobol, discovery boxes."""
+    sections: list[report.Section] = []
+    outputs = [*spec.outputs, *(["dividend"] if spec.dividend else [])]
+    main = summary[~summary["lever"].isna()]
+    if spec.design in ("factorial", "lhs"):
+        factorial = spec.design == "factorial"
+        how = ("the mean over the other factors' levels, the replications and the points at "
+               "each level of the factor (its main effect)" if factorial else
+               f"the mean over the design points in each of {design_figures.BINS} equal-count "
+               "bins of the factor's range (drawn at the bin's centre), the other factors "
+               "varying as sampled")
+        figures = [(f"partial_dependence_{_slug(o)}.png",
+                    f"Partial dependence of {design_figures.output_label(o)}: {how}; one line "
+                    "per lever setting, band = 95% interval of the mean. A steep line is a "
+                    "factor that moves the output; a flat one does not.",
+                    design_figures.partial_dependence(
+                        main, spec.factor_names, o, factorial=factorial,
+                        title=f"{spec.name}: {design_figures.output_label(o)}"))
+                   for o in outputs if o in main]
+        if factorial and len(spec.factors) >= 2:
+            o = spec.analysed
+            figures.append((f"response_surface_{_slug(o)}.png",
+                            f"Response surface of {design_figures.output_label(o)} over "
+                            f"{spec.factor_names[0]} and {spec.factor_names[1]} (mean over "
+                            "replications and any other factors; first lever setting). Read "
+                            "along a row or column for one factor's effect at a level of "
+                            "the other; parallel colour bands mean no interaction.",
+                            design_figures.response_surface(
+                                main, spec.factor_names, o,
+                                title=f"{spec.name}: {design_figures.output_label(o)}")))
+        sections.append(report.Section(
+            "How the outputs respond to the factors",
+            "Each output against each factor of the design.", figures=figures))
+    for lever, tables in results["by_output"].items():
+        if spec.design == "morris":
+            rows = pd.concat([t.assign(output=o) for o, t in tables.items()],
+                             ignore_index=True)
+            sections.append(report.Section(
+                f"Morris screening ({lever})",
+                "Elementary effects are output changes over each factor's whole range, in the "
+                "output's unit; μ* ranks influence, σ flags interactions or non-linearity; "
+                "conf = half-width of the 95% bootstrap interval of μ*.",
+                tables=[("Morris indices of every output", rows)],
+                figures=[(f"morris_{_slug(lever)}.png",
+                          f"μ*–σ plane of every output ({lever}): factors to the right move the "
+                          "output most; factors above the dashed line σ = μ* act through "
+                          "interactions or non-linearly; factors near the origin can be fixed.",
+                          design_figures.morris_plot(
+                              tables, title=f"{spec.name}: Morris screening ({lever})"))]))
+        elif spec.design == "sobol":
+            sections.append(report.Section(
+                f"Sobol' indices ({lever})",
+                "S1: the share of the output's variance a factor explains alone; ST: with all "
+                "its interactions; bars ± the 95% bootstrap interval. ST well above S1 means "
+                "the factor acts through interactions; intervals reaching below 0 are noise "
+                "around 0.",
+                tables=[(f"Sobol' indices of {o}", t) for o, t in tables.items()]
+                + ([("Second-order indices", results["second_order"][lever])]
+                   if lever in results["second_order"] else []),
+                figures=[(f"sobol_{_slug(lever)}_{_slug(o)}.png",
+                          f"Sobol' indices of {design_figures.output_label(o)} ({lever}), "
+                          "ranked by ST.",
+                          design_figures.sobol_plot(
+                              t, title=f"{design_figures.output_label(o)}: S1 and ST ({lever})"))
+                         for o, t in tables.items()]))
+    for lever, boxes in results["discovery"].items():
+        x, y = results["discovery_cases"][lever]
+        readable = pd.DataFrame({
+            "box": range(1, len(boxes) + 1),
+            "rule": [sensitivity.box_text(b) for b in boxes["bounds"]],
+            "coverage": [format_percent(v, digits=3) for v in boxes["coverage"]],
+            "density": [format_percent(v, digits=3) for v in boxes["density"]],
+            "cases": boxes["n"].to_numpy()})
+        what = (f"Where {spec.analysed} > {spec.threshold:g} ({lever})" if " - " not in lever
+                else f"Where {lever} pays off: {spec.analysed} difference > "
+                     f"{spec.threshold:g}")
+        sections.append(report.Section(
+            what,
+            "Boxes of the factor space found by a shallow decision tree: coverage is the share "
+            "of all cases above the threshold inside the box, density the share of the box's "
+            "cases above the threshold (to compare with the base rate, the share of all cases "
+            "above it).", tables=[("Boxes", readable)],
+            figures=[(f"discovery_{_slug(lever)}.png",
+                      f"{what}: coverage and density of each box against the base rate (left); "
+                      "the cases in the plane of the best box's first two factors, the box "
+                      "drawn (right).",
+                      design_figures.discovery_plot(
+                          boxes, x, y, spec.threshold, output=spec.analysed,
+                          title=f"{spec.name}: {what}"))] if len(boxes) else []))
+    return sections
+
+
 def _slug(text: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in text).strip("_") or "x"
-
-
-def results_summary(folder: Path) -> dict[str, Any]:
-    """What a results folder holds: the manifest, run counts, failures, outputs per lever."""
-    manifest_file = folder / "_manifest.json"
-    if not manifest_file.is_file():
-        raise FileNotFoundError(f"{folder}: no _manifest.json: not a helixsim results folder")
-    info = json.loads(manifest_file.read_text())
-    runs_dir = folder / "runs"
-    done = len(list(runs_dir.glob("*.parquet"))) if runs_dir.is_dir() else 0
-    failures_file = folder / "failures.json"
-    failures = json.loads(failures_file.read_text()) if failures_file.is_file() else []
-    out: dict[str, Any] = {"folder": str(folder), "experiment": info.get("experiment"),
-                           "design": info.get("design"),
-                           "status": status(folder, info.get("status")),
-                           "planned_runs": info.get("runs"), "finished_runs": done,
-                           "failed_runs": len(failures)}
-    summary_file = folder / "summary.parquet"
-    if summary_file.is_file():
-        summary = pd.read_parquet(summary_file)
-        outputs = [c for c in (*info.get("outputs", []), "dividend") if c in summary]
-        stats = summary.groupby("lever")[outputs].agg(["mean", "std"]).round(4)
-        stats.columns = [f"{a}_{b}" for a, b in stats.columns]
-        out["per_lever"] = stats.reset_index().to_dict(orient="records")
-    return out

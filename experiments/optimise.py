@@ -846,7 +846,7 @@ def _manifest(spec: OptimiseSpec, plan: dict[str, int], status: str) -> dict[str
 
 def command(path: Path, *, workers: int | None, out: Path | None, scheduler: str | None,
             seed: int | None, dry_run: bool, as_json: bool, fail: Callable[[str], Exception],
-            execute: Callable[..., dict]) -> None:
+            execute: Callable[..., dict], plan: Callable[..., Any] | None = None) -> None:
     """``helixsim optimise``: validate, then plan (``--dry-run``) or run, then print.
 
     ``fail`` and ``execute`` are the command line's (one-line error with exit code 2; the
@@ -865,6 +865,13 @@ def command(path: Path, *, workers: int | None, out: Path | None, scheduler: str
         raise fail(str(err)) from None
     if seed is not None:
         spec = replace(spec, seed=seed)
+    if plan is not None:  # the command line's plan line (and --dry-run), as for every command
+        counts = planned_runs(spec)
+        plan(counts["runs"], f"{counts['candidates']} candidates x {counts['cells']} cells x "
+             f"{2 if spec.needs_siloed else 1} for the search, {counts['fresh_runs']} to "
+             "re-evaluate the recommended policies on fresh seeds",
+             region={**spec.scenario.parameters, **spec.fixed}, horizon=spec.horizon,
+             at_most=True)
     plan = planned_runs(spec)
     if dry_run:
         if as_json:

@@ -151,10 +151,12 @@ def point_of(free: Sequence[FreeParameter], u: Sequence[float]) -> dict[str, flo
 
 
 def simulate(problem: Problem, units: np.ndarray, *, seeds: int, root_seed: int,
-             executor: Executor, progress: Callable[[int], None] | None = None
-             ) -> list[Moments]:
+             executor: Executor, progress: Callable[[int], None] | None = None,
+             keep_steps: list[pd.DataFrame] | None = None) -> list[Moments]:
     """The statistics of every point (rows of ``units``) over ``seeds`` replications, in the
-    order of the points; a point with a failed replication gets NaN statistics."""
+    order of the points; a point with a failed replication gets NaN statistics. With
+    ``keep_steps`` the runs' monthly indicators (the model's observations carry them) are
+    appended to it, labelled by point, for the per-year tables (export.finish)."""
     points = [point_of(problem.free, u) for u in units]
     specs = [RunSpec(problem.label, {**problem.base, **p}, j, root_seed, problem.horizon)
              for p in points for j in range(seeds)]
@@ -163,6 +165,12 @@ def simulate(problem: Problem, units: np.ndarray, *, seeds: int, root_seed: int,
     out = []
     for i in range(len(points)):
         block = specs[i * seeds:(i + 1) * seeds]
+        if keep_steps is not None:
+            for s in block:
+                extra = getattr(runs.results.get(s.run_id), "extra", None)
+                if isinstance(extra, dict) and "steps" in extra:
+                    keep_steps.append(extra["steps"].assign(label=f"posterior draw {i + 1}",
+                                                            replication=s.replication))
         if all(s.run_id in runs.results for s in block):
             m = problem.aggregate([runs.results[s.run_id] for s in block])
         else:
@@ -687,6 +695,7 @@ def calibrate_posterior(problem: Problem | None = None, *, out: Path,
         post = posterior_of(hm.emulators, problem.free, root_seed)
         write_parquet(post.frame(), out / POSTERIOR_FILE)
         check_table = pd.DataFrame()
+        kept: list[pd.DataFrame] = []
         if check:
             draws = post.draws(check, _rng(root_seed, 99))
             ucols = [f"u_{p.name}" for p in problem.free]
@@ -694,16 +703,20 @@ def calibrate_posterior(problem: Problem | None = None, *, out: Path,
             if check_table is None:
                 base = len(hm.table) * seeds
                 stats = simulate(problem, draws, seeds=seeds, root_seed=root_seed,
-                                 executor=pool, progress=lambda k: tick(base + k))
+                                 executor=pool, progress=lambda k: tick(base + k),
+                                 keep_steps=kept)
                 check_table = pd.concat([pd.DataFrame(draws, columns=ucols),
                                          pd.DataFrame(stats)], axis=1)
                 write_parquet(check_table, out / PREDICTIVE_FILE)
     elapsed = time.perf_counter() - started
     if progress:
         progress(total, total)
-    return _report(problem, hm, post, check_table, out=out, budget=budget, seeds=seeds,
-                   waves=waves, root_seed=root_seed, elapsed=elapsed,
-                   truth=truth, command=command)
+    result = _report(problem, hm, post, check_table, out=out, budget=budget, seeds=seeds,
+                     waves=waves, root_seed=root_seed, elapsed=elapsed,
+                     truth=truth, command=command)
+    if kept:  # the posterior predictive runs, for the per-year tables
+        result["_steps"] = pd.concat(kept, ignore_index=True)
+    return result
 
 
 def _saved_check(path: Path, draws: np.ndarray, ucols: list[str]) -> pd.DataFrame | None:

@@ -325,6 +325,26 @@ def rule_text(bounds: Mapping[str, tuple[float, float]]) -> str:
     return " and ".join(parts) if parts else "all cases"
 
 
+def box_text(bounds: Mapping[str, Sequence[float | None]] | None) -> str:
+    """A box for people: ``{'founder_rate': (0.006222, inf)}`` -> "founder_rate > 0.00622";
+    "0.2 < x ≤ 0.6" for two sides; numbers to 3 significant digits
+    (``formatting.format_number``). An open side may be ``inf`` or ``None`` (as JSON keeps
+    it); no bound at all is "all cases"."""
+    from .formatting import format_number
+
+    parts = []
+    for name, (low, high) in (bounds or {}).items():
+        lo = None if low is None or not math.isfinite(float(low)) else float(low)
+        hi = None if high is None or not math.isfinite(float(high)) else float(high)
+        if lo is not None and hi is not None:
+            parts.append(f"{format_number(lo)} < {name} ≤ {format_number(hi)}")
+        elif lo is not None:
+            parts.append(f"{name} > {format_number(lo)}")
+        elif hi is not None:
+            parts.append(f"{name} ≤ {format_number(hi)}")
+    return " and ".join(parts) if parts else "all cases"
+
+
 def box_mask(x: pd.DataFrame, bounds: Mapping[str, tuple[float, float]]) -> np.ndarray:
     """Boolean mask of the rows of ``x`` inside a box ``{factor: (low, high)}``.
 

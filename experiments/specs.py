@@ -120,10 +120,49 @@ class ExperimentSpec:
     analysed: str
     reference: str | None
     text: str  # the file as written, for the manifest
+    # What the command line changed (--seeds, --seed, --months): part of the job's identity.
+    options: dict[str, int] = field(default_factory=dict)
 
     @property
     def factor_names(self) -> list[str]:
         return [f.parameter for f in self.factors]
+
+    def plan_text(self) -> str:
+        """The runs in words: "9 design points x 1 lever setting x 2 replications, 60 months"."""
+        points = design_points(self.design, self.samples, self.second_order, self.factors)
+        n_levers = max(len(self.levers), 1)
+        return (f"{self.design} design: {points:,} points x {n_levers} lever setting"
+                f"{'s' if n_levers != 1 else ''} x {self.replications} replication"
+                f"{'s' if self.replications != 1 else ''}"
+                + (" x 2 (integrated and siloed)" if self.dividend else "")
+                + f", {self.horizon} months")
+
+
+def with_options(spec: ExperimentSpec, *, replications: int | None = None,
+                 seed: int | None = None, horizon: int | None = None) -> ExperimentSpec:
+    """The spec with the command line's --seeds, --seed and --months in place of its
+    ``replications``, ``seed`` and ``horizon_months``, checked as the file's values are
+    (a horizon the scenario's timeline does not fit, a design above the run cap)."""
+    from dataclasses import replace
+
+    given = {k: v for k, v in (("replications", replications), ("seed", seed),
+                               ("horizon_months", horizon)) if v is not None}
+    if not given:
+        return spec
+    option = {"replications": "--seeds", "seed": "--seed", "horizon_months": "--months"}
+    if horizon is not None:
+        try:
+            resolve({**spec.scenario.overrides, "horizon_months": horizon})
+        except ParameterError as err:
+            raise SpecError(spec.path, "horizon_months", f"--months {horizon}: the scenario's "
+                            f"timeline does not fit: {err}") from None
+    out = replace(spec, replications=given.get("replications", spec.replications),
+                  seed=given.get("seed", spec.seed),
+                  horizon=given.get("horizon_months", spec.horizon),
+                  options={option[k]: v for k, v in given.items()})
+    _check_work(spec.path, out.design, out.samples, out.second_order, out.replications,
+                out.dividend, out.factors, out.levers)
+    return out
 
 
 def load(path: str | Path) -> ExperimentSpec:

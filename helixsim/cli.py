@@ -5,12 +5,16 @@
 - ``helixsim compare A B [C ...]`` compares scenarios with the first on paired seeds.
 - ``helixsim dividend SCENARIO [--attribution]`` estimates the ecological dividend against the
   siloed counterfactual, optionally attributed to the channels by Shapley values;
-  ``--uncertainty N`` (on ``compare`` too) repeats it over N parameter draws from the priors
-  and prints how many runs it will make first (``--dry-run`` stops there).
+  ``--uncertainty N`` (on ``compare`` too) repeats it over N parameter draws from the priors.
 - ``helixsim validate`` checks the default region against the calibration targets of the ODD
   (exit code 0 only when every target is met, 1 when one is not); ``helixsim calibrate`` fits
   the free parameters to them and writes the calibrated defaults to the parameter table;
   ``helixsim posterior`` gives them posterior distributions (what the targets pin down).
+- ``helixsim experiment SPEC`` runs a design; ``helixsim optimise SPEC`` a robust policy search;
+  ``helixsim results FOLDER`` summarises any folder these commands write.
+- Every batch command prints its plan first (runs and an estimate of the time;
+  ``--dry-run`` stops there), writes per-year tables (``--per-month`` adds months) and, with
+  ``--export csv,xlsx``, CSV and Excel copies of its tables (experiments.export).
 - ``helixsim demo`` runs the default region once; ``helixsim params`` prints the parameters.
 - ``helixsim dashboard`` serves the stakeholder dashboard on 127.0.0.1 (``--host``, ``--port``).
 
@@ -117,21 +121,83 @@ POSTERIOR = typer.Option(None, "--posterior",
                               "samples (one column per parameter plus weight) that replaces "
                               "the priors of its parameters.")
 DRY_RUN = typer.Option(False, "--dry-run",
-                       help="With --uncertainty: check the inputs, print how many runs the "
-                            "command would make, and stop.")
+                       help="Check the inputs, print how many runs the command would make and "
+                            "an estimate of the time, and stop: nothing is run or written.")
+PER_MONTH = typer.Option(False, "--per-month",
+                         help="Also write per_month.parquet: every indicator month by month "
+                              "(mean over seeds), next to per_year.parquet.")
+EXPORT = typer.Option(None, "--export", metavar="FORMATS",
+                      help="Also write the per-year (and per-month) tables and the result "
+                           "tables as csv, xlsx or csv,xlsx in export/ (one Excel sheet per "
+                           "table, units in the headers).")
 
 
-def _uncertainty_options(draws: int | None, posterior: Path | None, dry_run: bool) -> None:
+def _uncertainty_options(draws: int | None, posterior: Path | None) -> None:
     """One-line errors for the uncertainty options before anything runs."""
     if draws is not None and draws < 1:
         raise _fail(f"--uncertainty {draws}: expected a number of parameter draws >= 1")
-    if draws is None and (posterior is not None or dry_run):
-        raise _fail(f"{'--posterior' if posterior is not None else '--dry-run'} needs "
-                    "--uncertainty N")
+    if draws is None and posterior is not None:
+        raise _fail("--posterior needs --uncertainty N")
+
+
+def _formats(text: str | None) -> tuple[str, ...]:
+    """--export as given, checked before anything runs (exit 2, one line)."""
+    from experiments.export import parse_formats
+
+    try:
+        return parse_formats(text)
+    except ValueError as err:
+        raise _fail(str(err)) from None
 
 
 def _announce(text: str) -> None:
     Console(stderr=True, highlight=False, soft_wrap=True).print(f"plan: {text}", markup=False)
+
+
+_PENDING_PLAN: list[str] = []  # the plan line of the command being run, until _execute prints it
+
+
+def _plan(runs: int, what: str, *, region=None, horizon: int = 120,
+          workers: int | None = None, dry_run: bool = False, as_json: bool = False,
+          at_most: bool = False) -> dict:
+    """The one plan every batch command prints before it starts: the number of runs and an
+    estimate of the time (experiments.planning: a short timing of ``region`` here). With
+    ``dry_run`` it stops there (exit code 0), having written nothing."""
+    from experiments import planning
+    from simulation.parameters import ParameterError
+
+    try:
+        est = planning.estimate(runs, region, horizon, workers) if runs else None
+    except (ParameterError, ValueError):  # a region the timing cannot build: count only
+        est = None
+    text = planning.describe(runs, what, est, at_most=at_most)
+    plan = {"runs": runs, "at_most": at_most, "plan": text,
+            "estimate_s": None if est is None else round(est.total_s, 1),
+            "workers": None if est is None else est.workers}
+    if not dry_run:  # printed by _execute once the folder is this job's (else the error alone)
+        _PENDING_PLAN[:] = [text]
+        return plan
+    _announce(text)
+    if dry_run:
+        if as_json:
+            sys.stdout.write(json.dumps({**plan, "dry_run": True}, indent=2) + "\n")
+        else:
+            Console(highlight=False).print(f"dry run: {'at most ' if at_most else ''}"
+                                           f"{runs:,} runs; nothing was run or written",
+                                           markup=False)
+        raise typer.Exit(code=0)
+    return plan
+
+
+def _uncertainty_plan(make) -> tuple[int, str]:
+    """(runs, description) of a validated uncertainty plan; its bad input exits 2."""
+    from experiments import uncertainty
+
+    try:
+        plan = make(uncertainty)
+    except InputFileError as err:
+        raise _fail(str(err)) from None
+    return plan.runs, plan.describe().replace(f" = {plan.runs:,} runs", "")
 
 
 def _print_uncertainty(result: dict) -> None:
@@ -205,6 +271,14 @@ def _check_batch(scenarios: list[str], months: int | None, workers: int | None, 
         raise _fail(str(err)) from None
 
 
+def _region(name: str, months: int | None) -> tuple[dict, int]:
+    """(parameters, horizon) of a scenario for the time estimate (checked by _check_batch)."""
+    from simulation.scenarios import load
+
+    sc = load(name)
+    return dict(sc.parameters), int(months or sc.horizon)
+
+
 def _fail(message: str) -> typer.Exit:
     """One line on stderr, exit code 2."""
     Console(stderr=True, soft_wrap=True, highlight=False).print(
@@ -265,12 +339,18 @@ def _ids(names: list) -> list[str]:
 
 
 def _execute(command: str, name: str, out: Path | None, as_json: bool, work,
-             job: tuple | None = None) -> dict:
+             job: tuple | None = None, *, per_month: bool = False,
+             formats: tuple[str, ...] = (), precheck=None) -> dict:
     """Validate, run with progress, and turn known errors into exit code 2.
 
     ``job`` (run, compare, dividend) is what defines the job, so that a results folder belongs
     to one job: the same job resumes in it, another is refused (experiments.ownership).
+    Afterwards every command's folder gets the same things (experiments.export.finish):
+    per_year.parquet (per_month.parquet with ``per_month``), the ``formats`` export, and
+    ``_result.json``, the result as printed by ``--json``, which ``helixsim results`` reads.
     """
+    from experiments.export import RESULT_FILE, finish
+    from experiments.storage import write_json
     from simulation.parameters import ParameterError
 
     folder = _out_dir(out, command, name)
@@ -285,6 +365,16 @@ def _execute(command: str, name: str, out: Path | None, as_json: bool, work,
         except ownership.FolderInUseError as err:
             raise _fail(str(err)) from None
         ownership.record_job(folder, command=command, name=name, job=key, state="running")
+    if precheck is not None:  # a command that claims its folder itself: refused before the plan
+        from experiments.ownership import FolderInUseError
+
+        try:
+            precheck(folder)
+        except FolderInUseError as err:
+            raise _fail(str(err)) from None
+    for text in _PENDING_PLAN:
+        _announce(text)
+    _PENDING_PLAN.clear()
     bar, update = _progress(as_json)
     try:
         with bar:
@@ -296,6 +386,12 @@ def _execute(command: str, name: str, out: Path | None, as_json: bool, work,
             ownership.release(folder)
             _remove_claim(folder)
         raise _fail(str(err)) from None
+    steps = result.pop("_steps", None)
+    if not result.get("dry_run"):
+        result["tables"] = finish(folder, result, steps=steps, per_month_table=per_month,
+                                  formats=formats)
+        write_json({"command": command, "name": name, "result": result},
+                   folder / RESULT_FILE)
     if job is not None and not result.get("dry_run"):
         ownership.record_job(folder, command=command, name=name, job=key, state="done")
         ownership.release(folder)
@@ -367,14 +463,21 @@ def _print_table(title: str, rows: list[dict], columns: list[tuple[str, str, str
 @app.command()
 def run(scenario: str = typer.Argument(..., help="Scenario file or library name."),
         seeds: int = SEEDS, workers: int | None = WORKERS, out: Path | None = OUT,
-        seed: int = SEED, months: int | None = MONTHS, as_json: bool = JSON) -> None:
+        seed: int = SEED, months: int | None = MONTHS, dry_run: bool = DRY_RUN,
+        per_month: bool = PER_MONTH, export: str | None = EXPORT,
+        as_json: bool = JSON) -> None:
     """Run a scenario over seeds in parallel: per-step Parquet, summary and report."""
     from experiments.commands import run_scenario
 
+    formats = _formats(export)
     _check_batch([scenario], months, workers, seeds, f"{seeds} seeds")
+    region, horizon = _region(scenario, months)
+    _plan(seeds, f"{seeds} seeds of {Path(scenario).stem}, {horizon} months", region=region,
+          horizon=horizon, workers=workers, dry_run=dry_run, as_json=as_json)
     result = _execute("run", Path(scenario).stem, out, as_json, lambda folder, cb: run_scenario(
         scenario, seeds=seeds, workers=workers, out=folder, root_seed=seed, months=months,
-        progress=cb), job=(_ids([scenario]), months, seed))
+        progress=cb), job=(_ids([scenario]), months, seed), per_month=per_month,
+        formats=formats)
     if not as_json:
         _print_table(f"{result['scenario']}: final values over {seeds} seeds",
                      result["final"], [("indicator", "indicator", ""), ("mean", "mean", "{:,.4g}"),
@@ -395,13 +498,15 @@ def compare(scenarios_: list[str] = typer.Argument(..., metavar="A B [C ...]",
                 help="Add seeds until the welfare difference's 95% interval half-width is at "
                      "most this share of |difference| (e.g. 0.05)."),
             max_seeds: int = typer.Option(200, "--max-seeds", min=2, max=10_000),
+            per_month: bool = PER_MONTH, export: str | None = EXPORT,
             as_json: bool = JSON) -> None:
     """Compare scenarios with the first on paired seeds (common random numbers)."""
     from experiments.commands import compare_scenarios
 
     if len(scenarios_) < 2:
         raise _fail("compare needs at least two scenarios: a baseline and one to compare")
-    _uncertainty_options(draws, posterior, dry_run)
+    _uncertainty_options(draws, posterior)
+    formats = _formats(export)
     seeds = seeds if seeds is not None else (2 if draws is not None else 8)
     name = "-".join(Path(s).stem for s in scenarios_)
     most = max(seeds, max_seeds) if precision is not None else seeds
@@ -409,11 +514,27 @@ def compare(scenarios_: list[str] = typer.Argument(..., metavar="A B [C ...]",
     _check_batch(scenarios_, months, workers, len(scenarios_) * most * draws_,
                  f"{len(scenarios_)} scenarios x {most} seeds"
                  + (f" x {draws} draws" if draws else ""))
+    region, horizon = _region(scenarios_[0], months)
+    if draws is not None:
+        runs, what = _uncertainty_plan(lambda u: u.plan_compare(
+            scenarios_, draws=draws, seeds=seeds, root_seed=seed, months=months,
+            posterior=posterior))
+        _plan(runs, what, region=region, horizon=horizon, workers=workers, dry_run=dry_run,
+              as_json=as_json)
+    elif precision is not None:
+        _plan(len(scenarios_) * most, f"{len(scenarios_)} scenarios x {seeds} seeds, more "
+              f"seeds until the welfare interval is within ±{precision:.0%}, up to "
+              f"--max-seeds {most}; {horizon} months", region=region, horizon=horizon,
+              workers=workers, dry_run=dry_run, as_json=as_json, at_most=True)
+    else:
+        _plan(len(scenarios_) * seeds, f"{len(scenarios_)} scenarios x {seeds} seeds, "
+              f"{horizon} months", region=region, horizon=horizon, workers=workers,
+              dry_run=dry_run, as_json=as_json)
     result = _execute("compare", name, out, as_json, lambda folder, cb: compare_scenarios(
         scenarios_, seeds=seeds, workers=workers, out=folder, root_seed=seed, months=months,
         precision=precision, max_seeds=max_seeds, progress=cb, draws=draws,
-        posterior=posterior, dry_run=dry_run, announce=_announce),
-        job=None if dry_run else (_ids(scenarios_), months, seed, draws, _ids([posterior])))
+        posterior=posterior), job=(_ids(scenarios_), months, seed, draws, _ids([posterior])),
+        per_month=per_month, formats=formats)
     if draws is not None:
         if not as_json:
             _print_uncertainty(result)
@@ -451,11 +572,14 @@ def dividend(scenario: str = typer.Argument(..., help="Scenario file or library 
              dry_run: bool = DRY_RUN,
              baseline: str = typer.Option("baseline", "--baseline",
                                           help="Scenario for the change of synergy."),
+             per_month: bool = PER_MONTH, export: str | None = EXPORT,
              as_json: bool = JSON) -> None:
     """The ecological dividend of a scenario against its siloed counterfactual."""
     from experiments.commands import dividend as compute
+    from experiments.commands import dividend_runs
 
-    _uncertainty_options(draws, posterior, dry_run)
+    _uncertainty_options(draws, posterior)
+    formats = _formats(export)
     seeds = seeds if seeds is not None else (2 if draws is not None else 8)
     if draws is None:
         per_seed = 32 if attribution else 2  # channel configurations (siloed and integrated)
@@ -465,14 +589,26 @@ def dividend(scenario: str = typer.Argument(..., help="Scenario file or library 
         per_draw = 7 if attribution else 2  # one channel ordering per draw, or the pair
         _check_batch([scenario], months, workers, draws * seeds * per_draw,
                      f"{draws} draws x {seeds} seeds x {per_draw} configurations")
+    region, horizon = _region(scenario, months)
+    if draws is not None:
+        runs, what = _uncertainty_plan(lambda u: u.plan_dividend(
+            scenario, draws=draws, seeds=seeds, root_seed=seed, months=months,
+            attribution=attribution, posterior=posterior))
+    else:
+        try:
+            runs, what = dividend_runs(scenario, seeds=seeds, months=months,
+                                       attribution=attribution, baseline=baseline)
+        except InputFileError as err:
+            raise _fail(str(err)) from None
+    _plan(runs, what, region=region, horizon=horizon, workers=workers, dry_run=dry_run,
+          as_json=as_json)
     result = _execute("dividend", Path(scenario).stem, out, as_json,
                       lambda folder, cb: compute(scenario, seeds=seeds, workers=workers,
                                                  out=folder, root_seed=seed, months=months,
                                                  attribution=attribution, baseline=baseline,
-                                                 progress=cb, draws=draws, posterior=posterior,
-                                                 dry_run=dry_run, announce=_announce),
-                      job=None if dry_run else (_ids([scenario]), _ids([baseline]), attribution,
-                                                months, seed, draws, _ids([posterior])))
+                                                 progress=cb, draws=draws, posterior=posterior),
+                      job=(_ids([scenario]), _ids([baseline]), attribution, months, seed, draws,
+                           _ids([posterior])), per_month=per_month, formats=formats)
     if draws is not None:
         if not as_json:
             _print_uncertainty(result)
@@ -506,7 +642,8 @@ def validate(seeds: int = typer.Option(8, "--seeds", min=2, max=10_000,
                  help="'default': the default region of the ODD over 120 months. 'small': "
                       "200 firms, 200 students a year per university, 36 months (a smoke "
                       "test; targets it cannot estimate are n/a)."),
-             as_json: bool = JSON) -> None:
+             dry_run: bool = DRY_RUN, per_month: bool = PER_MONTH,
+             export: str | None = EXPORT, as_json: bool = JSON) -> None:
     """Validate the region against the calibration targets of the ODD.
 
     Estimates each stylized fact over seeds (firm-size tail, growth volatility,
@@ -522,8 +659,13 @@ def validate(seeds: int = typer.Option(8, "--seeds", min=2, max=10_000,
 
     if region not in REGIONS:
         raise _fail(f"--region {region!r}: unknown; choose from {', '.join(REGIONS)}")
+    formats = _formats(export)
+    overrides, horizon = REGIONS[region]
+    _plan(seeds, f"{seeds} seeds of the {region} region, {horizon} months", region=overrides,
+          horizon=horizon, workers=workers, dry_run=dry_run, as_json=as_json)
     result = _execute("validate", region, out, as_json, lambda folder, cb: compute(
-        seeds=seeds, workers=workers, out=folder, root_seed=seed, region=region, progress=cb))
+        seeds=seeds, workers=workers, out=folder, root_seed=seed, region=region, progress=cb,
+        keep_steps=True), per_month=per_month, formats=formats)
     if not as_json:
         table = Table(title=f"Validation of the {region} region: {seeds} seeds "
                             f"({result['meta']['elapsed_s']:.1f} s)", show_lines=True)
@@ -560,10 +702,12 @@ def calibrate(seeds: int = typer.Option(4, "--seeds", min=1, max=1000,
                                        help="Root seed of the calibration replications "
                                             "(validate uses another, so it checks out of "
                                             "sample)."),
-              dry_run: bool = typer.Option(False, "--dry-run",
-                                           help="Fit and report, but leave the parameter table "
-                                                "(simulation/calibration.toml) as it is."),
-              as_json: bool = JSON) -> None:
+              no_write: bool = typer.Option(False, "--no-write",
+                                            help="Fit and report, but leave the parameter "
+                                                 "table (simulation/calibration.toml) as it "
+                                                 "is."),
+              dry_run: bool = DRY_RUN, per_month: bool = PER_MONTH,
+              export: str | None = EXPORT, as_json: bool = JSON) -> None:
     """Fit the free parameters to the calibration targets of the ODD.
 
     Simulated method of moments: Nelder-Mead over the free parameters'
@@ -580,14 +724,22 @@ def calibrate(seeds: int = typer.Option(4, "--seeds", min=1, max=1000,
         scheduler = check_scheduler(scheduler)
     except SchedulerError as err:
         raise _fail(str(err)) from None
+    formats = _formats(export)
     _check_batch([], None, workers, budget * seeds, f"{budget} evaluations x {seeds} seeds")
+    from experiments.validation.observations import DEFAULT_HORIZON
+
+    _plan(budget * seeds, f"{budget} evaluations x {seeds} seeds of the default region, "
+          f"{DEFAULT_HORIZON} months; the search may stop earlier", region={},
+          horizon=DEFAULT_HORIZON, workers=workers, dry_run=dry_run, as_json=as_json,
+          at_most=True)
 
     def work(folder: Path, update) -> dict:
         return compute(seeds=seeds, budget=budget, root_seed=seed, workers=workers,
                        scheduler=scheduler, out=folder,
-                       write_to=None if dry_run else CALIBRATION_FILE,
+                       write_to=None if no_write else CALIBRATION_FILE,
                        progress=lambda done, total, best: update(done, total))
-    result = _execute("calibrate", "default", out, as_json, work)
+    result = _execute("calibrate", "default", out, as_json, work, per_month=per_month,
+                      formats=formats)
     if not as_json:
         Console().print(f"objective {result['objective_before']:.4g} -> "
                         f"{result['objective']:.4g} in {result['evaluations']} evaluations "
@@ -595,7 +747,7 @@ def calibrate(seeds: int = typer.Option(4, "--seeds", min=1, max=1000,
                         f"{'yes' if result['all_met_in_sample'] else 'no'}")
         for name, value in result["best"].items():
             Console().print(f"  {name}: {result['start'][name]:.4g} -> {value:.4g}")
-        Console().print(f"written: {result['written'] or 'no (dry run)'}; "
+        Console().print(f"written: {result['written'] or 'no (--no-write)'}; "
                         f"report: {result['report']}")
 
 
@@ -616,7 +768,8 @@ def posterior(budget: int = typer.Option(150, "--budget",
                   None, "--out", help="Report folder (default: results/posterior-default)."),
               seed: int = typer.Option(CALIBRATION_SEED, "--seed",
                                        help="Root seed of the replications and designs."),
-              as_json: bool = JSON) -> None:
+              dry_run: bool = DRY_RUN, per_month: bool = PER_MONTH,
+              export: str | None = EXPORT, as_json: bool = JSON) -> None:
     """Bayesian calibration: which free parameters the targets pin down.
 
     History matching with Gaussian-process emulators, then the posterior that
@@ -635,11 +788,16 @@ def posterior(budget: int = typer.Option(150, "--budget",
             raise ValueError(f"--seed {seed}: expected a non-negative integer")
     except ValueError as err:
         raise _fail(str(err)) from None
+    formats = _formats(export)
+    _plan((budget + check) * seeds, f"({budget} simulations + {check} posterior checks) x "
+          f"{seeds} seeds of the default region, {months} months", region={}, horizon=months,
+          workers=workers, dry_run=dry_run, as_json=as_json, at_most=True)
     result = _execute("posterior", "default", out, as_json, lambda folder, cb:
                       calibrate_posterior(region_problem(months), out=folder, budget=budget,
                                           seeds=seeds, waves=waves, check=check,
                                           root_seed=seed, workers=workers,
-                                          scheduler=scheduler, progress=cb))
+                                          scheduler=scheduler, progress=cb),
+                      per_month=per_month, formats=formats)
     if not as_json:
         console = Console(highlight=False)
         for p in result["parameters"]:
@@ -659,35 +817,45 @@ def experiment(spec: Path = typer.Argument(..., help="Experiment spec (TOML)."),
                    None, "--scheduler",
                    help="Dask scheduler address (tcp://host:8786), or 'local' for a Dask "
                         "LocalCluster; default: a local process pool."),
-               as_json: bool = JSON) -> None:
+               seeds: int | None = typer.Option(
+                   None, "--seeds", min=1, max=100_000,
+                   help="Replications (seeds) per design point (default: the spec's "
+                        "replications)."),
+               seed: int | None = typer.Option(None, "--seed", min=0,
+                                               help="Root seed (default: the spec's seed)."),
+               months: int | None = typer.Option(
+                   None, "--months", min=1, max=1200,
+                   help="Horizon in months (default: the spec's horizon_months)."),
+               dry_run: bool = DRY_RUN, per_month: bool = PER_MONTH,
+               export: str | None = EXPORT, as_json: bool = JSON) -> None:
     """Run (or resume) an experiment: sweep, Latin hypercube, Sobol or Morris design."""
     from experiments.executors import SchedulerError, check_scheduler
-    from experiments.experiment import run_experiment
-    from experiments.specs import SpecError, load, run_count
+    from experiments.experiment import job_fingerprint, run_experiment
+    from experiments.ownership import claim
+    from experiments.specs import SpecError, load, run_count, with_options
 
+    formats = _formats(export)
     try:
-        loaded = load(spec)
+        loaded = with_options(load(spec), replications=seeds, seed=seed, horizon=months)
         scheduler = check_scheduler(scheduler)
     except (SpecError, SchedulerError) as err:
         raise _fail(str(err)) from None
     _check_batch([str(loaded.scenario.path or loaded.scenario.name)], loaded.horizon, workers,
                  run_count(loaded), "the design's runs")
+    _plan(run_count(loaded), loaded.plan_text(), region=dict(loaded.scenario.parameters),
+          horizon=loaded.horizon, workers=workers, dry_run=dry_run, as_json=as_json)
     result = _execute("experiment", spec.stem, out, as_json, lambda folder, cb: run_experiment(
-        loaded, out=folder, workers=workers, scheduler=scheduler, progress=cb))
+        loaded, out=folder, workers=workers, scheduler=scheduler, progress=cb),
+        per_month=per_month, formats=formats,
+        precheck=lambda folder: claim(folder, command="experiment", name=loaded.name,
+                                      job=job_fingerprint(loaded)))
     if not as_json:
-        outputs = [k for k in result["levers"][0] if k != "lever"] if result["levers"] else []
-        _print_table(f"{result['experiment']}: mean outputs per lever ({result['runs']} runs, "
-                     f"{result['failed']} failed)", result["levers"],
-                     [("lever", "lever", "")] + [(o, o, "{:,.4g}") for o in outputs])
-        for lever, rows in result["indices"].items():
-            key = "ST" if rows and "ST" in rows[0] else "mu_star"
-            ranked = sorted(rows, key=lambda r: -(r.get(key) or 0))
-            Console().print(f"{lever}: most influential by {key}: " + ", ".join(
-                f"{r['factor']} ({r[key]:.3g})" for r in ranked[:5]))
+        from experiments.summaries import summarise
+
         for f in result["failures"][:5]:
             Console(stderr=True).print(f"failed: {f['label']} rep {f['replication']}: "
                                        f"{f['error']}", markup=False)
-        Console().print(f"report: {result['report']}")
+        _print_summary(summarise(Path(result["folder"])))
 
 
 @app.command()
@@ -699,35 +867,72 @@ def optimise(spec: Path = typer.Argument(..., help="Optimisation spec (TOML)."),
                       "LocalCluster; default: a local process pool."),
              seed: int | None = typer.Option(None, "--seed", min=0,
                                              help="Root seed (default: the spec's)."),
-             dry_run: bool = typer.Option(False, "--dry-run",
-                                          help="Print the number of model runs and stop."),
-             as_json: bool = JSON) -> None:
+             dry_run: bool = DRY_RUN, per_month: bool = PER_MONTH,
+             export: str | None = EXPORT, as_json: bool = JSON) -> None:
     """Robust policy search: a Pareto set of levers across uncertain futures (resumable)."""
+    from functools import partial
+
     from experiments.optimise import command
 
+    formats = _formats(export)
     command(spec, workers=workers, out=out, scheduler=scheduler, seed=seed, dry_run=dry_run,
-            as_json=as_json, fail=_fail, execute=_execute)
+            as_json=as_json, fail=_fail,
+            execute=partial(_execute, per_month=per_month, formats=formats),
+            plan=partial(_plan, workers=workers, dry_run=dry_run, as_json=as_json))
 
 
 @app.command()
 def results(path: Path = typer.Argument(..., help="A results folder."),
             as_json: bool = JSON) -> None:
-    """Summarise a results folder written by helixsim experiment."""
-    from experiments.experiment import results_summary
+    """Summarise any folder helixsim wrote (run, compare, dividend, experiment, validate,
+    calibrate, posterior, optimise): headline tables, sensitivity indices, discovery boxes."""
+    from experiments.summaries import summarise
 
     try:
-        info = results_summary(path)
+        info = summarise(path)
     except (FileNotFoundError, ValueError) as err:
         raise _fail(str(err)) from None
     if as_json:
-        sys.stdout.write(json.dumps(to_plain(info), indent=2) + "\n")
+        sys.stdout.write(json.dumps(to_plain(info.plain()), indent=2, default=str) + "\n")
         return
-    console = Console(highlight=False)
-    for key in ("folder", "experiment", "design", "status", "planned_runs", "finished_runs",
-                "failed_runs"):
-        console.print(f"{key}: {info.get(key)}", markup=False)
-    for row in info.get("per_lever", []):
-        console.print(row, markup=False)
+    _print_summary(info)
+
+
+_PERCENT_COLUMNS = {"relative", "share", "coverage", "density", "ranked_first", "p_positive"}
+_TEXT_COLUMNS = {"lever", "output", "factor", "indicator", "component", "helix", "scenario",
+                 "channel", "rule", "configuration", "parameter", "fact", "target", "result",
+                 "reading", "label", "candidate", "simulated", "interval"}
+
+
+def _print_summary(info) -> None:
+    """A summary (experiments.summaries) as lines and text tables: numbers for people,
+    headers with units, shares as percentages."""
+    from experiments.export import header
+    from experiments.formatting import format_number, format_percent, indicator_label
+
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(f"{info.command} results in {info.folder}", markup=False, style="bold")
+    for line in info.lines:
+        console.print(line, markup=False)
+    for title, df in info.tables:
+        table = Table(title=title, title_justify="left")
+        for c in df.columns:  # shares are printed as percentages, so "(share)" goes
+            head = header(c).replace(" (share)", "") if c in _PERCENT_COLUMNS else header(c)
+            table.add_column(head, justify="left" if c in _TEXT_COLUMNS else "right",
+                             overflow="fold")  # a narrow terminal folds names, never cuts
+        for row in df.itertuples(index=False):
+            cells = []
+            for c, v in zip(df.columns, row, strict=True):
+                if c == "indicator" and isinstance(v, str):
+                    cells.append(indicator_label(v))
+                elif isinstance(v, bool) or not isinstance(v, (int, float)):
+                    cells.append("" if v is None else str(v))
+                elif c in _PERCENT_COLUMNS:
+                    cells.append(format_percent(v, signed=c == "relative"))
+                else:
+                    cells.append(format_number(v))
+            table.add_row(*cells)
+        console.print(table)
 
 
 @app.command()

@@ -248,7 +248,7 @@ def test_calibrate_writes_report_evaluations_and_file_and_resumes(tmp_path, monk
     assert again["reused"] == 3 and again["best"] == first["best"]
 
 
-def test_cli_dry_run_leaves_the_parameter_table_alone(tmp_path, monkeypatch):
+def test_cli_no_write_leaves_the_parameter_table_alone(tmp_path, monkeypatch):
     before = calibrated.CALIBRATION_FILE.read_bytes() if calibrated.CALIBRATION_FILE.exists() \
         else None
 
@@ -259,7 +259,7 @@ def test_cli_dry_run_leaves_the_parameter_table_alone(tmp_path, monkeypatch):
         return real(**{**kwargs, "horizon": 24, "base": SMALL, "workers": 1})
     monkeypatch.setattr(c, "calibrate", small)
     result = CliRunner().invoke(app, ["calibrate", "--budget", "2", "--seeds", "1",
-                                      "--dry-run", "--out", str(tmp_path / "o"), "--json"])
+                                      "--no-write", "--out", str(tmp_path / "o"), "--json"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["written"] is None and payload["evaluations"] == 2

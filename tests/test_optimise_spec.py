@@ -161,7 +161,7 @@ def test_cli_dry_run_prints_the_runs_and_writes_nothing(tmp_path):
     result = CliRunner().invoke(app, ["optimise", str(path), "--out", str(out), "--dry-run"])
     assert result.exit_code == 0, result.output
     # (1 start + 4 x 2 candidates) x 2 cells x 2 (siloed) + (3 + 1) x 2 cells x 2
-    assert "at most 52 model runs" in result.output
+    assert "plan: at most 52 runs" in result.output  # the one plan line of every batch command
     assert not out.exists()
 
 

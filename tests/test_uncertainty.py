@@ -326,12 +326,12 @@ def test_dry_run_prints_the_run_count_and_writes_nothing(tmp_path, small):
     result = CliRunner().invoke(app, ["dividend", str(small), "--uncertainty", "4",
                                       "--attribution", "--dry-run", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "= 56 runs" in " ".join(result.stderr.split())  # 4 draws x 2 seeds x 7
+    assert "plan: 56 runs" in " ".join(result.stderr.split())  # 4 draws x 2 seeds x 7
     assert not out.exists()
     result = CliRunner().invoke(app, ["compare", str(small), "baseline", "--uncertainty", "8",
                                       "--seeds", "3", "--dry-run", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "= 48 runs" in " ".join(result.stderr.split())
+    assert "plan: 48 runs" in " ".join(result.stderr.split())
     assert not out.exists()
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from experiments.runner import Progress, replications, run_many
 from experiments.seeding import AUXILIARY_STREAM, ROOT_SEED, seed_sequence
@@ -55,8 +56,8 @@ def run_seeds(seeds: int, *, root_seed: int = ROOT_SEED,
 def validate(*, seeds: int = 8, workers: int | None = None, out: Path | None = None,
              root_seed: int = ROOT_SEED, region: str = "default",
              overrides: dict[str, Any] | None = None, horizon: int | None = None,
-             n_boot: int = DEFAULT_BOOTSTRAP, progress: Progress | None = None
-             ) -> dict[str, Any]:
+             n_boot: int = DEFAULT_BOOTSTRAP, progress: Progress | None = None,
+             keep_steps: bool = False) -> dict[str, Any]:
     """Run the region over ``seeds`` seeds, estimate every target, write the report.
 
     ``region`` names an entry of ``REGIONS``; ``overrides`` and ``horizon`` adjust it (tests).
@@ -98,6 +99,10 @@ def validate(*, seeds: int = 8, workers: int | None = None, out: Path | None = N
         result["report"] = str(write_validation_report(out, data, rows, diagnostics, meta))
         result["json"] = str(out / "validation.json")
         write_json(result, out / "validation.json")
+    if keep_steps:  # the runs' monthly indicators, for the per-year tables (export.finish)
+        result["_steps"] = pd.concat([d.extra["steps"].assign(label=f"{region} region",
+                                                              replication=d.replication)
+                                      for d in data], ignore_index=True)
     return result
 
 

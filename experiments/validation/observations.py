@@ -125,7 +125,9 @@ def observe(spec: RunSpec) -> SeedData:
         degrees=projects[projects > 0].astype(np.int64),
         elapsed=time.perf_counter() - started,
         extra={"retention_indicator": float(end["graduate_retention_rate"]),
-               "firms_alive": int(alive.sum())},
+               "firms_alive": int(alive.sum()),
+               # the monthly indicators, for the command's per-year tables (export.finish)
+               "steps": model.dataframe().reset_index()},
     )
 
 

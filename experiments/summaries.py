@@ -1,0 +1,286 @@
+"""``helixsim results FOLDER``: what any folder helixsim wrote holds, for people.
+
+A folder is recognised by what its command leaves in it: ``_result.json`` (every batch
+command since it was added: the command and its result as ``--json`` prints it); for older
+folders ``_manifest.json`` (experiment, optimise), ``_job.json`` (run, compare, dividend; their
+tables are recomputed from ``summary.parquet``), ``validation.json`` (validate),
+``evaluations.parquet`` (calibrate) and ``posterior.parquet`` (posterior). ``summarise``
+returns a ``Summary``: a few lines and a few tables (sensitivity indices and scenario-discovery
+boxes with their rules in words included), which the command line prints as text tables and
+``--json`` as data.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .export import PER_MONTH, PER_YEAR, RESULT_FILE
+from .ownership import status
+from .sensitivity import box_text
+
+KINDS = ("run", "compare", "dividend", "experiment", "validate", "calibrate", "posterior",
+         "optimise")
+HEADLINE = ("welfare", "value_added", "jobs", "startups_alive", "alumni_employed",
+            "graduate_retention_rate", "synergy_S")
+
+
+@dataclass
+class Summary:
+    """What ``helixsim results`` prints: the kind of folder, lines, then titled tables."""
+
+    folder: str
+    command: str
+    lines: list[str] = field(default_factory=list)
+    tables: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def plain(self) -> dict[str, Any]:
+        return {"folder": self.folder, "command": self.command, "lines": self.lines,
+                "tables": {title: t.to_dict(orient="records") for title, t in self.tables},
+                **self.data}
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise ValueError(f"{path}: not readable as JSON ({err})") from None
+    return data if isinstance(data, dict) else {}
+
+
+def _records(rows: Any, columns: list[str] | None = None) -> pd.DataFrame:
+    df = pd.DataFrame(rows or [])
+    if columns:
+        df = df[[c for c in columns if c in df.columns]]
+    return df
+
+
+def summarise(folder: Path) -> Summary:
+    """The summary of a results folder; FileNotFoundError / ValueError (one line) otherwise."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such folder")
+    if (folder / RESULT_FILE).is_file():
+        record = _read_json(folder / RESULT_FILE)
+        command = str(record.get("command", ""))
+        s = _from_result(folder, command, record.get("result") or {})
+    elif (folder / "_manifest.json").is_file():
+        info = _read_json(folder / "_manifest.json")
+        s = _old_optimise(folder, info) if info.get("command") == "optimise" else \
+            _old_experiment(folder, info)
+    elif (folder / "_job.json").is_file():
+        s = _old_paired(folder, _read_json(folder / "_job.json"))
+    elif (folder / "validation.json").is_file():
+        s = _from_result(folder, "validate", _read_json(folder / "validation.json"))
+    elif (folder / "evaluations.parquet").is_file():
+        s = Summary(str(folder), "calibrate", tables=[(
+            "Evaluations (best first)",
+            pd.read_parquet(folder / "evaluations.parquet").sort_values("objective").head(10))])
+    elif (folder / "posterior.parquet").is_file():
+        s = Summary(str(folder), "posterior", tables=[(
+            "Posterior samples (first rows)", pd.read_parquet(folder / "posterior.parquet")
+            .head(10))])
+    else:
+        raise ValueError(f"{folder}: not a helixsim results folder (none of {RESULT_FILE}, "
+                         "_manifest.json, _job.json, validation.json, evaluations.parquet, "
+                         "posterior.parquet)")
+    s.lines += _files(folder)
+    runs = folder / "runs"
+    s.data.setdefault("finished_runs", len(list(runs.glob("*.parquet"))) if runs.is_dir()
+                      else 0)
+    return s
+
+
+def _files(folder: Path) -> list[str]:
+    lines = []
+    runs = folder / "runs"
+    if runs.is_dir():
+        lines.append(f"runs stored: {len(list(runs.glob('*.parquet'))):,} (runs/*.parquet)")
+    failures = folder / "failures.json"
+    if failures.is_file():
+        try:
+            n = len(json.loads(failures.read_text()))
+        except (OSError, ValueError):
+            n = 0
+        if n:
+            lines.append(f"failed runs: {n} (failures.json)")
+    for name in (PER_YEAR, PER_MONTH):
+        path = folder / f"{name}.parquet"
+        if path.is_file():
+            rows = len(pd.read_parquet(path, columns=["label"]))
+            lines.append(f"{name.replace('_', '-')} table: {path.name} ({rows:,} rows)")
+    export = folder / "export"
+    if export.is_dir():
+        lines.append("exported: " + ", ".join(sorted(p.name for p in export.iterdir())))
+    if (folder / "report.md").is_file():
+        lines.append(f"report: {folder / 'report.md'} (and report.html)")
+    return lines
+
+
+def _from_result(folder: Path, command: str, r: dict[str, Any]) -> Summary:
+    s = Summary(str(folder), command)
+    if command == "run":
+        s.lines.append(f"scenario {r.get('scenario')}, {r.get('seeds')} seeds")
+        rows = [x for x in r.get("final", []) if x.get("indicator") in HEADLINE]
+        s.tables.append(("Final values: mean and 95% interval over seeds",
+                         _records(rows, ["indicator", "mean", "low", "high", "n"])))
+    elif command == "compare" and "differences" in r:
+        s.lines.append(f"baseline {r.get('baseline')}, {r.get('seeds')} paired seeds")
+        rows = [x for x in r["differences"] if x.get("indicator") in HEADLINE]
+        s.tables.append(("Differences against the baseline (95% paired interval, Bonferroni)",
+                         _records(rows, ["scenario", "indicator", "difference", "low", "high",
+                                         "relative"])))
+    elif command == "dividend" and "dividend" in r and "draws" not in r:
+        s.lines.append(f"scenario {r.get('scenario')}, {r.get('seeds')} paired seeds")
+        s.tables.append(("Ecological dividend D = scenario − siloed (95% paired interval)",
+                         _records(r["dividend"], ["component", "helix", "dividend", "low",
+                                                  "high", "relative"])))
+        if r.get("shapley"):
+            s.tables.append(("Shapley attribution of D(W) over channels",
+                             _records(r["shapley"], ["channel", "mean", "low", "high",
+                                                     "share"])))
+    elif command in ("compare", "dividend"):  # under uncertainty
+        s.lines.append(f"{r.get('draws')} parameter draws x {r.get('seeds')} seeds")
+        if r.get("p_positive") is not None:
+            s.lines.append(f"P(D(W) > 0) = {r['p_positive']:.2f}")
+        for key, title in (("dividend", "Dividend over the parameter draws"),
+                           ("options", "Options under uncertainty")):
+            if r.get(key):
+                s.tables.append((title, _records(r[key])))
+        for b in r.get("sign_boxes", [])[:3]:
+            s.lines.append(f"D < 0 when {b.get('rule')} ({b.get('density', 0):.0%} of "
+                           f"{b.get('n')} draws)")
+    elif command == "experiment":
+        _experiment(s, folder, r)
+    elif command == "validate":
+        s.lines.append(f"{r.get('met')} of {r.get('total')} targets met")
+        s.tables.append(("Calibration targets", _records(
+            r.get("targets"), ["fact", "target", "simulated", "interval", "result"])))
+    elif command == "calibrate":
+        s.lines.append(f"objective {r.get('objective_before')} -> {r.get('objective')} in "
+                       f"{r.get('evaluations')} evaluations; written: "
+                       f"{r.get('written') or 'no'}")
+        s.tables.append(("Fitted parameters", pd.DataFrame(
+            [{"parameter": k, "start": (r.get("start") or {}).get(k), "fitted": v}
+             for k, v in (r.get("best") or {}).items()])))
+    elif command == "posterior":
+        s.lines.append(f"{r.get('simulations')} simulations, {r.get('model_runs')} runs")
+        s.tables.append(("Posterior against prior", _records(
+            r.get("parameters"), ["parameter", "prior_low", "prior_high", "posterior_low",
+                                  "posterior_high", "width_ratio", "reading"])))
+    elif command == "optimise":
+        s.lines.append(f"{r.get('pareto')} Pareto policies of {r.get('candidates')} "
+                       "candidates")
+        if r.get("pareto_set"):
+            s.tables.append(("Pareto set (first 10)", _records(r["pareto_set"][:10])))
+        for line in r.get("change", []):
+            s.lines.append(f"recommended: {line}")
+    else:
+        raise ValueError(f"{folder}: {RESULT_FILE} names an unknown command {command!r}")
+    return s
+
+
+def _experiment(s: Summary, folder: Path, r: dict[str, Any]) -> None:
+    manifest = folder / "_manifest.json"
+    info = _read_json(manifest) if manifest.is_file() else {}
+    s.data.update(planned_runs=r.get("runs"), experiment=r.get("experiment"),
+                  design=r.get("design") or info.get("design"),
+                  status=status(folder, info.get("status")))
+    s.lines.append(f"experiment {r.get('experiment')}: {r.get('design') or info.get('design')} "
+                   f"design, {r.get('points')} points, {r.get('runs')} runs "
+                   f"({r.get('failed')} failed); status "
+                   f"{status(folder, info.get('status')) or 'unknown'}")
+    if r.get("levers"):
+        s.tables.append(("Mean outputs per lever", _records(r["levers"])))
+    if r.get("sensitivity"):
+        df = pd.DataFrame(r["sensitivity"])
+        key = "ST" if "ST" in df else "mu_star"
+        columns = [c for c in ("lever", "output", "factor", "S1", "S1_conf", "ST", "ST_conf",
+                               "mu_star", "mu_star_conf", "sigma") if c in df]
+        df = df.sort_values(["lever", "output", key], ascending=[True, True, False])
+        s.tables.append(("Sensitivity indices (every output, most influential first)",
+                         df[columns]))
+    elif r.get("indices"):
+        for lever, rows in r["indices"].items():
+            s.tables.append((f"Sensitivity indices of {r.get('analysed', 'the output')} "
+                             f"({lever})", _records(rows)))
+    boxes = r.get("boxes")
+    if boxes is None and r.get("discovery"):
+        boxes = [{"lever": lever, "box": i + 1, "rule": box_text(b.get("bounds")),
+                  "coverage": b.get("coverage"), "density": b.get("density"),
+                  "cases": b.get("n")}
+                 for lever, rows in r["discovery"].items() for i, b in enumerate(rows)]
+    if boxes:
+        paired = any(" - " in str(b.get("lever")) for b in boxes)
+        what = f"{r.get('analysed', 'the output')}{' difference' if paired else ''}"
+        s.tables.append((f"Scenario discovery: where {what} > {r.get('threshold')}",
+                         _records(boxes)))
+    elif r.get("threshold") is not None:
+        s.lines.append(f"scenario discovery: no box where {r.get('analysed')} > "
+                       f"{r.get('threshold')}")
+
+
+def _old_experiment(folder: Path, info: dict[str, Any]) -> Summary:
+    s = Summary(str(folder), "experiment")
+    s.lines.append(f"experiment {info.get('experiment')}: {info.get('design')} design, "
+                   f"{info.get('points')} points, {info.get('runs')} runs planned; status "
+                   f"{status(folder, info.get('status'))}")
+    s.data.update(planned_runs=info.get("runs"), experiment=info.get("experiment"),
+                  design=info.get("design"), status=status(folder, info.get("status")))
+    summary = folder / "summary.parquet"
+    if summary.is_file():
+        df = pd.read_parquet(summary)
+        outputs = [c for c in (*info.get("outputs", []), "dividend") if c in df]
+        s.tables.append(("Mean outputs per lever", df.groupby("lever")[outputs].mean()
+                         .reset_index()))
+    return s
+
+
+def _old_optimise(folder: Path, info: dict[str, Any]) -> Summary:
+    s = Summary(str(folder), "optimise")
+    s.lines.append(f"policy search {info.get('experiment') or info.get('name')}: status "
+                   f"{status(folder, info.get('status'))}")
+    pareto = folder / "pareto.parquet"
+    if pareto.is_file():
+        s.tables.append(("Pareto set (first 10)", pd.read_parquet(pareto).head(10)))
+    return s
+
+
+def _old_paired(folder: Path, job: dict[str, Any]) -> Summary:
+    """A run, compare or dividend folder without ``_result.json``: its tables again from
+    summary.parquet (the same functions as the command)."""
+    from . import analysis
+
+    command = str(job.get("command", "run"))
+    s = Summary(str(folder), command)
+    path = folder / "summary.parquet"
+    if not path.is_file():
+        s.lines.append(f"{command} {job.get('experiment')}: status {job.get('status')}; "
+                       "no summary.parquet yet")
+        return s
+    summary = pd.read_parquet(path)
+    labels = list(dict.fromkeys(summary["label"]))
+    siloed = [lb for lb in labels if lb.endswith(" (siloed)")]
+    s.lines.append(f"{command} {job.get('experiment')}: status {job.get('status')}; "
+                   f"{summary['replication'].nunique()} seeds, {len(labels)} configurations")
+    if command == "dividend" and siloed:
+        scenario = siloed[0][: -len(" (siloed)")]
+        table = analysis.dividend_table(summary, scenario, siloed[0])
+        s.tables.append(("Ecological dividend D = scenario − siloed (95% paired interval)",
+                         table[["component", "helix", "dividend", "low", "high", "relative"]]))
+        configs = {tuple(ch == "1" for ch in lb[len(scenario) + 1:-1]): lb for lb in labels
+                   if lb.startswith(f"{scenario}[") and lb.endswith("]")}
+        if len(configs) == 2 ** len(analysis.CHANNELS):
+            s.tables.append(("Shapley attribution of D(W) over channels",
+                             analysis.shapley_table(summary, configs, "welfare")))
+    else:
+        rows = [{"configuration": lb, "indicator": ind,
+                 "mean": float(analysis.finals(summary, lb, ind).mean())}
+                for lb in labels for ind in HEADLINE if ind in summary]
+        s.tables.append(("Final values: mean over seeds", pd.DataFrame(rows)))
+    return s

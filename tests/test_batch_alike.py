@@ -1,0 +1,439 @@
+"""Every batch command behaves alike: a plan line before it starts, --dry-run, per-year tables,
+--export csv,xlsx with units in the headers, and ``helixsim results`` on every folder kind."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from experiments import design_figures, export
+from experiments.sensitivity import box_text
+from helixsim.cli import app
+
+SMALL = """description = "a small region"
+extends = "baseline"
+[parameters]
+n_universities = 1
+n_firms = 60
+intake_per_university = 40
+"""
+
+SWEEP = """description = "a tiny sweep"
+scenario = "small.toml"
+replications = 2
+horizon_months = 13
+outputs = ["welfare", "jobs", "startups_alive"]
+[design]
+type = "{design}"
+{design_extra}
+[[factors]]
+parameter = "matching_rate"
+{bounds}
+[[factors]]
+parameter = "founder_rate"
+{bounds2}
+{analysis}
+"""
+
+
+@pytest.fixture()
+def small(tmp_path: Path) -> Path:
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL)
+    return path
+
+
+def sweep(tmp_path: Path, design: str = "factorial", analysis: str = "") -> Path:
+    (tmp_path / "small.toml").write_text(SMALL)
+    if design == "factorial":
+        extra, b1, b2 = "", "levels = [0.2, 0.8]", "levels = [0.005, 0.02]"
+    else:
+        extra = {"lhs": "samples = 6", "morris": "samples = 2\nlevels = 4",
+                 "sobol": "samples = 2"}[design]
+        b1, b2 = "low = 0.2\nhigh = 0.8", "low = 0.005\nhigh = 0.02"
+    path = tmp_path / f"{design}.toml"
+    path.write_text(SWEEP.format(design=design, design_extra=extra, bounds=b1, bounds2=b2,
+                                 analysis=analysis))
+    return path
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def commands(tmp_path: Path, small: Path) -> dict[str, list]:
+    """Every batch command with small, valid arguments (no --out)."""
+    spec = sweep(tmp_path)
+    opt = Path(__file__).resolve().parent.parent / "experiments/examples/optimise_budget.toml"
+    return {
+        "run": ["run", small, "--seeds", "2", "--months", "6"],
+        "compare": ["compare", small, "baseline", "--seeds", "2", "--months", "6"],
+        "compare --precision": ["compare", small, "baseline", "--seeds", "2", "--months", "6",
+                                "--precision", "0.05", "--max-seeds", "10"],
+        "compare --uncertainty": ["compare", small, "baseline", "--uncertainty", "2",
+                                  "--months", "6"],
+        "dividend": ["dividend", small, "--seeds", "2", "--months", "6"],
+        "dividend --uncertainty": ["dividend", small, "--uncertainty", "2", "--months", "6"],
+        "experiment": ["experiment", spec],
+        "validate": ["validate", "--region", "small", "--seeds", "2"],
+        "calibrate": ["calibrate", "--budget", "2", "--seeds", "1"],
+        "posterior": ["posterior", "--budget", "30", "--waves", "1", "--seeds", "1",
+                      "--check", "2", "--months", "12"],
+        "optimise": ["optimise", opt],
+    }
+
+
+NAMES = ["run", "compare", "compare --precision", "compare --uncertainty", "dividend",
+         "dividend --uncertainty", "experiment", "validate", "calibrate", "posterior",
+         "optimise"]
+
+
+def planned(stderr: str) -> int:
+    """The run count of the plan line."""
+    text = " ".join(stderr.split())
+    m = re.search(r"plan: (?:at most )?([\d,]+) runs?\b", text)
+    assert m, stderr
+    return int(m.group(1).replace(",", ""))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_dry_run_prints_the_plan_with_an_estimate_and_writes_nothing(tmp_path, small, name):
+    out = tmp_path / "out"
+    args = commands(tmp_path, small)[name]
+    result = invoke(*args, "--out", out, "--dry-run", "--workers", "1")
+    assert result.exit_code == 0, result.output
+    assert planned(result.stderr) > 0
+    assert re.search(r"on 1 worker \(.* a run, timed here", " ".join(result.stderr.split())), \
+        result.stderr
+    assert "nothing was run or written" in result.stdout
+    assert not out.exists()
+    if name in ("compare --precision", "calibrate", "posterior", "optimise"):
+        assert "plan: at most" in result.stderr  # these may stop before their maximum
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_bad_export_format_is_one_line_exit_2_and_nothing_written(tmp_path, small, name):
+    out = tmp_path / "out"
+    result = invoke(*commands(tmp_path, small)[name], "--out", out, "--export", "csv,pdf")
+    assert result.exit_code == 2, result.output
+    errors = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(errors) == 1 and errors[0].startswith("error: --export csv,pdf:"), errors
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_the_dry_run_json_is_the_plan(tmp_path, small):
+    result = invoke("dividend", small, "--seeds", "3", "--months", "6", "--attribution",
+                    "--dry-run", "--json", "--out", tmp_path / "o")
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert plan["dry_run"] is True and plan["runs"] == planned(result.stderr)
+    assert plan["estimate_s"] >= 0
+
+
+@pytest.mark.parametrize("args, labels", [
+    (["run", "--seeds", "3"], 1),
+    (["dividend", "--seeds", "2"], 3),                      # scenario, siloed, baseline
+    (["dividend", "--seeds", "2", "--attribution"], 34),    # all open is the scenario itself
+])
+def test_the_count_printed_is_the_runs_made(tmp_path, small, args, labels):
+    out = tmp_path / "out"
+    result = invoke(args[0], small, *args[1:], "--months", "3", "--workers", "1", "--out", out)
+    assert result.exit_code == 0, result.output
+    made = len(list((out / "runs").glob("*.parquet")))
+    assert planned(result.stderr) == made == labels * int(args[2])
+
+
+def test_experiment_takes_seeds_seed_and_months_and_counts_its_runs(tmp_path):
+    spec = sweep(tmp_path)
+    out = tmp_path / "out"
+    result = invoke("experiment", spec, "--seeds", "3", "--seed", "11", "--months", "5",
+                    "--workers", "1", "--out", out)
+    assert result.exit_code == 0, result.output
+    summary = pd.read_parquet(out / "summary.parquet")
+    assert sorted(summary["replication"].unique()) == [0, 1, 2]
+    runs = export.read_runs(out)
+    assert runs["step"].max() == 5
+    assert planned(result.stderr) == len(list((out / "runs").glob("*.parquet"))) == 4 * 3
+    manifest = json.loads((out / "_manifest.json").read_text())
+    assert manifest["seed"] == 11 and manifest["replications"] == 3
+    # another root seed is another job: its folder is refused, not mixed
+    again = invoke("experiment", spec, "--seeds", "3", "--seed", "12", "--months", "5",
+                   "--workers", "1", "--out", out)
+    assert again.exit_code == 2 and "holds another job" in " ".join(again.stderr.split())
+
+
+@pytest.mark.parametrize("option, value", [("--seeds", "0"), ("--months", "0"),
+                                           ("--seed", "-1")])
+def test_experiment_refuses_bad_options_naming_them(tmp_path, option, value):
+    out = tmp_path / "out"
+    result = invoke("experiment", sweep(tmp_path), option, value, "--out", out)
+    assert result.exit_code == 2 and option in result.output
+    assert not out.exists()
+
+
+def test_per_year_tables_sum_flows_and_keep_stocks_at_the_end_of_each_year(tmp_path, small):
+    out = tmp_path / "out"
+    result = invoke("run", small, "--seeds", "2", "--months", "30", "--workers", "1",
+                    "--out", out, "--per-month")
+    assert result.exit_code == 0, result.output
+    year = pd.read_parquet(out / "per_year.parquet")
+    runs = export.read_runs(out)
+    assert list(year["year"]) == [1, 2, 3] and list(year["months"]) == [12, 12, 6]
+    for y, months in ((1, range(1, 13)), (3, range(25, 31))):
+        rows = runs[runs["step"].isin(months)]
+        flow = rows.groupby("replication")["firm_entries"].sum().mean()
+        stock = rows[rows["step"] == max(months)]["jobs"].mean()
+        got = year.set_index("year").loc[y]
+        assert got["firm_entries"] == pytest.approx(flow)
+        assert got["jobs"] == pytest.approx(stock)
+    month = pd.read_parquet(out / "per_month.parquet")
+    assert list(month["month"]) == list(range(31))
+    assert month["jobs"].to_numpy() == pytest.approx(
+        runs.groupby("step")["jobs"].mean().to_numpy())
+
+
+def test_export_writes_csv_and_one_excel_sheet_per_table_with_units(tmp_path, small):
+    out = tmp_path / "out"
+    result = invoke("run", small, "--seeds", "2", "--months", "14", "--workers", "1",
+                    "--out", out, "--per-month", "--export", "csv,xlsx")
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(out / "export" / "tables.xlsx", read_only=True)
+    assert book.sheetnames == ["per_year", "per_month", "final", "summary"]
+    csvs = sorted(p.stem for p in (out / "export").glob("*.csv"))
+    assert csvs == sorted(book.sheetnames)
+    heads = {name: [c.value for c in next(book[name].iter_rows(max_row=1))]
+             for name in book.sheetnames}
+    assert "Jobs (persons)" in heads["per_year"]
+    assert "Regional value added (MCU/year, summed over the year)" in heads["per_year"]
+    assert "Regional value added (MCU/month)" in heads["per_month"]
+    assert {"Indicator", "Unit", "Mean"} <= set(heads["final"])
+    rows = list(book["per_year"].iter_rows(min_row=2, values_only=True))
+    assert len(rows) == len(pd.read_parquet(out / "per_year.parquet")) == 2
+    csv = pd.read_csv(out / "export" / "per_year.csv")
+    assert list(csv.columns) == heads["per_year"]
+
+
+def test_a_failing_workbook_leaves_no_half_written_file(tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+    monkeypatch.setattr(export, "_fit_columns", broken)  # fails while the book is rendered
+    table = pd.DataFrame({"label": ["a"], "year": [1], "jobs": [3.0]})
+    with pytest.raises(OSError):
+        export.export(tmp_path, {"per_year": table}, ("xlsx",))
+    assert not (tmp_path / "export").exists() or not list((tmp_path / "export").iterdir())
+
+
+def test_box_text_is_a_rule_in_words():
+    assert box_text({"founder_rate": (0.006222221069037914, float("inf"))}) == \
+        "founder_rate > 0.00622"
+    assert box_text({"a": (None, 0.5), "b": (0.2, 0.61234)}) == "a ≤ 0.5 and 0.2 < b ≤ 0.612"
+    assert box_text({}) == "all cases"
+
+
+# --- helixsim results on every kind of folder ----------------------------------------------------
+
+def results_of(folder: Path) -> tuple[str, dict]:
+    text = invoke("results", folder)
+    assert text.exit_code == 0, text.output
+    data = invoke("results", folder, "--json")
+    assert data.exit_code == 0, data.output
+    assert "{'" not in text.stdout  # no Python dicts
+    return text.stdout, json.loads(data.stdout)
+
+
+def test_results_reads_run_compare_dividend_and_validate_folders(tmp_path, small):
+    folders = {
+        "run": ["run", small, "--seeds", "2"],
+        "compare": ["compare", "baseline", small, "--seeds", "2"],
+        "dividend": ["dividend", small, "--seeds", "2"],
+        "validate": ["validate", "--region", "small", "--seeds", "2"],
+    }
+    expect = {"run": "Final values", "compare": "Differences against the baseline",
+              "dividend": "Ecological dividend", "validate": "Calibration targets"}
+    for kind, args in folders.items():
+        out = tmp_path / kind
+        months = [] if kind == "validate" else ["--months", "4"]
+        result = invoke(*args, *months, "--workers", "1", "--out", out)
+        assert result.exit_code in (0, 1), result.output  # validate: 1 when a target fails
+        text, data = results_of(out)
+        assert data["command"] == kind and expect[kind] in text
+        assert "per-year table: per_year.parquet" in text
+    # a dividend folder written before _result.json existed (make demo's): read from its tables
+    (tmp_path / "dividend" / "_result.json").unlink()
+    text, data = results_of(tmp_path / "dividend")
+    assert data["command"] == "dividend" and "Ecological dividend" in text
+
+
+def test_results_of_an_experiment_show_indices_and_readable_boxes(tmp_path):
+    spec = sweep(tmp_path, "morris", analysis='[analysis]\noutput = "welfare"\n'
+                                             'threshold = 0.0\n')
+    out = tmp_path / "out"
+    result = invoke("experiment", spec, "--workers", "1", "--out", out)
+    assert result.exit_code == 0, result.output
+    text, data = results_of(out)
+    assert "Sensitivity indices" in text and "Scenario discovery" in text
+    boxes = data["tables"][next(t for t in data["tables"] if t.startswith("Scenario"))]
+    assert boxes and all(isinstance(b["rule"], str) and "inf" not in b["rule"] for b in boxes)
+    outputs = {r["output"] for r in data["tables"][next(
+        t for t in data["tables"] if t.startswith("Sensitivity"))]}
+    assert outputs == {"welfare", "jobs", "startups_alive"}
+    # every output gets its panel in the Morris figure
+    assert (out / "figures" / "morris_base.png").stat().st_size > 10_000
+    report = (out / "report.md").read_text()
+    assert "μ*–σ plane of every output" in report
+
+
+def test_results_refuses_a_folder_helixsim_did_not_write(tmp_path):
+    result = invoke("results", tmp_path)
+    assert result.exit_code == 2 and "not a helixsim results folder" in result.stderr
+
+
+# --- design figures ------------------------------------------------------------------------------
+
+def test_sweeps_and_hypercubes_get_partial_dependence_figures(tmp_path):
+    for design in ("factorial", "lhs"):
+        out = tmp_path / design
+        result = invoke("experiment", sweep(tmp_path, design), "--workers", "1", "--out", out)
+        assert result.exit_code == 0, result.output
+        names = sorted(p.name for p in (out / "figures").glob("*.png"))
+        expected = [f"partial_dependence_{o}.png" for o in ("jobs", "startups_alive",
+                                                            "welfare")]
+        expected += ["response_surface_welfare.png"] if design == "factorial" else []
+        assert names == sorted(expected)
+
+
+def test_figures_have_titles_labels_with_units_and_legends():
+    rng = np.random.default_rng(3)
+    summary = pd.DataFrame({"lever": ["a"] * 20 + ["b"] * 20,
+                            "matching_rate": np.tile(np.linspace(0.2, 0.8, 20), 2),
+                            "jobs": rng.normal(100, 5, 40)})
+    fig = design_figures.partial_dependence(summary, ["matching_rate"], "jobs",
+                                            factorial=False, title="t")
+    ax = fig.axes[0]
+    assert fig._suptitle.get_text() == "t"
+    assert ax.get_xlabel() == "matching_rate (share of project cost)"
+    assert ax.get_ylabel() == "Jobs (persons)"
+    assert {"a", "b", "95% band of the mean"} <= {t.get_text() for t in fig.legends[0].get_texts()}
+    assert len(ax.lines) == 2 and all(len(line.get_xdata()) == design_figures.BINS
+                                      for line in ax.lines)
+    tables = {o: pd.DataFrame({"factor": ["x", "y"], "mu": [1.0, 0.1], "mu_star": [1.0, 0.2],
+                               "mu_star_conf": [0.1, 0.05], "sigma": [0.3, 0.4]})
+              for o in ("welfare", "jobs", "dividend")}
+    fig = design_figures.morris_plot(tables, title="m")
+    visible = [a for a in fig.axes if a.get_visible()]
+    assert len(visible) == 3
+    assert all(a.get_title() for a in visible)
+    assert {"σ = μ* (above: interactions or non-linearity)", "factor: μ* ± 95% interval"} == \
+        {t.get_text() for t in fig.legends[0].get_texts()}
+    assert "(MCU)" in visible[0].get_xlabel() and "(persons)" in visible[1].get_xlabel()
+
+
+OPTIMISE = """description = "a tiny policy search"
+scenario = "baseline"
+horizon_months = 6
+replications = 1
+[parameters]
+n_universities = 1
+n_firms = 60
+intake_per_university = 40
+[[levers]]
+parameter = "matching_rate"
+low = 0.2
+high = 0.8
+[[objectives]]
+indicator = "welfare"
+dividend = true
+robustness = "mean"
+[uncertainty]
+draws = 1
+[[uncertainty.ranges]]
+parameter = "graduate_premium"
+low = 0.4
+high = 1.2
+[search]
+population = 2
+generations = 1
+[recommend]
+count = 1
+draws = 1
+replications = 1
+"""
+
+
+def test_calibrate_posterior_and_optimise_write_per_year_tables_and_read_back(
+        tmp_path, monkeypatch):
+    from experiments import calibration
+
+    real = calibration.calibrate
+
+    def small(**kwargs):  # the default region for 2 evaluations is minutes: a small one
+        return real(**{**kwargs, "horizon": 14, "workers": 1,
+                       "base": {"n_universities": 1, "n_firms": 60,
+                                "intake_per_university": 40}})
+    monkeypatch.setattr(calibration, "calibrate", small)
+    spec = tmp_path / "opt.toml"
+    spec.write_text(OPTIMISE)
+    jobs = {
+        "calibrate": ["calibrate", "--budget", "2", "--seeds", "1", "--no-write"],
+        "posterior": ["posterior", "--budget", "8", "--waves", "2", "--seeds", "1",
+                      "--check", "2", "--months", "6"],
+        "optimise": ["optimise", spec],
+    }
+    expect = {"calibrate": "Fitted parameters", "posterior": "Posterior against prior",
+              "optimise": "Pareto set"}
+    for kind, args in jobs.items():
+        out = tmp_path / kind
+        result = invoke(*args, "--workers", "1", "--out", out, "--export", "xlsx")
+        assert result.exit_code == 0, (kind, result.output)
+        year = pd.read_parquet(out / "per_year.parquet")
+        assert len(year) and "jobs" in year, kind
+        sheets = openpyxl.load_workbook(out / "export" / "tables.xlsx",
+                                        read_only=True).sheetnames
+        assert "per_year" in sheets, (kind, sheets)
+        text, data = results_of(out)
+        assert data["command"] == kind and expect[kind] in text, text
+
+
+def test_discovery_figure_shows_each_box_with_coverage_density_and_the_base_rate():
+    rng = np.random.default_rng(5)
+    x = pd.DataFrame({"transfer_rate": rng.uniform(0.01, 0.1, 80),
+                      "founder_rate": rng.uniform(0.005, 0.02, 80)})
+    y = ((x["transfer_rate"] > 0.05).astype(float) + rng.normal(0, 0.2, 80)).to_numpy()
+    from experiments.sensitivity import discover
+
+    boxes = discover(x, y, 0.5)
+    fig = design_figures.discovery_plot(boxes, x, y, 0.5, output="dividend", title="d")
+    bars, plane = fig.axes[:2]
+    assert len(bars.patches) == 2 * len(boxes) >= 2
+    assert [t.get_text().split(":")[0] for t in bars.get_yticklabels()] == \
+        [f"box {i + 1}" for i in range(len(boxes))]
+    labels = {t.get_text() for t in fig.legends[0].get_texts()}
+    assert {"coverage", "density"} <= labels and any(t.startswith("base rate") for t in labels)
+    assert plane.get_xlabel() == "transfer_rate (per month)"
+    assert len(plane.collections) == 2 and len(plane.patches) == 1  # cases and the box
+
+
+def test_uncertainty_and_precision_folders_keep_their_plan_and_read_back(tmp_path, small):
+    out = tmp_path / "u"
+    result = invoke("dividend", small, "--uncertainty", "2", "--months", "4", "--workers", "1",
+                    "--out", out)
+    assert result.exit_code == 0, result.output
+    assert planned(result.stderr) == len(list((out / "runs").glob("*.parquet"))) == 8
+    text, data = results_of(out)
+    assert data["command"] == "dividend"
+    assert "P(D(W) > 0)" in text and "Dividend over the parameter draws" in text
+    assert (out / "per_year.parquet").is_file()
+    out = tmp_path / "p"
+    result = invoke("compare", "baseline", small, "--seeds", "2", "--precision", "0.0001",
+                    "--max-seeds", "4", "--months", "3", "--workers", "1", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "plan: at most 8 runs" in result.stderr
+    assert len(list((out / "runs").glob("*.parquet"))) <= 8
