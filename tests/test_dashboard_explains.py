@@ -73,7 +73,7 @@ def test_hover_bands_give_each_months_values_with_the_unit() -> None:
     chart = svg.panel_svg(panel, x_max=120)
     tips = dict(re.findall(r'data-month="(\d+)"><title>([^<]+)</title>', chart))
     assert len(tips) == 25
-    assert tips["12"] == "Welfare W (MCU), month 12: baseline: 2,200; siloed: 2,080"
+    assert tips["12"] == "month 12: baseline: 2,200 MCU; siloed: 2,080 MCU"
     long = np.arange(400.0)
     many = svg.panel_svg(svg.Panel("x", [svg.Series(long, long)]), x_max=400)
     assert many.count("data-month=") == svg.HOVER_BANDS

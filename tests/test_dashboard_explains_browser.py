@@ -87,6 +87,8 @@ def test_an_interval_spanning_zero_is_said_so_without_success_styling(server, br
     assert page.locator(".v-alert.success--text, .v-alert.success").count() == 0
     assert "lies inside this interval" in page.locator(".seed-vs-estimate").inner_text()
     page.get_by_text("brokerage").first.wait_for()  # the channel shares table
+    page.set_viewport_size({"width": 1280, "height": 2600})  # the page scrolls inside
+    page.wait_for_timeout(300)
     shot(page, "explains-dividend-not-distinguishable")
     assert outside == []
     context.close()
@@ -143,6 +145,24 @@ def test_a_shared_address_rebuilds_scenario_and_levers_in_a_fresh_page(server, b
     assert outside == [] and outside_b == []
     a.close()
     b.close()
+
+
+def test_back_and_forward_return_to_the_runs_of_those_addresses(server, browser) -> None:
+    context = browser.new_context()
+    page, _ = open_page(context, f"{server.url}?scenario=baseline&seed=1")
+    _set(page, "n firms", "300")
+    page.locator(".explore-reset").click()
+    page.wait_for_function("() => location.search.includes('n_firms=300')")
+    page.locator(".counter-firms-alive", has_text="300").wait_for()
+    page.go_back()
+    page.wait_for_function("() => !location.search.includes('n_firms')")
+    page.locator(".counter-firms-alive", has_text="2,000").wait_for()
+    assert page.get_by_label("n firms").input_value() == "2000"
+    page.go_forward()
+    page.locator(".counter-firms-alive", has_text="300").wait_for()
+    assert page.get_by_label("n firms").input_value() == "300"
+    assert "n_firms=300" in page.url
+    context.close()
 
 
 def test_bad_values_in_an_address_show_one_line_each_and_the_page_works(server, browser):
