@@ -591,21 +591,29 @@ def Page() -> None:
         else:
             set_local_tab(index)
 
+    # The address the page opened with, applied in build(); the browser reports it once
+    # more when its navigator starts, which is no move to re-apply.
+    opening = solara.use_ref(router.search or "")
+
     def follow() -> None:
         search = router.search or ""
         if not routed or search == shown:
             pushed.current = search
+            opening.current = None
             return
-        if search != pushed.current and search:
+        if search and search != pushed.current and search != opening.current:
             # The browser moved (Back or Forward) to another address: show its run.
-            pushed.current = search
             set_link_errors(urlstate.apply(session, search, scenario_names()))
             set_applied(applied + 1)  # fresh lever fields showing the address's values
             revision.value += 1
-            return
-        # The run shown changed here: the address follows, so copying it shares this view.
-        pushed.current = shown
-        router.push(urlstate.location(tab, shown))
+            now = urlstate.query(session)
+        else:
+            now = shown  # the run shown changed here: the address follows
+        if search == opening.current and search != pushed.current:
+            opening.current = None  # that was the browser's report of the opening address
+        pushed.current = now
+        if now != search:
+            router.push(urlstate.location(tab, now))
     solara.use_effect(follow, [shown, tab, router.search])
 
     def refresh() -> None:

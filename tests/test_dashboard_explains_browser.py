@@ -176,6 +176,8 @@ def test_bad_values_in_an_address_show_one_line_each_and_the_page_works(server, 
     shown = " ".join(errors.all_inner_texts())
     assert "outside its valid range [0, 1]" in shown
     assert "'<script>' is not a setting" in shown  # the address's text shown as text
+    # The address now names the run shown (the defaults), not the refused values.
+    page.wait_for_function("() => location.search === '?scenario=baseline&seed=1'")
     _step(page, "explore", 1)  # the default run, still working
     assert page.get_by_label("n firms").input_value() == "2000"
     context.close()
