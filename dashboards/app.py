@@ -460,7 +460,7 @@ def EstimateView(result: dict[str, Any], seed: int, d_seed: float) -> None:
 
         solara.Image(figure_png(shapley_waterfall(shares, result.get("shapley_total"))))
         Table(["channel", "Shapley value of W (MCU)", "95% interval (MCU)", "share of D"],
-              [[str(r.channel), format_number(r.mean, signed=True),
+              [[str(r.channel).replace("_", " "), format_number(r.mean, signed=True),
                 format_interval(r.mean, r.low, r.high, signed=True).split(" ", 1)[1],
                 format_percent(r.share)] for r in shares.itertuples()],
               "shapley-table", numeric=(1, 2, 3))
