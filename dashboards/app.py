@@ -461,7 +461,7 @@ def EstimateView(result: dict[str, Any], seed: int, d_seed: float) -> None:
 
         solara.Image(figure_png(shapley_waterfall(shares, result.get("shapley_total"))))
         Table(["channel", "Shapley value of W (MCU)", "95% interval (MCU)", "share of D"],
-              [[str(r.channel), format_number(r.mean, signed=True),
+              [[str(r.channel).replace("_", " "), format_number(r.mean, signed=True),
                 format_interval(r.mean, r.low, r.high, signed=True).split(" ", 1)[1],
                 format_percent(r.share)] for r in shares.itertuples()],
               "shapley-table", numeric=(1, 2, 3))
@@ -575,13 +575,16 @@ def Page() -> None:
         # visitor. A shared link's scenario, seed and levers are applied to it once, here.
         made = Session()
         return made, urlstate.apply(made, router.search, scenario_names()) if routed else []
-    session, link_errors = solara.use_memo(build, [])
+    session, first_errors = solara.use_memo(build, [])
+    link_errors, set_link_errors = solara.use_state(first_errors)
+    applied, set_applied = solara.use_state(0)  # addresses applied after the first
     # Bumped after a step or a lever change to re-render the page; read here so that the page
     # subscribes to it. A reactive (not use_state) because the Play thread bumps it too.
     revision = solara.use_reactive(0)
     local_tab, set_local_tab = solara.use_state(urlstate.page_index(router.path))
     tab = urlstate.page_index(router.path) if routed else local_tab
     shown = urlstate.query(session)  # the run on screen: changes at Reset or a new scenario
+    pushed = solara.use_ref(router.search or "")  # the query this page last wrote
 
     def go(index: int) -> None:
         if routed:
@@ -589,11 +592,30 @@ def Page() -> None:
         else:
             set_local_tab(index)
 
+    # The address the page opened with, applied in build(); the browser reports it once
+    # more when its navigator starts, which is no move to re-apply.
+    opening = solara.use_ref(router.search or "")
+
     def follow() -> None:
-        # The address bar follows the run shown, so copying it shares exactly this view.
-        if routed and (router.search or "") != shown:
-            router.push(urlstate.location(tab, shown))
-    solara.use_effect(follow, [shown, tab])
+        search = router.search or ""
+        if not routed or search == shown:
+            pushed.current = search
+            opening.current = None
+            return
+        if search and search != pushed.current and search != opening.current:
+            # The browser moved (Back or Forward) to another address: show its run.
+            set_link_errors(urlstate.apply(session, search, scenario_names()))
+            set_applied(applied + 1)  # fresh lever fields showing the address's values
+            revision.value += 1
+            now = urlstate.query(session)
+        else:
+            now = shown  # the run shown changed here: the address follows
+        if search == opening.current and search != pushed.current:
+            opening.current = None  # that was the browser's report of the opening address
+        pushed.current = now
+        if now != search:
+            router.push(urlstate.location(tab, now))
+    solara.use_effect(follow, [shown, tab, router.search])
 
     def refresh() -> None:
         revision.value += 1
@@ -611,7 +633,7 @@ def Page() -> None:
             with solara.lab.Tab("Explore"):
                 # revision is passed down because reacton re-renders a child only when its
                 # props change, and session is the same object after a step.
-                Explore(session, revision.value, refresh)
+                Explore(session, revision.value, refresh).key(f"explore-{applied}")
             with solara.lab.Tab("Dividend"):
                 Dividend(session, revision.value, refresh)
             with solara.lab.Tab("Results"):

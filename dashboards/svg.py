@@ -9,8 +9,10 @@ so the markup holds no user input unescaped.
 
 from __future__ import annotations
 
+import functools
 import html
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -29,7 +31,7 @@ from .network import (
     NetworkView,
 )
 
-HOVER_BANDS = 120  # hover targets per panel at most (one per month of a ten-year run)
+HOVER_BANDS = 60  # hover targets per panel at most (every other month of a ten-year run)
 
 
 @dataclass(frozen=True)
@@ -138,9 +140,26 @@ def _legend(panel: Panel, ox: float, oy: float) -> list[str]:
     return out
 
 
+def _unit(title: str) -> str:
+    """The unit a panel's title ends with in brackets: "Jobs (persons)" -> "persons"."""
+    m = re.search(r"\(([^()]*)\)\s*$", title)
+    return f" {m.group(1)}" if m else ""
+
+
+@functools.lru_cache(maxsize=8192)
+def _tip(month: int, unit: str, labels: tuple[str, ...], values: tuple[float | None, ...]
+         ) -> str:
+    """A hover band's text, escaped. Cached: a month's values do not change as a run goes on,
+    so each Step formats only the new month (formatting every band took most of a redraw)."""
+    parts = [(f"{label}: " if label else "") + format_number(y) + unit
+             for label, y in zip(labels, values, strict=True)
+             if y is not None and math.isfinite(y)]
+    return html.escape(f"month {month}: " + "; ".join(parts))
+
+
 def _hover(panel: Panel, ox: float, oy: float, pw: float, ph: float, x_max: float) -> list[str]:
     """Invisible bands, one per month (at most HOVER_BANDS), whose tooltip gives every
-    series' value at that month with the panel's title (which carries the unit)."""
+    series' value at that month with the unit of the panel's title."""
     shown = [s for s in panel.series if len(s.x)]
     if not shown:
         return []
@@ -149,19 +168,17 @@ def _hover(panel: Panel, ox: float, oy: float, pw: float, ph: float, x_max: floa
         months = months[np.linspace(0, len(months) - 1, HOVER_BANDS).round().astype(int)]
     edges = np.r_[months[0], (months[1:] + months[:-1]) / 2, months[-1]]
     scale = pw / max(x_max, 1e-12)
+    unit = _unit(panel.title)
+    labels = tuple(s.label if len(shown) > 1 else "" for s in shown)
+    at = [dict(zip(np.asarray(s.x, dtype=float).tolist(), np.asarray(s.y).tolist(),
+                   strict=True)) for s in shown]
     out = ['<g class="hover" fill="#000" fill-opacity="0">']
-    for m, left, right in zip(months, edges[:-1], edges[1:], strict=True):
-        values = []
-        for s in shown:
-            at = np.flatnonzero(np.asarray(s.x, dtype=float) == m)
-            if len(at) and math.isfinite(float(s.y[at[-1]])):
-                name = f"{s.label}: " if s.label and len(shown) > 1 else ""
-                values.append(name + format_number(float(s.y[at[-1]])))
-        x0 = ox + left * scale
-        width = max((right - left) * scale, 1.0)
-        tip = f"{panel.title}, month {int(m)}: " + "; ".join(values)
-        out.append(f'<rect x="{x0:.1f}" y="{oy}" width="{width:.1f}" height="{ph}" '
-                   f'data-month="{int(m)}"><title>{html.escape(tip)}</title></rect>')
+    for m, left, right in zip(months.tolist(), edges[:-1].tolist(), edges[1:].tolist(),
+                              strict=True):
+        tip = _tip(int(m), unit, labels, tuple(by_month.get(m) for by_month in at))
+        out.append(f'<rect x="{ox + left * scale:.1f}" y="{oy}" '
+                   f'width="{max((right - left) * scale, 1.0):.1f}" height="{ph}" '
+                   f'data-month="{int(m)}"><title>{tip}</title></rect>')
     out.append("</g>")
     return out
 

@@ -124,21 +124,25 @@ def _mix(text: str) -> list[tuple[str, str]] | None:
 def apply(session: Session, search: str | None, scenarios: Sequence[str]) -> list[str]:
     """Set the session to the link's scenario, seed and levers, then build its run.
 
-    ``scenarios`` are the names a link may choose (the live library). Returns one line per
-    value refused (the value is left as the scenario sets it); an empty list when all applied.
+    Levers the link does not name are set to the scenario's values (also when the session had
+    moved them: Back to an address means its run). ``scenarios`` are the names a link may
+    choose (the live library); without ``scenario`` the session's own is kept. Returns one
+    line per value refused (the value is left as the scenario sets it); an empty list when
+    all applied. An empty query changes nothing.
     """
     found, errors = parse(search)
     if not found:
         return errors
-    name = found.pop("scenario", None)
-    if name is not None:
-        if name not in scenarios:
-            errors.append(f"link: scenario: {_show(name)} is not a scenario of the library "
-                          f"that runs live here ({', '.join(scenarios)})")
-        elif name != session.scenario.name:
-            why = session.choose_scenario(name)
-            if why:
-                errors.append(f"link: scenario: {why}")
+    # From the scenario's own settings: a lever the address does not name is at the
+    # scenario's value (the address lists only the moved ones).
+    name = found.pop("scenario", session.scenario.name)
+    if name not in scenarios:
+        errors.append(f"link: scenario: {_show(name)} is not a scenario of the library "
+                      f"that runs live here ({', '.join(scenarios)})")
+        name = session.scenario.name
+    why = session.choose_scenario(name)
+    if why:
+        errors.append(f"link: scenario: {why}")
     # The number of universities first: it sizes the mix.
     for key in sorted(found, key=lambda k: k != "n_universities"):
         if key in ("seed", MIX_KEY):

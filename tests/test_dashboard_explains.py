@@ -73,7 +73,7 @@ def test_hover_bands_give_each_months_values_with_the_unit() -> None:
     chart = svg.panel_svg(panel, x_max=120)
     tips = dict(re.findall(r'data-month="(\d+)"><title>([^<]+)</title>', chart))
     assert len(tips) == 25
-    assert tips["12"] == "Welfare W (MCU), month 12: baseline: 2,200; siloed: 2,080"
+    assert tips["12"] == "month 12: baseline: 2,200 MCU; siloed: 2,080 MCU"
     long = np.arange(400.0)
     many = svg.panel_svg(svg.Panel("x", [svg.Series(long, long)]), x_max=400)
     assert many.count("data-month=") == svg.HOVER_BANDS
@@ -196,3 +196,19 @@ def test_oversized_or_malformed_links_are_refused_with_a_line(query, words) -> N
     errors = urlstate.apply(s, query, scenario_names())
     assert len(errors) == 1 and words in errors[0], errors
     assert urlstate.query(s) == "scenario=baseline&seed=1"
+
+
+def test_an_address_means_its_whole_run_not_a_change_to_the_current_one() -> None:
+    """Back to an older address shows that address's run: levers it does not name go back to
+    the scenario's values."""
+    s = Session()
+    s.set_lever("n_firms", "300")
+    s.set_lever("matching_rate", "0.2")
+    s.reset()
+    assert urlstate.apply(s, "scenario=baseline&seed=1&n_firms=400", scenario_names()) == []
+    assert s.explorer.parameters["n_firms"] == 400
+    assert s.explorer.parameters["matching_rate"] == Session().explorer.parameters[
+        "matching_rate"]
+    assert urlstate.query(s) == "scenario=baseline&seed=1&n_firms=400"
+    assert urlstate.apply(s, "", scenario_names()) == []  # no address: nothing changes
+    assert urlstate.query(s) == "scenario=baseline&seed=1&n_firms=400"
