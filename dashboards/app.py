@@ -1,4 +1,4 @@
-"""The helixsim stakeholder dashboard (Solara): Explore, Dividend, Results and Policy search.
+"""The helixsim stakeholder dashboard (Solara): Explore, Dividend, Results, Policy search, Compare.
 
 Start it with ``make dashboard`` or ``helixsim dashboard`` (which run
 ``solara run dashboards.app --host 127.0.0.1 --production --no-open --no-check-version`` with
