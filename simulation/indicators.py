@@ -125,14 +125,14 @@ def network_stats(firms: np.ndarray, unis: np.ndarray, n_alive: int, n_unis: int
 def compute(w: World) -> dict[str, float]:
     f, st, pr, gov, u = w.firms, w.students, w.projects, w.gov, w.unis
     nf = f.n
-    if w.value_added_now is not None and w.value_added_now[0] == w.month:
-        _, rows, va_firm = w.value_added_now  # computed by accounting this month
+    if w.scratch.value_added is not None:
+        rows, va_firm = w.scratch.value_added  # computed by accounting this month
     else:
         rows = np.flatnonzero(f.alive[:nf])
         va_firm = f.value_added(rows, w.p["graduate_premium"])
     n_alive = len(rows)
     act = pr.active_rows()
-    fl, tot = w.flows, w.totals
+    fl, tot = w.scratch.flows, w.totals
     status_counts = st.status_counts
     by_prog = w.enrolled.sum(axis=0)
     graduates = int(tot.get("graduates", 0))

@@ -31,10 +31,9 @@ from . import indicators as indicators_module
 from .agents import GovernmentAgent, UniversityAgent, firm_view, student_view
 from .budget import check_memory
 from .mechanisms import ORDER
-from .mechanisms.research import reference_funding
 from .mechanisms.teaching import current_skills
 from .parameters import PROGRAMMES, SKILLS, RunParameters, resolve
-from .rng import Streams, root_sequence, stream
+from .rng import root_sequence
 from .state import GRADUATE_STARTUP, ORIGIN_NAMES, SPINOFF, STATUS_NAMES
 from .world import build_world
 
@@ -96,18 +95,7 @@ class EcosystemModel(mesa.Model):
         self.seed_sequence = root_sequence(rng)
         super().__init__(rng=int(self.seed_sequence.generate_state(1, np.uint64)[0]))
         self.parameters = params
-        self.world = build_world(RunParameters(params, levers),
-                                 stream(self.seed_sequence, "init"))
-        w = self.world
-        w.streams = Streams(self.seed_sequence)
-        w.ref_funding = reference_funding(w)
-        # Month 0 starts as if the untied grants had been paid at the reference level.
-        w.unis.funding = w.ref_funding * w.unis.faculty
-        total = w.p["budget_share_block_grants"] + w.p["budget_share_research_grants"]
-        # Only money the government actually has can have paid for month 0's research.
-        funded = total > 0 and w.p["gov_budget"] > 0
-        w.research_grant_share = np.full(
-            w.unis.count, w.p["budget_share_research_grants"] / total if funded else 0.0)
+        self.world = w = build_world(RunParameters(params, levers), self.seed_sequence)
 
         self.universities = [UniversityAgent(self, i) for i in range(w.unis.count)]
         self.government = GovernmentAgent(self)
@@ -121,9 +109,7 @@ class EcosystemModel(mesa.Model):
     def step(self) -> None:
         """Advance one month: the nine mechanisms in order, then the indicators."""
         w = self.world
-        w.month += 1
-        w.flows = {}
-        w.gov.spent_month[:] = 0.0
+        w.begin_month()
         for mechanism in ORDER:
             mechanism.apply(w)
         self._current = indicators_module.compute(w)

@@ -243,6 +243,9 @@ class Universities:
     publications: np.ndarray  # (U,) cumulative
     reputation: np.ndarray    # (U,) normalised publications per faculty, rolling
     funding: np.ndarray       # (U,) research money received this month (MCU)
+    # (U,) share of ``funding`` that came from competitive research grants (accounting writes
+    # it with ``funding``; research reads it next month to tally grant-funded papers).
+    grant_share: np.ndarray = field(default_factory=lambda: np.zeros(0))
     # Faculty time this month (research.faculty_time): FTE taken by industry engagement and
     # the shares of research and teaching time left, each in [0, 1].
     engaged_fte: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -268,3 +271,22 @@ class Tally:
 
     def add_counts(self, u: int, i: int, g: int, count: int) -> None:
         self.cells[4 * u + 2 * i + g] += int(count)
+
+
+@dataclass
+class MonthScratch:
+    """Values one mechanism leaves for a later one, or for the indicators, within one month.
+
+    ``World.begin_month`` replaces it with a fresh one at the start of every step, so nothing
+    in it outlives its month: a value wanted next month belongs in the state, not here.
+    """
+
+    # Every mechanism adds (World.count) or sets a named flow of this month; the indicators
+    # and the tests read them.
+    flows: dict[str, float] = field(default_factory=dict)
+    # (U,) share of each university's brokered live-project slots that 3.0 students fill:
+    # teaching.engagement writes it, innovation reads it (None: not computed this month).
+    live_fill: np.ndarray | None = None
+    # (living firm rows, their value added in MCU): accounting writes it, the indicators reuse
+    # it rather than compute it again (None before accounting has run this month).
+    value_added: tuple[np.ndarray, np.ndarray] | None = None

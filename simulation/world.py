@@ -1,8 +1,10 @@
 """The simulated region: all state in one container, and how it is initialised.
 
-``World`` holds the arrays of every population, the government's books, the month and the
-flows of the current month. Mechanisms (simulation/mechanisms/) read and update it; the Mesa
-model (model.py) owns one and calls the mechanisms in a fixed, visible order.
+``World`` holds the arrays of every population, the government's books, the month, the run's
+random streams and records, and ``scratch``: the one place where a mechanism leaves a value for
+a later mechanism of the same month (``state.MonthScratch``, renewed by ``begin_month``).
+Mechanisms (simulation/mechanisms/) read and update it; the Mesa model (model.py) owns one and
+calls the mechanisms in a fixed, visible order. ``build_world`` returns it ready to step.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from typing import Any
 import numpy as np
 
 from .parameters import INSTRUMENTS
-from .rng import Streams
+from .rng import Streams, stream
 from .state import (
     ENROLLED,
     INCUMBENT,
     Firms,
+    MonthScratch,
     Projects,
     Students,
     Tally,
@@ -61,7 +64,7 @@ class Government:
 
 @dataclass
 class World:
-    """Everything that changes during a run."""
+    """Everything that changes during a run (tests check it holds no attribute but these)."""
 
     p: dict[str, Any]
     firms: Firms
@@ -70,24 +73,34 @@ class World:
     projects: Projects
     gov: Government
     tally: Tally
+    streams: Streams                    # the run's random streams (rng.py), one per purpose
     month: int = 0                      # months completed
     welfare: float = 0.0                # discounted cumulative value added (MCU)
-    flows: dict[str, float] = field(default_factory=dict)   # this month's flows
-    totals: dict[str, float] = field(default_factory=dict)  # cumulative counters
-    last_cohort: dict[str, float] = field(default_factory=dict)  # latest graduation outcomes
-    # Caches one mechanism leaves for later ones in the same month.
+    totals: dict[str, float] = field(default_factory=dict)  # cumulative counters (count)
+    # This month's scratch values between mechanisms (see state.MonthScratch).
+    scratch: MonthScratch = field(default_factory=MonthScratch)
+    # Funding per faculty per month at the default budget split (MCU), a constant of the run
+    # set by build_world; research.py scales research output by funding relative to it.
+    ref_funding: float = 1.0
+    # Run records, read by indicators and validation, not by mechanisms.
+    # Outcomes of the latest graduating cohort (labour_market writes each June).
+    last_cohort: dict[str, float] = field(default_factory=dict)
+    # Value (MCU) of every innovation, one array per month with any (innovation writes).
+    innovation_values: list[np.ndarray] = field(default_factory=list)
+    # State kept current across months.
     enrolled: np.ndarray | None = None                # (U, 3) enrolled students, kept current
     # Cumulative teaching exposure per (university, programme) row and skill: the sum over
     # teaching months of log(1 - rate). See mechanisms/teaching.py.
     exposure: np.ndarray | None = None
     # Per cohort: (rows sorted by dropout month, those months), consumed month by month.
     dropout_schedule: list = field(default_factory=list)
-    live_fill: np.ndarray | None = None               # (U,) share of 3.0 live slots worked
-    ref_funding: float = 1.0                          # MCU/faculty/month, research.py
-    research_grant_share: np.ndarray | None = None    # (U,) share of funding from grants
-    innovation_values: list = field(default_factory=list)  # arrays of innovation values
-    streams: Streams | None = None                    # random streams (rng.py)
-    value_added_now: tuple | None = None              # (month, living rows, their VA)
+
+    def begin_month(self) -> None:
+        """Start the next month: advance the counter, renew the scratch, zero the month's
+        spending. The only month-start reset of the run."""
+        self.month += 1
+        self.scratch = MonthScratch()
+        self.gov.spent_month[:] = 0.0
 
     # --- calendar -----------------------------------------------------------------------
     @property
@@ -138,7 +151,9 @@ class World:
         return np.where(total > 0, self.enrolled[:, 2] / np.maximum(total, 1.0), 0.0)
 
     def count(self, key: str, value: float = 1.0) -> None:
-        self.flows[key] = self.flows.get(key, 0.0) + value
+        """Add ``value`` to this month's flow ``key`` and to its run total."""
+        flows = self.scratch.flows
+        flows[key] = flows.get(key, 0.0) + value
         self.totals[key] = self.totals.get(key, 0.0) + value
 
 
@@ -150,8 +165,14 @@ def education_mix(p: dict[str, Any]) -> np.ndarray:
     return np.tile([max(0.0, 1.0 - s2 - s3), s2, s3], (p["n_universities"], 1))
 
 
-def build_world(p: dict[str, Any], rng: np.random.Generator) -> World:
-    """The region at month 0: universities, firms and four enrolled cohorts."""
+def build_world(p: dict[str, Any], root: np.random.SeedSequence) -> World:
+    """The region at month 0, ready to step: universities, firms, four enrolled cohorts, the
+    run's random streams and the universities' month-0 funding.
+
+    The initial state is drawn from the child stream ``init`` of ``root``; the monthly streams
+    of the mechanisms are further children of the same root (rng.py).
+    """
+    rng = stream(root, "init")
     k, n_u = p["n_domains"], p["n_universities"]
 
     faculty = np.full(n_u, float(p["faculty_per_university"]))
@@ -184,10 +205,26 @@ def build_world(p: dict[str, Any], rng: np.random.Generator) -> World:
     students = Students.empty(cap)
     w = World(p=p, firms=firms, students=students, unis=unis,
               projects=Projects.empty(256), gov=Government(), tally=Tally(),
-              enrolled=np.zeros((n_u, 3)), exposure=np.zeros((3 * n_u, 4)))
+              streams=Streams(root), enrolled=np.zeros((n_u, 3)),
+              exposure=np.zeros((3 * n_u, 4)))
     for year in range(n_cohorts, 0, -1):  # oldest cohort first: rows stay in intake order
         admit_cohort(w, rng, step=1 - (year - 1) * 12, year=year)
+    initial_funding(w)
     return w
+
+
+def initial_funding(w: World) -> None:
+    """Month 0's research money: as if the untied grants had been paid at the reference level
+    (``ref_funding`` x faculty), with the research-grant part of it at the budget split."""
+    from .mechanisms.research import reference_funding
+
+    w.ref_funding = reference_funding(w)
+    w.unis.funding = w.ref_funding * w.unis.faculty
+    total = w.p["budget_share_block_grants"] + w.p["budget_share_research_grants"]
+    # Only money the government actually has can have paid for month 0's research.
+    funded = total > 0 and w.p["gov_budget"] > 0
+    w.unis.grant_share = np.full(
+        w.unis.count, w.p["budget_share_research_grants"] / total if funded else 0.0)
 
 
 def start_near_steady_state(firms: Firms, rows: slice, p: dict[str, Any]) -> None:

@@ -410,6 +410,6 @@ def test_university_learning_from_projects_is_bounded_by_the_feedback_rate():
     for _ in range(24):
         before = model.world.unis.knowledge.sum()
         model.step()
-        gained = model.world.flows.get("knowledge_to_universities", 0.0)
+        gained = model.world.scratch.flows.get("knowledge_to_universities", 0.0)
         assert gained <= model.parameters["feedback_rate"] * before * (1 + 1e-12)
     assert model.indicators()["active_projects"] > 20

@@ -93,7 +93,7 @@ def books(w) -> Books:
                  in_incubation=np.flatnonzero(
                      f.alive[: f.n] & f.incubated[: f.n]
                      & (w.month - f.birth_step[: f.n] <= w.p["incubation_months"])),
-                 costs={k: float(w.flows.get(k, 0.0)) for k in COSTS})
+                 costs={k: float(w.scratch.flows.get(k, 0.0)) for k in COSTS})
 
 
 def counted(before: Books, after: Books, key: str) -> float:
@@ -174,7 +174,7 @@ def check_month(model: EcosystemModel, log: dict, month: int) -> dict[str, float
             running = counted(before, after, "platform_running_cost")
             join = counted(before, after, "platform_join_subsidy")
             joins = counted(before, after, "platform_joins")
-            per_firm = w.flows["platform_investment_per_firm"]  # this month's (month == now)
+            per_firm = w.scratch.flows["platform_investment_per_firm"]  # this month's
             assert per_firm * max(before.living_firms, 1) / 12.0 + running + join == (
                 pytest.approx(spent["platform_investment"], **TOL)), where
             # Joiners receive the subsidy and pay the rest of the joining cost themselves.
@@ -238,7 +238,7 @@ def test_the_tight_scenario_exercises_every_instrument_and_binds_the_pots():
         ind = model.indicators()
         if ind["spend_matching_grants"] < funded_due * (1 - 1e-6):
             short["matching_grants"] = True
-        incubator_due = p["incubator_support"] * w.flows.get("incubated_firms", 0.0)
+        incubator_due = p["incubator_support"] * w.scratch.flows.get("incubated_firms", 0.0)
         if 0 < ind["spend_incubator_support"] < incubator_due * (1 - 1e-6):
             short["incubator_support"] = True
     assert all(short.values()), short

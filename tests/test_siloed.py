@@ -83,8 +83,8 @@ def test_siloed_has_no_cross_helix_flows(platform_on: bool) -> None:
     assert (table["founder_university"] == -1).all()
     assert (w.students.tie_firm[: w.students.n] == -1).all()
     # Students get only the classroom part of their programme.
-    assert w.flows.get("engagement_2_0", 0.0) == 0.0
-    assert w.flows.get("engagement_3_0", 0.0) == 0.0
+    assert w.scratch.flows.get("engagement_2_0", 0.0) == 0.0
+    assert w.scratch.flows.get("engagement_3_0", 0.0) == 0.0
     # Graduates still leave study and the untied instruments are paid.
     assert df["graduates_total"].iloc[-1] > 0
     assert df["spend_block_grants"].sum() > 0 and df["spend_rd_subsidies"].sum() > 0

@@ -46,8 +46,7 @@ def observed(monkeypatch):
             before = {"cells": w.tally.cells.copy(), "n_projects": pr.n,
                       "public": f.public_money[: f.n].copy(),
                       "in_project": np.unique(pr.firm[act]),
-                      "grant_share": None if w.research_grant_share is None
-                      else np.array(w.research_grant_share, dtype=float)}
+                      "grant_share": np.array(w.unis.grant_share, dtype=float)}
             original(w)
             log[(w.month, name)] = (w.tally.cells - before["cells"], before)
 
@@ -66,7 +65,7 @@ def run_observed(log, seed: int, **kw) -> EcosystemModel:
 def check_month(model: EcosystemModel, log) -> None:
     w = model.world
     m, f, pr = w.month, w.firms, w.projects
-    flows = w.flows
+    flows = w.scratch.flows
     total = np.zeros(8, dtype=np.int64)
     for module in mech.ORDER:
         name = module.__name__.rsplit(".", 1)[-1]

@@ -62,7 +62,7 @@ def reallocated_to(**shares):
     released = gov.released.copy()
     spent = gov.spent.copy()
     model.step()
-    left = model.world.flows["unspent_reallocate"]
+    left = model.world.scratch.flows["unspent_reallocate"]
     extra = {n: float((gov.spent[IDX[n]] - spent[IDX[n]])
                       - (gov.released[IDX[n]] - released[IDX[n]]))
              for n in ("block_grants", "rd_subsidies")}

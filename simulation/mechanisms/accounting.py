@@ -34,14 +34,14 @@ def apply(w: World) -> None:
     f = w.firms
     alive = np.flatnonzero(f.alive[: f.n])
     va_firm = f.value_added(alive, w.p["graduate_premium"])
-    w.value_added_now = (w.month, alive, va_firm)  # the indicators reuse it
+    w.scratch.value_added = (alive, va_firm)  # the indicators reuse it
     pay_universities(w)
     pay_rd_subsidies(w, alive, va_firm)
     va = float(va_firm.sum())
     tax = w.p["tax_rate"] * va
     w.gov.tax_month = tax
     w.gov.tax_total += tax
-    w.flows["value_added"] = va
+    w.scratch.flows["value_added"] = va
     since = w.month - w.p["burn_in_months"]
     if since > 0:
         w.welfare += va / (1.0 + w.p["discount_rate"]) ** (since / 12.0)
@@ -74,7 +74,7 @@ def pay_universities(w: World) -> None:
     rep = np.maximum(u.reputation, 0.0)
     research_u = research * (rep / rep.sum() if rep.sum() > 0 else np.full(u.count, 1 / u.count))
     u.funding = block_u + research_u
-    w.research_grant_share = np.where(u.funding > 0, research_u / np.maximum(u.funding, 1e-12),
+    u.grant_share = np.where(u.funding > 0, research_u / np.maximum(u.funding, 1e-12),
                                       0.0)
 
 

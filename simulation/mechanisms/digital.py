@@ -80,5 +80,5 @@ def apply(w: World) -> None:
         boost = investment_boost(invest * 12.0 / max(int(members.sum()), 1),
                                  p["platform_investment_effect"], p["platform_investment_half"])
         saturating(f.digital[:n], np.where(members, p["digital_platform_rate"] * boost, 0.0))
-    w.flows["platform_investment_per_firm"] = invest_per_firm
+    w.scratch.flows["platform_investment_per_firm"] = invest_per_firm
     f.digital[:n] *= 1.0 - p["digital_decay"]

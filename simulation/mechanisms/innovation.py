@@ -89,7 +89,8 @@ def apply(w: World) -> None:
     u_hit = w.rng("innovation.hit").random(n)
     u_gain = w.rng("innovation.gain").random((n, 3))
     u_patent = w.rng("innovation.patent").random(n)
-    fill = w.live_fill if w.live_fill is not None else np.zeros(w.unis.count)
+    fill = w.scratch.live_fill
+    fill = fill if fill is not None else np.zeros(w.unis.count)
     # One pass over the firms (simulation/kernels/innovation.py): hazard with the firm's
     # active projects and 3.0 live-project work, gains_from_uniforms x line_share (one
     # product line, not the whole firm), productivity and knowledge deepened by the same

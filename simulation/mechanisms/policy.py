@@ -89,4 +89,4 @@ def pay_incubator_support(w: World) -> None:
     if len(inc):
         f.cash[inc] += paid / len(inc)
         f.public_money[inc] += paid / len(inc)
-    w.flows["incubated_firms"] = float(len(inc))
+    w.scratch.flows["incubated_firms"] = float(len(inc))

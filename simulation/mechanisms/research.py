@@ -69,7 +69,7 @@ def faculty_time(w: World) -> None:
     u = w.unis
     u.engaged_fte = engaged_fte(w)
     u.research_time, u.teaching_time = time_left(u.engaged_fte, u.faculty, w.p)
-    w.flows["faculty_engaged_fte"] = float(u.engaged_fte.sum())
+    w.scratch.flows["faculty_engaged_fte"] = float(u.engaged_fte.sum())
 
 
 def publication_multiplier(share: np.ndarray, gain: float, optimum: float) -> np.ndarray:
@@ -109,7 +109,7 @@ def apply(w: World) -> None:
         u.faculty * p["publications_per_faculty"], 1e-9)
 
     # Tally: industry present for project-based papers, government for grant-funded ones.
-    grant_share = w.research_grant_share
+    grant_share = u.grant_share
     joint = rng.binomial(pubs, joint_share)
     for n_pubs, with_i in ((joint, 1), (pubs - joint, 0)):
         funded = rng.binomial(n_pubs, grant_share)

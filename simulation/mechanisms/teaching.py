@@ -84,14 +84,14 @@ def capstone_partners(w: World) -> np.ndarray:
 def engagement(w: World) -> tuple[np.ndarray, np.ndarray]:
     """Per university: (2.0 capstone engagement, 3.0 live-project engagement), each in [0, 1].
 
-    Also leaves ``w.live_fill`` for the innovation mechanism: the share of each university's
+    Also leaves ``w.scratch.live_fill`` for the innovation mechanism: the share of each university's
     brokered-project slots that 3.0 students fill.
     """
     n_u = w.unis.count
     counts = w.enrolled  # (U, 3)
     if not w.channel("student_immersion"):
         zero = np.zeros(n_u)
-        w.live_fill = zero
+        w.scratch.live_fill = zero
         return zero, zero
     pr = w.projects
     act = pr.active_rows()
@@ -103,8 +103,8 @@ def engagement(w: World) -> tuple[np.ndarray, np.ndarray]:
     e2[counts[:, 1] == 0] = 0.0
     e3[counts[:, 2] == 0] = 0.0
     # Share of brokered slots actually worked by students (drives partner innovation).
-    w.live_fill = np.where(slots3 > 0, np.minimum(1.0, counts[:, 2] / np.maximum(slots3, 1e-9)),
-                           0.0)
+    w.scratch.live_fill = np.where(
+        slots3 > 0, np.minimum(1.0, counts[:, 2] / np.maximum(slots3, 1e-9)), 0.0)
     return e2, e3
 
 
@@ -147,8 +147,8 @@ def apply(w: World) -> None:
         recruit_capstones(w)
     faculty_time(w)
     e2, e3 = engagement(w)
-    w.flows["engagement_2_0"] = float(e2.mean())
-    w.flows["engagement_3_0"] = float(e3.mean())
+    w.scratch.flows["engagement_2_0"] = float(e2.mean())
+    w.scratch.flows["engagement_3_0"] = float(e3.mean())
     if w.calendar_month in SUMMER:
         return
     table = rate_table(w, e2, e3).reshape(-1, 4).astype(float)
