@@ -27,7 +27,6 @@ from typing import Any
 _MODULES = {
     "grow_firms": "firms",
     "exit_draws": "firms",
-    "displacement": "firms",
     "innovate": "innovation",
     "end_projects": "projects",
     "trim_to_slots": "projects",
@@ -35,7 +34,7 @@ _MODULES = {
     "search_partners": "projects",
     "run_projects": "projects",
     "lose_jobs": "labour",
-    "unemployed_rows": "labour",
+    "rows_with_status": "labour",
     "firm_totals": "indicators",
 }
 

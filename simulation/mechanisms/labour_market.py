@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..state import (
     DROPPED_OUT,
     EMPLOYED,
@@ -69,7 +70,9 @@ def alumni_flows(w: World) -> None:
     st, f = w.students, w.firms
     if st.status_counts[UNEMPLOYED] == 0:
         return
-    unemployed = np.flatnonzero(st.status[: st.n] == UNEMPLOYED)
+    # status_counts is kept current by set_status: the kernel stops at the last of them.
+    unemployed = kernels.rows_with_status(st.status[: st.n], UNEMPLOYED,
+                                          int(st.status_counts[UNEMPLOYED]))
     if len(unemployed) == 0:
         return
     rng = w.rng("labour.unemployed")
@@ -89,9 +92,7 @@ def alumni_flows(w: World) -> None:
 def lose_jobs(w: World) -> None:
     """Graduates (employees and founders) of firms that have exited become unemployed."""
     st, f = w.students, w.firms
-    # dead[employer + 1] is True for rows whose employer has exited (-1 maps to False).
-    dead = np.concatenate(([False], ~f.alive[: f.n]))
-    lost = np.flatnonzero(dead[st.employer[: st.n] + 1])
+    lost = kernels.lose_jobs(f.alive[: f.n], st.employer[: st.n])
     st.set_status(lost, UNEMPLOYED)
     st.employer[lost] = -1
     w.count("graduate_job_losses", len(lost))
