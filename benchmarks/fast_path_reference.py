@@ -11,7 +11,8 @@ worktree of the commit where the fast path started::
 
 ``--compare`` prints the largest relative difference of every indicator over every
 configuration and seed (|a - b| / max(|a|, |b|, 1e-300), 0 where both are equal). The compact
-reference that tests/test_fast_path.py checks is written with ``--compact FILE``.
+reference that tests/test_fast_path.py checks is written with ``--compact FOLDER`` (run on the
+start commit: ``--compact tests/fast_path_reference``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,9 +41,16 @@ CONFIGS: list[tuple[str, str | None, dict, tuple[int, ...]]] = [
                                       ("n_firms", "intake_per_university", "n_universities",
                                        "horizon_months")}, (5, 6)),
 ]
-# The compact reference: small regions only, a few indicators, every month.
-COMPACT_CONFIGS = ("small_entry_exit", "small_model_3_0")
-COMPACT_SEEDS = {"small_entry_exit": (1, 2), "small_model_3_0": (5,)}
+SMALL_SIZES = {k: SMALL[k] for k in ("n_firms", "intake_per_university", "n_universities",
+                                     "horizon_months")}
+# The compact reference (tests/fast_path_reference/): small regions only, a few indicators,
+# every month; (label, scenario, overrides, seeds).
+COMPACT: list[tuple[str, str | None, dict, tuple[int, ...]]] = [
+    ("small_entry_exit", None, SMALL, (1, 2)),
+    ("small_model_3_0", "model_3_0", SMALL_SIZES, (5,)),
+    ("small_siloed", None, {**SMALL, "siloed": True}, (3,)),
+    ("small_integration_does_not_pay", "integration_does_not_pay", SMALL_SIZES, (4,)),
+]
 COMPACT_INDICATORS = (
     "value_added", "welfare", "jobs", "firms_alive", "innovations_total", "active_projects",
     "projects_started", "platform_members", "university_knowledge", "publications_total",
@@ -52,6 +61,20 @@ COMPACT_INDICATORS = (
 
 
 def run(config: tuple[str, str | None, dict, tuple[int, ...]], seed: int) -> pd.DataFrame:
+    return run_model(config, seed).datacollector.get_model_vars_dataframe()
+
+
+def final_firms(model: Any) -> pd.DataFrame:
+    """Every firm row at the end of the run: state the indicators only summarise."""
+    f = model.world.firms
+    n = f.n
+    return pd.DataFrame({"firm": np.arange(n), "productivity": f.productivity[:n],
+                         "cash": f.cash[:n], "absorptive": f.absorptive[:n],
+                         "knowledge": f.knowledge[:n].sum(axis=1),
+                         "trust": f.trust[:n].sum(axis=1)})
+
+
+def run_model(config: tuple[str, str | None, dict, tuple[int, ...]], seed: int) -> Any:
     from simulation import EcosystemModel
 
     _, scenario, overrides, _ = config
@@ -61,8 +84,7 @@ def run(config: tuple[str, str | None, dict, tuple[int, ...]], seed: int) -> pd.
         from simulation.scenarios import load
 
         model = EcosystemModel(rng=seed, parameters=load(scenario).parameters, **overrides)
-    model.run()
-    return model.datacollector.get_model_vars_dataframe()
+    return model.run()
 
 
 def commit() -> str:
@@ -83,18 +105,31 @@ def write_all(out: Path) -> None:
     (out / "commit.json").write_text(json.dumps({"commit": commit()}))
 
 
-def write_compact(path: Path) -> None:
-    frames = []
-    by_label = {c[0]: c for c in CONFIGS}
-    for label in COMPACT_CONFIGS:
-        for seed in COMPACT_SEEDS[label]:
-            df = run(by_label[label], seed)[list(COMPACT_INDICATORS)]
-            df.insert(0, "month", np.arange(len(df)))
-            df.insert(0, "seed", seed)
-            df.insert(0, "config", label)
-            frames.append(df)
-    pd.concat(frames).to_csv(path, index=False, float_format="%.17g")
-    print(f"wrote {path} from commit {commit()}", file=sys.stderr)
+def write_compact(folder: Path) -> None:
+    """indicators.csv (config, seed, month, COMPACT_INDICATORS), final_firms.csv (config,
+    seed, every firm row's state at the end) and configs.json."""
+    folder.mkdir(parents=True, exist_ok=True)
+    frames, finals = [], []
+    for config in COMPACT:
+        for seed in config[3]:
+            model = run_model(config, seed)
+            for table, out in ((model.datacollector.get_model_vars_dataframe()[
+                    list(COMPACT_INDICATORS)], frames), (final_firms(model), finals)):
+                table = table.reset_index(drop=True)
+                if out is frames:
+                    table.insert(0, "month", np.arange(len(table)))
+                table.insert(0, "seed", seed)
+                table.insert(0, "config", config[0])
+                out.append(table)
+    pd.concat(frames).to_csv(folder / "indicators.csv", index=False, float_format="%.17g")
+    # 14 digits: ample for the test's relative tolerance of 1e-9, and a smaller file.
+    pd.concat(finals).to_csv(folder / "final_firms.csv", index=False, float_format="%.14g")
+    meta = {"commit": commit(), "indicators": list(COMPACT_INDICATORS),
+            "configs": {label: {"scenario": scenario, "overrides": overrides,
+                                "seeds": list(seeds)}
+                        for label, scenario, overrides, seeds in COMPACT}}
+    (folder / "configs.json").write_text(json.dumps(meta, indent=2) + "\n")
+    print(f"wrote {folder} from commit {meta['commit']}", file=sys.stderr)
 
 
 def relative_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -122,7 +157,7 @@ def compare(old: Path, new: Path) -> int:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, help="folder for one CSV per configuration and seed")
-    ap.add_argument("--compact", type=Path, help="write the compact reference CSV here")
+    ap.add_argument("--compact", type=Path, help="write the compact reference into this folder")
     ap.add_argument("--compare", nargs=2, type=Path, metavar=("OLD", "NEW"))
     args = ap.parse_args()
     if args.compare:
