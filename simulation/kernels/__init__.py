@@ -27,6 +27,7 @@ from typing import Any
 _MODULES = {
     "grow_firms": "firms",
     "exit_draws": "firms",
+    "displace": "firms",
     "innovate": "innovation",
     "end_projects": "projects",
     "trim_to_slots": "projects",

@@ -7,59 +7,51 @@ from numba import njit
 
 
 @njit(cache=True)
-def grow_firms(alive, size, employees, productivity, knowledge, knowledge_paid, absorptive,
-               cash, rd_intensity, subsidy, grad_employees, prior_grads, grad_skill,
-               prior_grad_skill, diverted, z, margin_z, graduate_premium, sigma, beta, drift,
-               depreciation, rd_rate, elasticity, absorptive_rd, absorptive_graduates,
-               absorptive_depreciation, margin, margin_sigma):
-    """One month of every living firm: Gibrat growth, R&D into knowledge, knowledge that pays,
-    absorptive capacity, cash flow. Dead rows' knowledge only becomes obsolete.
+def grow_firms(alive, shock, size, employees, productivity, knowledge, knowledge_paid, cash,
+               rd_intensity, subsidy, grad_employees, prior_grads, grad_skill,
+               prior_grad_skill, diverted, margin_z, level, rd_share, graduate_premium,
+               depreciation, rd_rate, margin, margin_sigma):
+    """One month of every living firm: size times its Gibrat ``shock`` (never below the
+    graduate staff), value added (state.Firms.value_added), own R&D plus subsidy into knowledge
+    along the firm's profile after obsolescence (knowledge.depreciate, knowledge.profile), and
+    cash flow value added x (margin + margin_sigma x ``margin_z``) - own R&D.
 
-    ``z`` and ``margin_z`` hold one standard normal per firm row. Returns the R&D effort
-    (own R&D + subsidy) of the month. The formulas are those of firm_dynamics.growth_shock,
-    state.Firms.value_added, knowledge.profile, firm_dynamics.knowledge_pays,
-    absorptive_inflow and absorb, in that order.
+    Writes each row's new knowledge ``level`` (L1; for dead rows the level productivity
+    already reflects, so knowledge_pays leaves them alone) and R&D effort over value added
+    ``rd_share`` (0 for dead rows), from which the mechanism moves productivity and absorptive
+    capacity with numpy's vectorised powers and exponentials. Dead rows' knowledge only
+    becomes obsolete. Returns the month's R&D effort (own R&D + subsidy).
     """
-    n, k = knowledge.shape[0], knowledge.shape[1]
+    n, k = len(alive), knowledge.shape[1]  # the arrays have spare capacity past row n
     keep = 1.0 - depreciation
     effort_total = 0.0
     for i in range(n):
         if not alive[i]:
             for j in range(k):
                 knowledge[i, j] *= keep
+            level[i] = knowledge_paid[i]
+            rd_share[i] = 0.0
             continue
-        # Gibrat growth, volatility falling with size; never below the graduate staff.
-        s = sigma * max(size[i], 1.0) ** (-beta)
-        grown = size[i] * np.exp(drift + s * z[i] - 0.5 * s * s)
-        grown = max(grown, max(1.0, float(grad_employees[i] + prior_grads[i])))
+        grown = max(size[i] * shock[i], max(1.0, float(grad_employees[i] + prior_grads[i])))
         size[i] = grown
         employees[i] = np.int64(np.rint(grown))
-        graduate_skill = grad_skill[i] + prior_grad_skill[i]
-        labour = max(employees[i] - diverted[i], 0.0) + graduate_premium * graduate_skill
+        labour = (max(employees[i] - diverted[i], 0.0)
+                  + graduate_premium * (grad_skill[i] + prior_grad_skill[i]))
         va = productivity[i] * labour
         own_rd = rd_intensity[i] * va
         effort = own_rd + subsidy[i]
         effort_total += effort
-        # Obsolescence, then own R&D along the firm's own profile.
         total = 0.0
         for j in range(k):
             knowledge[i, j] *= keep
             total += knowledge[i, j]
         denom = max(total, 1e-12)
-        level = 0.0
+        new_level = 0.0
         for j in range(k):
             knowledge[i, j] += rd_rate * effort * (knowledge[i, j] / denom)
-            level += knowledge[i, j]
-        # Knowledge pays: productivity follows the level with the output elasticity.
-        paid = knowledge_paid[i]
-        if paid > 0 and level > 0:
-            productivity[i] *= (level / paid) ** elasticity
-        knowledge_paid[i] = level
-        # Absorptive capacity: build-up from R&D effort and graduate staff, depreciation.
-        inflow = (absorptive_rd * max(effort / max(va, 1e-12), 0.0)
-                  + absorptive_graduates * max(graduate_skill / max(employees[i], 1), 0.0))
-        a = absorptive[i]
-        absorptive[i] = (1.0 - absorptive_depreciation) * (a + (1.0 - a) * (1.0 - np.exp(-inflow)))
+            new_level += knowledge[i, j]
+        level[i] = new_level
+        rd_share[i] = effort / max(va, 1e-12)
         cash[i] += va * (margin + margin_sigma * margin_z[i]) - own_rd
     return effort_total
 
@@ -90,3 +82,48 @@ def exit_draws(alive, birth_step, size, incubated, cash, draw, month, hazard_you
             out[count] = i
             count += 1
     return out[:count]
+
+
+@njit(cache=True)
+def displace(alive, new, knowledge, productivity, employees, diverted, grad_skill,
+             prior_grad_skill, graduate_premium, share):
+    """New firms ``new`` take ``share`` of their value added from the living firms of their
+    main domain, in proportion to those firms' value added (world.displace_incumbents).
+    Returns (living firms displaced from, value added they lost)."""
+    n, k = len(alive), knowledge.shape[1]
+    is_new = np.zeros(n, dtype=np.bool_)
+    for i in new:
+        is_new[i] = True
+    domain = np.empty(n, dtype=np.int64)
+    va = np.empty(n)
+    taken = np.zeros(k)
+    held = np.zeros(k)
+    for i in range(n):
+        if not (alive[i] or is_new[i]):
+            continue
+        best = 0
+        for j in range(1, k):
+            if knowledge[i, j] > knowledge[i, best]:
+                best = j
+        domain[i] = best
+        va[i] = productivity[i] * (max(employees[i] - diverted[i], 0.0) + graduate_premium
+                                   * (grad_skill[i] + prior_grad_skill[i])) * alive[i]
+    for i in new:
+        taken[domain[i]] += va[i]
+    n_old = 0
+    for i in range(n):
+        if alive[i] and not is_new[i]:
+            held[domain[i]] += va[i]
+            n_old += 1
+    if n_old == 0:
+        return 0, 0.0
+    keep = np.ones(k)
+    for d in range(k):
+        if held[d] > 0:
+            keep[d] = 1.0 - min(share * taken[d] / max(held[d], 1e-300), 1.0)
+    lost = 0.0
+    for i in range(n):
+        if alive[i] and not is_new[i]:
+            productivity[i] *= keep[domain[i]]
+            lost += va[i] * (1.0 - keep[domain[i]])
+    return n_old, lost

@@ -7,54 +7,32 @@ from numba import njit
 
 
 @njit(cache=True)
-def innovate(alive, employees, knowledge, absorptive, digital, grad_skill, prior_grad_skill,
+def innovate(alive, probability, projects, employees, knowledge, grad_skill, prior_grad_skill,
              productivity, diverted, knowledge_paid, innovations, last_innovation, patents,
-             public_money, project_firm, project_university, project_brokered, project_active,
-             live_fill, uni_knowledge, uni_faculty, u_hit, u_gain, u_patent, month, hp):
-    """One month of innovation over every living firm, and its spill to partner universities.
+             public_money, project_firm, project_university, project_active, uni_knowledge,
+             uni_faculty, u_hit, u_gain, u_patent, month, hp):
+    """The month's innovations: a living firm innovates when its ``u_hit`` draw is below its
+    ``probability`` (innovation.hazard), then gains_from_uniforms (three ``u_gain`` draws) x
+    line_share, productivity and knowledge deepened by that relative gain, a patent when
+    ``u_patent`` is below its share, and the spill to each partner university.
 
-    ``u_hit`` and ``u_patent`` hold one uniform per firm row, ``u_gain`` three. ``hp`` is the
-    float64 vector of parameters in the order of innovation.KERNEL_PARAMETERS. The formulas
-    are innovation.hazard, gains_from_uniforms, line_share and state.Firms.value_added.
-    Returns (innovation values of the innovators, counts [incremental, radical, patents],
-    tally counts indexed 2 x (had a project) + (received public money)).
+    ``projects`` are each firm's active projects; ``hp`` holds the parameters in the order of
+    innovation.KERNEL_PARAMETERS. Returns (innovation values of the innovators, counts
+    [incremental, radical, patents], tally counts indexed 2 x (had a project) + (received
+    public money)).
     """
-    (base, reference_employees, size_elasticity, knowledge_reference, knowledge_elasticity,
-     h_absorptive, h_project, h_live, h_graduates, h_digital, radical_share, incremental_gain,
-     radical_scale, radical_tail, gain_cap, line_employees, scope_elasticity,
-     patent_radical, patent_incremental, spillover_share, projects_per_faculty,
-     graduate_premium) = (hp[0], hp[1], hp[2], hp[3], hp[4], hp[5], hp[6], hp[7], hp[8],
-                          hp[9], hp[10], hp[11], hp[12], hp[13], hp[14], hp[15], hp[16],
-                          hp[17], hp[18], hp[19], hp[20], hp[21])
-    n, k = knowledge.shape[0], knowledge.shape[1]
-    projects = np.zeros(n, dtype=np.int64)
-    live = np.zeros(n)
-    for r in range(len(project_active)):
-        if project_active[r]:
-            projects[project_firm[r]] += 1
-            if project_brokered[r]:
-                live[project_firm[r]] += live_fill[project_university[r]]
+    (radical_share, incremental_gain, radical_scale, radical_tail, gain_cap, line_employees,
+     scope_elasticity, patent_radical, patent_incremental, spillover_share,
+     projects_per_faculty, graduate_premium) = (hp[0], hp[1], hp[2], hp[3], hp[4], hp[5],
+                                                hp[6], hp[7], hp[8], hp[9], hp[10], hp[11])
+    n, k = len(alive), knowledge.shape[1]  # the arrays have spare capacity past row n
     gain_of = np.full(n, -1.0)  # this month's relative gain of each innovator, -1 otherwise
     values = np.empty(n)
     counts = np.zeros(3, dtype=np.int64)
     tally = np.zeros(4, dtype=np.int64)
     m = 0
     for i in range(n):
-        if not alive[i]:
-            continue
-        emp = max(employees[i], 1)
-        total = 0.0
-        for j in range(k):
-            total += knowledge[i, j]
-        intensity = max(total / (emp * knowledge_reference), 0.0)
-        lam = (base * (max(emp, 1) / reference_employees) ** size_elasticity
-               * intensity ** knowledge_elasticity)
-        graduate_term = (grad_skill[i] + prior_grad_skill[i]) / emp
-        lam = lam * (1.0 + h_absorptive * absorptive[i]
-                     + h_project * np.log2(1.0 + projects[i])
-                     + h_live * live[i] + h_graduates * graduate_term
-                     + h_digital * digital[i])
-        if not u_hit[i] < 1.0 - np.exp(-lam):
+        if not alive[i] or not u_hit[i] < probability[i]:
             continue
         radical = u_gain[i, 0] < radical_share
         if radical:

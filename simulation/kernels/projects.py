@@ -205,7 +205,7 @@ def run_projects(alive, employees, knowledge, absorptive, cash, public_money, di
      projects_per_faculty, transfer_rate, feedback_rate, optimal_distance,
      payoff_shape) = (rp[0], rp[1], rp[2], rp[3], rp[4], rp[5], rp[6], rp[7], rp[8], rp[9],
                       rp[10])
-    n, k = knowledge.shape[0], knowledge.shape[1]
+    n, k = len(alive), knowledge.shape[1]  # the arrays have spare capacity past row n
     out = np.zeros(4)
     diverted[:n] = 0.0
     for c in range(len(capstone_firm)):
