@@ -79,4 +79,5 @@ def innovate(alive, probability, projects, employees, knowledge, grad_skill, pri
         denom = max(total, 1e-12)
         for j in range(k):
             uni_knowledge[u, j] += spill * (knowledge[i, j] / denom)
-    return values[:m], counts, tally
+    # A copy: the mechanism keeps the values for the run, and a view would keep all n rows.
+    return values[:m].copy(), counts, tally
