@@ -23,6 +23,7 @@ absolute seconds. The script only reports and always exits 0.
 
     python benchmarks/speed.py                       # default region, 5 repeats
     python benchmarks/speed.py --repeats 3 --metro --batch --demo
+    python benchmarks/speed.py --new HEAD        # a snapshot of HEAD, not the working tree
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def measure_batch() -> dict[str, Any]:
 
 # --- parent --------------------------------------------------------------------------------
 def base_tree(base: str) -> Path:
-    """A detached worktree of ``base`` (created once under the temporary folder)."""
+    """A detached worktree of commit ``base`` (created once under the temporary folder)."""
     sha = _git("rev-parse", base)
     path = Path(tempfile.gettempdir()) / f"helixsim-speed-{sha[:10]}"
     if not (path / "simulation").is_dir():
@@ -157,6 +158,9 @@ def median(runs: list[dict[str, Any]], key: str) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--base", default=BASE, help=f"commit to compare with (default {BASE})")
+    ap.add_argument("--new", default=None,
+                    help="commit to measure as new, from a detached worktree (default: this "
+                    "checkout as it is)")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--metro", action="store_true", help="also the metro region (~15 s a run)")
     ap.add_argument("--batch", action="store_true", help="also the batch through the runner")
@@ -172,10 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
-    trees = {"old": base_tree(args.base), "new": ROOT}
+    trees = {"old": base_tree(args.base), "new": base_tree(args.new) if args.new else ROOT}
     commits = {"old": _git("rev-parse", "--short", "HEAD", cwd=trees["old"]),
-               "new": _git("rev-parse", "--short", "HEAD")
-               + (" + uncommitted" if _git("status", "--porcelain", "--", "simulation") else "")}
+               "new": _git("rev-parse", "--short", "HEAD", cwd=trees["new"])}
+    if not args.new and _git("status", "--porcelain", "--", "simulation"):
+        commits["new"] += " + uncommitted"
     load_start = os.getloadavg()[0]
     results: dict[str, Any] = {"commits": commits, "repeats": args.repeats, "sizes": {}}
     sizes = ["default"] + (["metro"] if args.metro else [])
