@@ -36,6 +36,7 @@ _MODULES = {
     "run_projects": "projects",
     "lose_jobs": "labour",
     "rows_with_status": "labour",
+    "hire_graduates": "labour",
     "firm_totals": "indicators",
 }
 

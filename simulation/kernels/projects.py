@@ -172,10 +172,10 @@ def search_partners(candidates, employees, rd_intensity, absorptive, knowledge, 
         pick = 0
         pick_payoff = 0.0
         for u in range(n_u):
-            d = min(max(1.0 - _unit_dot(knowledge[i], uni_knowledge[u]), 0.0), 1.0)
-            pay = _inverted_u(d, optimal_distance, payoff_shape)
             if not (member or u == home_university[i]) or capacity_left[u] <= 0:
-                continue
+                continue  # out of reach (no platform: the home university only) or full
+            pay = _inverted_u(_distance(knowledge[i], uni_knowledge[u]), optimal_distance,
+                              payoff_shape)
             score = (np.log(max(pay * (1.0 + trust[i, u]), 1e-12))
                      - choice_noise * np.log(-np.log(max(u_choice[i, u], 1e-300))))
             if score > best:

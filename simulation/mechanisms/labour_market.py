@@ -38,7 +38,6 @@ from ..state import (
     UNEMPLOYED,
 )
 from ..world import INSTRUMENT_INDEX, World, displace_incumbents, init_firms
-from . import digital
 from .collaboration import within_capacity
 from .teaching import sync_skills
 
@@ -105,17 +104,14 @@ def hire(w: World, students: np.ndarray, firms: np.ndarray, status: int = EMPLOY
     st, f, p = w.students, w.firms, w.p
     st.set_status(students, status)
     st.employer[students] = firms
-    skills = st.skills[students].astype(float)
-    np.add.at(f.grad_employees, firms, 1)
-    np.add.at(f.grad_skill, firms, skills.mean(axis=1))
-    k = p["n_domains"]
-    gain = np.zeros((len(students), k))
-    gain[np.arange(len(students)), st.interest[students]] = p["graduate_knowledge"] * skills[:, 0]
-    np.add.at(f.knowledge, firms, gain)
-    digital.hire_effect(f.digital, firms, skills[:, 3], f.employees, p["digital_hire_rate"])
-    # Graduates are part of the workforce: a firm is never smaller than its graduate staff.
-    f.size[firms] = np.maximum(f.size[firms], f.graduates(firms))
-    f.employees[firms] = np.maximum(f.employees[firms], f.graduates(firms))
+    # One pass over the hires (simulation/kernels/labour.py): graduate staff and skill,
+    # knowledge in the graduate's domain of interest, the firm's digital maturity, and a firm
+    # is never smaller than its graduate staff (graduates are part of the workforce).
+    kernels.hire_graduates(np.asarray(students, dtype=np.int64),
+                           np.asarray(firms, dtype=np.int64), st.skills, st.interest,
+                           f.grad_employees, f.grad_skill, f.knowledge, f.digital, f.size,
+                           f.employees, f.prior_grads,
+                           p["graduate_knowledge"], p["digital_hire_rate"])
 
 
 def assign_ties(w: World, grads: np.ndarray) -> None:
