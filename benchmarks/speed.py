@@ -165,10 +165,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--metro", action="store_true", help="also the metro region (~15 s a run)")
     ap.add_argument("--batch", action="store_true", help="also the batch through the runner")
     ap.add_argument("--demo", action="store_true", help="also the make demo command")
+    ap.add_argument("--no-default", action="store_true", help="skip the default region")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
+        # This script's folder holds benchmarks/experiments.py, which would shadow the package.
+        sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
         result = measure_batch() if args.child[0] == "batch" else measure_run(args.child[1])
         print(json.dumps(result))
         return 0
@@ -183,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         commits["new"] += " + uncommitted"
     load_start = os.getloadavg()[0]
     results: dict[str, Any] = {"commits": commits, "repeats": args.repeats, "sizes": {}}
-    sizes = ["default"] + (["metro"] if args.metro else [])
+    sizes = ([] if args.no_default else ["default"]) + (["metro"] if args.metro else [])
     for size in sizes:
         runs: dict[str, list[dict[str, Any]]] = {"old": [], "new": []}
         for i in range(args.repeats):
