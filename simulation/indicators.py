@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels
 from .parameters import INSTRUMENTS
 from .state import (
     DROPPED_OUT,
@@ -85,6 +86,9 @@ INDICATORS: dict[str, tuple[str, str]] = {
 }
 
 
+STARTUP_ORIGINS = np.array([GRADUATE_STARTUP, SPINOFF], dtype=np.int8)
+
+
 def gini(x: np.ndarray) -> float:
     """Gini coefficient of non-negative values (0 = equal, towards 1 = concentrated)."""
     x = np.sort(np.asarray(x, dtype=float))
@@ -129,7 +133,6 @@ def compute(w: World) -> dict[str, float]:
     else:
         rows = np.flatnonzero(f.alive[:nf])
         va_firm = f.value_added(rows, w.p["graduate_premium"])
-    alive = f.alive[:nf]
     n_alive = len(rows)
     act = pr.active_rows()
     fl, tot = w.scratch.flows, w.totals
@@ -137,11 +140,13 @@ def compute(w: World) -> dict[str, float]:
     by_prog = w.enrolled.sum(axis=0)
     graduates = int(tot.get("graduates", 0))
     in_region = graduates - int(status_counts[LEFT])  # only graduates leave the region
-    # Graduates working in the region: kept per employer (zeroed when a firm exits), so no pass
-    # over all alumni.
-    grad_staff = float(f.grad_employees[:nf].sum())
-    grad_skill = float(f.grad_skill[:nf].sum()) / grad_staff if grad_staff else 0.0
-    startups = (f.origin[:nf] == GRADUATE_STARTUP) | (f.origin[:nf] == SPINOFF)
+    # One pass over the firm rows (simulation/kernels/indicators.py). Graduates working in
+    # the region are kept per employer (zeroed when a firm exits), so no pass over all alumni.
+    (_, jobs, knowledge, digital, absorptive, members, startups_alive, grad_staff,
+     grad_skill_sum) = kernels.firm_totals(
+        f.alive[:nf], f.employees, f.knowledge, f.digital, f.absorptive, f.platform_member,
+        f.origin, f.grad_employees, f.grad_skill, STARTUP_ORIGINS).tolist()
+    grad_skill = grad_skill_sum / grad_staff if grad_staff else 0.0
     density, component = network_stats(pr.firm[act], pr.university[act], n_alive, u.count)
     t = transmission(w.tally.cells)
     out = {
@@ -149,7 +154,7 @@ def compute(w: World) -> dict[str, float]:
         "value_added": float(va_firm.sum()),
         "welfare": w.welfare,
         "firm_link_outlays": fl.get("firm_link_outlays", 0.0),
-        "jobs": float(f.employees[rows].sum()),
+        "jobs": jobs,
         "firms_alive": float(n_alive),
         "innovations_incremental": fl.get("innovations_incremental", 0.0),
         "innovations_radical": fl.get("innovations_radical", 0.0),
@@ -162,16 +167,15 @@ def compute(w: World) -> dict[str, float]:
         "share_firms_collaborating": float(len(np.unique(pr.firm[act])) / max(n_alive, 1)),
         "network_density": density,
         "largest_component_share": component,
-        "platform_members": float((f.platform_member[:nf] & alive).sum()),
+        "platform_members": members,
         "platform_matches": fl.get("platform_matches", 0.0),
         "internships": w.last_cohort.get("internships", 0.0),
         "university_knowledge": float(u.knowledge.sum(axis=1).mean()),
         "publications": fl.get("publications", 0.0),
         "publications_total": float(u.publications.sum()),
-        "mean_firm_knowledge": float((alive @ f.knowledge[:nf]).sum() / n_alive)
-        if n_alive else 0.0,
-        "mean_digital_maturity": float(f.digital[rows].mean()) if n_alive else 0.0,
-        "mean_absorptive_capacity": float(f.absorptive[rows].mean()) if n_alive else 0.0,
+        "mean_firm_knowledge": knowledge / n_alive if n_alive else 0.0,
+        "mean_digital_maturity": digital / n_alive if n_alive else 0.0,
+        "mean_absorptive_capacity": absorptive / n_alive if n_alive else 0.0,
         "students_enrolled": float(status_counts[ENROLLED]),
         "enrolled_1_0": float(by_prog[0]),
         "enrolled_2_0": float(by_prog[1]),
@@ -186,7 +190,7 @@ def compute(w: World) -> dict[str, float]:
         "graduate_retention_rate": in_region / graduates if graduates else 0.0,
         "graduate_skill": grad_skill,
         "startups_founded": tot.get("startups_founded", 0.0),
-        "startups_alive": float((startups & alive).sum()),
+        "startups_alive": startups_alive,
         "firm_entries": fl.get("firm_entries", 0.0),
         "firm_exits": fl.get("firm_exits", 0.0),
     }

@@ -42,6 +42,19 @@ def _read_indicator(model: EcosystemModel, name: str) -> float:
     return model._current[name]
 
 
+class IndicatorCollector(mesa.DataCollector):
+    """Mesa's DataCollector with one reporter per indicator, fed the month's indicators
+    directly: every indicator is a float computed once a month (indicators.compute), so the
+    per-reporter call and deep copy of ``DataCollector.collect`` are not needed."""
+
+    def collect(self, model: EcosystemModel) -> None:
+        if hasattr(self, "_collection_steps"):
+            self._collection_steps.append(model.time)
+        current = model._current
+        for name, column in self.model_vars.items():
+            column.append(current[name])
+
+
 class EcosystemModel(mesa.Model):
     """An innovation ecosystem of universities, a government, firms and students.
 
@@ -89,7 +102,7 @@ class EcosystemModel(mesa.Model):
 
         self.universities = [UniversityAgent(self, i) for i in range(w.unis.count)]
         self.government = GovernmentAgent(self)
-        self.datacollector = mesa.DataCollector(model_reporters={
+        self.datacollector = IndicatorCollector(model_reporters={
             name: partial(_read_indicator, name=name) for name in indicators_module.INDICATORS})
         self._current = indicators_module.compute(w)
         self.datacollector.collect(self)

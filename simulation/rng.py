@@ -52,12 +52,36 @@ def stream(root: np.random.SeedSequence, name: str) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(child(root, name)))
 
 
+_MASK = (1 << 128) - 1
+_PCG_MULTIPLIER = 0x2360ED051FC65DA44385DF649FCCF645  # PCG64's 128-bit LCG multiplier
+_JUMPS: dict[int, tuple[int, int]] = {}
+
+
+def month_jump(month: int) -> tuple[int, int]:
+    """(a, b) with state(month) = a * state(0) + b * inc (mod 2**128): the LCG jump ahead by
+    month * 2**64 steps that ``PCG64.advance`` makes, the same for every purpose (so it is
+    worked out once per month, and a stream is positioned by two multiplications)."""
+    jump = _JUMPS.get(month)
+    if jump is None:
+        # Brown's jump-ahead for x -> m x + c: accumulate (m^delta, (m^delta - 1)/(m - 1)).
+        delta, mult, plus, acc_mult, acc_plus = month << 64, _PCG_MULTIPLIER, 1, 1, 0
+        while delta:
+            if delta & 1:
+                acc_mult = (acc_mult * mult) & _MASK
+                acc_plus = (acc_plus * mult + plus) & _MASK
+            plus = ((mult + 1) * plus) & _MASK
+            mult = (mult * mult) & _MASK
+            delta >>= 1
+        jump = _JUMPS[month] = (acc_mult, acc_plus)
+    return jump
+
+
 class Streams:
     """One generator per purpose, positioned at the start of a month on request."""
 
     def __init__(self, root: np.random.SeedSequence) -> None:
         self.root = root
-        self._gens: dict[str, tuple[np.random.PCG64, np.random.Generator, dict]] = {}
+        self._gens: dict[str, tuple[np.random.PCG64, np.random.Generator, int, int]] = {}
         self._last: dict[str, int] = {}
 
     def get(self, purpose: str, month: int) -> np.random.Generator:
@@ -67,9 +91,12 @@ class Streams:
         entry = self._gens.get(purpose)
         if entry is None:
             bits = np.random.PCG64(child(self.root, purpose))
-            entry = (bits, np.random.Generator(bits), bits.state)
+            state = bits.state["state"]
+            entry = (bits, np.random.Generator(bits), state["state"], state["inc"])
             self._gens[purpose] = entry
-        bits, gen, start = entry
-        bits.state = start
-        bits.advance(month << 64)
+        bits, gen, start, inc = entry
+        # The purpose's generator advanced by month * 2**64 draws (what PCG64.advance does).
+        a, b = month_jump(month)
+        bits.state = {"bit_generator": "PCG64", "has_uint32": 0, "uinteger": 0,
+                      "state": {"state": (a * start + b * inc) & _MASK, "inc": inc}}
         return gen

@@ -12,30 +12,35 @@ T is 0. The outputs tallied are projects, innovations and publications (see docs
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
 def entropy(counts: np.ndarray) -> float:
     """Shannon entropy in bits of a count vector (zero counts contribute nothing)."""
-    counts = np.asarray(counts, dtype=float).ravel()
-    total = counts.sum()
+    return _entropy(np.asarray(counts, dtype=float).ravel().tolist())
+
+
+def _entropy(counts: list[float]) -> float:
+    total = sum(counts)
     if total <= 0:
         return 0.0
-    q = counts[counts > 0] / total
-    return float(-(q * np.log2(q)).sum())
+    return -sum(c / total * math.log2(c / total) for c in counts if c > 0)
 
 
 def transmission(cells: np.ndarray) -> float:
     """T_uig in bits from the 8 cell counts, indexed 4u + 2i + g."""
-    c = np.asarray(cells, dtype=float).reshape(2, 2, 2)  # axes: u, i, g
-    h_u = entropy(c.sum(axis=(1, 2)))
-    h_i = entropy(c.sum(axis=(0, 2)))
-    h_g = entropy(c.sum(axis=(0, 1)))
-    h_ui = entropy(c.sum(axis=2))
-    h_ug = entropy(c.sum(axis=1))
-    h_ig = entropy(c.sum(axis=0))
-    h_uig = entropy(c)
-    t = h_u + h_i + h_g - h_ui - h_ug - h_ig + h_uig
+    # Plain Python over 8 numbers: this runs every month, and numpy's per-call overhead on
+    # arrays this small was most of its cost.
+    c = np.asarray(cells, dtype=float).ravel().tolist()
+    h_u = _entropy([c[0] + c[1] + c[2] + c[3], c[4] + c[5] + c[6] + c[7]])
+    h_i = _entropy([c[0] + c[1] + c[4] + c[5], c[2] + c[3] + c[6] + c[7]])
+    h_g = _entropy([c[0] + c[2] + c[4] + c[6], c[1] + c[3] + c[5] + c[7]])
+    h_ui = _entropy([c[0] + c[1], c[2] + c[3], c[4] + c[5], c[6] + c[7]])  # summed over g
+    h_ug = _entropy([c[0] + c[2], c[1] + c[3], c[4] + c[6], c[5] + c[7]])  # over i
+    h_ig = _entropy([c[0] + c[4], c[1] + c[5], c[2] + c[6], c[3] + c[7]])  # over u
+    t = h_u + h_i + h_g - h_ui - h_ug - h_ig + _entropy(c)
     return 0.0 if abs(t) < 1e-12 else t
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from . import kernels
 from .parameters import INSTRUMENTS
 from .rng import Streams, stream
 from .state import (
@@ -279,20 +280,12 @@ def displace_incumbents(w: World, new: np.ndarray) -> None:
     f = w.firms
     if share <= 0 or len(new) == 0:
         return
-    is_new = np.zeros(f.n, dtype=bool)
-    is_new[new] = True
-    old = np.flatnonzero(f.alive[: f.n] & ~is_new)
-    if len(old) == 0:
-        return
-    k, gp = w.p["n_domains"], w.p["graduate_premium"]
-    dom_old = np.argmax(f.knowledge[: f.n], axis=1)[old]
-    va_old = f.value_added(old, gp)
-    taken = share * np.bincount(np.argmax(f.knowledge[new], axis=1),
-                                weights=f.value_added(new, gp), minlength=k)
-    held = np.bincount(dom_old, weights=va_old, minlength=k)
-    keep = np.where(held > 0, 1.0 - np.minimum(taken / np.maximum(held, 1e-300), 1.0), 1.0)
-    f.productivity[old] *= keep[dom_old]
-    w.count("displaced_value_added", float((va_old * (1.0 - keep[dom_old])).sum()))
+    # One pass over the firms (simulation/kernels/firms.py).
+    n_old, lost = kernels.displace(f.alive[: f.n], np.asarray(new, dtype=np.int64), f.knowledge,
+                                   f.productivity, f.employees, f.diverted, f.grad_skill,
+                                   f.prior_grad_skill, w.p["graduate_premium"], share)
+    if n_old:
+        w.count("displaced_value_added", lost)
 
 
 def truncated_pareto(rng: np.random.Generator, n: int, alpha: float, lo: float, hi: float

@@ -43,7 +43,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..knowledge import cosine_distance, inverted_u, learning, rowwise_distance
+from .. import kernels
+from ..knowledge import inverted_u, learning, rowwise_distance
 from ..world import INSTRUMENT_INDEX, World
 
 MATCHING = INSTRUMENT_INDEX["matching_grants"]
@@ -80,54 +81,35 @@ def grant_rate(w: World, social: np.ndarray) -> np.ndarray:
 
 def end_projects(w: World) -> None:
     pr, f, p = w.projects, w.firms, w.p
-    act = pr.active_rows()
-    if len(act) == 0:
+    if not pr.active[: pr.n].any():
         return
-    fi, ui = pr.firm[act], pr.university[act]
     # A project ends at its end month, early when the firm has died or can no longer pay, or
-    # when abandoned. One draw per project row and purpose: a project's fate does not depend
-    # on how many others ended.
-    share = 1.0 - grant_rate(w, pr.social[act]) * pr.gov_funded[act]
-    broke = f.cash[fi] < p["project_cost"] * share
-    due = pr.end_step[act] <= w.month
-    distance = rowwise_distance(f.knowledge[fi], w.unis.knowledge[ui])
-    abandoned = (~due & f.alive[fi] & ~broke
-                 & (w.rng("collaboration.abandon").random(pr.n)[act]
-                    < abandon_probability(distance, f.trust[fi, ui], p)))
-    ending = due | ~f.alive[fi] | broke | abandoned
-    done = act[ending]
-    pr.active[done] = False
-    success = (due[ending] & ~abandoned[ending]
-               & (w.rng("collaboration.success").random(pr.n)[done] < pr.payoff[done]))
-    pr.failed[done] = ~success
-    fs, us = pr.firm[done][success], pr.university[done][success]
-    f.trust[fs, us] += p["trust_gain"] * (1.0 - f.trust[fs, us])
-    # Failure and abandonment cost trust (firms that exited have no trust left to lose).
-    lost = ~success & f.alive[pr.firm[done]]
-    fl, ul = pr.firm[done][lost], pr.university[done][lost]
-    f.trust[fl, ul] *= 1.0 - p["trust_loss"]
-    w.count("projects_ended", len(done))
-    w.count("projects_succeeded", int(success.sum()))
-    w.count("projects_abandoned", int(abandoned.sum()))
+    # when abandoned (abandon_probability). One draw per project row and purpose: a project's
+    # fate does not depend on how many others ended. Success (probability: its payoff) raises
+    # trust; failure and abandonment cost trust (firms that exited have none left to lose).
+    u_abandon = w.rng("collaboration.abandon").random(pr.n)
+    u_success = w.rng("collaboration.success").random(pr.n)
+    n = pr.n
+    ended, succeeded, abandoned = kernels.end_projects(
+        f.alive, f.cash, f.knowledge, f.trust, w.unis.knowledge, pr.firm[:n], pr.university[:n],
+        pr.end_step[:n], pr.payoff[:n], pr.social[:n], pr.gov_funded[:n], pr.active[:n],
+        pr.failed[:n], u_abandon, u_success, w.month, p["project_cost"], p["matching_rate"],
+        p["social_cofunding_rate"], p["optimal_distance"], p["abandon_hazard"],
+        p["abandon_distance"], p["abandon_trust_protect"], p["trust_gain"], p["trust_loss"])
+    w.count("projects_ended", int(ended))
+    w.count("projects_succeeded", int(succeeded))
+    w.count("projects_abandoned", int(abandoned))
 
 
 def trim_to_slots(w: World) -> None:
     """A firm whose slots shrank below its active projects drops the newest ones."""
     pr, f = w.projects, w.firms
-    act = pr.active_rows()
-    if len(act) == 0:
+    if not pr.active[: pr.n].any():
         return
-    fi = pr.firm[act]
-    slots = project_slots(f.employees[fi], w.p["project_slot_employees"])
-    # Rank each firm's projects newest first (row order is start order).
-    order = np.lexsort((-act, fi))
-    fs = fi[order]
-    rank = np.arange(len(fs)) - np.searchsorted(fs, fs, side="left")
-    drop = act[order][rank >= slots[order]]
-    pr.active[drop] = False
-    pr.failed[drop] = True
-    w.count("projects_ended", len(drop))
-    w.count("projects_dropped_for_slots", len(drop))
+    dropped = kernels.trim_to_slots(f.employees, pr.firm[: pr.n], pr.active[: pr.n],
+                                    pr.failed[: pr.n], w.p["project_slot_employees"])
+    w.count("projects_ended", dropped)
+    w.count("projects_dropped_for_slots", dropped)
 
 
 def capacity_left(w: World) -> np.ndarray:
@@ -142,10 +124,14 @@ def can_afford(w: World, firms: np.ndarray, running: np.ndarray | int = 0) -> np
     """Firms whose cash covers ``project_cash_cover`` times their share of the whole of their
     ``running`` projects plus a new one, at the current matching rate (a prudent firm keeps a
     buffer for bad months)."""
+    return w.firms.cash[firms] >= project_cash_need(w) * (1 + np.asarray(running))
+
+
+def project_cash_need(w: World) -> float:
+    """Cash a prudent firm keeps per project it runs (``can_afford``)."""
     p = w.p
     grant = p["matching_rate"] if w.gov.balance[MATCHING] > 0 else 0.0
-    need = p["project_cash_cover"] * p["project_duration"] * p["project_cost"] * (1.0 - grant)
-    return w.firms.cash[firms] >= need * (1 + np.asarray(running))
+    return p["project_cash_cover"] * p["project_duration"] * p["project_cost"] * (1.0 - grant)
 
 
 def project_slots(employees: np.ndarray, slot_employees: float) -> np.ndarray:
@@ -155,11 +141,10 @@ def project_slots(employees: np.ndarray, slot_employees: float) -> np.ndarray:
 
 def free_firms(w: World) -> np.ndarray:
     """Rows of living firms with a free project slot and the cash for one more project."""
-    f = w.firms
-    running = firms_in_projects(w)
-    rows = np.flatnonzero(f.alive[: f.n])
-    rows = rows[running[rows] < project_slots(f.employees[rows], w.p["project_slot_employees"])]
-    return rows[can_afford(w, rows, running[rows])]
+    f, pr = w.firms, w.projects
+    return kernels.free_firms(f.alive[: f.n], f.employees, f.cash, pr.firm[: pr.n],
+                              pr.active[: pr.n], w.p["project_slot_employees"],
+                              project_cash_need(w))
 
 
 def firms_in_projects(w: World) -> np.ndarray:
@@ -245,43 +230,30 @@ def search_and_match(w: World) -> None:
     if len(cand) == 0:
         return
     platform = w.platform_live()
-    member = f.platform_member[cand] & platform
     boost = p["platform_match_boost"] * (1.0 + p["platform_network_effect"] * network_value(w))
     grant_available = 1.0 if w.gov.balance[MATCHING] > 0 else 0.0
-    rd_rel = np.sqrt(f.rd_intensity[cand] / max(p["rd_intensity"], 1e-12))
-    size_rel = (np.maximum(f.employees[cand], 1) / p["search_reference_employees"]
-                ) ** p["search_size_elasticity"]
-    experience = 1.0 + p["experience_search_boost"] * f.trust[cand].max(axis=1)
-    prob = (p["search_rate"] * rd_rel * size_rel * experience * (0.5 + f.absorptive[cand])
-            * (1.0 + p["grant_search_boost"] * p["matching_rate"] * grant_available)
-            * (1.0 + boost * member))
-    searching = w.rng("collaboration.search").random(n)[cand] < np.minimum(prob, 1.0)
-    s = cand[searching]
-    member = member[searching]
+    brokerage = w.channel("brokerage")
+    # Row-aligned draws: a search uniform per firm, Gumbel uniforms per firm and university
+    # (transformed only where needed), an acceptance uniform per firm.
+    u_search = w.rng("collaboration.search").random(n)
+    u_choice = w.rng("collaboration.choice").random(size=(n, w.unis.count))
+    u_accept = w.rng("collaboration.accept").random(n)
+    sp = np.array([
+        p["search_rate"], max(p["rd_intensity"], 1e-12), p["search_reference_employees"],
+        p["search_size_elasticity"], p["experience_search_boost"],
+        1.0 + p["grant_search_boost"] * p["matching_rate"] * grant_available, boost,
+        p["optimal_distance"], p["payoff_shape"], p["choice_noise"], p["match_probability"],
+        p["broker_match_boost"] if brokerage else 0.0], dtype=float)
+    # Who searches (search probability), which reachable university with capacity each
+    # picks (logit over inverted-U payoff x (1 + trust)), whether the match succeeds.
+    cap = capacity_left(w)
+    s, choice, chosen_payoff, via_platform, matched = kernels.search_partners(
+        cand, f.employees, f.rd_intensity, f.absorptive, f.knowledge, f.trust,
+        f.home_university, f.platform_member, w.unis.knowledge, cap,
+        w.share_3_0(), u_search, u_choice, u_accept, platform, brokerage, sp)
     w.count("searches", len(s))
     if len(s) == 0:
         return
-    n_u = w.unis.count
-    payoff = inverted_u(cosine_distance(f.knowledge[s], w.unis.knowledge),
-                        p["optimal_distance"], p["payoff_shape"])  # (S, U)
-    reach = np.zeros((len(s), n_u), dtype=bool)
-    reach[np.arange(len(s)), f.home_university[s]] = True
-    reach[member] = True
-    cap = capacity_left(w)
-    score = np.log(np.maximum(payoff * (1.0 + f.trust[s]), 1e-12))
-    # Gumbel noise -log(-log(u)) from row-aligned uniforms, transformed only where needed.
-    u = w.rng("collaboration.choice").random(size=(n, n_u))[s]
-    score -= p["choice_noise"] * np.log(-np.log(np.maximum(u, 1e-300)))
-    score[~reach | (cap[None, :] <= 0)] = -np.inf
-    choice = np.argmax(score, axis=1)
-    feasible = np.isfinite(score[np.arange(len(s)), choice])
-    chosen_payoff = payoff[np.arange(len(s)), choice]
-    via_platform = member & (choice != f.home_university[s])
-    mix3 = w.share_3_0()[choice]
-    broker = p["broker_match_boost"] * mix3 if w.channel("brokerage") else 0.0
-    accept = (p["match_probability"] * chosen_payoff * (1.0 + broker)
-              * (1.0 + boost * member))
-    matched = feasible & (w.rng("collaboration.accept").random(n)[s] < np.minimum(accept, 1.0))
     # A match through the platform is an offer the firm weighs on its expected payoff; a
     # match at its home university is its own search's result.
     offered = np.flatnonzero(matched & via_platform)
@@ -359,51 +331,40 @@ def start_projects(w: World, firms: np.ndarray, unis: np.ndarray, payoff: np.nda
         w.count("brokered_projects_started", len(firms))
 
 
+# The parameters of the project kernel (simulation/kernels/projects.py), in its order.
+RUN_PARAMETERS = ("capstone_firm_fte", "project_firm_fte", "project_cost", "matching_rate",
+                  "social_cofunding_rate", "project_slot_employees", "projects_per_faculty",
+                  "transfer_rate", "feedback_rate", "optimal_distance", "payoff_shape")
+
+
 def run_projects(w: World) -> None:
     """Costs, diverted staff and two-way knowledge flows of every active project this month."""
     p, pr, f, u = w.p, w.projects, w.firms, w.unis
-    f.diverted[: f.n] = 0.0
-    cap_firm = u.capstone_firm
-    if len(cap_firm):
-        # 2.0 capstone partners' mentoring time (teaching.recruit_capstones).
-        np.add.at(f.diverted, cap_firm, p["capstone_firm_fte"])
     act = pr.active_rows()
+    paid_share = 0.0
     if len(act):
-        fi, ui = pr.firm[act], pr.university[act]
-        f.last_project[fi] = w.month
-        np.add.at(f.diverted, fi, p["project_firm_fte"])
-        cost = np.full(len(act), p["project_cost"])
-        grant_due = cost * grant_rate(w, pr.social[act]) * pr.gov_funded[act]
+        grant_due = p["project_cost"] * grant_rate(w, pr.social[act]) * pr.gov_funded[act]
         paid_share = w.gov.demand_share(MATCHING, float(grant_due.sum()))
-        grant = grant_due * paid_share
-        w.gov.spend(MATCHING, float(grant.sum()))
-        np.subtract.at(f.cash, fi, cost - grant)
-        # The firms' own share is a cost of the link to the region: W subtracts it (accounting).
-        w.count("firm_link_outlays", float((cost - grant).sum()))
-        np.add.at(f.public_money, fi, grant)
-        # The broker's office: a public running cost per active brokered project.
-        n_brokered = int(pr.brokered[act].sum())
-        if n_brokered:
-            due = p["broker_running_cost"] * n_brokered
-            w.count("brokerage_running_cost", w.gov.spend(MATCHING, due))
-    # Diverted staff never exceed half of a firm's employees (someone keeps producing).
-    n = f.n
-    f.diverted[:n] = np.minimum(f.diverted[:n], 0.5 * f.employees[:n])
+    # Staff diverted to projects and 2.0 capstones (teaching.recruit_capstones), at most half
+    # a firm's employees (someone keeps producing); the firm's share of each project's cost;
+    # learning both ways, absorption x novelty in cognitive distance (knowledge.learning),
+    # relative to the learner's own stock and along the partner's profile. A firm's capacity
+    # is its slots, a university's its project places: each learns from its projects as a
+    # whole, not many times over. The firm's absorptive capacity scales what it takes in.
+    n = pr.n
+    grants, n_brokered, to_firms, to_unis = kernels.run_projects(
+        f.alive[: f.n], f.employees, f.knowledge, f.absorptive, f.cash, f.public_money,
+        f.diverted, f.last_project, u.knowledge, u.faculty, u.capstone_firm, pr.firm[:n],
+        pr.university[:n], pr.social[:n], pr.gov_funded[:n], pr.brokered[:n], pr.active[:n],
+        w.month, paid_share, np.array([float(p[name]) for name in RUN_PARAMETERS]))
     if len(act) == 0:
         return
-
-    # Learning is absorption x novelty in cognitive distance (knowledge.learning), relative to
-    # the learner's own stock and along the partner's profile. A firm's capacity is its slots,
-    # a university's its project places: each learns from its projects as a whole, not many
-    # times over. The firm's absorptive capacity scales what it can take in.
-    kf, ku = f.knowledge[fi], u.knowledge[ui]
-    capacity = np.maximum(u.faculty[ui] * p["projects_per_faculty"], 1.0)
-    slots = project_slots(f.employees[fi], p["project_slot_employees"])
-    to_firm = learning(kf, ku, p["transfer_rate"] * f.absorptive[fi], slots,
-                       p["optimal_distance"], p["payoff_shape"])
-    to_uni = learning(ku, kf, p["feedback_rate"], capacity, p["optimal_distance"],
-                      p["payoff_shape"])
-    np.add.at(f.knowledge, fi, to_firm)
-    np.add.at(u.knowledge, ui, to_uni)
-    w.count("knowledge_to_firms", float(to_firm.sum()))
-    w.count("knowledge_to_universities", float(to_uni.sum()))
+    w.gov.spend(MATCHING, grants)
+    # The firms' own share is a cost of the link to the region: W subtracts it (accounting).
+    w.count("firm_link_outlays", p["project_cost"] * len(act) - grants)
+    # The broker's office: a public running cost per active brokered project.
+    if n_brokered:
+        w.count("brokerage_running_cost",
+                w.gov.spend(MATCHING, p["broker_running_cost"] * int(n_brokered)))
+    w.count("knowledge_to_firms", to_firms)
+    w.count("knowledge_to_universities", to_unis)

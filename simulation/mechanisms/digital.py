@@ -10,7 +10,7 @@ money (``platform_investment_half``). Joining is Bass-like: the monthly probabil
 firm's own maturity and with the network value of the platform (members' share of living firms
 x the share of domains they cover: number and variety), and a firm joins only if its cash
 covers the joining cost ``platform_join_cost``. Members' maturity rises toward 1 (saturation);
-digitally skilled graduate hires raise maturity at hiring (``hire_effect``); maturity erodes
+digitally skilled graduate hires raise maturity at hiring (labour_market.hire); maturity erodes
 slowly as technology moves on. What the platform's members gain in matching is in
 collaboration.py (reach across universities, a match boost growing with network value).
 """
@@ -28,15 +28,6 @@ PLATFORM = INSTRUMENT_INDEX["platform_investment"]
 def saturating(x: np.ndarray, rate: np.ndarray | float) -> None:
     """x += rate (1 - x) in place, rate clipped to [0, 1]."""
     x += np.clip(rate, 0.0, 1.0) * (1.0 - x)
-
-
-def hire_effect(digital: np.ndarray, firms: np.ndarray, digital_skill: np.ndarray,
-                employees: np.ndarray, rate: float) -> None:
-    """Digitally skilled hires raise the employer's maturity (firms may repeat)."""
-    per_firm = np.bincount(firms, weights=digital_skill, minlength=len(digital))
-    touched = np.flatnonzero(per_firm)
-    saturating_rows = rate * per_firm[touched] / np.maximum(employees[touched], 1)
-    digital[touched] += np.clip(saturating_rows, 0.0, 1.0) * (1.0 - digital[touched])
 
 
 def investment_boost(per_member: float, effect: float, half: float) -> float:

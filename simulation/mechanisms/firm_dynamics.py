@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..knowledge import depreciate, profile
+from .. import kernels
 from ..state import ENTRANT, SPINOFF
 from ..world import World, displace_incumbents, init_firms
 from .collaboration import within_capacity
@@ -82,54 +82,53 @@ def exit_hazard(age: np.ndarray, size: np.ndarray, p: dict) -> np.ndarray:
 
 
 def apply(w: World) -> None:
-    alive = np.flatnonzero(w.firms.alive[: w.firms.n])
-    grow(w, alive)
-    exits(w, alive)
+    grow(w)
+    exits(w)
     entry(w)
 
 
-def grow(w: World, alive: np.ndarray) -> None:
+def grow(w: World) -> None:
     p, f = w.p, w.firms
-    # Draws for every firm row, then indexed: a firm's shocks do not depend on which other
-    # firms are alive, so paired scenario runs share them.
-    z = w.rng("firms.growth").standard_normal(f.n)[alive]
-    size = f.size[alive] * growth_shock(f.size[alive], p["growth_sigma"], p["growth_beta"],
-                                           p["growth_drift"], z)
-    size = np.maximum(size, np.maximum(1.0, f.graduates(alive)))
-    f.size[alive] = size
-    f.employees[alive] = np.rint(size).astype(np.int64)
-    va = f.value_added(alive, p["graduate_premium"])
-    own_rd = f.rd_intensity[alive] * va
-    effort = own_rd + f.subsidy[alive]
-    # In place over every row (a dead firm's knowledge simply becomes obsolete): cheaper than
-    # gathering and scattering the living rows.
-    effort_all = np.zeros(f.n)
-    effort_all[alive] = effort
-    k = f.knowledge[: f.n]
-    depreciate(k, p["knowledge_depreciation"])
-    k += (p["firm_rd_rate"] * effort_all)[:, None] * profile(k)
+    n = f.n
+    alive = f.alive[:n]
+    # Draws for every firm row: a firm's shocks do not depend on which other firms are
+    # alive, so paired scenario runs share them. Powers and exponentials run vectorised over
+    # every row (numpy's are several times faster than scalar ones in a compiled loop); the
+    # per-firm rest is one pass (simulation/kernels/firms.py).
+    shock = growth_shock(f.size[:n], p["growth_sigma"], p["growth_beta"], p["growth_drift"],
+                         w.rng("firms.growth").standard_normal(n))
+    margin_z = w.rng("firms.margin").standard_normal(n)
+    level, rd_share = np.empty(n), np.empty(n)
+    # Size, value added, R&D into knowledge along the firm's profile (a dead firm's knowledge
+    # simply becomes obsolete), cash flow value added x (margin + shock) - own R&D.
+    effort = kernels.grow_firms(
+        alive, shock, f.size, f.employees, f.productivity, f.knowledge, f.knowledge_paid,
+        f.cash, f.rd_intensity, f.subsidy, f.grad_employees, f.prior_grads, f.grad_skill,
+        f.prior_grad_skill, f.diverted, margin_z, level, rd_share, p["graduate_premium"],
+        p["knowledge_depreciation"], p["firm_rd_rate"], p["margin"], p["margin_sigma"])
     # Knowledge pays: every change of the level this month (R&D and obsolescence here,
     # projects, spillovers and hires earlier in the month) moves productivity once.
-    level = k.sum(axis=1)[alive]
-    f.productivity[alive] = knowledge_pays(f.productivity[alive], level,
-                                           f.knowledge_paid[alive],
-                                           p["knowledge_output_elasticity"])
-    f.knowledge_paid[alive] = level
-    inflow = absorptive_inflow(effort / np.maximum(va, 1e-12), f.graduate_term(alive), p)
-    f.absorptive[alive] = absorb(f.absorptive[alive], inflow, p["absorptive_depreciation"])
-    margin = p["margin"] + p["margin_sigma"] * w.rng("firms.margin").standard_normal(f.n)[alive]
-    f.cash[alive] += va * margin - own_rd
-    w.count("rd_spending", float(effort.sum()))
+    f.productivity[:n] = knowledge_pays(f.productivity[:n], level, f.knowledge_paid[:n],
+                                        p["knowledge_output_elasticity"])
+    f.knowledge_paid[:n] = level
+    inflow = absorptive_inflow(rd_share, f.graduate_term(slice(0, n)), p)
+    f.absorptive[:n] = np.where(alive, absorb(f.absorptive[:n], inflow,
+                                              p["absorptive_depreciation"]), f.absorptive[:n])
+    w.count("rd_spending", effort)
 
 
-def exits(w: World, alive: np.ndarray) -> None:
+def exits(w: World) -> None:
     p, f = w.p, w.firms
-    age = w.month - f.birth_step[alive]
-    h = exit_hazard(age, f.size[alive], p)
-    in_incubation = f.incubated[alive] & (age <= p["incubation_months"])
-    h = np.where(in_incubation, h * (1.0 - p["incubator_hazard_cut"]), h)
-    draw = w.rng("firms.exit").random(f.n)[alive]
-    out = alive[(draw < h) | (f.cash[alive] < 0)]
+    draw = w.rng("firms.exit").random(f.n)
+    # exit_hazard by age band, cut in incubation; out of cash means out.
+    out = kernels.exit_draws(f.alive[: f.n], f.birth_step, f.size, f.incubated, f.cash, draw,
+                             w.month, p["exit_hazard_young"], p["exit_hazard_mid"],
+                             p["exit_hazard_mature"], p["startup_size"],
+                             p["exit_size_elasticity"], p["incubation_months"],
+                             p["incubator_hazard_cut"])
+    if len(out) == 0:
+        w.count("firm_exits", 0)
+        return
     f.alive[out] = False
     f.exit_step[out] = w.month
     if f.grad_employees[out].any():

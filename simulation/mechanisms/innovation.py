@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..knowledge import profile
+from .. import kernels
 from ..world import World
 
 
@@ -71,63 +71,50 @@ def line_share(employees: np.ndarray, p: dict) -> np.ndarray:
             ) ** p["innovation_scope_elasticity"]
 
 
+# The parameters of the innovation kernel (simulation/kernels/innovation.py), in its order.
+KERNEL_PARAMETERS = (
+    "radical_share", "incremental_gain", "radical_gain_scale", "radical_tail",
+    "radical_gain_cap", "product_line_employees", "innovation_scope_elasticity",
+    "patent_share_radical", "patent_share_incremental", "spillover_share",
+    "projects_per_faculty", "graduate_premium",
+)
+
+
 def apply(w: World) -> None:
     p, f, pr = w.p, w.firms, w.projects
     n = f.n
-    alive = np.flatnonzero(f.alive[:n])
     act = pr.active_rows()
-    projects = np.bincount(pr.firm[act], minlength=n)[alive]
+    projects = np.bincount(pr.firm[act], minlength=n)
     brok = act[pr.brokered[act]]
     fill = w.scratch.live_fill
     fill = fill if fill is not None else np.zeros(w.unis.count)
-    live = np.bincount(pr.firm[brok], weights=fill[pr.university[brok]], minlength=n)[alive]
-    emp = np.maximum(f.employees[alive], 1)
-    # Summing every row and then picking is cheaper than gathering the (alive, K) block.
-    intensity = f.knowledge[:n].sum(axis=1)[alive] / (emp * p["knowledge_reference"])
-    prob = hazard(p, f.absorptive[alive], projects, live, f.graduate_term(alive),
-                  f.digital[alive], employees=emp, knowledge=intensity)
-    # Draws for every firm row (then indexed) keep a firm's luck the same across scenarios.
-    hit = w.rng("innovation.hit").random(n)[alive] < prob
-    firms = alive[hit]
-    gain, radical = gains_from_uniforms(w.rng("innovation.gain").random((n, 3))[firms].T, p)
-    gain = gain * line_share(f.employees[firms], p)  # one product line, not the whole firm
-    value = gain * f.value_added(firms, p["graduate_premium"]) * 12.0
-    f.productivity[firms] *= 1.0 + gain
-    delta = f.knowledge[firms] * gain[:, None]
-    f.knowledge[firms] += delta
-    f.knowledge_paid[firms] *= 1.0 + gain  # the gain is in productivity already
-    f.innovations[firms] += 1
-    f.last_innovation[firms] = w.month
-    patent_prob = np.where(radical, p["patent_share_radical"], p["patent_share_incremental"])
-    patents = w.rng("innovation.patent").random(n)[firms] < patent_prob
-    f.patents[firms] += patents
-
-    # Spill to project partners: each partner university of an innovating firm.
-    in_project = projects[hit] > 0
-    if in_project.any():
-        innov_row = np.full(n, -1)
-        innov_row[firms] = np.arange(len(firms))
-        act_rows = act[innov_row[pr.firm[act]] >= 0]
-        src = innov_row[pr.firm[act_rows]]
-        # A partner university deepens its own stock in the innovator's direction by a share
-        # of the innovation's relative gain, each partner counting as one project of the
-        # university's capacity (so many partners cannot make its stock explode).
-        uni = pr.university[act_rows]
-        capacity = np.maximum(w.unis.faculty[uni] * p["projects_per_faculty"], 1.0)
-        spill = (p["spillover_share"] * gain[src] * w.unis.knowledge[uni].sum(axis=1)
-                 / capacity)[:, None]
-        np.add.at(w.unis.knowledge, uni, spill * profile(f.knowledge[firms][src]))
-
-    w.count("innovations_incremental", int((~radical).sum()))
-    w.count("innovations_radical", int(radical.sum()))
-    w.count("patents", int(patents.sum()))
-    w.count("innovation_value", float(value.sum()))
-    if len(value):
-        w.innovation_values.append(value)
+    live = np.bincount(pr.firm[brok], weights=fill[pr.university[brok]], minlength=n)
+    emp = np.maximum(f.employees[:n], 1)
+    # The hazard of every firm row, vectorised (dead rows' are not used).
+    intensity = f.knowledge[:n].sum(axis=1) / (emp * p["knowledge_reference"])
+    prob = hazard(p, f.absorptive[:n], projects, live, f.graduate_term(slice(0, n)),
+                  f.digital[:n], employees=emp, knowledge=intensity)
+    # Draws for every firm row keep a firm's luck the same across scenarios.
+    u_hit = w.rng("innovation.hit").random(n)
+    u_gain = w.rng("innovation.gain").random((n, 3))
+    u_patent = w.rng("innovation.patent").random(n)
+    # One pass over the firms (simulation/kernels/innovation.py): who innovates,
+    # gains_from_uniforms x line_share (one product line, not the whole firm), productivity and
+    # knowledge deepened by the same relative gain, patents, the spill to partner universities.
+    values, counts, tally = kernels.innovate(
+        f.alive[:n], prob, projects, f.employees, f.knowledge, f.grad_skill, f.prior_grad_skill,
+        f.productivity, f.diverted, f.knowledge_paid, f.innovations, f.last_innovation,
+        f.patents, f.public_money, pr.firm[: pr.n], pr.university[: pr.n], pr.active[: pr.n],
+        w.unis.knowledge, w.unis.faculty, u_hit, u_gain, u_patent, w.month,
+        np.array([float(p[name]) for name in KERNEL_PARAMETERS]))
+    w.count("innovations_incremental", int(counts[0]))
+    w.count("innovations_radical", int(counts[1]))
+    w.count("patents", int(counts[2]))
+    w.count("innovation_value", float(values.sum()))
+    if len(values):
+        w.innovation_values.append(values)
     # Tally: industry always; university when the firm had an active project; government when
     # it received public money this month.
-    gov = f.public_money[firms] > 0
     for u_ in (0, 1):
         for g_ in (0, 1):
-            sel = (in_project == bool(u_)) & (gov == bool(g_))
-            w.tally.add_counts(u_, 1, g_, int(sel.sum()))
+            w.tally.add_counts(u_, 1, g_, int(tally[2 * u_ + g_]))

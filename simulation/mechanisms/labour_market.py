@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..state import (
     DROPPED_OUT,
     EMPLOYED,
@@ -37,7 +38,6 @@ from ..state import (
     UNEMPLOYED,
 )
 from ..world import INSTRUMENT_INDEX, World, displace_incumbents, init_firms
-from . import digital
 from .collaboration import within_capacity
 from .teaching import sync_skills
 
@@ -69,7 +69,9 @@ def alumni_flows(w: World) -> None:
     st, f = w.students, w.firms
     if st.status_counts[UNEMPLOYED] == 0:
         return
-    unemployed = np.flatnonzero(st.status[: st.n] == UNEMPLOYED)
+    # status_counts is kept current by set_status: the kernel stops at the last of them.
+    unemployed = kernels.rows_with_status(st.status[: st.n], UNEMPLOYED,
+                                          int(st.status_counts[UNEMPLOYED]))
     if len(unemployed) == 0:
         return
     rng = w.rng("labour.unemployed")
@@ -89,9 +91,7 @@ def alumni_flows(w: World) -> None:
 def lose_jobs(w: World) -> None:
     """Graduates (employees and founders) of firms that have exited become unemployed."""
     st, f = w.students, w.firms
-    # dead[employer + 1] is True for rows whose employer has exited (-1 maps to False).
-    dead = np.concatenate(([False], ~f.alive[: f.n]))
-    lost = np.flatnonzero(dead[st.employer[: st.n] + 1])
+    lost = kernels.lose_jobs(f.alive[: f.n], st.employer[: st.n])
     st.set_status(lost, UNEMPLOYED)
     st.employer[lost] = -1
     w.count("graduate_job_losses", len(lost))
@@ -104,17 +104,14 @@ def hire(w: World, students: np.ndarray, firms: np.ndarray, status: int = EMPLOY
     st, f, p = w.students, w.firms, w.p
     st.set_status(students, status)
     st.employer[students] = firms
-    skills = st.skills[students].astype(float)
-    np.add.at(f.grad_employees, firms, 1)
-    np.add.at(f.grad_skill, firms, skills.mean(axis=1))
-    k = p["n_domains"]
-    gain = np.zeros((len(students), k))
-    gain[np.arange(len(students)), st.interest[students]] = p["graduate_knowledge"] * skills[:, 0]
-    np.add.at(f.knowledge, firms, gain)
-    digital.hire_effect(f.digital, firms, skills[:, 3], f.employees, p["digital_hire_rate"])
-    # Graduates are part of the workforce: a firm is never smaller than its graduate staff.
-    f.size[firms] = np.maximum(f.size[firms], f.graduates(firms))
-    f.employees[firms] = np.maximum(f.employees[firms], f.graduates(firms))
+    # One pass over the hires (simulation/kernels/labour.py): graduate staff and skill,
+    # knowledge in the graduate's domain of interest, the firm's digital maturity, and a firm
+    # is never smaller than its graduate staff (graduates are part of the workforce).
+    kernels.hire_graduates(np.asarray(students, dtype=np.int64),
+                           np.asarray(firms, dtype=np.int64), st.skills, st.interest,
+                           f.grad_employees, f.grad_skill, f.knowledge, f.digital, f.size,
+                           f.employees, f.prior_grads,
+                           p["graduate_knowledge"], p["digital_hire_rate"])
 
 
 def assign_ties(w: World, grads: np.ndarray) -> None:

@@ -1,0 +1,270 @@
+"""Speed benchmark of the fast path: this checkout against the commit where it started.
+
+Both implementations run in fresh subprocesses with one BLAS/OpenMP thread, alternating old /
+new within each repeat so that a change in machine load hits both alike; the old one is a
+detached git worktree of ``--base`` (default e3c1045, created under /tmp if missing) put first
+on PYTHONPATH, the new one is this checkout. Printed for each:
+
+- the default region (3 universities, 2,000 firms, ~40,000 students, 120 months) and the
+  metro region (``--metro``; 20 universities, 100,000 firms, 1,000,000 students): the median
+  over repeats of build + run CPU seconds, runs per core-second, the new/old ratio (the median
+  of each repeat's ratio), and for the metro region the peak RSS of each;
+- start-up: seconds to import the model, and the first model step of a process, which for the
+  fast path loads (or, the first time on a machine, compiles) the kernels;
+- a batch of small runs through ``experiments.runner.run_many`` (``--batch``): the direct
+  loop of model runs, the runner with Parquet storage on 1 worker (its overhead as a share of
+  model time), and a 2-worker process pool started by the batch (cold: imports and kernel
+  loading in each worker included) against the same batch on a warm pool;
+- end to end (``--demo``): ``helixsim dividend model_3_0 --attribution --seeds 6``, the
+  command of ``make demo``, wall and CPU seconds of the whole command (its workers included).
+
+The 1-minute load average at start and end is printed: on a shared machine quote ratios, not
+absolute seconds. The script only reports and always exits 0.
+
+    python benchmarks/speed.py                       # default region, 5 repeats
+    python benchmarks/speed.py --repeats 3 --metro --batch --demo
+    python benchmarks/speed.py --new HEAD        # a snapshot of HEAD, not the working tree
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = "e3c1045"
+ONE_CORE = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+SIZES: dict[str, dict[str, int]] = {
+    "default": {},
+    "metro": {"n_universities": 20, "n_firms": 100_000, "intake_per_university": 12_500},
+}
+SMALL = {"n_firms": 300, "intake_per_university": 300, "n_universities": 2}
+BATCH_RUNS, BATCH_MONTHS = 24, 60
+DEMO = ["dividend", "model_3_0", "--attribution", "--seeds", "6"]
+
+
+# --- children ----------------------------------------------------------------------------
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def measure_run(size: str) -> dict[str, Any]:
+    """Child: import, one warm-up month (loads the kernels), then one timed 120-month run."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    from simulation import EcosystemModel
+
+    t1, c1 = time.perf_counter(), time.process_time()
+    EcosystemModel(rng=0, horizon_months=14, **SMALL).run()  # every kernel loaded
+    t2, c2 = time.perf_counter(), time.process_time()
+    model = EcosystemModel(rng=1, horizon_months=120, **SIZES[size])
+    model.run()
+    t3, c3 = time.perf_counter(), time.process_time()
+    return {"import_s": t1 - t0, "first_step_s": t2 - t1, "run_s": t3 - t2,
+            "run_cpu_s": c3 - c2, "import_cpu_s": c1 - c0, "first_step_cpu_s": c2 - c1,
+            "peak_rss_mib": _peak_rss_mib(),
+            "value_added": float(model.indicators()["value_added"])}
+
+
+def measure_batch() -> dict[str, Any]:
+    """Child: the same batch of small runs directly, through the runner on 1 worker with
+    storage, on a 2-worker pool the batch starts (cold) and on a warm 2-worker pool."""
+    from experiments.executors import executor_for
+    from experiments.runner import replications, run_many
+    from simulation import EcosystemModel
+
+    EcosystemModel(rng=0, horizon_months=14, **SMALL).run()  # kernels loaded in this process
+    specs = replications("batch", SMALL, BATCH_RUNS, 7, BATCH_MONTHS)
+    c0 = time.process_time()
+    for spec in specs:
+        EcosystemModel(rng=spec.seed(), parameters=spec.resolved).run()
+    direct = time.process_time() - c0
+    out: dict[str, Any] = {"runs": BATCH_RUNS, "months": BATCH_MONTHS, "direct_cpu_s": direct}
+    with tempfile.TemporaryDirectory() as tmp:
+        c0 = time.process_time()
+        run_many(specs, workers=1, out_dir=Path(tmp) / "one").raise_failures()
+        out["runner_1_cpu_s"] = time.process_time() - c0
+        t0 = time.perf_counter()
+        run_many(specs, workers=2, out_dir=Path(tmp) / "cold").raise_failures()
+        out["pool_cold_s"] = time.perf_counter() - t0
+        with executor_for(None, 2) as pool:
+            run_many(specs[:2], executor=pool).raise_failures()  # start and warm the workers
+            t0 = time.perf_counter()
+            run_many(specs, executor=pool, out_dir=Path(tmp) / "warm").raise_failures()
+            out["pool_warm_s"] = time.perf_counter() - t0
+    out["runner_overhead"] = out["runner_1_cpu_s"] / direct - 1.0
+    out["pool_cold_start_s"] = out["pool_cold_s"] - out["pool_warm_s"]
+    return out
+
+
+# --- parent --------------------------------------------------------------------------------
+def base_tree(base: str) -> Path:
+    """A detached worktree of commit ``base`` (created once under the temporary folder)."""
+    sha = _git("rev-parse", base)
+    path = Path(tempfile.gettempdir()) / f"helixsim-speed-{sha[:10]}"
+    if not (path / "simulation").is_dir():
+        subprocess.run(["git", "worktree", "add", "--detach", str(path), sha], cwd=ROOT,
+                       check=True, capture_output=True)
+    return path
+
+
+def _git(*args: str, cwd: Path = ROOT) -> str:
+    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    return proc.stdout.strip()
+
+
+def child(tree: Path, *args: str) -> dict[str, Any]:
+    """Run this script's child mode with ``tree`` first on the path, on one core."""
+    env = dict(os.environ, **ONE_CORE, PYTHONPATH=str(tree))
+    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), *args], env=env,
+                          cwd=tempfile.gettempdir(), capture_output=True, text=True,
+                          check=False)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"error": f"exit code {proc.returncode}: {tail}"}
+    return json.loads(lines[-1])
+
+
+def demo(tree: Path) -> dict[str, Any]:
+    """Wall and CPU seconds (children included) of the ``make demo`` command."""
+    env = dict(os.environ, **ONE_CORE, PYTHONPATH=str(tree))
+    with tempfile.TemporaryDirectory() as tmp:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "helixsim", *DEMO, "--out", tmp],
+                              env=env, cwd=tmp, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        return {"error": (proc.stderr.strip().splitlines() or ["?"])[-1]}
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall_s": wall, "cpu_s": cpu}
+
+
+def median(runs: list[dict[str, Any]], key: str) -> float:
+    values = [r[key] for r in runs if key in r]
+    return statistics.median(values) if values else float("nan")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--base", default=BASE, help=f"commit to compare with (default {BASE})")
+    ap.add_argument("--new", default=None,
+                    help="commit to measure as new, from a detached worktree (default: this "
+                    "checkout as it is)")
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--metro", action="store_true", help="also the metro region (~15 s a run)")
+    ap.add_argument("--batch", action="store_true", help="also the batch through the runner")
+    ap.add_argument("--demo", action="store_true", help="also the make demo command")
+    ap.add_argument("--no-default", action="store_true", help="skip the default region")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        # This script's folder holds benchmarks/experiments.py, which would shadow the package.
+        sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
+        result = measure_batch() if args.child[0] == "batch" else measure_run(args.child[1])
+        print(json.dumps(result))
+        return 0
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    trees = {"old": base_tree(args.base), "new": base_tree(args.new) if args.new else ROOT}
+    commits = {"old": _git("rev-parse", "--short", "HEAD", cwd=trees["old"]),
+               "new": _git("rev-parse", "--short", "HEAD", cwd=trees["new"])}
+    if not args.new and _git("status", "--porcelain", "--", "simulation"):
+        commits["new"] += " + uncommitted"
+    load_start = os.getloadavg()[0]
+    results: dict[str, Any] = {"commits": commits, "repeats": args.repeats, "sizes": {}}
+    sizes = ([] if args.no_default else ["default"]) + (["metro"] if args.metro else [])
+    for size in sizes:
+        runs: dict[str, list[dict[str, Any]]] = {"old": [], "new": []}
+        for i in range(args.repeats):
+            for which in ("old", "new") if i % 2 == 0 else ("new", "old"):
+                log(f"{size}: repeat {i + 1}/{args.repeats}, {which} ...")
+                runs[which].append(child(trees[which], "--child", "run", size))
+        ratios = [o["run_cpu_s"] / n["run_cpu_s"] for o, n in zip(runs["old"], runs["new"],
+                                                                   strict=True)
+                  if "error" not in o and "error" not in n]
+        results["sizes"][size] = {"runs": runs, "ratio": statistics.median(ratios)
+                                  if ratios else float("nan")}
+    if args.batch:
+        results["batch"] = {}
+        for which in ("old", "new"):
+            log(f"batch, {which} ...")
+            results["batch"][which] = child(trees[which], "--child", "batch")
+    if args.demo:
+        results["demo"] = {"old": [], "new": []}
+        for i in range(max(1, min(args.repeats, 2))):
+            for which in ("old", "new") if i % 2 == 0 else ("new", "old"):
+                log(f"demo, {which} ...")
+                results["demo"][which].append(demo(trees[which]))
+    results["load_average"] = [load_start, os.getloadavg()[0]]
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        print(report(results))
+    return 0
+
+
+def report(r: dict[str, Any]) -> str:
+    c = r["commits"]
+    out = [f"helixsim speed: old = {c['old']} (start of the fast path), new = {c['new']}",
+           f"  fresh subprocess per run, one thread, old/new alternating, {r['repeats']} repeats;"
+           f" 1-min load average {r['load_average'][0]:.2f} at start, "
+           f"{r['load_average'][1]:.2f} at end ({os.cpu_count()} logical CPUs)", ""]
+    for size, s in r["sizes"].items():
+        out.append(f"{size} region, 120 months (build + run, CPU seconds; medians):")
+        for which in ("old", "new"):
+            runs = [x for x in s["runs"][which] if "error" not in x]
+            if not runs:
+                out.append(f"  {which}: failed: {s['runs'][which][0]['error']}")
+                continue
+            cpu = median(runs, "run_cpu_s")
+            line = (f"  {which}  {cpu:8.3f} s CPU ({median(runs, 'run_s'):.3f} s wall)  "
+                    f"{1.0 / cpu:6.2f} runs per core-second;  import "
+                    f"{median(runs, 'import_s'):.2f} s, first step "
+                    f"{median(runs, 'first_step_s'):.2f} s")
+            if size == "metro":
+                line += f";  peak RSS {max(x['peak_rss_mib'] for x in runs):,.0f} MiB"
+            out.append(line)
+        out.append(f"  new is {s['ratio']:.2f}x old in runs per core-second "
+                   "(median of the repeats' ratios)")
+        out.append("")
+    if "batch" in r:
+        out.append(f"batch of {BATCH_RUNS} small runs ({SMALL}, {BATCH_MONTHS} months):")
+        for which, b in r["batch"].items():
+            if "error" in b:
+                out.append(f"  {which}: failed: {b['error']}")
+                continue
+            out.append(f"  {which}  direct {b['direct_cpu_s']:.2f} s CPU; runner + storage on 1 "
+                       f"worker {b['runner_1_cpu_s']:.2f} s CPU (overhead "
+                       f"{100 * b['runner_overhead']:+.1f}% of model time); 2-worker pool: cold "
+                       f"{b['pool_cold_s']:.2f} s, warm {b['pool_warm_s']:.2f} s wall (cold "
+                       f"start {b['pool_cold_start_s']:.2f} s)")
+        out.append("")
+    if "demo" in r:
+        out.append("end to end: helixsim " + " ".join(DEMO) + " (medians):")
+        for which, runs in r["demo"].items():
+            ok = [x for x in runs if "error" not in x]
+            if not ok:
+                out.append(f"  {which}: failed: {runs[0]['error']}")
+                continue
+            out.append(f"  {which}  {median(ok, 'wall_s'):.1f} s wall, {median(ok, 'cpu_s'):.1f} s "
+                       "CPU (workers included)")
+        out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Compiled kernels of the mechanisms' per-firm, per-project and per-student loops (numba).
+
+Why: a month of the default region is a few thousand rows per table, so the array code spent
+most of its time in the overhead of thousands of small numpy calls (gathers, masks, reductions),
+not in arithmetic. Each kernel here fuses one mechanism step into one pass over its rows, named
+for what it models (``grow_firms``, ``innovate``, ...); docs/performance.md has the measurements.
+
+Random numbers are never drawn inside a kernel: the mechanisms draw them with the numpy
+Generators of ``simulation.rng`` in the same order and shapes as before and pass them in, so a
+seed gives the same draws and common random numbers between scenarios hold as before. Kernels
+take the state arrays and plain numbers, update the arrays in place and return what the
+mechanism books.
+
+numba is imported here lazily, at the first use of a kernel (the first model step), so that
+importing the package and the command line's start-up do not pay for it. Compiled code is
+cached on disk (``cache=True``): in ``__pycache__`` beside these files, or, where that is not
+writable (an installed wheel), in the user's cache directory; ``NUMBA_CACHE_DIR`` overrides
+both. The first run on a machine compiles every kernel once.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+# Kernel name -> module of this package that defines it.
+_MODULES = {
+    "grow_firms": "firms",
+    "exit_draws": "firms",
+    "displace": "firms",
+    "innovate": "innovation",
+    "end_projects": "projects",
+    "trim_to_slots": "projects",
+    "free_firms": "projects",
+    "search_partners": "projects",
+    "run_projects": "projects",
+    "lose_jobs": "labour",
+    "rows_with_status": "labour",
+    "hire_graduates": "labour",
+    "firm_totals": "indicators",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    kernel = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = kernel  # later look-ups skip this hook
+    return kernel

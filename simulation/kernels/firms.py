@@ -1,0 +1,129 @@
+"""Kernels of mechanism 8, firm dynamics (simulation/mechanisms/firm_dynamics.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def grow_firms(alive, shock, size, employees, productivity, knowledge, knowledge_paid, cash,
+               rd_intensity, subsidy, grad_employees, prior_grads, grad_skill,
+               prior_grad_skill, diverted, margin_z, level, rd_share, graduate_premium,
+               depreciation, rd_rate, margin, margin_sigma):
+    """One month of every living firm: size times its Gibrat ``shock`` (never below the
+    graduate staff), value added (state.Firms.value_added), own R&D plus subsidy into knowledge
+    along the firm's profile after obsolescence (knowledge.depreciate, knowledge.profile), and
+    cash flow value added x (margin + margin_sigma x ``margin_z``) - own R&D.
+
+    Writes each row's new knowledge ``level`` (L1; for dead rows the level productivity
+    already reflects, so knowledge_pays leaves them alone) and R&D effort over value added
+    ``rd_share`` (0 for dead rows), from which the mechanism moves productivity and absorptive
+    capacity with numpy's vectorised powers and exponentials. Dead rows' knowledge only
+    becomes obsolete. Returns the month's R&D effort (own R&D + subsidy).
+    """
+    n, k = len(alive), knowledge.shape[1]  # the arrays have spare capacity past row n
+    keep = 1.0 - depreciation
+    effort_total = 0.0
+    for i in range(n):
+        if not alive[i]:
+            for j in range(k):
+                knowledge[i, j] *= keep
+            level[i] = knowledge_paid[i]
+            rd_share[i] = 0.0
+            continue
+        grown = max(size[i] * shock[i], max(1.0, float(grad_employees[i] + prior_grads[i])))
+        size[i] = grown
+        employees[i] = np.int64(np.rint(grown))
+        labour = (max(employees[i] - diverted[i], 0.0)
+                  + graduate_premium * (grad_skill[i] + prior_grad_skill[i]))
+        va = productivity[i] * labour
+        own_rd = rd_intensity[i] * va
+        effort = own_rd + subsidy[i]
+        effort_total += effort
+        total = 0.0
+        for j in range(k):
+            knowledge[i, j] *= keep
+            total += knowledge[i, j]
+        denom = max(total, 1e-12)
+        new_level = 0.0
+        for j in range(k):
+            knowledge[i, j] += rd_rate * effort * (knowledge[i, j] / denom)
+            new_level += knowledge[i, j]
+        level[i] = new_level
+        rd_share[i] = effort / max(va, 1e-12)
+        cash[i] += va * (margin + margin_sigma * margin_z[i]) - own_rd
+    return effort_total
+
+
+@njit(cache=True)
+def exit_draws(alive, birth_step, size, incubated, cash, draw, month, hazard_young, hazard_mid,
+               hazard_mature, startup_size, size_elasticity, incubation_months, hazard_cut):
+    """Rows of living firms that exit this month: cash run out, or ``draw`` (one uniform per
+    firm row) below the age-band hazard of firm_dynamics.exit_hazard, cut in incubation."""
+    n = len(alive)
+    out = np.empty(n, dtype=np.int64)
+    count = 0
+    for i in range(n):
+        if not alive[i]:
+            continue
+        age = month - birth_step[i]
+        if age < 12:
+            base = hazard_young
+        elif age < 60:
+            base = hazard_mid
+        else:
+            base = hazard_mature
+        rel = max(size[i], 1.0) / startup_size
+        h = base * min(rel, 1e12) ** (-size_elasticity)
+        if incubated[i] and age <= incubation_months:
+            h = h * (1.0 - hazard_cut)
+        if draw[i] < h or cash[i] < 0:
+            out[count] = i
+            count += 1
+    return out[:count]
+
+
+@njit(cache=True)
+def displace(alive, new, knowledge, productivity, employees, diverted, grad_skill,
+             prior_grad_skill, graduate_premium, share):
+    """New firms ``new`` take ``share`` of their value added from the living firms of their
+    main domain, in proportion to those firms' value added (world.displace_incumbents).
+    Returns (living firms displaced from, value added they lost)."""
+    n, k = len(alive), knowledge.shape[1]
+    is_new = np.zeros(n, dtype=np.bool_)
+    for i in new:
+        is_new[i] = True
+    domain = np.empty(n, dtype=np.int64)
+    va = np.empty(n)
+    taken = np.zeros(k)
+    held = np.zeros(k)
+    for i in range(n):
+        if not (alive[i] or is_new[i]):
+            continue
+        best = 0
+        for j in range(1, k):
+            if knowledge[i, j] > knowledge[i, best]:
+                best = j
+        domain[i] = best
+        va[i] = productivity[i] * (max(employees[i] - diverted[i], 0.0) + graduate_premium
+                                   * (grad_skill[i] + prior_grad_skill[i])) * alive[i]
+    for i in new:
+        taken[domain[i]] += va[i]
+    n_old = 0
+    for i in range(n):
+        if alive[i] and not is_new[i]:
+            held[domain[i]] += va[i]
+            n_old += 1
+    if n_old == 0:
+        return 0, 0.0
+    keep = np.ones(k)
+    for d in range(k):
+        if held[d] > 0:
+            keep[d] = 1.0 - min(share * taken[d] / max(held[d], 1e-300), 1.0)
+    lost = 0.0
+    for i in range(n):
+        if alive[i] and not is_new[i]:
+            productivity[i] *= keep[domain[i]]
+            lost += va[i] * (1.0 - keep[domain[i]])
+    return n_old, lost

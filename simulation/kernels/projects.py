@@ -1,0 +1,257 @@
+"""Kernels of mechanism 4, collaboration (simulation/mechanisms/collaboration.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def _unit_dot(a, b):
+    """Cosine similarity of two knowledge rows as knowledge.rowwise_distance forms it."""
+    na = 0.0
+    nb = 0.0
+    for j in range(len(a)):
+        na += a[j] * a[j]
+        nb += b[j] * b[j]
+    na = max(np.sqrt(na), 1e-12)
+    nb = max(np.sqrt(nb), 1e-12)
+    dot = 0.0
+    for j in range(len(a)):
+        dot += (a[j] / na) * (b[j] / nb)
+    return dot
+
+
+@njit(cache=True)
+def _distance(a, b):
+    """knowledge.rowwise_distance of two rows: 1 - cosine similarity, in [0, 1]."""
+    return min(max(1.0 - _unit_dot(a, b), 0.0), 1.0)
+
+
+@njit(cache=True)
+def _inverted_u(distance, optimum, shape):
+    """knowledge.inverted_u."""
+    r = distance / optimum
+    return r**shape * np.exp(shape * (1.0 - r))
+
+
+@njit(cache=True)
+def _slots(employees, slot_employees):
+    """collaboration.project_slots of one firm."""
+    return max(np.int64(np.floor(employees / slot_employees)), 1)
+
+
+@njit(cache=True)
+def end_projects(alive, cash, knowledge, trust, uni_knowledge, firm, university, end_step,
+                 payoff, social, gov_funded, active, failed, u_abandon, u_success, month,
+                 project_cost, matching_rate, social_rate, optimal_distance, abandon_hazard,
+                 abandon_distance, abandon_protect, trust_gain, trust_loss):
+    """Active projects that end this month: at their end month, when the firm has died or can
+    no longer pay its share, or abandoned (collaboration.abandon_probability, one uniform of
+    ``u_abandon`` per project row); one that ran to its end succeeds when its ``u_success``
+    draw is below its payoff. Success raises trust, failure or abandonment lowers it, once per
+    firm-university pair and month. Returns counts [ended, succeeded, abandoned]."""
+    n_rows = len(active)
+    ending = np.zeros(n_rows, dtype=np.bool_)
+    succeeded = np.zeros(n_rows, dtype=np.bool_)
+    counts = np.zeros(3, dtype=np.int64)
+    for r in range(n_rows):
+        if not active[r]:
+            continue
+        i, u = firm[r], university[r]
+        rate = social_rate if social[r] else matching_rate
+        share = 1.0 - rate * gov_funded[r]
+        broke = cash[i] < project_cost * share
+        due = end_step[r] <= month
+        abandoned = False
+        if not due and alive[i] and not broke:
+            gap = (_distance(knowledge[i], uni_knowledge[u]) - optimal_distance) / optimal_distance
+            h = (abandon_hazard * (1.0 + abandon_distance * gap**2)
+                 * (1.0 - abandon_protect * trust[i, u]))
+            abandoned = u_abandon[r] < min(max(h, 0.0), 1.0)
+        if due or not alive[i] or broke or abandoned:
+            ending[r] = True
+            active[r] = False
+            succeeded[r] = due and not abandoned and u_success[r] < payoff[r]
+            failed[r] = not succeeded[r]
+            counts[0] += 1
+            counts[1] += succeeded[r]
+            counts[2] += abandoned
+    # Trust moves once per pair: first every success, then every loss (living firms only).
+    n_u = trust.shape[1]
+    touched = np.zeros((trust.shape[0], n_u), dtype=np.bool_)
+    for r in range(n_rows):
+        if succeeded[r] and not touched[firm[r], university[r]]:
+            touched[firm[r], university[r]] = True
+            t = trust[firm[r], university[r]]
+            trust[firm[r], university[r]] = t + trust_gain * (1.0 - t)
+    touched[:, :] = False
+    for r in range(n_rows):
+        if ending[r] and not succeeded[r] and alive[firm[r]] \
+                and not touched[firm[r], university[r]]:
+            touched[firm[r], university[r]] = True
+            trust[firm[r], university[r]] *= 1.0 - trust_loss
+    return counts
+
+
+@njit(cache=True)
+def trim_to_slots(employees, firm, active, failed, slot_employees):
+    """A firm whose slots shrank below its active projects drops the newest ones (rows are
+    in start order). Returns the number dropped."""
+    running = np.zeros(len(employees), dtype=np.int64)
+    dropped = 0
+    for r in range(len(active) - 1, -1, -1):
+        if not active[r]:
+            continue
+        i = firm[r]
+        if running[i] >= _slots(employees[i], slot_employees):
+            active[r] = False
+            failed[r] = True
+            dropped += 1
+        else:
+            running[i] += 1
+    return dropped
+
+
+@njit(cache=True)
+def free_firms(alive, employees, cash, firm, active, slot_employees, need):
+    """Rows of living firms with a free project slot whose cash covers ``need`` times their
+    running projects plus a new one (collaboration.can_afford)."""
+    n = len(alive)
+    running = np.zeros(n, dtype=np.int64)
+    for r in range(len(active)):
+        if active[r]:
+            running[firm[r]] += 1
+    out = np.empty(n, dtype=np.int64)
+    m = 0
+    for i in range(n):
+        if (alive[i] and running[i] < _slots(employees[i], slot_employees)
+                and cash[i] >= need * (1 + running[i])):
+            out[m] = i
+            m += 1
+    return out[:m]
+
+
+@njit(cache=True)
+def search_partners(candidates, employees, rd_intensity, absorptive, knowledge, trust,
+                    home_university, platform_member, uni_knowledge, capacity_left, share_3_0,
+                    u_search, u_choice, u_accept, platform, brokerage, sp):
+    """Partner search of the free firms ``candidates``: who searches, which university each
+    picks (logit over inverted-U payoff x (1 + trust) with Gumbel noise from ``u_choice``,
+    among reachable universities with capacity) and whether the match succeeds.
+
+    ``sp`` holds the parameters in the order collaboration.search_and_match lists them. Returns
+    (searching rows, their choice, its payoff, found through the platform, matched); rows
+    without a reachable university with capacity are not matched.
+    """
+    (search_rate, rd_reference, size_reference, size_elasticity, experience_boost,
+     grant_factor, boost, optimal_distance, payoff_shape, choice_noise, match_probability,
+     broker_boost) = (sp[0], sp[1], sp[2], sp[3], sp[4], sp[5], sp[6], sp[7], sp[8], sp[9],
+                      sp[10], sp[11])
+    n_u = uni_knowledge.shape[0]
+    m = len(candidates)
+    rows = np.empty(m, dtype=np.int64)
+    choice = np.empty(m, dtype=np.int64)
+    chosen = np.empty(m)
+    via = np.empty(m, dtype=np.bool_)
+    matched = np.empty(m, dtype=np.bool_)
+    s = 0
+    for c in range(m):
+        i = candidates[c]
+        member = platform_member[i] and platform
+        best_trust = trust[i, 0]
+        for u in range(1, n_u):
+            best_trust = max(best_trust, trust[i, u])
+        prob = (search_rate * np.sqrt(rd_intensity[i] / rd_reference)
+                * (max(employees[i], 1) / size_reference) ** size_elasticity
+                * (1.0 + experience_boost * best_trust) * (0.5 + absorptive[i])
+                * grant_factor * (1.0 + boost * member))
+        if not u_search[i] < min(prob, 1.0):
+            continue
+        best = -np.inf
+        pick = 0
+        pick_payoff = 0.0
+        for u in range(n_u):
+            if not (member or u == home_university[i]) or capacity_left[u] <= 0:
+                continue  # out of reach (no platform: the home university only) or full
+            pay = _inverted_u(_distance(knowledge[i], uni_knowledge[u]), optimal_distance,
+                              payoff_shape)
+            score = (np.log(max(pay * (1.0 + trust[i, u]), 1e-12))
+                     - choice_noise * np.log(-np.log(max(u_choice[i, u], 1e-300))))
+            if score > best:
+                best, pick, pick_payoff = score, u, pay
+        rows[s] = i
+        choice[s] = pick
+        chosen[s] = pick_payoff
+        via[s] = member and pick != home_university[i]
+        accept = (match_probability * pick_payoff * (1.0 + broker_boost * share_3_0[pick])
+                  * (1.0 + boost * member))
+        matched[s] = best > -np.inf and u_accept[i] < min(accept, 1.0)
+        s += 1
+    return rows[:s], choice[:s], chosen[:s], via[:s], matched[:s]
+
+
+@njit(cache=True)
+def run_projects(alive, employees, knowledge, absorptive, cash, public_money, diverted,
+                 last_project, uni_knowledge, uni_faculty, capstone_firm, firm, university,
+                 social, gov_funded, brokered, active, month, paid_share, rp):
+    """One month of every active project: staff diverted from production (projects and 2.0
+    capstones, at most half a firm's employees), the firm's share of the cost, and
+    knowledge both ways by knowledge.learning, all learning sized on the stocks at the start
+    of the month. ``rp`` holds the parameters in the order of
+    collaboration.RUN_PARAMETERS. Returns [grants paid, brokered projects, knowledge to
+    firms, knowledge to universities]."""
+    (capstone_fte, project_fte, project_cost, matching_rate, social_rate, slot_employees,
+     projects_per_faculty, transfer_rate, feedback_rate, optimal_distance,
+     payoff_shape) = (rp[0], rp[1], rp[2], rp[3], rp[4], rp[5], rp[6], rp[7], rp[8], rp[9],
+                      rp[10])
+    n, k = len(alive), knowledge.shape[1]  # the arrays have spare capacity past row n
+    out = np.zeros(4)
+    diverted[:n] = 0.0
+    for c in range(len(capstone_firm)):
+        diverted[capstone_firm[c]] += capstone_fte
+    act = np.flatnonzero(active)
+    for r in act:
+        i = firm[r]
+        last_project[i] = month
+        diverted[i] += project_fte
+        rate = social_rate if social[r] else matching_rate
+        grant = project_cost * rate * gov_funded[r] * paid_share
+        out[0] += grant
+        cash[i] -= project_cost - grant
+        public_money[i] += grant
+        out[1] += brokered[r]
+    for i in range(n):
+        diverted[i] = min(diverted[i], 0.5 * employees[i])
+    # Learning: absorption x novelty in distance, relative to the learner's stock, along the
+    # partner's profile; the firm's capacity is its slots, a university's its project places.
+    to_firm = np.zeros((len(act), k))
+    to_uni = np.zeros((len(act), k))
+    for a in range(len(act)):
+        r = act[a]
+        i, u = firm[r], university[r]
+        d = _distance(knowledge[i], uni_knowledge[u])
+        novelty = (np.e * d / optimal_distance) ** payoff_shape
+        learnt = np.exp(-payoff_shape * d / optimal_distance) * novelty
+        own_f = 0.0
+        own_u = 0.0
+        for j in range(k):
+            own_f += knowledge[i, j]
+            own_u += uni_knowledge[u, j]
+        slots = float(_slots(employees[i], slot_employees))
+        capacity = max(uni_faculty[u] * projects_per_faculty, 1.0)
+        to_f = learnt * (transfer_rate * absorptive[i]) * own_f / max(slots, 1e-12)
+        to_u = learnt * feedback_rate * own_u / max(capacity, 1e-12)
+        den_u = max(own_u, 1e-12)
+        den_f = max(own_f, 1e-12)
+        for j in range(k):
+            to_firm[a, j] = to_f * (uni_knowledge[u, j] / den_u)
+            to_uni[a, j] = to_u * (knowledge[i, j] / den_f)
+    for a in range(len(act)):
+        r = act[a]
+        for j in range(k):
+            knowledge[firm[r], j] += to_firm[a, j]
+            out[2] += to_firm[a, j]
+            uni_knowledge[university[r], j] += to_uni[a, j]
+            out[3] += to_uni[a, j]
+    return out

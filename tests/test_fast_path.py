@@ -1,0 +1,80 @@
+"""The compiled fast path (simulation/kernels/) gives the indicator tables of the numpy
+implementation it replaced.
+
+tests/fast_path_reference/ holds tables that the replaced implementation (commit e3c1045)
+computed for five small-region runs: entry and exit, model_3_0, the siloed counterfactual and
+integration_does_not_pay, on several seeds. The kernels draw the same random numbers in the
+same order, so every month of every indicator must agree to floating-point tolerance: a
+relative 1e-9 (differences come only from the order of sums and the last bit of exp/log, about
+1e-13 measured), or, for a value near zero, 1e-9 of the largest magnitude that quantity takes
+in the run (a balance such as tax collected less money spent crosses zero as a difference of
+large sums, and the triple-helix T is a difference of entropies), and at least 1e-12.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation import EcosystemModel
+from simulation.scenarios import load
+
+REFERENCE = Path(__file__).parent / "fast_path_reference"
+META = json.loads((REFERENCE / "configs.json").read_text())
+TABLE = pd.read_csv(REFERENCE / "indicators.csv")
+FINAL = pd.read_csv(REFERENCE / "final_firms.csv")
+RTOL, ATOL = 1e-9, 1e-12
+
+
+def assert_close(got: np.ndarray, expected: np.ndarray, what: str) -> None:
+    scale = float(np.abs(expected).max()) if len(expected) else 0.0
+    np.testing.assert_allclose(got, expected, rtol=RTOL, atol=max(RTOL * scale, ATOL),
+                               err_msg=what)
+CASES = [(label, seed) for label, config in META["configs"].items() for seed in config["seeds"]]
+
+
+def run(label: str, seed: int) -> EcosystemModel:
+    config = META["configs"][label]
+    if config["scenario"] is None:
+        model = EcosystemModel(rng=seed, **config["overrides"])
+    else:
+        model = EcosystemModel(rng=seed, parameters=load(config["scenario"]).parameters,
+                               **config["overrides"])
+    return model.run()
+
+
+@pytest.mark.parametrize(("label", "seed"), CASES)
+def test_indicators_equal_the_replaced_implementation(label: str, seed: int) -> None:
+    expected = TABLE[(TABLE["config"] == label) & (TABLE["seed"] == seed)]
+    model = run(label, seed)
+    got = model.datacollector.get_model_vars_dataframe()
+    assert len(got) == len(expected) > 1
+    for name in META["indicators"]:
+        assert_close(got[name].to_numpy(float), expected[name].to_numpy(float),
+                     f"{label}, seed {seed}: {name}")
+    # Every firm's state at the end, which the indicators only summarise (trust enters no
+    # indicator directly, for instance).
+    final = FINAL[(FINAL["config"] == label) & (FINAL["seed"] == seed)]
+    f = model.world.firms
+    assert f.n == len(final)
+    state = {"productivity": f.productivity[: f.n], "cash": f.cash[: f.n],
+             "absorptive": f.absorptive[: f.n], "knowledge": f.knowledge[: f.n].sum(axis=1),
+             "trust": f.trust[: f.n].sum(axis=1)}
+    for name, values in state.items():
+        assert_close(values, final[name].to_numpy(float), f"{label}, seed {seed}: firms' {name}")
+
+
+def test_the_reference_runs_exercise_every_step() -> None:
+    """The reference would not see a broken kernel of a step that never happens in it."""
+    totals = TABLE.groupby("config").agg({"firm_entries": "sum", "firm_exits": "sum",
+                                          "projects_started": "sum", "platform_members": "max",
+                                          "graduates_total": "max",
+                                          "innovations_total": "max"})
+    assert (totals.drop(index="small_siloed")[["projects_started", "platform_members"]] > 0
+            ).all().all()
+    assert (totals[["firm_entries", "firm_exits", "graduates_total", "innovations_total"]] > 0
+            ).all().all()
