@@ -194,6 +194,14 @@ EQUIVALENT: dict[str, str] = {
     "simulation.mechanisms.digital.x_apply__mutmut_62": STREAM,
     "simulation.mechanisms.digital.x_hire_effect__mutmut_7":
         "bincount without minlength is shorter, but only its nonzero rows are read",
+    "simulation.mechanisms.digital.x_hire_effect__mutmut_8":
+        "indexing by None takes every row, and rows without hires get a zero step",
+    "simulation.mechanisms.digital.x_saturating__mutmut_5":
+        "its one caller passes rates >= 0 (non-negative parameters, an investment boost >= 1)",
+    # research
+    "simulation.mechanisms.research.x_apply__mutmut_51":
+        "a capacity below 1 admits no project (capacity_left floors it), so the share is 0 "
+        "either way",
 }
 DETECTED = ("killed", "timeout")
 
