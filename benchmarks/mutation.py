@@ -202,6 +202,10 @@ EQUIVALENT: dict[str, str] = {
     "simulation.mechanisms.research.x_apply__mutmut_51":
         "a capacity below 1 admits no project (capacity_left floors it), so the share is 0 "
         "either way",
+    "simulation.mechanisms.research.x_faculty_time__mutmut_11": COUNTER,
+    "simulation.mechanisms.research.x_faculty_time__mutmut_13": COUNTER,
+    "simulation.mechanisms.research.x_reference_funding__mutmut_28":
+        "differs only for a region with fewer than 2 faculty members in all",
 }
 DETECTED = ("killed", "timeout")
 

@@ -63,3 +63,21 @@ def test_industry_projects_raise_publications_by_their_share_of_capacity(seed):
 
     assert papers(0.0) == papers(0.0, **CLOSED)
     assert papers(2.0) > 1.5 * papers(2.0, **CLOSED)
+
+
+@pytest.mark.parametrize("elasticity", [0.5, 2.0])
+def test_at_the_reference_funding_research_output_is_its_base_rate(elasticity):
+    # One university receives all block and research grants: its funding per faculty is the
+    # reference (the grants' share of the budget, a month of it, per faculty member), where
+    # the funding multiplier is 1 whatever its elasticity. With no depreciation, feedback or
+    # spillovers, knowledge then grows each month by rate x faculty x research time left.
+    model = EcosystemModel(rng=1, n_universities=1, n_firms=200, intake_per_university=200,
+                           horizon_months=6, knowledge_depreciation=0.0, feedback_rate=0.0,
+                           spillover_share=0.0, budget_share_platform_investment=0.0,
+                           budget_share_matching_grants=0.2, funding_elasticity=elasticity)
+    u, rate = model.world.unis, model.parameters["university_research_rate"]
+    for _ in range(4):
+        before = u.knowledge.sum()
+        model.step()
+        assert u.knowledge.sum() - before == pytest.approx(
+            rate * u.faculty[0] * u.research_time[0], rel=1e-9)
