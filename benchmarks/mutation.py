@@ -30,8 +30,9 @@ revisited when its function changes.
 
 Not part of ``make test``. Results are kept in mutants/helixsim-mutation.json and a mutant
 already tested is not tested again (``--fresh`` forgets them, as is needed after the code
-changed); ``--resume`` re-tests the sample's survivors, which is how a sample is re-scored after
-new tests were added (a killed mutant stays killed when tests are only added).
+changed); ``--resume`` re-tests the sample's survivors not known to be equivalent, which is
+how a sample is re-scored after new tests were added (a killed mutant stays killed when tests
+are only added).
 
     python benchmarks/mutation.py --sample 40 --seed 1            # every module, 40 mutants
     python benchmarks/mutation.py mechanisms.policy --sample 60   # one module
@@ -206,6 +207,10 @@ EQUIVALENT: dict[str, str] = {
     "simulation.mechanisms.research.x_faculty_time__mutmut_13": COUNTER,
     "simulation.mechanisms.research.x_reference_funding__mutmut_28":
         "differs only for a region with fewer than 2 faculty members in all",
+    "simulation.mechanisms.research.x_time_left__mutmut_33":
+        "engaged FTE >= 0 and a from-teaching share in [0, 1] keep research time <= 1",
+    "simulation.mechanisms.research.x_time_left__mutmut_46":
+        "engaged FTE >= 0 and a from-teaching share in [0, 1] keep teaching time <= 1",
 }
 DETECTED = ("killed", "timeout")
 
@@ -442,7 +447,8 @@ def run(modules: list[str], *, sample: int | None, seed: int, workers: int,
         # Results are kept: a mutant already tested is not tested again, except a survivor
         # with --resume (after new tests were written); --fresh forgets everything.
         todo = [m for m in chosen if m not in store["mutants"]
-                or (resume and store["mutants"][m]["status"] not in DETECTED)]
+                or (resume and store["mutants"][m]["status"] not in DETECTED
+                    and m not in EQUIVALENT)]
         store["modules"][module] = {"total": len(everyone), "sampled": chosen,
                                     "sample": sample, "seed": seed}
         save(store)
