@@ -1,0 +1,62 @@
+"""Innovation (mechanism 5): innovations are counted per firm, and spill to partner universities.
+
+Written against the survivors of a mutation sample (benchmarks/mutation.py, docs/testing.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulation import EcosystemModel
+
+SEEDS = (1, 2, 3)
+SMALL = dict(n_universities=2, n_firms=150, intake_per_university=150, horizon_months=12)
+# (search_rate raised in SPILL_ONLY: enough projects for innovators to have partners)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_firms_innovation_counts_add_up_to_the_regions_innovations(seed):
+    # Frequent innovation, so that firms innovate more than once: every innovation is counted
+    # once for its firm (living or exited) and once in the region's total.
+    model = EcosystemModel(rng=seed, **SMALL, innovation_hazard=0.1).run()
+    counts = model.firm_table()["innovations"].to_numpy()
+    assert counts.max() >= 2
+    assert counts.sum() == model.dataframe()["innovations_total"].iloc[-1]
+
+
+# University knowledge moves only through spillovers here (no research, no project feedback,
+# no depreciation), and firm productivity only through innovation (knowledge pays nothing, no
+# displacement by entrants), so each month's spillover can be checked against its rule.
+SPILL_ONLY = dict(university_research_rate=0.0, feedback_rate=0.0, knowledge_depreciation=0.0,
+                  knowledge_output_elasticity=0.0, displacement_share=0.0,
+                  innovation_hazard=0.2, spillover_share=0.2, search_rate=0.3)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_an_innovation_deepens_each_partner_university_by_a_share_of_its_relative_gain(seed):
+    # ODD: each university an innovating firm works with deepens its own stock by
+    # spillover_share x the innovation's relative gain, divided by its project capacity.
+    model = EcosystemModel(rng=seed, **SMALL, **SPILL_ONLY)
+    w = model.world
+    f, u, pr, p = w.firms, w.unis, w.projects, model.parameters
+    capacity = np.maximum(u.faculty * p["projects_per_faculty"], 1.0)
+    checked = 0
+    for _ in range(10):
+        n = f.n
+        prod, count, stock = f.productivity[:n].copy(), f.innovations[:n].copy(), \
+            u.knowledge.sum(axis=1)
+        model.step()
+        innovators = np.flatnonzero(f.innovations[:n] > count)
+        if not f.alive[innovators].all():  # an exited innovator's projects are closed: skip
+            continue
+        gain = np.zeros(f.n)
+        gain[innovators] = f.productivity[innovators] / prod[innovators] - 1.0
+        act = pr.active_rows()
+        per_uni = np.bincount(pr.university[act], weights=gain[pr.firm[act]],
+                              minlength=u.count)
+        want = p["spillover_share"] * per_uni * stock / capacity
+        np.testing.assert_allclose(u.knowledge.sum(axis=1) - stock, want, rtol=1e-6,
+                                   atol=1e-12)
+        checked += int((per_uni > 0).sum())
+    assert checked > 0
