@@ -211,6 +211,8 @@ EQUIVALENT: dict[str, str] = {
         "engaged FTE >= 0 and a from-teaching share in [0, 1] keep research time <= 1",
     "simulation.mechanisms.research.x_time_left__mutmut_46":
         "engaged FTE >= 0 and a from-teaching share in [0, 1] keep teaching time <= 1",
+    # innovation
+    "simulation.mechanisms.innovation.x_apply__mutmut_189": COUNTER,
 }
 DETECTED = ("killed", "timeout")
 

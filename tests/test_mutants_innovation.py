@@ -60,3 +60,21 @@ def test_an_innovation_deepens_each_partner_university_by_a_share_of_its_relativ
                                    atol=1e-12)
         checked += int((per_uni > 0).sum())
     assert checked > 0
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_live_project_work_counts_only_where_students_do_it(seed):
+    # The live-project term is 3.0 students' work on a firm's brokered projects. With the
+    # student-immersion channel closed there are brokered projects but no student on them,
+    # so its weight cannot change a single innovation; with students on them it adds some.
+    def innovations(weight: float, **kw) -> tuple[float, int]:
+        model = EcosystemModel(rng=seed, **SMALL, share_edu_3_0=0.6,
+                               hazard_live_project=weight, **kw).run()
+        brokered = int(model.world.projects.brokered[: model.world.projects.n].sum())
+        return model.dataframe()["innovations_total"].iloc[-1], brokered
+
+    closed = dict(channel_student_immersion=False)
+    (without, brokered), (with_, _) = innovations(0.0, **closed), innovations(20.0, **closed)
+    assert brokered > 0
+    assert with_ == without
+    assert innovations(20.0)[0] > innovations(0.0)[0]
