@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from simulation import EcosystemModel
+from simulation.mechanisms.innovation import gains_from_uniforms
+from simulation.parameters import DEFAULTS
 
 SEEDS = (1, 2, 3)
 SMALL = dict(n_universities=2, n_firms=150, intake_per_university=150, horizon_months=12)
@@ -78,3 +80,40 @@ def test_live_project_work_counts_only_where_students_do_it(seed):
     assert brokered > 0
     assert with_ == without
     assert innovations(20.0)[0] > innovations(0.0)[0]
+
+
+@pytest.mark.parametrize("tail", [0.8, 1.2, 3.0])
+def test_radical_gains_are_pareto_with_their_scale_and_tail(tail):
+    # P(G > x) = (scale / x)^tail: the gain at the uniform's quantile q is scale (1 - q)^(-1/tail),
+    # so the median is scale 2^(1/tail) and the 90th percentile scale 10^(1/tail).
+    p = {**DEFAULTS, "radical_share": 1.0, "radical_gain_scale": 0.01, "radical_tail": tail,
+         "radical_gain_cap": 100.0}
+    q = np.array([0.0, 0.5, 0.9])
+    gains, radical = gains_from_uniforms(np.vstack([np.zeros(3), np.full(3, 0.5), q]), p)
+    assert radical.all()
+    np.testing.assert_allclose(gains, 0.01 * np.array([1.0, 2.0, 10.0]) ** (1.0 / tail))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_an_innovation_is_paid_once_productivity_rises_as_knowledge_does(seed):
+    # Knowledge pays (elasticity 0.3) for every change of the knowledge level, but an
+    # innovation's gain is already in productivity: with nothing else moving firm knowledge
+    # (no R&D, no depreciation, no projects, no hires before June, no displacement), an
+    # innovator's productivity rises by exactly the factor its knowledge does, and nobody
+    # else's moves.
+    model = EcosystemModel(rng=seed, **SMALL, innovation_hazard=0.1, firm_rd_rate=0.0,
+                           knowledge_depreciation=0.0, knowledge_output_elasticity=0.3,
+                           displacement_share=0.0, channel_joint_research=False,
+                           channel_brokerage=False)
+    f = model.world.firms
+    innovated = 0
+    for _ in range(6):  # September to February
+        n = f.n
+        prod, know, count = (f.productivity[:n].copy(), f.knowledge[:n].sum(axis=1),
+                             f.innovations[:n].copy())
+        model.step()
+        alive = f.alive[:n]
+        np.testing.assert_allclose(f.productivity[:n][alive] / prod[alive],
+                                   f.knowledge[:n].sum(axis=1)[alive] / know[alive], rtol=1e-9)
+        innovated += int((f.innovations[:n][alive] > count[alive]).sum())
+    assert innovated > 0
