@@ -213,6 +213,10 @@ EQUIVALENT: dict[str, str] = {
         "engaged FTE >= 0 and a from-teaching share in [0, 1] keep teaching time <= 1",
     # innovation
     "simulation.mechanisms.innovation.x_apply__mutmut_189": COUNTER,
+    "simulation.mechanisms.innovation.x_gains_from_uniforms__mutmut_3":
+        "u < share and u <= share differ only when a uniform draw equals the share exactly",
+    "simulation.mechanisms.innovation.x_line_share__mutmut_13":
+        "line / np.maximum(employees, line) is true division: float with or without dtype",
 }
 DETECTED = ("killed", "timeout")
 
@@ -394,9 +398,16 @@ def load() -> dict:
 
 
 def save(store: dict) -> None:
-    tmp = STORE.with_suffix(".tmp")
-    tmp.write_text(json.dumps(store, indent=1, sort_keys=True))
-    tmp.replace(STORE)
+    """Merge ``store`` into the file under a lock: runs of other modules may write it too."""
+    import fcntl
+    with open(STORE.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        disk = load()
+        disk["modules"].update(store["modules"])
+        disk["mutants"].update(store["mutants"])
+        tmp = STORE.with_suffix(".tmp")
+        tmp.write_text(json.dumps(disk, indent=1, sort_keys=True))
+        tmp.replace(STORE)
 
 
 def diff(mutant: str, module: str) -> str:
@@ -438,7 +449,9 @@ def test_all(store: dict, todo: list[str], tests: list[str], limit: float, worke
 def run(modules: list[str], *, sample: int | None, seed: int, workers: int,
         timeout: float | None, resume: bool, fresh: bool) -> None:
     generate()
-    store = {"modules": {}, "mutants": {}} if fresh else load()
+    if fresh:
+        STORE.unlink(missing_ok=True)
+    store = load()
     for module in modules:
         everyone = mutants_of(module)
         # A seeded shuffle, then the first N: a larger sample of the same seed contains the
