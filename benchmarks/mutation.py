@@ -39,6 +39,7 @@ are only added).
     python benchmarks/mutation.py --sample 40 --seed 1 --resume   # re-test the survivors
     python benchmarks/mutation.py --sample 40 --seed 1 --fresh    # start over
     python benchmarks/mutation.py --report                        # last run's figures, no run
+    MUTATION_STORE=before.json python benchmarks/mutation.py --report   # a saved copy's
     python benchmarks/mutation.py mechanisms.policy               # all of a module's mutants
 """
 
@@ -62,7 +63,7 @@ from xml.etree import ElementTree
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 MUTANTS = ROOT / "mutants"
-STORE = MUTANTS / "helixsim-mutation.json"
+STORE = Path(os.environ.get("MUTATION_STORE", MUTANTS / "helixsim-mutation.json"))
 
 MECHANISMS = ("policy", "teaching", "research", "collaboration", "innovation", "digital",
               "labour_market", "firm_dynamics", "accounting")

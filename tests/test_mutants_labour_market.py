@@ -1,0 +1,25 @@
+"""Graduation and the labour market (mechanism 7): graduates and start-ups are accounted for.
+
+Written against the survivors of a mutation sample (benchmarks/mutation.py, docs/testing.md).
+Month 10 of a run is the first June: the final-year cohort graduates.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulation import EcosystemModel
+
+SEEDS = (1, 2, 3)
+SMALL = dict(n_universities=2, n_firms=150, intake_per_university=200, horizon_months=11)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_start_ups_founded_counts_every_graduate_start_up_and_spin_off(seed):
+    # A high founder rate, so that graduates found firms at the first June.
+    model = EcosystemModel(rng=seed, **SMALL, founder_rate=0.2).run()
+    firms = model.firm_table()
+    made = int(firms["is_startup"].sum())
+    assert (firms["origin"] == "graduate_startup").sum() > 0
+    assert model.dataframe()["startups_founded"].iloc[-1] == made
