@@ -23,3 +23,15 @@ def test_start_ups_founded_counts_every_graduate_start_up_and_spin_off(seed):
     made = int(firms["is_startup"].sum())
     assert (firms["origin"] == "graduate_startup").sum() > 0
     assert model.dataframe()["startups_founded"].iloc[-1] == made
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_at_most_half_a_cohort_founds_firms_however_high_the_founder_rate(seed):
+    # The founding probability is capped at one half: with a founder rate of 1 (every
+    # graduate's probability above the cap) about half the cohort founds, not nearly all.
+    model = EcosystemModel(rng=seed, **SMALL, founder_rate=1.0).run(10)
+    grads = int((model.student_table()["graduation_month"] == 10).sum())
+    firms = model.firm_table()
+    founded = int(((firms["origin"] == "graduate_startup") & (firms["birth_step"] == 10)).sum())
+    assert grads > 100
+    assert 0.4 < founded / grads < 0.6
