@@ -35,3 +35,24 @@ def test_at_most_half_a_cohort_founds_firms_however_high_the_founder_rate(seed):
     founded = int(((firms["origin"] == "graduate_startup") & (firms["birth_step"] == 10)).sum())
     assert grads > 100
     assert 0.4 < founded / grads < 0.6
+
+
+def standardised_gap(graduates, founders, column: str) -> float:
+    x = graduates[column]
+    return float((x[founders].mean() - x.mean()) / x.std())
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_graduates_found_firms_by_their_entrepreneurial_skill(seed):
+    # The founding probability rises with entrepreneurial skill (squared), not with another
+    # skill: founders stand out from their cohort more in entrepreneurial skill than in
+    # leadership, though the two are correlated through aptitude.
+    model = EcosystemModel(rng=seed, **{**SMALL, "intake_per_university": 500},
+                           founder_rate=0.5, channel_incubation=False).run(10)
+    table = model.student_table()
+    grads = table[table["graduation_month"] == 10]
+    founders = grads["status"] == "founder"
+    assert founders.sum() > 100
+    entrepreneurial = standardised_gap(grads, founders, "skill_entrepreneurial")
+    assert entrepreneurial > 0.3
+    assert entrepreneurial > standardised_gap(grads, founders, "skill_leadership")
