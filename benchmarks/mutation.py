@@ -218,6 +218,8 @@ EQUIVALENT: dict[str, str] = {
         "u < share and u <= share differ only when a uniform draw equals the share exactly",
     "simulation.mechanisms.innovation.x_line_share__mutmut_13":
         "line / np.maximum(employees, line) is true division: float with or without dtype",
+    # labour_market
+    "simulation.mechanisms.labour_market.x_graduate__mutmut_204": COUNTER,
 }
 DETECTED = ("killed", "timeout")
 

@@ -56,3 +56,16 @@ def test_graduates_found_firms_by_their_entrepreneurial_skill(seed):
     entrepreneurial = standardised_gap(grads, founders, "skill_entrepreneurial")
     assert entrepreneurial > 0.3
     assert entrepreneurial > standardised_gap(grads, founders, "skill_leadership")
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_internships_count_every_graduate_tied_to_a_firm(seed):
+    # A region of four firms that all search, so that interns are placed at every firm row,
+    # the first one included: the June indicator counts each graduate with a tie once.
+    model = EcosystemModel(rng=seed, n_universities=1, n_firms=4, intake_per_university=100,
+                           horizon_months=10, search_rate=1.0, entry_rate=0.0).run()
+    st = model.world.students
+    grads = np.flatnonzero(st.grad_step[: st.n] == 10)
+    ties = st.tie_firm[grads]
+    assert (ties == 0).any()
+    assert model.dataframe()["internships"].iloc[-1] == (ties >= 0).sum()
