@@ -30,9 +30,9 @@ revisited when its function changes.
 
 Not part of ``make test``. Results are kept in mutants/helixsim-mutation.json and a mutant
 already tested is not tested again (``--fresh`` forgets them, as is needed after the code
-changed); ``--resume`` re-tests the sample's survivors not known to be equivalent, which is
-how a sample is re-scored after new tests were added (a killed mutant stays killed when tests
-are only added).
+changed); ``--resume`` re-tests the sample's survivors not known to be equivalent (without a
+new clean run, tests/test_mutants_<module>.py first), which is how a sample is re-scored after
+new tests were added (a killed mutant stays killed when tests are only added).
 
     python benchmarks/mutation.py --sample 40 --seed 1            # every module, 40 mutants
     python benchmarks/mutation.py mechanisms.policy --sample 60   # one module
@@ -470,13 +470,25 @@ def run(modules: list[str], *, sample: int | None, seed: int, workers: int,
         store["modules"][module] = {"total": len(everyone), "sampled": chosen,
                                     "sample": sample, "seed": seed}
         save(store)
-        tests, took, cpu = clean_run(module, selection(module))
-        # CPU seconds (the machine is shared: wall time says little); a child over the limit
-        # gets SIGXCPU, which counts as a timeout.
-        limit = timeout or max(60.0, 4.0 * cpu)
-        print(f"{module}: {len(everyone)} mutants, testing {len(todo)} of a sample of "
-              f"{len(chosen)}; {len(tests)} tests, clean run {took:.0f} s ({cpu:.0f} s CPU), "
-              f"limit {limit:.0f} CPU s per mutant", flush=True)
+        if not todo:
+            print(f"{module}: {len(everyone)} mutants, nothing left to test in the sample of "
+                  f"{len(chosen)}", flush=True)
+            continue
+        if resume:
+            # Re-testing survivors after new tests were written: the clean run was made when
+            # they were first tested (and each new test was checked on its own), so the
+            # selection runs as listed, tests/test_mutants_<module>.py first.
+            tests, limit = selection(module), timeout or 120.0
+            print(f"{module}: re-testing {len(todo)} survivors of a sample of {len(chosen)} "
+                  f"({len(everyone)} mutants), limit {limit:.0f} CPU s", flush=True)
+        else:
+            tests, took, cpu = clean_run(module, selection(module))
+            # CPU seconds (the machine is shared: wall time says little); a child over the
+            # limit gets SIGXCPU, which counts as a timeout.
+            limit = timeout or max(60.0, 4.0 * cpu)
+            print(f"{module}: {len(everyone)} mutants, testing {len(todo)} of a sample of "
+                  f"{len(chosen)}; {len(tests)} tests, clean run {took:.0f} s ({cpu:.0f} s "
+                  f"CPU), limit {limit:.0f} CPU s per mutant", flush=True)
         test_all(store, todo, tests, limit, workers)
 
 
