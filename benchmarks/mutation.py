@@ -220,6 +220,10 @@ EQUIVALENT: dict[str, str] = {
         "line / np.maximum(employees, line) is true division: float with or without dtype",
     # labour_market
     "simulation.mechanisms.labour_market.x_graduate__mutmut_204": COUNTER,
+    "simulation.mechanisms.labour_market.x_graduate__mutmut_249":
+        "the cohort's skill_* entries of last_cohort are never read (only internships and "
+        "employment_rate are)",
+    "simulation.mechanisms.labour_market.x_graduate__mutmut_35": STREAM,
 }
 DETECTED = ("killed", "timeout")
 
