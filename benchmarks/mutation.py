@@ -468,7 +468,9 @@ def run(modules: list[str], *, sample: int | None, seed: int, workers: int,
         chosen = sorted(order[:sample]) if sample else everyone
         # Results are kept: a mutant already tested is not tested again, except a survivor
         # with --resume (after new tests were written); --fresh forgets everything.
-        todo = [m for m in chosen if m not in store["mutants"]
+        # Tested in shuffled order, so that the mutants tested by an interrupted run are a
+        # random sample too.
+        todo = [m for m in (order[:sample] if sample else everyone) if m not in store["mutants"]
                 or (resume and store["mutants"][m]["status"] not in DETECTED
                     and m not in EQUIVALENT)]
         store["modules"][module] = {"total": len(everyone), "sampled": chosen,
