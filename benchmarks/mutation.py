@@ -441,6 +441,9 @@ def test_all(store: dict, todo: list[str], tests: list[str], limit: float, worke
                     name = queue.pop(0)
                 result = server.test(name, limit)
                 with lock:
+                    # The first verdict is kept as "before": the kill rate before new tests.
+                    result["before"] = store["mutants"].get(name, result).get(
+                        "before", store["mutants"].get(name, result)["status"])
                     store["mutants"][name] = result
                     save(store)
                     print(f"  {result['status']:8} {result['seconds']:6.1f} s  {name}",
@@ -500,23 +503,28 @@ def run(modules: list[str], *, sample: int | None, seed: int, workers: int,
 
 def report(modules: list[str], *, show_diffs: bool) -> None:
     store = load()
-    print(f"{'module':26} {'mutants':>7} {'sampled':>7} {'killed':>6} {'survived':>8} "
-          f"{'equiv.':>6} {'error':>5}  kill rate [95% CI] (equivalents excluded)")
+    print(f"{'module':26} {'mutants':>7} {'sampled':>7} {'tested':>6} {'killed':>6} "
+          f"{'survived':>8} {'equiv.':>6}  {'first run':21}  {'now':21}")
+    print(f"{'':26} {'':>7} {'':>7} {'':>6} {'':>6} {'':>8} {'':>6}  kill rate [95% CI], "
+          "equivalents excluded")
     survivors = []
     for module in modules:
         info = store["modules"].get(module)
         if not info:
             continue
-        results = {m: store["mutants"].get(m, {"status": "not run"}) for m in info["sampled"]}
-        killed = sum(r["status"] in DETECTED for r in results.values())
+        results = {m: store["mutants"][m] for m in info["sampled"] if m in store["mutants"]
+                   and store["mutants"][m]["status"] in (*DETECTED, "survived")}
         left = [m for m, r in results.items() if r["status"] == "survived"]
-        equivalent = sum(m in EQUIVALENT for m in left)
-        errors = sum(r["status"] not in (*DETECTED, "survived") for r in results.values())
-        n = killed + len(left) - equivalent
-        lo, hi = wilson(killed, n)
-        rate = f"{killed / n:6.1%} [{lo:.0%}, {hi:.0%}]" if n else "   n/a"
-        print(f"{module:26} {info['total']:7d} {len(info['sampled']):7d} {killed:6d} "
-              f"{len(left):8d} {equivalent:6d} {errors:5d}  {rate}")
+        equivalent = sum(m in EQUIVALENT for m in results)
+        n = len(results) - equivalent
+        rates = []
+        for killed in (sum(r.get("before", r["status"]) in DETECTED for r in results.values()),
+                       sum(r["status"] in DETECTED for r in results.values())):
+            lo, hi = wilson(killed, n)
+            rates.append(f"{killed / n:6.1%} [{lo:4.0%}, {hi:4.0%}]" if n else "n/a")
+        print(f"{module:26} {info['total']:7d} {len(info['sampled']):7d} {len(results):6d} "
+              f"{len(results) - len(left):6d} {len(left):8d} {equivalent:6d}  {rates[0]:21}  "
+              f"{rates[1]:21}")
         survivors += [(module, m) for m in left]
     if survivors:
         print(f"\n{len(survivors)} surviving mutants:")
