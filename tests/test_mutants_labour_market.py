@@ -69,3 +69,21 @@ def test_internships_count_every_graduate_tied_to_a_firm(seed):
     ties = st.tie_firm[grads]
     assert (ties == 0).any()
     assert model.dataframe()["internships"].iloc[-1] == (ties >= 0).sum()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_graduates_are_matched_first_within_their_domain_of_interest(seed):
+    # Vacancies are filled first by graduates whose domain of interest is the firm's main
+    # domain, then across domains: most June hires work in their own domain, far more than
+    # the share a blind assignment over the domains would give.
+    model = EcosystemModel(rng=seed, **SMALL).run(10)
+    st, f = model.world.students, model.world.firms
+    hired = np.flatnonzero((st.grad_step[: st.n] == 10) & (st.employer[: st.n] >= 0))
+    assert len(hired) > 50
+    main = np.argmax(f.knowledge[st.employer[hired]], axis=1)
+    own = float(np.mean(main == st.interest[hired]))
+    domains = np.argmax(f.knowledge[: f.n][f.alive[: f.n]], axis=1)
+    blind = float(np.sum((np.bincount(domains, minlength=f.knowledge.shape[1]) / len(domains))
+                         * np.bincount(st.interest[hired], minlength=f.knowledge.shape[1])
+                         / len(hired)))
+    assert own > 2 * blind
