@@ -407,14 +407,17 @@ def load() -> dict:
     return json.loads(STORE.read_text()) if STORE.exists() else {"modules": {}, "mutants": {}}
 
 
-def save(store: dict) -> None:
-    """Merge ``store`` into the file under a lock: runs of other modules may write it too."""
+def save(store: dict, *, module: str | None = None, mutant: str | None = None) -> None:
+    """Write one module's entry or one mutant's result into the file under a lock: runs of
+    other modules may write it too, so only what this run changed is merged."""
     import fcntl
     with open(STORE.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         disk = load()
-        disk["modules"].update(store["modules"])
-        disk["mutants"].update(store["mutants"])
+        if module:
+            disk["modules"][module] = store["modules"][module]
+        if mutant:
+            disk["mutants"][mutant] = store["mutants"][mutant]
         tmp = STORE.with_suffix(".tmp")
         tmp.write_text(json.dumps(disk, indent=1, sort_keys=True))
         tmp.replace(STORE)
@@ -448,7 +451,7 @@ def test_all(store: dict, todo: list[str], tests: list[str], limit: float, worke
                     result["before"] = store["mutants"].get(name, result).get(
                         "before", store["mutants"].get(name, result)["status"])
                     store["mutants"][name] = result
-                    save(store)
+                    save(store, mutant=name)
                     print(f"  {result['status']:8} {result['seconds']:6.1f} s  {name}",
                           flush=True)
         finally:
@@ -481,7 +484,7 @@ def run(modules: list[str], *, sample: int | None, seed: int, workers: int,
                     and m not in EQUIVALENT)]
         store["modules"][module] = {"total": len(everyone), "sampled": chosen,
                                     "sample": sample, "seed": seed}
-        save(store)
+        save(store, module=module)
         if not todo:
             print(f"{module}: {len(everyone)} mutants, nothing left to test in the sample of "
                   f"{len(chosen)}", flush=True)
