@@ -125,6 +125,7 @@ TESTS: dict[str, list[str]] = {
         "tests/test_crn_alignment.py",
         LEVERS + "test_incubator_hazard_cut_keeps_more_incubated_start_ups_alive",
         LEVERS + "test_exit_hazard_age_bands_first_year_years_two_to_five_and_mature",
+        LEVERS + "test_a_larger_budget_funds_more_research_and_more_rd[1]",  # R&D spending
     ],
     "mechanisms.accounting": [
         *COMMON, "tests/test_year_end.py", "tests/test_welfare.py",
@@ -227,6 +228,8 @@ EQUIVALENT: dict[str, str] = {
     "simulation.mechanisms.labour_market.x_match__mutmut_51":
         "skill / (1 + 0.1 z) for a standard normal z is the same +-10% employability noise "
         "(1 - 0.1 z to first order); only a test pinning the draws could tell",
+    # collaboration
+    "simulation.mechanisms.collaboration.x_trim_to_slots__mutmut_45": COUNTER,
 }
 DETECTED = ("killed", "timeout")
 
