@@ -29,3 +29,17 @@ def test_expected_project_value_rises_with_absorptive_capacity(seed):
     lower, same_cost = expected_payoff(w, firms, unis, social)
     assert (lower < value).all()
     np.testing.assert_allclose(same_cost, cost)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_brokerage_raises_the_acceptance_of_searched_matches(seed):
+    # Where 3.0 students are many, the broker's office makes a searched match likelier to be
+    # accepted (broker_match_boost x the 3.0 share): a larger boost, more searched projects.
+    def searched(boost: float) -> int:
+        model = EcosystemModel(rng=seed, n_universities=2, n_firms=200,
+                               intake_per_university=150, horizon_months=8, share_edu_3_0=0.6,
+                               search_rate=0.1, broker_match_boost=boost).run()
+        pr = model.world.projects
+        return int((~pr.brokered[: pr.n]).sum())
+
+    assert searched(5.0) > searched(0.0)

@@ -34,3 +34,19 @@ def test_the_second_cohort_gains_one_classroom_month_in_its_first_september(seed
     s0 = st.skills[rows].astype(float)  # stored at admission, not synced since
     np.testing.assert_allclose(current_skills(model.world, rows), 1 - (1 - s0) * (1 - r) ** a,
                                rtol=1e-5)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_firms_that_trust_a_university_agree_more_often_to_be_its_capstone_partners(seed):
+    # Each home firm agrees with probability capstone_acceptance x (1 + its trust in the
+    # university): with a low base rate (the need is never met), trusting firms give more
+    # partners at the first September.
+    def partners(trust: float) -> int:
+        model = EcosystemModel(rng=seed, n_universities=2, n_firms=200,
+                               intake_per_university=300, horizon_months=2, share_edu_2_0=0.5,
+                               capstone_acceptance=0.05)
+        model.world.firms.trust[:] = trust
+        model.step()
+        return len(model.world.unis.capstone_firm)
+
+    assert partners(0.9) > partners(0.0) > 0
