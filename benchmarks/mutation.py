@@ -234,6 +234,9 @@ EQUIVALENT: dict[str, str] = {
         "only float32 rounding (1e-7) differs",
     # collaboration
     "simulation.mechanisms.collaboration.x_trim_to_slots__mutmut_45": COUNTER,
+    "simulation.mechanisms.collaboration.x_end_projects__mutmut_58": STREAM,
+    "simulation.mechanisms.collaboration.x_start_projects__mutmut_32":
+        "None stored into a boolean array is False",
 }
 DETECTED = ("killed", "timeout")
 

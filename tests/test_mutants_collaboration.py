@@ -43,3 +43,4 @@ def test_brokerage_raises_the_acceptance_of_searched_matches(seed):
         return int((~pr.brokered[: pr.n]).sum())
 
     assert searched(5.0) > searched(0.0)
+
