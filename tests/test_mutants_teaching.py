@@ -50,3 +50,19 @@ def test_firms_that_trust_a_university_agree_more_often_to_be_its_capstone_partn
         return len(model.world.unis.capstone_firm)
 
     assert partners(0.9) > partners(0.0) > 0
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_without_trust_a_home_firm_agrees_at_the_base_acceptance_rate(seed):
+    # No trust yet and a need far above what agrees: the partners are a binomial draw of
+    # capstone_acceptance over the eligible home firms (big enough, not in financial trouble).
+    model = EcosystemModel(rng=seed, n_universities=2, n_firms=800, intake_per_university=400,
+                           horizon_months=2, share_edu_2_0=0.5, capstone_acceptance=0.1)
+    f, p = model.world.firms, model.parameters
+    rows = np.flatnonzero(f.alive[: f.n] & (f.employees[: f.n] >= p["capstone_min_employees"]))
+    ok = f.cash[rows] >= p["acceptance_cash_buffer"] * f.value_added(rows, p["graduate_premium"])
+    eligible = int(ok.sum())
+    model.step()
+    expected = 0.1 * eligible
+    assert eligible > 300
+    assert abs(len(model.world.unis.capstone_firm) - expected) < 4 * np.sqrt(expected * 0.9)
