@@ -235,6 +235,9 @@ EQUIVALENT: dict[str, str] = {
     # collaboration
     "simulation.mechanisms.collaboration.x_trim_to_slots__mutmut_45": COUNTER,
     "simulation.mechanisms.collaboration.x_end_projects__mutmut_58": STREAM,
+    "simulation.mechanisms.collaboration.x_broker__mutmut_5": STREAM,
+    "simulation.mechanisms.collaboration.x_search_and_match__mutmut_204":
+        "u < p and u <= p differ only when a uniform draw equals the probability exactly",
     "simulation.mechanisms.collaboration.x_start_projects__mutmut_32":
         "None stored into a boolean array is False",
 }
