@@ -44,3 +44,27 @@ def test_brokerage_raises_the_acceptance_of_searched_matches(seed):
 
     assert searched(5.0) > searched(0.0)
 
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_successful_project_raises_the_partners_trust(seed):
+    # Trust starts at one half for every pair and does not decay here; short projects end
+    # within the run. A pair whose one ending project succeeded trusts more than before.
+    model = EcosystemModel(rng=seed, n_universities=2, n_firms=200, intake_per_university=100,
+                           horizon_months=8, project_duration=2, search_rate=0.2,
+                           trust_decay=0.0)
+    w = model.world
+    w.firms.trust[:] = 0.5
+    pr, rose = w.projects, 0
+    for _ in range(6):
+        before, was_active = w.firms.trust.copy(), pr.active[: pr.n].copy()
+        model.step()
+        ended = np.flatnonzero(was_active & ~pr.active[: len(was_active)])
+        pair = pr.firm[ended] * w.unis.count + pr.university[ended]
+        once = np.isin(pair, np.flatnonzero(np.bincount(pair) == 1)) if len(pair) else pair
+        # (a project that ends with its firm's exit is closed without a verdict: left out)
+        done = ended[once.astype(bool) & ~pr.failed[ended] & w.firms.alive[pr.firm[ended]]]
+        fi, ui = pr.firm[done], pr.university[done]
+        assert (w.firms.trust[fi, ui] > before[fi, ui]).all()
+        rose += len(done)
+    assert rose > 0
