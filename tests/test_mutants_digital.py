@@ -7,7 +7,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.mechanisms.digital import hire_effect
+from simulation import kernels
+
+
+def hire_effect(digital: np.ndarray, firms: np.ndarray, skill: np.ndarray,
+                employees: np.ndarray, rate: float) -> None:
+    """Hire one graduate per entry of ``firms`` with digital skill ``skill`` through the
+    labour market's hiring kernel, leaving every other skill at zero, and update ``digital``."""
+    n_firms, n_hires = len(digital), len(firms)
+    skills = np.zeros((n_hires, 4), dtype=np.float32)
+    skills[:, 3] = skill
+    employees = np.asarray(employees, dtype=np.int64).copy()
+    kernels.hire_graduates(np.arange(n_hires, dtype=np.int64), np.asarray(firms, np.int64),
+                           skills, np.zeros(n_hires, dtype=np.int64),
+                           np.zeros(n_firms, dtype=np.int64), np.zeros(n_firms),
+                           np.zeros((n_firms, 4)), digital, employees.astype(float),
+                           employees, np.zeros(n_firms, dtype=np.int64), 0.0, rate)
 
 
 def test_a_hire_moves_maturity_by_rate_times_skill_per_employee_toward_one():
