@@ -147,16 +147,22 @@ def run_report(scenario: Any, final: pd.DataFrame, steps: pd.DataFrame, *, seeds
 
 # --- compare -------------------------------------------------------------------------------------
 
+def _paired_cells(ind: str, r: Any, column: str) -> tuple[str, str]:
+    """A paired difference with its interval, and its relative change (none for shares,
+    whose difference is already in percentage points), as table cells."""
+    diff, _ = format_indicator_interval(ind, r[column], r["low"], r["high"], difference=True)
+    rel = "–" if is_share(ind) else format_interval(
+        r["relative"], r["rel_low"], r["rel_high"], percent=True, signed=True)
+    return diff, rel
+
+
 def difference_table(table: pd.DataFrame, scenario: str, reference: str) -> pd.DataFrame:
     """One scenario's rows of ``analysis.compare_table`` for people."""
     rows = table[table["scenario"] == scenario]
     out = []
     for _, r in rows.iterrows():
         ind = str(r["indicator"])
-        diff, _ = format_indicator_interval(ind, r["difference"], r["low"], r["high"],
-                                            difference=True)
-        rel = "–" if is_share(ind) else format_interval(
-            r["relative"], r["rel_low"], r["rel_high"], percent=True, signed=True)
+        diff, rel = _paired_cells(ind, r, "difference")
         out.append({"Indicator (unit)": indicator_label(ind),
                     reference: format_indicator(ind, r["baseline_mean"]),
                     scenario: format_indicator(ind, r["scenario_mean"]),
@@ -228,10 +234,7 @@ def dividend_people_table(table: pd.DataFrame) -> pd.DataFrame:
     out = []
     for _, r in table.iterrows():
         ind = str(r["indicator"])
-        diff, _ = format_indicator_interval(ind, r["dividend"], r["low"], r["high"],
-                                            difference=True)
-        rel = "–" if is_share(ind) else format_interval(
-            r["relative"], r["rel_low"], r["rel_high"], percent=True, signed=True)
+        diff, rel = _paired_cells(ind, r, "dividend")
         out.append({"Component (unit)": indicator_label(ind), "Helix": r["helix"],
                     "Scenario": format_indicator(ind, r["scenario_mean"]),
                     "Siloed": format_indicator(ind, r["siloed_mean"]),
