@@ -12,6 +12,7 @@ and the dashboard.
   below 0, shares not above 1) and an interval cut to it, with a note when it was cut.
 - ``format_indicator`` / ``format_indicator_interval``: all of the above for one indicator.
 - ``distinguishable_from_zero`` and ``zero_verdict``: whether an interval excludes 0, in words.
+- ``parameter_label``: a model parameter's name for people, from the parameter table.
 
 Why intervals are clipped rather than bootstrapped: the reports' intervals are t-intervals over
 seeds (paired-t for differences). The true mean of a count lies in [0, inf), so the part of an
@@ -389,3 +390,29 @@ def zero_verdict(low: Any, high: Any, confidence: float = 0.95) -> str:
     if float(low) > 0:
         return f"above zero (the whole {level} interval is positive)"
     return f"below zero (the whole {level} interval is negative)"
+
+
+# --- parameters ----------------------------------------------------------------------------------
+
+_LABEL_CHARS = 60  # a parameter's label is the start of its description, cut at a word
+
+
+def parameter_label(name: str, *, unit: bool = True) -> str:
+    """A parameter's name for people: the first sentence of its description in the parameter
+    table (``simulation.parameters``) without its asides in brackets, cut at a word after
+    about 60 characters, with its unit in brackets: ``dropout_rate`` -> "Annual hazard that an
+    enrolled student drops out (per year)"; a cut label ends in "…". Unknown names are made readable
+    (``foo_bar`` -> "Foo bar"). Tables that show it keep the raw name beside it."""
+    import re
+
+    from simulation.parameters import PARAMETERS
+
+    p = PARAMETERS.get(name)
+    if p is None or not p.doc.strip():
+        text = str(name).replace("_", " ").strip()
+        return text[:1].upper() + text[1:]
+    first = re.split(r"(?<=[.;:])\s", p.doc.strip())[0].rstrip(".;:")
+    first = re.sub(r"\s*\([^()]*\)", "", first).strip() or first
+    if len(first) > _LABEL_CHARS:
+        first = first[:_LABEL_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + " …"
+    return f"{first} ({p.unit})" if unit and p.unit else first

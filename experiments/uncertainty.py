@@ -54,6 +54,7 @@ from simulation.scenarios import Scenario, ScenarioError, load
 from . import report
 from .analysis import COMPONENTS
 from .executive_summary import uncertainty_summary
+from .formatting import format_number, format_percent, parameter_label
 from .runner import Progress, RunSet, RunSpec, run_many
 from .scenario_reports import uncertainty_people_table
 from .seeding import AUXILIARY_STREAM, ROOT_SEED
@@ -625,16 +626,19 @@ def dividend(plan: Plan, runs: RunSet, *, out: Path, workers: int | None = None,
             driver_text(drv) + "\n\n" + sign_text(boxes, y),
             tables=[(f"Uncertain parameters that decide D(W) (top {TOP_DRIVERS} by |rank "
                      "correlation|)",
-                     drv.head(TOP_DRIVERS))]
+                     drivers_people_table(drv.head(TOP_DRIVERS)))]
             + ([("Scenario discovery: boxes where D(W) < 0", boxes.drop(columns="bounds"))]
                if not boxes.empty else []),
+            data=[("drivers.csv", drv)],
             figures=[("drivers.png", "Rank correlation of D(W) with each parameter (top "
                       f"{TOP_DRIVERS})", driver_bars(drv.head(TOP_DRIVERS)))]
             + ([("drivers_scatter.png", "D(W) against the most important parameters",
                  scatter(x, y, list(drv["parameter"].head(2))))] if len(drv) else [])),
         report.Section("The priors of this run", "Every uncertain parameter, its distribution "
                        "and where it comes from (the parameter table, the scenario's [priors], "
-                       "or the posterior).", tables=[("Priors", priors_frame(design, 0))]),
+                       "or the posterior).",
+                       tables=[("Priors", priors_people_table(priors_frame(design, 0)))],
+                       data=[("priors.csv", priors_frame(design, 0))]),
     ]
     result: dict[str, Any] = {"scenario": sc.name, "draws": n, "seeds": s, "runs": plan.runs,
                               "p_positive": p, "p_positive_se": se,
@@ -736,10 +740,12 @@ def compare(plan: Plan, runs: RunSet, *, out: Path, workers: int | None = None,
             f"What decides whether {k} beats {base}",
             driver_text(drv, f"W({k}) - W({base})") + "\n\n"
             + sign_text(boxes, y, f"W({k}) - W({base})"),
-            tables=[("Drivers", drv.head(TOP_DRIVERS))]))
+            tables=[("Drivers", drivers_people_table(drv.head(TOP_DRIVERS)))],
+            data=[(f"drivers_{k}.csv", drv)]))
     sections.append(report.Section("The priors of this run", "", tables=[
         ("Priors (of the first scenario; the others differ only where their files say)",
-         priors_frame(plan.design, 0))]))
+         priors_people_table(priors_frame(plan.design, 0)))],
+        data=[("priors.csv", priors_frame(plan.design, 0))]))
     write_parquet(x.assign(**{f"W_{k}": w[:, i] for i, k in enumerate(names)}),
                   out / "draws.parquet")
     write_parquet(runs.summary, out / "summary.parquet")
@@ -753,6 +759,28 @@ def compare(plan: Plan, runs: RunSet, *, out: Path, workers: int | None = None,
             "p_beats": matrix.to_dict(orient="records"),
             "differences": diffs_t.to_dict(orient="records"),
             "variance": splits_t.to_dict(orient="records"), "report": str(path), "meta": meta}
+
+
+def drivers_people_table(drv: pd.DataFrame) -> pd.DataFrame:
+    """``drivers`` for people: each parameter by its label with its unit, the raw name kept
+    beside it (so it can be found in the parameter table and the CSV), numbers formatted."""
+    return pd.DataFrame([{
+        "Parameter (unit)": parameter_label(str(r["parameter"])),
+        "Name": str(r["parameter"]), "Prior": r["prior"],
+        "Rank correlation": format_number(r["spearman"], 2, signed=True),
+        "Share of the forest's importance": format_percent(r["importance"]),
+        "The output": r["direction"]} for _, r in drv.iterrows()],
+        columns=["Parameter (unit)", "Name", "Prior", "Rank correlation",
+                 "Share of the forest's importance", "The output"])
+
+
+def priors_people_table(priors: pd.DataFrame) -> pd.DataFrame:
+    """``priors_frame`` for people: label with unit, the raw name, the prior and its source."""
+    return pd.DataFrame([{
+        "Parameter (unit)": parameter_label(str(r["parameter"])), "Name": str(r["parameter"]),
+        "Prior": r["prior"], "From": r["from"], "Source": r["source"]}
+        for _, r in priors.iterrows()],
+        columns=["Parameter (unit)", "Name", "Prior", "From", "Source"])
 
 
 def priors_frame(design: Design, k: int) -> pd.DataFrame:
