@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simulation.indicators import INDICATORS
 from simulation.parameters import ParameterError
 
 from . import design_figures, report, sensitivity
@@ -202,6 +203,15 @@ def point_table(spec: ExperimentSpec, summary: pd.DataFrame, limit: int = 200
     return summary.groupby(keys, sort=False)[cols].mean().reset_index().head(limit)
 
 
+def for_people(table: pd.DataFrame) -> pd.DataFrame:
+    """A table of means with headers for people: outputs by their labels with units, factors
+    (parameters) with their units; the raw names stay in the CSV and Parquet files."""
+    heads = {"lever": "Lever setting", "point": "Design point"}
+    return table.rename(columns={c: heads.get(c) or (
+        design_figures.output_label(c) if c == "dividend" or c in INDICATORS
+        else design_figures.factor_label(c)) for c in table.columns})
+
+
 def manifest(spec: ExperimentSpec, design: pd.DataFrame, n_runs: int, extra: dict) -> dict:
     return {
         "command": "experiment", "fingerprint": job_fingerprint(spec),
@@ -271,9 +281,11 @@ def _run_experiment(spec: ExperimentSpec, *, out: Path, workers: int | None,
         f"{spec.description}\n\nBase scenario **{spec.scenario.name}**; {spec.design} design "
         f"with {len(design)} points x {max(len(spec.levers), 1)} lever setting(s) x "
         f"{spec.replications} replications = {len(specs)} runs ({len(runs.failures)} failed).",
-        tables=[("Mean outputs per lever", levers),
+        tables=[("Mean outputs per lever", for_people(levers)),
                 ("Mean outputs per design point (over replications)",
-                 point_table(spec, summary))])]
+                 for_people(point_table(spec, summary)))],
+        data=[("means_per_lever.csv", levers),
+              ("means_per_point.csv", point_table(spec, summary))])]
     sections += design_sections(spec, summary, results)
     path = report.write_report(out, f"Experiment {spec.name}", sections, meta)
     return {"experiment": spec.name, "runs": len(specs), "failed": len(runs.failures),

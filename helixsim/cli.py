@@ -25,12 +25,12 @@ written. ``--json`` prints a machine-readable result on stdout.
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -209,16 +209,20 @@ def _print_uncertainty(result: dict) -> None:
         return
     if "options" in result:
         _print_table(f"Under uncertainty: {result['draws']} draws x {result['seeds']} seeds",
-                     result["options"], [("scenario", "scenario", ""),
-                                         ("ranked_first", "ranked first", "{:.0%}"),
-                                         ("expected_regret", "expected regret", "{:,.4g}"),
-                                         ("median_W", "median W", "{:,.4g}")])
+                     result["options"], [("Scenario", _text("scenario")),
+                                         ("Ranked first (share of draws)",
+                                          _percent("ranked_first")),
+                                         ("Expected regret of W (MCU)",
+                                          _number("expected_regret")),
+                                         ("Median W (MCU)", _number("median_W"))])
     else:
         _print_table(f"Dividend of {result['scenario']} over {result['draws']} parameter draws "
                      f"x {result['seeds']} seeds", result["dividend"],
-                     [("component", "component", ""), ("median", "median", "{:,.4g}"),
-                      ("p05", "5%", "{:,.4g}"), ("p95", "95%", "{:,.4g}"),
-                      ("p_positive", "P(D > 0)", "{:.2f}")])
+                     [("Component (unit)", _label()),
+                      ("Median D", _number("median", signed=True, indicator=True)),
+                      ("5% of draws", _number("p05", signed=True, indicator=True)),
+                      ("95% of draws", _number("p95", signed=True, indicator=True)),
+                      ("P(D > 0)", _percent("p_positive"))])
         v = result["variance"]
         console.print(f"P(D(W) > 0) = {result['p_positive']:.2f}; parameter uncertainty is "
                       f"{v['parameter_share']:.0%} of one run's variance of D(W)", markup=False)
@@ -445,19 +449,73 @@ def check(files: list[Path] = typer.Argument(..., help="Scenario files or librar
         raise typer.Exit(code=2)
 
 
-def _print_table(title: str, rows: list[dict], columns: list[tuple[str, str, str]]) -> None:
+def _print_table(title: str, rows: list[dict], columns: list[tuple[str, Any]]) -> None:
+    """A terminal table: ``columns`` are (header, function of a row giving its cell); the
+    first column is left-aligned (names), the others right-aligned (numbers). A star on a
+    cell (an interval cut to what the quantity can take) adds the note under the table."""
     table = Table(title=title)
-    for key, head, _ in columns:
-        table.add_column(head, justify="left" if key in ("indicator", "component", "scenario",
-                                                          "channel", "helix") else "right")
+    for i, (head, _) in enumerate(columns):
+        table.add_column(head, justify="left" if i == 0 else "right", overflow="fold")
+    cut = False
     for row in rows:
-        cells = []
-        for key, _, fmt in columns:
-            v = row.get(key)
-            cells.append("" if v is None else (fmt.format(v) if isinstance(v, (int, float))
-                                                and math.isfinite(v) else str(v)))
+        cells = [cell(row) for _, cell in columns]
+        cut = cut or any(c.endswith(" *") for c in cells)
         table.add_row(*cells)
     Console().print(table)
+    if cut:
+        Console(highlight=False).print(CUT_NOTE, style="dim", markup=False)
+
+
+def _label(key: str = "indicator") -> Any:
+    """A row's indicator by its label with its unit."""
+    from experiments.formatting import indicator_label
+
+    return lambda r: indicator_label(str(r[key]))
+
+
+def _interval(value: str, *, difference: bool = False) -> Any:
+    """A row's indicator value and 95% interval, formatted and cut to what the indicator can
+    take (a star marks a cut interval, as in the reports)."""
+    from experiments.formatting import format_indicator_interval
+
+    def cell(r: dict) -> str:
+        text, note = format_indicator_interval(str(r["indicator"]), r.get(value), r.get("low"),
+                                               r.get("high"), difference=difference)
+        return text + (" *" if note else "")
+    return cell
+
+
+def _relative(r: dict) -> str:
+    """A relative difference as a signed percentage; none for a share (its difference is
+    already in percentage points)."""
+    from experiments.formatting import MISSING, format_percent, is_share
+
+    return MISSING if is_share(str(r.get("indicator"))) else format_percent(
+        r.get("relative"), signed=True)
+
+
+def _number(key: str, *, signed: bool = False, indicator: bool = False) -> Any:
+    """A row's number; with ``indicator``, formatted for the row's indicator (shares as
+    percentages or percentage points)."""
+    from experiments.formatting import format_indicator, format_number
+
+    if indicator:
+        return lambda r: format_indicator(str(r["indicator"]), r.get(key), signed=signed)
+    return lambda r: format_number(r.get(key), signed=signed)
+
+
+def _percent(key: str, *, signed: bool = False) -> Any:
+    from experiments.formatting import format_percent
+
+    return lambda r: format_percent(r.get(key), signed=signed)
+
+
+def _text(key: str) -> Any:
+    return lambda r: str(r.get(key, ""))
+
+
+CUT_NOTE = ("* interval cut to what the quantity can take (a count cannot be negative, a share "
+            "cannot pass 100%)")
 
 
 @app.command()
@@ -480,9 +538,8 @@ def run(scenario: str = typer.Argument(..., help="Scenario file or library name.
         formats=formats)
     if not as_json:
         _print_table(f"{result['scenario']}: final values over {seeds} seeds",
-                     result["final"], [("indicator", "indicator", ""), ("mean", "mean", "{:,.4g}"),
-                                       ("low", "95% low", "{:,.4g}"),
-                                       ("high", "95% high", "{:,.4g}")])
+                     result["final"], [("Indicator (unit)", _label()),
+                                       ("Mean [95% interval]", _interval("mean"))])
         Console().print(f"report: {result['report']}")
 
 
@@ -545,9 +602,9 @@ def compare(scenarios_: list[str] = typer.Argument(..., metavar="A B [C ...]",
                                                                        "alumni_employed")]
         _print_table(f"Against {result['baseline']} on {result['seeds']} paired seeds "
                      "(95% CI, Bonferroni)", rows,
-                     [("scenario", "scenario", ""), ("indicator", "indicator", ""),
-                      ("difference", "difference", "{:,.4g}"), ("low", "low", "{:,.4g}"),
-                      ("high", "high", "{:,.4g}"), ("relative", "relative", "{:+.2%}")])
+                     [("Scenario", _text("scenario")), ("Indicator (unit)", _label()),
+                      ("Difference [95% interval]", _interval("difference", difference=True)),
+                      ("Relative", _relative)])
         if result["precision_reached"] is False:
             Console().print(f"precision not reached at --max-seeds {max_seeds}: the widest "
                             f"welfare interval is ±{result['achieved_relative_half_width']:.1%} "
@@ -614,16 +671,21 @@ def dividend(scenario: str = typer.Argument(..., help="Scenario file or library 
             _print_uncertainty(result)
         return
     if not as_json:
+        from experiments.formatting import format_interval
+        from experiments.report import pretty
+
         _print_table(f"Ecological dividend of {result['scenario']} ({seeds} paired seeds, "
                      "95% CI)", result["dividend"],
-                     [("component", "component", ""), ("helix", "helix", ""),
-                      ("dividend", "D", "{:,.4g}"), ("low", "low", "{:,.4g}"),
-                      ("high", "high", "{:,.4g}"), ("relative", "relative", "{:+.2%}")])
+                     [("Component (unit)", _label()), ("Helix", _text("helix")),
+                      ("Dividend D [95% interval]", _interval("dividend", difference=True)),
+                      ("Relative", _relative)])
         if "shapley" in result:
             _print_table("Shapley attribution of D(W) over channels", result["shapley"],
-                         [("channel", "channel", ""), ("mean", "value", "{:,.4g}"),
-                          ("low", "low", "{:,.4g}"), ("high", "high", "{:,.4g}"),
-                          ("share", "share", "{:.1%}")])
+                         [("Channel", lambda r: pretty(str(r["channel"]))),
+                          ("Shapley value of W (MCU) [95% interval]",
+                           lambda r: format_interval(r.get("mean"), r.get("low"), r.get("high"),
+                                                     signed=True)),
+                          ("Share of the dividend", _percent("share", signed=True))])
         syn = result["synergy"]
         Console().print(f"synergy S: {syn['S_scenario']:.2f} mbit (siloed {syn['S_siloed']:.2f}, "
                         f"change {syn['change_vs_siloed']:+.2f})")
