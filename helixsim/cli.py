@@ -449,13 +449,15 @@ def check(files: list[Path] = typer.Argument(..., help="Scenario files or librar
         raise typer.Exit(code=2)
 
 
-def _print_table(title: str, rows: list[dict], columns: list[tuple[str, Any]]) -> None:
+def _print_table(title: str, rows: list[dict], columns: list[tuple[str, Any]],
+                 names: int = 1) -> None:
     """A terminal table: ``columns`` are (header, function of a row giving its cell); the
-    first column is left-aligned (names), the others right-aligned (numbers). A star on a
+    first ``names`` columns are left-aligned (names), the others right-aligned (numbers).
+    A star on a
     cell (an interval cut to what the quantity can take) adds the note under the table."""
     table = Table(title=title)
     for i, (head, _) in enumerate(columns):
-        table.add_column(head, justify="left" if i == 0 else "right", overflow="fold")
+        table.add_column(head, justify="left" if i < names else "right", overflow="fold")
     cut = False
     for row in rows:
         cells = [cell(row) for _, cell in columns]
@@ -604,7 +606,7 @@ def compare(scenarios_: list[str] = typer.Argument(..., metavar="A B [C ...]",
                      "(95% CI, Bonferroni)", rows,
                      [("Scenario", _text("scenario")), ("Indicator (unit)", _label()),
                       ("Difference [95% interval]", _interval("difference", difference=True)),
-                      ("Relative", _relative)])
+                      ("Relative", _relative)], names=2)
         if result["precision_reached"] is False:
             Console().print(f"precision not reached at --max-seeds {max_seeds}: the widest "
                             f"welfare interval is ±{result['achieved_relative_half_width']:.1%} "
@@ -678,7 +680,7 @@ def dividend(scenario: str = typer.Argument(..., help="Scenario file or library 
                      "95% CI)", result["dividend"],
                      [("Component (unit)", _label()), ("Helix", _text("helix")),
                       ("Dividend D [95% interval]", _interval("dividend", difference=True)),
-                      ("Relative", _relative)])
+                      ("Relative", _relative)], names=2)
         if "shapley" in result:
             _print_table("Shapley attribution of D(W) over channels", result["shapley"],
                          [("Channel", lambda r: pretty(str(r["channel"]))),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -135,3 +136,32 @@ def test_a_results_folder_belongs_to_one_batch_job(tmp_path):
         lines = refused.stderr.strip().splitlines()
         assert len(lines) == 1 and "holds another job" in lines[0] and "--out" in lines[0]
     assert sorted(p.name for p in (out / "runs").glob("*.parquet")) == runs
+
+
+def _printed(args: list[str]) -> str:
+    """What a command prints on a wide terminal (so no label is folded over two lines)."""
+    result = CliRunner().invoke(app, [*args, "--workers", "1"], env={"COLUMNS": "220"})
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_terminal_tables_show_indicators_by_label_and_numbers_for_people(tmp_path):
+    a, b = scenario(tmp_path, "a"), scenario(tmp_path, "b", extends="baseline")
+    run = _printed(["run", str(a), "--seeds", "2", "--out", str(tmp_path / "r")])
+    compare = _printed(["compare", str(b), str(a), "--seeds", "2", "--out", str(tmp_path / "c")])
+    dividend = _printed(["dividend", str(a), "--seeds", "2", "--baseline", str(b),
+                         "--out", str(tmp_path / "d")])
+    for text in (run, compare, dividend):
+        assert not re.search(r"\d[eE][+-]?\d", text), text  # no scientific notation
+        assert "Graduates employed in the region (persons)" in text
+        assert "Welfare W, discounted value added (MCU)" in text
+        for raw in ("alumni_employed", "welfare ", "value_added", "startups_alive"):
+            assert raw not in text, (raw, text)
+    # the run's table has every indicator: shares as percentages, large numbers with commas
+    assert "Graduates who left the region (persons)" in run and "alumni_left" not in run
+    retention = next(line for line in run.splitlines() if "Graduates still in the region" in line)
+    assert "(%)" in retention and re.search(r"\d%", retention)
+    assert re.search(r"\d,\d{3}", run)
+    # differences carry a sign, relative changes are percentages
+    welfare = next(line for line in compare.splitlines() if "Welfare W" in line)
+    assert re.search(r"[+-]\d", welfare) and re.search(r"\d%", welfare)
