@@ -7,8 +7,10 @@ construction for every draw of ``graduate_premium``'s prior ([0.3, 1.2]).
 
 from __future__ import annotations
 
+import html
 import itertools
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -351,3 +353,43 @@ def test_the_dashboards_estimate_runs_under_uncertainty_with_its_levers_fixed(tm
     steps = pd.concat(pd.read_parquet(p) for p in (folder / "runs").glob("*.parquet"))
     assert (steps.loc[steps["step"] == 0, "firms_alive"] == 80).all()
     assert len(steps["run_id"].unique()) == 2 * 2 * 2
+
+
+# --- the report for people ---------------------------------------------------------------------
+
+def _html_tables(path) -> dict[str, list[list[str]]]:
+    """caption -> rows (the header first) of every table of a report.html."""
+    out = {}
+    for caption, body in re.findall(r"<table>\s*<caption>(.*?)</caption>(.*?)</table>",
+                                    path.read_text(), re.S):
+        rows = [[html.unescape(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, re.S)]
+                for tr in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+        out[re.sub(r"^Table \d+\. ", "", html.unescape(caption))] = rows
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_drivers_and_priors_tables_name_parameters_by_label_with_the_raw_name_beside(
+        tmp_path, small, seed):
+    plan = unc.plan_dividend(small, draws=8, seeds=2, root_seed=seed)
+    runs = unc.execute(plan, out=tmp_path, workers=1, task=toy_positive)
+    unc.dividend(plan, runs, out=tmp_path)
+    tables = _html_tables(tmp_path / "report.html")
+    drivers = next(rows for cap, rows in tables.items() if cap.startswith("Uncertain param"))
+    for rows in (drivers, tables["Priors"]):
+        head, *body = rows
+        assert head[:2] == ["Parameter (unit)", "Name"], head
+        by_name = {r[1]: r for r in body}
+        for name in ("graduate_premium", *[r[1] for r in body][:3]):
+            label, p = by_name[name][0], PARAMETERS[name]
+            assert name not in label  # the label is the description, not the raw name
+            assert label.startswith(p.doc.split(" ")[0]) and label.endswith(f"({p.unit})")
+        text = " ".join(c for r in body for c in r)
+        assert not re.search(r"\d[eE][+-]?\d", text)
+    correlation = {r[1]: r[3] for r in drivers[1:]}["graduate_premium"]
+    assert correlation == "+1"  # D rises with graduate_premium alone: a rank correlation of 1
+    # researchers still find the raw names and the unformatted numbers in the CSV
+    csv = pd.read_csv(tmp_path / "tables" / "drivers.csv")
+    assert "graduate_premium" in set(csv["parameter"]) and "spearman" in csv
+    assert set(pd.read_csv(tmp_path / "tables" / "priors.csv")["parameter"]) == {
+        r[1] for r in tables["Priors"][1:]}
