@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -147,3 +148,42 @@ def test_experiment_killed_mid_run_resumes_to_the_same_results(tmp_path):
     run_experiment(load(spec), out=clean_out, workers=1)
     pd.testing.assert_frame_equal(pd.read_parquet(out / "summary.parquet"),
                                   pd.read_parquet(clean_out / "summary.parquet"))
+
+
+def _table_text(html_text: str, caption: str) -> str:
+    """The header and cells of the report table whose caption contains ``caption``."""
+    import html
+    import re
+
+    for cap, body in re.findall(r"<caption>(.*?)</caption>(.*?)</table>", html_text, re.S):
+        if caption in html.unescape(cap):
+            return html.unescape(re.sub(r"<[^>]+>", " ", body))
+    raise AssertionError(f"no table {caption!r}")
+
+
+def test_means_tables_show_outputs_by_label_with_units_and_keep_raw_names_in_csv(tmp_path):
+    spec = write_spec(tmp_path, "factorial")
+    spec.write_text(spec.read_text().replace('outputs = ["welfare", "jobs"]',
+                                             'outputs = ["welfare", "alumni_left"]\n'
+                                             'dividend = true'))
+    out = tmp_path / "res"
+    r = CliRunner().invoke(app, ["experiment", str(spec), "--out", str(out), "--workers", "1"],
+                           env={"COLUMNS": "220"})
+    assert r.exit_code == 0, r.output
+    page = (out / "report.html").read_text()
+    for caption in ("Mean outputs per lever", "Mean outputs per design point"):
+        text = _table_text(page, caption)
+        assert "Graduates who left the region (persons)" in text
+        assert "Welfare W, discounted value added (MCU)" in text and "Dividend D(W)" in text
+        assert "alumni_left" not in text and "welfare " not in text
+        assert not re.search(r"\d[eE][+-]?\d", text)
+    assert "matching_rate (share of project cost)" in _table_text(page, "per design point")
+    # the terminal summary (helixsim results) labels them too
+    for printed in (r.stdout, CliRunner().invoke(app, ["results", str(out)],
+                                                 env={"COLUMNS": "220"}).stdout):
+        assert "Graduates who left the region" in printed and "alumni_left" not in printed
+        assert not re.search(r"\d[eE][+-]?\d", printed)
+    # raw names and unformatted numbers stay in the CSV and Parquet files
+    csv = pd.read_csv(out / "tables" / "means_per_point.csv")
+    assert {"alumni_left", "welfare", "dividend", "matching_rate"} <= set(csv.columns)
+    assert "alumni_left" in pd.read_parquet(out / "summary.parquet")
