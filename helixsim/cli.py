@@ -219,9 +219,7 @@ def _print_uncertainty(result: dict) -> None:
         _print_table(f"Dividend of {result['scenario']} over {result['draws']} parameter draws "
                      f"x {result['seeds']} seeds", result["dividend"],
                      [("Component (unit)", _label()),
-                      ("Median D", _number("median", signed=True, indicator=True)),
-                      ("5% of draws", _number("p05", signed=True, indicator=True)),
-                      ("95% of draws", _number("p95", signed=True, indicator=True)),
+                      ("Median D [90% of draws]", _spread),
                       ("P(D > 0)", _percent("p_positive"))])
         v = result["variance"]
         console.print(f"P(D(W) > 0) = {result['p_positive']:.2f}; parameter uncertainty is "
@@ -496,13 +494,10 @@ def _relative(r: dict) -> str:
         r.get("relative"), signed=True)
 
 
-def _number(key: str, *, signed: bool = False, indicator: bool = False) -> Any:
-    """A row's number; with ``indicator``, formatted for the row's indicator (shares as
-    percentages or percentage points)."""
-    from experiments.formatting import format_indicator, format_number
+def _number(key: str, *, signed: bool = False) -> Any:
+    """A row's number (thousands separators, no exponent for everyday magnitudes)."""
+    from experiments.formatting import format_number
 
-    if indicator:
-        return lambda r: format_indicator(str(r["indicator"]), r.get(key), signed=signed)
     return lambda r: format_number(r.get(key), signed=signed)
 
 
@@ -510,6 +505,17 @@ def _percent(key: str, *, signed: bool = False) -> Any:
     from experiments.formatting import format_percent
 
     return lambda r: format_percent(r.get(key), signed=signed)
+
+
+def _spread(r: dict) -> str:
+    """The median over parameter draws and the middle 90% of draws (a spread, not a
+    confidence interval), with one number of decimals for the three; shares in pp."""
+    from experiments.formatting import format_interval, is_share
+
+    share = is_share(str(r["indicator"]))
+    text = format_interval(r.get("median"), r.get("p05"), r.get("p95"), signed=True,
+                           percent=share)
+    return text.replace("%", " pp") if share else text
 
 
 def _text(key: str) -> Any:

@@ -393,3 +393,20 @@ def test_drivers_and_priors_tables_name_parameters_by_label_with_the_raw_name_be
     assert "graduate_premium" in set(csv["parameter"]) and "spearman" in csv
     assert set(pd.read_csv(tmp_path / "tables" / "priors.csv")["parameter"]) == {
         r[1] for r in tables["Priors"][1:]}
+
+
+def test_the_terminal_table_under_uncertainty_shows_labels_and_numbers_for_people(tmp_path,
+                                                                                   small):
+    result = CliRunner().invoke(app, ["dividend", str(small), "--uncertainty", "4", "--seeds",
+                                      "2", "--workers", "1", "--out", str(tmp_path / "u")],
+                                env={"COLUMNS": "220"})
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "Welfare W, discounted value added (MCU)" in text
+    assert "Graduates employed in the region (persons)" in text
+    for raw in ("alumni_employed", "value_added", "gov_net_fiscal"):
+        assert raw not in text
+    assert not re.search(r"\d[eE][+-]?\d", text)
+    welfare = next(line for line in text.splitlines() if "Welfare W" in line)
+    assert re.search(r"[+-]\d[\d,.]* \[[+-]?\d", welfare)  # signed median [90% of draws]
+    assert re.search(r"\d%", welfare)  # P(D > 0) as a percentage
