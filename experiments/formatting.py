@@ -41,6 +41,7 @@ MCU_DEFINITION = "MCU = million currency units, the model's unit of money"
 LABELS: dict[str, str] = {
     "month": "Month",
     "value_added": "Regional value added",
+    "firm_link_outlays": "Firms' own spending on cross-helix links",
     "welfare": "Welfare W, discounted value added",
     "jobs": "Jobs",
     "firms_alive": "Firms alive",

@@ -152,6 +152,13 @@ def test_every_indicator_has_a_readable_label_with_its_unit():
         assert label.endswith(f"({shown})"), (name, label)
 
 
+def test_every_indicator_has_a_short_label_of_its_own():
+    # The fallback (the first words of the meaning) reads badly, e.g. "Their share of project
+    # costs" for firm_link_outlays: a new indicator needs its entry in LABELS.
+    from experiments.formatting import LABELS
+    assert sorted(set(INDICATORS) - set(LABELS) - {"month"}) == []
+
+
 def test_unknown_names_are_made_readable_without_a_unit():
     assert indicator_label("not_an_indicator") == "Not an indicator"
     assert indicator_unit("not_an_indicator") == ""
