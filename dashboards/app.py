@@ -583,12 +583,14 @@ def Page() -> None:
     revision = solara.use_reactive(0)
     local_tab, set_local_tab = solara.use_state(urlstate.page_index(router.path))
     tab = urlstate.page_index(router.path) if routed else local_tab
-    shown = urlstate.query(session)  # the run on screen: changes at Reset or a new scenario
+    # The run on screen (changes at Reset or a new scenario), and on Compare its sides.
+    shown = urlstate.query(session, compare=tab == urlstate.COMPARE)
     pushed = solara.use_ref(router.search or "")  # the query this page last wrote
 
     def go(index: int) -> None:
         if routed:
-            router.push(urlstate.location(index, shown))
+            router.push(urlstate.location(index, urlstate.query(
+                session, compare=index == urlstate.COMPARE)))
         else:
             set_local_tab(index)
 
@@ -607,7 +609,7 @@ def Page() -> None:
             set_link_errors(urlstate.apply(session, search, scenario_names()))
             set_applied(applied + 1)  # fresh lever fields showing the address's values
             revision.value += 1
-            now = urlstate.query(session)
+            now = urlstate.query(session, compare=tab == urlstate.COMPARE)
         else:
             now = shown  # the run shown changed here: the address follows
         if search == opening.current and search != pushed.current:

@@ -482,6 +482,38 @@ class Session:
             except ParameterError as err:
                 return f"{side}: {err}"
 
+    def set_compare_sides(self, sides: dict[str, tuple[str, dict[str, Any]]]) -> list[str]:
+        """Both Compare set-ups at once (a shared address): per side, its scenario key and its
+        own levers as typed. Each lever is checked as the page's field checks it
+        (``levers.parse``), then the side as a whole (``Comparison.parameters``: budget shares
+        summing to 1, say); a refused lever is left out, a side refused whole keeps none of its
+        levers. The runs are built when the page shows them. One line per refusal."""
+        from .compare import CHANGEABLE, SideSetup
+
+        errors: list[str] = []
+        with self.lock:
+            comparison = self.comparison()
+            shared = self.shared_levers()
+            for side, (key, texts) in sides.items():
+                setup = SideSetup(key)
+                for name, text in texts.items():
+                    try:
+                        if name not in CHANGEABLE:
+                            raise ParameterError(name, "not a lever a side may change ("
+                                                       + ", ".join(CHANGEABLE) + ")")
+                        setup.changes[name] = levers.parse(name, text)
+                    except ParameterError as err:
+                        errors.append(f"side {side}: {err}")
+                comparison.setups[side] = setup
+                try:
+                    comparison.parameters(side, shared)
+                except (ParameterError, ScenarioError) as err:
+                    errors.append(f"side {side}: {err}; its own levers were not applied")
+                    setup.changes.clear()
+            comparison.pair = None
+            comparison.message = ""
+        return errors
+
     def clear_compare_levers(self, side: str) -> str | None:
         with self.lock:
             self.comparison().setups[side].changes.clear()
