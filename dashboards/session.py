@@ -20,13 +20,18 @@ import pandas as pd
 from experiments.analysis import COMPONENTS
 from experiments.formatting import format_number
 from simulation.budget import check_memory, estimate, format_bytes
-from simulation.indicators import INDICATORS
 from simulation.model import EcosystemModel
 from simulation.parameters import ParameterError, Parameters, resolve
 from simulation.scenarios import Scenario, ScenarioError, library, load
 
 from . import levers, svg
-from .charts import DIVIDEND_COLOUR, LIVE_INDICATORS, SCENARIO_COLOUR, SILOED_COLOUR
+from .charts import (
+    DIVIDEND_COLOUR,
+    LIVE_INDICATORS,
+    SCENARIO_COLOUR,
+    SILOED_COLOUR,
+    chart_unit,
+)
 from .network import network_view
 
 if TYPE_CHECKING:
@@ -213,11 +218,12 @@ class Explorer(Run):
         df = self.table()
         months = df["month"].to_numpy()
         marks = timeline_marks(self.model.parameters)
-        self.charts_svg = svg.panels_svg(
-            [svg.Panel(f"{title} ({INDICATORS[name][0]})",
-                       [svg.Series(months, df[name].to_numpy(), SCENARIO_COLOUR)],
-                       marks=marks)
-             for name, title in LIVE_INDICATORS], x_max=self.horizon)
+        panels = []
+        for name, title in LIVE_INDICATORS:
+            unit, scale = chart_unit(name)
+            panels.append(svg.Panel(f"{title} ({unit})", [
+                svg.Series(months, df[name].to_numpy() * scale, SCENARIO_COLOUR)], marks=marks))
+        self.charts_svg = svg.panels_svg(panels, x_max=self.horizon)
         self.network_svg = svg.network_svg(network_view(self.model.world))
 
 
