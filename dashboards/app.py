@@ -648,7 +648,9 @@ def Page() -> None:
         for err in link_errors:
             solara.Error(err, dense=True, classes=["link-error"])
         solara.Text("Share this view: the address holds the page, scenario, seed and levers "
-                    f"of the run shown ({urlstate.location(tab, shown)}).",
+                    "of the run shown" + (" and both sides' scenarios and levers"
+                                          if tab == urlstate.COMPARE else "")
+                    + f" ({urlstate.location(tab, shown)}).",
                     classes=["share-link"])
         with solara.lab.Tabs(value=tab, on_value=go, lazy=True):
             with solara.lab.Tab("Explore"):
