@@ -22,7 +22,7 @@ class WidthProbe(v.VuetifyTemplate):
 
     width = traitlets.Int(0).tag(sync=True)
     template = traitlets.Unicode("""
-<template><span class="width-probe" style="display:none"></span></template>
+<template><span class="width-probe" :data-width="width" style="display:none"></span></template>
 <script>
 module.exports = { mounted() { this.width = window.innerWidth; } };
 </script>

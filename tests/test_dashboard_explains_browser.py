@@ -243,6 +243,9 @@ LEVERS_PANEL = ".levers-column .v-expansion-panel-content"
 def test_at_400px_the_levers_start_folded_and_open_with_one_tap(server, browser) -> None:
     context = browser.new_context()
     page, _ = open_page(context, server.url, width=400, height=900)
+    # The window's width has reached the server (the probe shows what it sent), and the
+    # panel has folded on it.
+    page.locator('.width-probe[data-width="400"]').wait_for(state="attached")
     page.locator(LEVERS_PANEL).first.wait_for(state="hidden")
     assert not page.get_by_label("n firms").is_visible()
     page.wait_for_timeout(300)
