@@ -30,11 +30,17 @@ from experiments.formatting import (
 )
 from experiments.report import MAIN_INDICATORS
 
-from . import charts, guard, levers, results, urlstate
+from . import charts, guard, levers, results, urlstate, viewport
 from .compare_page import ComparePage
 from .network import legend_html, network_figure, network_view
 from .pareto import ParetoPage
-from .session import Session, estimate_dividend, live_limits, scenario_names
+from .session import (
+    SCHEDULED_COLOUR,
+    Session,
+    estimate_dividend,
+    live_limits,
+    scenario_names,
+)
 
 SPEEDS = (1, 2, 5, 10, 20)  # months per second while playing
 guard.install()  # same-origin WebSockets, closed sessions let go (inside a Solara server)
@@ -214,6 +220,13 @@ EXPLORE_COUNTERS: tuple[tuple[str, str, Any], ...] = (
 )
 
 
+# The key to the dashed lines on the Explore charts (svg.Panel marks): fixed text.
+TIMELINE_LEGEND = (
+    '<span style="display:inline-block;width:22px;vertical-align:middle;margin-right:4px;'
+    f'border-top:2px dashed {SCHEDULED_COLOUR}"></span>policy event on the scenario\'s '
+    "timeline (a lever changes that month; hover the line for which and to what)")
+
+
 @solara.component
 def Explore(session: Session, revision: int, refresh: Any) -> None:
     ex = session.explorer
@@ -221,6 +234,7 @@ def Explore(session: Session, revision: int, refresh: Any) -> None:
     names = solara.use_memo(scenario_names, [])
     limits = solara.use_memo(live_limits, [])
     generation, set_generation = solara.use_state(0)
+    width, set_width = solara.use_state(0)  # the window's, once the browser reports it
 
     def choose(name: str) -> None:
         session.choose_scenario(name)
@@ -228,29 +242,32 @@ def Explore(session: Session, revision: int, refresh: Any) -> None:
         refresh()
     # Two columns that wrap: on a narrow screen the levers come first, above the charts.
     with solara.Div(classes=["explore-layout"]):
-        # One tap folds the levers away: on a phone they sit above the charts.
-        with solara.Div(classes=["levers-column"]), solara.Details(
-                "Scenario, seed and levers", expand=True):
-            solara.Select("Scenario", values=names, value=session.scenario.name,
-                          on_value=choose)
-            solara.Text(" ".join(session.scenario.description.split()),
-                        style={"font-size": "12px", "color": "#555"})
-            solara.InputText("seed", value=str(session.seed),
-                             on_value=lambda t: (session.set_seed(t), refresh()),
-                             continuous_update=False, error=bool(session.errors.get("seed")),
-                             message=session.errors.get("seed") or "applies at Reset")
-            with solara.Column(gap="0px").key(f"levers-{generation}"):
-                solara.Text("Levers take effect at Reset.", style={"font-weight": "bold"})
-                MixInput(session, session.settings[levers.EDU_MIX], dict(session.errors),
-                         refresh)
-                for title, names_ in levers.LEVER_GROUPS:
-                    with solara.Details(title, expand=title == "Region size"):
-                        if title == "Region size":  # the live cap, next to the size levers
-                            solara.Text(limits, classes=["live-cap"],
-                                        style={"font-size": "12px", "color": "#555"})
-                        for name in names_:
-                            LeverInput(session, name, session.settings[name],
-                                       session.errors.get(name), refresh)
+        # One tap folds the levers away or opens them. On a phone they sit above the charts
+        # and would fill the first screens, so there they start folded (Details follows its
+        # expand prop when it changes: open until the width is known, then folded).
+        with solara.Div(classes=["levers-column"]):
+            viewport.probe(set_width)
+            with solara.Details("Scenario, seed and levers", expand=not viewport.narrow(width)):
+                solara.Select("Scenario", values=names, value=session.scenario.name,
+                              on_value=choose)
+                solara.Text(" ".join(session.scenario.description.split()),
+                            style={"font-size": "12px", "color": "#555"})
+                solara.InputText("seed", value=str(session.seed),
+                                 on_value=lambda t: (session.set_seed(t), refresh()),
+                                 continuous_update=False, error=bool(session.errors.get("seed")),
+                                 message=session.errors.get("seed") or "applies at Reset")
+                with solara.Column(gap="0px").key(f"levers-{generation}"):
+                    solara.Text("Levers take effect at Reset.", style={"font-weight": "bold"})
+                    MixInput(session, session.settings[levers.EDU_MIX], dict(session.errors),
+                             refresh)
+                    for title, names_ in levers.LEVER_GROUPS:
+                        with solara.Details(title, expand=title == "Region size"):
+                            if title == "Region size":  # the live cap, next to the size levers
+                                solara.Text(limits, classes=["live-cap"],
+                                            style={"font-size": "12px", "color": "#555"})
+                            for name in names_:
+                                LeverInput(session, name, session.settings[name],
+                                           session.errors.get(name), refresh)
         with solara.Div(classes=["charts-column"]):
             Controls(session, session.step, session.reset, refresh, ex.done, "explore")
             if session.message:
@@ -263,6 +280,7 @@ def Explore(session: Session, revision: int, refresh: Any) -> None:
                 for label, unit_of, value in EXPLORE_COUNTERS:
                     Counter(label, format_number(value(ind)), indicator_unit(unit_of))
             solara.HTML(tag="div", unsafe_innerHTML=ex.charts_svg, classes=["live-charts"])
+            solara.HTML(tag="div", unsafe_innerHTML=TIMELINE_LEGEND, classes=["timeline-legend"])
             solara.Text("Axes start at zero; the line under a title is the change since "
                         "month 0. Hover a chart for the values of a month.",
                         classes=["chart-note"])
@@ -541,6 +559,7 @@ CSS = """
 .live-charts svg, .dividend-charts svg, .live-network svg { max-width: 100%; height: auto; }
 .hover rect:hover { fill-opacity: 0.07; }
 .chart-note, .single-seed, .seed-vs-estimate { font-size: 13px; color: #444; margin: 6px 0; }
+.timeline-legend { font-size: 12px; color: #444; margin: 4px 0 0; }
 .network-box { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
 .live-network { flex: 0 1 420px; min-width: 0; }
 .network-legend ul { list-style: none; padding: 0; margin: 8px 0; font-size: 13px; }
@@ -583,12 +602,14 @@ def Page() -> None:
     revision = solara.use_reactive(0)
     local_tab, set_local_tab = solara.use_state(urlstate.page_index(router.path))
     tab = urlstate.page_index(router.path) if routed else local_tab
-    shown = urlstate.query(session)  # the run on screen: changes at Reset or a new scenario
+    # The run on screen (changes at Reset or a new scenario), and on Compare its sides.
+    shown = urlstate.query(session, compare=tab == urlstate.COMPARE)
     pushed = solara.use_ref(router.search or "")  # the query this page last wrote
 
     def go(index: int) -> None:
         if routed:
-            router.push(urlstate.location(index, shown))
+            router.push(urlstate.location(index, urlstate.query(
+                session, compare=index == urlstate.COMPARE)))
         else:
             set_local_tab(index)
 
@@ -607,7 +628,7 @@ def Page() -> None:
             set_link_errors(urlstate.apply(session, search, scenario_names()))
             set_applied(applied + 1)  # fresh lever fields showing the address's values
             revision.value += 1
-            now = urlstate.query(session)
+            now = urlstate.query(session, compare=tab == urlstate.COMPARE)
         else:
             now = shown  # the run shown changed here: the address follows
         if search == opening.current and search != pushed.current:
@@ -627,7 +648,9 @@ def Page() -> None:
         for err in link_errors:
             solara.Error(err, dense=True, classes=["link-error"])
         solara.Text("Share this view: the address holds the page, scenario, seed and levers "
-                    f"of the run shown ({urlstate.location(tab, shown)}).",
+                    "of the run shown" + (" and both sides' scenarios and levers"
+                                          if tab == urlstate.COMPARE else "")
+                    + f" ({urlstate.location(tab, shown)}).",
                     classes=["share-link"])
         with solara.lab.Tabs(value=tab, on_value=go, lazy=True):
             with solara.lab.Tab("Explore"):

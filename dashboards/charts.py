@@ -43,8 +43,14 @@ def to_png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
+def chart_unit(indicator: str) -> tuple[str, float]:
+    """(unit, factor) of an indicator on a chart: a share (0-1) is drawn in percent."""
+    unit = INDICATORS[indicator][0]
+    return ("%", 100.0) if unit == "share" else (unit, 1.0)
+
+
 def _title(ax, name: str, short: str) -> None:
-    ax.set_title(f"{short} ({INDICATORS[name][0]})", fontsize=9)
+    ax.set_title(f"{short} ({chart_unit(name)[0]})", fontsize=9)
     ax.tick_params(labelsize=7)
     ax.grid(alpha=0.3)
 
@@ -56,7 +62,8 @@ def indicator_figure(df: pd.DataFrame, indicators: Sequence[tuple[str, str]] = L
     axes = fig.subplots(2, (len(indicators) + 1) // 2, squeeze=False).ravel()
     months = df["month"].to_numpy()
     for ax, (name, short) in zip(axes, indicators, strict=False):
-        ax.plot(months, df[name].to_numpy(), color=SCENARIO_COLOUR, lw=1.4)
+        ax.plot(months, df[name].to_numpy() * chart_unit(name)[1], color=SCENARIO_COLOUR,
+                lw=1.4)
         _title(ax, name, short)
         if horizon:
             ax.set_xlim(0, horizon)

@@ -18,7 +18,7 @@ from experiments.formatting import indicator_label
 from experiments.report import html_table
 from simulation.errors import MAX_BYTES
 
-from . import compare, levers, results
+from . import compare, levers, results, urlstate
 from .session import Session, scenario_names
 
 SEED_CHOICES = (2, 4, 8, 16)
@@ -154,6 +154,15 @@ def ComparePage(session: Session, revision: int, refresh: Any) -> None:
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "stretch"}):
         SideCard(session, "A", names, pair, revision, refresh)
         SideCard(session, "B", names, pair, revision, refresh)
+    uploaded = urlstate.uploaded_sides(session)
+    if uploaded:
+        names_ = " and ".join(f"side {side} ({comparison.setups[side].scenario})"
+                              for side in uploaded)
+        solara.Info(f"The address of this page leaves out {names_}: an address holds "
+                    "settings, not files. Whoever opens it sees "
+                    f"{'that side' if len(uploaded) == 1 else 'those sides'} as "
+                    f"{session.scenario.name} until they load the same file.", dense=True,
+                    classes=["compare-upload-address"])
     with solara.Details("Load a scenario file as side B", expand=True):
         solara.Text(f"A TOML scenario file (at most {MAX_BYTES // 2**20} MiB), checked as "
                     "`helixsim check` checks it; it may extend a library scenario by name.",

@@ -20,13 +20,18 @@ import pandas as pd
 from experiments.analysis import COMPONENTS
 from experiments.formatting import format_number
 from simulation.budget import check_memory, estimate, format_bytes
-from simulation.indicators import INDICATORS
 from simulation.model import EcosystemModel
 from simulation.parameters import ParameterError, Parameters, resolve
 from simulation.scenarios import Scenario, ScenarioError, library, load
 
 from . import levers, svg
-from .charts import DIVIDEND_COLOUR, LIVE_INDICATORS, SCENARIO_COLOUR, SILOED_COLOUR
+from .charts import (
+    DIVIDEND_COLOUR,
+    LIVE_INDICATORS,
+    SCENARIO_COLOUR,
+    SILOED_COLOUR,
+    chart_unit,
+)
 from .network import network_view
 
 if TYPE_CHECKING:
@@ -213,11 +218,12 @@ class Explorer(Run):
         df = self.table()
         months = df["month"].to_numpy()
         marks = timeline_marks(self.model.parameters)
-        self.charts_svg = svg.panels_svg(
-            [svg.Panel(f"{title} ({INDICATORS[name][0]})",
-                       [svg.Series(months, df[name].to_numpy(), SCENARIO_COLOUR)],
-                       marks=marks)
-             for name, title in LIVE_INDICATORS], x_max=self.horizon)
+        panels = []
+        for name, title in LIVE_INDICATORS:
+            unit, scale = chart_unit(name)
+            panels.append(svg.Panel(f"{title} ({unit})", [
+                svg.Series(months, df[name].to_numpy() * scale, SCENARIO_COLOUR)], marks=marks))
+        self.charts_svg = svg.panels_svg(panels, x_max=self.horizon)
         self.network_svg = svg.network_svg(network_view(self.model.world))
 
 
@@ -481,6 +487,38 @@ class Session:
                 return message
             except ParameterError as err:
                 return f"{side}: {err}"
+
+    def set_compare_sides(self, sides: dict[str, tuple[str, dict[str, Any]]]) -> list[str]:
+        """Both Compare set-ups at once (a shared address): per side, its scenario key and its
+        own levers as typed. Each lever is checked as the page's field checks it
+        (``levers.parse``), then the side as a whole (``Comparison.parameters``: budget shares
+        summing to 1, say); a refused lever is left out, a side refused whole keeps none of its
+        levers. The runs are built when the page shows them. One line per refusal."""
+        from .compare import CHANGEABLE, SideSetup
+
+        errors: list[str] = []
+        with self.lock:
+            comparison = self.comparison()
+            shared = self.shared_levers()
+            for side, (key, texts) in sides.items():
+                setup = SideSetup(key)
+                for name, text in texts.items():
+                    try:
+                        if name not in CHANGEABLE:
+                            raise ParameterError(name, "not a lever a side may change ("
+                                                       + ", ".join(CHANGEABLE) + ")")
+                        setup.changes[name] = levers.parse(name, text)
+                    except ParameterError as err:
+                        errors.append(f"side {side}: {err}")
+                comparison.setups[side] = setup
+                try:
+                    comparison.parameters(side, shared)
+                except (ParameterError, ScenarioError) as err:
+                    errors.append(f"side {side}: {err}; its own levers were not applied")
+                    setup.changes.clear()
+            comparison.pair = None
+            comparison.message = ""
+        return errors
 
     def clear_compare_levers(self, side: str) -> str | None:
         with self.lock:

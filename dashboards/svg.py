@@ -143,7 +143,9 @@ def _legend(panel: Panel, ox: float, oy: float) -> list[str]:
 def _unit(title: str) -> str:
     """The unit a panel's title ends with in brackets: "Jobs (persons)" -> "persons"."""
     m = re.search(r"\(([^()]*)\)\s*$", title)
-    return f" {m.group(1)}" if m else ""
+    if not m:
+        return ""
+    return "%" if m.group(1) == "%" else f" {m.group(1)}"  # 71.2%, 1,997 persons
 
 
 @functools.lru_cache(maxsize=8192)

@@ -11,6 +11,12 @@ through the same checks as the page's inputs (``Session.set_lever`` and ``set_sh
 ``simulation.parameters.check_value``; ``Session.set_seed``), a scenario must be one of the
 library's live scenarios by name (never a path), and anything refused is one line naming the
 key, while the rest of the link still applies.
+
+The Compare page's address adds its sides: ``a`` and ``b`` name each side's library scenario
+when it is not the one above, and ``a.LEVER`` / ``b.LEVER`` each side's own levers, e.g.
+``/compare?scenario=baseline&seed=1&b=model_3_0&b.matching_rate=0.9``. An uploaded file cannot
+be in an address: a side that is an upload is left out (the page says so). Levers changed
+mid-run are events of a run, not settings, and are not in the address either.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from urllib.parse import parse_qsl, quote
 from simulation.parameters import ParameterError
 
 from . import levers
+from .compare import CHANGEABLE, SIDES
 from .session import Session, scenario_mix
 
 # The page of each tab, in the order of the tabs; "" is the first page at "/".
@@ -35,7 +42,11 @@ PAGES: tuple[tuple[str, str], ...] = (
 MAX_QUERY = 2000          # characters of a query string read at most
 MAX_FIELDS = 64           # key=value pairs read at most
 MIX_KEY = "mix"
-KEYS = ("scenario", "seed", *levers.LEVER_NAMES, MIX_KEY)
+COMPARE = next(i for i, (name, _) in enumerate(PAGES) if name == "compare")
+# The Compare sides: "a" / "b" (the side's scenario) and "a.LEVER" / "b.LEVER" (its levers).
+SIDE_KEYS = tuple(side.lower() for side in SIDES)
+KEYS = ("scenario", "seed", *levers.LEVER_NAMES, MIX_KEY, *SIDE_KEYS,
+        *(f"{k}.{name}" for k in SIDE_KEYS for name in CHANGEABLE))
 
 
 def page_index(path: str | None) -> int:
@@ -62,11 +73,13 @@ def _mix_text(mix: Any) -> str:
     return ",".join(f"{_text(float(t[1]))}:{_text(float(t[2]))}" for t in mix)
 
 
-def query(session: Session) -> str:
+def query(session: Session, compare: bool = False) -> str:
     """The query string of the run the session shows (its Explore run, as last built).
 
     Scenario and seed always, then the levers whose values differ from the scenario's, then
-    the mix when it differs.
+    the mix when it differs; with ``compare`` (the Compare page) then each side's scenario
+    when it differs from the one above and each side's own levers, sides that are uploaded
+    files left out.
     """
     with session.lock:
         sc, run = session.scenario, session.explorer
@@ -80,7 +93,28 @@ def query(session: Session) -> str:
                 abs(a - b) > 1e-9 for x, y in zip(mix, base, strict=True)
                 for a, b in zip(x, y, strict=True)):
             pairs.append((MIX_KEY, _mix_text(mix)))
+        if compare:
+            pairs += _side_pairs(session)
     return "&".join(f"{k}={quote(v, safe=':,._-')}" for k, v in pairs)
+
+
+def _side_pairs(session: Session) -> list[tuple[str, str]]:
+    comparison = session.comparison()
+    pairs = []
+    for side, k in zip(SIDES, SIDE_KEYS, strict=True):
+        setup = comparison.setups[side]
+        if setup.scenario in comparison.uploads:
+            continue  # a file is not a setting: see uploaded_sides
+        if setup.scenario != session.scenario.name:
+            pairs.append((k, setup.scenario))
+        pairs += [(f"{k}.{name}", _text(value)) for name, value in setup.changes.items()]
+    return pairs
+
+
+def uploaded_sides(session: Session) -> list[str]:
+    """The Compare sides that are uploaded files, which an address cannot carry."""
+    comparison = session.comparison()
+    return [side for side in SIDES if comparison.setups[side].scenario in comparison.uploads]
 
 
 def _show(text: str) -> str:
@@ -106,7 +140,7 @@ def parse(search: str | None) -> tuple[dict[str, str], list[str]]:
     for key, value in pairs:
         if key not in KEYS:
             errors.append(f"link: {_show(key)} is not a setting of the dashboard (scenario, "
-                          "seed, mix or a lever name)")
+                          "seed, mix, a lever name, or a, b, a.LEVER, b.LEVER of Compare)")
         elif key in found:
             errors.append(f"link: {key} is given twice; the first value was used")
         else:
@@ -145,7 +179,7 @@ def apply(session: Session, search: str | None, scenarios: Sequence[str]) -> lis
         errors.append(f"link: scenario: {why}")
     # The number of universities first: it sizes the mix.
     for key in sorted(found, key=lambda k: k != "n_universities"):
-        if key in ("seed", MIX_KEY):
+        if key in ("seed", MIX_KEY, *SIDE_KEYS) or "." in key:  # "." : a side's lever
             continue
         why = session.set_lever(key, found[key])
         if why:
@@ -160,7 +194,25 @@ def apply(session: Session, search: str | None, scenarios: Sequence[str]) -> lis
             errors.append(f"link: {why}")
             session.errors.pop("seed", None)
     session.reset()  # a combination that cannot be built is said by the page (session.message)
-    return errors
+    return errors + _apply_sides(session, found, scenarios)
+
+
+def _apply_sides(session: Session, found: dict[str, str], scenarios: Sequence[str]
+                 ) -> list[str]:
+    """The Compare sides of the link; a side it does not name is the link's scenario with no
+    levers of its own (an address means its whole view)."""
+    errors, sides = [], {}
+    for side, k in zip(SIDES, SIDE_KEYS, strict=True):
+        name = found.get(k, session.scenario.name)
+        if name not in scenarios:
+            errors.append(f"link: {k}: {_show(name)} is not a scenario of the library that "
+                          f"runs live here ({', '.join(scenarios)}); side {side} shows "
+                          f"{session.scenario.name}")
+            name = session.scenario.name
+        prefix = f"{k}."
+        sides[side] = (name, {key[len(prefix):]: text for key, text in found.items()
+                              if key.startswith(prefix)})
+    return errors + [f"link: {why}" for why in session.set_compare_sides(sides)]
 
 
 def _apply_mix(session: Session, text: str) -> list[str]:

@@ -299,3 +299,81 @@ def test_sides_with_different_horizons_run_to_the_shorter(tmp_path: Path) -> Non
     result = compare.export(s, seeds=2, out_root=tmp_path, workers=1)
     steps = pd.read_parquet(tmp_path / Path(result["report"]).parent.name / "summary.parquet")
     assert set(steps["month"]) == {6}
+
+
+# --- the address of the Compare page -------------------------------------------------------------
+@pytest.mark.parametrize(("seed", "b_scenario", "a_moves", "b_moves"), [
+    (1, "model_3_0", {}, {"matching_rate": "0.9"}),
+    (5, "baseline", {"retention_subsidy": "0"}, {"platform_on": "true", "gov_budget": "4.5"}),
+    (11, "talent_retention", {"gov_budget": "0"}, {}),
+])
+def test_a_compare_address_rebuilds_the_same_comparison_in_a_fresh_session(
+        seed, b_scenario, a_moves, b_moves) -> None:
+    from dashboards import urlstate
+    from dashboards.session import scenario_names
+
+    s = _session(seed)
+    assert s.set_compare_scenario("B", b_scenario) is None
+    for side, moves in (("A", a_moves), ("B", b_moves)):
+        for name, text in moves.items():
+            assert s.change_compare_lever(side, name, text) is None
+    query = urlstate.query(s, compare=True)
+    assert ("b=" in query) == (b_scenario != "baseline")
+    assert urlstate.query(s) == query.split("&a")[0].split("&b")[0]  # other pages: no sides
+    fresh = Session()
+    assert urlstate.apply(fresh, query, scenario_names()) == []
+    assert urlstate.query(fresh, compare=True) == query
+    for side in compare.SIDES:
+        assert fresh.comparison().setups[side] == s.comparison().setups[side]
+    mine, theirs = s.ensure_compare(), fresh.ensure_compare()
+    for side in compare.SIDES:
+        assert theirs.runs[side].parameters == mine.runs[side].parameters
+    mine.step(3)
+    theirs.step(3)
+    for side in compare.SIDES:
+        assert theirs.runs[side].model.indicators() == mine.runs[side].model.indicators()
+
+
+def test_bad_sides_in_an_address_are_one_line_each_and_fall_back() -> None:
+    from dashboards import urlstate
+    from dashboards.session import scenario_names
+
+    s = Session()
+    errors = urlstate.apply(s, "b=../../etc/passwd&a.matching_rate=7&b.platform_on=maybe"
+                               "&a.n_firms=5&b.budget_share_block_grants=0.9&a=metro",
+                            scenario_names())
+    assert all("\n" not in e and e.startswith("link: ") for e in errors), errors
+    for words in ("'a.n_firms' is not a setting",  # the region size is not a side's lever
+                  "b: '../../etc/passwd' is not a scenario", "a: 'metro' is not a scenario",
+                  "side A: parameter 'matching_rate': 7.0 is outside its valid range",
+                  "side B: parameter 'platform_on'",
+                  "side B: parameters 'budget_share_*' must sum to 1"):
+        assert sum(words in e for e in errors) == 1, (words, errors)
+    assert len(errors) == 6
+    setups = s.comparison().setups
+    assert setups["A"] == compare.SideSetup("baseline")  # refused levers left out
+    assert setups["B"] == compare.SideSetup("baseline")  # refused as a whole: no own levers
+    assert urlstate.query(s, compare=True) == "scenario=baseline&seed=1"
+    assert s.ensure_compare() is not None  # the page still works
+
+
+def test_a_good_side_lever_beside_a_bad_one_still_applies() -> None:
+    from dashboards import urlstate
+    from dashboards.session import scenario_names
+
+    s = Session()
+    errors = urlstate.apply(s, "b=model_3_0&b.matching_rate=0.4&b.gov_budget=x", scenario_names())
+    assert len(errors) == 1 and "gov_budget" in errors[0]
+    assert s.comparison().setups["B"] == compare.SideSetup("model_3_0", {"matching_rate": 0.4})
+
+
+def test_an_uploaded_side_is_left_out_of_the_address() -> None:
+    from dashboards import urlstate
+
+    s = _session()
+    assert s.change_compare_lever("A", "matching_rate", "0.3") is None
+    data = b'name = "mine"\nextends = "baseline"\n'
+    assert s.upload_scenario("mine.toml", len(data), lambda n: data[:n]) is None
+    assert urlstate.uploaded_sides(s) == ["B"]
+    query = urlstate.query(s, compare=True)
+    assert "a.matching_rate=0.3" in query and "b=" not in query and "file" not in query

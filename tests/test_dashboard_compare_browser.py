@@ -1,6 +1,7 @@
 """The Compare page in a real browser (Debian's Chromium driven by Playwright against
 `solara run`): two sides stepped together on one seed, a scenario file uploaded (good and bad),
-a lever moved mid-run on the timeline, and the export downloading the `helixsim compare` report.
+a lever moved mid-run on the timeline, the export downloading the `helixsim compare` report,
+and the page's address opening the same comparison in a fresh page.
 
 Start-up (server, page opener, Chromium flags, skipping) is tests/browser.py's. Every request
 that does not go to the local server is aborted. Screenshots go to tests/artifacts/.
@@ -12,6 +13,7 @@ import io
 import re
 import zipfile
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from browser import choose, launch_args, month_of, open_page, require_browser, server_fixture, shot
@@ -113,6 +115,10 @@ def test_upload_a_good_and_a_bad_scenario_file(server, browser, tmp_path) -> Non
     assert "scenario timeline" in row.inner_text()
     marks = page.locator(".compare-charts svg line.mark title", has_text="month 13:")
     assert marks.count() == 2  # one per panel
+    # An address cannot carry a file: the page says the address leaves side B out.
+    note = page.locator(".compare-upload-address")
+    assert "leaves out side B (file: my_policy.toml)" in note.inner_text()
+    assert "b=" not in urlparse(page.url).query and "my_policy" not in page.url
     shot(page, "compare-upload-good")
     assert outside == [], f"requests left the machine: {outside}"
     context.close()
@@ -166,3 +172,58 @@ def test_two_visitors_have_their_own_comparison(server, browser) -> None:
     assert month_of(page_a, ".compare-month") == 2
     first.close()
     second.close()
+
+
+def _sides(page) -> dict[str, str]:
+    return {side: page.locator(f".compare-describe-{side}").inner_text() for side in "ab"}
+
+
+def test_a_compare_address_opens_the_same_comparison_in_a_fresh_page(server, browser) -> None:
+    first = browser.new_context()
+    page, outside = _open(first, server.url)
+    choose(page, "scenario of side B", "model_3_0")
+    page.locator(".compare-describe-b", has_text="model_3_0").wait_for()
+    _set_lever(page, "b", "matching_rate", "0.9")
+    page.locator(".compare-describe-b", has_text="matching_rate = 0.9").wait_for()
+    _set_lever(page, "a", "retention_subsidy", "0")
+    page.locator(".compare-describe-a", has_text="retention_subsidy = 0").wait_for()
+    page.wait_for_function("() => location.search.includes('a.retention_subsidy=0')")
+    query = parse_qs(urlparse(page.url).query)
+    assert urlparse(page.url).path == "/compare"
+    assert query["b"] == ["model_3_0"] and query["b.matching_rate"] == ["0.9"]
+    assert query["n_firms"] == ["150"] and "a" not in query  # A is the scenario above
+    _step(page, 3)
+    seen = _sides(page), page.locator(".compare-sentence").inner_text()
+    shot(page, "compare-address-sender")
+    second = browser.new_context()  # another visitor, opening the address
+    fresh, outside_b = open_page(second, page.url, width=1400, height=2400)
+    fresh.locator(".compare-month", has_text="Month 0 of").wait_for(timeout=60_000)
+    assert fresh.get_by_role("tab", name="Compare").get_attribute("aria-selected") == "true"
+    _step(fresh, 3)
+    assert (_sides(fresh), fresh.locator(".compare-sentence").inner_text()) == seen
+    assert fresh.locator(".link-error").count() == 0
+    shot(fresh, "compare-address-receiver")
+    assert outside == [] and outside_b == []
+    first.close()
+    second.close()
+
+
+def test_bad_sides_in_a_compare_address_are_one_line_each(server, browser) -> None:
+    context = browser.new_context()
+    page, _ = open_page(context, f"{server.url}compare?n_firms=150&intake_per_university=150"
+                                 "&b=../../etc/passwd&a.matching_rate=7&b.n_firms=3",
+                        width=1400, height=1600)
+    errors = page.locator(".link-error")
+    assert errors.count() == 3
+    for text in errors.all_inner_texts():
+        assert "\n" not in text.strip() and text.strip().startswith("link: "), text
+    shown = " ".join(errors.all_inner_texts())
+    assert "b: '../../etc/passwd' is not a scenario" in shown
+    assert "side A: parameter 'matching_rate': 7.0 is outside" in shown
+    assert "'b.n_firms' is not a setting" in shown
+    assert "matching_rate" not in page.locator(".compare-describe-a").inner_text()
+    page.wait_for_function("() => !location.search.includes('b=')")  # the view shown
+    _step(page, 1)  # the page still works
+    assert "exactly zero" in page.locator(".compare-sentence").inner_text()
+    shot(page, "compare-address-bad")
+    context.close()

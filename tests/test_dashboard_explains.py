@@ -212,3 +212,24 @@ def test_an_address_means_its_whole_run_not_a_change_to_the_current_one() -> Non
     assert urlstate.query(s) == "scenario=baseline&seed=1&n_firms=400"
     assert urlstate.apply(s, "", scenario_names()) == []  # no address: nothing changes
     assert urlstate.query(s) == "scenario=baseline&seed=1&n_firms=400"
+
+
+@pytest.mark.parametrize("seed", [1, 4, 9])
+def test_the_graduates_chart_reads_in_percent(seed: int) -> None:
+    """The retention share (0-1 in the indicators) is drawn, ticked and hovered in percent."""
+    from experiments.formatting import format_number
+
+    s = Session(seed=seed)
+    for name, value in (("n_firms", "100"), ("intake_per_university", "60")):
+        assert s.set_lever(name, value) is None
+    s.reset()
+    s.step(30)
+    rate = s.explorer.model.indicators()["graduate_retention_rate"]
+    assert 0 < rate <= 1
+    chart = next(c for c in s.explorer.charts_svg.split("<svg")[1:]
+                 if "Graduates still in the region" in c)
+    assert "Graduates still in the region (%)</text>" in chart
+    ticks = [float(t) for t in re.findall(r'text-anchor="end" fill="#555">([\d.]+)</text>',
+                                          chart)]
+    assert max(ticks) >= 100 * rate > 1  # the axis reaches the value in percent
+    assert f"month 30: {format_number(100 * rate)}%</title>" in chart

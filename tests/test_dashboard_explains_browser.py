@@ -53,6 +53,28 @@ def test_counters_show_their_units(server, browser) -> None:
     context.close()
 
 
+def test_the_explore_legend_names_the_timeline_marks(server, browser) -> None:
+    context = browser.new_context()
+    page, outside = open_page(context, f"{server.url}?scenario=model_3_0", width=1280,
+                              height=1400)
+    marks = page.locator(".live-charts svg line.mark")
+    assert marks.count() >= 6  # model_3_0's timeline: at least one event on each panel
+    colour = marks.first.get_attribute("stroke")
+    legend = page.locator(".timeline-legend")
+    assert "policy event on the scenario's timeline" in legend.inner_text()
+    # The sample is a dashed line in the marks' colour (read from the element in the page:
+    # a redraw may replace it, which getComputedStyle of the old one reads as "").
+    rgb = "rgb({}, {}, {})".format(*(int(colour[i:i + 2], 16) for i in (1, 3, 5)))
+    page.wait_for_function("""rgb => [...document.querySelectorAll('.timeline-legend span')]
+        .some(e => getComputedStyle(e).borderTopStyle === 'dashed'
+                   && getComputedStyle(e).borderTopColor === rgb)""", arg=rgb, timeout=10_000)
+    shot(page, "explains-timeline-legend")
+    legend_box, charts = legend.bounding_box(), page.locator(".live-charts").bounding_box()
+    assert charts["y"] + charts["height"] <= legend_box["y"] + 1  # right under the charts
+    assert outside == []
+    context.close()
+
+
 def _small_region_link(server_url: str, scenario: str) -> str:
     return (f"{server_url}dividend?scenario={scenario}&n_firms=150"
             "&intake_per_university=150")
@@ -215,9 +237,36 @@ def _overflowing(page) -> list[str]:
     }""")
 
 
+LEVERS_PANEL = ".levers-column .v-expansion-panel-content"
+
+
+def test_at_400px_the_levers_start_folded_and_open_with_one_tap(server, browser) -> None:
+    context = browser.new_context()
+    page, _ = open_page(context, server.url, width=400, height=900)
+    # The window's width has reached the server (the probe shows what it sent), and the
+    # panel has folded on it.
+    page.locator('.width-probe[data-width="400"]').wait_for(state="attached")
+    page.locator(LEVERS_PANEL).first.wait_for(state="hidden")
+    assert not page.get_by_label("n firms").is_visible()
+    page.wait_for_timeout(300)
+    shot(page, "explains-levers-folded-400")
+    page.get_by_text("Scenario, seed and levers", exact=True).click()  # one tap
+    page.get_by_label("n firms").wait_for(state="visible")
+    page.wait_for_timeout(500)  # the panel's opening animation
+    shot(page, "explains-levers-opened-400")
+    context.close()
+    wide = browser.new_context()
+    page, _ = open_page(wide, server.url, width=1280, height=900)
+    page.wait_for_timeout(1000)  # the width has been reported: still open
+    assert page.get_by_label("n firms").is_visible()
+    wide.close()
+
+
 def test_at_400px_the_levers_sit_above_the_charts_and_nothing_overflows(server, browser):
     context = browser.new_context()
     page, _ = open_page(context, server.url, width=400, height=900)
+    page.get_by_text("Scenario, seed and levers", exact=True).click()  # open, then measure
+    page.get_by_label("n firms").wait_for(state="visible")
     _step(page, "explore", 2)
     levers = page.locator(".levers-column").bounding_box()
     charts = page.locator(".live-charts").bounding_box()
