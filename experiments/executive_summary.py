@@ -117,7 +117,7 @@ def _sentence(lead: str, subject: str, what: str, verdict: bool | None, mean: fl
                 "from zero**.")
     if mean > 0:
         return f"{lead}, {subject} raises {what} by {text}."
-    return f"{lead}, {subject} lowers {what}: {text}."
+    return f"{lead}, {subject} lowers {what.rstrip(',')}: {text}."
 
 
 def _other_effects(rows: pd.DataFrame, value: str, limit: int = 3) -> str:

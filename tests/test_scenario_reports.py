@@ -136,6 +136,7 @@ def test_a_negative_dividend_says_integration_costs(scenario):
     assert table.set_index("indicator").loc["welfare", "high"] < 0
     text = rep.summary.markdown()
     assert "lowers regional welfare W" in text and "Integration costs the region" in text
+    assert ",:" not in text  # the sentence reads "... value added: -5% [...]"
     assert rep.summary.warnings == []
 
 
