@@ -30,13 +30,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from simulation.indicators import INDICATORS
 from simulation.parameters import ParameterError
 
 from . import design_figures, report, sensitivity
 from .executors import executor_for
-from .formatting import format_percent
+from .formatting import format_number, format_percent
 from .ownership import claim, fingerprint, release
 from .runner import Progress, RunSet, RunSpec, model_version, run_many
 from .specs import ExperimentSpec
@@ -276,7 +277,7 @@ def _run_experiment(spec: ExperimentSpec, *, out: Path, workers: int | None,
         "status": "complete" if not runs.failures else "complete with failures",
         "failed": len(runs.failures), "elapsed_s": meta["elapsed_s"],
         "git_commit": meta["git_commit"]}), out / "_manifest.json")
-    sections = [report.Section(
+    sections = [summary_section(spec, summary, results), report.Section(
         f"Experiment {spec.name}",
         f"{spec.description}\n\nBase scenario **{spec.scenario.name}**; {spec.design} design "
         f"with {len(design)} points x {max(len(spec.levers), 1)} lever setting(s) x "
@@ -306,6 +307,87 @@ def _run_experiment(spec: ExperimentSpec, *, out: Path, workers: int | None,
             "failures": [{"label": f.spec.label, "replication": f.spec.replication,
                           "error": f.error.strip().splitlines()[-1]} for f in runs.failures],
             "meta": meta}
+
+
+def _ranked_effects(spec: ExperimentSpec, summary: pd.DataFrame, results: dict[str, Any],
+                    lever: str, key: str, output: str) -> list[tuple[str, float, bool, str]]:
+    """(factor, size, clear of zero, how it was measured) for one output, largest first:
+    μ* for Morris and ST for Sobol (clear when the bootstrap interval excludes 0), the rank
+    correlation over the design points for sweeps and hypercubes (clear beyond its rough 95%
+    bound under no effect, Bonferroni over the factors; a U-shaped response has none)."""
+    table = results["by_output"].get(key, {}).get(output)
+    if spec.design == "morris" and table is not None:
+        rows = [(r.factor, float(r.mu_star), float(r.mu_star) - float(r.mu_star_conf) > 0,
+                 "μ*") for r in table.itertuples()]
+    elif spec.design == "sobol" and table is not None:
+        rows = [(r.factor, float(r.ST), float(r.ST) - float(r.ST_conf) > 0, "total index ST")
+                for r in table.itertuples()]
+    elif spec.design in ("factorial", "lhs") and output in summary:
+        means = summary[summary["lever"] == lever].groupby("point")[
+            [*spec.factor_names, output]].mean()
+        n = len(means)
+        # |rho| beyond z / sqrt(n - 1), Bonferroni over the factors: the rough 95% bound of a
+        # rank correlation under no effect.
+        z = float(stats.norm.ppf(1 - 0.025 / max(len(spec.factor_names), 1)))
+        bound = z / np.sqrt(max(n - 1, 1))
+        rows = []
+        for factor in spec.factor_names:
+            rho = means[factor].corr(means[output], method="spearman") if n > 2 else np.nan
+            if np.isfinite(rho):
+                rows.append((factor, float(rho), abs(rho) > bound, "rank correlation"))
+    else:
+        return []
+    return sorted(rows, key=lambda r: -abs(r[1]))
+
+
+def summary_section(spec: ExperimentSpec, summary: pd.DataFrame, results: dict[str, Any]
+                    ) -> report.Section:
+    """The report's opening summary, in words generated from the numbers: which factor moves
+    each output most, whether any effect is clear of the replications' noise, and the
+    scenario-discovery box, then what the estimate rests on."""
+    outputs = list(dict.fromkeys([spec.analysed, *spec.outputs,
+                                  *(["dividend"] if spec.dividend else [])]))[:4]
+    levers = [lv for lv in dict.fromkeys(summary["lever"].dropna()) if lv != spec.reference]
+    lever = levers[0] if levers else None
+    key = lever if lever is None or spec.reference is None else f"{lever} - {spec.reference}"
+    paragraphs = [f"{spec.design.capitalize()} design over {len(spec.factor_names)} factors "
+                  f"({', '.join(spec.factor_names)}) of **{spec.scenario.name}**, "
+                  f"{spec.replications} replications per point."]
+    for output in outputs:
+        label = design_figures.output_label(output)
+        ranked = _ranked_effects(spec, summary, results, lever, key, output) if lever else []
+        if not ranked:
+            continue
+        clear = [r for r in ranked if r[2]]
+        if not clear:
+            paragraphs.append(f"{label}: no factor's effect is distinguishable from the noise "
+                              f"of {spec.replications} replications ({ranked[0][3]}).")
+            continue
+        words = []
+        for factor, size, _, how in clear[:2]:
+            if how == "rank correlation":
+                words.append(f"{factor} ({'rises' if size > 0 else 'falls'} with it: "
+                             f"{how} {format_number(size, 2, signed=True)})")
+            else:
+                words.append(f"{factor} ({how} {format_number(size)})")
+        rest = len(ranked) - len(clear)
+        tail = f"; {rest} other factor(s) show no clear effect" if rest else ""
+        paragraphs.append(f"{label} responds most to {' and then '.join(words)}{tail}.")
+    boxes = results["discovery"].get(key) if key else None
+    if boxes is not None and len(boxes):
+        best = boxes.iloc[0]
+        paragraphs.append(
+            f"{design_figures.output_label(spec.analysed)} exceeds {format_number(spec.threshold)}"
+            f" mostly where {sensitivity.box_text(best['bounds'])}: that box holds "
+            f"{format_percent(best['coverage'])} of those cases, and "
+            f"{format_percent(best['density'])} of its cases exceed it.")
+    paragraphs.append(
+        "This rests on: the factor ranges of the spec (every other parameter at the "
+        "scenario's value); "
+        f"{spec.replications} replications per point, so small effects can hide in the noise; "
+        "behavioural effect sizes that are assumed rather than measured (marked \"Assumed\" "
+        "in the parameter table, `helixsim params`); MCU = million currency units.")
+    return report.Section("Summary", "\n\n".join(paragraphs))
 
 
 def design_sections(spec: ExperimentSpec, summary: pd.DataFrame, results: dict[str, Any]

@@ -171,6 +171,8 @@ def test_means_tables_show_outputs_by_label_with_units_and_keep_raw_names_in_csv
                            env={"COLUMNS": "220"})
     assert r.exit_code == 0, r.output
     page = (out / "report.html").read_text()
+    # the report opens with its summary in words (tests/test_experiment_summary.py)
+    assert (out / "report.md").read_text().split("\n## ")[1].startswith("Summary\n")
     for caption in ("Mean outputs per lever", "Mean outputs per design point"):
         text = _table_text(page, caption)
         assert "Graduates who left the region (persons)" in text
