@@ -356,7 +356,7 @@ def calibrate(*, seeds: int = DEFAULT_SEEDS, budget: int = DEFAULT_BUDGET,
             f"{result.best_objective:.3g} at the best point. "
             f"Optimiser: {result.message.rstrip('.')}. "
             + (f"Written to `{written}`." if written else "Not written to the parameter table "
-               "(dry run).") + " Check out of sample with `helixsim validate`.")
+               "(--no-write).") + " Check out of sample with `helixsim validate`.")
     meta = {"command": "helixsim calibrate", "seeds": seeds, "root_seed": root_seed,
             "budget": budget, "horizon_months": horizon, "elapsed_s": round(result.elapsed, 1),
             "model_version": model_version(), **environment_meta()}
