@@ -183,7 +183,7 @@ class ComparePair:
                 svg.Series(x, b, SIDE_COLOURS["B"], True, f"B: {self.labels['B']}")],
                 marks=marks),
             svg.Panel(f"Difference B - A ({diff_unit})", [
-                svg.Series(x, d, DIVIDEND_COLOUR, label="B - A")], zero_line=True,
+                svg.Series(x, d, DIVIDEND_COLOUR, label="B - A")],
                 marks=marks)]
         # One SVG per panel in a wrapping row: side by side when wide, stacked at 400 px.
         return ('<div style="display:flex;flex-wrap:wrap;gap:8px">'

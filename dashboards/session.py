@@ -273,12 +273,12 @@ class DividendPair:
                 svg.Series(x, b["welfare"].to_numpy(), SILOED_COLOUR, True, "siloed")],
                 marks=marks),
             svg.Panel("Dividend D = W - W(siloed) (MCU)",
-                      [svg.Series(x, d, DIVIDEND_COLOUR, label="dividend")], zero_line=True,
+                      [svg.Series(x, d, DIVIDEND_COLOUR, label="dividend")],
                       marks=marks),
             svg.Panel("Synergy S (millibits)", [
                 svg.Series(x, a["synergy_S"].to_numpy(), SCENARIO_COLOUR, label=self.label),
                 svg.Series(x, b["synergy_S"].to_numpy(), SILOED_COLOUR, True, "siloed")],
-                zero_line=True, marks=marks),
+                marks=marks),
         ], x_max=self.scenario.horizon)
 
 

@@ -47,7 +47,6 @@ class Series:
 class Panel:
     title: str
     series: Sequence[Series] = field(default_factory=tuple)
-    zero_line: bool = False  # kept for callers: every axis now includes zero (_limits)
     # Events on the time axis: (month, colour, text), drawn as dashed vertical lines whose
     # tooltip is the text; not data, so outside the axis limits, the legend and the hover.
     marks: Sequence[tuple[float, str, str]] = ()

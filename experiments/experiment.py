@@ -331,8 +331,10 @@ def _ranked_effects(spec: ExperimentSpec, summary: pd.DataFrame, results: dict[s
         z = float(stats.norm.ppf(1 - 0.025 / max(len(spec.factor_names), 1)))
         bound = z / np.sqrt(max(n - 1, 1))
         rows = []
+        varies = means.nunique() > 1  # a constant column has no rank correlation
         for factor in spec.factor_names:
-            rho = means[factor].corr(means[output], method="spearman") if n > 2 else np.nan
+            rho = (means[factor].corr(means[output], method="spearman")
+                   if n > 2 and varies[factor] and varies[output] else np.nan)
             if np.isfinite(rho):
                 rows.append((factor, float(rho), abs(rho) > bound, "rank correlation"))
     else:
