@@ -647,24 +647,23 @@ def dividend(scenario: str = typer.Argument(..., help="Scenario file or library 
     formats = _formats(export)
     seeds = seeds if seeds is not None else (2 if draws is not None else 8)
     if draws is None:
-        per_seed = 32 if attribution else 2  # channel configurations (siloed and integrated)
-        _check_batch([scenario, baseline], months, workers, seeds * (per_seed + 1),
-                     f"{seeds} seeds x ({per_seed} configurations + the baseline)")
-    else:
-        per_draw = 7 if attribution else 2  # one channel ordering per draw, or the pair
-        _check_batch([scenario], months, workers, draws * seeds * per_draw,
-                     f"{draws} draws x {seeds} seeds x {per_draw} configurations")
-    region, horizon = _region(scenario, months)
-    if draws is not None:
-        runs, what = _uncertainty_plan(lambda u: u.plan_dividend(
-            scenario, draws=draws, seeds=seeds, root_seed=seed, months=months,
-            attribution=attribution, posterior=posterior))
-    else:
+        # The cap is checked on the runs the runner will make (dividend_runs counts the
+        # distinct ones: all channels open is the scenario itself), so the refusal and the
+        # plan printed below name the same number.
         try:
             runs, what = dividend_runs(scenario, seeds=seeds, months=months,
                                        attribution=attribution, baseline=baseline)
         except InputFileError as err:
             raise _fail(str(err)) from None
+        _check_batch([scenario, baseline], months, workers, runs, what)
+    else:
+        per_draw = 7 if attribution else 2  # one channel ordering per draw, or the pair
+        _check_batch([scenario], months, workers, draws * seeds * per_draw,
+                     f"{draws} draws x {seeds} seeds x {per_draw} configurations")
+        runs, what = _uncertainty_plan(lambda u: u.plan_dividend(
+            scenario, draws=draws, seeds=seeds, root_seed=seed, months=months,
+            attribution=attribution, posterior=posterior))
+    region, horizon = _region(scenario, months)
     _plan(runs, what, region=region, horizon=horizon, workers=workers, dry_run=dry_run,
           as_json=as_json)
     result = _execute("dividend", Path(scenario).stem, out, as_json,

@@ -224,6 +224,17 @@ def test_the_command_line_options_set_both_limits(tmp_path):
                          text=True, timeout=120, env=env)
     assert out.returncode == 2 and "66 runs, above the cap of 10 runs" in out.stderr
     assert not (tmp_path / "d").exists()
+    # The cap counts the runs the plan makes: model_3_0 with attribution is 34 distinct runs
+    # a seed (the scenario, siloed, 31 more channel configurations and the baseline), so 203
+    # is refused at 6 seeds and 204 is planned.
+    out = subprocess.run([HELIXSIM, "--max-runs", "203", "dividend", "model_3_0",
+                          "--attribution", "--seeds", "6", "--dry-run"],
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 2 and "204 runs, above the cap of 203 runs" in out.stderr
+    out = subprocess.run([HELIXSIM, "--max-runs", "204", "dividend", "model_3_0",
+                          "--attribution", "--seeds", "6", "--dry-run"],
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 0 and "plan: 204 runs" in out.stderr
     out = subprocess.run([HELIXSIM, "--memory-budget", "lots", "check", "baseline"],
                          capture_output=True, text=True, timeout=120, env=env)
     assert out.returncode == 2 and out.stderr.count("\n") == 1
