@@ -57,31 +57,58 @@ def grow_firms(alive, shock, size, employees, productivity, knowledge, knowledge
 
 
 @njit(cache=True)
-def exit_draws(alive, birth_step, size, incubated, cash, draw, month, hazard_young, hazard_mid,
-               hazard_mature, startup_size, size_elasticity, incubation_months, hazard_cut):
-    """Rows of living firms that exit this month: cash run out, or ``draw`` (one uniform per
-    firm row) below the age-band hazard of firm_dynamics.exit_hazard, cut in incubation."""
+def exit_probability(age, size, hazard_young, hazard_mid, hazard_mature, startup_size,
+                     size_elasticity):
+    """One firm's monthly exit hazard: firm_dynamics.exit_hazard for one row (its scalar twin,
+    tested against it), by age band, falling with size relative to a start-up's."""
+    if age < 12:
+        base = hazard_young
+    elif age < 60:
+        base = hazard_mid
+    else:
+        base = hazard_mature
+    rel = max(size, 1.0) / startup_size
+    return base * min(rel, 1e12) ** (-size_elasticity)
+
+
+@njit(cache=True)
+def exit_firms(alive, birth_step, size, incubated, cash, exit_step, grad_employees,
+               grad_skill, prior_grads, prior_grad_skill, project_firm, project_active, draw,
+               month, hazard_young, hazard_mid, hazard_mature, startup_size, size_elasticity,
+               incubation_months, hazard_cut):
+    """The month's exits: a living firm exits when its cash has run out, or when its ``draw``
+    (one uniform per firm row) is below its exit_probability, cut in incubation. An exiting
+    firm is marked dead in this month, its graduate staff leave it, and the projects of dead
+    firms end with them.
+
+    Returns (number of exits, whether any exiting firm employed graduates: then they become
+    unemployed, labour_market.lose_jobs).
+    """
     n = len(alive)
-    out = np.empty(n, dtype=np.int64)
     count = 0
+    had_graduates = False
     for i in range(n):
         if not alive[i]:
             continue
         age = month - birth_step[i]
-        if age < 12:
-            base = hazard_young
-        elif age < 60:
-            base = hazard_mid
-        else:
-            base = hazard_mature
-        rel = max(size[i], 1.0) / startup_size
-        h = base * min(rel, 1e12) ** (-size_elasticity)
+        h = exit_probability(age, size[i], hazard_young, hazard_mid, hazard_mature,
+                             startup_size, size_elasticity)
         if incubated[i] and age <= incubation_months:
             h = h * (1.0 - hazard_cut)
         if draw[i] < h or cash[i] < 0:
-            out[count] = i
+            alive[i] = False
+            exit_step[i] = month
+            had_graduates = had_graduates or grad_employees[i] != 0
+            grad_employees[i] = 0
+            grad_skill[i] = 0.0
+            prior_grads[i] = 0
+            prior_grad_skill[i] = 0.0
             count += 1
-    return out[:count]
+    if count:
+        for r in range(len(project_active)):
+            if project_active[r] and not alive[project_firm[r]]:
+                project_active[r] = False
+    return count, had_graduates
 
 
 @njit(cache=True)

@@ -1,23 +1,53 @@
-"""Kernel of mechanism 5, innovation (simulation/mechanisms/innovation.py)."""
+"""Kernel of mechanism 5, innovation (simulation/mechanisms/innovation.py).
+
+Why a kernel: the month's innovation step was about twenty numpy calls on a few thousand rows
+(projects per firm, knowledge per employee, the hazard's terms, the gathers of the
+innovators), each mostly call overhead; one pass over the firms does it all. The hazard's
+powers and exponential run as scalar calls here: on the living rows of the default region
+that costs less than the numpy calls it replaces (docs/performance.md).
+"""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numba import njit
 
 
 @njit(cache=True)
-def innovate(alive, probability, projects, employees, knowledge, grad_skill, prior_grad_skill,
-             productivity, diverted, knowledge_paid, innovations, last_innovation, patents,
-             public_money, project_firm, project_university, project_active, uni_knowledge,
-             uni_faculty, u_hit, u_gain, u_patent, month, hp):
-    """The month's innovations: a living firm innovates when its ``u_hit`` draw is below its
-    ``probability`` (innovation.hazard), then gains_from_uniforms (three ``u_gain`` draws) x
-    line_share, productivity and knowledge deepened by that relative gain, a patent when
-    ``u_patent`` is below its share, and the spill to each partner university.
+def innovation_probability(employees, knowledge_sum, absorptive, projects, live,
+                           graduate_term, digital, hz):
+    """One firm's monthly innovation probability: innovation.hazard for one row (its scalar
+    twin, tested against it), from its employees, the sum of its knowledge stock, its
+    absorptive capacity, active projects, live-project work, graduate term and digital
+    maturity; ``hz`` holds the parameters in the order of innovation.HAZARD_PARAMETERS."""
+    (base, reference_employees, size_elasticity, knowledge_elasticity, knowledge_reference,
+     on_absorptive, on_projects, on_live, on_graduates, on_digital) = (
+        hz[0], hz[1], hz[2], hz[3], hz[4], hz[5], hz[6], hz[7], hz[8], hz[9])
+    emp = max(employees, 1.0)
+    size = emp / reference_employees
+    know = max(knowledge_sum / (emp * knowledge_reference), 0.0)
+    lam = base * size ** size_elasticity * know ** knowledge_elasticity
+    lam = lam * (1.0 + on_absorptive * absorptive + on_projects * math.log2(1.0 + projects)
+                 + on_live * live + on_graduates * graduate_term + on_digital * digital)
+    return 1.0 - math.exp(-lam)
 
-    ``projects`` are each firm's active projects; ``hp`` holds the parameters in the order of
-    innovation.KERNEL_PARAMETERS. Returns (innovation values of the innovators, counts
+
+@njit(cache=True)
+def innovate(alive, employees, knowledge, grad_skill, prior_grad_skill, productivity, diverted,
+             knowledge_paid, innovations, last_innovation, patents, public_money, absorptive,
+             digital, project_firm, project_university, project_active, project_brokered,
+             live_fill, uni_knowledge, uni_faculty, u_hit, u_gain, u_patent, month, hp, hz):
+    """The month's innovations: each living firm's innovation_probability from its active
+    projects (and the ``live_fill`` of the universities of its brokered ones: 3.0 students'
+    live-project work), a firm innovates when its ``u_hit`` draw is below it, then
+    gains_from_uniforms (three ``u_gain`` draws) x line_share, productivity and knowledge
+    deepened by that relative gain, a patent when ``u_patent`` is below its share, and the
+    spill to each partner university.
+
+    ``hp`` holds the parameters in the order of innovation.KERNEL_PARAMETERS, ``hz`` those of
+    innovation.HAZARD_PARAMETERS. Returns (innovation values of the innovators, counts
     [incremental, radical, patents], tally counts indexed 2 x (had a project) + (received
     public money)).
     """
@@ -26,13 +56,30 @@ def innovate(alive, probability, projects, employees, knowledge, grad_skill, pri
      projects_per_faculty, graduate_premium) = (hp[0], hp[1], hp[2], hp[3], hp[4], hp[5],
                                                 hp[6], hp[7], hp[8], hp[9], hp[10], hp[11])
     n, k = len(alive), knowledge.shape[1]  # the arrays have spare capacity past row n
+    # Each firm's active projects, and its brokered ones' live-project work, in row order.
+    projects = np.zeros(n, dtype=np.int64)
+    live = np.zeros(n)
+    for r in range(len(project_active)):
+        if project_active[r]:
+            projects[project_firm[r]] += 1
+            if project_brokered[r]:
+                live[project_firm[r]] += live_fill[project_university[r]]
     gain_of = np.full(n, -1.0)  # this month's relative gain of each innovator, -1 otherwise
     values = np.empty(n)
     counts = np.zeros(3, dtype=np.int64)
     tally = np.zeros(4, dtype=np.int64)
     m = 0
     for i in range(n):
-        if not alive[i] or not u_hit[i] < probability[i]:
+        if not alive[i]:
+            continue
+        know = 0.0
+        for j in range(k):
+            know += knowledge[i, j]
+        emp = float(max(employees[i], 1))
+        prob = innovation_probability(
+            emp, know, absorptive[i], float(projects[i]), live[i],
+            (grad_skill[i] + prior_grad_skill[i]) / emp, digital[i], hz)
+        if not u_hit[i] < prob:
             continue
         radical = u_gain[i, 0] < radical_share
         if radical:
