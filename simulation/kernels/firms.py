@@ -128,10 +128,12 @@ def displace(alive, new, knowledge, productivity, employees, diverted, grad_skil
     for i in range(n):
         if not (alive[i] or is_new[i]):
             continue
-        best = 0
+        # The main domain: the first largest stock (np.argmax), its value kept in a local
+        # rather than read back each step.
+        best, top = 0, knowledge[i, 0]
         for j in range(1, k):
-            if knowledge[i, j] > knowledge[i, best]:
-                best = j
+            if knowledge[i, j] > top:
+                best, top = j, knowledge[i, j]
         domain[i] = best
         va[i] = productivity[i] * (max(employees[i] - diverted[i], 0.0) + graduate_premium
                                    * (grad_skill[i] + prior_grad_skill[i])) * alive[i]
