@@ -29,7 +29,9 @@ def innovation_probability(employees, knowledge_sum, absorptive, projects, live,
     size = emp / reference_employees
     know = max(knowledge_sum / (emp * knowledge_reference), 0.0)
     lam = base * size ** size_elasticity * know ** knowledge_elasticity
-    lam = lam * (1.0 + on_absorptive * absorptive + on_projects * math.log2(1.0 + projects)
+    # log2(1 + 0) is exactly 0: most firms have no project, and skip the logarithm.
+    with_projects = on_projects * math.log2(1.0 + projects) if projects > 0 else on_projects * 0.0
+    lam = lam * (1.0 + on_absorptive * absorptive + with_projects
                  + on_live * live + on_graduates * graduate_term + on_digital * digital)
     return 1.0 - math.exp(-lam)
 
