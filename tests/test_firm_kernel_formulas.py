@@ -99,3 +99,34 @@ def test_absorbed_is_absorb_of_the_absorptive_inflow_of_one_row(seed):
                             *(float(p[name]) for name in ABSORPTIVE_PARAMETERS))
            for i in range(n)]
     np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-16)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_exit_firms_exits_exactly_the_firms_the_exit_rule_names(seed):
+    # ODD: a living firm exits when its cash has run out or its uniform draw is below its
+    # exit_hazard, cut by incubator_hazard_cut while incubated. Draws near every firm's hazard
+    # and firms below, at and above start-up size test the kernel's shortcut for firms that
+    # certainly stay.
+    rng = np.random.default_rng(seed)
+    p = varied_parameters(rng, EXIT_PARAMETERS)
+    n, month, months = 2000, 100, 24
+    alive = rng.random(n) > 0.1
+    birth = month - rng.integers(0, 150, n)
+    size = p["startup_size"] * rng.lognormal(0.0, 1.0, n)
+    size[:50] = p["startup_size"]
+    incubated = rng.random(n) < 0.3
+    cash = rng.normal(1.0, 1.0, n)
+    age = month - birth
+    cut = np.where(incubated & (age <= months), 1.0 - p["incubator_hazard_cut"], 1.0)
+    hazard = firm_dynamics.exit_hazard(age, size, p) * cut
+    draw = np.clip(hazard * rng.uniform(0.5, 1.5, n), 0.0, 1.0 - 1e-16)
+    draw[:25] = p["exit_hazard_young"]  # exactly the age band's hazard: the shortcut's edge
+    want = alive & ((draw < hazard) | (cash < 0))
+    dead = alive.copy()
+    out, _ = kernels.exit_firms(
+        dead, birth.astype(np.int32), size, incubated, cash, np.full(n, -1, np.int32),
+        np.zeros(n, np.int64), np.zeros(n), np.zeros(n, np.int64), np.zeros(n),
+        np.zeros(0, np.int64), np.zeros(0, bool), draw, month,
+        *(float(p[name]) for name in EXIT_PARAMETERS), months, p["incubator_hazard_cut"])
+    assert 0 < out == want.sum()
+    np.testing.assert_array_equal(alive & ~dead, want)

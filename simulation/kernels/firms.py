@@ -85,16 +85,21 @@ def grow_firms(alive, shock, size, employees, productivity, knowledge, knowledge
 
 
 @njit(cache=True)
+def _age_band(age, hazard_young, hazard_mid, hazard_mature):
+    """The exit hazard of a start-up-sized firm of this age (first year, years 2-5, mature)."""
+    if age < 12:
+        return hazard_young
+    if age < 60:
+        return hazard_mid
+    return hazard_mature
+
+
+@njit(cache=True)
 def exit_probability(age, size, hazard_young, hazard_mid, hazard_mature, startup_size,
                      size_elasticity):
     """One firm's monthly exit hazard: firm_dynamics.exit_hazard for one row (its scalar twin,
     tested against it), by age band, falling with size relative to a start-up's."""
-    if age < 12:
-        base = hazard_young
-    elif age < 60:
-        base = hazard_mid
-    else:
-        base = hazard_mature
+    base = _age_band(age, hazard_young, hazard_mid, hazard_mature)
     rel = max(size, 1.0) / startup_size
     return base * min(rel, 1e12) ** (-size_elasticity)
 
@@ -115,10 +120,17 @@ def exit_firms(alive, birth_step, size, incubated, cash, exit_step, grad_employe
     n = len(alive)
     count = 0
     had_graduates = False
+    # At or above start-up size, the hazard is at most its age band's (size^-elasticity <= 1
+    # and the incubation cut only lowers it, for the valid ranges of exit_size_elasticity,
+    # [0, 3], and incubator_hazard_cut, [0, 1]): a draw above that is no exit, known without
+    # the power. That is most living firms a month; the decisions are the same.
     for i in range(n):
         if not alive[i]:
             continue
         age = month - birth_step[i]
+        if cash[i] >= 0 and size[i] >= startup_size and draw[i] >= _age_band(
+                age, hazard_young, hazard_mid, hazard_mature):
+            continue
         h = exit_probability(age, size[i], hazard_young, hazard_mid, hazard_mature,
                              startup_size, size_elasticity)
         if incubated[i] and age <= incubation_months:
