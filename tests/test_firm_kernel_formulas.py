@@ -130,3 +130,72 @@ def test_exit_firms_exits_exactly_the_firms_the_exit_rule_names(seed):
         *(float(p[name]) for name in EXIT_PARAMETERS), months, p["incubator_hazard_cut"])
     assert 0 < out == want.sum()
     np.testing.assert_array_equal(alive & ~dead, want)
+
+
+def firm_rows(rng: np.random.Generator, n: int) -> dict:
+    """Random firm rows for the innovation kernel: small and large firms, knowledge per
+    employee below and above the reference, some with projects."""
+    return dict(employees=rng.integers(0, 3000, n), knowledge_sum=rng.lognormal(3.0, 2.0, n),
+                absorptive=rng.random(n), live=rng.random(n) * (rng.random(n) > 0.5),
+                grads=rng.random(n), digital=rng.random(n),
+                projects=rng.integers(0, 4, n) * (rng.random(n) > 0.5))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_innovation_probability_bound_is_above_the_hazard(seed):
+    rng = np.random.default_rng(seed)
+    p = varied_parameters(rng, innovation.HAZARD_PARAMETERS)
+    for name in ("innovation_size_elasticity", "hazard_knowledge_elasticity"):
+        p[name] = rng.uniform(0.0, 1.0)  # the bound's range
+    n = 2000
+    rows = firm_rows(rng, n)
+    rows["knowledge_sum"][:20] = 0.0
+    emp = np.maximum(rows["employees"], 1)
+    hazard = innovation.hazard(p, rows["absorptive"], rows["projects"], rows["live"],
+                               rows["grads"], rows["digital"], employees=emp,
+                               knowledge=rows["knowledge_sum"] / (emp * p["knowledge_reference"]))
+    hz = np.array([float(p[name]) for name in innovation.HAZARD_PARAMETERS])
+    bound = np.array([kernels.innovation_probability_bound(
+        float(rows["employees"][i]), rows["knowledge_sum"][i], rows["absorptive"][i],
+        float(rows["projects"][i]), rows["live"][i], rows["grads"][i], rows["digital"][i], hz)
+        for i in range(n)])
+    assert (bound >= hazard).all()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("elasticity", [0.25, 1.3])  # inside and outside the bound's range
+def test_innovate_innovates_exactly_the_firms_whose_draw_is_below_their_hazard(seed,
+                                                                                elasticity):
+    rng = np.random.default_rng(seed)
+    p = varied_parameters(rng, innovation.HAZARD_PARAMETERS)
+    p["innovation_size_elasticity"] = elasticity
+    n, k = 2000, 4
+    rows = firm_rows(rng, n)
+    alive = rng.random(n) > 0.1
+    emp = np.maximum(rows["employees"], 1)
+    # Each firm's stock split over k domains; its graduates' skill gives its graduate term.
+    knowledge = rng.dirichlet(np.ones(k), n) * rows["knowledge_sum"][:, None]
+    grad_skill = rows["grads"] * emp
+    # Projects: each firm's count, its first one brokered for some firms (one university,
+    # whose 3.0 students fill every live-project slot: live-project work 1).
+    project_firm = np.repeat(np.arange(n), rows["projects"])
+    brokered = np.zeros(len(project_firm), bool)
+    first = np.flatnonzero(rows["projects"] > 0)
+    brokered[np.searchsorted(project_firm, first)] = rows["live"][first] > 0
+    live = np.bincount(project_firm[brokered], minlength=n).astype(float)
+    hazard = innovation.hazard(p, rows["absorptive"], rows["projects"], live,
+                               grad_skill / emp, rows["digital"], employees=emp,
+                               knowledge=knowledge.sum(axis=1) / (emp * p["knowledge_reference"]))
+    u_hit = np.clip(hazard * rng.uniform(0.5, 1.5, n), 0.0, 1.0 - 1e-16)
+    innovations = np.zeros(n, np.int64)
+    kernels.innovate(
+        alive, rows["employees"], knowledge, grad_skill, np.zeros(n), np.ones(n), np.zeros(n),
+        knowledge.sum(axis=1), innovations, np.full(n, -1, np.int32), np.zeros(n, np.int64),
+        np.zeros(n), rows["absorptive"], rows["digital"], project_firm,
+        np.zeros(len(project_firm), np.int64), np.ones(len(project_firm), bool), brokered,
+        np.ones(1), np.ones((1, k)), np.ones(1), u_hit, rng.random((n, 3)), rng.random(n), 5,
+        np.array([float(p[name]) for name in innovation.KERNEL_PARAMETERS]),
+        np.array([float(p[name]) for name in innovation.HAZARD_PARAMETERS]))
+    want = alive & (u_hit < hazard)
+    assert 0 < want.sum() < alive.sum()
+    np.testing.assert_array_equal(innovations, want.astype(np.int64))

@@ -33,6 +33,7 @@ _MODULES = {
     "displace": "firms",
     "innovate": "innovation",
     "innovation_probability": "innovation",
+    "innovation_probability_bound": "innovation",
     "end_projects": "projects",
     "trim_to_slots": "projects",
     "free_firms": "projects",

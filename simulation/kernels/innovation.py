@@ -16,24 +16,46 @@ from numba import njit
 
 
 @njit(cache=True)
+def _hazard_terms(employees, knowledge_sum, absorptive, projects, live, graduate_term,
+                  digital, hz):
+    """The parts of innovation.hazard for one row: (size over the reference, knowledge per
+    employee over the reference, the additive multiplier of absorptive capacity, projects,
+    live-project work, graduates and digital maturity)."""
+    emp = max(employees, 1.0)
+    size = emp / hz[1]
+    know = max(knowledge_sum / (emp * hz[4]), 0.0)
+    # log2(1 + 0) is exactly 0: most firms have no project, and skip the logarithm.
+    with_projects = hz[6] * math.log2(1.0 + projects) if projects > 0 else hz[6] * 0.0
+    multiplier = (1.0 + hz[5] * absorptive + with_projects + hz[7] * live
+                  + hz[8] * graduate_term + hz[9] * digital)
+    return size, know, multiplier
+
+
+@njit(cache=True)
 def innovation_probability(employees, knowledge_sum, absorptive, projects, live,
                            graduate_term, digital, hz):
     """One firm's monthly innovation probability: innovation.hazard for one row (its scalar
     twin, tested against it), from its employees, the sum of its knowledge stock, its
     absorptive capacity, active projects, live-project work, graduate term and digital
     maturity; ``hz`` holds the parameters in the order of innovation.HAZARD_PARAMETERS."""
-    (base, reference_employees, size_elasticity, knowledge_elasticity, knowledge_reference,
-     on_absorptive, on_projects, on_live, on_graduates, on_digital) = (
-        hz[0], hz[1], hz[2], hz[3], hz[4], hz[5], hz[6], hz[7], hz[8], hz[9])
-    emp = max(employees, 1.0)
-    size = emp / reference_employees
-    know = max(knowledge_sum / (emp * knowledge_reference), 0.0)
-    lam = base * size ** size_elasticity * know ** knowledge_elasticity
-    # log2(1 + 0) is exactly 0: most firms have no project, and skip the logarithm.
-    with_projects = on_projects * math.log2(1.0 + projects) if projects > 0 else on_projects * 0.0
-    lam = lam * (1.0 + on_absorptive * absorptive + with_projects
-                 + on_live * live + on_graduates * graduate_term + on_digital * digital)
+    size, know, multiplier = _hazard_terms(employees, knowledge_sum, absorptive, projects,
+                                           live, graduate_term, digital, hz)
+    lam = hz[0] * size ** hz[2] * know ** hz[3]
+    lam = lam * multiplier
     return 1.0 - math.exp(-lam)
+
+
+@njit(cache=True)
+def innovation_probability_bound(employees, knowledge_sum, absorptive, projects, live,
+                                 graduate_term, digital, hz):
+    """An upper bound of innovation_probability without its powers and exponential, for
+    elasticities in [0, 1]: x^e <= 1 + e (x - 1) (a concave power lies below its tangent at
+    1) and 1 - exp(-lambda) <= lambda, widened by a relative 1e-6 and an absolute 1e-15 for
+    the rounding of the exact computation. A draw at or above it is no innovation."""
+    size, know, multiplier = _hazard_terms(employees, knowledge_sum, absorptive, projects,
+                                           live, graduate_term, digital, hz)
+    lam = hz[0] * (1.0 + hz[2] * (size - 1.0)) * (1.0 + hz[3] * (know - 1.0)) * multiplier
+    return lam * (1.0 + 1e-6) + 1e-15
 
 
 @njit(cache=True)
@@ -66,6 +88,7 @@ def innovate(alive, employees, knowledge, grad_skill, prior_grad_skill, producti
             projects[project_firm[r]] += 1
             if project_brokered[r]:
                 live[project_firm[r]] += live_fill[project_university[r]]
+    bounded = 0.0 <= hz[2] <= 1.0 and 0.0 <= hz[3] <= 1.0  # elasticities of the bound
     gain_of = np.full(n, -1.0)  # this month's relative gain of each innovator, -1 otherwise
     values = np.empty(n)
     counts = np.zeros(3, dtype=np.int64)
@@ -78,10 +101,12 @@ def innovate(alive, employees, knowledge, grad_skill, prior_grad_skill, producti
         for j in range(k):
             know += knowledge[i, j]
         emp = float(max(employees[i], 1))
-        prob = innovation_probability(
-            emp, know, absorptive[i], float(projects[i]), live[i],
-            (grad_skill[i] + prior_grad_skill[i]) / emp, digital[i], hz)
-        if not u_hit[i] < prob:
+        inputs = (emp, know, absorptive[i], float(projects[i]), live[i],
+                  (grad_skill[i] + prior_grad_skill[i]) / emp, digital[i], hz)
+        # Most firms' draws are above a bound of their hazard: they skip its powers.
+        if bounded and u_hit[i] >= innovation_probability_bound(*inputs):
+            continue
+        if not u_hit[i] < innovation_probability(*inputs):
             continue
         radical = u_gain[i, 0] < radical_share
         if radical:
