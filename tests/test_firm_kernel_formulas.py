@@ -68,40 +68,6 @@ def test_exit_probability_is_the_exit_hazard_of_one_row(seed):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_paid_productivity_is_knowledge_pays_of_one_row(seed):
-    rng = np.random.default_rng(seed)
-    n = 400
-    productivity = rng.lognormal(0.0, 0.5, n)
-    paid = rng.lognormal(3.0, 1.0, n) * (rng.random(n) > 0.1)  # some rows never paid yet
-    level = paid * rng.lognormal(0.0, 0.2, n) * (rng.random(n) > 0.1)  # and some with none
-    elasticity = rng.uniform(0.0, 0.5)
-    want = firm_dynamics.knowledge_pays(productivity, level, paid, elasticity)
-    got = [kernels.paid_productivity(productivity[i], level[i], paid[i], elasticity)
-           for i in range(n)]
-    np.testing.assert_allclose(got, want, rtol=1e-14, atol=0)
-
-
-ABSORPTIVE_PARAMETERS = ("absorptive_rd_rate", "absorptive_graduate_rate",
-                         "absorptive_depreciation")
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-def test_absorbed_is_absorb_of_the_absorptive_inflow_of_one_row(seed):
-    rng = np.random.default_rng(seed)
-    p = varied_parameters(rng, ABSORPTIVE_PARAMETERS)
-    n = 400
-    a = rng.random(n)
-    rd_share = rng.normal(0.05, 0.05, n)  # negative too: a firm with negative value added
-    graduate_term = rng.random(n) * (rng.random(n) > 0.3)
-    inflow = firm_dynamics.absorptive_inflow(rd_share, graduate_term, p)
-    want = firm_dynamics.absorb(a, inflow, p["absorptive_depreciation"])
-    got = [kernels.absorbed(a[i], rd_share[i], graduate_term[i],
-                            *(float(p[name]) for name in ABSORPTIVE_PARAMETERS))
-           for i in range(n)]
-    np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-16)
-
-
-@pytest.mark.parametrize("seed", SEEDS)
 def test_exit_firms_exits_exactly_the_firms_the_exit_rule_names(seed):
     # ODD: a living firm exits when its cash has run out or its uniform draw is below its
     # exit_hazard, cut by incubator_hazard_cut while incubated. Draws near every firm's hazard

@@ -26,8 +26,6 @@ from typing import Any
 # Kernel name -> module of this package that defines it.
 _MODULES = {
     "grow_firms": "firms",
-    "paid_productivity": "firms",
-    "absorbed": "firms",
     "exit_firms": "firms",
     "exit_probability": "firms",
     "displace": "firms",

@@ -2,48 +2,25 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit
 
 
 @njit(cache=True)
-def paid_productivity(productivity, level, paid, elasticity):
-    """firm_dynamics.knowledge_pays for one row (its scalar twin, tested against it):
-    productivity moved by (level / paid)^elasticity, unchanged without a positive level on
-    either side."""
-    if paid > 0 and level > 0:
-        return productivity * (level / paid) ** elasticity
-    return productivity
-
-
-@njit(cache=True)
-def absorbed(a, rd_share, graduate_term, rd_rate, graduate_rate, depreciation):
-    """firm_dynamics.absorb of firm_dynamics.absorptive_inflow for one row (their scalar twin,
-    tested against them): one month of the absorptive stock."""
-    inflow = rd_rate * max(rd_share, 0.0) + graduate_rate * max(graduate_term, 0.0)
-    return (1.0 - depreciation) * (a + (1.0 - a) * (1.0 - math.exp(-inflow)))
-
-
-@njit(cache=True)
 def grow_firms(alive, shock, size, employees, productivity, knowledge, knowledge_paid, cash,
                rd_intensity, subsidy, grad_employees, prior_grads, grad_skill,
-               prior_grad_skill, diverted, absorptive, margin_z, graduate_premium,
-               depreciation, rd_rate, margin, margin_sigma, elasticity, absorptive_rd_rate,
-               absorptive_graduate_rate, absorptive_depreciation):
+               prior_grad_skill, diverted, margin_z, level, rd_share, graduate_premium,
+               depreciation, rd_rate, margin, margin_sigma):
     """One month of every living firm: size times its Gibrat ``shock`` (never below the
     graduate staff), value added (state.Firms.value_added), own R&D plus subsidy into knowledge
-    along the firm's profile after obsolescence (knowledge.depreciate, knowledge.profile), cash
-    flow value added x (margin + margin_sigma x ``margin_z``) - own R&D, productivity moved
-    once by every change of the knowledge level this month (paid_productivity), and absorptive
-    capacity renewed by R&D effort over value added and graduate staff (absorbed). Dead rows'
-    knowledge only becomes obsolete.
+    along the firm's profile after obsolescence (knowledge.depreciate, knowledge.profile), and
+    cash flow value added x (margin + margin_sigma x ``margin_z``) - own R&D.
 
-    Why one kernel: knowledge that pays and absorptive capacity were some twenty-five numpy
-    calls over every firm row a month; their one power and one exponential a living row cost
-    less here than those calls (docs/performance.md). The Gibrat shock stays vectorised
-    (mechanism). Returns the month's R&D effort (own R&D + subsidy).
+    Writes each row's new knowledge ``level`` (L1; for dead rows the level productivity
+    already reflects, so knowledge_pays leaves them alone) and R&D effort over value added
+    ``rd_share`` (0 for dead rows), from which the mechanism moves productivity and absorptive
+    capacity with numpy's vectorised powers and exponentials. Dead rows' knowledge only
+    becomes obsolete. Returns the month's R&D effort (own R&D + subsidy).
     """
     n, k = len(alive), knowledge.shape[1]  # the arrays have spare capacity past row n
     keep = 1.0 - depreciation
@@ -52,6 +29,8 @@ def grow_firms(alive, shock, size, employees, productivity, knowledge, knowledge
         if not alive[i]:
             for j in range(k):
                 knowledge[i, j] *= keep
+            level[i] = knowledge_paid[i]
+            rd_share[i] = 0.0
             continue
         grown = max(size[i] * shock[i], max(1.0, float(grad_employees[i] + prior_grads[i])))
         size[i] = grown
@@ -67,20 +46,13 @@ def grow_firms(alive, shock, size, employees, productivity, knowledge, knowledge
             knowledge[i, j] *= keep
             total += knowledge[i, j]
         denom = max(total, 1e-12)
-        level = 0.0
+        new_level = 0.0
         for j in range(k):
             knowledge[i, j] += rd_rate * effort * (knowledge[i, j] / denom)
-            level += knowledge[i, j]
+            new_level += knowledge[i, j]
+        level[i] = new_level
+        rd_share[i] = effort / max(va, 1e-12)
         cash[i] += va * (margin + margin_sigma * margin_z[i]) - own_rd
-        # Knowledge pays: every change of the level this month (R&D and obsolescence here,
-        # projects, spillovers and hires earlier in the month) moves productivity once.
-        productivity[i] = paid_productivity(productivity[i], level, knowledge_paid[i],
-                                            elasticity)
-        knowledge_paid[i] = level
-        graduate_term = (grad_skill[i] + prior_grad_skill[i]) / max(employees[i], 1)
-        absorptive[i] = absorbed(absorptive[i], effort / max(va, 1e-12), graduate_term,
-                                 absorptive_rd_rate, absorptive_graduate_rate,
-                                 absorptive_depreciation)
     return effort_total
 
 

@@ -90,23 +90,30 @@ def apply(w: World) -> None:
 def grow(w: World) -> None:
     p, f = w.p, w.firms
     n = f.n
+    alive = f.alive[:n]
     # Draws for every firm row: a firm's shocks do not depend on which other firms are
-    # alive, so paired scenario runs share them. The Gibrat shock's power and exponential run
-    # vectorised over every row (numpy's are several times faster per row than the scalar
-    # ones a compiled loop calls); the per-firm rest is one pass (simulation/kernels/firms.py).
+    # alive, so paired scenario runs share them. Powers and exponentials run vectorised over
+    # every row (numpy's are several times faster than scalar ones in a compiled loop); the
+    # per-firm rest is one pass (simulation/kernels/firms.py).
     shock = growth_shock(f.size[:n], p["growth_sigma"], p["growth_beta"], p["growth_drift"],
                          w.rng("firms.growth").standard_normal(n))
     margin_z = w.rng("firms.margin").standard_normal(n)
+    level, rd_share = np.empty(n), np.empty(n)
     # Size, value added, R&D into knowledge along the firm's profile (a dead firm's knowledge
-    # simply becomes obsolete), cash flow value added x (margin + shock) - own R&D,
-    # knowledge_pays for every change of the level this month, absorb of absorptive_inflow.
+    # simply becomes obsolete), cash flow value added x (margin + shock) - own R&D.
     effort = kernels.grow_firms(
-        f.alive[:n], shock, f.size, f.employees, f.productivity, f.knowledge,
-        f.knowledge_paid, f.cash, f.rd_intensity, f.subsidy, f.grad_employees, f.prior_grads,
-        f.grad_skill, f.prior_grad_skill, f.diverted, f.absorptive, margin_z,
-        p["graduate_premium"], p["knowledge_depreciation"], p["firm_rd_rate"], p["margin"],
-        p["margin_sigma"], p["knowledge_output_elasticity"], p["absorptive_rd_rate"],
-        p["absorptive_graduate_rate"], p["absorptive_depreciation"])
+        alive, shock, f.size, f.employees, f.productivity, f.knowledge, f.knowledge_paid,
+        f.cash, f.rd_intensity, f.subsidy, f.grad_employees, f.prior_grads, f.grad_skill,
+        f.prior_grad_skill, f.diverted, margin_z, level, rd_share, p["graduate_premium"],
+        p["knowledge_depreciation"], p["firm_rd_rate"], p["margin"], p["margin_sigma"])
+    # Knowledge pays: every change of the level this month (R&D and obsolescence here,
+    # projects, spillovers and hires earlier in the month) moves productivity once.
+    f.productivity[:n] = knowledge_pays(f.productivity[:n], level, f.knowledge_paid[:n],
+                                        p["knowledge_output_elasticity"])
+    f.knowledge_paid[:n] = level
+    inflow = absorptive_inflow(rd_share, f.graduate_term(slice(0, n)), p)
+    f.absorptive[:n] = np.where(alive, absorb(f.absorptive[:n], inflow,
+                                              p["absorptive_depreciation"]), f.absorptive[:n])
     w.count("rd_spending", effort)
 
 
