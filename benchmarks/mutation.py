@@ -109,6 +109,7 @@ TESTS: dict[str, list[str]] = {
     ],
     "mechanisms.innovation": [
         *COMMON, "tests/test_firm_size.py", "tests/test_tally.py", "tests/test_knowledge_pays.py",
+        "tests/test_firm_kernel_formulas.py",  # hazard against its kernel twin
     ],
     "mechanisms.digital": [
         *COMMON, "tests/test_platform.py",
@@ -123,6 +124,7 @@ TESTS: dict[str, list[str]] = {
     "mechanisms.firm_dynamics": [
         *COMMON, "tests/test_entry.py", "tests/test_firm_size.py", "tests/test_knowledge_pays.py",
         "tests/test_crn_alignment.py",
+        "tests/test_firm_kernel_formulas.py",  # exit_hazard against its kernel twin
         LEVERS + "test_incubator_hazard_cut_keeps_more_incubated_start_ups_alive",
         LEVERS + "test_exit_hazard_age_bands_first_year_years_two_to_five_and_mature",
         LEVERS + "test_a_larger_budget_funds_more_research_and_more_rd[1]",  # R&D spending

@@ -26,9 +26,12 @@ from typing import Any
 # Kernel name -> module of this package that defines it.
 _MODULES = {
     "grow_firms": "firms",
-    "exit_draws": "firms",
+    "exit_firms": "firms",
+    "exit_probability": "firms",
     "displace": "firms",
     "innovate": "innovation",
+    "innovation_probability": "innovation",
+    "innovation_probability_bound": "innovation",
     "end_projects": "projects",
     "trim_to_slots": "projects",
     "free_firms": "projects",

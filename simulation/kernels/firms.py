@@ -57,31 +57,70 @@ def grow_firms(alive, shock, size, employees, productivity, knowledge, knowledge
 
 
 @njit(cache=True)
-def exit_draws(alive, birth_step, size, incubated, cash, draw, month, hazard_young, hazard_mid,
-               hazard_mature, startup_size, size_elasticity, incubation_months, hazard_cut):
-    """Rows of living firms that exit this month: cash run out, or ``draw`` (one uniform per
-    firm row) below the age-band hazard of firm_dynamics.exit_hazard, cut in incubation."""
+def _age_band(age, hazard_young, hazard_mid, hazard_mature):
+    """The exit hazard of a start-up-sized firm of this age (first year, years 2-5, mature)."""
+    if age < 12:
+        return hazard_young
+    if age < 60:
+        return hazard_mid
+    return hazard_mature
+
+
+@njit(cache=True)
+def exit_probability(age, size, hazard_young, hazard_mid, hazard_mature, startup_size,
+                     size_elasticity):
+    """One firm's monthly exit hazard: firm_dynamics.exit_hazard for one row (its scalar twin,
+    tested against it), by age band, falling with size relative to a start-up's."""
+    base = _age_band(age, hazard_young, hazard_mid, hazard_mature)
+    rel = max(size, 1.0) / startup_size
+    return base * min(rel, 1e12) ** (-size_elasticity)
+
+
+@njit(cache=True)
+def exit_firms(alive, birth_step, size, incubated, cash, exit_step, grad_employees,
+               grad_skill, prior_grads, prior_grad_skill, project_firm, project_active, draw,
+               month, hazard_young, hazard_mid, hazard_mature, startup_size, size_elasticity,
+               incubation_months, hazard_cut):
+    """The month's exits: a living firm exits when its cash has run out, or when its ``draw``
+    (one uniform per firm row) is below its exit_probability, cut in incubation. An exiting
+    firm is marked dead in this month, its graduate staff leave it, and the projects of dead
+    firms end with them.
+
+    Returns (number of exits, whether any exiting firm employed graduates: then they become
+    unemployed, labour_market.lose_jobs).
+    """
     n = len(alive)
-    out = np.empty(n, dtype=np.int64)
     count = 0
+    had_graduates = False
+    # At or above start-up size, the hazard is at most its age band's (size^-elasticity <= 1
+    # and the incubation cut only lowers it, for the valid ranges of exit_size_elasticity,
+    # [0, 3], and incubator_hazard_cut, [0, 1]): a draw above that is no exit, known without
+    # the power. That is most living firms a month; the decisions are the same.
     for i in range(n):
         if not alive[i]:
             continue
         age = month - birth_step[i]
-        if age < 12:
-            base = hazard_young
-        elif age < 60:
-            base = hazard_mid
-        else:
-            base = hazard_mature
-        rel = max(size[i], 1.0) / startup_size
-        h = base * min(rel, 1e12) ** (-size_elasticity)
+        if cash[i] >= 0 and size[i] >= startup_size and draw[i] >= _age_band(
+                age, hazard_young, hazard_mid, hazard_mature):
+            continue
+        h = exit_probability(age, size[i], hazard_young, hazard_mid, hazard_mature,
+                             startup_size, size_elasticity)
         if incubated[i] and age <= incubation_months:
             h = h * (1.0 - hazard_cut)
         if draw[i] < h or cash[i] < 0:
-            out[count] = i
+            alive[i] = False
+            exit_step[i] = month
+            had_graduates = had_graduates or grad_employees[i] != 0
+            grad_employees[i] = 0
+            grad_skill[i] = 0.0
+            prior_grads[i] = 0
+            prior_grad_skill[i] = 0.0
             count += 1
-    return out[:count]
+    if count:
+        for r in range(len(project_active)):
+            if project_active[r] and not alive[project_firm[r]]:
+                project_active[r] = False
+    return count, had_graduates
 
 
 @njit(cache=True)
@@ -101,10 +140,12 @@ def displace(alive, new, knowledge, productivity, employees, diverted, grad_skil
     for i in range(n):
         if not (alive[i] or is_new[i]):
             continue
-        best = 0
+        # The main domain: the first largest stock (np.argmax), its value kept in a local
+        # rather than read back each step.
+        best, top = 0, knowledge[i, 0]
         for j in range(1, k):
-            if knowledge[i, j] > knowledge[i, best]:
-                best = j
+            if knowledge[i, j] > top:
+                best, top = j, knowledge[i, j]
         domain[i] = best
         va[i] = productivity[i] * (max(employees[i] - diverted[i], 0.0) + graduate_premium
                                    * (grad_skill[i] + prior_grad_skill[i])) * alive[i]

@@ -1,23 +1,77 @@
-"""Kernel of mechanism 5, innovation (simulation/mechanisms/innovation.py)."""
+"""Kernel of mechanism 5, innovation (simulation/mechanisms/innovation.py).
+
+Why a kernel: the month's innovation step was about twenty numpy calls on a few thousand rows
+(projects per firm, knowledge per employee, the hazard's terms, the gathers of the
+innovators), each mostly call overhead; one pass over the firms does it all. The hazard's
+powers and exponential run as scalar calls here: on the living rows of the default region
+that costs less than the numpy calls it replaces (docs/performance.md).
+"""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numba import njit
 
 
 @njit(cache=True)
-def innovate(alive, probability, projects, employees, knowledge, grad_skill, prior_grad_skill,
-             productivity, diverted, knowledge_paid, innovations, last_innovation, patents,
-             public_money, project_firm, project_university, project_active, uni_knowledge,
-             uni_faculty, u_hit, u_gain, u_patent, month, hp):
-    """The month's innovations: a living firm innovates when its ``u_hit`` draw is below its
-    ``probability`` (innovation.hazard), then gains_from_uniforms (three ``u_gain`` draws) x
-    line_share, productivity and knowledge deepened by that relative gain, a patent when
-    ``u_patent`` is below its share, and the spill to each partner university.
+def _hazard_terms(employees, knowledge_sum, absorptive, projects, live, graduate_term,
+                  digital, hz):
+    """The parts of innovation.hazard for one row: (size over the reference, knowledge per
+    employee over the reference, the additive multiplier of absorptive capacity, projects,
+    live-project work, graduates and digital maturity)."""
+    emp = max(employees, 1.0)
+    size = emp / hz[1]
+    know = max(knowledge_sum / (emp * hz[4]), 0.0)
+    # log2(1 + 0) is exactly 0: most firms have no project, and skip the logarithm.
+    with_projects = hz[6] * math.log2(1.0 + projects) if projects > 0 else hz[6] * 0.0
+    multiplier = (1.0 + hz[5] * absorptive + with_projects + hz[7] * live
+                  + hz[8] * graduate_term + hz[9] * digital)
+    return size, know, multiplier
 
-    ``projects`` are each firm's active projects; ``hp`` holds the parameters in the order of
-    innovation.KERNEL_PARAMETERS. Returns (innovation values of the innovators, counts
+
+@njit(cache=True)
+def innovation_probability(employees, knowledge_sum, absorptive, projects, live,
+                           graduate_term, digital, hz):
+    """One firm's monthly innovation probability: innovation.hazard for one row (its scalar
+    twin, tested against it), from its employees, the sum of its knowledge stock, its
+    absorptive capacity, active projects, live-project work, graduate term and digital
+    maturity; ``hz`` holds the parameters in the order of innovation.HAZARD_PARAMETERS."""
+    size, know, multiplier = _hazard_terms(employees, knowledge_sum, absorptive, projects,
+                                           live, graduate_term, digital, hz)
+    lam = hz[0] * size ** hz[2] * know ** hz[3]
+    lam = lam * multiplier
+    return 1.0 - math.exp(-lam)
+
+
+@njit(cache=True)
+def innovation_probability_bound(employees, knowledge_sum, absorptive, projects, live,
+                                 graduate_term, digital, hz):
+    """An upper bound of innovation_probability without its powers and exponential, for
+    elasticities in [0, 1]: x^e <= 1 + e (x - 1) (a concave power lies below its tangent at
+    1) and 1 - exp(-lambda) <= lambda, widened by a relative 1e-6 and an absolute 1e-15 for
+    the rounding of the exact computation. A draw at or above it is no innovation."""
+    size, know, multiplier = _hazard_terms(employees, knowledge_sum, absorptive, projects,
+                                           live, graduate_term, digital, hz)
+    lam = hz[0] * (1.0 + hz[2] * (size - 1.0)) * (1.0 + hz[3] * (know - 1.0)) * multiplier
+    return lam * (1.0 + 1e-6) + 1e-15
+
+
+@njit(cache=True)
+def innovate(alive, employees, knowledge, grad_skill, prior_grad_skill, productivity, diverted,
+             knowledge_paid, innovations, last_innovation, patents, public_money, absorptive,
+             digital, project_firm, project_university, project_active, project_brokered,
+             live_fill, uni_knowledge, uni_faculty, u_hit, u_gain, u_patent, month, hp, hz):
+    """The month's innovations: each living firm's innovation_probability from its active
+    projects (and the ``live_fill`` of the universities of its brokered ones: 3.0 students'
+    live-project work), a firm innovates when its ``u_hit`` draw is below it, then
+    gains_from_uniforms (three ``u_gain`` draws) x line_share, productivity and knowledge
+    deepened by that relative gain, a patent when ``u_patent`` is below its share, and the
+    spill to each partner university.
+
+    ``hp`` holds the parameters in the order of innovation.KERNEL_PARAMETERS, ``hz`` those of
+    innovation.HAZARD_PARAMETERS. Returns (innovation values of the innovators, counts
     [incremental, radical, patents], tally counts indexed 2 x (had a project) + (received
     public money)).
     """
@@ -26,13 +80,33 @@ def innovate(alive, probability, projects, employees, knowledge, grad_skill, pri
      projects_per_faculty, graduate_premium) = (hp[0], hp[1], hp[2], hp[3], hp[4], hp[5],
                                                 hp[6], hp[7], hp[8], hp[9], hp[10], hp[11])
     n, k = len(alive), knowledge.shape[1]  # the arrays have spare capacity past row n
+    # Each firm's active projects, and its brokered ones' live-project work, in row order.
+    projects = np.zeros(n, dtype=np.int64)
+    live = np.zeros(n)
+    for r in range(len(project_active)):
+        if project_active[r]:
+            projects[project_firm[r]] += 1
+            if project_brokered[r]:
+                live[project_firm[r]] += live_fill[project_university[r]]
+    bounded = 0.0 <= hz[2] <= 1.0 and 0.0 <= hz[3] <= 1.0  # elasticities of the bound
     gain_of = np.full(n, -1.0)  # this month's relative gain of each innovator, -1 otherwise
     values = np.empty(n)
     counts = np.zeros(3, dtype=np.int64)
     tally = np.zeros(4, dtype=np.int64)
     m = 0
     for i in range(n):
-        if not alive[i] or not u_hit[i] < probability[i]:
+        if not alive[i]:
+            continue
+        know = 0.0
+        for j in range(k):
+            know += knowledge[i, j]
+        emp = float(max(employees[i], 1))
+        inputs = (emp, know, absorptive[i], float(projects[i]), live[i],
+                  (grad_skill[i] + prior_grad_skill[i]) / emp, digital[i], hz)
+        # Most firms' draws are above a bound of their hazard: they skip its powers.
+        if bounded and u_hit[i] >= innovation_probability_bound(*inputs):
+            continue
+        if not u_hit[i] < innovation_probability(*inputs):
             continue
         radical = u_gain[i, 0] < radical_share
         if radical:

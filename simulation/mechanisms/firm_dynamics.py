@@ -118,29 +118,19 @@ def grow(w: World) -> None:
 
 
 def exits(w: World) -> None:
-    p, f = w.p, w.firms
+    p, f, pr = w.p, w.firms, w.projects
     draw = w.rng("firms.exit").random(f.n)
-    # exit_hazard by age band, cut in incubation; out of cash means out.
-    out = kernels.exit_draws(f.alive[: f.n], f.birth_step, f.size, f.incubated, f.cash, draw,
-                             w.month, p["exit_hazard_young"], p["exit_hazard_mid"],
-                             p["exit_hazard_mature"], p["startup_size"],
-                             p["exit_size_elasticity"], p["incubation_months"],
-                             p["incubator_hazard_cut"])
-    if len(out) == 0:
-        w.count("firm_exits", 0)
-        return
-    f.alive[out] = False
-    f.exit_step[out] = w.month
-    if f.grad_employees[out].any():
+    # One pass (simulation/kernels/firms.py): exit_hazard by age band, cut in incubation; out
+    # of cash means out; an exiting firm's graduate staff leave it and its projects end.
+    out, had_graduates = kernels.exit_firms(
+        f.alive[: f.n], f.birth_step, f.size, f.incubated, f.cash, f.exit_step,
+        f.grad_employees, f.grad_skill, f.prior_grads, f.prior_grad_skill, pr.firm[: pr.n],
+        pr.active[: pr.n], draw, w.month, p["exit_hazard_young"], p["exit_hazard_mid"],
+        p["exit_hazard_mature"], p["startup_size"], p["exit_size_elasticity"],
+        p["incubation_months"], p["incubator_hazard_cut"])
+    if had_graduates:
         lose_jobs(w)  # their graduates become unemployed this month
-    f.grad_employees[out] = 0
-    f.grad_skill[out] = 0.0
-    f.prior_grads[out] = 0
-    f.prior_grad_skill[out] = 0.0
-    pr = w.projects
-    act = pr.active_rows()
-    pr.active[act[~f.alive[pr.firm[act]]]] = False  # a dead firm's projects end with it
-    w.count("firm_exits", len(out))
+    w.count("firm_exits", out)
 
 
 def entry(w: World) -> None:

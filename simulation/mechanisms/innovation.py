@@ -78,35 +78,36 @@ KERNEL_PARAMETERS = (
     "patent_share_radical", "patent_share_incremental", "spillover_share",
     "projects_per_faculty", "graduate_premium",
 )
+# The parameters of ``hazard`` in the order of its kernel twin
+# (kernels.innovation.innovation_probability).
+HAZARD_PARAMETERS = (
+    "innovation_hazard", "innovation_reference_employees", "innovation_size_elasticity",
+    "hazard_knowledge_elasticity", "knowledge_reference", "hazard_absorptive",
+    "hazard_project", "hazard_live_project", "hazard_graduates", "hazard_digital",
+)
 
 
 def apply(w: World) -> None:
     p, f, pr = w.p, w.firms, w.projects
     n = f.n
-    act = pr.active_rows()
-    projects = np.bincount(pr.firm[act], minlength=n)
-    brok = act[pr.brokered[act]]
     fill = w.scratch.live_fill
     fill = fill if fill is not None else np.zeros(w.unis.count)
-    live = np.bincount(pr.firm[brok], weights=fill[pr.university[brok]], minlength=n)
-    emp = np.maximum(f.employees[:n], 1)
-    # The hazard of every firm row, vectorised (dead rows' are not used).
-    intensity = f.knowledge[:n].sum(axis=1) / (emp * p["knowledge_reference"])
-    prob = hazard(p, f.absorptive[:n], projects, live, f.graduate_term(slice(0, n)),
-                  f.digital[:n], employees=emp, knowledge=intensity)
     # Draws for every firm row keep a firm's luck the same across scenarios.
     u_hit = w.rng("innovation.hit").random(n)
     u_gain = w.rng("innovation.gain").random((n, 3))
     u_patent = w.rng("innovation.patent").random(n)
-    # One pass over the firms (simulation/kernels/innovation.py): who innovates,
+    # One pass over the firms (simulation/kernels/innovation.py): each living firm's hazard
+    # (its active projects, live-project work, knowledge per employee), who innovates,
     # gains_from_uniforms x line_share (one product line, not the whole firm), productivity and
     # knowledge deepened by the same relative gain, patents, the spill to partner universities.
+    m = pr.n
     values, counts, tally = kernels.innovate(
-        f.alive[:n], prob, projects, f.employees, f.knowledge, f.grad_skill, f.prior_grad_skill,
+        f.alive[:n], f.employees, f.knowledge, f.grad_skill, f.prior_grad_skill,
         f.productivity, f.diverted, f.knowledge_paid, f.innovations, f.last_innovation,
-        f.patents, f.public_money, pr.firm[: pr.n], pr.university[: pr.n], pr.active[: pr.n],
-        w.unis.knowledge, w.unis.faculty, u_hit, u_gain, u_patent, w.month,
-        np.array([float(p[name]) for name in KERNEL_PARAMETERS]))
+        f.patents, f.public_money, f.absorptive, f.digital, pr.firm[:m], pr.university[:m],
+        pr.active[:m], pr.brokered[:m], fill, w.unis.knowledge, w.unis.faculty, u_hit, u_gain,
+        u_patent, w.month, np.array([float(p[name]) for name in KERNEL_PARAMETERS]),
+        np.array([float(p[name]) for name in HAZARD_PARAMETERS]))
     w.count("innovations_incremental", int(counts[0]))
     w.count("innovations_radical", int(counts[1]))
     w.count("patents", int(counts[2]))

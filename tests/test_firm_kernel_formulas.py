@@ -1,0 +1,167 @@
+"""The firm-side kernels' scalar formulas equal the documented formula functions they twin.
+
+The kernels of simulation/kernels/firms.py and simulation/kernels/innovation.py compute some
+of the ODD's formulas one row at a time (their scalar twins); the formula functions of the
+mechanisms stay the documented source. These tests hold each twin to its formula function on
+random inputs that cover every branch (dead and living rows, zero knowledge, firms below one
+employee, projects and none), on several seeds and parameter draws.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulation import kernels
+from simulation.mechanisms import firm_dynamics, innovation
+from simulation.parameters import DEFAULTS
+
+SEEDS = (1, 2, 3)
+
+
+def varied_parameters(rng: np.random.Generator, names: tuple[str, ...]) -> dict:
+    """The defaults with each named parameter scaled by a random factor in [0.5, 2]."""
+    p = dict(DEFAULTS)
+    for name in names:
+        p[name] = float(p[name]) * rng.uniform(0.5, 2.0)
+    return p
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_innovation_probability_is_the_hazard_of_one_row(seed):
+    rng = np.random.default_rng(seed)
+    p = varied_parameters(rng, innovation.HAZARD_PARAMETERS)
+    n = 400
+    employees = rng.integers(0, 3000, n)  # 0 too: both count a firm as at least one employee
+    knowledge_sum = rng.lognormal(3.0, 2.0, n) * (rng.random(n) > 0.1)
+    absorptive, live, grads, digital = (rng.random(n) for _ in range(4))
+    projects = rng.integers(0, 4, n) * (rng.random(n) > 0.5)
+    emp = np.maximum(employees, 1)
+    want = innovation.hazard(p, absorptive, projects, live, grads, digital, employees=emp,
+                             knowledge=knowledge_sum / (emp * p["knowledge_reference"]))
+    hz = np.array([float(p[name]) for name in innovation.HAZARD_PARAMETERS])
+    got = [kernels.innovation_probability(float(employees[i]), knowledge_sum[i],
+                                          absorptive[i], float(projects[i]), live[i],
+                                          grads[i], digital[i], hz) for i in range(n)]
+    # 1 - exp(-lambda) of a small lambda keeps exp's last-bit difference (1e-16) from numpy's
+    # vectorised exp as an absolute error: a relative 1e-12 of hazards near 1e-4.
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+
+
+EXIT_PARAMETERS = ("exit_hazard_young", "exit_hazard_mid", "exit_hazard_mature", "startup_size",
+                   "exit_size_elasticity")
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_exit_probability_is_the_exit_hazard_of_one_row(seed):
+    rng = np.random.default_rng(seed)
+    p = varied_parameters(rng, EXIT_PARAMETERS)
+    n = 400
+    age = rng.integers(0, 200, n)  # every age band and its edges
+    age[:4] = (11, 12, 59, 60)
+    size = rng.lognormal(1.0, 2.0, n)  # below one employee, start-ups and large firms
+    want = firm_dynamics.exit_hazard(age, size, p)
+    got = [kernels.exit_probability(int(age[i]), size[i],
+                                    *(float(p[name]) for name in EXIT_PARAMETERS))
+           for i in range(n)]
+    np.testing.assert_allclose(got, want, rtol=1e-14, atol=0)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_exit_firms_exits_exactly_the_firms_the_exit_rule_names(seed):
+    # ODD: a living firm exits when its cash has run out or its uniform draw is below its
+    # exit_hazard, cut by incubator_hazard_cut while incubated. Draws near every firm's hazard
+    # and firms below, at and above start-up size test the kernel's shortcut for firms that
+    # certainly stay.
+    rng = np.random.default_rng(seed)
+    p = varied_parameters(rng, EXIT_PARAMETERS)
+    n, month, months = 2000, 100, 24
+    alive = rng.random(n) > 0.1
+    birth = month - rng.integers(0, 150, n)
+    size = p["startup_size"] * rng.lognormal(0.0, 1.0, n)
+    size[:50] = p["startup_size"]
+    incubated = rng.random(n) < 0.3
+    cash = rng.normal(1.0, 1.0, n)
+    age = month - birth
+    cut = np.where(incubated & (age <= months), 1.0 - p["incubator_hazard_cut"], 1.0)
+    hazard = firm_dynamics.exit_hazard(age, size, p) * cut
+    draw = np.clip(hazard * rng.uniform(0.5, 1.5, n), 0.0, 1.0 - 1e-16)
+    draw[:25] = p["exit_hazard_young"]  # exactly the age band's hazard: the shortcut's edge
+    want = alive & ((draw < hazard) | (cash < 0))
+    dead = alive.copy()
+    out, _ = kernels.exit_firms(
+        dead, birth.astype(np.int32), size, incubated, cash, np.full(n, -1, np.int32),
+        np.zeros(n, np.int64), np.zeros(n), np.zeros(n, np.int64), np.zeros(n),
+        np.zeros(0, np.int64), np.zeros(0, bool), draw, month,
+        *(float(p[name]) for name in EXIT_PARAMETERS), months, p["incubator_hazard_cut"])
+    assert 0 < out == want.sum()
+    np.testing.assert_array_equal(alive & ~dead, want)
+
+
+def firm_rows(rng: np.random.Generator, n: int) -> dict:
+    """Random firm rows for the innovation kernel: small and large firms, knowledge per
+    employee below and above the reference, some with projects."""
+    return dict(employees=rng.integers(0, 3000, n), knowledge_sum=rng.lognormal(3.0, 2.0, n),
+                absorptive=rng.random(n), live=rng.random(n) * (rng.random(n) > 0.5),
+                grads=rng.random(n), digital=rng.random(n),
+                projects=rng.integers(0, 4, n) * (rng.random(n) > 0.5))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_innovation_probability_bound_is_above_the_hazard(seed):
+    rng = np.random.default_rng(seed)
+    p = varied_parameters(rng, innovation.HAZARD_PARAMETERS)
+    for name in ("innovation_size_elasticity", "hazard_knowledge_elasticity"):
+        p[name] = rng.uniform(0.0, 1.0)  # the bound's range
+    n = 2000
+    rows = firm_rows(rng, n)
+    rows["knowledge_sum"][:20] = 0.0
+    emp = np.maximum(rows["employees"], 1)
+    hazard = innovation.hazard(p, rows["absorptive"], rows["projects"], rows["live"],
+                               rows["grads"], rows["digital"], employees=emp,
+                               knowledge=rows["knowledge_sum"] / (emp * p["knowledge_reference"]))
+    hz = np.array([float(p[name]) for name in innovation.HAZARD_PARAMETERS])
+    bound = np.array([kernels.innovation_probability_bound(
+        float(rows["employees"][i]), rows["knowledge_sum"][i], rows["absorptive"][i],
+        float(rows["projects"][i]), rows["live"][i], rows["grads"][i], rows["digital"][i], hz)
+        for i in range(n)])
+    assert (bound >= hazard).all()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("elasticity", [0.25, 1.3])  # inside and outside the bound's range
+def test_innovate_innovates_exactly_the_firms_whose_draw_is_below_their_hazard(seed,
+                                                                                elasticity):
+    rng = np.random.default_rng(seed)
+    p = varied_parameters(rng, innovation.HAZARD_PARAMETERS)
+    p["innovation_size_elasticity"] = elasticity
+    n, k = 2000, 4
+    rows = firm_rows(rng, n)
+    alive = rng.random(n) > 0.1
+    emp = np.maximum(rows["employees"], 1)
+    # Each firm's stock split over k domains; its graduates' skill gives its graduate term.
+    knowledge = rng.dirichlet(np.ones(k), n) * rows["knowledge_sum"][:, None]
+    grad_skill = rows["grads"] * emp
+    # Projects: each firm's count, its first one brokered for some firms (one university,
+    # whose 3.0 students fill every live-project slot: live-project work 1).
+    project_firm = np.repeat(np.arange(n), rows["projects"])
+    brokered = np.zeros(len(project_firm), bool)
+    first = np.flatnonzero(rows["projects"] > 0)
+    brokered[np.searchsorted(project_firm, first)] = rows["live"][first] > 0
+    live = np.bincount(project_firm[brokered], minlength=n).astype(float)
+    hazard = innovation.hazard(p, rows["absorptive"], rows["projects"], live,
+                               grad_skill / emp, rows["digital"], employees=emp,
+                               knowledge=knowledge.sum(axis=1) / (emp * p["knowledge_reference"]))
+    u_hit = np.clip(hazard * rng.uniform(0.5, 1.5, n), 0.0, 1.0 - 1e-16)
+    innovations = np.zeros(n, np.int64)
+    kernels.innovate(
+        alive, rows["employees"], knowledge, grad_skill, np.zeros(n), np.ones(n), np.zeros(n),
+        knowledge.sum(axis=1), innovations, np.full(n, -1, np.int32), np.zeros(n, np.int64),
+        np.zeros(n), rows["absorptive"], rows["digital"], project_firm,
+        np.zeros(len(project_firm), np.int64), np.ones(len(project_firm), bool), brokered,
+        np.ones(1), np.ones((1, k)), np.ones(1), u_hit, rng.random((n, 3)), rng.random(n), 5,
+        np.array([float(p[name]) for name in innovation.KERNEL_PARAMETERS]),
+        np.array([float(p[name]) for name in innovation.HAZARD_PARAMETERS]))
+    want = alive & (u_hit < hazard)
+    assert 0 < want.sum() < alive.sum()
+    np.testing.assert_array_equal(innovations, want.astype(np.int64))
