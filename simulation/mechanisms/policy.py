@@ -49,7 +49,7 @@ def set_lever(w: World, lever: str, value: Any) -> None:
     The change is run state (``w.p.levers``), read through ``w.p``; the run's parameters stay
     as they were resolved.
     """
-    w.p.levers[lever] = value
+    w.p.set_lever(lever, value)
     if lever in ("share_edu_2_0", "share_edu_3_0", "edu_mix_by_university"):
         w.unis.mix = education_mix(w.p)
 
