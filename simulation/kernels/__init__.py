@@ -38,6 +38,8 @@ _MODULES = {
     "rows_with_status": "labour",
     "hire_graduates": "labour",
     "firm_totals": "indicators",
+    "gini_coefficient": "indicators",
+    "project_network": "indicators",
 }
 
 
