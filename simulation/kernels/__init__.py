@@ -38,6 +38,8 @@ _MODULES = {
     "rows_with_status": "labour",
     "hire_graduates": "labour",
     "firm_totals": "indicators",
+    "living_value_added": "accounting",
+    "share_rd_subsidies": "accounting",
     "gini_coefficient": "indicators",
     "project_network": "indicators",
 }
