@@ -86,43 +86,14 @@ INDICATORS: dict[str, tuple[str, str]] = {
 }
 
 
+SPEND_KEYS = tuple(f"spend_{name}" for name in INSTRUMENTS)
 STARTUP_ORIGINS = np.array([GRADUATE_STARTUP, SPINOFF], dtype=np.int8)
 
 
 def gini(x: np.ndarray) -> float:
-    """Gini coefficient of non-negative values (0 = equal, towards 1 = concentrated)."""
-    x = np.sort(np.asarray(x, dtype=float))
-    n = len(x)
-    if n == 0 or x.sum() <= 0:
-        return 0.0
-    ranks = np.arange(1, n + 1)
-    return float((2.0 * (ranks * x).sum()) / (n * x.sum()) - (n + 1.0) / n)
-
-
-def network_stats(firms: np.ndarray, unis: np.ndarray, n_alive: int, n_unis: int
-                  ) -> tuple[float, float]:
-    """(density, largest-component share) of the bipartite firm-university project network.
-
-    Universities are few, so components are found on the university graph (two universities
-    are linked when a firm works with both) and each firm joins its universities' component.
-    """
-    if len(firms) == 0:
-        return 0.0, 0.0
-    pairs = np.unique(firms.astype(np.int64) * n_unis + unis)
-    pf, pu = pairs // n_unis, pairs % n_unis
-    density = len(pairs) / max(n_alive * n_unis, 1)
-    same_firm = np.flatnonzero(pf[1:] == pf[:-1])  # sorted by firm: neighbours share a firm
-    label = np.arange(n_unis)
-    for a, b in zip(pu[same_firm], pu[same_firm + 1], strict=True):
-        la, lb = label[a], label[b]
-        if la != lb:
-            label[label == max(la, lb)] = min(la, lb)
-    firm_first = np.r_[True, pf[1:] != pf[:-1]]
-    involved = np.zeros(n_unis, dtype=bool)
-    involved[pu] = True
-    sizes = (np.bincount(label[pu[firm_first]], minlength=n_unis)
-             + np.bincount(label[involved], minlength=n_unis))
-    return float(density), float(sizes.max() / sizes.sum())
+    """Gini coefficient of non-negative values (0 = equal, towards 1 = concentrated): the
+    formula is the kernel's (simulation/kernels/indicators.py, ``gini_coefficient``)."""
+    return float(kernels.gini_coefficient(np.asarray(x, dtype=float)))
 
 
 def compute(w: World) -> dict[str, float]:
@@ -134,7 +105,6 @@ def compute(w: World) -> dict[str, float]:
         rows = np.flatnonzero(f.alive[:nf])
         va_firm = f.value_added(rows, w.p["graduate_premium"])
     n_alive = len(rows)
-    act = pr.active_rows()
     fl, tot = w.scratch.flows, w.totals
     status_counts = st.status_counts
     by_prog = w.enrolled.sum(axis=0)
@@ -147,7 +117,12 @@ def compute(w: World) -> dict[str, float]:
         f.alive[:nf], f.employees, f.knowledge, f.digital, f.absorptive, f.platform_member,
         f.origin, f.grad_employees, f.grad_skill, STARTUP_ORIGINS).tolist()
     grad_skill = grad_skill_sum / grad_staff if grad_staff else 0.0
-    density, component = network_stats(pr.firm[act], pr.university[act], n_alive, u.count)
+    # One pass over the project rows: active and brokered projects, the firms with one and
+    # the network's density and largest component (simulation/kernels/indicators.py).
+    n_pr = pr.n
+    (n_active, n_brokered, n_collaborating, density, component) = kernels.project_network(
+        pr.active[:n_pr], pr.firm[:n_pr], pr.university[:n_pr], pr.brokered[:n_pr], n_alive,
+        u.count).tolist()
     t = transmission(w.tally.cells)
     out = {
         "month": float(w.month),
@@ -161,10 +136,10 @@ def compute(w: World) -> dict[str, float]:
         "patents": fl.get("patents", 0.0),
         "innovations_total": tot.get("innovations_incremental", 0.0)
         + tot.get("innovations_radical", 0.0),
-        "active_projects": float(len(act)),
-        "active_brokered_projects": float(pr.brokered[act].sum()),
+        "active_projects": n_active,
+        "active_brokered_projects": n_brokered,
         "projects_started": fl.get("projects_started", 0.0),
-        "share_firms_collaborating": float(len(np.unique(pr.firm[act])) / max(n_alive, 1)),
+        "share_firms_collaborating": n_collaborating / max(n_alive, 1),
         "network_density": density,
         "largest_component_share": component,
         "platform_members": members,
@@ -194,14 +169,14 @@ def compute(w: World) -> dict[str, float]:
         "firm_entries": fl.get("firm_entries", 0.0),
         "firm_exits": fl.get("firm_exits", 0.0),
     }
-    for i, name in enumerate(INSTRUMENTS):
-        out[f"spend_{name}"] = float(gov.spent_month[i])
+    for key, spent in zip(SPEND_KEYS, gov.spent_month.tolist(), strict=True):
+        out[key] = spent
     out["spend_total"] = float(gov.spent_month.sum())
     out["tax_revenue"] = gov.tax_month
     out["gov_unspent"] = float(gov.balance.sum())
     out["gov_returned"] = gov.returned
     out["gov_net_fiscal"] = gov.tax_total - float(gov.spent.sum())
-    out["gini_value_added"] = gini(va_firm)
+    out["gini_value_added"] = kernels.gini_coefficient(va_firm)
     out["synergy_T"] = t
     out["synergy_S"] = -1000.0 * t
     return out

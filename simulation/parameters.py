@@ -27,6 +27,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -995,26 +996,60 @@ def resolve_checked(overrides: Mapping[str, Any]) -> Parameters:
     return Parameters._checked(values)
 
 
-class RunParameters(Mapping[str, Any]):
+class RunParameters(dict):
     """What the mechanisms read as ``w.p``: the levers the timeline has changed in this run,
-    else the run's ``Parameters``. Read-only: ``policy.set_lever`` writes ``levers``, the
-    run's lever state, and the parameters the run started from stay as they were."""
+    else the run's ``Parameters``. Read-only: ``set_lever`` (called by ``policy.set_lever``)
+    changes ``levers``, the run's lever state, and the parameters the run started from stay
+    as they were; setting ``parameters`` (``EcosystemModel.change_lever``) replaces them.
 
-    __slots__ = ("levers", "parameters")
+    It is a dict of the values in force, kept current by those two writes: mechanisms read
+    ``w.p[...]`` about 26,000 times a run, and a dict's own lookup is several times faster
+    than a Python ``__getitem__`` that consults the levers first. Every other write raises.
+    """
+
+    __slots__ = ("_levers", "_parameters")
 
     def __init__(self, parameters: Parameters, levers: dict[str, Any]) -> None:
-        self.parameters, self.levers = parameters, levers
+        super().__init__()
+        self._levers = dict(levers)
+        self.parameters = parameters
 
-    def __getitem__(self, name: str) -> Any:
-        # Mechanisms read w.p[...] in their inner loops: two dict lookups, no more.
-        levers = self.levers
-        return levers[name] if name in levers else self.parameters._values[name]
+    @property
+    def parameters(self) -> Parameters:
+        return self._parameters
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.parameters)
+    @parameters.setter
+    def parameters(self, parameters: Parameters) -> None:
+        self._parameters = parameters
+        dict.clear(self)
+        dict.update(self, parameters._values)
+        dict.update(self, self._levers)  # a lever the timeline changed has the last word
 
-    def __len__(self) -> int:
-        return len(self.parameters)
+    @property
+    def levers(self) -> Mapping[str, Any]:
+        """The levers changed so far, at their current values (read-only)."""
+        return MappingProxyType(self._levers)
+
+    def set_lever(self, name: str, value: Any) -> None:
+        """Change a lever from now on (the policy mechanism's timeline events)."""
+        self._levers[name] = value
+        dict.__setitem__(self, name, value)
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("run parameters are read-only: levers change through set_lever")
+
+    __setitem__ = __delitem__ = update = setdefault = pop = popitem = clear = _read_only
+    __ior__ = _read_only
+
+    def copy(self) -> dict[str, Any]:
+        """A plain (mutable) dict of the values in force."""
+        return dict(self)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (RunParameters, (self._parameters, self._levers))
+
+    def __repr__(self) -> str:
+        return f"RunParameters(levers={self._levers!r})"
 
 
 # --- calibrated defaults -----------------------------------------------------------------------

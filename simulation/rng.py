@@ -20,6 +20,7 @@ so it raises).
 
 from __future__ import annotations
 
+import ctypes
 import zlib
 
 import numpy as np
@@ -76,12 +77,43 @@ def month_jump(month: int) -> tuple[int, int]:
     return jump
 
 
+_WORD = (1 << 64) - 1
+
+
+def state_words(bits: np.random.PCG64) -> tuple[np.ndarray, np.ndarray] | None:
+    """Views of a PCG64's state in memory: (its 128-bit LCG state as two 64-bit words, low
+    first; its buffered 32-bit draw, the words ``has_uint32`` and ``uinteger``), or None when
+    the memory does not read back as ``bits.state`` says (another layout than numpy's
+    ``pcg64_state`` on a little-endian machine with 128-bit integers).
+
+    Positioning a stream by writing these words is what the ``bits.state`` setter does,
+    without parsing a dict of Python integers: 0.3 instead of about 4 us, 2,200 times a run.
+    The layout is checked here, against the documented ``state`` property, for every
+    generator, so a numpy that lays the state out otherwise falls back to the setter.
+    """
+    address = bits.ctypes.state_address
+    lcg = ctypes.cast(address, ctypes.POINTER(ctypes.c_void_p))[0]
+    if not lcg:
+        return None
+    words = np.ctypeslib.as_array(ctypes.cast(lcg, ctypes.POINTER(ctypes.c_uint64)), (4,))
+    flags = np.ctypeslib.as_array(ctypes.cast(address + ctypes.sizeof(ctypes.c_void_p),
+                                              ctypes.POINTER(ctypes.c_uint32)), (2,))
+    state = bits.state
+    lcg_state, inc = state["state"]["state"], state["state"]["inc"]
+    expected = [lcg_state & _WORD, lcg_state >> 64, inc & _WORD, inc >> 64]
+    if words.tolist() != expected or flags.tolist() != [state["has_uint32"],
+                                                        state["uinteger"]]:
+        return None
+    return words[:2], flags
+
+
 class Streams:
     """One generator per purpose, positioned at the start of a month on request."""
 
     def __init__(self, root: np.random.SeedSequence) -> None:
         self.root = root
-        self._gens: dict[str, tuple[np.random.PCG64, np.random.Generator, int, int]] = {}
+        self._gens: dict[str, tuple[np.random.PCG64, np.random.Generator, int, int,
+                                    tuple[np.ndarray, np.ndarray] | None]] = {}
         self._last: dict[str, int] = {}
 
     def get(self, purpose: str, month: int) -> np.random.Generator:
@@ -92,11 +124,21 @@ class Streams:
         if entry is None:
             bits = np.random.PCG64(child(self.root, purpose))
             state = bits.state["state"]
-            entry = (bits, np.random.Generator(bits), state["state"], state["inc"])
+            entry = (bits, np.random.Generator(bits), state["state"], state["inc"],
+                     state_words(bits))
             self._gens[purpose] = entry
-        bits, gen, start, inc = entry
+        bits, gen, start, inc, words = entry
         # The purpose's generator advanced by month * 2**64 draws (what PCG64.advance does).
         a, b = month_jump(month)
-        bits.state = {"bit_generator": "PCG64", "has_uint32": 0, "uinteger": 0,
-                      "state": {"state": (a * start + b * inc) & _MASK, "inc": inc}}
+        state = (a * start + b * inc) & _MASK
+        if words is None:
+            bits.state = {"bit_generator": "PCG64", "has_uint32": 0, "uinteger": 0,
+                          "state": {"state": state, "inc": inc}}
+        else:
+            # The same state written in place (see state_words); inc never changes.
+            lcg, flags = words
+            lcg[0] = state & _WORD
+            lcg[1] = state >> 64
+            flags[0] = 0
+            flags[1] = 0
         return gen

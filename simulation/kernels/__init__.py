@@ -41,6 +41,12 @@ _MODULES = {
     "rows_with_status": "labour",
     "hire_graduates": "labour",
     "firm_totals": "indicators",
+    "in_incubation": "engagement",
+    "engaged_fte": "engagement",
+    "living_value_added": "accounting",
+    "share_rd_subsidies": "accounting",
+    "gini_coefficient": "indicators",
+    "project_network": "indicators",
 }
 
 

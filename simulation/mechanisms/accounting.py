@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..parameters import INSTRUMENTS
 from ..world import INSTRUMENT_INDEX, UNTIED, World
 
@@ -36,8 +37,10 @@ def apply(w: World) -> None:
     if w.month % 12 == 0 or w.month == w.p["horizon_months"]:
         close_year(w)
     f = w.firms
-    alive = np.flatnonzero(f.alive[: f.n])
-    va_firm = f.value_added(alive, w.p["graduate_premium"])
+    # Firms.value_added of the living rows, in one pass (simulation/kernels/accounting.py).
+    alive, va_firm = kernels.living_value_added(
+        f.alive[: f.n], f.productivity, f.employees, f.diverted, f.grad_skill,
+        f.prior_grad_skill, w.p["graduate_premium"])
     w.scratch.value_added = (alive, va_firm)  # the indicators reuse it
     pay_universities(w)
     pay_rd_subsidies(w, alive, va_firm)
@@ -86,19 +89,11 @@ def pay_universities(w: World) -> None:
 
 
 def pay_rd_subsidies(w: World, alive: np.ndarray, va: np.ndarray) -> None:
-    """R&D subsidies to living firms (rows ``alive``, value added ``va``) by their own R&D."""
+    """R&D subsidies to living firms (rows ``alive``, value added ``va``) by their own R&D,
+    among those at or above ``rd_subsidy_threshold`` (all if none is); by value added when
+    none does R&D, evenly when none has value added (simulation/kernels/accounting.py).
+    Next month's public money starts with the subsidy just paid."""
     f, gov = w.firms, w.gov
-    n = f.n
-    f.subsidy[:n] = 0.0
-    qualify = f.rd_intensity[alive] >= w.p["rd_subsidy_threshold"]
-    if not qualify.any():  # nobody qualifies: the money still goes to firms, untied
-        qualify[:] = True
-    rows = alive[qualify]
-    weight = f.rd_intensity[rows] * va[qualify]
-    if weight.sum() <= 0:  # no firm does R&D: the subsidy is shared by value added, or evenly
-        weight = va[qualify] if va[qualify].sum() > 0 else np.ones(len(rows))
-    if len(rows):
-        paid = gov.spend(RD, float(gov.balance[RD]))
-        f.subsidy[rows] = paid * weight / weight.sum()
-    # Next month's public money starts with the subsidy just paid.
-    f.public_money[:n] = f.subsidy[:n]
+    paid = gov.spend(RD, float(gov.balance[RD])) if len(alive) else 0.0
+    kernels.share_rd_subsidies(alive, va, f.rd_intensity, w.p["rd_subsidy_threshold"], paid,
+                               f.subsidy, f.public_money, f.n)

@@ -20,11 +20,13 @@ from typing import Any
 
 import numpy as np
 
+from .. import kernels
 from ..parameters import INSTRUMENTS
 from ..world import INSTRUMENT_INDEX, UNTIED, World, education_mix
 
 # Which channels keep each tied instrument alive (any one of them open suffices).
 INCUBATOR = INSTRUMENT_INDEX["incubator_support"]
+SHARE_KEYS = tuple(f"budget_share_{name}" for name in INSTRUMENTS)
 
 TIED_TO = {
     "matching_grants": ("joint_research", "brokerage"),
@@ -49,18 +51,22 @@ def set_lever(w: World, lever: str, value: Any) -> None:
     The change is run state (``w.p.levers``), read through ``w.p``; the run's parameters stay
     as they were resolved.
     """
-    w.p.levers[lever] = value
+    w.p.set_lever(lever, value)
     if lever in ("share_edu_2_0", "share_edu_3_0", "edu_mix_by_university"):
         w.unis.mix = education_mix(w.p)
 
 
 def monthly_release(w: World) -> np.ndarray:
     """This month's release per instrument (MCU), tied instruments of closed channels rerouted."""
+    # Plain Python floats over the handful of instruments (the same operations in the same
+    # order as on arrays, so the same numbers): numpy's per-call overhead was its whole cost.
     p = w.p
-    shares = np.array([p[f"budget_share_{name}"] for name in INSTRUMENTS], dtype=float)
-    release = p["gov_budget"] / 12.0 * shares
-    untied = np.array([shares[i] for i in UNTIED])
-    untied = untied / untied.sum() if untied.sum() > 0 else np.full(len(UNTIED), 0.5)
+    monthly = p["gov_budget"] / 12.0
+    shares = [float(p[key]) for key in SHARE_KEYS]
+    release = [monthly * share for share in shares]
+    untied = [shares[i] for i in UNTIED]
+    total = sum(untied)
+    untied = [share / total for share in untied] if total > 0 else [0.5] * len(UNTIED)
     for name, channels in TIED_TO.items():
         open_ = any(w.channel(c) for c in channels)
         if name == "platform_investment":
@@ -70,7 +76,7 @@ def monthly_release(w: World) -> np.ndarray:
             for j, share in zip(UNTIED, untied, strict=True):
                 release[j] += release[i] * share
             release[i] = 0.0
-    return release
+    return np.array(release)
 
 
 def pay_incubator_support(w: World) -> None:
@@ -79,9 +85,9 @@ def pay_incubator_support(w: World) -> None:
     p, f = w.p, w.firms
     if not w.channel("incubation"):
         return
-    alive = np.flatnonzero(f.alive[: f.n] & f.incubated[: f.n])
     # Paid from the month after founding for incubation_months months.
-    inc = alive[w.month - f.birth_step[alive] <= p["incubation_months"]]
+    inc = kernels.in_incubation(f.alive[: f.n], f.incubated, f.birth_step, w.month,
+                                p["incubation_months"])
     running = w.gov.spend(INCUBATOR, p["incubator_running_cost"] * len(inc))
     w.count("incubator_running_cost", running)
     due = p["incubator_support"] * len(inc)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..knowledge import depreciate, profile
 from ..world import World
 
@@ -51,17 +52,17 @@ def time_left(engaged: np.ndarray, faculty: np.ndarray, p: dict) -> tuple[np.nda
 
 
 def engaged_fte(w: World) -> np.ndarray:
-    """(U,) faculty FTE that industry engagement takes this month."""
+    """(U,) faculty FTE that industry engagement takes this month: ``project_staff_fte`` per
+    active project, ``broker_staff_fte`` more per brokered one, ``incubator_staff_fte`` per
+    incubated start-up in its incubation period, ``capstone_staff_fte`` per 2.0 capstone
+    partnership, each at its university (one pass, simulation/kernels/engagement.py)."""
     p, u, pr, f = w.p, w.unis, w.projects, w.firms
-    act = pr.active_rows()
-    projects = np.bincount(pr.university[act], minlength=u.count)
-    brokered = np.bincount(pr.university[act][pr.brokered[act]], minlength=u.count)
-    inc = np.flatnonzero(f.alive[: f.n] & f.incubated[: f.n])
-    inc = inc[w.month - f.birth_step[inc] <= p["incubation_months"]]
-    incubated = np.bincount(f.founder_university[inc], minlength=u.count)
-    capstones = np.bincount(u.capstone_uni, minlength=u.count)
-    return (p["project_staff_fte"] * projects + p["broker_staff_fte"] * brokered
-            + p["incubator_staff_fte"] * incubated + p["capstone_staff_fte"] * capstones)
+    incubating = kernels.in_incubation(f.alive[: f.n], f.incubated, f.birth_step, w.month,
+                                       p["incubation_months"])
+    return kernels.engaged_fte(pr.active[: pr.n], pr.university, pr.brokered, incubating,
+                               f.founder_university, u.capstone_uni, u.count,
+                               p["project_staff_fte"], p["broker_staff_fte"],
+                               p["incubator_staff_fte"], p["capstone_staff_fte"])
 
 
 def faculty_time(w: World) -> None:

@@ -1,0 +1,57 @@
+"""Kernels of the universities' industry engagement: the start-ups in incubation (policy.py
+pays them, research.py counts the staff they take) and the faculty FTE that engagement takes
+(research.faculty_time).
+
+Why kernels: each was a mask over every firm row and a handful of gathers and bincounts a
+month, on a few thousand firm rows and a few hundred project rows: call overhead, not
+arithmetic.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def in_incubation(alive, incubated, birth_step, month, incubation_months):
+    """Rows of the living incubated start-ups still in their incubation period: month -
+    birth_step <= incubation_months (paid from the month after founding)."""
+    count = 0
+    for i in range(len(alive)):
+        if alive[i] and incubated[i] and month - birth_step[i] <= incubation_months:
+            count += 1
+    rows = np.empty(count, dtype=np.int64)
+    k = 0
+    for i in range(len(alive)):
+        if alive[i] and incubated[i] and month - birth_step[i] <= incubation_months:
+            rows[k] = i
+            k += 1
+    return rows
+
+
+@njit(cache=True)
+def engaged_fte(active, university, brokered, incubating, founder_university, capstone_uni,
+                n_unis, project_fte, broker_fte, incubator_fte, capstone_fte):
+    """(U,) faculty FTE that industry engagement takes this month: project_fte per active
+    project of the university, broker_fte more per brokered one, incubator_fte per start-up
+    it incubates (rows ``incubating``) and capstone_fte per capstone partnership."""
+    projects = np.zeros(n_unis, dtype=np.int64)
+    n_brokered = np.zeros(n_unis, dtype=np.int64)
+    for r in range(len(active)):
+        if active[r]:
+            projects[university[r]] += 1
+            if brokered[r]:
+                n_brokered[university[r]] += 1
+    incubated = np.zeros(n_unis, dtype=np.int64)
+    for r in incubating:
+        incubated[founder_university[r]] += 1
+    capstones = np.zeros(n_unis, dtype=np.int64)
+    for u in capstone_uni:
+        capstones[u] += 1
+    out = np.empty(n_unis)
+    for u in range(n_unis):
+        # The terms in the order of the formula (research.engaged_fte's docstring).
+        out[u] = (project_fte * projects[u] + broker_fte * n_brokered[u]
+                  + incubator_fte * incubated[u] + capstone_fte * capstones[u])
+    return out

@@ -1,0 +1,96 @@
+"""The indicator kernels against independent definitions: the Gini coefficient as the mean
+absolute difference, the network's components by a breadth-first search over the bipartite
+graph of organisations."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from simulation import kernels
+from simulation.indicators import gini
+
+
+def mean_difference_gini(x: np.ndarray) -> float:
+    """G = sum_ij |x_i - x_j| / (2 n sum x): the definition, not the rank formula."""
+    if len(x) == 0 or x.sum() <= 0:
+        return 0.0
+    return float(np.abs(x[:, None] - x[None, :]).sum() / (2.0 * len(x) * x.sum()))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_gini_is_the_mean_absolute_difference(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for n in (1, 2, 3, 10, 57, 400):
+        x = rng.pareto(1.5, n) * rng.integers(1, 5, n)
+        x[rng.random(n) < 0.2] = 0.0
+        assert gini(x) == pytest.approx(mean_difference_gini(x), rel=1e-12, abs=1e-15)
+        assert kernels.gini_coefficient(x) == gini(x)
+
+
+def test_gini_of_nothing_and_of_zeros_is_zero() -> None:
+    assert gini(np.zeros(0)) == 0.0
+    assert gini(np.zeros(5)) == 0.0
+    assert gini(np.array([0.0, 0.0, 4.0])) == pytest.approx(2.0 / 3.0)
+
+
+def component_sizes(edges: set[tuple[tuple, tuple]]) -> list[int]:
+    """Sizes of the connected components of an undirected graph, by breadth-first search."""
+    neighbours: dict[tuple, set] = {}
+    for a, b in edges:
+        neighbours.setdefault(a, set()).add(b)
+        neighbours.setdefault(b, set()).add(a)
+    seen: set = set()
+    sizes = []
+    for start in neighbours:
+        if start in seen:
+            continue
+        seen.add(start)
+        queue, size = [start], 0
+        while queue:
+            node = queue.pop()
+            size += 1
+            for other in neighbours[node] - seen:
+                seen.add(other)
+                queue.append(other)
+        sizes.append(size)
+    return sizes
+
+
+def expected_network(active, firm, university, brokered, n_alive, n_unis):
+    act = np.flatnonzero(active)
+    pairs = {(int(firm[r]), int(university[r])) for r in act}
+    sizes = component_sizes({(("firm", f), ("uni", u)) for f, u in pairs})
+    return [len(act), int(brokered[act].sum()), len({f for f, _ in pairs}),
+            len(pairs) / max(n_alive * n_unis, 1),
+            max(sizes) / sum(sizes) if sizes else 0.0]
+
+
+def random_projects(rng, n_rows, n_firms, n_unis):
+    return (rng.random(n_rows) < 0.7, rng.integers(0, n_firms, n_rows),
+            rng.integers(0, n_unis, n_rows).astype(np.int16), rng.random(n_rows) < 0.3)
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_project_network_counts_and_components_match_a_graph_search(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for n_rows, n_firms, n_unis in itertools.product((0, 1, 5, 30, 200), (1, 4, 50),
+                                                     (1, 2, 3, 7, 20)):
+        active, firm, uni, brokered = random_projects(rng, n_rows, n_firms, n_unis)
+        got = kernels.project_network(active, firm, uni, brokered, n_firms + 3, n_unis)
+        assert got.tolist() == pytest.approx(
+            expected_network(active, firm, uni, brokered, n_firms + 3, n_unis), rel=1e-15)
+
+
+def test_project_network_of_two_islands_joined_by_one_firm() -> None:
+    # Firm 0 works with universities 0 and 1, firm 1 with 1, firm 2 with 2 (twice), firm 3
+    # with 3 (an ended project does not count).
+    firm = np.array([0, 0, 1, 2, 2, 3])
+    uni = np.array([0, 1, 1, 2, 2, 3], dtype=np.int16)
+    active = np.array([True, True, True, True, True, False])
+    brokered = np.array([False, True, False, False, True, True])
+    got = kernels.project_network(active, firm, uni, brokered, 10, 4).tolist()
+    # Components {f0, f1, u0, u1} and {f2, u2}: 4 of 6 organisations; 4 distinct pairs.
+    assert got == [5.0, 2.0, 3.0, 4 / 40, 4 / 6]

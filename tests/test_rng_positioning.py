@@ -1,0 +1,82 @@
+"""A month's stream is PCG64 advanced by month * 2**64 draws, however it is positioned.
+
+``Streams.get`` writes the advanced state into the generator's memory (``rng.state_words``)
+instead of through the ``state`` setter; these tests hold it to the draws of a generator
+advanced by numpy's own ``PCG64.advance``, over many purposes, months and seeds, after
+draws that leave a buffered 32-bit half behind.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulation.rng import Streams, child, month_jump, state_words
+
+PURPOSES = [f"purpose.{i}" for i in range(12)] + ["firms.growth", "labour.graduation",
+                                                   "research", "collaboration.search"]
+
+
+def advanced(root: np.random.SeedSequence, purpose: str, month: int) -> np.random.Generator:
+    bits = np.random.PCG64(child(root, purpose))
+    bits.advance(month << 64)
+    return np.random.Generator(bits)
+
+
+def draws(gen: np.random.Generator) -> list[np.ndarray]:
+    # 32-bit draws first: an odd number leaves half a 64-bit word buffered in the generator,
+    # which a positioned stream must not carry into the next month.
+    return [gen.integers(0, 1000, size=3, dtype=np.int32), gen.random(5),
+            gen.standard_normal(4), gen.poisson(3.0, size=3), gen.integers(0, 2**40, size=2),
+            gen.random(3, dtype=np.float32)]
+
+
+@pytest.mark.parametrize("seed", [0, 7, 2**40 + 3])
+def test_positioned_streams_draw_what_advance_draws(seed: int) -> None:
+    root = np.random.SeedSequence(seed)
+    streams = Streams(root)
+    months = [*range(0, 40), 119, 120, 121, 600, 2**20]
+    for month in months:
+        for purpose in PURPOSES:
+            got, expected = draws(streams.get(purpose, month)), draws(advanced(root, purpose,
+                                                                               month))
+            for a, b in zip(got, expected, strict=True):
+                np.testing.assert_array_equal(a, b)
+
+
+def test_in_place_positioning_is_used_and_leaves_no_buffered_half() -> None:
+    root = np.random.SeedSequence(3)
+    streams = Streams(root)
+    gen = streams.get("research", 4)
+    gen.integers(0, 10, size=1, dtype=np.int32)  # leaves a buffered 32-bit half
+    bits = gen.bit_generator
+    assert bits.state["has_uint32"] == 1
+    assert streams._gens["research"][4] is not None  # this numpy's layout was recognised
+    streams.get("research", 5)
+    state = bits.state
+    assert state["has_uint32"] == 0 and state["uinteger"] == 0
+    a, b = month_jump(5)
+    start = np.random.PCG64(child(root, "research")).state["state"]
+    assert state["state"]["state"] == (a * start["state"] + b * start["inc"]) % 2**128
+    assert state["state"]["inc"] == start["inc"]
+
+
+def test_state_words_read_back_the_documented_state() -> None:
+    bits = np.random.PCG64(11)
+    words = state_words(bits)
+    assert words is not None
+    lcg, flags = words
+    state = bits.state["state"]["state"]
+    assert int(lcg[0]) + (int(lcg[1]) << 64) == state
+    assert flags.tolist() == [0, 0]
+
+
+def test_the_setter_fallback_draws_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    root = np.random.SeedSequence(21)
+    monkeypatch.setattr("simulation.rng.state_words", lambda bits: None)
+    fallback = Streams(root)
+    for month in (0, 1, 5, 37):
+        for purpose in PURPOSES[:4]:
+            for a, b in zip(draws(fallback.get(purpose, month)),
+                            draws(advanced(root, purpose, month)), strict=True):
+                np.testing.assert_array_equal(a, b)
