@@ -42,11 +42,14 @@ class Table:
                 old = getattr(self, name)
                 new = np.zeros((new_cap, *old.shape[1:]), dtype=old.dtype)
                 new[: self.n] = old[: self.n]
-                fill = _FILL.get(name)
-                if fill is not None:
-                    new[self.n:] = fill
                 setattr(self, name, new)
         rows = slice(self.n, need)
+        # Rows take their empty value when they are reserved, not when the capacity is
+        # allocated: the spare rows stay untouched zero pages, which cost no memory.
+        for name, fill in _FILL.items():
+            column = getattr(self, name, None)
+            if column is not None:
+                column[rows] = fill
         self.n = need
         return rows
 
@@ -57,10 +60,12 @@ _FILL = {"last_innovation": -1, "last_project": -1, "employer": -1, "startup": -
          "founder_university": -1}
 
 
-def _empty(cap: int, *shape: int, dtype=np.float64, fill=0) -> np.ndarray:
-    a = np.empty((cap, *shape), dtype=dtype)
-    a[...] = fill
-    return a
+def _empty(cap: int, *shape: int, dtype=np.float64) -> np.ndarray:
+    """A column of ``cap`` rows of zeros. ``np.zeros`` maps fresh zero pages that count
+    towards resident memory only once a row is written, so capacity reserved for later
+    cohorts and entrants costs nothing until it is used (``Table.reserve`` writes the
+    non-zero empty values of ``_FILL`` into the rows it hands out)."""
+    return np.zeros((cap, *shape), dtype=dtype)
 
 
 @dataclass
@@ -128,18 +133,18 @@ class Firms(Table):
             knowledge=_empty(cap, k), size=_empty(cap), employees=_empty(cap, dtype=np.int64),
             productivity=_empty(cap), cash=_empty(cap), rd_intensity=_empty(cap),
             absorptive=_empty(cap), knowledge_paid=_empty(cap), digital=_empty(cap),
-            birth_step=_empty(cap, dtype=np.int32), exit_step=_empty(cap, dtype=np.int32, fill=-1),
+            birth_step=_empty(cap, dtype=np.int32), exit_step=_empty(cap, dtype=np.int32),
             alive=_empty(cap, dtype=bool), origin=_empty(cap, dtype=np.int8),
-            founder_university=_empty(cap, dtype=np.int16, fill=-1),
+            founder_university=_empty(cap, dtype=np.int16),
             incubated=_empty(cap, dtype=bool),
-            home_university=_empty(cap, dtype=np.int16, fill=-1),
+            home_university=_empty(cap, dtype=np.int16),
             platform_member=_empty(cap, dtype=bool),
             grad_employees=_empty(cap, dtype=np.int64), grad_skill=_empty(cap),
             prior_grads=_empty(cap, dtype=np.int64), prior_grad_skill=_empty(cap),
             innovations=_empty(cap, dtype=np.int64), patents=_empty(cap, dtype=np.int64),
             partners=_empty(cap, dtype=np.int64), subsidy=_empty(cap), public_money=_empty(cap),
-            last_innovation=_empty(cap, dtype=np.int32, fill=-1),
-            last_project=_empty(cap, dtype=np.int32, fill=-1),
+            last_innovation=_empty(cap, dtype=np.int32),
+            last_project=_empty(cap, dtype=np.int32),
             trust=_empty(cap, n_universities), diverted=_empty(cap),
         )
 
@@ -182,10 +187,10 @@ class Students(Table):
             year=_empty(cap, dtype=np.int8), skills=_empty(cap, 4, dtype=np.float32),
             sync=_empty(cap, 4),
             aptitude=_empty(cap, dtype=np.float32), interest=_empty(cap, dtype=np.int8),
-            status=_empty(cap, dtype=np.int8), employer=_empty(cap, dtype=np.int32, fill=-1),
-            startup=_empty(cap, dtype=np.int32, fill=-1),
-            tie_firm=_empty(cap, dtype=np.int32, fill=-1),
-            intake_step=_empty(cap, dtype=np.int32), grad_step=_empty(cap, dtype=np.int32, fill=-1),
+            status=_empty(cap, dtype=np.int8), employer=_empty(cap, dtype=np.int32),
+            startup=_empty(cap, dtype=np.int32),
+            tie_firm=_empty(cap, dtype=np.int32),
+            intake_step=_empty(cap, dtype=np.int32), grad_step=_empty(cap, dtype=np.int32),
             dropout_step=_empty(cap, dtype=np.int32), public_money=_empty(cap),
         )
 
