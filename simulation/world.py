@@ -20,12 +20,14 @@ from .rng import Streams, stream
 from .state import (
     ENROLLED,
     INCUMBENT,
+    NEVER,
     Firms,
     MonthScratch,
     Projects,
     Students,
     Tally,
     Universities,
+    check_fits,
 )
 
 N_INSTRUMENTS = len(INSTRUMENTS)
@@ -173,6 +175,7 @@ def build_world(p: dict[str, Any], root: np.random.SeedSequence) -> World:
     The initial state is drawn from the child stream ``init`` of ``root``; the monthly streams
     of the mechanisms are further children of the same root (rng.py).
     """
+    check_fits(p)  # before anything is allocated
     rng = stream(root, "init")
     k, n_u = p["n_domains"], p["n_universities"]
 
@@ -379,8 +382,8 @@ def admit_cohort(w: World, rng: np.random.Generator, *, step: int, year: int = 1
     students.grad_step[rows] = -1
     # Dropout is a constant monthly hazard, so the month it would strike is a geometric draw.
     monthly = 1.0 - (1.0 - p["dropout_rate"]) ** (1.0 / 12.0)
-    wait = rng.geometric(monthly, n) if monthly > 0 else np.full(n, 2**30)
-    students.dropout_step[rows] = np.minimum(w.month + wait, 2**30)
+    wait = rng.geometric(monthly, n) if monthly > 0 else np.full(n, NEVER)
+    students.dropout_step[rows] = np.minimum(w.month + wait, NEVER)
     if year > 1:
         # Students already in year y have had (y - 1) academic years (10 months each) of
         # classroom teaching: the closed form of s += r (1 - s) applied that many times.
