@@ -26,7 +26,15 @@ class Table:
 
     n: int
 
-    def _arrays(self) -> list[str]:
+    def _arrays(self) -> tuple[str, ...]:
+        # The column names, read once per class: dataclasses.fields costs microseconds a
+        # call, and tables grow several times a month.
+        names = _COLUMNS.get(type(self))
+        if names is None:
+            names = _COLUMNS[type(self)] = tuple(self._columns())
+        return names
+
+    def _columns(self) -> list[str]:
         return [f.name for f in fields(self) if f.name != "n"]
 
     @property
@@ -46,10 +54,10 @@ class Table:
         rows = slice(self.n, need)
         # Rows take their empty value when they are reserved, not when the capacity is
         # allocated: the spare rows stay untouched zero pages, which cost no memory.
-        for name, fill in _FILL.items():
-            column = getattr(self, name, None)
-            if column is not None:
-                column[rows] = fill
+        for name in self._arrays():
+            fill = _FILL.get(name)
+            if fill is not None:
+                getattr(self, name)[rows] = fill
         self.n = need
         return rows
 
@@ -80,6 +88,9 @@ def check_fits(p: dict) -> None:
         raise ParameterError("horizon_months", f"the student table holds months below "
                              f"{NEVER}: horizon_months + 12 x programme_years = {months}")
 
+
+# Column names of each table class (Table._arrays).
+_COLUMNS: dict[type, tuple[str, ...]] = {}
 
 # Fields whose empty value is not zero.
 _FILL = {"last_innovation": -1, "last_project": -1, "employer": -1, "startup": -1,
@@ -222,7 +233,7 @@ class Students(Table):
             dropout_step=_empty(cap, dtype=MONTH_DTYPE), public_money=_empty(cap),
         )
 
-    def _arrays(self) -> list[str]:
+    def _columns(self) -> list[str]:
         return [f.name for f in fields(self)
                 if f.name not in ("n", "window_start", "status_counts")]
 
