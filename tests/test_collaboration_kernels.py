@@ -142,3 +142,27 @@ def test_projects_without_a_matching_grant_cost_the_firm_the_whole_project(seed)
     np.testing.assert_allclose(cash[: w.firms.n] - w.firms.cash[: w.firms.n],
                                outlay[: w.firms.n], rtol=1e-12, atol=1e-12)
     assert w.gov.spent[MATCHING] - spent == pytest.approx(due.sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_partner_search_in_blocks_of_rows_gives_the_same_run(seed, monkeypatch):
+    # The choice uniforms are drawn in blocks of firm rows (memory); a run whose blocks are
+    # a few rows is the run drawn at once, month by month and firm by firm.
+    from simulation.mechanisms import collaboration
+
+    def run():
+        model = EcosystemModel(rng=seed, n_universities=3, n_firms=300,
+                               intake_per_university=150, horizon_months=18, search_rate=0.2,
+                               platform_on=True, platform_launch_month=2)
+        return model.run()
+
+    whole = run()
+    monkeypatch.setattr(collaboration, "CHOICE_BLOCK", 7)
+    blocks = run()
+    a = whole.datacollector.get_model_vars_dataframe()
+    b = blocks.datacollector.get_model_vars_dataframe()
+    assert a["projects_started"].sum() > 0 and a["platform_matches"].sum() > 0
+    assert a.equals(b)
+    fa, fb = whole.world.firms, blocks.world.firms
+    np.testing.assert_array_equal(fa.trust[: fa.n], fb.trust[: fb.n])
+    np.testing.assert_array_equal(fa.partners[: fa.n], fb.partners[: fb.n])

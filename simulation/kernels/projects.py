@@ -269,10 +269,11 @@ def grants_due(social, gov_funded, active, project_cost, matching_rate, social_r
 @njit(cache=True)
 def search_partners(candidates, employees, rd_intensity, absorptive, knowledge, trust,
                     home_university, platform_member, uni_knowledge, capacity_left, share_3_0,
-                    u_search, u_choice, u_accept, platform, brokerage, sp):
+                    u_search, u_choice, first_row, u_accept, platform, brokerage, sp):
     """Partner search of the free firms ``candidates``: who searches, which university each
     picks (logit over inverted-U payoff x (1 + trust) with Gumbel noise from ``u_choice``,
-    among reachable universities with capacity) and whether the match succeeds.
+    whose row 0 is firm row ``first_row``, among reachable universities with capacity) and
+    whether the match succeeds.
 
     ``sp`` holds the parameters in the order collaboration.search_and_match lists them. Returns
     (searching rows, their choice, its payoff, found through the platform, matched); rows
@@ -311,7 +312,7 @@ def search_partners(candidates, employees, rd_intensity, absorptive, knowledge, 
             pay = _inverted_u(_distance(knowledge[i], uni_knowledge[u]), optimal_distance,
                               payoff_shape)
             score = (np.log(max(pay * (1.0 + trust[i, u]), 1e-12))
-                     - choice_noise * np.log(-np.log(max(u_choice[i, u], 1e-300))))
+                     - choice_noise * np.log(-np.log(max(u_choice[i - first_row, u], 1e-300))))
             if score > best:
                 best, pick, pick_payoff = score, u, pay
         rows[s] = i

@@ -241,6 +241,10 @@ def network_value(w: World) -> float:
     return len(members) / max(int(alive.sum()), 1) * variety
 
 
+# Firm rows whose choice uniforms search_and_match draws at once (memory, not numbers).
+CHOICE_BLOCK = 16_384
+
+
 def search_and_match(w: World) -> None:
     p, f = w.p, w.firms
     n = f.n
@@ -252,9 +256,10 @@ def search_and_match(w: World) -> None:
     grant_available = 1.0 if w.gov.balance[MATCHING] > 0 else 0.0
     brokerage = w.channel("brokerage")
     # Row-aligned draws: a search uniform per firm, Gumbel uniforms per firm and university
-    # (transformed only where needed), an acceptance uniform per firm.
+    # (transformed only where needed, drawn in blocks of rows below), an acceptance uniform
+    # per firm.
     u_search = w.rng("collaboration.search").random(n)
-    u_choice = w.rng("collaboration.choice").random(size=(n, w.unis.count))
+    choice_rng = w.rng("collaboration.choice")
     u_accept = w.rng("collaboration.accept").random(n)
     sp = np.array([
         p["search_rate"], max(p["rd_intensity"], 1e-12), p["search_reference_employees"],
@@ -264,10 +269,23 @@ def search_and_match(w: World) -> None:
         p["broker_match_boost"] if brokerage else 0.0], dtype=float)
     # Who searches (search probability), which reachable university with capacity each
     # picks (logit over inverted-U payoff x (1 + trust)), whether the match succeeds.
-    s, choice, chosen_payoff, via_platform, matched = kernels.search_partners(
-        cand, f.employees, f.rd_intensity, f.absorptive, f.knowledge, f.trust,
-        f.home_university, f.platform_member, w.unis.knowledge, cap,
-        w.share_3_0(), u_search, u_choice, u_accept, platform, brokerage, sp)
+    # The Gumbel uniforms come in blocks of CHOICE_BLOCK firm rows, each searched as it is
+    # drawn: the same numbers as one (n, universities) draw (a generator's uniforms are one
+    # stream, whatever the blocks), without holding all of them at once (29 MiB in the metro
+    # region, at the memory peak).
+    share = w.share_3_0()
+    found = []
+    for start in range(0, n, CHOICE_BLOCK):
+        stop = min(start + CHOICE_BLOCK, n)
+        u_choice = choice_rng.random(size=(stop - start, w.unis.count))
+        lo, hi = np.searchsorted(cand, (start, stop))
+        found.append(kernels.search_partners(
+            cand[lo:hi], f.employees, f.rd_intensity, f.absorptive, f.knowledge, f.trust,
+            f.home_university, f.platform_member, w.unis.knowledge, cap, share, u_search,
+            u_choice, start, u_accept, platform, brokerage, sp))
+    if len(found) > 1:
+        found = [[np.concatenate(part) for part in zip(*found, strict=True)]]
+    s, choice, chosen_payoff, via_platform, matched = found[0]
     w.count("searches", len(s))
     if len(s) == 0:
         return
