@@ -63,20 +63,18 @@ class Table:
 
 
 # Narrow columns of the student table, the largest table (one row per student ever admitted:
-# 3.2 million rows in a 120-month metro region): a university index in int8 and months in
-# int16 save 7 of 96 bytes a row. ``check_fits`` refuses a region whose sizes would not fit
-# them, before anything is allocated, instead of letting numpy wrap a value silently.
+# 3.2 million rows in a 120-month metro region): a university index in int8 and the intake
+# and graduation months in int16 save 5 of 96 bytes a row. ``check_fits`` refuses a region
+# whose sizes would not fit them, before anything is allocated, instead of letting numpy wrap
+# a value silently. (The dropout month stays int32: "never" is written as 2**30.)
 UNIVERSITY_DTYPE = np.int8
 MONTH_DTYPE = np.int16
-# The dropout month of a student who never drops out (schedule_dropouts files only months
-# before the cohort has certainly graduated, so any later month means "never").
-NEVER = int(np.iinfo(MONTH_DTYPE).max)
 
 
 def check_fits(p: dict) -> None:
     """Raise ``ParameterError`` (naming the key) when a region would overflow a narrow column:
     more universities than ``UNIVERSITY_DTYPE`` holds, or months (the horizon plus the
-    years of study around it) reaching ``NEVER``."""
+    years of study around it) beyond ``MONTH_DTYPE``."""
     from .parameters import ParameterError
 
     top = int(np.iinfo(UNIVERSITY_DTYPE).max) + 1
@@ -84,9 +82,10 @@ def check_fits(p: dict) -> None:
         raise ParameterError("n_universities", f"the student table holds at most {top} "
                              f"universities, got {p['n_universities']}")
     months = p["horizon_months"] + 12 * p["programme_years"]
-    if months >= NEVER:
-        raise ParameterError("horizon_months", f"the student table holds months below "
-                             f"{NEVER}: horizon_months + 12 x programme_years = {months}")
+    top = int(np.iinfo(MONTH_DTYPE).max)
+    if months > top:
+        raise ParameterError("horizon_months", f"the student table holds months up to "
+                             f"{top}: horizon_months + 12 x programme_years = {months}")
 
 
 # Column names of each table class (Table._arrays).
@@ -211,7 +210,7 @@ class Students(Table):
     tie_firm: np.ndarray      # int32 firm of the current internship / live project, -1
     intake_step: np.ndarray   # int16 month (MONTH_DTYPE)
     grad_step: np.ndarray     # int16 month, -1 before graduation
-    dropout_step: np.ndarray  # int16 month the student would drop out if enrolled, or NEVER
+    dropout_step: np.ndarray  # int32: month the student would drop out if still enrolled
     public_money: np.ndarray  # MCU of retention subsidy received (the receiving side's books)
     window_start: int = 0
     # Students per status code, kept current by set_status so indicators need no full pass.
@@ -230,7 +229,7 @@ class Students(Table):
             startup=_empty(cap, dtype=np.int32),
             tie_firm=_empty(cap, dtype=np.int32),
             intake_step=_empty(cap, dtype=MONTH_DTYPE), grad_step=_empty(cap, dtype=MONTH_DTYPE),
-            dropout_step=_empty(cap, dtype=MONTH_DTYPE), public_money=_empty(cap),
+            dropout_step=_empty(cap, dtype=np.int32), public_money=_empty(cap),
         )
 
     def _columns(self) -> list[str]:

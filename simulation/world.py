@@ -20,7 +20,6 @@ from .rng import Streams, stream
 from .state import (
     ENROLLED,
     INCUMBENT,
-    NEVER,
     Firms,
     MonthScratch,
     Projects,
@@ -382,8 +381,8 @@ def admit_cohort(w: World, rng: np.random.Generator, *, step: int, year: int = 1
     students.grad_step[rows] = -1
     # Dropout is a constant monthly hazard, so the month it would strike is a geometric draw.
     monthly = 1.0 - (1.0 - p["dropout_rate"]) ** (1.0 / 12.0)
-    wait = rng.geometric(monthly, n) if monthly > 0 else np.full(n, NEVER)
-    students.dropout_step[rows] = np.minimum(w.month + wait, NEVER)
+    wait = rng.geometric(monthly, n) if monthly > 0 else np.full(n, 2**30)
+    students.dropout_step[rows] = np.minimum(w.month + wait, 2**30)
     if year > 1:
         # Students already in year y have had (y - 1) academic years (10 months each) of
         # classroom teaching: the closed form of s += r (1 - s) applied that many times.
