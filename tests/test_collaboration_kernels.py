@@ -71,6 +71,11 @@ def test_free_slots_are_the_firms_with_a_slot_and_cash_and_the_universities_plac
     act = pr.active_rows()
     running = np.bincount(pr.firm[act], minlength=f.n)
     slots = project_slots(f.employees[: f.n], w.p["project_slot_employees"])
+    # Firms already running a project whose cash covers one project but not one more: the
+    # cover grows with the projects a firm runs.
+    running_some = np.flatnonzero((running > 0) & (running < slots))
+    assert len(running_some) > 0
+    f.cash[running_some[::2]] = 1.5 * project_cash_need(w)
     want = np.flatnonzero(f.alive[: f.n] & (running < slots)
                           & (f.cash[: f.n] >= project_cash_need(w) * (1 + running)))
     np.testing.assert_array_equal(free_firms(w), want)
