@@ -224,7 +224,8 @@ class EcosystemModel(mesa.Model):
         s, n = self.world.students, self.world.students.n
         table = {
             "student_id": np.arange(n),
-            "university": s.university[:n].copy(),
+            # The table stores narrow integers (state.Students); the output keeps its types.
+            "university": s.university[:n].astype(np.int16),
             "programme": pd.Categorical.from_codes(s.programme[:n], PROGRAMMES),
             "year": s.year[:n].copy(),
             "status": pd.Categorical.from_codes(s.status[:n], STATUS_NAMES),
@@ -236,7 +237,7 @@ class EcosystemModel(mesa.Model):
             "interest": s.interest[:n].copy(),
             "employer": s.employer[:n].copy(),
             "startup": s.startup[:n].copy(),
-            "intake_month": s.intake_step[:n].copy(),
-            "graduation_month": s.grad_step[:n].copy(),
+            "intake_month": s.intake_step[:n].astype(np.int32),
+            "graduation_month": s.grad_step[:n].astype(np.int32),
         })
         return pd.DataFrame(table)

@@ -26,6 +26,7 @@ from .state import (
     Students,
     Tally,
     Universities,
+    check_fits,
 )
 
 N_INSTRUMENTS = len(INSTRUMENTS)
@@ -173,6 +174,7 @@ def build_world(p: dict[str, Any], root: np.random.SeedSequence) -> World:
     The initial state is drawn from the child stream ``init`` of ``root``; the monthly streams
     of the mechanisms are further children of the same root (rng.py).
     """
+    check_fits(p)  # before anything is allocated
     rng = stream(root, "init")
     k, n_u = p["n_domains"], p["n_universities"]
 

@@ -114,14 +114,19 @@ def trim_to_slots(employees, firm, active, failed, slot_employees):
 
 
 @njit(cache=True)
-def free_firms(alive, employees, cash, firm, active, slot_employees, need):
+def free_firms(alive, employees, cash, firm, university, active, slot_employees, need, faculty,
+               projects_per_faculty):
     """Rows of living firms with a free project slot whose cash covers ``need`` times their
-    running projects plus a new one (collaboration.can_afford)."""
+    running projects plus a new one (collaboration.can_afford), and the projects each
+    university can still take on (collaboration.capacity_left): one pass over the projects
+    counts both sides' running projects."""
     n = len(alive)
     running = np.zeros(n, dtype=np.int64)
+    used = np.zeros(len(faculty), dtype=np.int64)
     for r in range(len(active)):
         if active[r]:
             running[firm[r]] += 1
+            used[university[r]] += 1
     out = np.empty(n, dtype=np.int64)
     m = 0
     for i in range(n):
@@ -129,16 +134,146 @@ def free_firms(alive, employees, cash, firm, active, slot_employees, need):
                 and cash[i] >= need * (1 + running[i])):
             out[m] = i
             m += 1
-    return out[:m]
+    capacity = np.empty(len(faculty), dtype=np.int64)
+    for u in range(len(faculty)):
+        capacity[u] = np.int64(max(np.floor(faculty[u] * projects_per_faculty) - used[u], 0.0))
+    return out[:m], capacity
+
+
+@njit(cache=True)
+def within_capacity(groups, capacity, order):
+    """collaboration.within_capacity: members taken in the random ``order`` (a permutation of
+    the rows), each kept while its group ``g`` has had fewer than ``capacity[g]`` taken."""
+    taken = np.zeros(len(capacity), dtype=np.int64)
+    keep = np.zeros(len(groups), dtype=np.bool_)
+    for k in range(len(order)):
+        r = order[k]
+        g = groups[r]
+        keep[r] = taken[g] < capacity[g]
+        taken[g] += 1
+    return keep
+
+
+@njit(cache=True)
+def accept_offers(firms, unis, social, knowledge, uni_knowledge, employees, absorptive,
+                  productivity, diverted, grad_skill, prior_grad_skill, alive, cash, ap):
+    """collaboration.accepts of offered matches ``firms`` x ``unis``: the firm takes the
+    project when the value of what it expects to learn (collaboration.expected_payoff) covers
+    its share of the cost and its management time, and its cash covers its buffer. ``ap``
+    holds the parameters in the order of collaboration.ACCEPT_PARAMETERS."""
+    (slot_employees, transfer_rate, optimal_distance, payoff_shape, duration, elasticity,
+     premium, horizon, grant_on, matching_rate, social_rate, project_cost, firm_fte,
+     cash_buffer) = (ap[0], ap[1], ap[2], ap[3], ap[4], ap[5], ap[6], ap[7], ap[8], ap[9],
+                     ap[10], ap[11], ap[12], ap[13])
+    k = knowledge.shape[1]
+    ok = np.empty(len(firms), dtype=np.bool_)
+    for c in range(len(firms)):
+        i, u = firms[c], unis[c]
+        # knowledge.learning summed over domains: absorption x novelty, relative to the
+        # firm's stock, divided by its slots, along the university's profile.
+        d = _distance(knowledge[i], uni_knowledge[u])
+        learnt = (np.exp(-payoff_shape * d / optimal_distance)
+                  * (np.e * d / optimal_distance) ** payoff_shape)
+        own = 0.0
+        partner = 0.0
+        for j in range(k):
+            own += knowledge[i, j]
+            partner += uni_knowledge[u, j]
+        amount = (learnt * (transfer_rate * absorptive[i]) * own
+                  / max(float(_slots(employees[i], slot_employees)), 1e-12))
+        den = max(partner, 1e-12)
+        per_month = 0.0
+        for j in range(k):
+            per_month += amount * (uni_knowledge[u, j] / den)
+        relative = per_month * duration / max(own, 1e-12)
+        # Firms.value_added
+        extra = premium * (grad_skill[i] + prior_grad_skill[i])
+        va = productivity[i] * (max(employees[i] - diverted[i], 0.0) + extra) * alive[i]
+        value = elasticity * relative * va * horizon
+        grant = (social_rate if social[c] else matching_rate) if grant_on else 0.0
+        cost = duration * (project_cost * (1.0 - grant) + firm_fte * productivity[i])
+        ok[c] = cash[i] >= cash_buffer * va and value >= cost
+    return ok
+
+
+@njit(cache=True)
+def screen_firms(pool, picks, want, knowledge, uni_knowledge, trust, optimal_distance,
+                 payoff_shape):
+    """The brokers' screen: university ``u`` makes ``want[u]`` offers, each to the best of
+    the firms ``pool[picks[row]]`` it screened (inverted-U payoff of the cognitive distance x
+    (1 + trust), first best on ties); a firm picked by several offers keeps the first.
+    Returns (firms in ascending row order, their university, the payoff of the pair)."""
+    n_offers, n_screen = picks.shape
+    best_firm = np.empty(n_offers, dtype=np.int64)
+    best_uni = np.empty(n_offers, dtype=np.int64)
+    best_pay = np.empty(n_offers)
+    row = 0
+    for u in range(len(want)):
+        for _ in range(want[u]):
+            top = -np.inf
+            for c in range(n_screen):
+                i = pool[picks[row, c]]
+                pay = _inverted_u(_distance(knowledge[i], uni_knowledge[u]), optimal_distance,
+                                  payoff_shape)
+                score = pay * (1.0 + trust[i, u])
+                if score > top or c == 0:
+                    top = score
+                    best_firm[row], best_uni[row], best_pay[row] = i, u, pay
+            row += 1
+    # At most one offer a firm: its first, the offers listed by firm row.
+    order = np.argsort(best_firm, kind="mergesort")
+    m = 0
+    for k in range(n_offers):
+        if k == 0 or best_firm[order[k]] != best_firm[order[k - 1]]:
+            order[m] = order[k]
+            m += 1
+    keep = order[:m]
+    return best_firm[keep], best_uni[keep], best_pay[keep]
+
+
+@njit(cache=True)
+def open_projects(firm, university, start_step, end_step, brokered, via_platform, gov_funded,
+                  payoff, active, social, failed, partners, first, firms, unis, pay, via,
+                  with_partner, is_brokered, funded, month, end):
+    """collaboration.start_projects: the new projects fill rows ``first`` onwards and run
+    until month ``end``; each firm's count of projects ever started rises by one."""
+    for c in range(len(firms)):
+        r = first + c
+        firm[r] = firms[c]
+        university[r] = unis[c]
+        start_step[r] = month
+        end_step[r] = end
+        brokered[r] = is_brokered
+        via_platform[r] = via[c]
+        gov_funded[r] = funded
+        payoff[r] = pay[c]
+        active[r] = True
+        social[r] = with_partner[c]
+        failed[r] = False
+        partners[firms[c]] += 1
+
+
+@njit(cache=True)
+def grants_due(social, gov_funded, active, project_cost, matching_rate, social_rate):
+    """Matching grants the active projects are due this month (before the pot is checked)
+    and their number."""
+    due = 0.0
+    n_active = 0
+    for r in range(len(active)):
+        if active[r]:
+            n_active += 1
+            due += project_cost * (social_rate if social[r] else matching_rate) * gov_funded[r]
+    return due, n_active
 
 
 @njit(cache=True)
 def search_partners(candidates, employees, rd_intensity, absorptive, knowledge, trust,
                     home_university, platform_member, uni_knowledge, capacity_left, share_3_0,
-                    u_search, u_choice, u_accept, platform, brokerage, sp):
+                    u_search, u_choice, first_row, u_accept, platform, brokerage, sp):
     """Partner search of the free firms ``candidates``: who searches, which university each
     picks (logit over inverted-U payoff x (1 + trust) with Gumbel noise from ``u_choice``,
-    among reachable universities with capacity) and whether the match succeeds.
+    whose row 0 is firm row ``first_row``, among reachable universities with capacity) and
+    whether the match succeeds.
 
     ``sp`` holds the parameters in the order collaboration.search_and_match lists them. Returns
     (searching rows, their choice, its payoff, found through the platform, matched); rows
@@ -177,7 +312,7 @@ def search_partners(candidates, employees, rd_intensity, absorptive, knowledge, 
             pay = _inverted_u(_distance(knowledge[i], uni_knowledge[u]), optimal_distance,
                               payoff_shape)
             score = (np.log(max(pay * (1.0 + trust[i, u]), 1e-12))
-                     - choice_noise * np.log(-np.log(max(u_choice[i, u], 1e-300))))
+                     - choice_noise * np.log(-np.log(max(u_choice[i - first_row, u], 1e-300))))
             if score > best:
                 best, pick, pick_payoff = score, u, pay
         rows[s] = i

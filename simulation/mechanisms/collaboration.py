@@ -44,7 +44,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import kernels
-from ..knowledge import inverted_u, learning, rowwise_distance
+from ..knowledge import learning
 from ..world import INSTRUMENT_INDEX, World
 
 MATCHING = INSTRUMENT_INDEX["matching_grants"]
@@ -113,11 +113,9 @@ def trim_to_slots(w: World) -> None:
 
 
 def capacity_left(w: World) -> np.ndarray:
-    """Projects each university can still take on (>= 0)."""
-    act = w.projects.active_rows()
-    used = np.bincount(w.projects.university[act], minlength=w.unis.count)
-    cap = np.floor(w.unis.faculty * w.p["projects_per_faculty"]) - used
-    return np.maximum(cap, 0).astype(np.int64)
+    """Projects each university can still take on (>= 0): its project places
+    (``projects_per_faculty`` x faculty, rounded down) less its active projects."""
+    return free_slots(w)[1]
 
 
 def can_afford(w: World, firms: np.ndarray, running: np.ndarray | int = 0) -> np.ndarray:
@@ -141,10 +139,17 @@ def project_slots(employees: np.ndarray, slot_employees: float) -> np.ndarray:
 
 def free_firms(w: World) -> np.ndarray:
     """Rows of living firms with a free project slot and the cash for one more project."""
+    return free_slots(w)[0]
+
+
+def free_slots(w: World) -> tuple[np.ndarray, np.ndarray]:
+    """(``free_firms``, ``capacity_left``): both sides' free project places, counted in one
+    pass over the projects."""
     f, pr = w.firms, w.projects
     return kernels.free_firms(f.alive[: f.n], f.employees, f.cash, pr.firm[: pr.n],
-                              pr.active[: pr.n], w.p["project_slot_employees"],
-                              project_cash_need(w))
+                              pr.university[: pr.n], pr.active[: pr.n],
+                              w.p["project_slot_employees"], project_cash_need(w),
+                              w.unis.faculty, w.p["projects_per_faculty"])
 
 
 def firms_in_projects(w: World) -> np.ndarray:
@@ -158,16 +163,11 @@ def within_capacity(groups: np.ndarray, capacity: np.ndarray, rng: np.random.Gen
     """Boolean mask keeping, in random order, at most capacity[g] members of each group g."""
     if len(groups) == 0:
         return np.zeros(0, dtype=bool)
-    order = rng.permutation(len(groups))
-    g = groups[order]
-    sort = np.argsort(g, kind="stable")
-    gs = g[sort]
-    first = np.searchsorted(gs, gs, side="left")
-    rank = np.arange(len(gs)) - first
-    keep_sorted = rank < capacity[gs]
-    keep = np.empty(len(groups), dtype=bool)
-    keep[order[sort]] = keep_sorted
-    return keep
+    # One kernel signature for every caller: group ids as int64, capacities as float64
+    # (a count compares with a float capacity exactly).
+    return kernels.within_capacity(np.asarray(groups, dtype=np.int64),
+                                   np.asarray(capacity, dtype=np.float64),
+                                   rng.permutation(len(groups)))
 
 
 def expected_payoff(w: World, firms: np.ndarray, unis: np.ndarray, social: np.ndarray
@@ -197,16 +197,34 @@ def expected_payoff(w: World, firms: np.ndarray, unis: np.ndarray, social: np.nd
     return value, cost
 
 
+# The parameters of the acceptance kernel (simulation/kernels/projects.py), in its order;
+# "grant_on" stands for whether the matching-grant pot has money this month.
+ACCEPT_PARAMETERS = ("project_slot_employees", "transfer_rate", "optimal_distance",
+                     "payoff_shape", "project_duration", "knowledge_output_elasticity",
+                     "graduate_premium", "acceptance_horizon", "grant_on", "matching_rate",
+                     "social_cofunding_rate", "project_cost", "project_firm_fte",
+                     "acceptance_cash_buffer")
+
+
 def accepts(w: World, firms: np.ndarray, unis: np.ndarray, social: np.ndarray | None = None
             ) -> np.ndarray:
-    """Firms that take up an offered (brokered or platform) match: expected value covers the
-    expected cost, and the firm is not in financial trouble."""
+    """Firms that take up an offered (brokered or platform) match: expected value
+    (``expected_payoff``) covers the expected cost, and the firm's cash covers
+    ``acceptance_cash_buffer`` months of its value added (it is not in financial trouble).
+
+    Computed by the kernel ``accept_offers``, one pass over the offers; tests check it
+    against ``expected_payoff`` and ``Firms.value_added``.
+    """
     if social is None:
         social = np.zeros(len(firms), dtype=bool)
-    value, cost = expected_payoff(w, firms, unis, social)
-    va = w.firms.value_added(firms, w.p["graduate_premium"])
-    solvent = w.firms.cash[firms] >= w.p["acceptance_cash_buffer"] * va
-    return solvent & (value >= cost)
+    f, p = w.firms, w.p
+    grant_on = 1.0 if w.gov.balance[MATCHING] > 0 else 0.0
+    ap = np.array([grant_on if name == "grant_on" else float(p[name])
+                   for name in ACCEPT_PARAMETERS])
+    return kernels.accept_offers(
+        np.asarray(firms, dtype=np.int64), np.asarray(unis, dtype=np.int64), social,
+        f.knowledge, w.unis.knowledge, f.employees, f.absorptive, f.productivity, f.diverted,
+        f.grad_skill, f.prior_grad_skill, f.alive, f.cash, ap)
 
 
 def network_value(w: World) -> float:
@@ -223,10 +241,14 @@ def network_value(w: World) -> float:
     return len(members) / max(int(alive.sum()), 1) * variety
 
 
+# Firm rows whose choice uniforms search_and_match draws at once (memory, not numbers).
+CHOICE_BLOCK = 16_384
+
+
 def search_and_match(w: World) -> None:
     p, f = w.p, w.firms
     n = f.n
-    cand = free_firms(w)
+    cand, cap = free_slots(w)
     if len(cand) == 0:
         return
     platform = w.platform_live()
@@ -234,9 +256,10 @@ def search_and_match(w: World) -> None:
     grant_available = 1.0 if w.gov.balance[MATCHING] > 0 else 0.0
     brokerage = w.channel("brokerage")
     # Row-aligned draws: a search uniform per firm, Gumbel uniforms per firm and university
-    # (transformed only where needed), an acceptance uniform per firm.
+    # (transformed only where needed, drawn in blocks of rows below), an acceptance uniform
+    # per firm.
     u_search = w.rng("collaboration.search").random(n)
-    u_choice = w.rng("collaboration.choice").random(size=(n, w.unis.count))
+    choice_rng = w.rng("collaboration.choice")
     u_accept = w.rng("collaboration.accept").random(n)
     sp = np.array([
         p["search_rate"], max(p["rd_intensity"], 1e-12), p["search_reference_employees"],
@@ -246,11 +269,23 @@ def search_and_match(w: World) -> None:
         p["broker_match_boost"] if brokerage else 0.0], dtype=float)
     # Who searches (search probability), which reachable university with capacity each
     # picks (logit over inverted-U payoff x (1 + trust)), whether the match succeeds.
-    cap = capacity_left(w)
-    s, choice, chosen_payoff, via_platform, matched = kernels.search_partners(
-        cand, f.employees, f.rd_intensity, f.absorptive, f.knowledge, f.trust,
-        f.home_university, f.platform_member, w.unis.knowledge, cap,
-        w.share_3_0(), u_search, u_choice, u_accept, platform, brokerage, sp)
+    # The Gumbel uniforms come in blocks of CHOICE_BLOCK firm rows, each searched as it is
+    # drawn: the same numbers as one (n, universities) draw (a generator's uniforms are one
+    # stream, whatever the blocks), without holding all of them at once (29 MiB in the metro
+    # region, at the memory peak).
+    share = w.share_3_0()
+    found = []
+    for start in range(0, n, CHOICE_BLOCK):
+        stop = min(start + CHOICE_BLOCK, n)
+        u_choice = choice_rng.random(size=(stop - start, w.unis.count))
+        lo, hi = np.searchsorted(cand, (start, stop))
+        found.append(kernels.search_partners(
+            cand[lo:hi], f.employees, f.rd_intensity, f.absorptive, f.knowledge, f.trust,
+            f.home_university, f.platform_member, w.unis.knowledge, cap, share, u_search,
+            u_choice, start, u_accept, platform, brokerage, sp))
+    if len(found) > 1:
+        found = [[np.concatenate(part) for part in zip(*found, strict=True)]]
+    s, choice, chosen_payoff, via_platform, matched = found[0]
     w.count("searches", len(s))
     if len(s) == 0:
         return
@@ -272,27 +307,22 @@ def broker(w: World) -> None:
     """3.0 universities start brokered projects with the best-fitting of a screened set of firms."""
     p, f, u = w.p, w.firms, w.unis
     rng = w.rng("collaboration.broker")
-    pool = free_firms(w)
+    pool, cap = free_slots(w)
     if len(pool) == 0:
         return
-    want = rng.poisson(p["broker_rate"] * w.enrolled[:, 2] / 12.0)
-    want = np.minimum(want, capacity_left(w))
-    if want.sum() == 0:
+    want = np.minimum(rng.poisson(p["broker_rate"] * w.enrolled[:, 2] / 12.0), cap)
+    offers = int(want.sum())
+    if offers == 0:
         return
     platform = w.platform_live()
     n_screen = p["broker_candidates"] * (3 if platform else 1)  # the platform widens the screen
-    uni = np.repeat(np.arange(u.count), want)
-    screened = pool[rng.integers(0, len(pool), size=(len(uni), n_screen))]
-    k_uni = np.repeat(u.knowledge[uni], n_screen, axis=0)
-    pay = inverted_u(rowwise_distance(f.knowledge[screened.ravel()], k_uni),
-                     p["optimal_distance"], p["payoff_shape"]).reshape(len(uni), n_screen)
-    best = np.argmax(pay * (1.0 + f.trust[screened, uni[:, None]]), axis=1)
-    rows = np.arange(len(uni))
-    firms = screened[rows, best]
-    # A firm takes at most one brokered project a month, from whichever university: every
-    # firm of the pool has a free slot, so it cannot end the month beyond its slots.
-    _, first = np.unique(firms, return_index=True)
-    firms, uni, pay_best = firms[first], uni[first], pay[rows, best][first]
+    picks = rng.integers(0, len(pool), size=(offers, n_screen))
+    # Each offer goes to the screened firm of best inverted-U payoff x (1 + trust). A firm
+    # takes at most one brokered project a month, from whichever university: every firm of
+    # the pool has a free slot, so it cannot end the month beyond its slots.
+    firms, uni, pay_best = kernels.screen_firms(pool, picks, want, f.knowledge, u.knowledge,
+                                                f.trust, p["optimal_distance"],
+                                                p["payoff_shape"])
     social = w.rng("collaboration.social").random(len(firms)) < p["social_partner_share"]
     ok = accepts(w, firms, uni, social)
     w.count("brokered_offers_declined", int((~ok).sum()))
@@ -309,20 +339,14 @@ def start_projects(w: World, firms: np.ndarray, unis: np.ndarray, payoff: np.nda
         return
     pr = w.projects
     rows = pr.reserve(len(firms))
-    pr.firm[rows] = firms
-    pr.university[rows] = unis
-    pr.start_step[rows] = w.month
-    pr.end_step[rows] = w.month + w.p["project_duration"]
-    pr.brokered[rows] = brokered
-    pr.via_platform[rows] = via_platform
     # The third helix joins when a matching grant co-funds the project.
-    funded = w.gov.balance[MATCHING] > 0 and w.p["matching_rate"] > 0
-    pr.gov_funded[rows] = funded
-    pr.payoff[rows] = payoff
-    pr.active[rows] = True
-    pr.social[rows] = False if social is None else social
-    pr.failed[rows] = False
-    np.add.at(w.firms.partners, firms, 1)
+    funded = bool(w.gov.balance[MATCHING] > 0 and w.p["matching_rate"] > 0)
+    with_partner = np.zeros(len(firms), dtype=bool) if social is None else social
+    kernels.open_projects(pr.firm, pr.university, pr.start_step, pr.end_step, pr.brokered,
+                          pr.via_platform, pr.gov_funded, pr.payoff, pr.active, pr.social,
+                          pr.failed, w.firms.partners, rows.start, firms, unis, payoff,
+                          via_platform, with_partner, brokered, funded, w.month,
+                          int(w.month + w.p["project_duration"]))
     w.tally.add_counts(1, 1, int(funded), len(firms))
     if social is not None:
         w.count("social_projects_started", int(np.sum(social)))
@@ -340,28 +364,27 @@ RUN_PARAMETERS = ("capstone_firm_fte", "project_firm_fte", "project_cost", "matc
 def run_projects(w: World) -> None:
     """Costs, diverted staff and two-way knowledge flows of every active project this month."""
     p, pr, f, u = w.p, w.projects, w.firms, w.unis
-    act = pr.active_rows()
-    paid_share = 0.0
-    if len(act):
-        grant_due = p["project_cost"] * grant_rate(w, pr.social[act]) * pr.gov_funded[act]
-        paid_share = w.gov.demand_share(MATCHING, float(grant_due.sum()))
+    n = pr.n
+    grant_due, n_active = kernels.grants_due(pr.social[:n], pr.gov_funded[:n], pr.active[:n],
+                                             p["project_cost"], p["matching_rate"],
+                                             p["social_cofunding_rate"])
+    paid_share = w.gov.demand_share(MATCHING, grant_due) if n_active else 0.0
     # Staff diverted to projects and 2.0 capstones (teaching.recruit_capstones), at most half
     # a firm's employees (someone keeps producing); the firm's share of each project's cost;
     # learning both ways, absorption x novelty in cognitive distance (knowledge.learning),
     # relative to the learner's own stock and along the partner's profile. A firm's capacity
     # is its slots, a university's its project places: each learns from its projects as a
     # whole, not many times over. The firm's absorptive capacity scales what it takes in.
-    n = pr.n
     grants, n_brokered, to_firms, to_unis = kernels.run_projects(
         f.alive[: f.n], f.employees, f.knowledge, f.absorptive, f.cash, f.public_money,
         f.diverted, f.last_project, u.knowledge, u.faculty, u.capstone_firm, pr.firm[:n],
         pr.university[:n], pr.social[:n], pr.gov_funded[:n], pr.brokered[:n], pr.active[:n],
         w.month, paid_share, np.array([float(p[name]) for name in RUN_PARAMETERS]))
-    if len(act) == 0:
+    if n_active == 0:
         return
     w.gov.spend(MATCHING, grants)
     # The firms' own share is a cost of the link to the region: W subtracts it (accounting).
-    w.count("firm_link_outlays", p["project_cost"] * len(act) - grants)
+    w.count("firm_link_outlays", p["project_cost"] * n_active - grants)
     # The broker's office: a public running cost per active brokered project.
     if n_brokered:
         w.count("brokerage_running_cost",

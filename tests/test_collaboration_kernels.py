@@ -1,0 +1,173 @@
+"""The collaboration kernels (simulation/kernels/projects.py) against the documented formulas.
+
+The kernels fuse a step's loop; the formula functions that the ODD documents stay the single
+source of each formula (collaboration.expected_payoff, Firms.value_added, knowledge.inverted_u
+and rowwise_distance, collaboration.capacity_left's definition). These tests state each rule
+with those functions on states of real runs (several seeds) and check the kernels' answers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulation import EcosystemModel, kernels
+from simulation.knowledge import inverted_u, rowwise_distance
+from simulation.mechanisms.collaboration import (
+    MATCHING,
+    accepts,
+    capacity_left,
+    expected_payoff,
+    free_firms,
+    project_cash_need,
+    project_slots,
+    run_projects,
+)
+
+SEEDS = [1, 2, 3]
+
+
+def mid_run(seed: int, **overrides) -> EcosystemModel:
+    """A small region after a year: projects running, staff diverted, graduates employed."""
+    model = EcosystemModel(rng=seed, n_universities=3, n_firms=300, intake_per_university=200,
+                           horizon_months=14, search_rate=0.2, **overrides)
+    for _ in range(12):
+        model.step()
+    return model
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("pot", ["funded", "empty"])
+def test_accepts_takes_the_offers_whose_expected_value_covers_the_cost(seed, pot):
+    w = mid_run(seed).world
+    if pot == "empty":
+        w.gov.balance[MATCHING] = 0.0  # no grant: the firm bears the whole cost
+    rng = np.random.default_rng(seed)
+    firms = np.flatnonzero(w.firms.alive[: w.firms.n])
+    firms = rng.choice(firms, size=min(120, len(firms)), replace=False)
+    unis = rng.integers(0, w.unis.count, len(firms))
+    social = rng.random(len(firms)) < 0.5
+    va = w.firms.value_added(firms, w.p["graduate_premium"])
+    # Some firms short of cash: the buffer of acceptance_cash_buffer months binds for them.
+    short = rng.random(len(firms)) < 0.3
+    w.firms.cash[firms[short]] = 0.5 * w.p["acceptance_cash_buffer"] * va[short]
+    value, cost = expected_payoff(w, firms, unis, social)
+    rule = (w.firms.cash[firms] >= w.p["acceptance_cash_buffer"] * va) & (value >= cost)
+    got = accepts(w, firms, unis, social)
+    np.testing.assert_array_equal(got, rule)
+    assert 0 < rule.sum() < len(rule)  # both answers occur, so both branches are checked
+    assert (value[short] >= cost[short]).any()  # some declined for cash alone
+    # Without a social partner the offer is a plain two-party project.
+    plain = np.zeros(len(firms), dtype=bool)
+    value, cost = expected_payoff(w, firms, unis, plain)
+    rule = (w.firms.cash[firms] >= w.p["acceptance_cash_buffer"] * va) & (value >= cost)
+    np.testing.assert_array_equal(accepts(w, firms, unis), rule)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_free_slots_are_the_firms_with_a_slot_and_cash_and_the_universities_places(seed):
+    w = mid_run(seed).world
+    f, pr = w.firms, w.projects
+    act = pr.active_rows()
+    running = np.bincount(pr.firm[act], minlength=f.n)
+    slots = project_slots(f.employees[: f.n], w.p["project_slot_employees"])
+    # Firms already running a project whose cash covers one project but not one more: the
+    # cover grows with the projects a firm runs.
+    running_some = np.flatnonzero((running > 0) & (running < slots))
+    assert len(running_some) > 0
+    f.cash[running_some[::2]] = 1.5 * project_cash_need(w)
+    want = np.flatnonzero(f.alive[: f.n] & (running < slots)
+                          & (f.cash[: f.n] >= project_cash_need(w) * (1 + running)))
+    np.testing.assert_array_equal(free_firms(w), want)
+    assert 0 < len(want) < f.n
+    used = np.bincount(pr.university[act], minlength=w.unis.count)
+    places = np.floor(w.unis.faculty * w.p["projects_per_faculty"]) - used
+    np.testing.assert_array_equal(capacity_left(w), np.maximum(places, 0))
+    assert used.sum() > 0
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_broker_offers_to_the_best_screened_firm_once_per_firm(seed):
+    w = mid_run(seed).world
+    f, u = w.firms, w.unis
+    rng = np.random.default_rng(seed)
+    pool = free_firms(w)
+    want = np.array([3, 0, 5])
+    picks = rng.integers(0, min(len(pool), 8), size=(int(want.sum()), 4))  # repeats likely
+    firms, unis, pay = kernels.screen_firms(pool, picks, want, f.knowledge, u.knowledge,
+                                            f.trust, w.p["optimal_distance"],
+                                            w.p["payoff_shape"])
+    assert (np.diff(firms) > 0).all()  # one offer a firm, in row order
+    np.testing.assert_allclose(
+        pay, inverted_u(rowwise_distance(f.knowledge[firms], u.knowledge[unis]),
+                        w.p["optimal_distance"], w.p["payoff_shape"]), rtol=1e-12)
+    offer_uni = np.repeat(np.arange(u.count), want)
+    screened = pool[picks]
+    score = inverted_u(rowwise_distance(f.knowledge[screened.ravel()],
+                                        u.knowledge[np.repeat(offer_uni, 4)]),
+                       w.p["optimal_distance"], w.p["payoff_shape"]).reshape(screened.shape)
+    score = score * (1.0 + f.trust[screened, offer_uni[:, None]])
+    for firm, uni in zip(firms, unis, strict=True):
+        # The firm's first offer: that offer's best-scoring screened firm, of that university.
+        first = np.flatnonzero((screened == firm).any(axis=1)
+                               & (screened[np.arange(len(screened)),
+                                           np.argmax(score, axis=1)] == firm))[0]
+        assert offer_uni[first] == uni
+    # Every firm that won some offer gets one.
+    winners = np.unique(screened[np.arange(len(screened)), np.argmax(score, axis=1)])
+    np.testing.assert_array_equal(firms, winners)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_each_firm_counts_the_projects_it_ever_started(seed):
+    w = mid_run(seed, broker_rate=1.0).world
+    pr, f = w.projects, w.firms
+    assert pr.brokered[: pr.n].any() and (~pr.brokered[: pr.n]).any()  # both kinds started
+    np.testing.assert_array_equal(f.partners[: f.n], np.bincount(pr.firm[: pr.n], minlength=f.n))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_projects_without_a_matching_grant_cost_the_firm_the_whole_project(seed):
+    model = mid_run(seed)
+    w, pr = model.world, model.world.projects
+    act = pr.active_rows()
+    assert len(act) > 0
+    pr.gov_funded[act[::2]] = False  # half of them started while the pot was empty
+    firms = pr.firm[act]
+    share = np.where(pr.social[act], w.p["social_cofunding_rate"], w.p["matching_rate"])
+    due = w.p["project_cost"] * share * pr.gov_funded[act]
+    assert 0 < due.sum() < w.p["project_cost"] * len(act)
+    # The pot holds just the grants due: all of them are paid, and nothing is left for the
+    # broker's office (paid after them).
+    w.gov.balance[MATCHING] = due.sum()
+    spent = float(w.gov.spent[MATCHING])
+    cash = w.firms.cash.copy()
+    run_projects(w)
+    outlay = np.bincount(firms, weights=w.p["project_cost"] - due, minlength=w.firms.n)
+    np.testing.assert_allclose(cash[: w.firms.n] - w.firms.cash[: w.firms.n],
+                               outlay[: w.firms.n], rtol=1e-12, atol=1e-12)
+    assert w.gov.spent[MATCHING] - spent == pytest.approx(due.sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_partner_search_in_blocks_of_rows_gives_the_same_run(seed, monkeypatch):
+    # The choice uniforms are drawn in blocks of firm rows (memory); a run whose blocks are
+    # a few rows is the run drawn at once, month by month and firm by firm.
+    from simulation.mechanisms import collaboration
+
+    def run():
+        model = EcosystemModel(rng=seed, n_universities=3, n_firms=300,
+                               intake_per_university=150, horizon_months=18, search_rate=0.2,
+                               platform_on=True, platform_launch_month=2)
+        return model.run()
+
+    whole = run()
+    monkeypatch.setattr(collaboration, "CHOICE_BLOCK", 7)
+    blocks = run()
+    a = whole.datacollector.get_model_vars_dataframe()
+    b = blocks.datacollector.get_model_vars_dataframe()
+    assert a["projects_started"].sum() > 0 and a["platform_matches"].sum() > 0
+    assert a.equals(b)
+    fa, fb = whole.world.firms, blocks.world.firms
+    np.testing.assert_array_equal(fa.trust[: fa.n], fb.trust[: fb.n])
+    np.testing.assert_array_equal(fa.partners[: fa.n], fb.partners[: fb.n])
