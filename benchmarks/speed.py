@@ -17,7 +17,7 @@ on PYTHONPATH, the new one is this checkout. Printed for each:
   pool started for the batch (cold: the workers' imports and kernel loading included), wall
   and CPU seconds (workers included); a second pool started the same way in the same process
   (what a command that runs several batches pays for each later one); and the same batch on a
-  warm pool;
+  warm pool (``--spawn``: this checkout's batch on spawn pools too);
 - end to end, wall and CPU seconds of the whole command (every process it starts included):
   ``--demo``, ``helixsim dividend model_3_0 --attribution --seeds 6`` (the command of
   ``make demo``); ``--uncertainty [N]``, ``helixsim dividend model_3_0 --uncertainty N``
@@ -103,14 +103,14 @@ def _tree_cpu() -> dict[int, float]:
     return out
 
 
-def _pool_batch(specs: list[Any], out: Path) -> tuple[float, float]:
+def _pool_batch(specs: list[Any], out: Path, method: str | None) -> tuple[float, float]:
     """Wall and CPU seconds (this process and its pool's processes) of a batch on a 2-worker
     pool made for it, as ``run_many(..., workers=2)`` makes one."""
     from experiments.executors import process_pool
     from experiments.runner import run_many
 
     before, c0, t0 = _tree_cpu(), time.process_time(), time.perf_counter()
-    pool = process_pool(2)
+    pool = process_pool(2, method) if method else process_pool(2)
     try:
         run_many(specs, executor=pool, out_dir=out).raise_failures()
         # Before the shutdown, while the workers still live to be counted.
@@ -121,11 +121,12 @@ def _pool_batch(specs: list[Any], out: Path) -> tuple[float, float]:
     return wall, cpu + sum(v - before.get(pid, 0.0) for pid, v in after.items())
 
 
-def measure_batch() -> dict[str, Any]:
+def measure_batch(method: str | None = None) -> dict[str, Any]:
     """Child: the same batch of small runs directly and through the runner on 1 worker with
     storage (alternating, three times), on a 2-worker pool the batch starts (cold), on a second
-    pool started the same way, and on a warm 2-worker pool."""
-    from experiments.executors import executor_for
+    pool started the same way, and on a warm 2-worker pool; ``method``: the pools' start
+    method (default: the pool's own)."""
+    from experiments.executors import process_pool
     from experiments.runner import replications, run_many
     from simulation import EcosystemModel
 
@@ -148,14 +149,19 @@ def measure_batch() -> dict[str, Any]:
                     run_many(specs, workers=1, out_dir=Path(tmp) / f"one{i}").raise_failures()
                     runner.append(time.process_time() - c0)
         specs = replications("batch", SMALL, BATCH_RUNS, 7, BATCH_MONTHS)
-        out["pool_cold_s"], out["pool_cold_cpu_s"] = _pool_batch(specs, Path(tmp) / "cold")
+        out["pool_cold_s"], out["pool_cold_cpu_s"] = _pool_batch(specs, Path(tmp) / "cold",
+                                                                 method)
         out["pool_second_s"], out["pool_second_cpu_s"] = _pool_batch(
-            replications("batch", SMALL, BATCH_RUNS, 8, BATCH_MONTHS), Path(tmp) / "second")
-        with executor_for(None, 2) as pool:
+            replications("batch", SMALL, BATCH_RUNS, 8, BATCH_MONTHS), Path(tmp) / "second",
+            method)
+        pool = process_pool(2, method) if method else process_pool(2)
+        try:
             run_many(specs[:2], executor=pool).raise_failures()  # start and warm the workers
             t0 = time.perf_counter()
             run_many(specs, executor=pool, out_dir=Path(tmp) / "warm").raise_failures()
             out["pool_warm_s"] = time.perf_counter() - t0
+        finally:
+            pool.shutdown()
     out["direct_cpu_s"] = statistics.median(direct)
     out["runner_1_cpu_s"] = statistics.median(runner)
     out["runner_overhead"] = statistics.median(r / d - 1.0 for r, d in zip(runner, direct,
@@ -282,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--metro", action="store_true", help="also the metro region (~15 s a run)")
     ap.add_argument("--batch", action="store_true", help="also the batch through the runner")
+    ap.add_argument("--spawn", action="store_true", help="with --batch: also this checkout's "
+                    "batch on spawn pools (the start method before the fork server)")
     ap.add_argument("--demo", action="store_true", help="also the make demo command")
     ap.add_argument("--uncertainty", type=int, nargs="?", const=UNCERTAINTY_DRAWS, default=None,
                     metavar="N", help="also helixsim dividend model_3_0 --uncertainty N "
@@ -298,7 +306,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         # This script's folder holds benchmarks/experiments.py, which would shadow the package.
         sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
-        result = measure_batch() if args.child[0] == "batch" else measure_run(args.child[1])
+        result = (measure_batch(*args.child[1:]) if args.child[0] == "batch"
+                  else measure_run(args.child[1]))
         print(json.dumps(result))
         return 0
 
@@ -329,6 +338,9 @@ def main(argv: list[str] | None = None) -> int:
         for which in ("old", "new"):
             log(f"batch, {which} ...")
             results["batch"][which] = child(trees[which], "--child", "batch")
+        if args.spawn:
+            log("batch, new on spawn pools ...")
+            results["batch"]["new, spawn"] = child(trees["new"], "--child", "batch", "spawn")
     reaps = subreaper()
     results["commands"] = {}
     wanted = [("demo", None, None)] if args.demo else []
