@@ -9,7 +9,7 @@ all of them alike; the median wall time of each is reported:
                  interleaved run by run with a one-run ``run_many(..., workers=1, out_dir=...)``
                  (the runner's overhead per run: noise hits both alike)
 - 1 worker:      ``run_many(specs, workers=1, out_dir=...)`` (in this process, Parquet files)
-- pool, 2 warm:  ``run_many(..., executor=<2-worker spawn process pool started beforehand>)``
+- pool, 2 warm:  ``run_many(..., executor=<2-worker process pool started beforehand>)``
 - pool, 2 cold:  ``run_many(..., workers=2)``, which starts (and stops) its own pool
 - dask, 2 warm:  ``run_many(..., executor=<Dask LocalCluster with 2 workers>)``
 - 2 processes:   the direct loop split over two processes started beforehand (no runner, no
@@ -18,7 +18,7 @@ all of them alike; the median wall time of each is reported:
 and the start-up of the LocalCluster once. Then it prints the ratios (the median over repeats
 of each repeat's ratio, as every repeat measures all ways in turn) next to their targets:
 2 workers at least 1.8x one worker (warm pool; the cold ratio is printed beside it, since a
-spawn pool pays for starting Python and importing the model in each worker), Dask within 10%
+cold pool pays for starting its fork server or, with spawn, each worker), Dask within 10%
 of the process pool, and the runner's overhead per run (1 worker with storage against the
 direct loop, run by run) under 5%. Every run writes to a fresh temporary folder. The script
 only reports: it never fails on a missed target.
@@ -106,7 +106,7 @@ def timed(fn: Callable[[], None]) -> float:
 
 
 def warm_pool(workers: int) -> Executor:
-    """A spawn pool whose workers have started and imported the model."""
+    """A process pool whose workers have started and imported the model."""
     pool = process_pool(workers)
     tiny = RunSpec("warm-up", {"n_firms": 60, "intake_per_university": 50,
                                "n_universities": 1}, 0, SEED, 2)

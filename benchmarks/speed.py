@@ -12,11 +12,21 @@ on PYTHONPATH, the new one is this checkout. Printed for each:
 - start-up: seconds to import the model, and the first model step of a process, which for the
   fast path loads (or, the first time on a machine, compiles) the kernels;
 - a batch of small runs through ``experiments.runner.run_many`` (``--batch``): the direct
-  loop of model runs, the runner with Parquet storage on 1 worker (its overhead as a share of
-  model time), and a 2-worker process pool started by the batch (cold: imports and kernel
-  loading in each worker included) against the same batch on a warm pool;
-- end to end (``--demo``): ``helixsim dividend model_3_0 --attribution --seeds 6``, the
-  command of ``make demo``, wall and CPU seconds of the whole command (its workers included).
+  loop of model runs against the runner with Parquet storage on 1 worker, alternating, three
+  times (its overhead as a share of model time: the median of the three); a 2-worker process
+  pool started for the batch (cold: the workers' imports and kernel loading included), wall
+  and CPU seconds (workers included); a second pool started the same way in the same process
+  (what a command that runs several batches pays for each later one); and the same batch on a
+  warm pool (``--spawn``: this checkout's batch on spawn pools too);
+- end to end, wall and CPU seconds of the whole command (every process it starts included):
+  ``--demo``, ``helixsim dividend model_3_0 --attribution --seeds 6`` (the command of
+  ``make demo``); ``--uncertainty [N]``, ``helixsim dividend model_3_0 --uncertainty N``
+  (default 64 draws, 2 seeds each, a scenario and a siloed run each: 256 default-region
+  runs); ``--calibrate [N]``, ``helixsim calibrate --budget N --seeds K --no-write`` (default
+  N = 24 evaluations, K = ``--calibrate-seeds`` = 4: at most 96 default-region runs, a minute
+  or two a side on two cores; the calibration file is never written: the old commit's option
+  for that was ``--dry-run``, and a tree that has neither is skipped). Each writes to a fresh
+  temporary folder. A command whose options a tree lacks is skipped with a message.
 
 The 1-minute load average at start and end is printed: on a shared machine quote ratios, not
 absolute seconds. The script only reports and always exits 0.
@@ -24,6 +34,9 @@ absolute seconds. The script only reports and always exits 0.
     python benchmarks/speed.py                       # default region, 5 repeats
     python benchmarks/speed.py --repeats 3 --metro --batch --demo
     python benchmarks/speed.py --new HEAD        # a snapshot of HEAD, not the working tree
+    python benchmarks/speed.py --no-default --repeats 1 --uncertainty --calibrate
+    python benchmarks/speed.py --no-default --repeats 1 --uncertainty 2 --calibrate 2 \
+        --calibrate-seeds 1                      # check that the options work (seconds)
 """
 
 from __future__ import annotations
@@ -50,6 +63,8 @@ SIZES: dict[str, dict[str, int]] = {
 SMALL = {"n_firms": 300, "intake_per_university": 300, "n_universities": 2}
 BATCH_RUNS, BATCH_MONTHS = 24, 60
 DEMO = ["dividend", "model_3_0", "--attribution", "--seeds", "6"]
+UNCERTAINTY_DRAWS = 64
+CALIBRATE_BUDGET, CALIBRATE_SEEDS = 24, 4
 
 
 # --- children ----------------------------------------------------------------------------
@@ -74,33 +89,83 @@ def measure_run(size: str) -> dict[str, Any]:
             "value_added": float(model.indicators()["value_added"])}
 
 
-def measure_batch() -> dict[str, Any]:
-    """Child: the same batch of small runs directly, through the runner on 1 worker with
-    storage, on a 2-worker pool the batch starts (cold) and on a warm 2-worker pool."""
-    from experiments.executors import executor_for
+def _tree_cpu() -> dict[int, float]:
+    """CPU seconds of every living descendant of this process (workers, a fork server)."""
+    import psutil
+
+    out = {}
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            t = proc.cpu_times()
+            out[proc.pid] = t.user + t.system
+        except psutil.Error:
+            pass
+    return out
+
+
+def _pool_batch(specs: list[Any], out: Path, method: str | None) -> tuple[float, float]:
+    """Wall and CPU seconds (this process and its pool's processes) of a batch on a 2-worker
+    pool made for it, as ``run_many(..., workers=2)`` makes one."""
+    from experiments.executors import process_pool
+    from experiments.runner import run_many
+
+    before, c0, t0 = _tree_cpu(), time.process_time(), time.perf_counter()
+    pool = process_pool(2, method) if method else process_pool(2)
+    try:
+        run_many(specs, executor=pool, out_dir=out).raise_failures()
+        # Before the shutdown, while the workers still live to be counted.
+        after = _tree_cpu()
+    finally:
+        pool.shutdown()
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return wall, cpu + sum(v - before.get(pid, 0.0) for pid, v in after.items())
+
+
+def measure_batch(method: str | None = None) -> dict[str, Any]:
+    """Child: the same batch of small runs directly and through the runner on 1 worker with
+    storage (alternating, three times), on a 2-worker pool the batch starts (cold), on a second
+    pool started the same way, and on a warm 2-worker pool; ``method``: the pools' start
+    method (default: the pool's own)."""
+    from experiments.executors import process_pool
     from experiments.runner import replications, run_many
     from simulation import EcosystemModel
 
     EcosystemModel(rng=0, horizon_months=14, **SMALL).run()  # kernels loaded in this process
-    specs = replications("batch", SMALL, BATCH_RUNS, 7, BATCH_MONTHS)
-    c0 = time.process_time()
-    for spec in specs:
-        EcosystemModel(rng=spec.seed(), parameters=spec.resolved).run()
-    direct = time.process_time() - c0
-    out: dict[str, Any] = {"runs": BATCH_RUNS, "months": BATCH_MONTHS, "direct_cpu_s": direct}
+    out: dict[str, Any] = {"runs": BATCH_RUNS, "months": BATCH_MONTHS}
+    direct, runner = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        c0 = time.process_time()
-        run_many(specs, workers=1, out_dir=Path(tmp) / "one").raise_failures()
-        out["runner_1_cpu_s"] = time.process_time() - c0
-        t0 = time.perf_counter()
-        run_many(specs, workers=2, out_dir=Path(tmp) / "cold").raise_failures()
-        out["pool_cold_s"] = time.perf_counter() - t0
-        with executor_for(None, 2) as pool:
+        for i in range(3):
+            # New specs each time: hashing the run ids is part of the runner's overhead.
+            def batch(i: int = i) -> list[Any]:
+                return replications("batch", SMALL, BATCH_RUNS, 7 + i, BATCH_MONTHS)
+            for which in ("direct", "runner") if i % 2 == 0 else ("runner", "direct"):
+                specs = batch()
+                c0 = time.process_time()
+                if which == "direct":
+                    for spec in specs:
+                        EcosystemModel(rng=spec.seed(), parameters=spec.resolved).run()
+                    direct.append(time.process_time() - c0)
+                else:
+                    run_many(specs, workers=1, out_dir=Path(tmp) / f"one{i}").raise_failures()
+                    runner.append(time.process_time() - c0)
+        specs = replications("batch", SMALL, BATCH_RUNS, 7, BATCH_MONTHS)
+        out["pool_cold_s"], out["pool_cold_cpu_s"] = _pool_batch(specs, Path(tmp) / "cold",
+                                                                 method)
+        out["pool_second_s"], out["pool_second_cpu_s"] = _pool_batch(
+            replications("batch", SMALL, BATCH_RUNS, 8, BATCH_MONTHS), Path(tmp) / "second",
+            method)
+        pool = process_pool(2, method) if method else process_pool(2)
+        try:
             run_many(specs[:2], executor=pool).raise_failures()  # start and warm the workers
             t0 = time.perf_counter()
             run_many(specs, executor=pool, out_dir=Path(tmp) / "warm").raise_failures()
             out["pool_warm_s"] = time.perf_counter() - t0
-    out["runner_overhead"] = out["runner_1_cpu_s"] / direct - 1.0
+        finally:
+            pool.shutdown()
+    out["direct_cpu_s"] = statistics.median(direct)
+    out["runner_1_cpu_s"] = statistics.median(runner)
+    out["runner_overhead"] = statistics.median(r / d - 1.0 for r, d in zip(runner, direct,
+                                                                           strict=True))
     out["pool_cold_start_s"] = out["pool_cold_s"] - out["pool_warm_s"]
     return out
 
@@ -134,16 +199,75 @@ def child(tree: Path, *args: str) -> dict[str, Any]:
     return json.loads(lines[-1])
 
 
-def demo(tree: Path) -> dict[str, Any]:
-    """Wall and CPU seconds (children included) of the ``make demo`` command."""
+def subreaper() -> bool:
+    """Make this process the child subreaper of its descendants (Linux): a process orphaned
+    by a command (a pool's fork server outlives the command's own exit by a moment) is then
+    reparented here and reaped by ``command``, so its CPU seconds count. False if not."""
+    import ctypes
+
+    try:
+        # 36 = PR_SET_CHILD_SUBREAPER
+        return ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _reap_orphans(timeout: float = 60.0) -> None:
+    """Wait for the descendants a finished command left behind (see ``subreaper``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return  # none left
+        if not pid:
+            time.sleep(0.05)
+
+
+def command_args(tree: Path, what: str, size: int | None = None,
+                 seeds: int | None = None) -> list[str] | str:
+    """The helixsim arguments of end-to-end command ``what`` for ``tree``, or why it is
+    skipped there."""
+    cli = tree / "helixsim" / "cli.py"
+    source = cli.read_text() if cli.is_file() else ""
+    if what == "demo":
+        return list(DEMO)
+    if what == "uncertainty":
+        if '"--uncertainty"' not in source:
+            return "no dividend --uncertainty at this commit"
+        return ["dividend", "model_3_0", "--uncertainty", str(size or UNCERTAINTY_DRAWS)]
+    if what == "calibrate":
+        body = source[source.find("def calibrate("):]
+        body = body[:body.find("\n@app.")]
+        # The option that fits and reports but leaves simulation/calibration.toml as it is.
+        if '"--no-write"' in body:
+            keep = "--no-write"
+        elif '"--dry-run"' in body and "leave the parameter table" in body:
+            keep = "--dry-run"
+        else:
+            return "no calibrate option that leaves the calibration file alone at this commit"
+        return ["calibrate", "--budget", str(size or CALIBRATE_BUDGET), "--seeds",
+                str(seeds or CALIBRATE_SEEDS), keep]
+    raise ValueError(what)
+
+
+def command(tree: Path, args: list[str]) -> dict[str, Any]:
+    """Wall and CPU seconds of ``helixsim ARGS --out <temporary folder>``, every process it
+    starts included (they are reaped here: see ``subreaper``)."""
     env = dict(os.environ, **ONE_CORE, PYTHONPATH=str(tree))
+    guarded = tree / "simulation" / "calibration.toml"
+    kept = guarded.read_bytes() if guarded.is_file() else None
     with tempfile.TemporaryDirectory() as tmp:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "helixsim", *DEMO, "--out", tmp],
+        proc = subprocess.run([sys.executable, "-m", "helixsim", *args, "--out", tmp],
                               env=env, cwd=tmp, capture_output=True, text=True, check=False)
         wall = time.perf_counter() - t0
+        _reap_orphans()
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if kept is not None and guarded.read_bytes() != kept:  # never: the options above say so
+        guarded.write_bytes(kept)
+        return {"error": f"the command rewrote {guarded}; restored"}
     if proc.returncode != 0:
         return {"error": (proc.stderr.strip().splitlines() or ["?"])[-1]}
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -164,7 +288,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--metro", action="store_true", help="also the metro region (~15 s a run)")
     ap.add_argument("--batch", action="store_true", help="also the batch through the runner")
+    ap.add_argument("--spawn", action="store_true", help="with --batch: also this checkout's "
+                    "batch on spawn pools (the start method before the fork server)")
     ap.add_argument("--demo", action="store_true", help="also the make demo command")
+    ap.add_argument("--uncertainty", type=int, nargs="?", const=UNCERTAINTY_DRAWS, default=None,
+                    metavar="N", help="also helixsim dividend model_3_0 --uncertainty N "
+                    f"(default {UNCERTAINTY_DRAWS})")
+    ap.add_argument("--calibrate", type=int, nargs="?", const=CALIBRATE_BUDGET, default=None,
+                    metavar="N", help="also helixsim calibrate --budget N (default "
+                    f"{CALIBRATE_BUDGET}) --seeds K, never writing the calibration file")
+    ap.add_argument("--calibrate-seeds", type=int, default=CALIBRATE_SEEDS, metavar="K",
+                    help=f"seeds per evaluation of --calibrate (default {CALIBRATE_SEEDS})")
     ap.add_argument("--no-default", action="store_true", help="skip the default region")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -172,7 +306,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         # This script's folder holds benchmarks/experiments.py, which would shadow the package.
         sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
-        result = measure_batch() if args.child[0] == "batch" else measure_run(args.child[1])
+        result = (measure_batch(*args.child[1:]) if args.child[0] == "batch"
+                  else measure_run(args.child[1]))
         print(json.dumps(result))
         return 0
 
@@ -203,12 +338,27 @@ def main(argv: list[str] | None = None) -> int:
         for which in ("old", "new"):
             log(f"batch, {which} ...")
             results["batch"][which] = child(trees[which], "--child", "batch")
-    if args.demo:
-        results["demo"] = {"old": [], "new": []}
+        if args.spawn:
+            log("batch, new on spawn pools ...")
+            results["batch"]["new, spawn"] = child(trees["new"], "--child", "batch", "spawn")
+    reaps = subreaper()
+    results["commands"] = {}
+    wanted = [("demo", None, None)] if args.demo else []
+    if args.uncertainty is not None:
+        wanted.append(("uncertainty", args.uncertainty, None))
+    if args.calibrate is not None:
+        wanted.append(("calibrate", args.calibrate, args.calibrate_seeds))
+    for what, size, seeds in wanted:
+        argv = {w: command_args(trees[w], what, size, seeds) for w in ("old", "new")}
+        entry: dict[str, Any] = {"args": argv, "old": [], "new": [], "reaped": reaps}
+        results["commands"][what] = entry
         for i in range(max(1, min(args.repeats, 2))):
             for which in ("old", "new") if i % 2 == 0 else ("new", "old"):
-                log(f"demo, {which} ...")
-                results["demo"][which].append(demo(trees[which]))
+                if isinstance(argv[which], str):
+                    entry[which] = [{"error": f"skipped: {argv[which]}"}]
+                    continue
+                log(f"{what}, {which}: helixsim {' '.join(argv[which])} ...")
+                entry[which].append(command(trees[which], argv[which]))
     results["load_average"] = [load_start, os.getloadavg()[0]]
     if args.json:
         print(json.dumps(results, indent=2))
@@ -249,19 +399,29 @@ def report(r: dict[str, Any]) -> str:
                 continue
             out.append(f"  {which}  direct {b['direct_cpu_s']:.2f} s CPU; runner + storage on 1 "
                        f"worker {b['runner_1_cpu_s']:.2f} s CPU (overhead "
-                       f"{100 * b['runner_overhead']:+.1f}% of model time); 2-worker pool: cold "
-                       f"{b['pool_cold_s']:.2f} s, warm {b['pool_warm_s']:.2f} s wall (cold "
-                       f"start {b['pool_cold_start_s']:.2f} s)")
+                       f"{100 * b['runner_overhead']:+.1f}% of model time, median of 3)")
+            line = f"       2-worker pool: cold {b['pool_cold_s']:.2f} s wall"
+            if "pool_cold_cpu_s" in b:  # (older JSON has neither)
+                line += (f" ({b['pool_cold_cpu_s']:.2f} s CPU, workers included); a second "
+                         f"pool {b['pool_second_s']:.2f} s wall ({b['pool_second_cpu_s']:.2f}"
+                         " s CPU)")
+            out.append(line + f"; warm {b['pool_warm_s']:.2f} s wall (cold start "
+                       f"{b['pool_cold_start_s']:.2f} s)")
         out.append("")
-    if "demo" in r:
-        out.append("end to end: helixsim " + " ".join(DEMO) + " (medians):")
-        for which, runs in r["demo"].items():
+    for what, e in r.get("commands", {}).items():
+        shown = next((e["args"][w] for w in ("new", "old") if not isinstance(e["args"][w], str)),
+                     [what])
+        out.append("end to end: helixsim " + " ".join(shown) + " (medians; every process "
+                   "the command starts included"
+                   + ("" if e["reaped"] else ", except processes it orphans") + "):")
+        for which in ("old", "new"):
+            runs = e[which]
             ok = [x for x in runs if "error" not in x]
             if not ok:
-                out.append(f"  {which}: failed: {runs[0]['error']}")
+                out.append(f"  {which}: {runs[0]['error'] if runs else 'not run'}")
                 continue
             out.append(f"  {which}  {median(ok, 'wall_s'):.1f} s wall, {median(ok, 'cpu_s'):.1f} s "
-                       "CPU (workers included)")
+                       f"CPU   (helixsim {' '.join(e['args'][which])})")
         out.append("")
     return "\n".join(out)
 

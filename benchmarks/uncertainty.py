@@ -5,7 +5,7 @@ The command's work is timed in three parts, as the command does it:
 
 - plan:     loading the scenario, drawing the design (scrambled Sobol' over the priors) and
             resolving every run's parameters (the run ids);
-- runs:     the model runs through the one runner (``experiments.runner.run_many``) on a spawn
+- runs:     the model runs through the one runner (``experiments.runner.run_many``) on a local
             process pool of ``--workers`` workers (default 2), Parquet per run;
 - analysis: the statistics over draws (quantiles, variance split, rank correlations, the random
             forest, scenario discovery) and the report (figures rendered to PNG).

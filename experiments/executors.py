@@ -5,7 +5,9 @@
 
 - ``scheduler=None``: the local machine. With one worker, an ``InlineExecutor`` that runs each
   task in this process when it is submitted (no process start-up for a single run); with more,
-  a spawn process pool of ``workers`` processes (default: one per CPU), see ``process_pool``.
+  a process pool of ``workers`` processes (default: one per CPU) forked from a fork server
+  that imported the model and loaded numba's kernels once (spawn where the platform has no
+  fork server), see ``process_pool``.
 - ``"local"``: starts a ``dask.distributed.LocalCluster`` on this machine (``workers`` worker
   processes, default one per CPU, one thread each, bound to 127.0.0.1, no dashboard) and
   yields ``client.get_executor(pure=False)``.
@@ -29,7 +31,7 @@ losses, 3 by default, it fails with ``KilledWorker`` and is recorded as a failur
 rerun of the batch runs only what is missing.
 
 Worker processes use one BLAS/OpenMP thread: the process pool sets ``OMP_NUM_THREADS``,
-``OPENBLAS_NUM_THREADS`` and ``MKL_NUM_THREADS`` to 1 before its workers start; the
+``OPENBLAS_NUM_THREADS`` and ``MKL_NUM_THREADS`` to 1 before its fork server and workers start; the
 ``LocalCluster`` sets them through ``distributed.nanny.pre-spawn-environ`` (which is Dask's
 default too); on an existing cluster a warning names the workers where that is not so. The
 LocalCluster also turns off two Dask defaults that slow the model down in its workers (see
@@ -50,6 +52,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -91,24 +94,113 @@ class InlineExecutor(Executor):
         return future
 
 
-def process_pool(workers: int) -> ProcessPoolExecutor:
-    """A spawn process pool whose workers use one BLAS/OpenMP thread each.
+# multiprocessing's start methods, fastest first: see process_pool.
+START_METHODS = ("forkserver", "spawn")
+# Imported once by the fork server, so that every worker forked from it starts with the model
+# imported and numba's kernels loaded (experiments/worker_warmup.py says how).
+WARMUP_MODULE = "experiments.worker_warmup"
+# pyarrow (which pandas imports) starts a jemalloc background thread at import; without it
+# the fork server stays at one thread, so forking it is safe (a fork copies no other thread,
+# and a lock such a thread held would stay locked in the child for good).
+SERVER_ENV = {"JE_ARROW_MALLOC_CONF": "background_thread:false"}
 
-    Its workers exit when the process that started them dies (a batch killed with SIGKILL
-    would otherwise leave them behind, idle or finishing their run, for good).
+
+def start_method() -> str:
+    """The start method of the local process pool: ``forkserver`` where the platform has it
+    (Linux, macOS and the other POSIX systems), else ``spawn`` (Windows)."""
+    available = multiprocessing.get_all_start_methods()
+    return next(m for m in START_METHODS if m in available)
+
+
+def process_pool(workers: int, method: str | None = None) -> ProcessPoolExecutor:
+    """A process pool whose workers use one BLAS/OpenMP thread each.
+
+    ``method`` is the start method (default ``start_method()``). With ``forkserver``, a fork
+    server process imports what a run needs and loads numba's kernels once (``WARMUP_MODULE``),
+    and every worker is a fork of it: a worker starts in milliseconds instead of importing
+    numba and loading the kernels itself (a second or more each, several seconds on a loaded
+    machine), and the kernels are loaded once, not once per worker. The server lives as long
+    as this process, so later pools of the same process start at once too. It is started
+    here, so its warm-up overlaps with what the caller does before the first run.
+
+    Why not ``fork`` of this process: this process may run threads (Dask, the progress
+    display, pyarrow's allocator), which a fork does not copy, and a lock held by one would
+    stay locked in the child; and its BLAS was set up before the one-thread variables were.
+    The fork server is a fresh interpreter started with those variables, at one thread.
+    ``spawn`` (each worker a fresh interpreter that imports everything itself) is what the
+    pool used first, the one method every platform has; it is the fallback.
+
+    As with spawn, each worker starts in this process's working directory, with its module
+    search path and its main module (imported as ``__mp_main__``), and with its environment
+    variables as they are when the pool is made (``_start_worker``); but variables that C
+    libraries read when they load (the BLAS thread count, numba's settings) are those of the
+    moment the fork server started. Workers exit when this process dies (a batch killed with
+    SIGKILL would otherwise leave them behind, idle or finishing their run, for good).
     """
-    for var, value in ONE_THREAD.items():
+    for var, value in {**ONE_THREAD, **SERVER_ENV}.items():
         os.environ.setdefault(var, value)
-    return ProcessPoolExecutor(max_workers=workers,
-                               mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_exit_with_parent, initargs=(os.getpid(),))
+    method = method or start_method()
+    context = multiprocessing.get_context(method)
+    forked = method == "forkserver"
+    if forked:
+        from multiprocessing import forkserver
+
+        context.set_forkserver_preload([WARMUP_MODULE])  # only before the server starts
+        forkserver.ensure_running()
+    parent = _Parent.of_this_process(forked)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                               initializer=_start_worker, initargs=(parent,))
 
 
-def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
-    """Pool initializer: a daemon thread that ends this worker once ``parent`` is gone."""
+@dataclass(frozen=True)
+class _Parent:
+    """The process that made a pool, as its workers see it."""
+
+    pid: int
+    created: float  # psutil's create_time: a reused process id is not the parent
+    # The environment variables a forked worker takes over (None: a spawned worker, which
+    # inherits them when it starts).
+    environ: dict[str, str] | None = None
+
+    @classmethod
+    def of_this_process(cls, forked: bool) -> _Parent:
+        import psutil
+
+        me = psutil.Process()
+        return cls(me.pid, me.create_time(), dict(os.environ) if forked else None)
+
+
+def _start_worker(parent: _Parent) -> None:
+    """Pool initializer: a forked worker takes over the parent's environment (multiprocessing
+    hands it the working directory, module search path and main module, not that); then
+    every worker watches its parent."""
+    if parent.environ is not None:
+        for var in set(os.environ) - set(parent.environ):
+            del os.environ[var]
+        os.environ.update(parent.environ)
+    _exit_with_parent(parent.pid, parent.created)
+
+
+def _exit_with_parent(parent: int, created: float, interval: float = 0.5) -> None:
+    """A daemon thread that ends this worker once process ``parent`` is gone (or a zombie).
+
+    A forked worker's parent process is the fork server, which outlives the pool's process as
+    long as workers live, so the watch is on the pool's process itself, by id and start time.
+    """
+    import psutil
+
+    def gone() -> bool:
+        try:
+            proc = psutil.Process(parent)
+            return (abs(proc.create_time() - created) > 0.01
+                    or proc.status() == psutil.STATUS_ZOMBIE)
+        except psutil.NoSuchProcess:
+            return True
+        except psutil.Error:  # e.g. access denied: it exists
+            return False
 
     def watch() -> None:
-        while os.getppid() == parent:
+        while not gone():
             time.sleep(interval)
         os._exit(1)
 

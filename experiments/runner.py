@@ -15,7 +15,7 @@ last row (``summary``).
   ``RunSpec -> result`` (validation's observer of firm sizes, say): the runner does not care
   what it returns, unless an output folder is given, when it must return a table.
 - **Executors.** Any ``concurrent.futures.Executor`` (``experiments.executors.executor_for``:
-  in this process, a spawn process pool, or Dask). Without one, ``run_many`` makes one for the
+  in this process, a local process pool, or Dask). Without one, ``run_many`` makes one for the
   batch with ``workers`` workers (default: one per CPU, never more than tasks). Workers
   receive only specifications, never model objects.
 - **Chunks.** ``chunk_size`` runs go to a worker as one task (default 1): raise it when single

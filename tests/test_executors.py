@@ -323,3 +323,63 @@ def test_a_lost_pool_worker_fails_its_runs_without_hanging_and_a_rerun_completes
     assert json.loads((out / FAILURES_FILE).read_text()) == []
     assert not temps(out)
     pd.testing.assert_frame_equal(again.summary, run_many(specs, workers=1).summary)
+
+
+def several_seeds() -> list[RunSpec]:
+    """Runs on three root seeds and two replications each, a small region with entry, exit
+    and a graduation within its 14 months."""
+    region = {"n_firms": 150, "intake_per_university": 120, "n_universities": 2}
+    return [RunSpec(f"seed{root}", region, j, root, 14) for root in (3, 41, 20261128)
+            for j in range(2)]
+
+
+@pytest.mark.parametrize("method", ["forkserver", "spawn"])
+def test_a_pool_of_either_start_method_gives_the_serial_results_bit_for_bit(method):
+    specs = several_seeds()
+    serial = run_many(specs, workers=1)
+    pool = process_pool(2, method)
+    try:
+        pooled = run_many(specs, executor=pool)
+    finally:
+        pool.shutdown(cancel_futures=True)
+    assert not serial.failures and not pooled.failures
+    pd.testing.assert_frame_equal(pooled.steps, serial.steps, check_exact=True)
+    # Not a batch of copies: the seeds differ, and so do their runs.
+    assert serial.summary["value_added"].nunique() == len(specs)
+
+
+def worker_state(pause: float) -> dict:
+    """Task: what a worker had before its first run (module level, so a worker can load it)."""
+    from experiments import worker_warmup
+    from simulation import kernels
+
+    time.sleep(pause)  # keeps this worker busy, so the next task starts a second one
+    return {"pid": os.getpid(), "ppid": os.getppid(), "warmed_in": worker_warmup.WARMED_IN,
+            "server_threads": worker_warmup.THREADS,
+            "not_loaded": [k for k in kernels._MODULES if not getattr(kernels, k).signatures],
+            "mark": os.environ.get("HELIXSIM_TEST_MARK"), "cwd": os.getcwd()}
+
+
+def test_forked_workers_start_warm_from_one_fork_server_and_take_the_parents_settings(
+        tmp_path, monkeypatch):
+    first = process_pool(2, "forkserver")  # the fork server starts (if no test started it)
+    first.shutdown()
+    # Set after the server started: the workers of a new pool must still see them.
+    mark = uuid.uuid4().hex
+    monkeypatch.setenv("HELIXSIM_TEST_MARK", mark)
+    monkeypatch.chdir(tmp_path)
+    pool = process_pool(2, "forkserver")
+    try:
+        states = [f.result(timeout=120) for f in [pool.submit(worker_state, 1.0)
+                                                  for _ in range(2)]]
+    finally:
+        pool.shutdown(cancel_futures=True)
+    assert len({s["pid"] for s in states}) == 2
+    server = {s["ppid"] for s in states}
+    assert len(server) == 1 and os.getpid() not in server  # forked by one server, not by us
+    for s in states:
+        # The kernels were loaded once, in the server, before either worker existed.
+        assert s["warmed_in"] == s["ppid"] != s["pid"]
+        assert s["not_loaded"] == []
+        assert s["server_threads"] in (1, None)  # one thread when forked (None: no /proc)
+        assert s["mark"] == mark and Path(s["cwd"]) == tmp_path

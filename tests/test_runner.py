@@ -14,7 +14,7 @@ from experiments import validation
 from experiments.executors import InlineExecutor, executor_for
 from experiments.runner import RunSpec, run_many
 from experiments.seeding import seed_sequence
-from experiments.storage import atomic_write, to_plain, write_json
+from experiments.storage import arrow_table, atomic_write, to_plain, write_json, write_parquet
 
 TINY = {"n_firms": 60, "intake_per_university": 50, "n_universities": 1}
 # Resolves, but the model raises when it is built (the timeline takes 2.0 + 3.0 above 1).
@@ -107,3 +107,48 @@ def test_an_atomic_write_that_fails_leaves_the_old_file_and_no_temporary(tmp_pat
         atomic_write(path, 12345)  # neither text nor bytes: fails while writing
     assert path.read_text() == "old"
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def tables() -> dict[str, pd.DataFrame]:
+    """Tables of every kind the writers meet: a run table, and columns of each dtype."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=7)
+    x[[1, 5]] = np.nan
+    text = pd.Series(["a", None, "c", "d", "e", "f", "g"], dtype="str")
+    plain = pd.DataFrame({"run_id": "r1", "x": x, "n": np.arange(7), "ok": x > 0,
+                          "label": text, "small": np.arange(7, dtype=np.int32)})
+    return {
+        "run table": run_many([RunSpec("n60", TINY, 1, 3, 6)], workers=1).steps,
+        "every plain dtype, NaN and a missing text": plain,
+        "a shuffled index": plain.iloc[::-1],
+        "category": plain.assign(label=plain["label"].astype("category")),
+        "dates": plain.assign(when=pd.date_range("2026-01-01", periods=7)),
+        "objects": plain.assign(label=plain["label"].astype(object)),
+        "nullable integers": plain.assign(n=pd.array([1, None, 3, 4, 5, 6, 7], dtype="Int64")),
+        "a number as a column name": plain.rename(columns={"x": 3}),
+    }
+
+
+@pytest.mark.parametrize("kind", list(tables()))
+def test_a_parquet_table_reads_back_as_pandas_wrote_it(tmp_path, kind):
+    import pyarrow.parquet as pq
+
+    df = tables()[kind]
+    ours = write_parquet(df, tmp_path / "ours.parquet")
+    theirs = tmp_path / "pandas.parquet"
+    df.to_parquet(theirs, index=False)
+    pd.testing.assert_frame_equal(pd.read_parquet(ours), pd.read_parquet(theirs),
+                                  check_exact=True)
+    # The same columns, types and nulls for any other reader (NaN is stored as null).
+    a, b = pq.read_table(ours), pq.read_table(theirs)
+    assert a.schema.remove_metadata() == b.schema.remove_metadata()
+    assert [c.null_count for c in a.columns] == [c.null_count for c in b.columns]
+
+
+def test_the_fast_conversion_covers_the_run_tables_and_leaves_the_rest_to_pandas():
+    kinds = tables()
+    assert arrow_table(kinds["run table"]) is not None
+    assert arrow_table(kinds["every plain dtype, NaN and a missing text"]) is not None
+    for kind in ("category", "dates", "objects", "nullable integers",
+                 "a number as a column name"):
+        assert arrow_table(kinds[kind]) is None, kind
