@@ -356,7 +356,8 @@ def worker_state(pause: float) -> dict:
     time.sleep(pause)  # keeps this worker busy, so the next task starts a second one
     return {"pid": os.getpid(), "ppid": os.getppid(), "warmed_in": worker_warmup.WARMED_IN,
             "server_threads": worker_warmup.THREADS,
-            "not_loaded": [k for k in kernels._MODULES if not getattr(kernels, k).signatures],
+            "not_loaded": [k for k in kernels._MODULES if k not in kernels.FORMULA_TWINS
+                           and not getattr(kernels, k).signatures],
             "mark": os.environ.get("HELIXSIM_TEST_MARK"), "cwd": os.getcwd()}
 
 
