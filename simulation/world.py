@@ -31,6 +31,7 @@ from .state import (
 N_INSTRUMENTS = len(INSTRUMENTS)
 INSTRUMENT_INDEX = {name: i for i, name in enumerate(INSTRUMENTS)}
 UNTIED = (INSTRUMENT_INDEX["block_grants"], INSTRUMENT_INDEX["rd_subsidies"])
+_NO_ROWS = np.zeros(0, dtype=np.int64)
 
 
 @dataclass
@@ -93,8 +94,11 @@ class World:
     # Cumulative teaching exposure per (university, programme) row and skill: the sum over
     # teaching months of log(1 - rate). See mechanisms/teaching.py.
     exposure: np.ndarray | None = None
-    # Per cohort: (rows sorted by dropout month, those months), consumed month by month.
-    dropout_schedule: list = field(default_factory=list)
+    # Month -> rows whose scheduled dropout month it is (row order), consumed month by month.
+    dropout_schedule: dict = field(default_factory=dict)
+    # Rows of the unemployed graduates in row order, kept current by labour_market (the rows
+    # whose status is UNEMPLOYED: alumni_flows draws one number per row of it each month).
+    unemployed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def begin_month(self) -> None:
         """Start the next month: advance the counter, renew the scratch, zero the month's
@@ -131,20 +135,23 @@ class World:
         months = self.students.dropout_step[rows]
         order = np.argsort(months, kind="stable")
         # Months after the cohort has certainly graduated can never strike: leave them out.
-        keep = months[order] <= self.month + 12 * self.p["programme_years"]
-        self.dropout_schedule.append((rows.start + order[keep], months[order][keep]))
+        months = months[order]
+        keep = int(np.searchsorted(months, self.month + 12 * self.p["programme_years"],
+                                   side="right"))
+        ids, months = rows.start + order[:keep], months[:keep]
+        # One entry per month (cohorts are admitted in row order, so each month's rows stay
+        # in row order): a month's dropouts are then one look-up, not a search per cohort.
+        cuts = np.flatnonzero(months[1:] != months[:-1]) + 1
+        schedule = self.dropout_schedule
+        for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(months)], strict=True):
+            if hi > lo:
+                month = int(months[lo])
+                due = schedule.get(month)
+                schedule[month] = ids[lo:hi] if due is None else np.concatenate((due, ids[lo:hi]))
 
     def due_dropouts(self) -> np.ndarray:
-        """Rows whose dropout month is this month (enrolled or not)."""
-        due = []
-        for ids, months in self.dropout_schedule:
-            lo, hi = np.searchsorted(months, [self.month, self.month + 1])
-            if hi > lo:
-                due.append(ids[lo:hi])
-        # A cohort whose every scheduled month is past is done.
-        self.dropout_schedule = [(i, m) for i, m in self.dropout_schedule
-                                 if len(m) and m[-1] > self.month]
-        return np.concatenate(due) if due else np.zeros(0, dtype=np.int64)
+        """Rows whose dropout month is this month (enrolled or not), in row order."""
+        return self.dropout_schedule.pop(self.month, _NO_ROWS)
 
     def share_3_0(self) -> np.ndarray:
         """(U,) share of each university's enrolled students in Education Model 3.0."""

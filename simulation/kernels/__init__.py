@@ -35,9 +35,18 @@ _MODULES = {
     "search_partners": "projects",
     "run_projects": "projects",
     "lose_jobs": "labour",
-    "rows_with_status": "labour",
     "hire_graduates": "labour",
+    "merge_rows": "labour",
+    "unemployed_flows": "labour",
+    "weighted_picks": "labour",
     "firm_totals": "indicators",
+    "teaching_exponent": "students",
+    "skills_now": "students",
+    "store_skills": "students",
+    "drop_out": "students",
+    "final_year": "students",
+    "move_up_a_year": "students",
+    "monthly_skill_rates": "students",
 }
 
 

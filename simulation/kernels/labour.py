@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+# Status codes (state.py); numba reads them as compile-time constants.
+ENROLLED, EMPLOYED, FOUNDER, LEFT, UNEMPLOYED, DROPPED_OUT = range(6)
+
 
 @njit(cache=True)
 def lose_jobs(alive, employer):
@@ -14,20 +17,6 @@ def lose_jobs(alive, employer):
     for s in range(len(employer)):
         e = employer[s]
         if e >= 0 and not alive[e]:
-            out[m] = s
-            m += 1
-    return out[:m]
-
-
-@njit(cache=True)
-def rows_with_status(status, code, count):
-    """The ``count`` rows whose status is ``code``, in row order."""
-    out = np.empty(count, dtype=np.int64)
-    m = 0
-    for s in range(len(status)):
-        if status[s] == code:
-            if m == count:
-                break
             out[m] = s
             m += 1
     return out[:m]
@@ -60,3 +49,62 @@ def hire_graduates(students, firms, skills, interest, grad_employees, grad_skill
         staff = grad_employees[i] + prior_grads[i]
         size[i] = max(size[i], float(staff))
         employees[i] = max(employees[i], staff)
+
+
+@njit(cache=True)
+def merge_rows(a, b):
+    """The sorted union of two sorted arrays of distinct rows that share none."""
+    out = np.empty(len(a) + len(b), dtype=np.int64)
+    i = j = 0
+    for m in range(len(out)):
+        if j == len(b) or (i < len(a) and a[i] < b[j]):
+            out[m] = a[i]
+            i += 1
+        else:
+            out[m] = b[j]
+            j += 1
+    return out
+
+
+@njit(cache=True)
+def unemployed_flows(unemployed, draw, leave_rate, reemployment_rate, status, status_counts):
+    """A month of the unemployed graduates ``unemployed`` (one uniform ``draw`` each): those
+    below ``leave_rate`` leave the region (their status becomes left), those in the next
+    ``reemployment_rate`` find a job. Returns (rows that left, rows re-employed, rows still
+    unemployed), each in row order."""
+    n = len(unemployed)
+    leave = np.empty(n, dtype=np.int64)
+    rehire = np.empty(n, dtype=np.int64)
+    stay = np.empty(n, dtype=np.int64)
+    n_leave = n_rehire = n_stay = 0
+    for a in range(n):
+        s, d = unemployed[a], draw[a]
+        if d < leave_rate:
+            leave[n_leave] = s
+            n_leave += 1
+            status[s] = LEFT
+        elif d < leave_rate + reemployment_rate:
+            rehire[n_rehire] = s
+            n_rehire += 1
+        else:
+            stay[n_stay] = s
+            n_stay += 1
+    status_counts[UNEMPLOYED] -= n_leave
+    status_counts[LEFT] += n_leave
+    return leave[:n_leave], rehire[:n_rehire], stay[:n_stay]
+
+
+@njit(cache=True)
+def weighted_picks(rows, p, uniform):
+    """``rows[i]`` drawn with probabilities ``p`` for each of ``uniform``: what numpy's
+    ``Generator.choice(len(rows), size, p=p)`` returns when its uniforms are ``uniform``
+    (the cumulative sum of p, normalised by its last value, searched on the right)."""
+    cdf = np.empty(len(p))
+    total = 0.0
+    for i in range(len(p)):
+        total += p[i]
+        cdf[i] = total
+    last = cdf[-1]
+    for i in range(len(p)):
+        cdf[i] /= last
+    return rows[np.searchsorted(cdf, uniform, side="right")]

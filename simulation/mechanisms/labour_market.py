@@ -29,9 +29,7 @@ import numpy as np
 
 from .. import kernels
 from ..state import (
-    DROPPED_OUT,
     EMPLOYED,
-    ENROLLED,
     FOUNDER,
     GRADUATE_STARTUP,
     LEFT,
@@ -56,35 +54,38 @@ def dropout(w: World) -> None:
     """Students whose scheduled dropout month has come, if still enrolled, drop out."""
     st = w.students
     rows = w.due_dropouts()
-    out = rows[st.status[rows] == ENROLLED]
-    sync_skills(w, out)
-    w.enrol(out, -1)
-    st.set_status(out, DROPPED_OUT)
-    st.year[out] = 0
-    w.count("dropouts", len(out))
+    # Their skills are stored first (teaching's closed form; numpy's exp between the passes),
+    # then they leave study in one pass (kernels/students.py).
+    retain = kernels.teaching_exponent(rows, st.status, st.code, st.aptitude, st.sync,
+                                       w.exposure)
+    np.exp(retain, out=retain)
+    out = kernels.drop_out(rows, retain, st.status, st.code, st.year, st.skills, st.sync,
+                           w.exposure, w.enrolled, st.status_counts)
+    w.count("dropouts", out)
 
 
 def alumni_flows(w: World) -> None:
     """Re-employment or departure of unemployed graduates (job losses: ``lose_jobs``)."""
     st, f = w.students, w.firms
-    if st.status_counts[UNEMPLOYED] == 0:
-        return
-    # status_counts is kept current by set_status: the kernel stops at the last of them.
-    unemployed = kernels.rows_with_status(st.status[: st.n], UNEMPLOYED,
-                                          int(st.status_counts[UNEMPLOYED]))
+    unemployed = w.unemployed  # kept current (row order): no scan of the student table
     if len(unemployed) == 0:
         return
     rng = w.rng("labour.unemployed")
     draw = rng.random(len(unemployed))
-    leave = unemployed[draw < w.p["unemployed_leave_rate"]]
-    st.set_status(leave, LEFT)
-    rehire = unemployed[(draw >= w.p["unemployed_leave_rate"])
-                        & (draw < w.p["unemployed_leave_rate"] + w.p["reemployment_rate"])]
+    leave, rehire, stay = kernels.unemployed_flows(
+        unemployed, draw, w.p["unemployed_leave_rate"], w.p["reemployment_rate"], st.status,
+        st.status_counts)
+    w.unemployed = stay
     alive = np.flatnonzero(f.alive[: f.n])
     if len(rehire) and len(alive):
         weight = f.employees[alive].astype(float)
-        employer = alive[rng.choice(len(alive), size=len(rehire), p=weight / weight.sum())]
+        # Employers in proportion to employment: Generator.choice's own method on the same
+        # uniforms (kernels.labour.weighted_picks), without its checks of p.
+        employer = kernels.weighted_picks(alive, weight / weight.sum(),
+                                          rng.random(len(rehire)))
         hire(w, rehire, employer)
+    elif len(rehire):  # no firm to hire them: they stay unemployed
+        w.unemployed = kernels.merge_rows(stay, rehire)
     w.count("graduates_left", len(leave))
 
 
@@ -94,6 +95,7 @@ def lose_jobs(w: World) -> None:
     lost = kernels.lose_jobs(f.alive[: f.n], st.employer[: st.n])
     st.set_status(lost, UNEMPLOYED)
     st.employer[lost] = -1
+    w.unemployed = kernels.merge_rows(w.unemployed, lost)
     w.count("graduate_job_losses", len(lost))
 
 
@@ -265,8 +267,7 @@ def match(w: World, seekers: np.ndarray, vac: np.ndarray, tie_draw: np.ndarray,
 
 def graduate(w: World) -> None:
     p, st = w.p, w.students
-    win = np.arange(st.window_start, st.n)
-    grads = win[(st.status[win] == ENROLLED) & (st.year[win] == p["programme_years"])]
+    grads = kernels.final_year(st.status, st.year, st.window_start, st.n, p["programme_years"])
     if len(grads) == 0:
         return
     assign_ties(w, grads)
@@ -305,6 +306,7 @@ def graduate(w: World) -> None:
     hire(w, offer_s[stays], offer_f[stays])
     idle = seekers[~leave & ~has_offer[seekers]]
     st.set_status(idle, UNEMPLOYED)
+    w.unemployed = kernels.merge_rows(w.unemployed, idle)
     stayers = len(grads) - len(leavers)
     paid_to = seekers[covered & ~leave]
     paid = len(paid_to)

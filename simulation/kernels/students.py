@@ -1,0 +1,136 @@
+"""Kernels of the student side: teaching's closed form, dropout, the academic year
+(mechanisms/teaching.py, mechanisms/labour_market.py, world.py).
+
+Why kernels: each of these steps gathers a few columns of a few dozen (dropout) to a few tens
+of thousands (graduation, the September move-up) student rows, masks them by status and
+scatters the results back; as numpy that is ten to twenty calls a step, most of the cost on
+the default region's small monthly batches. Exponentials stay in numpy (its vectorised ``exp``
+is what the replaced code used, so skills agree bit for bit): the kernels build the exponent,
+the mechanism applies ``np.exp`` to it, and a second kernel stores the result.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# Status codes (state.py); numba reads them as compile-time constants.
+ENROLLED, EMPLOYED, FOUNDER, LEFT, UNEMPLOYED, DROPPED_OUT = range(6)
+
+
+@njit(cache=True)
+def teaching_exponent(rows, status, code, aptitude, sync, exposure):
+    """(n, 4) exponent of teaching's closed form for ``rows``: a x (E(t) - E(t0)), the log of
+    the share of (1 - skill) that the teaching since the student's last sync leaves
+    (mechanisms/teaching.py); 0 for a row not enrolled, which is not taught."""
+    out = np.zeros((len(rows), 4))
+    for a in range(len(rows)):
+        s = rows[a]
+        if status[s] != ENROLLED:
+            continue
+        apt = np.float64(aptitude[s])
+        c = code[s]
+        for j in range(4):
+            out[a, j] = apt * (exposure[c, j] - sync[s, j])
+    return out
+
+
+@njit(cache=True)
+def skills_now(rows, status, skills, retain):
+    """(n, 4) skills of ``rows`` now: 1 - (1 - s) x retain for enrolled rows (``retain`` =
+    exp of ``teaching_exponent``), the stored skill for everybody else."""
+    out = np.empty((len(rows), 4))
+    for a in range(len(rows)):
+        s = rows[a]
+        taught = status[s] == ENROLLED
+        for j in range(4):
+            v = np.float64(skills[s, j])
+            out[a, j] = 1.0 - (1.0 - v) * retain[a, j] if taught else v
+    return out
+
+
+@njit(cache=True)
+def _store(s, r, status, code, skills, sync, exposure):
+    # The student's current skills become its stored ones (float32, as the table holds them)
+    # and its sync point moves to now: what teaching.sync_skills does for one row.
+    c = code[s]
+    taught = status[s] == ENROLLED
+    for j in range(4):
+        if taught:
+            skills[s, j] = np.float32(1.0 - (1.0 - np.float64(skills[s, j])) * r[j])
+        sync[s, j] = exposure[c, j]
+
+
+@njit(cache=True)
+def store_skills(rows, retain, status, code, skills, sync, exposure):
+    """Store the current skills of ``rows`` and move their sync point to now (a student who
+    leaves study keeps the skills it has)."""
+    for a in range(len(rows)):
+        _store(rows[a], retain[a], status, code, skills, sync, exposure)
+
+
+@njit(cache=True)
+def drop_out(rows, retain, status, code, year, skills, sync, exposure, enrolled, status_counts):
+    """Students ``rows`` whose dropout month has come drop out if still enrolled: their skills
+    are stored, they leave the enrolled counts (``enrolled``, (U, 3) by university and
+    programme), their status becomes dropped out and their year of study 0. Returns how many
+    dropped out."""
+    n_out = 0
+    for a in range(len(rows)):
+        s = rows[a]
+        if status[s] != ENROLLED:
+            continue
+        _store(s, retain[a], status, code, skills, sync, exposure)
+        c = code[s]
+        enrolled[c // 3, c % 3] -= 1.0
+        status[s] = DROPPED_OUT
+        year[s] = 0
+        n_out += 1
+    status_counts[ENROLLED] -= n_out
+    status_counts[DROPPED_OUT] += n_out
+    return n_out
+
+
+@njit(cache=True)
+def final_year(status, year, start, stop, programme_years):
+    """Rows from ``start`` to ``stop`` of enrolled students in their final year (June's
+    graduates), in row order."""
+    out = np.empty(stop - start, dtype=np.int64)
+    m = 0
+    for s in range(start, stop):
+        if status[s] == ENROLLED and year[s] == programme_years:
+            out[m] = s
+            m += 1
+    return out[:m]
+
+
+@njit(cache=True)
+def move_up_a_year(status, year, start, stop):
+    """September: every enrolled student from row ``start`` to ``stop`` moves up a year."""
+    for s in range(start, stop):
+        if status[s] == ENROLLED:
+            year[s] += 1
+
+
+@njit(cache=True)
+def monthly_skill_rates(base, research, research_led, e2, industry, e3, immersion, staff):
+    """(3U, 4) minus the monthly skill rates per (university, programme) row and skill, capped
+    below 1, ready for log1p: classroom ``base`` plus research-led learning x research time
+    (1.0), industry rates x capstone engagement ``e2`` (2.0) and immersion rates x live-project
+    engagement ``e3`` (3.0), all x the teaching-time factor ``staff``; each rate rounded to
+    float32 after every step, as the table of rates is held (teaching.rate_table)."""
+    n_u = len(research)
+    out = np.empty((3 * n_u, 4))
+    for u in range(n_u):
+        for prog in range(3):
+            for j in range(4):
+                r = base[prog, j]
+                if prog == 0:
+                    r = np.float32(np.float64(r) + research[u] * research_led[j])
+                elif prog == 1:
+                    r = np.float32(np.float64(r) + e2[u] * industry[j])
+                else:
+                    r = np.float32(np.float64(r) + e3[u] * immersion[j])
+                r = np.float32(np.float64(r) * staff[u])
+                out[3 * u + prog, j] = -min(np.float64(r), 1.0 - 1e-9)
+    return out
