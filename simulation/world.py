@@ -65,6 +65,23 @@ class Government:
 
 
 @dataclass
+class StaffIndex:
+    """Which alumni work at which firm, so that a firm's exit finds its graduates without a
+    pass over the student table (labour_market.lose_jobs).
+
+    ``rows[start[i]:start[i] + count[i]]`` are the alumni that firm row i employed when the
+    index was last built (every June, after the hires; firms created since have none), and
+    ``recent`` the alumni hired since. A firm's segment is read once, when it exits, and then
+    emptied (count 0).
+    """
+
+    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    start: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    count: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    recent: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+@dataclass
 class World:
     """Everything that changes during a run (tests check it holds no attribute but these)."""
 
@@ -99,6 +116,8 @@ class World:
     # Rows of the unemployed graduates in row order, kept current by labour_market (the rows
     # whose status is UNEMPLOYED: alumni_flows draws one number per row of it each month).
     unemployed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # Alumni at work by employer, kept current by labour_market.
+    staff: StaffIndex = field(default_factory=StaffIndex)
 
     def begin_month(self) -> None:
         """Start the next month: advance the counter, renew the scratch, zero the month's

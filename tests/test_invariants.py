@@ -147,6 +147,16 @@ def check_students(model: EcosystemModel) -> None:
     coming = enrolled & (s.dropout_step[:n] > w.month) & (
         s.dropout_step[:n] <= admitted + 12 * w.p["programme_years"])
     assert filed[coming].all()
+    # The staff index finds every alumnus at a living firm: in that firm's segment (built in
+    # June) or among the alumni hired since.
+    staff, found = w.staff, np.zeros(n, dtype=bool)
+    found[staff.recent] = True
+    for firm in np.flatnonzero(staff.count):
+        seg = staff.rows[staff.start[firm]:staff.start[firm] + staff.count[firm]]
+        found[seg[s.employer[seg] == firm]] = True
+    at_work = s.employer[:n] >= 0
+    at_work[at_work] = w.firms.alive[s.employer[:n][at_work]]
+    assert found[at_work].all()
     ind = model.indicators()
     assert ind["students_enrolled"] == enrolled.sum()
     assert ind["enrolled_1_0"] + ind["enrolled_2_0"] + ind["enrolled_3_0"] == enrolled.sum()

@@ -10,19 +10,6 @@ ENROLLED, EMPLOYED, FOUNDER, LEFT, UNEMPLOYED, DROPPED_OUT = range(6)
 
 
 @njit(cache=True)
-def lose_jobs(alive, employer):
-    """Rows of students whose employer (a firm row, -1 for none) has exited."""
-    out = np.empty(len(employer), dtype=np.int64)
-    m = 0
-    for s in range(len(employer)):
-        e = employer[s]
-        if e >= 0 and not alive[e]:
-            out[m] = s
-            m += 1
-    return out[:m]
-
-
-@njit(cache=True)
 def hire_graduates(students, firms, skills, interest, grad_employees, grad_skill, knowledge,
                    digital, size, employees, prior_grads, graduate_knowledge, digital_rate):
     """Graduates ``students`` join ``firms`` (rows may repeat): each adds one graduate and its
@@ -108,3 +95,61 @@ def weighted_picks(rows, p, uniform):
     for i in range(len(p)):
         cdf[i] /= last
     return rows[np.searchsorted(cdf, uniform, side="right")]
+
+
+@njit(cache=True)
+def index_staff(employer, n_firms):
+    """The alumni at work, firm by firm: (rows, start, count) with the rows of the students
+    whose employer is firm i at ``rows[start[i]:start[i] + count[i]]``, in row order (a
+    counting sort of the employer column)."""
+    count = np.zeros(n_firms, dtype=np.int64)
+    for s in range(len(employer)):
+        if employer[s] >= 0:
+            count[employer[s]] += 1
+    start = np.empty(n_firms, dtype=np.int64)
+    total = 0
+    for i in range(n_firms):
+        start[i] = total
+        total += count[i]
+    rows = np.empty(total, dtype=np.int32)
+    fill = start.copy()
+    for s in range(len(employer)):
+        e = employer[s]
+        if e >= 0:
+            rows[fill[e]] = s
+            fill[e] += 1
+    return rows, start, count
+
+
+@njit(cache=True)
+def jobs_lost(alive, employer, rows, start, count, recent):
+    """Students whose employer (a firm row) has exited, in row order, found through the staff
+    index (``index_staff``: a firm's segment is read once, when it exits, and emptied) and the
+    alumni hired since it was built (``recent``). Their employer becomes -1 (none). Returns
+    (those rows, the recent hires still at work)."""
+    out = np.empty(len(rows) + len(recent), dtype=np.int64)  # each row is found once
+    m = 0
+    for i in range(len(count)):
+        if count[i] > 0 and not alive[i]:
+            for a in range(start[i], start[i] + count[i]):
+                s = rows[a]
+                if employer[s] == i:
+                    out[m] = s
+                    m += 1
+                    employer[s] = -1
+            count[i] = 0
+    kept = np.empty(len(recent), dtype=np.int64)
+    k = 0
+    for a in range(len(recent)):
+        s = recent[a]
+        e = employer[s]
+        if e >= 0 and not alive[e]:
+            out[m] = s
+            m += 1
+            employer[s] = -1
+        elif e >= 0:
+            kept[k] = s
+            k += 1
+    lost = out[:m].copy()
+    lost.sort()
+    return lost, kept[:k]

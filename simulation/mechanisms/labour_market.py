@@ -92,9 +92,11 @@ def alumni_flows(w: World) -> None:
 def lose_jobs(w: World) -> None:
     """Graduates (employees and founders) of firms that have exited become unemployed."""
     st, f = w.students, w.firms
-    lost = kernels.lose_jobs(f.alive[: f.n], st.employer[: st.n])
+    staff = w.staff
+    # Only the exited firms' staff are read (the staff index), not the student table.
+    lost, staff.recent = kernels.jobs_lost(f.alive[: f.n], st.employer, staff.rows, staff.start,
+                                           staff.count, staff.recent)
     st.set_status(lost, UNEMPLOYED)
-    st.employer[lost] = -1
     w.unemployed = kernels.merge_rows(w.unemployed, lost)
     w.count("graduate_job_losses", len(lost))
 
@@ -106,6 +108,7 @@ def hire(w: World, students: np.ndarray, firms: np.ndarray, status: int = EMPLOY
     st, f, p = w.students, w.firms, w.p
     st.set_status(students, status)
     st.employer[students] = firms
+    w.staff.recent = np.concatenate((w.staff.recent, students))
     # One pass over the hires (simulation/kernels/labour.py): graduate staff and skill,
     # knowledge in the graduate's domain of interest, the firm's digital maturity, and a firm
     # is never smaller than its graduate staff (graduates are part of the workforce).
@@ -266,7 +269,7 @@ def match(w: World, seekers: np.ndarray, vac: np.ndarray, tie_draw: np.ndarray,
 
 
 def graduate(w: World) -> None:
-    p, st = w.p, w.students
+    p, st, f = w.p, w.students, w.firms
     grads = kernels.final_year(st.status, st.year, st.window_start, st.n, p["programme_years"])
     if len(grads) == 0:
         return
@@ -316,6 +319,9 @@ def graduate(w: World) -> None:
     w.count("retention_payments", p["retention_subsidy"] * paid)
     w.count("retention_admin", p["retention_subsidy"] * p["retention_admin_share"] * paid)
 
+    # The staff index is rebuilt once a year, after June's hires (labour_market.lose_jobs).
+    w.staff.rows, w.staff.start, w.staff.count = kernels.index_staff(st.employer[: st.n], f.n)
+    w.staff.recent = w.staff.recent[:0]
     employed = int(stays.sum())
     w.count("graduates", len(grads))
     w.count("graduates_employed", employed)
