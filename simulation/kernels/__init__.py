@@ -36,6 +36,8 @@ _MODULES = {
     "run_projects": "projects",
     "hire_graduates": "labour",
     "merge_rows": "labour",
+    "fill_vacancies": "labour",
+    "stay_or_leave": "labour",
     "index_staff": "labour",
     "jobs_lost": "labour",
     "unemployed_flows": "labour",

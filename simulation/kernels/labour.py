@@ -153,3 +153,118 @@ def jobs_lost(alive, employer, rows, start, count, recent):
     lost = out[:m].copy()
     lost.sort()
     return lost, kept[:k]
+
+
+@njit(cache=True)
+def fill_vacancies(rest, interest, slots, knowledge):
+    """June's offers to the graduates ``rest`` (in order of employability) for the vacancy
+    ``slots`` (firm rows, in random order): domain by domain (ascending, the domains of
+    interest present), the best graduates interested in a domain take the first slots of
+    firms whose main domain (largest knowledge, the first on ties) it is; then the graduates
+    left take the slots left, in order. Returns (graduate rows, firm rows), domain blocks
+    first, then the cross-domain block."""
+    n_g, n_s, k = len(rest), len(slots), knowledge.shape[1]
+    slot_domain = np.empty(n_s, dtype=np.int64)
+    for i in range(n_s):
+        row = slots[i]
+        best = 0
+        for j in range(1, k):
+            if knowledge[row, j] > knowledge[row, best]:
+                best = j
+        slot_domain[i] = best
+    g_domain = np.empty(n_g, dtype=np.int64)
+    present = np.zeros(max(k, 1), dtype=np.bool_)
+    for a in range(n_g):
+        g_domain[a] = interest[rest[a]]
+        present[g_domain[a]] = True
+    placed = np.zeros(n_g, dtype=np.bool_)
+    taken = np.zeros(n_s, dtype=np.bool_)
+    out_s = np.empty(min(n_g, n_s), dtype=np.int64)
+    out_f = np.empty(min(n_g, n_s), dtype=np.int64)
+    m = 0
+    for d in range(len(present)):
+        if not present[d]:
+            continue
+        a = i = 0
+        while True:
+            while a < n_g and g_domain[a] != d:
+                a += 1
+            while i < n_s and slot_domain[i] != d:
+                i += 1
+            if a == n_g or i == n_s:
+                break
+            placed[a] = True
+            taken[i] = True
+            out_s[m] = rest[a]
+            out_f[m] = slots[i]
+            m += 1
+            a += 1
+            i += 1
+    a = i = 0
+    while True:
+        while a < n_g and placed[a]:
+            a += 1
+        while i < n_s and taken[i]:
+            i += 1
+        if a == n_g or i == n_s:
+            break
+        out_s[m] = rest[a]
+        out_f[m] = slots[i]
+        m += 1
+        a += 1
+        i += 1
+    return out_s[:m], out_f[:m]
+
+
+@njit(cache=True)
+def stay_or_leave(seekers, offer_s, offer_f, u_leave, covered, leave_with_offer,
+                  leave_without_offer, retention_effect):
+    """Each job seeker (``seekers``, in row order) leaves the region with probability
+    ``leave_with_offer`` if it has an offer (``offer_s``, ``offer_f``: graduate and firm rows),
+    ``leave_without_offer`` if not, x (1 - ``retention_effect``) where the retention subsidy
+    ``covered`` it; one uniform ``u_leave`` each. Returns (leavers, the offers taken as
+    (graduate rows, firm rows) in offer order, those who stay without a job, the covered who
+    stay and are paid)."""
+    n = len(seekers)
+    pos = np.searchsorted(seekers, offer_s)
+    offered = np.zeros(n, dtype=np.bool_)
+    for a in range(len(pos)):
+        offered[pos[a]] = True
+    leave = np.empty(n, dtype=np.bool_)
+    n_leave = n_idle = n_paid = 0
+    for a in range(n):
+        base = leave_with_offer if offered[a] else leave_without_offer
+        leave[a] = u_leave[a] < base * (1.0 - retention_effect * np.float64(covered[a]))
+        if leave[a]:
+            n_leave += 1
+        else:
+            n_idle += not offered[a]
+            n_paid += covered[a]
+    leavers = np.empty(n_leave, dtype=np.int64)
+    idle = np.empty(n_idle, dtype=np.int64)
+    paid = np.empty(n_paid, dtype=np.int64)
+    n_leave = n_idle = n_paid = 0
+    for a in range(n):
+        s = seekers[a]
+        if leave[a]:
+            leavers[n_leave] = s
+            n_leave += 1
+            continue
+        if not offered[a]:
+            idle[n_idle] = s
+            n_idle += 1
+        if covered[a]:
+            paid[n_paid] = s
+            n_paid += 1
+    hired = 0
+    for a in range(len(pos)):
+        hired += not leave[pos[a]]
+    hire_s = np.empty(hired, dtype=np.int64)
+    hire_f = np.empty(hired, dtype=np.int64)
+    hired = 0
+    for a in range(len(pos)):
+        if not leave[pos[a]]:
+            hire_s[hired] = offer_s[a]
+            hire_f[hired] = offer_f[a]
+            hired += 1
+    return leavers, (hire_s, hire_f), idle, paid

@@ -246,23 +246,10 @@ def match(w: World, seekers: np.ndarray, vac: np.ndarray, tie_draw: np.ndarray,
         employability = st.skills[rest].mean(axis=1) * (1.0 + 0.1 * noise[untied])
         rest = rest[np.argsort(-employability, kind="stable")]
         slots = rng.permutation(np.repeat(np.arange(len(vac)), vac))
-        slot_domain = np.argmax(f.knowledge[slots], axis=1) if len(slots) else slots
-        taken = np.zeros(len(slots), dtype=bool)
-        placed = np.zeros(len(rest), dtype=bool)
-        interest = st.interest[rest]
-        for d in np.unique(interest):
-            g_idx = np.flatnonzero(interest == d)
-            s_idx = np.flatnonzero(slot_domain == d)
-            k = min(len(g_idx), len(s_idx))
-            placed[g_idx[:k]] = True
-            taken[s_idx[:k]] = True
-            offered_s.append(rest[g_idx[:k]])
-            offered_f.append(slots[s_idx[:k]])
-        g_left = np.flatnonzero(~placed)
-        s_left = np.flatnonzero(~taken)
-        k = min(len(g_left), len(s_left))
-        offered_s.append(rest[g_left[:k]])
-        offered_f.append(slots[s_left[:k]])
+        # Domain by domain, then across domains, in one pass (kernels/labour.py).
+        offer_s, offer_f = kernels.fill_vacancies(rest, st.interest, slots, f.knowledge)
+        offered_s.append(offer_s)
+        offered_f.append(offer_f)
     if not offered_s:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     return np.concatenate(offered_s).astype(np.int64), np.concatenate(offered_f).astype(np.int64)
@@ -299,19 +286,15 @@ def graduate(w: World) -> None:
         else len(seekers)
     if covered.sum() > can_pay:
         covered[np.argsort(u_cover[seeking], kind="stable")[can_pay:]] = False
-    has_offer = np.zeros(st.n, dtype=bool)
-    has_offer[offer_s] = True
-    base = np.where(has_offer[seekers], p["leave_with_offer"], p["leave_without_offer"])
-    leave = u_leave[seeking] < base * (1.0 - p["retention_effect"] * covered)
-    leavers = seekers[leave]
+    # Who leaves, who takes an offer, who stays without one, who is paid: one pass.
+    leavers, (hire_s, hire_f), idle, paid_to = kernels.stay_or_leave(
+        seekers, offer_s, offer_f, u_leave[seeking], covered, p["leave_with_offer"],
+        p["leave_without_offer"], p["retention_effect"])
     st.set_status(leavers, LEFT)
-    stays = ~leave[np.searchsorted(seekers, offer_s)]
-    hire(w, offer_s[stays], offer_f[stays])
-    idle = seekers[~leave & ~has_offer[seekers]]
+    hire(w, hire_s, hire_f)
     st.set_status(idle, UNEMPLOYED)
     w.unemployed = kernels.merge_rows(w.unemployed, idle)
     stayers = len(grads) - len(leavers)
-    paid_to = seekers[covered & ~leave]
     paid = len(paid_to)
     w.gov.spend(RETENTION, unit_cost * paid)
     # The graduate receives the subsidy; its administration is the government's own cost.
@@ -322,7 +305,7 @@ def graduate(w: World) -> None:
     # The staff index is rebuilt once a year, after June's hires (labour_market.lose_jobs).
     w.staff.rows, w.staff.start, w.staff.count = kernels.index_staff(st.employer[: st.n], f.n)
     w.staff.recent = w.staff.recent[:0]
-    employed = int(stays.sum())
+    employed = len(hire_s)
     w.count("graduates", len(grads))
     w.count("graduates_employed", employed)
     w.count("graduates_left", len(leavers))
