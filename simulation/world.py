@@ -151,22 +151,17 @@ class World:
 
     def schedule_dropouts(self, rows: slice) -> None:
         """File newly admitted students by the month they would drop out."""
-        months = self.students.dropout_step[rows]
-        order = np.argsort(months, kind="stable")
-        # Months after the cohort has certainly graduated can never strike: leave them out.
-        months = months[order]
-        keep = int(np.searchsorted(months, self.month + 12 * self.p["programme_years"],
-                                   side="right"))
-        ids, months = rows.start + order[:keep], months[:keep]
-        # One entry per month (cohorts are admitted in row order, so each month's rows stay
-        # in row order): a month's dropouts are then one look-up, not a search per cohort.
-        cuts = np.flatnonzero(months[1:] != months[:-1]) + 1
+        # Months after the cohort has certainly graduated can never strike: left out. One
+        # entry per month (cohorts are admitted in row order, so each month's rows stay in
+        # row order): a month's dropouts are then one look-up, not a search per cohort.
+        ids, months, bounds = kernels.file_by_month(
+            self.students.dropout_step[rows], rows.start,
+            self.month + 12 * self.p["programme_years"])
         schedule = self.dropout_schedule
-        for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(months)], strict=True):
-            if hi > lo:
-                month = int(months[lo])
-                due = schedule.get(month)
-                schedule[month] = ids[lo:hi] if due is None else np.concatenate((due, ids[lo:hi]))
+        for month, lo, hi in zip(months.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(),
+                                 strict=True):
+            due = schedule.get(month)
+            schedule[month] = ids[lo:hi] if due is None else np.concatenate((due, ids[lo:hi]))
 
     def due_dropouts(self) -> np.ndarray:
         """Rows whose dropout month is this month (enrolled or not), in row order."""

@@ -37,6 +37,7 @@ _MODULES = {
     "hire_graduates": "labour",
     "merge_rows": "labour",
     "fill_vacancies": "labour",
+    "by_employability": "labour",
     "stay_or_leave": "labour",
     "index_staff": "labour",
     "jobs_lost": "labour",
@@ -50,6 +51,7 @@ _MODULES = {
     "final_year": "students",
     "move_up_a_year": "students",
     "monthly_skill_rates": "students",
+    "file_by_month": "students",
 }
 
 

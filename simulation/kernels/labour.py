@@ -156,6 +156,23 @@ def jobs_lost(alive, employer, rows, start, count, recent):
 
 
 @njit(cache=True)
+def _by_key(keys, n_keys):
+    # Positions 0..n-1 grouped by key, ascending, in order within a key (a counting sort):
+    # (positions, where each key's group starts, with the end last).
+    start = np.zeros(n_keys + 1, dtype=np.int64)
+    for a in range(len(keys)):
+        start[keys[a] + 1] += 1
+    for d in range(n_keys):
+        start[d + 1] += start[d]
+    fill = start[:n_keys].copy()
+    order = np.empty(len(keys), dtype=np.int64)
+    for a in range(len(keys)):
+        order[fill[keys[a]]] = a
+        fill[keys[a]] += 1
+    return order, start
+
+
+@njit(cache=True)
 def fill_vacancies(rest, interest, slots, knowledge):
     """June's offers to the graduates ``rest`` (in order of employability) for the vacancy
     ``slots`` (firm rows, in random order): domain by domain (ascending, the domains of
@@ -173,33 +190,24 @@ def fill_vacancies(rest, interest, slots, knowledge):
                 best = j
         slot_domain[i] = best
     g_domain = np.empty(n_g, dtype=np.int64)
-    present = np.zeros(max(k, 1), dtype=np.bool_)
     for a in range(n_g):
         g_domain[a] = interest[rest[a]]
-        present[g_domain[a]] = True
+    g_order, g_start = _by_key(g_domain, k)
+    s_order, s_start = _by_key(slot_domain, k)
     placed = np.zeros(n_g, dtype=np.bool_)
     taken = np.zeros(n_s, dtype=np.bool_)
     out_s = np.empty(min(n_g, n_s), dtype=np.int64)
     out_f = np.empty(min(n_g, n_s), dtype=np.int64)
     m = 0
-    for d in range(len(present)):
-        if not present[d]:
-            continue
-        a = i = 0
-        while True:
-            while a < n_g and g_domain[a] != d:
-                a += 1
-            while i < n_s and slot_domain[i] != d:
-                i += 1
-            if a == n_g or i == n_s:
-                break
+    for d in range(k):
+        pairs = min(g_start[d + 1] - g_start[d], s_start[d + 1] - s_start[d])
+        for b in range(pairs):
+            a, i = g_order[g_start[d] + b], s_order[s_start[d] + b]
             placed[a] = True
             taken[i] = True
             out_s[m] = rest[a]
             out_f[m] = slots[i]
             m += 1
-            a += 1
-            i += 1
     a = i = 0
     while True:
         while a < n_g and placed[a]:
@@ -226,7 +234,14 @@ def stay_or_leave(seekers, offer_s, offer_f, u_leave, covered, leave_with_offer,
     (graduate rows, firm rows) in offer order, those who stay without a job, the covered who
     stay and are paid)."""
     n = len(seekers)
-    pos = np.searchsorted(seekers, offer_s)
+    # Each offer's seeker by a map over the seekers' span of rows (one cohort's), not a search.
+    pos = np.empty(len(offer_s), dtype=np.int64)
+    if n:
+        where = np.full(seekers[-1] - seekers[0] + 1, -1, dtype=np.int64)
+        for a in range(n):
+            where[seekers[a] - seekers[0]] = a
+        for a in range(len(offer_s)):
+            pos[a] = where[offer_s[a] - seekers[0]]
     offered = np.zeros(n, dtype=np.bool_)
     for a in range(len(pos)):
         offered[pos[a]] = True
@@ -268,3 +283,45 @@ def stay_or_leave(seekers, offer_s, offer_f, u_leave, covered, leave_with_offer,
             hire_f[hired] = offer_f[a]
             hired += 1
     return leavers, (hire_s, hire_f), idle, paid
+
+
+@njit(cache=True)
+def by_employability(rest, skills, noise):
+    """The job seekers ``rest`` best first by employability, mean skill x (1 + 0.1 x
+    ``noise``), ties in their given order: ``rest[np.argsort(-employability, kind="stable")]``.
+
+    The mean is taken in float32 as numpy's ``mean(axis=1)`` of the float32 skills takes it
+    (left to right); the stable sort is a radix sort of the keys' bits, which orders floats
+    as their values do (and is several times faster than numpy's on ~10,000 keys)."""
+    n = len(rest)
+    key = np.empty(n)
+    for a in range(n):
+        s = rest[a]
+        total = skills[s, 0] + skills[s, 1]
+        total = total + skills[s, 2]
+        total = total + skills[s, 3]
+        mean = np.float64(total / np.float32(4.0))
+        key[a] = -(mean * (1.0 + 0.1 * noise[a])) + 0.0  # + 0.0: -0.0 sorts as 0.0
+    bits = key.view(np.uint64)
+    top = np.uint64(1) << np.uint64(63)
+    for a in range(n):
+        # Negative floats: all bits flipped; others: the sign bit set (unsigned order).
+        bits[a] = ~bits[a] if bits[a] & top else bits[a] | top
+    order = np.arange(n)
+    spare = np.empty(n, dtype=np.int64)
+    count = np.empty(257, dtype=np.int64)
+    for shift in range(0, 64, 8):
+        count[:] = 0
+        for a in range(n):
+            count[((bits[a] >> np.uint64(shift)) & np.uint64(255)) + 1] += 1
+        if count.max() == n:
+            continue  # every key has this digit: the pass would not move anything
+        for d in range(256):
+            count[d + 1] += count[d]
+        for a in range(n):
+            i = order[a]
+            d = (bits[i] >> np.uint64(shift)) & np.uint64(255)
+            spare[count[d]] = i
+            count[d] += 1
+        order, spare = spare, order
+    return rest[order]

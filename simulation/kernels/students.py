@@ -134,3 +134,41 @@ def monthly_skill_rates(base, research, research_led, e2, industry, e3, immersio
                 r = np.float32(np.float64(r) * staff[u])
                 out[3 * u + prog, j] = -min(np.float64(r), 1.0 - 1e-9)
     return out
+
+
+@njit(cache=True)
+def file_by_month(months, first_row, last_month):
+    """New students (rows ``first_row`` on, their dropout ``months``) filed by dropout month:
+    (rows sorted by month, in row order within a month, as a stable sort gives; the months
+    that occur, ascending; where each month's rows start, with the end last). Months after
+    ``last_month`` (when the cohort has certainly graduated) are left out."""
+    lo = last_month + 1
+    for a in range(len(months)):
+        lo = min(lo, months[a])
+    width = max(last_month - lo + 1, 0)
+    count = np.zeros(width + 1, dtype=np.int64)
+    for a in range(len(months)):
+        if months[a] <= last_month:
+            count[months[a] - lo + 1] += 1
+    for b in range(width):
+        count[b + 1] += count[b]
+    rows = np.empty(count[width], dtype=np.int64)
+    fill = count[:width].copy()
+    for a in range(len(months)):
+        m = months[a]
+        if m <= last_month:
+            rows[fill[m - lo]] = first_row + a
+            fill[m - lo] += 1
+    n_groups = 0
+    for b in range(width):
+        n_groups += count[b + 1] > count[b]
+    month = np.empty(n_groups, dtype=np.int64)
+    bounds = np.empty(n_groups + 1, dtype=np.int64)
+    g = 0
+    for b in range(width):
+        if count[b + 1] > count[b]:
+            month[g] = lo + b
+            bounds[g] = count[b]
+            g += 1
+    bounds[n_groups] = count[width]
+    return rows, month, bounds

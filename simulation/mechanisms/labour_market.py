@@ -243,8 +243,8 @@ def match(w: World, seekers: np.ndarray, vac: np.ndarray, tie_draw: np.ndarray,
     untied = ~np.isin(seekers, tied, assume_unique=True)
     rest = seekers[untied]
     if len(rest) and vac.sum() > 0:
-        employability = st.skills[rest].mean(axis=1) * (1.0 + 0.1 * noise[untied])
-        rest = rest[np.argsort(-employability, kind="stable")]
+        # Best first by employability, mean skill x (1 + 0.1 noise) (kernels/labour.py).
+        rest = kernels.by_employability(rest, st.skills, noise[untied])
         slots = rng.permutation(np.repeat(np.arange(len(vac)), vac))
         # Domain by domain, then across domains, in one pass (kernels/labour.py).
         offer_s, offer_f = kernels.fill_vacancies(rest, st.interest, slots, f.knowledge)
