@@ -1,0 +1,84 @@
+"""The student side's kernels (simulation/kernels/students.py, labour.py) do what the numpy
+steps they replaced did, checked against numpy itself on several seeds, and the kept indexes
+agree with the student table (the per-month invariants are in tests/test_invariants.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulation import EcosystemModel, kernels
+from simulation.mechanisms.teaching import current_skills
+from simulation.state import ENROLLED
+
+SEEDS = (1, 2, 3, 4)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_weighted_picks_are_generator_choice_on_the_same_uniforms(seed):
+    # Re-employed graduates' employers: the same rows numpy's Generator.choice gives.
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.choice(5000, 800, replace=False)).astype(np.int64)
+    weight = rng.integers(1, 400, len(rows)).astype(float)
+    p = weight / weight.sum()
+    expected = rows[np.random.default_rng(seed + 10).choice(len(rows), size=300, p=p)]
+    got = kernels.weighted_picks(rows, p, np.random.default_rng(seed + 10).random(300))
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_job_seekers_are_ranked_as_numpys_stable_sort_ranks_them(seed):
+    rng = np.random.default_rng(seed)
+    n = 3000
+    skills = rng.uniform(0.0, 1.0, size=(n + 100, 4)).astype(np.float32)
+    skills[rng.integers(0, n, n // 4)] = skills[7]  # many exact ties, kept in row order
+    rest = np.sort(rng.choice(n + 100, n, replace=False)).astype(np.int64)
+    noise = rng.standard_normal(n) * 4.0  # negative employabilities too
+    employability = skills[rest].mean(axis=1) * (1.0 + 0.1 * noise)
+    expected = rest[np.argsort(-employability, kind="stable")]
+    np.testing.assert_array_equal(kernels.by_employability(rest, skills, noise), expected)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_vacancies_go_first_to_graduates_of_the_firms_main_domain(seed):
+    # Per domain, as many matches as the fewer of its graduates and its slots; every graduate
+    # gets at most one offer, every slot at most one graduate, and leftovers meet leftovers.
+    rng = np.random.default_rng(seed)
+    k, n_firms = 5, 40
+    knowledge = rng.random((n_firms, k))
+    interest = rng.integers(0, k, 600).astype(np.int8)
+    rest = rng.permutation(600).astype(np.int64)[:400]
+    slots = rng.permutation(np.repeat(np.arange(n_firms), rng.integers(0, 8, n_firms)))
+    got_s, got_f = kernels.fill_vacancies(rest, interest, slots, knowledge)
+    assert len(np.unique(got_s)) == len(got_s) == min(len(rest), len(slots))
+    used = np.bincount(got_f, minlength=n_firms)
+    assert (used <= np.bincount(slots, minlength=n_firms)).all()
+    main = np.argmax(knowledge, axis=1)
+    same = main[got_f] == interest[got_s]
+    for d in range(k):
+        wanted = min((interest[rest] == d).sum(), (main[slots] == d).sum())
+        assert (same & (interest[got_s] == d)).sum() == wanted
+    # Within a domain the best-ranked graduates (earliest in ``rest``) are served first.
+    rank = {s: i for i, s in enumerate(rest)}
+    for d in range(k):
+        mine = [rank[s] for s in got_s[same & (interest[got_s] == d)]]
+        assert mine == sorted(mine)
+        ranks = sorted(rank[s] for s in rest if interest[s] == d)
+        assert mine == ranks[: len(mine)]
+
+
+@pytest.mark.parametrize("seed", (1, 2))
+def test_skills_now_are_the_closed_form_of_monthly_teaching(seed):
+    # Enrolled students' current skills follow 1 - (1 - s0) exp(a (E - E0)); everybody
+    # else keeps the stored skills.
+    model = EcosystemModel(rng=seed, n_universities=2, n_firms=100, intake_per_university=200,
+                           horizon_months=14).run(14)
+    w, st = model.world, model.world.students
+    rows = np.arange(st.n)
+    s0 = st.skills[: st.n].astype(float)
+    gap = w.exposure[st.code[: st.n]] - st.sync[: st.n]
+    taught = 1.0 - (1.0 - s0) * np.exp(st.aptitude[: st.n].astype(float)[:, None] * gap)
+    enrolled = st.status[: st.n] == ENROLLED
+    assert enrolled.any() and (~enrolled).any() and (gap[enrolled] < 0).any()
+    expected = np.where(enrolled[:, None], taught, s0)
+    np.testing.assert_array_equal(current_skills(w, rows), expected)
