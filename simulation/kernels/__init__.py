@@ -36,6 +36,7 @@ _MODULES = {
     "run_projects": "projects",
     "hire_graduates": "labour",
     "merge_rows": "labour",
+    "start_jobs": "labour",
     "fill_vacancies": "labour",
     "by_employability": "labour",
     "stay_or_leave": "labour",
@@ -52,6 +53,7 @@ _MODULES = {
     "move_up_a_year": "students",
     "monthly_skill_rates": "students",
     "file_by_month": "students",
+    "immersion_engagement": "students",
 }
 
 

@@ -325,3 +325,16 @@ def by_employability(rest, skills, noise):
             count[d] += 1
         order, spare = spare, order
     return rest[order]
+
+
+@njit(cache=True)
+def start_jobs(students, firms, code, status, employer, status_counts):
+    """Graduates ``students`` start work at ``firms``: their status becomes ``code``
+    (employed or founder, kept in the status counts) and their employer the firm row."""
+    for a in range(len(students)):
+        s = students[a]
+        status_counts[status[s]] -= 1
+        status[s] = code
+        employer[s] = firms[a]
+    status_counts[code] += len(students)
+

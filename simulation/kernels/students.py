@@ -172,3 +172,35 @@ def file_by_month(months, first_row, last_month):
             g += 1
     bounds[n_groups] = count[width]
     return rows, month, bounds
+
+
+@njit(cache=True)
+def immersion_engagement(active, university, brokered, capstone_firm, capstone_uni, alive,
+                         counts, per_firm, live_slots):
+    """Per university (``counts``: (U, 3) enrolled by programme): 2.0 engagement, capstone
+    places (``per_firm`` per living partner) per 2.0 student; 3.0 engagement, live-project
+    slots (``live_slots`` per active brokered project) per 3.0 student; each capped at 1 and 0
+    without students; and the share of the brokered slots that 3.0 students fill. Also a mask
+    of the capstone partners still alive (teaching.engagement)."""
+    n_u = counts.shape[0]
+    partners = np.zeros(n_u)
+    keep = np.empty(len(capstone_firm), dtype=np.bool_)
+    for a in range(len(capstone_firm)):
+        keep[a] = alive[capstone_firm[a]]
+        if keep[a]:
+            partners[capstone_uni[a]] += 1.0
+    projects = np.zeros(n_u)
+    for i in range(len(active)):
+        if active[i] and brokered[i]:
+            projects[university[i]] += 1.0
+    e2, e3, fill = np.zeros(n_u), np.zeros(n_u), np.zeros(n_u)
+    for u in range(n_u):
+        slots2 = partners[u] * per_firm
+        slots3 = projects[u] * live_slots
+        if counts[u, 1] != 0:
+            e2[u] = min(1.0, slots2 / max(counts[u, 1], 1.0))
+        if counts[u, 2] != 0:
+            e3[u] = min(1.0, slots3 / max(counts[u, 2], 1.0))
+        if slots3 > 0:
+            fill[u] = min(1.0, counts[u, 2] / max(slots3, 1e-9))
+    return e2, e3, fill, keep

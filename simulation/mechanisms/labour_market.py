@@ -106,14 +106,14 @@ def hire(w: World, students: np.ndarray, firms: np.ndarray, status: int = EMPLOY
     if len(students) == 0:
         return
     st, f, p = w.students, w.firms, w.p
-    st.set_status(students, status)
-    st.employer[students] = firms
+    students = np.asarray(students, dtype=np.int64)
+    firms = np.asarray(firms, dtype=np.int64)
+    kernels.start_jobs(students, firms, status, st.status, st.employer, st.status_counts)
     w.staff.recent = np.concatenate((w.staff.recent, students))
     # One pass over the hires (simulation/kernels/labour.py): graduate staff and skill,
     # knowledge in the graduate's domain of interest, the firm's digital maturity, and a firm
     # is never smaller than its graduate staff (graduates are part of the workforce).
-    kernels.hire_graduates(np.asarray(students, dtype=np.int64),
-                           np.asarray(firms, dtype=np.int64), st.skills, st.interest,
+    kernels.hire_graduates(students, firms, st.skills, st.interest,
                            f.grad_employees, f.grad_skill, f.knowledge, f.digital, f.size,
                            f.employees, f.prior_grads,
                            p["graduate_knowledge"], p["digital_hire_rate"])

@@ -72,15 +72,6 @@ def recruit_capstones(w: World) -> None:
     w.count("capstone_partners", len(u.capstone_firm))
 
 
-def capstone_partners(w: World) -> np.ndarray:
-    """(U,) living capstone partner firms per university (a partner that exits is lost)."""
-    u, f = w.unis, w.firms
-    if len(u.capstone_firm):
-        alive = f.alive[u.capstone_firm]
-        u.capstone_firm, u.capstone_uni = u.capstone_firm[alive], u.capstone_uni[alive]
-    return np.bincount(u.capstone_uni, minlength=u.count).astype(float)
-
-
 def engagement(w: World) -> tuple[np.ndarray, np.ndarray]:
     """Per university: (2.0 capstone engagement, 3.0 live-project engagement), each in [0, 1].
 
@@ -93,28 +84,21 @@ def engagement(w: World) -> tuple[np.ndarray, np.ndarray]:
         zero = np.zeros(n_u)
         w.scratch.live_fill = zero
         return zero, zero
-    pr = w.projects
-    act = pr.active_rows()
-    brokered_u = np.bincount(pr.university[act][pr.brokered[act]], minlength=n_u).astype(float)
-    slots2 = capstone_partners(w) * w.p["capstone_students_per_firm"]
-    slots3 = brokered_u * w.p["live_slots_per_brokered_project"]
-    e2 = np.minimum(1.0, slots2 / np.maximum(counts[:, 1], 1.0))
-    e3 = np.minimum(1.0, slots3 / np.maximum(counts[:, 2], 1.0))
-    e2[counts[:, 1] == 0] = 0.0
-    e3[counts[:, 2] == 0] = 0.0
-    # Share of brokered slots actually worked by students (drives partner innovation).
-    w.scratch.live_fill = np.where(
-        slots3 > 0, np.minimum(1.0, counts[:, 2] / np.maximum(slots3, 1e-9)), 0.0)
+    pr, u = w.projects, w.unis
+    # One pass over the projects and the capstone partners (kernels/students.py); a partner
+    # that has exited is lost.
+    e2, e3, w.scratch.live_fill, alive = kernels.immersion_engagement(
+        pr.active[: pr.n], pr.university, pr.brokered, u.capstone_firm, u.capstone_uni,
+        w.firms.alive, counts, w.p["capstone_students_per_firm"],
+        w.p["live_slots_per_brokered_project"])
+    if not alive.all():
+        u.capstone_firm, u.capstone_uni = u.capstone_firm[alive], u.capstone_uni[alive]
     return e2, e3
 
 
-def rate_table(w: World, e2: np.ndarray, e3: np.ndarray) -> np.ndarray:
-    """(U, 3, 4) monthly skill rates per university and programme."""
-    return -_minus_rates(w, e2, e3).reshape(w.unis.count, 3, 4).astype(np.float32)
-
-
 def _minus_rates(w: World, e2: np.ndarray, e3: np.ndarray) -> np.ndarray:
-    # (3U, 4) -min(rate, 1 - 1e-9), float64, in one pass (kernels/students.py).
+    # (3U, 4) monthly skill rates per (university, programme) row and skill, as
+    # -min(rate, 1 - 1e-9) for log1p, in one pass (kernels/students.py).
     p, u = w.p, w.unis
     research = u.research_time if len(u.research_time) else np.ones(u.count)
     teaching = u.teaching_time if len(u.teaching_time) else np.ones(u.count)
