@@ -18,7 +18,6 @@ from . import kernels
 from .parameters import INSTRUMENTS
 from .rng import Streams, stream
 from .state import (
-    ENROLLED,
     INCUMBENT,
     Firms,
     MonthScratch,
@@ -384,32 +383,27 @@ def admit_cohort(w: World, rng: np.random.Generator, *, step: int, year: int = 1
         rng.shuffle(block)
         prog[start:start + c] = block
         start += c
-    students.university[rows] = uni
-    students.programme[rows] = prog
-    students.code[rows] = uni * 3 + prog
-    students.year[rows] = year
-    students.skills[rows] = rng.uniform(0.05, 0.3, size=(n, 4)).astype(np.float32)
+    # The draws, in their order: skills, aptitude, interest, dropout wait.
+    skills = rng.uniform(0.05, 0.3, size=(n, 4)).astype(np.float32)
     sig = p["aptitude_sigma"]
-    students.aptitude[rows] = rng.lognormal(-0.5 * sig**2, sig, n).astype(np.float32)  # mean 1
-    students.interest[rows] = rng.integers(0, p["n_domains"], n).astype(np.int8)
-    students.set_status(rows, ENROLLED, new=True)
-    students.employer[rows] = -1
-    students.startup[rows] = -1
-    students.tie_firm[rows] = -1
-    students.intake_step[rows] = step
-    students.grad_step[rows] = -1
+    aptitude = rng.lognormal(-0.5 * sig**2, sig, n).astype(np.float32)  # mean 1
+    interest = rng.integers(0, p["n_domains"], n).astype(np.int8)
     # Dropout is a constant monthly hazard, so the month it would strike is a geometric draw.
     monthly = 1.0 - (1.0 - p["dropout_rate"]) ** (1.0 / 12.0)
     wait = rng.geometric(monthly, n) if monthly > 0 else np.full(n, 2**30)
-    students.dropout_step[rows] = np.minimum(w.month + wait, 2**30)
+    # Every column of the new rows, the enrolled and status counts in one pass (kernels).
+    kernels.enrol_cohort(
+        rows.start, uni, prog, skills, aptitude, interest, wait, w.month, step, year,
+        students.university, students.programme, students.code, students.year, students.skills,
+        students.aptitude, students.interest, students.status, students.employer,
+        students.startup, students.tie_firm, students.intake_step, students.grad_step,
+        students.dropout_step, students.sync, w.exposure, w.enrolled, students.status_counts)
     if year > 1:
         # Students already in year y have had (y - 1) academic years (10 months each) of
         # classroom teaching: the closed form of s += r (1 - s) applied that many times.
         retain = (1.0 - classroom_rates(p)[prog]) ** students.aptitude[rows][:, None]
         s = students.skills[rows]
         students.skills[rows] = 1.0 - (1.0 - s) * retain ** (10 * (year - 1))
-    students.sync[rows] = w.exposure[students.code[rows]]
-    w.enrol(rows, +1)
     w.schedule_dropouts(rows)
     return rows
 

@@ -53,6 +53,7 @@ _MODULES = {
     "move_up_a_year": "students",
     "monthly_skill_rates": "students",
     "file_by_month": "students",
+    "enrol_cohort": "students",
     "immersion_engagement": "students",
 }
 

@@ -204,3 +204,37 @@ def immersion_engagement(active, university, brokered, capstone_firm, capstone_u
         if slots3 > 0:
             fill[u] = min(1.0, counts[u, 2] / max(slots3, 1e-9))
     return e2, e3, fill, keep
+
+
+@njit(cache=True)
+def enrol_cohort(first, uni, prog, new_skills, new_aptitude, new_interest, wait, month, step,
+                 year, university, programme, code, years, skills, aptitude, interest, status,
+                 employer, startup, tie_firm, intake_step, grad_step, dropout_step, sync,
+                 exposure, enrolled, status_counts):
+    """Fill the rows of a new cohort from ``first`` on with its drawn university, programme,
+    skills, aptitude, interest and dropout wait (world.admit_cohort): enrolled in ``year``,
+    no employer, start-up or tie, admitted at ``step``, dropout month ``month`` + wait (at
+    most 2**30), synchronised with its programme's teaching exposure now, and counted in the
+    enrolled and status counts."""
+    n = len(uni)
+    for a in range(n):
+        s = first + a
+        c = 3 * np.int64(uni[a]) + np.int64(prog[a])
+        university[s] = uni[a]
+        programme[s] = prog[a]
+        code[s] = c
+        years[s] = year
+        for j in range(4):
+            skills[s, j] = new_skills[a, j]
+            sync[s, j] = exposure[c, j]
+        aptitude[s] = new_aptitude[a]
+        interest[s] = new_interest[a]
+        status[s] = ENROLLED
+        employer[s] = -1
+        startup[s] = -1
+        tie_firm[s] = -1
+        intake_step[s] = step
+        grad_step[s] = -1
+        dropout_step[s] = min(month + wait[a], 2**30)
+        enrolled[c // 3, c % 3] += 1.0
+    status_counts[ENROLLED] += n
