@@ -36,6 +36,7 @@ _MODULES = {
     "run_projects": "projects",
     "hire_graduates": "labour",
     "merge_rows": "labour",
+    "group_rows": "labour",
     "start_jobs": "labour",
     "fill_vacancies": "labour",
     "by_employability": "labour",

@@ -338,3 +338,14 @@ def start_jobs(students, firms, code, status, employer, status_counts):
         employer[s] = firms[a]
     status_counts[code] += len(students)
 
+
+
+@njit(cache=True)
+def group_rows(rows, key, n_keys):
+    """``rows`` grouped by ``key[row]`` (0..n_keys-1), in row order within a group (a
+    counting sort): (grouped rows, where each group starts, with the end last)."""
+    keys = np.empty(len(rows), dtype=np.int64)
+    for a in range(len(rows)):
+        keys[a] = key[rows[a]]
+    order, start = _by_key(keys, n_keys)
+    return rows[order], start

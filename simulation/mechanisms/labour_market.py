@@ -133,28 +133,34 @@ def assign_ties(w: World, grads: np.ndarray) -> None:
     rng = w.rng("labour.ties")
     per_firm = p["capstone_students_per_firm"]
     cap_alive = w.firms.alive[u.capstone_firm] if len(u.capstone_firm) else np.zeros(0, bool)
+    # The cohort by (university, programme) and the active projects by university, each in
+    # row order, in one counting sort each (kernels/labour.py) rather than masks per university.
+    by_code, code_start = kernels.group_rows(grads, st.code, 3 * u.count)
+    act, act_start = kernels.group_rows(act, pr.university, u.count)
     for uni in range(w.unis.count):
-        mine = grads[st.university[grads] == uni]
+        lo, hi = code_start[3 * uni], code_start[3 * uni + 3]
         partners = u.capstone_firm[(u.capstone_uni == uni) & cap_alive]
-        two = mine[st.programme[mine] == 1]
+        two = by_code[code_start[3 * uni + 1]:code_start[3 * uni + 2]]
         if len(partners) and len(two) and per_firm > 0:
             # Each partner mentors up to per_firm students: places are its repeated rows.
             places = rng.permutation(np.repeat(partners, int(np.ceil(per_firm))))
             k = min(len(two), len(places))
             st.tie_firm[rng.permutation(two)[:k]] = places[:k]
-        proj = act[pr.university[act] == uni]
+        proj = act[act_start[uni]:act_start[uni + 1]]
         brokered = proj[pr.brokered[proj]]
-        three = mine[st.programme[mine] == 2]
+        three = by_code[code_start[3 * uni + 2]:hi]
         if len(brokered) and len(three):
             k = min(len(three), int(len(brokered) * p["live_slots_per_brokered_project"]))
             chosen = rng.permutation(three)[:k]
             st.tie_firm[chosen] = pr.firm[brokered[rng.integers(0, len(brokered), k)]]
-        free = mine[st.tie_firm[mine] < 0]
         places = int(len(proj) * p["internships_per_project"])
-        if len(proj) and len(free) and places:
-            k = min(len(free), places)
-            chosen = rng.permutation(free)[:k]
-            st.tie_firm[chosen] = pr.firm[proj[rng.integers(0, len(proj), k)]]
+        if len(proj) and places and hi > lo:
+            mine = np.sort(by_code[lo:hi])  # the university's graduates, in row order
+            free = mine[st.tie_firm[mine] < 0]
+            if len(free):
+                k = min(len(free), places)
+                chosen = rng.permutation(free)[:k]
+                st.tie_firm[chosen] = pr.firm[proj[rng.integers(0, len(proj), k)]]
     w.count("internships", int((st.tie_firm[grads] >= 0).sum()))
 
 
