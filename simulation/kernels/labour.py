@@ -27,10 +27,14 @@ def hire_graduates(students, firms, skills, interest, grad_employees, grad_skill
         grad_skill[i] += (((s0 + s1) + s2) + s3) / 4.0
         knowledge[i, interest[s]] += graduate_knowledge * s0
         digital_in[i] += s3
-    for i in range(len(digital)):
+    # Each hiring firm once (its digital skill hired is then spent), not every firm row: the
+    # metro region has 250,000 rows of capacity and a month hires at a handful.
+    for a in range(len(students)):
+        i = firms[a]
         if digital_in[i] != 0:
             rate = min(max(digital_rate * digital_in[i] / max(employees[i], 1), 0.0), 1.0)
             digital[i] += rate * (1.0 - digital[i])
+            digital_in[i] = 0.0
     for a in range(len(students)):
         i = firms[a]
         staff = grad_employees[i] + prior_grads[i]
