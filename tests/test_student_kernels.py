@@ -82,3 +82,24 @@ def test_skills_now_are_the_closed_form_of_monthly_teaching(seed):
     assert enrolled.any() and (~enrolled).any() and (gap[enrolled] < 0).any()
     expected = np.where(enrolled[:, None], taught, s0)
     np.testing.assert_array_equal(current_skills(w, rows), expected)
+
+
+def test_immersion_engagement_per_university():
+    # Two universities, three active brokered projects (two at university 0), one inactive,
+    # two living capstone partners at university 1 and one that has exited.
+    active = np.array([True, True, True, False])
+    university = np.array([0, 0, 1, 0], dtype=np.int16)
+    brokered = np.array([True, True, True, True])
+    capstone_firm = np.array([0, 1, 2], dtype=np.int64)
+    capstone_uni = np.array([1, 1, 1], dtype=np.int64)
+    alive = np.array([True, True, False])
+    counts = np.array([[10.0, 0.0, 3.0], [10.0, 8.0, 40.0]])  # enrolled 1.0 / 2.0 / 3.0
+    e2, e3, fill, keep = kernels.immersion_engagement(
+        active, university, brokered, capstone_firm, capstone_uni, alive, counts, 2.0, 4.0)
+    # 2.0: 2 partners x 2 places over 8 students at university 1; none without students.
+    np.testing.assert_allclose(e2, [0.0, 0.5])
+    # 3.0: 8 slots over 3 students (capped at 1); 4 slots over 40 students.
+    np.testing.assert_allclose(e3, [1.0, 0.1])
+    # Share of the brokered slots that 3.0 students fill: 3 of 8; all 4.
+    np.testing.assert_allclose(fill, [3.0 / 8.0, 1.0])
+    np.testing.assert_array_equal(keep, [True, True, False])
