@@ -103,3 +103,18 @@ def test_immersion_engagement_per_university():
     # Share of the brokered slots that 3.0 students fill: 3 of 8; all 4.
     np.testing.assert_allclose(fill, [3.0 / 8.0, 1.0])
     np.testing.assert_array_equal(keep, [True, True, False])
+
+
+def test_jobs_lost_are_the_staff_of_exited_firms_and_the_rest_stay_indexed():
+    # Firms 0 and 2 alive, firm 1 exited. Students 0-5 were indexed in June (0, 3 at firm 0;
+    # 1, 4 at firm 1; 5 at firm 2); 6 (firm 0), 7 (firm 1) and 8 (firm 2) were hired since.
+    alive = np.array([True, False, True])
+    employer = np.array([0, 1, -1, 0, 1, 2, 0, 1, 2], dtype=np.int32)
+    rows, start, count = kernels.index_staff(employer[:6], 3)
+    np.testing.assert_array_equal(rows, [0, 3, 1, 4, 5])
+    recent = np.array([6, 7, 8], dtype=np.int64)
+    lost, kept = kernels.jobs_lost(alive, employer, rows, start, count, recent)
+    np.testing.assert_array_equal(lost, [1, 4, 7])
+    np.testing.assert_array_equal(kept, [6, 8])  # the recent hires still at work, firm 0's too
+    np.testing.assert_array_equal(employer, [0, -1, -1, 0, -1, 2, 0, -1, 2])
+    assert count[1] == 0  # an exited firm's segment is read once
