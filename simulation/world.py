@@ -18,7 +18,6 @@ from . import kernels
 from .parameters import INSTRUMENTS
 from .rng import Streams, stream
 from .state import (
-    ENROLLED,
     INCUMBENT,
     Firms,
     MonthScratch,
@@ -32,6 +31,7 @@ from .state import (
 N_INSTRUMENTS = len(INSTRUMENTS)
 INSTRUMENT_INDEX = {name: i for i, name in enumerate(INSTRUMENTS)}
 UNTIED = (INSTRUMENT_INDEX["block_grants"], INSTRUMENT_INDEX["rd_subsidies"])
+_NO_ROWS = np.zeros(0, dtype=np.int64)
 
 
 @dataclass
@@ -65,6 +65,23 @@ class Government:
 
 
 @dataclass
+class StaffIndex:
+    """Which alumni work at which firm, so that a firm's exit finds its graduates without a
+    pass over the student table (labour_market.lose_jobs).
+
+    ``rows[start[i]:start[i] + count[i]]`` are the alumni that firm row i employed when the
+    index was last built (every June, after the hires; firms created since have none), and
+    ``recent`` the alumni hired since. A firm's segment is read once, when it exits, and then
+    emptied (count 0).
+    """
+
+    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    start: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    count: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    recent: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+@dataclass
 class World:
     """Everything that changes during a run (tests check it holds no attribute but these)."""
 
@@ -94,8 +111,13 @@ class World:
     # Cumulative teaching exposure per (university, programme) row and skill: the sum over
     # teaching months of log(1 - rate). See mechanisms/teaching.py.
     exposure: np.ndarray | None = None
-    # Per cohort: (rows sorted by dropout month, those months), consumed month by month.
-    dropout_schedule: list = field(default_factory=list)
+    # Month -> rows whose scheduled dropout month it is (row order), consumed month by month.
+    dropout_schedule: dict = field(default_factory=dict)
+    # Rows of the unemployed graduates in row order, kept current by labour_market (the rows
+    # whose status is UNEMPLOYED: alumni_flows draws one number per row of it each month).
+    unemployed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # Alumni at work by employer, kept current by labour_market.
+    staff: StaffIndex = field(default_factory=StaffIndex)
 
     def begin_month(self) -> None:
         """Start the next month: advance the counter, renew the scratch, zero the month's
@@ -129,23 +151,21 @@ class World:
 
     def schedule_dropouts(self, rows: slice) -> None:
         """File newly admitted students by the month they would drop out."""
-        months = self.students.dropout_step[rows]
-        order = np.argsort(months, kind="stable")
-        # Months after the cohort has certainly graduated can never strike: leave them out.
-        keep = months[order] <= self.month + 12 * self.p["programme_years"]
-        self.dropout_schedule.append((rows.start + order[keep], months[order][keep]))
+        # Months after the cohort has certainly graduated can never strike: left out. One
+        # entry per month (cohorts are admitted in row order, so each month's rows stay in
+        # row order): a month's dropouts are then one look-up, not a search per cohort.
+        ids, months, bounds = kernels.file_by_month(
+            self.students.dropout_step[rows], rows.start,
+            self.month + 12 * self.p["programme_years"])
+        schedule = self.dropout_schedule
+        for month, lo, hi in zip(months.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(),
+                                 strict=True):
+            due = schedule.get(month)
+            schedule[month] = ids[lo:hi] if due is None else np.concatenate((due, ids[lo:hi]))
 
     def due_dropouts(self) -> np.ndarray:
-        """Rows whose dropout month is this month (enrolled or not)."""
-        due = []
-        for ids, months in self.dropout_schedule:
-            lo, hi = np.searchsorted(months, [self.month, self.month + 1])
-            if hi > lo:
-                due.append(ids[lo:hi])
-        # A cohort whose every scheduled month is past is done.
-        self.dropout_schedule = [(i, m) for i, m in self.dropout_schedule
-                                 if len(m) and m[-1] > self.month]
-        return np.concatenate(due) if due else np.zeros(0, dtype=np.int64)
+        """Rows whose dropout month is this month (enrolled or not), in row order."""
+        return self.dropout_schedule.pop(self.month, _NO_ROWS)
 
     def share_3_0(self) -> np.ndarray:
         """(U,) share of each university's enrolled students in Education Model 3.0."""
@@ -365,32 +385,29 @@ def admit_cohort(w: World, rng: np.random.Generator, *, step: int, year: int = 1
         rng.shuffle(block)
         prog[start:start + c] = block
         start += c
-    students.university[rows] = uni
-    students.programme[rows] = prog
-    students.code[rows] = uni * 3 + prog
-    students.year[rows] = year
-    students.skills[rows] = rng.uniform(0.05, 0.3, size=(n, 4)).astype(np.float32)
+    # The draws, in their order: skills, aptitude, interest, dropout wait.
+    skills = rng.uniform(0.05, 0.3, size=(n, 4)).astype(np.float32)
     sig = p["aptitude_sigma"]
-    students.aptitude[rows] = rng.lognormal(-0.5 * sig**2, sig, n).astype(np.float32)  # mean 1
-    students.interest[rows] = rng.integers(0, p["n_domains"], n).astype(np.int8)
-    students.set_status(rows, ENROLLED, new=True)
-    students.employer[rows] = -1
-    students.startup[rows] = -1
-    students.tie_firm[rows] = -1
-    students.intake_step[rows] = step
-    students.grad_step[rows] = -1
+    aptitude = rng.lognormal(-0.5 * sig**2, sig, n).astype(np.float32)  # mean 1
+    interest = rng.integers(0, p["n_domains"], n).astype(np.int8)
     # Dropout is a constant monthly hazard, so the month it would strike is a geometric draw.
     monthly = 1.0 - (1.0 - p["dropout_rate"]) ** (1.0 / 12.0)
-    wait = rng.geometric(monthly, n) if monthly > 0 else np.full(n, 2**30)
-    students.dropout_step[rows] = np.minimum(w.month + wait, 2**30)
+    # A wait past the horizon means never; capped so that month + wait cannot wrap the
+    # int32 dropout column (a tiny hazard draws waits of 10^10 months and more).
+    wait = np.minimum(rng.geometric(monthly, n), 2**30) if monthly > 0 else np.full(n, 2**30)
+    # Every column of the new rows, the enrolled and status counts in one pass (kernels).
+    kernels.enrol_cohort(
+        rows.start, uni, prog, skills, aptitude, interest, wait, w.month, step, year,
+        students.university, students.programme, students.code, students.year, students.skills,
+        students.aptitude, students.interest, students.status, students.employer,
+        students.startup, students.tie_firm, students.intake_step, students.grad_step,
+        students.dropout_step, students.sync, w.exposure, w.enrolled, students.status_counts)
     if year > 1:
         # Students already in year y have had (y - 1) academic years (10 months each) of
         # classroom teaching: the closed form of s += r (1 - s) applied that many times.
         retain = (1.0 - classroom_rates(p)[prog]) ** students.aptitude[rows][:, None]
         s = students.skills[rows]
         students.skills[rows] = 1.0 - (1.0 - s) * retain ** (10 * (year - 1))
-    students.sync[rows] = w.exposure[students.code[rows]]
-    w.enrol(rows, +1)
     w.schedule_dropouts(rows)
     return rows
 

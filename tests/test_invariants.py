@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from simulation import INDICATORS, PARAMETERS, EcosystemModel
 from simulation.parameters import INSTRUMENTS, SKILLS
-from simulation.state import EMPLOYED, ENROLLED, FOUNDER
+from simulation.state import EMPLOYED, ENROLLED, FOUNDER, UNEMPLOYED
 
 REL = 1e-9
 SHARE_INDICATORS = [name for name, (unit, _) in INDICATORS.items() if unit == "share"]
@@ -135,6 +135,28 @@ def check_students(model: EcosystemModel) -> None:
     assert (years[~enrolled] == 0).all()
     # Teaching touches only rows from window_start on: no enrolled student may lie before it.
     assert not enrolled[: s.window_start].any()
+    # The kept index of the unemployed is exactly the rows of that status, in row order.
+    np.testing.assert_array_equal(w.unemployed, np.flatnonzero(status == UNEMPLOYED))
+    # Every enrolled student whose dropout month is still to come is filed under that month.
+    assert min(w.dropout_schedule, default=w.month + 1) > w.month
+    filed = np.zeros(n, dtype=bool)
+    for rows in w.dropout_schedule.values():
+        filed[rows] = True
+    # The initial cohorts (intake month 1 or before) are admitted at month 0, by build_world.
+    admitted = np.where(s.intake_step[:n] <= 1, 0, s.intake_step[:n])
+    coming = enrolled & (s.dropout_step[:n] > w.month) & (
+        s.dropout_step[:n] <= admitted + 12 * w.p["programme_years"])
+    assert filed[coming].all()
+    # The staff index finds every alumnus at a living firm: in that firm's segment (built in
+    # June) or among the alumni hired since.
+    staff, found = w.staff, np.zeros(n, dtype=bool)
+    found[staff.recent] = True
+    for firm in np.flatnonzero(staff.count):
+        seg = staff.rows[staff.start[firm]:staff.start[firm] + staff.count[firm]]
+        found[seg[s.employer[seg] == firm]] = True
+    at_work = s.employer[:n] >= 0
+    at_work[at_work] = w.firms.alive[s.employer[:n][at_work]]
+    assert found[at_work].all()
     ind = model.indicators()
     assert ind["students_enrolled"] == enrolled.sum()
     assert ind["enrolled_1_0"] + ind["enrolled_2_0"] + ind["enrolled_3_0"] == enrolled.sum()

@@ -5,32 +5,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-
-@njit(cache=True)
-def lose_jobs(alive, employer):
-    """Rows of students whose employer (a firm row, -1 for none) has exited."""
-    out = np.empty(len(employer), dtype=np.int64)
-    m = 0
-    for s in range(len(employer)):
-        e = employer[s]
-        if e >= 0 and not alive[e]:
-            out[m] = s
-            m += 1
-    return out[:m]
-
-
-@njit(cache=True)
-def rows_with_status(status, code, count):
-    """The ``count`` rows whose status is ``code``, in row order."""
-    out = np.empty(count, dtype=np.int64)
-    m = 0
-    for s in range(len(status)):
-        if status[s] == code:
-            if m == count:
-                break
-            out[m] = s
-            m += 1
-    return out[:m]
+# Status codes (state.py); numba reads them as compile-time constants.
+ENROLLED, EMPLOYED, FOUNDER, LEFT, UNEMPLOYED, DROPPED_OUT = range(6)
 
 
 @njit(cache=True)
@@ -51,12 +27,329 @@ def hire_graduates(students, firms, skills, interest, grad_employees, grad_skill
         grad_skill[i] += (((s0 + s1) + s2) + s3) / 4.0
         knowledge[i, interest[s]] += graduate_knowledge * s0
         digital_in[i] += s3
-    for i in range(len(digital)):
+    # Each hiring firm once (its digital skill hired is then spent), not every firm row: the
+    # metro region has 250,000 rows of capacity and a month hires at a handful.
+    for a in range(len(students)):
+        i = firms[a]
         if digital_in[i] != 0:
             rate = min(max(digital_rate * digital_in[i] / max(employees[i], 1), 0.0), 1.0)
             digital[i] += rate * (1.0 - digital[i])
+            digital_in[i] = 0.0
     for a in range(len(students)):
         i = firms[a]
         staff = grad_employees[i] + prior_grads[i]
         size[i] = max(size[i], float(staff))
         employees[i] = max(employees[i], staff)
+
+
+@njit(cache=True)
+def merge_rows(a, b):
+    """The sorted union of two sorted arrays of distinct rows that share none."""
+    out = np.empty(len(a) + len(b), dtype=np.int64)
+    i = j = 0
+    for m in range(len(out)):
+        if j == len(b) or (i < len(a) and a[i] < b[j]):
+            out[m] = a[i]
+            i += 1
+        else:
+            out[m] = b[j]
+            j += 1
+    return out
+
+
+@njit(cache=True)
+def unemployed_flows(unemployed, draw, leave_rate, reemployment_rate, status, status_counts):
+    """A month of the unemployed graduates ``unemployed`` (one uniform ``draw`` each): those
+    below ``leave_rate`` leave the region (their status becomes left), those in the next
+    ``reemployment_rate`` find a job. Returns (rows that left, rows re-employed, rows still
+    unemployed), each in row order."""
+    n = len(unemployed)
+    leave = np.empty(n, dtype=np.int64)
+    rehire = np.empty(n, dtype=np.int64)
+    stay = np.empty(n, dtype=np.int64)
+    n_leave = n_rehire = n_stay = 0
+    for a in range(n):
+        s, d = unemployed[a], draw[a]
+        if d < leave_rate:
+            leave[n_leave] = s
+            n_leave += 1
+            status[s] = LEFT
+        elif d < leave_rate + reemployment_rate:
+            rehire[n_rehire] = s
+            n_rehire += 1
+        else:
+            stay[n_stay] = s
+            n_stay += 1
+    status_counts[UNEMPLOYED] -= n_leave
+    status_counts[LEFT] += n_leave
+    return leave[:n_leave], rehire[:n_rehire], stay[:n_stay]
+
+
+@njit(cache=True)
+def weighted_picks(rows, p, uniform):
+    """``rows[i]`` drawn with probabilities ``p`` for each of ``uniform``: what numpy's
+    ``Generator.choice(len(rows), size, p=p)`` returns when its uniforms are ``uniform``
+    (the cumulative sum of p, normalised by its last value, searched on the right)."""
+    cdf = np.empty(len(p))
+    total = 0.0
+    for i in range(len(p)):
+        total += p[i]
+        cdf[i] = total
+    last = cdf[-1]
+    for i in range(len(p)):
+        cdf[i] /= last
+    return rows[np.searchsorted(cdf, uniform, side="right")]
+
+
+@njit(cache=True)
+def index_staff(employer, n_firms):
+    """The alumni at work, firm by firm: (rows, start, count) with the rows of the students
+    whose employer is firm i at ``rows[start[i]:start[i] + count[i]]``, in row order (a
+    counting sort of the employer column)."""
+    count = np.zeros(n_firms, dtype=np.int64)
+    for s in range(len(employer)):
+        if employer[s] >= 0:
+            count[employer[s]] += 1
+    start = np.empty(n_firms, dtype=np.int64)
+    total = 0
+    for i in range(n_firms):
+        start[i] = total
+        total += count[i]
+    rows = np.empty(total, dtype=np.int32)
+    fill = start.copy()
+    for s in range(len(employer)):
+        e = employer[s]
+        if e >= 0:
+            rows[fill[e]] = s
+            fill[e] += 1
+    return rows, start, count
+
+
+@njit(cache=True)
+def jobs_lost(alive, employer, rows, start, count, recent):
+    """Students whose employer (a firm row) has exited, in row order, found through the staff
+    index (``index_staff``: a firm's segment is read once, when it exits, and emptied) and the
+    alumni hired since it was built (``recent``). Their employer becomes -1 (none). Returns
+    (those rows, the recent hires still at work)."""
+    out = np.empty(len(rows) + len(recent), dtype=np.int64)  # each row is found once
+    m = 0
+    for i in range(len(count)):
+        if count[i] > 0 and not alive[i]:
+            for a in range(start[i], start[i] + count[i]):
+                s = rows[a]
+                if employer[s] == i:
+                    out[m] = s
+                    m += 1
+                    employer[s] = -1
+            count[i] = 0
+    kept = np.empty(len(recent), dtype=np.int64)
+    k = 0
+    for a in range(len(recent)):
+        s = recent[a]
+        e = employer[s]
+        if e >= 0 and not alive[e]:
+            out[m] = s
+            m += 1
+            employer[s] = -1
+        elif e >= 0:
+            kept[k] = s
+            k += 1
+    lost = out[:m].copy()
+    lost.sort()
+    return lost, kept[:k]
+
+
+@njit(cache=True)
+def _by_key(keys, n_keys):
+    # Positions 0..n-1 grouped by key, ascending, in order within a key (a counting sort):
+    # (positions, where each key's group starts, with the end last).
+    start = np.zeros(n_keys + 1, dtype=np.int64)
+    for a in range(len(keys)):
+        start[keys[a] + 1] += 1
+    for d in range(n_keys):
+        start[d + 1] += start[d]
+    fill = start[:n_keys].copy()
+    order = np.empty(len(keys), dtype=np.int64)
+    for a in range(len(keys)):
+        order[fill[keys[a]]] = a
+        fill[keys[a]] += 1
+    return order, start
+
+
+@njit(cache=True)
+def fill_vacancies(rest, interest, slots, knowledge):
+    """June's offers to the graduates ``rest`` (in order of employability) for the vacancy
+    ``slots`` (firm rows, in random order): domain by domain (ascending, the domains of
+    interest present), the best graduates interested in a domain take the first slots of
+    firms whose main domain (largest knowledge, the first on ties) it is; then the graduates
+    left take the slots left, in order. Returns (graduate rows, firm rows), domain blocks
+    first, then the cross-domain block."""
+    n_g, n_s, k = len(rest), len(slots), knowledge.shape[1]
+    slot_domain = np.empty(n_s, dtype=np.int64)
+    for i in range(n_s):
+        row = slots[i]
+        best = 0
+        for j in range(1, k):
+            if knowledge[row, j] > knowledge[row, best]:
+                best = j
+        slot_domain[i] = best
+    g_domain = np.empty(n_g, dtype=np.int64)
+    for a in range(n_g):
+        g_domain[a] = interest[rest[a]]
+    g_order, g_start = _by_key(g_domain, k)
+    s_order, s_start = _by_key(slot_domain, k)
+    placed = np.zeros(n_g, dtype=np.bool_)
+    taken = np.zeros(n_s, dtype=np.bool_)
+    out_s = np.empty(min(n_g, n_s), dtype=np.int64)
+    out_f = np.empty(min(n_g, n_s), dtype=np.int64)
+    m = 0
+    for d in range(k):
+        pairs = min(g_start[d + 1] - g_start[d], s_start[d + 1] - s_start[d])
+        for b in range(pairs):
+            a, i = g_order[g_start[d] + b], s_order[s_start[d] + b]
+            placed[a] = True
+            taken[i] = True
+            out_s[m] = rest[a]
+            out_f[m] = slots[i]
+            m += 1
+    a = i = 0
+    while True:
+        while a < n_g and placed[a]:
+            a += 1
+        while i < n_s and taken[i]:
+            i += 1
+        if a == n_g or i == n_s:
+            break
+        out_s[m] = rest[a]
+        out_f[m] = slots[i]
+        m += 1
+        a += 1
+        i += 1
+    return out_s[:m], out_f[:m]
+
+
+@njit(cache=True)
+def stay_or_leave(seekers, offer_s, offer_f, u_leave, covered, leave_with_offer,
+                  leave_without_offer, retention_effect):
+    """Each job seeker (``seekers``, in row order) leaves the region with probability
+    ``leave_with_offer`` if it has an offer (``offer_s``, ``offer_f``: graduate and firm rows),
+    ``leave_without_offer`` if not, x (1 - ``retention_effect``) where the retention subsidy
+    ``covered`` it; one uniform ``u_leave`` each. Returns (leavers, the offers taken as
+    (graduate rows, firm rows) in offer order, those who stay without a job, the covered who
+    stay and are paid)."""
+    n = len(seekers)
+    # Each offer's seeker by a map over the seekers' span of rows (one cohort's), not a search.
+    pos = np.empty(len(offer_s), dtype=np.int64)
+    if n:
+        where = np.full(seekers[-1] - seekers[0] + 1, -1, dtype=np.int64)
+        for a in range(n):
+            where[seekers[a] - seekers[0]] = a
+        for a in range(len(offer_s)):
+            pos[a] = where[offer_s[a] - seekers[0]]
+    offered = np.zeros(n, dtype=np.bool_)
+    for a in range(len(pos)):
+        offered[pos[a]] = True
+    leave = np.empty(n, dtype=np.bool_)
+    n_leave = n_idle = n_paid = 0
+    for a in range(n):
+        base = leave_with_offer if offered[a] else leave_without_offer
+        leave[a] = u_leave[a] < base * (1.0 - retention_effect * np.float64(covered[a]))
+        if leave[a]:
+            n_leave += 1
+        else:
+            n_idle += not offered[a]
+            n_paid += covered[a]
+    leavers = np.empty(n_leave, dtype=np.int64)
+    idle = np.empty(n_idle, dtype=np.int64)
+    paid = np.empty(n_paid, dtype=np.int64)
+    n_leave = n_idle = n_paid = 0
+    for a in range(n):
+        s = seekers[a]
+        if leave[a]:
+            leavers[n_leave] = s
+            n_leave += 1
+            continue
+        if not offered[a]:
+            idle[n_idle] = s
+            n_idle += 1
+        if covered[a]:
+            paid[n_paid] = s
+            n_paid += 1
+    hired = 0
+    for a in range(len(pos)):
+        hired += not leave[pos[a]]
+    hire_s = np.empty(hired, dtype=np.int64)
+    hire_f = np.empty(hired, dtype=np.int64)
+    hired = 0
+    for a in range(len(pos)):
+        if not leave[pos[a]]:
+            hire_s[hired] = offer_s[a]
+            hire_f[hired] = offer_f[a]
+            hired += 1
+    return leavers, (hire_s, hire_f), idle, paid
+
+
+@njit(cache=True)
+def by_employability(rest, skills, noise):
+    """The job seekers ``rest`` best first by employability, mean skill x (1 + 0.1 x
+    ``noise``), ties in their given order: ``rest[np.argsort(-employability, kind="stable")]``.
+
+    The mean is taken in float32 as numpy's ``mean(axis=1)`` of the float32 skills takes it
+    (left to right); the stable sort is a radix sort of the keys' bits, which orders floats
+    as their values do (and is several times faster than numpy's on ~10,000 keys)."""
+    n = len(rest)
+    key = np.empty(n)
+    for a in range(n):
+        s = rest[a]
+        total = skills[s, 0] + skills[s, 1]
+        total = total + skills[s, 2]
+        total = total + skills[s, 3]
+        mean = np.float64(total / np.float32(4.0))
+        key[a] = -(mean * (1.0 + 0.1 * noise[a])) + 0.0  # + 0.0: -0.0 sorts as 0.0
+    bits = key.view(np.uint64)
+    top = np.uint64(1) << np.uint64(63)
+    for a in range(n):
+        # Negative floats: all bits flipped; others: the sign bit set (unsigned order).
+        bits[a] = ~bits[a] if bits[a] & top else bits[a] | top
+    order = np.arange(n)
+    spare = np.empty(n, dtype=np.int64)
+    count = np.empty(257, dtype=np.int64)
+    for shift in range(0, 64, 8):
+        count[:] = 0
+        for a in range(n):
+            count[((bits[a] >> np.uint64(shift)) & np.uint64(255)) + 1] += 1
+        if count.max() == n:
+            continue  # every key has this digit: the pass would not move anything
+        for d in range(256):
+            count[d + 1] += count[d]
+        for a in range(n):
+            i = order[a]
+            d = (bits[i] >> np.uint64(shift)) & np.uint64(255)
+            spare[count[d]] = i
+            count[d] += 1
+        order, spare = spare, order
+    return rest[order]
+
+
+@njit(cache=True)
+def start_jobs(students, firms, code, status, employer, status_counts):
+    """Graduates ``students`` start work at ``firms``: their status becomes ``code``
+    (employed or founder, kept in the status counts) and their employer the firm row."""
+    for a in range(len(students)):
+        s = students[a]
+        status_counts[status[s]] -= 1
+        status[s] = code
+        employer[s] = firms[a]
+    status_counts[code] += len(students)
+
+
+
+@njit(cache=True)
+def group_rows(rows, key, n_keys):
+    """``rows`` grouped by ``key[row]`` (0..n_keys-1), in row order within a group (a
+    counting sort): (grouped rows, where each group starts, with the end last)."""
+    keys = np.empty(len(rows), dtype=np.int64)
+    for a in range(len(rows)):
+        keys[a] = key[rows[a]]
+    order, start = _by_key(keys, n_keys)
+    return rows[order], start

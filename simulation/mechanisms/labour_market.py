@@ -29,9 +29,7 @@ import numpy as np
 
 from .. import kernels
 from ..state import (
-    DROPPED_OUT,
     EMPLOYED,
-    ENROLLED,
     FOUNDER,
     GRADUATE_STARTUP,
     LEFT,
@@ -56,44 +54,50 @@ def dropout(w: World) -> None:
     """Students whose scheduled dropout month has come, if still enrolled, drop out."""
     st = w.students
     rows = w.due_dropouts()
-    out = rows[st.status[rows] == ENROLLED]
-    sync_skills(w, out)
-    w.enrol(out, -1)
-    st.set_status(out, DROPPED_OUT)
-    st.year[out] = 0
-    w.count("dropouts", len(out))
+    # Their skills are stored first (teaching's closed form; numpy's exp between the passes),
+    # then they leave study in one pass (kernels/students.py).
+    retain = kernels.teaching_exponent(rows, st.status, st.code, st.aptitude, st.sync,
+                                       w.exposure)
+    np.exp(retain, out=retain)
+    out = kernels.drop_out(rows, retain, st.status, st.code, st.year, st.skills, st.sync,
+                           w.exposure, w.enrolled, st.status_counts)
+    w.count("dropouts", out)
 
 
 def alumni_flows(w: World) -> None:
     """Re-employment or departure of unemployed graduates (job losses: ``lose_jobs``)."""
     st, f = w.students, w.firms
-    if st.status_counts[UNEMPLOYED] == 0:
-        return
-    # status_counts is kept current by set_status: the kernel stops at the last of them.
-    unemployed = kernels.rows_with_status(st.status[: st.n], UNEMPLOYED,
-                                          int(st.status_counts[UNEMPLOYED]))
+    unemployed = w.unemployed  # kept current (row order): no scan of the student table
     if len(unemployed) == 0:
         return
     rng = w.rng("labour.unemployed")
     draw = rng.random(len(unemployed))
-    leave = unemployed[draw < w.p["unemployed_leave_rate"]]
-    st.set_status(leave, LEFT)
-    rehire = unemployed[(draw >= w.p["unemployed_leave_rate"])
-                        & (draw < w.p["unemployed_leave_rate"] + w.p["reemployment_rate"])]
+    leave, rehire, stay = kernels.unemployed_flows(
+        unemployed, draw, w.p["unemployed_leave_rate"], w.p["reemployment_rate"], st.status,
+        st.status_counts)
+    w.unemployed = stay
     alive = np.flatnonzero(f.alive[: f.n])
     if len(rehire) and len(alive):
         weight = f.employees[alive].astype(float)
-        employer = alive[rng.choice(len(alive), size=len(rehire), p=weight / weight.sum())]
+        # Employers in proportion to employment: Generator.choice's own method on the same
+        # uniforms (kernels.labour.weighted_picks), without its checks of p.
+        employer = kernels.weighted_picks(alive, weight / weight.sum(),
+                                          rng.random(len(rehire)))
         hire(w, rehire, employer)
+    elif len(rehire):  # no firm to hire them: they stay unemployed
+        w.unemployed = kernels.merge_rows(stay, rehire)
     w.count("graduates_left", len(leave))
 
 
 def lose_jobs(w: World) -> None:
     """Graduates (employees and founders) of firms that have exited become unemployed."""
     st, f = w.students, w.firms
-    lost = kernels.lose_jobs(f.alive[: f.n], st.employer[: st.n])
+    staff = w.staff
+    # Only the exited firms' staff are read (the staff index), not the student table.
+    lost, staff.recent = kernels.jobs_lost(f.alive[: f.n], st.employer, staff.rows, staff.start,
+                                           staff.count, staff.recent)
     st.set_status(lost, UNEMPLOYED)
-    st.employer[lost] = -1
+    w.unemployed = kernels.merge_rows(w.unemployed, lost)
     w.count("graduate_job_losses", len(lost))
 
 
@@ -102,13 +106,14 @@ def hire(w: World, students: np.ndarray, firms: np.ndarray, status: int = EMPLOY
     if len(students) == 0:
         return
     st, f, p = w.students, w.firms, w.p
-    st.set_status(students, status)
-    st.employer[students] = firms
+    students = np.asarray(students, dtype=np.int64)
+    firms = np.asarray(firms, dtype=np.int64)
+    kernels.start_jobs(students, firms, status, st.status, st.employer, st.status_counts)
+    w.staff.recent = np.concatenate((w.staff.recent, students))
     # One pass over the hires (simulation/kernels/labour.py): graduate staff and skill,
     # knowledge in the graduate's domain of interest, the firm's digital maturity, and a firm
     # is never smaller than its graduate staff (graduates are part of the workforce).
-    kernels.hire_graduates(np.asarray(students, dtype=np.int64),
-                           np.asarray(firms, dtype=np.int64), st.skills, st.interest,
+    kernels.hire_graduates(students, firms, st.skills, st.interest,
                            f.grad_employees, f.grad_skill, f.knowledge, f.digital, f.size,
                            f.employees, f.prior_grads,
                            p["graduate_knowledge"], p["digital_hire_rate"])
@@ -128,28 +133,34 @@ def assign_ties(w: World, grads: np.ndarray) -> None:
     rng = w.rng("labour.ties")
     per_firm = p["capstone_students_per_firm"]
     cap_alive = w.firms.alive[u.capstone_firm] if len(u.capstone_firm) else np.zeros(0, bool)
+    # The cohort by (university, programme) and the active projects by university, each in
+    # row order, in one counting sort each (kernels/labour.py) rather than masks per university.
+    by_code, code_start = kernels.group_rows(grads, st.code, 3 * u.count)
+    act, act_start = kernels.group_rows(act, pr.university, u.count)
     for uni in range(w.unis.count):
-        mine = grads[st.university[grads] == uni]
+        lo, hi = code_start[3 * uni], code_start[3 * uni + 3]
         partners = u.capstone_firm[(u.capstone_uni == uni) & cap_alive]
-        two = mine[st.programme[mine] == 1]
+        two = by_code[code_start[3 * uni + 1]:code_start[3 * uni + 2]]
         if len(partners) and len(two) and per_firm > 0:
             # Each partner mentors up to per_firm students: places are its repeated rows.
             places = rng.permutation(np.repeat(partners, int(np.ceil(per_firm))))
             k = min(len(two), len(places))
             st.tie_firm[rng.permutation(two)[:k]] = places[:k]
-        proj = act[pr.university[act] == uni]
+        proj = act[act_start[uni]:act_start[uni + 1]]
         brokered = proj[pr.brokered[proj]]
-        three = mine[st.programme[mine] == 2]
+        three = by_code[code_start[3 * uni + 2]:hi]
         if len(brokered) and len(three):
             k = min(len(three), int(len(brokered) * p["live_slots_per_brokered_project"]))
             chosen = rng.permutation(three)[:k]
             st.tie_firm[chosen] = pr.firm[brokered[rng.integers(0, len(brokered), k)]]
-        free = mine[st.tie_firm[mine] < 0]
         places = int(len(proj) * p["internships_per_project"])
-        if len(proj) and len(free) and places:
-            k = min(len(free), places)
-            chosen = rng.permutation(free)[:k]
-            st.tie_firm[chosen] = pr.firm[proj[rng.integers(0, len(proj), k)]]
+        if len(proj) and places and hi > lo:
+            mine = np.sort(by_code[lo:hi])  # the university's graduates, in row order
+            free = mine[st.tie_firm[mine] < 0]
+            if len(free):
+                k = min(len(free), places)
+                chosen = rng.permutation(free)[:k]
+                st.tie_firm[chosen] = pr.firm[proj[rng.integers(0, len(proj), k)]]
     w.count("internships", int((st.tie_firm[grads] >= 0).sum()))
 
 
@@ -238,35 +249,21 @@ def match(w: World, seekers: np.ndarray, vac: np.ndarray, tie_draw: np.ndarray,
     untied = ~np.isin(seekers, tied, assume_unique=True)
     rest = seekers[untied]
     if len(rest) and vac.sum() > 0:
-        employability = st.skills[rest].mean(axis=1) * (1.0 + 0.1 * noise[untied])
-        rest = rest[np.argsort(-employability, kind="stable")]
+        # Best first by employability, mean skill x (1 + 0.1 noise) (kernels/labour.py).
+        rest = kernels.by_employability(rest, st.skills, noise[untied])
         slots = rng.permutation(np.repeat(np.arange(len(vac)), vac))
-        slot_domain = np.argmax(f.knowledge[slots], axis=1) if len(slots) else slots
-        taken = np.zeros(len(slots), dtype=bool)
-        placed = np.zeros(len(rest), dtype=bool)
-        interest = st.interest[rest]
-        for d in np.unique(interest):
-            g_idx = np.flatnonzero(interest == d)
-            s_idx = np.flatnonzero(slot_domain == d)
-            k = min(len(g_idx), len(s_idx))
-            placed[g_idx[:k]] = True
-            taken[s_idx[:k]] = True
-            offered_s.append(rest[g_idx[:k]])
-            offered_f.append(slots[s_idx[:k]])
-        g_left = np.flatnonzero(~placed)
-        s_left = np.flatnonzero(~taken)
-        k = min(len(g_left), len(s_left))
-        offered_s.append(rest[g_left[:k]])
-        offered_f.append(slots[s_left[:k]])
+        # Domain by domain, then across domains, in one pass (kernels/labour.py).
+        offer_s, offer_f = kernels.fill_vacancies(rest, st.interest, slots, f.knowledge)
+        offered_s.append(offer_s)
+        offered_f.append(offer_f)
     if not offered_s:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     return np.concatenate(offered_s).astype(np.int64), np.concatenate(offered_f).astype(np.int64)
 
 
 def graduate(w: World) -> None:
-    p, st = w.p, w.students
-    win = np.arange(st.window_start, st.n)
-    grads = win[(st.status[win] == ENROLLED) & (st.year[win] == p["programme_years"])]
+    p, st, f = w.p, w.students, w.firms
+    grads = kernels.final_year(st.status, st.year, st.window_start, st.n, p["programme_years"])
     if len(grads) == 0:
         return
     assign_ties(w, grads)
@@ -295,18 +292,15 @@ def graduate(w: World) -> None:
         else len(seekers)
     if covered.sum() > can_pay:
         covered[np.argsort(u_cover[seeking], kind="stable")[can_pay:]] = False
-    has_offer = np.zeros(st.n, dtype=bool)
-    has_offer[offer_s] = True
-    base = np.where(has_offer[seekers], p["leave_with_offer"], p["leave_without_offer"])
-    leave = u_leave[seeking] < base * (1.0 - p["retention_effect"] * covered)
-    leavers = seekers[leave]
+    # Who leaves, who takes an offer, who stays without one, who is paid: one pass.
+    leavers, (hire_s, hire_f), idle, paid_to = kernels.stay_or_leave(
+        seekers, offer_s, offer_f, u_leave[seeking], covered, p["leave_with_offer"],
+        p["leave_without_offer"], p["retention_effect"])
     st.set_status(leavers, LEFT)
-    stays = ~leave[np.searchsorted(seekers, offer_s)]
-    hire(w, offer_s[stays], offer_f[stays])
-    idle = seekers[~leave & ~has_offer[seekers]]
+    hire(w, hire_s, hire_f)
     st.set_status(idle, UNEMPLOYED)
+    w.unemployed = kernels.merge_rows(w.unemployed, idle)
     stayers = len(grads) - len(leavers)
-    paid_to = seekers[covered & ~leave]
     paid = len(paid_to)
     w.gov.spend(RETENTION, unit_cost * paid)
     # The graduate receives the subsidy; its administration is the government's own cost.
@@ -314,7 +308,10 @@ def graduate(w: World) -> None:
     w.count("retention_payments", p["retention_subsidy"] * paid)
     w.count("retention_admin", p["retention_subsidy"] * p["retention_admin_share"] * paid)
 
-    employed = int(stays.sum())
+    # The staff index is rebuilt once a year, after June's hires (labour_market.lose_jobs).
+    w.staff.rows, w.staff.start, w.staff.count = kernels.index_staff(st.employer[: st.n], f.n)
+    w.staff.recent = w.staff.recent[:0]
+    employed = len(hire_s)
     w.count("graduates", len(grads))
     w.count("graduates_employed", employed)
     w.count("graduates_left", len(leavers))

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..state import ENROLLED
+from .. import kernels
 from ..world import World, admit_cohort, classroom_rates
 from .collaboration import within_capacity
 from .research import faculty_time
@@ -72,15 +72,6 @@ def recruit_capstones(w: World) -> None:
     w.count("capstone_partners", len(u.capstone_firm))
 
 
-def capstone_partners(w: World) -> np.ndarray:
-    """(U,) living capstone partner firms per university (a partner that exits is lost)."""
-    u, f = w.unis, w.firms
-    if len(u.capstone_firm):
-        alive = f.alive[u.capstone_firm]
-        u.capstone_firm, u.capstone_uni = u.capstone_firm[alive], u.capstone_uni[alive]
-    return np.bincount(u.capstone_uni, minlength=u.count).astype(float)
-
-
 def engagement(w: World) -> tuple[np.ndarray, np.ndarray]:
     """Per university: (2.0 capstone engagement, 3.0 live-project engagement), each in [0, 1].
 
@@ -93,51 +84,58 @@ def engagement(w: World) -> tuple[np.ndarray, np.ndarray]:
         zero = np.zeros(n_u)
         w.scratch.live_fill = zero
         return zero, zero
-    pr = w.projects
-    act = pr.active_rows()
-    brokered_u = np.bincount(pr.university[act][pr.brokered[act]], minlength=n_u).astype(float)
-    slots2 = capstone_partners(w) * w.p["capstone_students_per_firm"]
-    slots3 = brokered_u * w.p["live_slots_per_brokered_project"]
-    e2 = np.minimum(1.0, slots2 / np.maximum(counts[:, 1], 1.0))
-    e3 = np.minimum(1.0, slots3 / np.maximum(counts[:, 2], 1.0))
-    e2[counts[:, 1] == 0] = 0.0
-    e3[counts[:, 2] == 0] = 0.0
-    # Share of brokered slots actually worked by students (drives partner innovation).
-    w.scratch.live_fill = np.where(
-        slots3 > 0, np.minimum(1.0, counts[:, 2] / np.maximum(slots3, 1e-9)), 0.0)
+    pr, u = w.projects, w.unis
+    # One pass over the projects and the capstone partners (kernels/students.py); a partner
+    # that has exited is lost.
+    e2, e3, w.scratch.live_fill, alive = kernels.immersion_engagement(
+        pr.active[: pr.n], pr.university, pr.brokered, u.capstone_firm, u.capstone_uni,
+        w.firms.alive, counts, w.p["capstone_students_per_firm"],
+        w.p["live_slots_per_brokered_project"])
+    if not alive.all():
+        u.capstone_firm, u.capstone_uni = u.capstone_firm[alive], u.capstone_uni[alive]
     return e2, e3
 
 
-def rate_table(w: World, e2: np.ndarray, e3: np.ndarray) -> np.ndarray:
-    """(U, 3, 4) monthly skill rates per university and programme."""
+def _minus_rates(w: World, e2: np.ndarray, e3: np.ndarray) -> np.ndarray:
+    # (3U, 4) monthly skill rates per (university, programme) row and skill, as
+    # -min(rate, 1 - 1e-9) for log1p, in one pass (kernels/students.py).
     p, u = w.p, w.unis
-    base = classroom_rates(p)
-    table = np.broadcast_to(base, (u.count, 3, 4)).copy()
     research = u.research_time if len(u.research_time) else np.ones(u.count)
     teaching = u.teaching_time if len(u.teaching_time) else np.ones(u.count)
-    table[:, 0, :] += research[:, None] * np.asarray(p["research_led_rate_1_0"])
-    table[:, 1, :] += e2[:, None] * np.asarray(p["industry_rate_2_0"])
-    table[:, 2, :] += e3[:, None] * np.asarray(p["immersion_rate_3_0"])
     # Fewer teaching hours per student: every rate falls (a student-staff effect).
-    table *= (teaching ** p["teaching_staff_elasticity"])[:, None, None]
-    return table.astype(np.float32)
+    staff = teaching ** p["teaching_staff_elasticity"]
+    return kernels.monthly_skill_rates(
+        classroom_rates(p), research, np.asarray(p["research_led_rate_1_0"], dtype=float),
+        e2, np.asarray(p["industry_rate_2_0"], dtype=float), e3,
+        np.asarray(p["immersion_rate_3_0"], dtype=float), staff)
 
 
 def current_skills(w: World, rows: np.ndarray | slice) -> np.ndarray:
     """Skills of ``rows`` now (float64, (n, 4)), teaching since their last sync included."""
     st = w.students
-    s = st.skills[rows].astype(float)
-    enrolled = st.status[rows] == ENROLLED
-    gap = w.exposure[st.code[rows]] - st.sync[rows]
-    retain = np.exp(st.aptitude[rows][:, None].astype(float) * gap)
-    return np.where(enrolled[:, None], 1.0 - (1.0 - s) * retain, s)
+    rows = _row_array(rows)
+    # The closed form's exponent and the stored skills in two passes (kernels/students.py);
+    # numpy's vectorised exp between them, as ever.
+    retain = kernels.teaching_exponent(rows, st.status, st.code, st.aptitude, st.sync,
+                                       w.exposure)
+    np.exp(retain, out=retain)
+    return kernels.skills_now(rows, st.status, st.skills, retain)
 
 
 def sync_skills(w: World, rows: np.ndarray) -> None:
     """Store the current skills of ``rows`` (call before a student leaves study)."""
     st = w.students
-    st.skills[rows] = current_skills(w, rows).astype(np.float32)
-    st.sync[rows] = w.exposure[st.code[rows]]
+    rows = _row_array(rows)
+    retain = kernels.teaching_exponent(rows, st.status, st.code, st.aptitude, st.sync,
+                                       w.exposure)
+    np.exp(retain, out=retain)
+    kernels.store_skills(rows, retain, st.status, st.code, st.skills, st.sync, w.exposure)
+
+
+def _row_array(rows: np.ndarray | slice) -> np.ndarray:
+    if isinstance(rows, slice):
+        return np.arange(*rows.indices(rows.stop), dtype=np.int64)
+    return np.asarray(rows, dtype=np.int64)
 
 
 def apply(w: World) -> None:
@@ -151,16 +149,13 @@ def apply(w: World) -> None:
     w.scratch.flows["engagement_3_0"] = float(e3.mean())
     if w.calendar_month in SUMMER:
         return
-    table = rate_table(w, e2, e3).reshape(-1, 4).astype(float)
-    w.exposure += np.log1p(-np.minimum(table, 1.0 - 1e-9))
+    w.exposure += np.log1p(_minus_rates(w, e2, e3))
 
 
 def new_academic_year(w: World) -> None:
     """September: enrolled students move up a year and a new cohort is admitted."""
     st, p = w.students, w.p
-    win = np.arange(st.window_start, st.n)
-    moving = win[st.status[win] == ENROLLED]
-    st.year[moving] += 1
+    kernels.move_up_a_year(st.status, st.year, st.window_start, st.n)
     admit_cohort(w, w.rng("labour.intake"), step=w.month)
     # The oldest cohort that can still be enrolled entered programme_years - 1 Septembers ago.
     oldest = w.month - 12 * (p["programme_years"] - 1)

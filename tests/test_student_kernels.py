@@ -1,0 +1,120 @@
+"""The student side's kernels (simulation/kernels/students.py, labour.py) do what the numpy
+steps they replaced did, checked against numpy itself on several seeds, and the kept indexes
+agree with the student table (the per-month invariants are in tests/test_invariants.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulation import EcosystemModel, kernels
+from simulation.mechanisms.teaching import current_skills
+from simulation.state import ENROLLED
+
+SEEDS = (1, 2, 3, 4)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_weighted_picks_are_generator_choice_on_the_same_uniforms(seed):
+    # Re-employed graduates' employers: the same rows numpy's Generator.choice gives.
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.choice(5000, 800, replace=False)).astype(np.int64)
+    weight = rng.integers(1, 400, len(rows)).astype(float)
+    p = weight / weight.sum()
+    expected = rows[np.random.default_rng(seed + 10).choice(len(rows), size=300, p=p)]
+    got = kernels.weighted_picks(rows, p, np.random.default_rng(seed + 10).random(300))
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_job_seekers_are_ranked_as_numpys_stable_sort_ranks_them(seed):
+    rng = np.random.default_rng(seed)
+    n = 3000
+    skills = rng.uniform(0.0, 1.0, size=(n + 100, 4)).astype(np.float32)
+    skills[rng.integers(0, n, n // 4)] = skills[7]  # many exact ties, kept in row order
+    rest = np.sort(rng.choice(n + 100, n, replace=False)).astype(np.int64)
+    noise = rng.standard_normal(n) * 4.0  # negative employabilities too
+    employability = skills[rest].mean(axis=1) * (1.0 + 0.1 * noise)
+    expected = rest[np.argsort(-employability, kind="stable")]
+    np.testing.assert_array_equal(kernels.by_employability(rest, skills, noise), expected)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_vacancies_go_first_to_graduates_of_the_firms_main_domain(seed):
+    # Per domain, as many matches as the fewer of its graduates and its slots; every graduate
+    # gets at most one offer, every slot at most one graduate, and leftovers meet leftovers.
+    rng = np.random.default_rng(seed)
+    k, n_firms = 5, 40
+    knowledge = rng.random((n_firms, k))
+    interest = rng.integers(0, k, 600).astype(np.int8)
+    rest = rng.permutation(600).astype(np.int64)[:400]
+    slots = rng.permutation(np.repeat(np.arange(n_firms), rng.integers(0, 8, n_firms)))
+    got_s, got_f = kernels.fill_vacancies(rest, interest, slots, knowledge)
+    assert len(np.unique(got_s)) == len(got_s) == min(len(rest), len(slots))
+    used = np.bincount(got_f, minlength=n_firms)
+    assert (used <= np.bincount(slots, minlength=n_firms)).all()
+    main = np.argmax(knowledge, axis=1)
+    same = main[got_f] == interest[got_s]
+    for d in range(k):
+        wanted = min((interest[rest] == d).sum(), (main[slots] == d).sum())
+        assert (same & (interest[got_s] == d)).sum() == wanted
+    # Within a domain the best-ranked graduates (earliest in ``rest``) are served first.
+    rank = {s: i for i, s in enumerate(rest)}
+    for d in range(k):
+        mine = [rank[s] for s in got_s[same & (interest[got_s] == d)]]
+        assert mine == sorted(mine)
+        ranks = sorted(rank[s] for s in rest if interest[s] == d)
+        assert mine == ranks[: len(mine)]
+
+
+@pytest.mark.parametrize("seed", (1, 2))
+def test_skills_now_are_the_closed_form_of_monthly_teaching(seed):
+    # Enrolled students' current skills follow 1 - (1 - s0) exp(a (E - E0)); everybody
+    # else keeps the stored skills.
+    model = EcosystemModel(rng=seed, n_universities=2, n_firms=100, intake_per_university=200,
+                           horizon_months=14).run(14)
+    w, st = model.world, model.world.students
+    rows = np.arange(st.n)
+    s0 = st.skills[: st.n].astype(float)
+    gap = w.exposure[st.code[: st.n]] - st.sync[: st.n]
+    taught = 1.0 - (1.0 - s0) * np.exp(st.aptitude[: st.n].astype(float)[:, None] * gap)
+    enrolled = st.status[: st.n] == ENROLLED
+    assert enrolled.any() and (~enrolled).any() and (gap[enrolled] < 0).any()
+    expected = np.where(enrolled[:, None], taught, s0)
+    np.testing.assert_array_equal(current_skills(w, rows), expected)
+
+
+def test_immersion_engagement_per_university():
+    # Two universities, three active brokered projects (two at university 0), one inactive,
+    # two living capstone partners at university 1 and one that has exited.
+    active = np.array([True, True, True, False])
+    university = np.array([0, 0, 1, 0], dtype=np.int16)
+    brokered = np.array([True, True, True, True])
+    capstone_firm = np.array([0, 1, 2], dtype=np.int64)
+    capstone_uni = np.array([1, 1, 1], dtype=np.int64)
+    alive = np.array([True, True, False])
+    counts = np.array([[10.0, 0.0, 3.0], [10.0, 8.0, 40.0]])  # enrolled 1.0 / 2.0 / 3.0
+    e2, e3, fill, keep = kernels.immersion_engagement(
+        active, university, brokered, capstone_firm, capstone_uni, alive, counts, 2.0, 4.0)
+    # 2.0: 2 partners x 2 places over 8 students at university 1; none without students.
+    np.testing.assert_allclose(e2, [0.0, 0.5])
+    # 3.0: 8 slots over 3 students (capped at 1); 4 slots over 40 students.
+    np.testing.assert_allclose(e3, [1.0, 0.1])
+    # Share of the brokered slots that 3.0 students fill: 3 of 8; all 4.
+    np.testing.assert_allclose(fill, [3.0 / 8.0, 1.0])
+    np.testing.assert_array_equal(keep, [True, True, False])
+
+
+def test_jobs_lost_are_the_staff_of_exited_firms_and_the_rest_stay_indexed():
+    # Firms 0 and 2 alive, firm 1 exited. Students 0-5 were indexed in June (0, 3 at firm 0;
+    # 1, 4 at firm 1; 5 at firm 2); 6 (firm 0), 7 (firm 1) and 8 (firm 2) were hired since.
+    alive = np.array([True, False, True])
+    employer = np.array([0, 1, -1, 0, 1, 2, 0, 1, 2], dtype=np.int32)
+    rows, start, count = kernels.index_staff(employer[:6], 3)
+    np.testing.assert_array_equal(rows, [0, 3, 1, 4, 5])
+    recent = np.array([6, 7, 8], dtype=np.int64)
+    lost, kept = kernels.jobs_lost(alive, employer, rows, start, count, recent)
+    np.testing.assert_array_equal(lost, [1, 4, 7])
+    np.testing.assert_array_equal(kept, [6, 8])  # the recent hires still at work, firm 0's too
+    np.testing.assert_array_equal(employer, [0, -1, -1, 0, -1, 2, 0, -1, 2])
+    assert count[1] == 0  # an exited firm's segment is read once
