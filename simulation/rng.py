@@ -142,3 +142,17 @@ class Streams:
             flags[0] = 0
             flags[1] = 0
         return gen
+
+    # A copy (copy.deepcopy, pickle) gets new generators, so the views into the old ones'
+    # memory must not travel with it: they would position the original's streams and leave
+    # the copy's where they were. The copy takes fresh views of its own generators.
+    def __getstate__(self) -> dict:
+        return {"root": self.root, "_last": self._last,
+                "_gens": {purpose: entry[:4] for purpose, entry in self._gens.items()}}
+
+    def __setstate__(self, state: dict) -> None:
+        self.root, self._last = state["root"], state["_last"]
+        self._gens = {}
+        for purpose, (bits, _gen, start, inc) in state["_gens"].items():
+            self._gens[purpose] = (bits, np.random.Generator(bits), start, inc,
+                                   state_words(bits))

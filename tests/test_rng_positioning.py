@@ -80,3 +80,37 @@ def test_the_setter_fallback_draws_the_same(monkeypatch: pytest.MonkeyPatch) -> 
             for a, b in zip(draws(fallback.get(purpose, month)),
                             draws(advanced(root, purpose, month)), strict=True):
                 np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("copier", ["deepcopy", "pickle"])
+@pytest.mark.parametrize("seed", [0, 5])
+def test_a_copy_of_the_streams_positions_its_own_generators(copier: str, seed: int) -> None:
+    import copy
+    import pickle
+
+    original = Streams(np.random.SeedSequence(seed))
+    for purpose in PURPOSES[:4]:
+        original.get(purpose, 0).random(3)  # generators exist before the copy is made
+    twin = (copy.deepcopy(original) if copier == "deepcopy"
+            else pickle.loads(pickle.dumps(original)))
+    for month in (1, 2, 50):
+        for purpose in PURPOSES[:4]:
+            got = twin.get(purpose, month).random(4)
+            np.testing.assert_array_equal(got, advanced(original.root, purpose, month).random(4))
+            # ... and the original's streams are where the original puts them.
+            np.testing.assert_array_equal(original.get(purpose, month).random(4), got)
+
+
+def test_a_copied_model_goes_on_as_the_original_would() -> None:
+    import copy
+
+    from simulation import EcosystemModel
+
+    region = dict(n_firms=300, intake_per_university=250, n_universities=2, horizon_months=36)
+    for seed in (3, 4):
+        model = EcosystemModel(rng=seed, **region).run(5)
+        twin = copy.deepcopy(model)
+        twin.run(12)
+        model.run(12)
+        straight = EcosystemModel(rng=seed, **region).run(17)
+        assert twin.indicators() == straight.indicators() == model.indicators()
