@@ -1,0 +1,137 @@
+"""How much of a run is the random numbers alone: the floor that "same draws" puts under speed.
+
+A run's random numbers are drawn from numpy Generators, one stream per purpose and month
+(simulation/rng.py), in the shapes the mechanisms need (one draw per firm row, project or
+graduate). Any faster implementation that keeps the same seeds and common random numbers must
+draw exactly these numbers, so their cost is a floor under the run's cost. This script
+records every Generator call a default-region run makes (purpose, month, method, arguments),
+replays the calls alone on fresh streams (positioning included), and prints the run's CPU time,
+the replay's, and their ratio: the largest speed-up any implementation that keeps the draws
+could reach if everything else cost nothing.
+
+    python benchmarks/draw_floor.py               # default region, seed 1, 3 repeats
+    python benchmarks/draw_floor.py --metro
+
+Prints figures only; always exits 0. Use one thread (OMP_NUM_THREADS=1) and quote ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from typing import Any
+
+import numpy as np
+
+from simulation import EcosystemModel
+from simulation.rng import Streams
+
+SIZES: dict[str, dict[str, int]] = {
+    "default": {},
+    "metro": {"n_universities": 20, "n_firms": 100_000, "intake_per_university": 12_500},
+}
+SMALL = {"n_firms": 300, "intake_per_university": 300, "n_universities": 2}
+
+
+def fingerprint(out: Any) -> float | None:
+    """A number that changes when a call's result does (None for calls that work in place)."""
+    if out is None:
+        return None
+    return float(np.sum(np.asarray(out, dtype=float)))
+
+
+class Recorder:
+    """Stands in for a month's Generator: passes every call through and records it."""
+
+    def __init__(self, gen: np.random.Generator, purpose: str, month: int,
+                 log: list[tuple]) -> None:
+        self._gen, self._purpose, self._month, self._log = gen, purpose, month, log
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._gen, name)
+        if not callable(method):
+            return method
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            # Arguments are copied: a mechanism may change an array after passing it.
+            entry = [self._purpose, self._month, name,
+                     tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args),
+                     {k: v.copy() if isinstance(v, np.ndarray) else v
+                      for k, v in kwargs.items()}, None]
+            out = method(*args, **kwargs)
+            entry[5] = fingerprint(out)
+            entry.append(int(np.size(out)) if out is not None else int(np.size(args[0])))
+            self._log.append(tuple(entry))
+            return out
+        return call
+
+
+def record(size: str, seed: int) -> tuple[list, np.random.SeedSequence]:
+    log: list[tuple] = []
+    model = EcosystemModel(rng=seed, horizon_months=120, **SIZES[size])
+    streams = model.world.streams
+    real_get = streams.get
+
+    def get(purpose: str, month: int) -> Any:
+        gen = real_get(purpose, month)
+        # Shuffles and permutations in place work on the caller's array through the proxy.
+        return Recorder(gen, purpose, month, log)
+
+    streams.get = get  # type: ignore[method-assign]
+    # The month-0 draws of build_world are not recorded; they are made once per run.
+    model.run()
+    return log, streams.root
+
+
+def replay(log: list, root: np.random.SeedSequence, check: bool = False) -> float:
+    """CPU seconds of the recorded calls on fresh streams; with ``check``, each result is
+    compared with the recorded one (so the replay is known to draw the run's numbers)."""
+    streams = Streams(root)
+    gens: dict[tuple[str, int], np.random.Generator] = {}
+    c0 = time.process_time()
+    for purpose, month, name, args, kwargs, seen, _ in log:
+        key = (purpose, month)
+        gen = gens.get(key)
+        if gen is None:
+            gen = gens[key] = streams.get(purpose, month)
+        out = getattr(gen, name)(*args, **kwargs)
+        if check and fingerprint(out) != seen and not (seen != seen):  # NaN equals NaN here
+            raise SystemExit(f"replay differs at {purpose}, month {month}, {name}")
+    return time.process_time() - c0
+
+
+def timed_run(size: str, seed: int) -> float:
+    c0 = time.process_time()
+    EcosystemModel(rng=seed, horizon_months=120, **SIZES[size]).run()
+    return time.process_time() - c0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--metro", action="store_true", help="the metro region instead")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    size = "metro" if args.metro else "default"
+    EcosystemModel(rng=0, horizon_months=14, **SMALL).run()  # kernels loaded
+    log, root = record(size, args.seed)
+    replay(log, root, check=True)
+    calls = len(log)
+    values = sum(entry[-1] for entry in log)
+    runs, floors = [], []
+    for _ in range(args.repeats):
+        runs.append(timed_run(size, args.seed))
+        floors.append(replay(log, root))
+    run, floor = statistics.median(runs), statistics.median(floors)
+    print(f"{size} region, 120 months, seed {args.seed}, median of {args.repeats} (CPU s):")
+    print(f"  whole run (build included)   {run:.3f} s")
+    print(f"  its draws alone              {floor:.3f} s   ({calls:,} Generator calls, "
+          f"{values:,} values)")
+    print(f"  draws' share of the run      {100 * floor / run:.0f}%; a run that kept the draws "
+          f"and cost nothing else would be {run / floor:.1f}x faster")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
