@@ -367,12 +367,35 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def machine() -> str:
+    """Processor, Python and the numerical libraries' versions, for the record of a figure."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")),
+                       cpu)
+    except OSError:
+        pass
+    libs = []
+    for name in ("numpy", "numba", "mesa"):
+        try:
+            libs.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            libs.append(f"{name} absent")
+    return (f"{cpu}; Python {platform.python_version()}; {', '.join(libs)} "
+            "(one environment for both sides)")
+
+
 def report(r: dict[str, Any]) -> str:
     c = r["commits"]
     out = [f"helixsim speed: old = {c['old']} (start of the fast path), new = {c['new']}",
            f"  fresh subprocess per run, one thread, old/new alternating, {r['repeats']} repeats;"
            f" 1-min load average {r['load_average'][0]:.2f} at start, "
-           f"{r['load_average'][1]:.2f} at end ({os.cpu_count()} logical CPUs)", ""]
+           f"{r['load_average'][1]:.2f} at end ({os.cpu_count()} logical CPUs)",
+           f"  machine: {machine()}", ""]
     for size, s in r["sizes"].items():
         out.append(f"{size} region, 120 months (build + run, CPU seconds; medians):")
         for which in ("old", "new"):
