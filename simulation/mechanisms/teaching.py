@@ -159,5 +159,7 @@ def new_academic_year(w: World) -> None:
     admit_cohort(w, w.rng("labour.intake"), step=w.month)
     # The oldest cohort that can still be enrolled entered programme_years - 1 Septembers ago.
     oldest = w.month - 12 * (p["programme_years"] - 1)
-    st.window_start = int(np.searchsorted(st.intake_step[: st.n], oldest, side="left"))
+    # Moving the window also frees the memory of the columns only enrolled students need
+    # (state.STUDY_COLUMNS): the metro region's peak memory is the student table's.
+    st.move_window(int(np.searchsorted(st.intake_step[: st.n], oldest, side="left")))
     w.count("admitted", float(w.unis.intake.sum()))
