@@ -9,6 +9,7 @@ cohort or a batch of start-ups is amortised O(rows added).
 from __future__ import annotations
 
 import mmap
+import sys
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -115,10 +116,12 @@ def _empty(cap: int, *shape: int, dtype=np.float64) -> np.ndarray:
 # proportional to enrolment for these columns instead of to every student ever admitted.
 STUDY_COLUMNS = ("sync", "aptitude", "dropout_step")
 
-# Pages of an anonymous private memory map can be handed back (madvise MADV_DONTNEED: they
-# read as zeros again and cost nothing); where the platform lacks either, study columns are
-# ordinary arrays and nothing is handed back (the numbers are the same either way).
-_CAN_RELEASE = hasattr(mmap, "MAP_PRIVATE") and hasattr(mmap, "MADV_DONTNEED")
+# Pages of an anonymous private memory map can be handed back (madvise MADV_DONTNEED: on
+# Linux they are freed at once and read as zeros again; elsewhere the call is only a hint).
+# On other platforms study columns are ordinary arrays and nothing is handed back (the
+# numbers are the same either way).
+_CAN_RELEASE = (sys.platform.startswith("linux") and hasattr(mmap, "MAP_PRIVATE")
+                and hasattr(mmap, "MADV_DONTNEED"))
 
 
 def _releasable(cap: int, *shape: int, dtype=np.float64) -> np.ndarray:
