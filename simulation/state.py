@@ -8,6 +8,8 @@ cohort or a batch of start-ups is amortised O(rows added).
 
 from __future__ import annotations
 
+import mmap
+import sys
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -103,6 +105,57 @@ def _empty(cap: int, *shape: int, dtype=np.float64) -> np.ndarray:
     cohorts and entrants costs nothing until it is used (``Table.reserve`` writes the
     non-zero empty values of ``_FILL`` into the rows it hands out)."""
     return np.zeros((cap, *shape), dtype=dtype)
+
+
+# Columns of the student table that only an enrolled student needs: the sync point and the
+# aptitude of teaching's closed form, and the dropout month. Every enrolled student lies at or
+# after ``Students.window_start``, so once the window has passed a row nothing reads these
+# columns there again; they are 40 of the 89 bytes a row, and alumni are most of the rows
+# (2.4 of 3.2 million at the end of a 120-month metro run). ``Students.move_window`` hands
+# their pages back to the operating system, which keeps the table's resident memory
+# proportional to enrolment for these columns instead of to every student ever admitted.
+STUDY_COLUMNS = ("sync", "aptitude", "dropout_step")
+
+# Pages of an anonymous private memory map can be handed back (madvise MADV_DONTNEED: on
+# Linux they are freed at once and read as zeros again; elsewhere the call is only a hint).
+# On other platforms study columns are ordinary arrays and nothing is handed back (the
+# numbers are the same either way).
+_CAN_RELEASE = (sys.platform.startswith("linux") and hasattr(mmap, "MAP_PRIVATE")
+                and hasattr(mmap, "MADV_DONTNEED"))
+
+
+def _releasable(cap: int, *shape: int, dtype=np.float64) -> np.ndarray:
+    """Like ``_empty`` (zero pages, resident only once written), on a private anonymous
+    memory map so that ``release_rows`` can return pages of rows no longer read."""
+    nbytes = cap * int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    if not _CAN_RELEASE or nbytes == 0:
+        return _empty(cap, *shape, dtype=dtype)
+    buf = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE)
+    return np.frombuffer(buf, dtype=dtype).reshape(cap, *shape)
+
+
+def _mapping(column: np.ndarray) -> mmap.mmap | None:
+    # The memory map under a column made by _releasable (None for an ordinary array, e.g.
+    # after Table.reserve has grown the table into fresh np.zeros columns).
+    obj = column.base
+    while isinstance(obj, np.ndarray):
+        obj = obj.base
+    if isinstance(obj, memoryview):
+        obj = obj.obj
+    return obj if isinstance(obj, mmap.mmap) else None
+
+
+def release_rows(column: np.ndarray, stop: int) -> None:
+    """Return to the operating system the memory pages that lie wholly inside rows
+    ``[0, stop)`` of ``column``; those rows read as zeros afterwards (call only for rows that
+    are never read again). A no-op for a column not made by ``_releasable``."""
+    buf = _mapping(column)
+    if buf is None:
+        return
+    row_bytes = column.strides[0]
+    length = stop * row_bytes // mmap.PAGESIZE * mmap.PAGESIZE
+    if length > 0:
+        buf.madvise(mmap.MADV_DONTNEED, 0, length)
 
 
 @dataclass
@@ -223,18 +276,25 @@ class Students(Table):
             programme=_empty(cap, dtype=np.int8),
             code=_empty(cap, dtype=np.int16),
             year=_empty(cap, dtype=np.int8), skills=_empty(cap, 4, dtype=np.float32),
-            sync=_empty(cap, 4),
-            aptitude=_empty(cap, dtype=np.float32), interest=_empty(cap, dtype=np.int8),
+            sync=_releasable(cap, 4),
+            aptitude=_releasable(cap, dtype=np.float32), interest=_empty(cap, dtype=np.int8),
             status=_empty(cap, dtype=np.int8), employer=_empty(cap, dtype=np.int32),
             startup=_empty(cap, dtype=np.int32),
             tie_firm=_empty(cap, dtype=np.int32),
             intake_step=_empty(cap, dtype=MONTH_DTYPE), grad_step=_empty(cap, dtype=MONTH_DTYPE),
-            dropout_step=_empty(cap, dtype=np.int32), public_money=_empty(cap),
+            dropout_step=_releasable(cap, dtype=np.int32), public_money=_empty(cap),
         )
 
     def _columns(self) -> list[str]:
         return [f.name for f in fields(self)
                 if f.name not in ("n", "window_start", "status_counts")]
+
+    def move_window(self, start: int) -> None:
+        """The oldest cohort still enrolled now begins at row ``start``: the rows before it
+        are alumni or dropouts for good, so their STUDY_COLUMNS are handed back."""
+        self.window_start = start
+        for name in STUDY_COLUMNS:
+            release_rows(getattr(self, name), start)
 
     def set_status(self, rows: np.ndarray | slice, status: int, *, new: bool = False) -> None:
         """Give ``rows`` a new status (``new`` for rows just added, which had none)."""

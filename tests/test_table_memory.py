@@ -4,8 +4,10 @@ capacity that costs nothing until a row is handed out (simulation/state.py)."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from simulation import EcosystemModel, state
 from simulation.parameters import TABLE, ParameterError
 from simulation.state import MONTH_DTYPE, Firms, Students, check_fits
 
@@ -55,3 +57,40 @@ def test_reserved_rows_take_their_empty_values_and_grown_tables_keep_their_rows(
     for name in ("employer", "startup", "tie_firm", "grad_step"):
         assert (getattr(st, name)[rows] == -1).all(), name
     assert (st.status[rows] == 0).all() and np.all(st.skills[rows] == 0)
+
+
+needs_release = pytest.mark.skipif(not state._CAN_RELEASE,
+                                   reason="this platform cannot hand pages back")
+
+
+@needs_release
+def test_moving_the_window_hands_back_only_the_study_columns_of_rows_left_behind():
+    st = Students.empty(4096)  # many memory pages per column
+    rows = st.reserve(4096)
+    st.sync[rows], st.aptitude[rows], st.dropout_step[rows] = 1.5, 2.0, 7
+    st.skills[rows], st.employer[rows] = 0.5, 3
+    st.move_window(3000)
+    assert st.window_start == 3000
+    for name in state.STUDY_COLUMNS:
+        column = getattr(st, name)
+        assert (column[:1000] == 0).all(), name        # handed back: zero pages again
+        assert (column[3000:] == column[4095]).all() and column[4095].all(), name  # kept
+    # The columns alumni still need are untouched everywhere.
+    assert (st.skills[:4096] == 0.5).all() and (st.employer[:4096] == 3).all()
+
+
+@needs_release
+@pytest.mark.parametrize("seed", (1, 2))
+def test_handing_back_the_study_columns_changes_no_number(seed, monkeypatch):
+    # Three Septembers move the window past whole cohorts; the same run on ordinary arrays
+    # (nothing handed back) must give the same students and indicators, bit for bit.
+    kw = dict(rng=seed, n_universities=2, n_firms=150, intake_per_university=400,
+              horizon_months=40)
+    freed = EcosystemModel(**kw).run()
+    st = freed.world.students
+    assert st.window_start > 0 and (st.sync[: st.window_start // 2] == 0).all()
+    monkeypatch.setattr(state, "_CAN_RELEASE", False)
+    kept = EcosystemModel(**kw).run()
+    assert (kept.world.students.sync[: st.window_start // 2] != 0).any()  # really kept
+    pd.testing.assert_frame_equal(freed.student_table(), kept.student_table())
+    assert freed.indicators() == kept.indicators()

@@ -156,8 +156,12 @@ def new_academic_year(w: World) -> None:
     """September: enrolled students move up a year and a new cohort is admitted."""
     st, p = w.students, w.p
     kernels.move_up_a_year(st.status, st.year, st.window_start, st.n)
-    admit_cohort(w, w.rng("labour.intake"), step=w.month)
     # The oldest cohort that can still be enrolled entered programme_years - 1 Septembers ago.
+    # The window moves before the new cohort is admitted (the new rows, all admitted now, lie
+    # after it either way): moving it frees the memory of the columns only enrolled students
+    # need (state.STUDY_COLUMNS), and the metro region's peak memory is the student table's
+    # as this September's cohort joins it, so the cohort that has left is freed first.
     oldest = w.month - 12 * (p["programme_years"] - 1)
-    st.window_start = int(np.searchsorted(st.intake_step[: st.n], oldest, side="left"))
+    st.move_window(int(np.searchsorted(st.intake_step[: st.n], oldest, side="left")))
+    admit_cohort(w, w.rng("labour.intake"), step=w.month)
     w.count("admitted", float(w.unis.intake.sum()))
