@@ -73,12 +73,6 @@ _MODULES = {
 }
 
 
-# Scalar twins of documented formula functions (tested against them). The kernels above call
-# them, so they are compiled, and cached, inside their callers; they get a signature of their
-# own only when Python code (a test) calls them directly.
-FORMULA_TWINS = frozenset({"exit_probability", "innovation_probability",
-                           "innovation_probability_bound"})
-
 def __getattr__(name: str) -> Any:
     module = _MODULES.get(name)
     if module is None:
