@@ -180,9 +180,11 @@ def test_closed_sessions_give_their_memory_back(server, browser):
         c.close()
     for _ in range(5):
         session("15000")
-    # Near the start: at most a third of what five open sessions held stays (the allocator
-    # keeps some fragments; 20 sessions left no more than 10 did, so it is not a leak).
-    near = start + (busy - start) / 3
+    # Near the start: at most half of what five open sessions held stays (the allocator
+    # keeps some fragments, 50-65 MB here whatever the sessions held; 20 sessions left
+    # no more than 10 did, so it is not a leak). A leak of the ten closed sessions would
+    # leave twice what five open ones held.
+    near = start + (busy - start) / 2
     deadline = time.monotonic() + 60
     end = _rss(proc.pid)
     while end > near and time.monotonic() < deadline:
@@ -190,7 +192,10 @@ def test_closed_sessions_give_their_memory_back(server, browser):
         end = _rss(proc.pid)
     print(f"server RSS: start {start / 2**20:.0f} MB, five sessions open {busy / 2**20:.0f} MB, "
           f"after ten sessions closed {end / 2**20:.0f} MB")
-    assert busy > start + 200 * 2**20  # the sessions did hold memory
+    # The sessions did hold memory (so that its return below means something). Tables keep
+    # their spare capacity as untouched zero pages, so five sessions hold about 190 MB
+    # (measured in CI), where they held more than 200 MiB before that change.
+    assert busy > start + 100 * 2**20
     assert end <= near
 
 
