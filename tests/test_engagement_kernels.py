@@ -1,5 +1,6 @@
 """Industry engagement's kernels against the definitions, counted row by row: the start-ups
-in incubation and the faculty FTE that projects, brokerage, incubation and capstones take."""
+in incubation, the faculty FTE that projects, brokerage, incubation and capstones take, and
+the research and teaching time that leaves (against research.time_left)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 from simulation import EcosystemModel, kernels
-from simulation.mechanisms.research import engaged_fte
+from simulation.mechanisms.research import engaged_fte, time_left
 
 # Incubation, brokerage and capstones all happen in a few months of this region.
 SMALL = dict(n_universities=3, n_firms=200, intake_per_university=200, horizon_months=30,
@@ -47,3 +48,21 @@ def test_engaged_fte_counts_every_kind_of_engagement_at_its_university(seed: int
         seen.update(projects=len(act), brokered=sum(brokered.values()), incubated=len(rows),
                     capstones=len(u.capstone_uni))
     assert min(seen.values()) > 0, seen  # every term was exercised
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_staff_time_left_is_research_time_left(seed: int) -> None:
+    # The kernel is time_left's formula to the last bit: the shares left, clipped to [0, 1],
+    # from no engagement through engagement beyond the faculty's whole research time.
+    rng = np.random.default_rng(seed)
+    for n_unis in (1, 3, 6):
+        faculty = rng.uniform(0.0, 900.0, n_unis)
+        faculty[rng.random(n_unis) < 0.2] = 0.0
+        engaged = rng.uniform(0.0, 400.0, n_unis) * (rng.random(n_unis) < 0.8)
+        p = {"engagement_from_teaching": rng.uniform(0.0, 1.0),
+             "faculty_research_share": rng.uniform(0.05, 0.6),
+             "faculty_teaching_share": rng.uniform(0.05, 0.6)}
+        got = kernels.staff_time_left(engaged, faculty, p["engagement_from_teaching"],
+                                      p["faculty_research_share"], p["faculty_teaching_share"])
+        for kernel_side, formula_side in zip(got, time_left(engaged, faculty, p), strict=True):
+            np.testing.assert_array_equal(kernel_side, formula_side)

@@ -69,7 +69,11 @@ def faculty_time(w: World) -> None:
     """This month's staff time: engaged FTE and the research and teaching time left."""
     u = w.unis
     u.engaged_fte = engaged_fte(w)
-    u.research_time, u.teaching_time = time_left(u.engaged_fte, u.faculty, w.p)
+    # time_left's formula in one kernel call (simulation/kernels/engagement.py).
+    p = w.p
+    u.research_time, u.teaching_time = kernels.staff_time_left(
+        u.engaged_fte, u.faculty, p["engagement_from_teaching"], p["faculty_research_share"],
+        p["faculty_teaching_share"])
     w.scratch.flows["faculty_engaged_fte"] = float(u.engaged_fte.sum())
 
 
@@ -97,22 +101,24 @@ def apply(w: World) -> None:
     gain = p["university_research_rate"] * u.faculty * mult
     u.knowledge += gain[:, None] * profile(u.knowledge)
 
-    act = w.projects.active_rows()
-    projects_u = np.bincount(w.projects.university[act], minlength=u.count)
-    capacity = np.maximum(u.faculty * p["projects_per_faculty"], 1e-9)
-    joint_share = np.minimum(1.0, projects_u / capacity)
-    collab = publication_multiplier(joint_share, p["publication_collaboration_gain"],
-                                    p["publication_collaboration_optimum"])
-    pubs = rng.poisson(p["publications_per_faculty"] * u.faculty * mult * collab)
-    u.publications += pubs
-    w.count("publications", float(pubs.sum()))
-    u.reputation = 0.9 * u.reputation + 0.1 * pubs / np.maximum(
-        u.faculty * p["publications_per_faculty"], 1e-9)
+    # The project share of capacity, publication_multiplier's inverted U and the Poisson
+    # means in one kernel (simulation/kernels/research.py), in numpy's order of operations,
+    # so that the draws get the same means to the last bit.
+    pr = w.projects
+    rates, joint_share = kernels.publication_rates(
+        pr.active[: pr.n], pr.university, u.faculty, mult, p["projects_per_faculty"],
+        p["publication_collaboration_gain"], p["publication_collaboration_optimum"],
+        p["publications_per_faculty"])
+    pubs = rng.poisson(rates)
+    u.reputation, total = kernels.book_publications(u.publications, u.reputation, pubs,
+                                                    u.faculty, p["publications_per_faculty"])
+    w.count("publications", float(total))
 
     # Tally: industry present for project-based papers, government for grant-funded ones.
     grant_share = u.grant_share
     joint = rng.binomial(pubs, joint_share)
     for n_pubs, with_i in ((joint, 1), (pubs - joint, 0)):
         funded = rng.binomial(n_pubs, grant_share)
-        w.tally.add_counts(1, with_i, 1, int(funded.sum()))
-        w.tally.add_counts(1, with_i, 0, int((n_pubs - funded).sum()))
+        n_funded = sum(funded.tolist())
+        w.tally.add_counts(1, with_i, 1, n_funded)
+        w.tally.add_counts(1, with_i, 0, sum(n_pubs.tolist()) - n_funded)

@@ -1,0 +1,67 @@
+"""The research kernels against research.py's formula functions and definitions: the project
+share of capacity, the inverted U of publication_multiplier, the Poisson means and the booking
+of publications and reputation, to the last bit (the Poisson draws take these means)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulation import kernels
+from simulation.mechanisms.research import publication_multiplier
+
+
+def random_case(rng, n_unis):
+    n_rows = int(rng.integers(0, 400))
+    active = rng.random(n_rows) < 0.6
+    university = rng.integers(0, n_unis, n_rows).astype(np.int16)
+    faculty = rng.uniform(0.0, 900.0, n_unis)
+    faculty[rng.random(n_unis) < 0.2] = 0.0  # no faculty: the capacity's floor
+    mult = rng.uniform(0.0, 2.0, n_unis)
+    return active, university, faculty, mult
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_publication_rates_are_the_formulas(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for n_unis in (1, 3, 7):
+        active, university, faculty, mult = random_case(rng, n_unis)
+        per_faculty, gain, optimum, pubs_rate = rng.uniform(0.001, 0.05), rng.uniform(
+            -3.0, 3.0), rng.uniform(0.05, 1.0), rng.uniform(0.01, 0.2)
+        rates, share = kernels.publication_rates(active, university, faculty, mult,
+                                                 per_faculty, gain, optimum, pubs_rate)
+        projects = np.bincount(university[active], minlength=n_unis)
+        expected_share = np.minimum(1.0, projects / np.maximum(faculty * per_faculty, 1e-9))
+        np.testing.assert_array_equal(share, expected_share)
+        np.testing.assert_array_equal(
+            rates, pubs_rate * faculty * mult * publication_multiplier(share, gain, optimum))
+
+
+def test_a_strong_negative_gain_stops_publications_at_zero() -> None:
+    # At the optimum share a gain below -1 would make the multiplier negative: it stops at 0
+    # (a Poisson mean).
+    active = np.ones(4, dtype=bool)
+    university = np.array([0, 0, 0, 1], dtype=np.int16)
+    rates, share = kernels.publication_rates(active, university, np.array([100.0, 100.0]),
+                                             np.ones(2), 0.01, -5.0, 1.0, 0.1)
+    assert share.tolist() == [1.0, 1.0]  # 3 and 1 projects against a capacity of 1
+    assert rates.tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_book_publications_adds_them_and_rolls_reputation(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n_unis = 5
+    publications = rng.integers(0, 500, n_unis).astype(float)
+    reputation = rng.uniform(0.0, 2.0, n_unis)
+    pubs = rng.poisson(4.0, n_unis)
+    faculty = rng.uniform(0.0, 900.0, n_unis)
+    faculty[0] = 0.0
+    rate = rng.uniform(0.01, 0.2)
+    before = publications.copy()
+    new_reputation, total = kernels.book_publications(publications, reputation, pubs,
+                                                      faculty, rate)
+    np.testing.assert_array_equal(publications, before + pubs)
+    np.testing.assert_array_equal(
+        new_reputation, 0.9 * reputation + 0.1 * pubs / np.maximum(faculty * rate, 1e-9))
+    assert total == pubs.sum()
