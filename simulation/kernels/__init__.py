@@ -29,6 +29,8 @@ _MODULES = {
     "exit_firms": "firms",
     "exit_probability": "firms",
     "displace": "firms",
+    "start_firms": "firms",
+    "row_sum": "firms",
     "innovate": "innovation",
     "innovation_probability": "innovation",
     "innovation_probability_bound": "innovation",

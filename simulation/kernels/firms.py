@@ -168,3 +168,101 @@ def displace(alive, new, knowledge, productivity, employees, diverted, grad_skil
             productivity[i] *= keep[domain[i]]
             lost += va[i] * (1.0 - keep[domain[i]])
     return n_old, lost
+
+
+@njit(cache=True)
+def row_sum(values):
+    """The sum of a row as numpy's ``sum`` adds it (pairwise: eight running sums over blocks of
+    up to 128 values, then the rest one by one), so that a kernel's total is numpy's to the
+    last bit: a firm's paid-for knowledge level must equal the level ``grow`` computes."""
+    n = len(values)
+    if n < 8:
+        total = -0.0  # numpy's start, which keeps the sign of a sum of negative zeros
+        for j in range(n):
+            total += values[j]
+        return total
+    if n <= 128:
+        r0, r1, r2, r3 = values[0], values[1], values[2], values[3]
+        r4, r5, r6, r7 = values[4], values[5], values[6], values[7]
+        i = 8
+        while i < n - n % 8:
+            r0 += values[i]
+            r1 += values[i + 1]
+            r2 += values[i + 2]
+            r3 += values[i + 3]
+            r4 += values[i + 4]
+            r5 += values[i + 5]
+            r6 += values[i + 6]
+            r7 += values[i + 7]
+            i += 8
+        total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < n:
+            total += values[i]
+            i += 1
+        return total
+    half = n // 2
+    half -= half % 8
+    return row_sum(values[:half]) + row_sum(values[half:])
+
+
+@njit(cache=True)
+def start_firms(start, size, productivity_draw, rd_draw, profile, profile_is_share, digital_draw,
+                home, origin, step, productivity, rd_intensity, knowledge_reference, startup_cash,
+                f_size, f_employees, f_productivity, f_rd_intensity, f_knowledge,
+                f_knowledge_paid, f_cash, f_digital, f_absorptive, f_birth_step, f_exit_step,
+                f_alive, f_origin, f_founder_university, f_incubated, f_home_university,
+                f_platform_member, f_grad_employees, f_grad_skill, f_prior_grads,
+                f_prior_grad_skill, f_innovations, f_patents, f_partners, f_last_innovation,
+                f_last_project, f_subsidy, f_public_money, f_trust):
+    """New firms from row ``start`` on (world.init_firms): size and jobs, productivity and R&D
+    intensity from their lognormal draws, knowledge, cash, digital maturity, and every other
+    column at the value of a firm that has done nothing yet.
+
+    ``profile`` is either the firms' knowledge (``profile_is_share`` False) or their Dirichlet
+    specialisation (True), scaled to the level their own R&D sustains against obsolescence
+    (knowledge per employee ``knowledge_reference`` at the mean R&D intensity and
+    productivity). A kernel because a month's few new rows cost some thirty numpy calls of
+    overhead each; the draws stay with the mechanism (same generator, order and shapes).
+    """
+    k = f_knowledge.shape[1]
+    rd_scale = max(rd_intensity, 1e-12)
+    productivity_scale = max(productivity, 1e-12)
+    for r in range(len(size)):
+        i = start + r
+        f_size[i] = size[r]
+        f_employees[i] = np.int64(max(1.0, np.rint(size[r])))
+        f_productivity[i] = productivity * productivity_draw[r]
+        f_rd_intensity[i] = rd_intensity * rd_draw[r]
+        if profile_is_share:
+            rel = f_rd_intensity[i] / rd_scale * f_productivity[i] / productivity_scale
+            level = knowledge_reference * max(size[r], 1.0) * rel
+            for j in range(k):
+                f_knowledge[i, j] = profile[r, j] * level
+        else:
+            for j in range(k):
+                f_knowledge[i, j] = profile[r, j]
+        f_knowledge_paid[i] = row_sum(f_knowledge[i])
+        f_cash[i] = startup_cash
+        f_digital[i] = digital_draw[r]
+        f_absorptive[i] = 0.0
+        f_birth_step[i] = step
+        f_exit_step[i] = -1
+        f_alive[i] = True
+        f_origin[i] = origin
+        f_founder_university[i] = -1
+        f_incubated[i] = False
+        f_home_university[i] = home[r]
+        f_platform_member[i] = False
+        f_grad_employees[i] = 0
+        f_grad_skill[i] = 0.0
+        f_prior_grads[i] = 0
+        f_prior_grad_skill[i] = 0.0
+        f_innovations[i] = 0
+        f_patents[i] = 0
+        f_partners[i] = 0
+        f_last_innovation[i] = -1
+        f_last_project[i] = -1
+        f_subsidy[i] = 0.0
+        f_public_money[i] = 0.0
+        for j in range(f_trust.shape[1]):
+            f_trust[i, j] = 0.0
