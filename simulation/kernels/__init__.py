@@ -26,6 +26,7 @@ from typing import Any
 # Kernel name -> module of this package that defines it.
 _MODULES = {
     "grow_firms": "firms",
+    "pay_and_absorb": "firms",
     "exit_firms": "firms",
     "exit_probability": "firms",
     "displace": "firms",

@@ -9,18 +9,21 @@ from numba import njit
 @njit(cache=True)
 def grow_firms(alive, shock, size, employees, productivity, knowledge, knowledge_paid, cash,
                rd_intensity, subsidy, grad_employees, prior_grads, grad_skill,
-               prior_grad_skill, diverted, margin_z, level, rd_share, graduate_premium,
-               depreciation, rd_rate, margin, margin_sigma):
+               prior_grad_skill, diverted, margin_z, level, ratio, inflow, graduate_premium,
+               depreciation, rd_rate, margin, margin_sigma, absorptive_rd_rate,
+               absorptive_graduate_rate):
     """One month of every living firm: size times its Gibrat ``shock`` (never below the
     graduate staff), value added (state.Firms.value_added), own R&D plus subsidy into knowledge
     along the firm's profile after obsolescence (knowledge.depreciate, knowledge.profile), and
     cash flow value added x (margin + margin_sigma x ``margin_z``) - own R&D.
 
     Writes each row's new knowledge ``level`` (L1; for dead rows the level productivity
-    already reflects, so knowledge_pays leaves them alone) and R&D effort over value added
-    ``rd_share`` (0 for dead rows), from which the mechanism moves productivity and absorptive
-    capacity with numpy's vectorised powers and exponentials. Dead rows' knowledge only
-    becomes obsolete. Returns the month's R&D effort (own R&D + subsidy).
+    already reflects), the ``ratio`` of that level to the level productivity reflects
+    (firm_dynamics.knowledge_pays: 1 where either is not positive, and for dead rows) and the
+    build-up rate ``inflow`` of absorptive capacity (firm_dynamics.absorptive_inflow, from R&D
+    effort over value added and the graduate term; 0 for dead rows), from which the mechanism
+    takes numpy's vectorised powers and exponentials for ``pay_and_absorb``. Dead rows'
+    knowledge only becomes obsolete. Returns the month's R&D effort (own R&D + subsidy).
     """
     n, k = len(alive), knowledge.shape[1]  # the arrays have spare capacity past row n
     keep = 1.0 - depreciation
@@ -30,7 +33,8 @@ def grow_firms(alive, shock, size, employees, productivity, knowledge, knowledge
             for j in range(k):
                 knowledge[i, j] *= keep
             level[i] = knowledge_paid[i]
-            rd_share[i] = 0.0
+            ratio[i] = 1.0
+            inflow[i] = 0.0
             continue
         grown = max(size[i] * shock[i], max(1.0, float(grad_employees[i] + prior_grads[i])))
         size[i] = grown
@@ -51,9 +55,29 @@ def grow_firms(alive, shock, size, employees, productivity, knowledge, knowledge
             knowledge[i, j] += rd_rate * effort * (knowledge[i, j] / denom)
             new_level += knowledge[i, j]
         level[i] = new_level
-        rd_share[i] = effort / max(va, 1e-12)
+        paid = knowledge_paid[i]
+        ratio[i] = new_level / paid if paid > 0 and new_level > 0 else 1.0
+        graduate_term = (grad_skill[i] + prior_grad_skill[i]) / max(employees[i], 1)
+        inflow[i] = (absorptive_rd_rate * max(effort / max(va, 1e-12), 0.0)
+                     + absorptive_graduate_rate * max(graduate_term, 0.0))
         cash[i] += va * (margin + margin_sigma * margin_z[i]) - own_rd
     return effort_total
+
+
+@njit(cache=True)
+def pay_and_absorb(alive, gain, keep, level, productivity, knowledge_paid, absorptive,
+                   depreciation):
+    """After grow_firms: productivity times its knowledge ``gain`` (ratio ** elasticity,
+    firm_dynamics.knowledge_pays), the level it now reflects, and one month of the living
+    firms' absorptive stock (firm_dynamics.absorb) from ``keep`` = exp(-inflow). The powers
+    and exponentials come from numpy (vectorised, several times faster than scalar ones); this
+    pass is the gathers, masks and scatters around them."""
+    for i in range(len(alive)):
+        productivity[i] = productivity[i] * gain[i]
+        knowledge_paid[i] = level[i]
+        if alive[i]:
+            a = absorptive[i]
+            absorptive[i] = (1.0 - depreciation) * (a + (1.0 - a) * (1.0 - keep[i]))
 
 
 @njit(cache=True)
