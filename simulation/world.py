@@ -324,44 +324,25 @@ def init_firms(firms: Firms, rows: slice, p: dict[str, Any], rng: np.random.Gene
     """Fill new firm rows: size, productivity, R&D intensity and a specialised knowledge profile."""
     n = rows.stop - rows.start
     k = p["n_domains"]
-    firms.size[rows] = size
-    firms.employees[rows] = np.maximum(1, np.rint(size)).astype(np.int64)
     sig = p["productivity_sigma"]
-    firms.productivity[rows] = p["productivity"] * rng.lognormal(-0.5 * sig**2, sig, n)
-    firms.rd_intensity[rows] = p["rd_intensity"] * rng.lognormal(-0.5, 1.0, n)
-    if knowledge is None:
-        # Firms are specialists: a spiky Dirichlet profile, at the level their own R&D
-        # sustains against obsolescence (knowledge per employee knowledge_reference at the
-        # mean R&D intensity and productivity).
-        rel = (firms.rd_intensity[rows] / max(p["rd_intensity"], 1e-12)
-               * firms.productivity[rows] / max(p["productivity"], 1e-12))
-        level = p["knowledge_reference"] * np.maximum(size, 1.0) * rel
-        knowledge = rng.dirichlet(np.full(k, 0.3), size=n) * level[:, None]
-    firms.knowledge[rows] = knowledge
-    firms.knowledge_paid[rows] = firms.knowledge[rows].sum(axis=1)
-    firms.cash[rows] = p["startup_cash"]
-    firms.digital[rows] = rng.beta(2.0, 5.0, n)
-    firms.absorptive[rows] = 0.0
-    firms.birth_step[rows] = step
-    firms.exit_step[rows] = -1
-    firms.alive[rows] = True
-    firms.origin[rows] = origin
-    firms.founder_university[rows] = -1
-    firms.incubated[rows] = False
-    firms.home_university[rows] = home
-    firms.platform_member[rows] = False
-    firms.grad_employees[rows] = 0
-    firms.grad_skill[rows] = 0.0
-    firms.prior_grads[rows] = 0
-    firms.prior_grad_skill[rows] = 0.0
-    firms.innovations[rows] = 0
-    firms.patents[rows] = 0
-    firms.partners[rows] = 0
-    firms.last_innovation[rows] = -1
-    firms.last_project[rows] = -1
-    firms.subsidy[rows] = 0.0
-    firms.public_money[rows] = 0.0
-    firms.trust[rows] = 0.0
+    productivity_draw = rng.lognormal(-0.5 * sig**2, sig, n)
+    rd_draw = rng.lognormal(-0.5, 1.0, n)
+    # Firms are specialists unless their knowledge is given: a spiky Dirichlet profile, at the
+    # level their own R&D sustains (kernels.start_firms scales it).
+    profile = rng.dirichlet(np.full(k, 0.3), size=n) if knowledge is None else knowledge
+    # One pass over the new rows (simulation/kernels/firms.py), which writes every column.
+    kernels.start_firms(
+        rows.start, np.asarray(size, dtype=float), productivity_draw, rd_draw,
+        np.asarray(profile, dtype=float), knowledge is None, rng.beta(2.0, 5.0, n),
+        np.asarray(home), origin, step, p["productivity"], p["rd_intensity"],
+        p["knowledge_reference"], p["startup_cash"], firms.size, firms.employees,
+        firms.productivity, firms.rd_intensity, firms.knowledge, firms.knowledge_paid,
+        firms.cash, firms.digital, firms.absorptive, firms.birth_step, firms.exit_step,
+        firms.alive, firms.origin, firms.founder_university, firms.incubated,
+        firms.home_university, firms.platform_member, firms.grad_employees, firms.grad_skill,
+        firms.prior_grads, firms.prior_grad_skill, firms.innovations, firms.patents,
+        firms.partners, firms.last_innovation, firms.last_project, firms.subsidy,
+        firms.public_money, firms.trust)
 
 
 def admit_cohort(w: World, rng: np.random.Generator, *, step: int, year: int = 1) -> slice:

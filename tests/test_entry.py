@@ -136,3 +136,73 @@ def test_welfare_accumulates_discounted_value_added_after_the_burn_in(burn):
     expected = (va[after] / (1.0 + r) ** ((month[after] - burn) / 12.0)).sum()
     assert df["welfare"].iloc[-1] == pytest.approx(expected, rel=1e-12)
     assert (df["welfare"].to_numpy()[month <= burn] == 0).all()
+
+
+# Every column of a firm row and the value a firm that has done nothing yet holds in it.
+FRESH = {"cash": None, "absorptive": 0.0, "exit_step": -1, "alive": True,
+         "founder_university": -1, "incubated": False, "platform_member": False,
+         "grad_employees": 0, "grad_skill": 0.0, "prior_grads": 0, "prior_grad_skill": 0.0,
+         "innovations": 0, "patents": 0, "partners": 0, "last_innovation": -1,
+         "last_project": -1, "subsidy": 0.0, "public_money": 0.0, "trust": 0.0}
+
+
+def _reused_rows(seed: int, n_new: int):
+    """A world a year in, with ``n_new`` reserved rows holding another firm's leftovers, so a
+    column that init_firms forgot would show."""
+    m = EcosystemModel(rng=seed, **SMALL).run(12)
+    f = m.world.firms
+    rows = f.reserve(n_new)
+    rng = np.random.default_rng(seed)
+    for name in f._arrays():
+        column = getattr(f, name)
+        column[rows] = rng.integers(2, 9, column[rows].shape).astype(column.dtype)
+    return m.world, f, rows
+
+
+@pytest.mark.parametrize("seed", (1, 2, 3))
+@pytest.mark.parametrize("given", (False, True))
+def test_a_new_firm_starts_with_nothing_done(seed, given):
+    w, f, rows = _reused_rows(seed, 25)
+    rng = np.random.default_rng(seed + 10)
+    size = rng.uniform(0.2, 40.0, 25)
+    k = w.p["n_domains"]
+    knowledge = rng.lognormal(0.0, 1.0, (25, k)) if given else None
+    home = rng.integers(0, 2, 25)
+    init_firms(f, rows, w.p, np.random.default_rng(seed), size=size, origin=ENTRANT, step=7,
+               home=home, knowledge=knowledge)
+    for name, value in FRESH.items():
+        want = w.p["startup_cash"] if name == "cash" else value
+        assert (getattr(f, name)[rows] == want).all(), name
+    assert (f.birth_step[rows] == 7).all() and (f.origin[rows] == ENTRANT).all()
+    np.testing.assert_array_equal(f.home_university[rows], home)
+    np.testing.assert_array_equal(f.size[rows], size)
+    np.testing.assert_array_equal(f.employees[rows], np.maximum(1, np.rint(size)))
+    assert ((f.digital[rows] > 0) & (f.digital[rows] < 1)).all()
+    assert (f.productivity[rows] > 0).all() and (f.rd_intensity[rows] > 0).all()
+    # The level productivity reflects is the knowledge held, to the last bit (grow sums the
+    # same way): otherwise knowledge_pays would move a new firm's productivity for nothing.
+    np.testing.assert_array_equal(f.knowledge_paid[rows], f.knowledge[rows].sum(axis=1))
+    if given:
+        np.testing.assert_array_equal(f.knowledge[rows], knowledge)
+        return
+    # A specialist at the level its own R&D sustains: knowledge per employee
+    # knowledge_reference at the mean R&D intensity and productivity, scaled by its own.
+    rel = (f.rd_intensity[rows] / w.p["rd_intensity"]
+           * f.productivity[rows] / w.p["productivity"])
+    np.testing.assert_allclose(f.knowledge_paid[rows],
+                               w.p["knowledge_reference"] * np.maximum(size, 1.0) * rel,
+                               rtol=1e-12)
+    top = f.knowledge[rows].max(axis=1) / f.knowledge_paid[rows]
+    assert np.median(top) > 2.0 / k  # spiky, not spread evenly
+
+
+@pytest.mark.parametrize("seed", (1, 2, 3))
+def test_a_kernel_row_sum_is_numpys_to_the_last_bit(seed):
+    from simulation import kernels
+
+    rng = np.random.default_rng(seed)
+    for k in (1, 2, 7, 8, 9, 12, 16, 17, 64, 128, 129, 300):
+        table = rng.lognormal(0.0, 3.0, (50, k)) * (rng.random((50, k)) > 0.2)
+        want = table.sum(axis=1)
+        got = np.array([kernels.row_sum(table[i]) for i in range(50)])
+        np.testing.assert_array_equal(got, want, err_msg=f"{k} domains")

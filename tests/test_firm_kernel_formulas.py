@@ -165,3 +165,52 @@ def test_innovate_innovates_exactly_the_firms_whose_draw_is_below_their_hazard(s
     want = alive & (u_hit < hazard)
     assert 0 < want.sum() < alive.sum()
     np.testing.assert_array_equal(innovations, want.astype(np.int64))
+
+
+GROWTH_PARAMETERS = ("knowledge_output_elasticity", "absorptive_rd_rate",
+                     "absorptive_graduate_rate", "absorptive_depreciation")
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_growth_pays_knowledge_and_builds_absorptive_capacity_by_their_formulas(seed):
+    """grow_firms' knowledge ratio and absorptive inflow, and pay_and_absorb, against
+    knowledge_pays, absorptive_inflow and absorb, on a region a year in (dead rows too) with
+    some firms' knowledge or paid-for level set to zero."""
+    from simulation import EcosystemModel
+
+    m = EcosystemModel(rng=seed, n_universities=2, n_firms=300, intake_per_university=300,
+                       horizon_months=24).run(12)
+    f, p = m.world.firms, m.world.p
+    rng = np.random.default_rng(seed)
+    q = {name: float(p[name]) * rng.uniform(0.5, 2.0) for name in GROWTH_PARAMETERS}
+    n, rows = f.n, slice(0, f.n)
+    alive = f.alive[rows]
+    assert (~alive).any() and alive.any()
+    f.knowledge[rows][rng.random(n) < 0.05] = 0.0
+    f.knowledge_paid[rows][rng.random(n) < 0.05] = 0.0
+    productivity, paid, absorptive = (getattr(f, name)[rows].copy() for name in
+                                      ("productivity", "knowledge_paid", "absorptive"))
+    level, ratio, inflow = np.empty(n), np.empty(n), np.empty(n)
+    kernels.grow_firms(
+        alive, rng.lognormal(0.0, 0.2, n), f.size, f.employees, f.productivity, f.knowledge,
+        f.knowledge_paid, f.cash, f.rd_intensity, f.subsidy, f.grad_employees, f.prior_grads,
+        f.grad_skill, f.prior_grad_skill, f.diverted, rng.standard_normal(n), level, ratio,
+        inflow, p["graduate_premium"], p["knowledge_depreciation"], p["firm_rd_rate"],
+        p["margin"], p["margin_sigma"], q["absorptive_rd_rate"], q["absorptive_graduate_rate"])
+    # R&D effort (own R&D + subsidy) over this month's value added (state.Firms.value_added).
+    va = f.value_added(rows, p["graduate_premium"])
+    rd_share = (f.rd_intensity[rows] * va + f.subsidy[rows]) / np.maximum(va, 1e-12)
+    want = firm_dynamics.absorptive_inflow(rd_share, f.graduate_term(rows), q)
+    np.testing.assert_allclose(inflow[alive], want[alive], rtol=1e-12)
+    np.testing.assert_array_equal(level[~alive], paid[~alive])
+    np.testing.assert_allclose(level[alive], f.knowledge[rows][alive].sum(axis=1), rtol=1e-12)
+    kernels.pay_and_absorb(alive, ratio ** q["knowledge_output_elasticity"], np.exp(-inflow),
+                           level, f.productivity, f.knowledge_paid, f.absorptive,
+                           q["absorptive_depreciation"])
+    np.testing.assert_allclose(
+        f.productivity[rows], firm_dynamics.knowledge_pays(
+            productivity, level, paid, q["knowledge_output_elasticity"]), rtol=1e-15)
+    np.testing.assert_array_equal(f.knowledge_paid[rows], level)
+    np.testing.assert_allclose(
+        f.absorptive[rows], np.where(alive, firm_dynamics.absorb(
+            absorptive, inflow, q["absorptive_depreciation"]), absorptive), rtol=1e-15)

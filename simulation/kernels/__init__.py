@@ -26,9 +26,12 @@ from typing import Any
 # Kernel name -> module of this package that defines it.
 _MODULES = {
     "grow_firms": "firms",
+    "pay_and_absorb": "firms",
     "exit_firms": "firms",
     "exit_probability": "firms",
     "displace": "firms",
+    "start_firms": "firms",
+    "row_sum": "firms",
     "innovate": "innovation",
     "innovation_probability": "innovation",
     "innovation_probability_bound": "innovation",

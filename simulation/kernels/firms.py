@@ -9,18 +9,21 @@ from numba import njit
 @njit(cache=True)
 def grow_firms(alive, shock, size, employees, productivity, knowledge, knowledge_paid, cash,
                rd_intensity, subsidy, grad_employees, prior_grads, grad_skill,
-               prior_grad_skill, diverted, margin_z, level, rd_share, graduate_premium,
-               depreciation, rd_rate, margin, margin_sigma):
+               prior_grad_skill, diverted, margin_z, level, ratio, inflow, graduate_premium,
+               depreciation, rd_rate, margin, margin_sigma, absorptive_rd_rate,
+               absorptive_graduate_rate):
     """One month of every living firm: size times its Gibrat ``shock`` (never below the
     graduate staff), value added (state.Firms.value_added), own R&D plus subsidy into knowledge
     along the firm's profile after obsolescence (knowledge.depreciate, knowledge.profile), and
     cash flow value added x (margin + margin_sigma x ``margin_z``) - own R&D.
 
     Writes each row's new knowledge ``level`` (L1; for dead rows the level productivity
-    already reflects, so knowledge_pays leaves them alone) and R&D effort over value added
-    ``rd_share`` (0 for dead rows), from which the mechanism moves productivity and absorptive
-    capacity with numpy's vectorised powers and exponentials. Dead rows' knowledge only
-    becomes obsolete. Returns the month's R&D effort (own R&D + subsidy).
+    already reflects), the ``ratio`` of that level to the level productivity reflects
+    (firm_dynamics.knowledge_pays: 1 where either is not positive, and for dead rows) and the
+    build-up rate ``inflow`` of absorptive capacity (firm_dynamics.absorptive_inflow, from R&D
+    effort over value added and the graduate term; 0 for dead rows), from which the mechanism
+    takes numpy's vectorised powers and exponentials for ``pay_and_absorb``. Dead rows'
+    knowledge only becomes obsolete. Returns the month's R&D effort (own R&D + subsidy).
     """
     n, k = len(alive), knowledge.shape[1]  # the arrays have spare capacity past row n
     keep = 1.0 - depreciation
@@ -30,7 +33,8 @@ def grow_firms(alive, shock, size, employees, productivity, knowledge, knowledge
             for j in range(k):
                 knowledge[i, j] *= keep
             level[i] = knowledge_paid[i]
-            rd_share[i] = 0.0
+            ratio[i] = 1.0
+            inflow[i] = 0.0
             continue
         grown = max(size[i] * shock[i], max(1.0, float(grad_employees[i] + prior_grads[i])))
         size[i] = grown
@@ -51,9 +55,29 @@ def grow_firms(alive, shock, size, employees, productivity, knowledge, knowledge
             knowledge[i, j] += rd_rate * effort * (knowledge[i, j] / denom)
             new_level += knowledge[i, j]
         level[i] = new_level
-        rd_share[i] = effort / max(va, 1e-12)
+        paid = knowledge_paid[i]
+        ratio[i] = new_level / paid if paid > 0 and new_level > 0 else 1.0
+        graduate_term = (grad_skill[i] + prior_grad_skill[i]) / max(employees[i], 1)
+        inflow[i] = (absorptive_rd_rate * max(effort / max(va, 1e-12), 0.0)
+                     + absorptive_graduate_rate * max(graduate_term, 0.0))
         cash[i] += va * (margin + margin_sigma * margin_z[i]) - own_rd
     return effort_total
+
+
+@njit(cache=True)
+def pay_and_absorb(alive, gain, keep, level, productivity, knowledge_paid, absorptive,
+                   depreciation):
+    """After grow_firms: productivity times its knowledge ``gain`` (ratio ** elasticity,
+    firm_dynamics.knowledge_pays), the level it now reflects, and one month of the living
+    firms' absorptive stock (firm_dynamics.absorb) from ``keep`` = exp(-inflow). The powers
+    and exponentials come from numpy (vectorised, several times faster than scalar ones); this
+    pass is the gathers, masks and scatters around them."""
+    for i in range(len(alive)):
+        productivity[i] = productivity[i] * gain[i]
+        knowledge_paid[i] = level[i]
+        if alive[i]:
+            a = absorptive[i]
+            absorptive[i] = (1.0 - depreciation) * (a + (1.0 - a) * (1.0 - keep[i]))
 
 
 @njit(cache=True)
@@ -168,3 +192,101 @@ def displace(alive, new, knowledge, productivity, employees, diverted, grad_skil
             productivity[i] *= keep[domain[i]]
             lost += va[i] * (1.0 - keep[domain[i]])
     return n_old, lost
+
+
+@njit(cache=True)
+def row_sum(values):
+    """The sum of a row as numpy's ``sum`` adds it (pairwise: eight running sums over blocks of
+    up to 128 values, then the rest one by one), so that a kernel's total is numpy's to the
+    last bit: a firm's paid-for knowledge level must equal the level ``grow`` computes."""
+    n = len(values)
+    if n < 8:
+        total = -0.0  # numpy's start, which keeps the sign of a sum of negative zeros
+        for j in range(n):
+            total += values[j]
+        return total
+    if n <= 128:
+        r0, r1, r2, r3 = values[0], values[1], values[2], values[3]
+        r4, r5, r6, r7 = values[4], values[5], values[6], values[7]
+        i = 8
+        while i < n - n % 8:
+            r0 += values[i]
+            r1 += values[i + 1]
+            r2 += values[i + 2]
+            r3 += values[i + 3]
+            r4 += values[i + 4]
+            r5 += values[i + 5]
+            r6 += values[i + 6]
+            r7 += values[i + 7]
+            i += 8
+        total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < n:
+            total += values[i]
+            i += 1
+        return total
+    half = n // 2
+    half -= half % 8
+    return row_sum(values[:half]) + row_sum(values[half:])
+
+
+@njit(cache=True)
+def start_firms(start, size, productivity_draw, rd_draw, profile, profile_is_share, digital_draw,
+                home, origin, step, productivity, rd_intensity, knowledge_reference, startup_cash,
+                f_size, f_employees, f_productivity, f_rd_intensity, f_knowledge,
+                f_knowledge_paid, f_cash, f_digital, f_absorptive, f_birth_step, f_exit_step,
+                f_alive, f_origin, f_founder_university, f_incubated, f_home_university,
+                f_platform_member, f_grad_employees, f_grad_skill, f_prior_grads,
+                f_prior_grad_skill, f_innovations, f_patents, f_partners, f_last_innovation,
+                f_last_project, f_subsidy, f_public_money, f_trust):
+    """New firms from row ``start`` on (world.init_firms): size and jobs, productivity and R&D
+    intensity from their lognormal draws, knowledge, cash, digital maturity, and every other
+    column at the value of a firm that has done nothing yet.
+
+    ``profile`` is either the firms' knowledge (``profile_is_share`` False) or their Dirichlet
+    specialisation (True), scaled to the level their own R&D sustains against obsolescence
+    (knowledge per employee ``knowledge_reference`` at the mean R&D intensity and
+    productivity). A kernel because a month's few new rows cost some thirty numpy calls of
+    overhead each; the draws stay with the mechanism (same generator, order and shapes).
+    """
+    k = f_knowledge.shape[1]
+    rd_scale = max(rd_intensity, 1e-12)
+    productivity_scale = max(productivity, 1e-12)
+    for r in range(len(size)):
+        i = start + r
+        f_size[i] = size[r]
+        f_employees[i] = np.int64(max(1.0, np.rint(size[r])))
+        f_productivity[i] = productivity * productivity_draw[r]
+        f_rd_intensity[i] = rd_intensity * rd_draw[r]
+        if profile_is_share:
+            rel = f_rd_intensity[i] / rd_scale * f_productivity[i] / productivity_scale
+            level = knowledge_reference * max(size[r], 1.0) * rel
+            for j in range(k):
+                f_knowledge[i, j] = profile[r, j] * level
+        else:
+            for j in range(k):
+                f_knowledge[i, j] = profile[r, j]
+        f_knowledge_paid[i] = row_sum(f_knowledge[i])
+        f_cash[i] = startup_cash
+        f_digital[i] = digital_draw[r]
+        f_absorptive[i] = 0.0
+        f_birth_step[i] = step
+        f_exit_step[i] = -1
+        f_alive[i] = True
+        f_origin[i] = origin
+        f_founder_university[i] = -1
+        f_incubated[i] = False
+        f_home_university[i] = home[r]
+        f_platform_member[i] = False
+        f_grad_employees[i] = 0
+        f_grad_skill[i] = 0.0
+        f_prior_grads[i] = 0
+        f_prior_grad_skill[i] = 0.0
+        f_innovations[i] = 0
+        f_patents[i] = 0
+        f_partners[i] = 0
+        f_last_innovation[i] = -1
+        f_last_project[i] = -1
+        f_subsidy[i] = 0.0
+        f_public_money[i] = 0.0
+        for j in range(f_trust.shape[1]):
+            f_trust[i, j] = 0.0

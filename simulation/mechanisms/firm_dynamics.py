@@ -98,22 +98,22 @@ def grow(w: World) -> None:
     shock = growth_shock(f.size[:n], p["growth_sigma"], p["growth_beta"], p["growth_drift"],
                          w.rng("firms.growth").standard_normal(n))
     margin_z = w.rng("firms.margin").standard_normal(n)
-    level, rd_share = np.empty(n), np.empty(n)
+    level, ratio, inflow = np.empty(n), np.empty(n), np.empty(n)
     # Size, value added, R&D into knowledge along the firm's profile (a dead firm's knowledge
     # simply becomes obsolete), cash flow value added x (margin + shock) - own R&D.
     effort = kernels.grow_firms(
         alive, shock, f.size, f.employees, f.productivity, f.knowledge, f.knowledge_paid,
         f.cash, f.rd_intensity, f.subsidy, f.grad_employees, f.prior_grads, f.grad_skill,
-        f.prior_grad_skill, f.diverted, margin_z, level, rd_share, p["graduate_premium"],
-        p["knowledge_depreciation"], p["firm_rd_rate"], p["margin"], p["margin_sigma"])
+        f.prior_grad_skill, f.diverted, margin_z, level, ratio, inflow, p["graduate_premium"],
+        p["knowledge_depreciation"], p["firm_rd_rate"], p["margin"], p["margin_sigma"],
+        p["absorptive_rd_rate"], p["absorptive_graduate_rate"])
     # Knowledge pays: every change of the level this month (R&D and obsolescence here,
-    # projects, spillovers and hires earlier in the month) moves productivity once.
-    f.productivity[:n] = knowledge_pays(f.productivity[:n], level, f.knowledge_paid[:n],
-                                        p["knowledge_output_elasticity"])
-    f.knowledge_paid[:n] = level
-    inflow = absorptive_inflow(rd_share, f.graduate_term(slice(0, n)), p)
-    f.absorptive[:n] = np.where(alive, absorb(f.absorptive[:n], inflow,
-                                              p["absorptive_depreciation"]), f.absorptive[:n])
+    # projects, spillovers and hires earlier in the month) moves productivity once
+    # (knowledge_pays); absorptive capacity takes its month (absorb). numpy takes the powers
+    # and exponentials, one pass the rest.
+    kernels.pay_and_absorb(alive, ratio ** p["knowledge_output_elasticity"], np.exp(-inflow),
+                           level, f.productivity, f.knowledge_paid, f.absorptive,
+                           p["absorptive_depreciation"])
     w.count("rd_spending", effort)
 
 
