@@ -173,12 +173,18 @@ class EcosystemModel(mesa.Model):
         """The current value of every indicator (see simulation.indicators.INDICATORS)."""
         return dict(self._current)
 
-    def dataframe(self) -> pd.DataFrame:
-        """The DataCollector's indicator table, indexed by month."""
+    def indicator_values(self) -> tuple[list[str], np.ndarray]:
+        """The indicators' names and values: one row per indicator (in the DataCollector's
+        order, ``month`` among them), one column per month recorded (0..month), as floats."""
         # Every indicator is a float, so one 2-D array is much faster than Mesa's
         # dict-of-lists conversion (it matters per run in large batches).
         columns = self.datacollector.model_vars
-        df = pd.DataFrame(np.array(list(columns.values()), dtype=float).T, columns=list(columns))
+        return list(columns), np.array(list(columns.values()), dtype=float)
+
+    def dataframe(self) -> pd.DataFrame:
+        """The DataCollector's indicator table, indexed by month."""
+        names, values = self.indicator_values()
+        df = pd.DataFrame(values.T, columns=names)
         df.index = df["month"].astype(int)
         df.index.name = "step"
         return df

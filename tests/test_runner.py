@@ -12,7 +12,7 @@ import pytest
 
 from experiments import validation
 from experiments.executors import InlineExecutor, executor_for
-from experiments.runner import RunSpec, run_many
+from experiments.runner import KEY_COLUMNS, RunSpec, run_many, run_table
 from experiments.seeding import seed_sequence
 from experiments.storage import arrow_table, atomic_write, to_plain, write_json, write_parquet
 
@@ -93,8 +93,11 @@ def test_the_seeding_rule_is_the_spawn_key_of_the_replication():
 
 def test_plain_json_unwraps_numpy_and_writes_no_nan(tmp_path):
     data = {1: np.float64(0.5), "a": (np.int64(3), math.nan), "b": np.array([1, 2]),
-            "c": [math.inf, np.bool_(True)]}
-    assert to_plain(data) == {"1": 0.5, "a": [3, None], "b": [1, 2], "c": [None, True]}
+            "c": [math.inf, np.bool_(True)], "d": [True, None, "x", 2, -1.5, -math.inf]}
+    plain = to_plain(data)
+    assert plain == {"1": 0.5, "a": [3, None], "b": [1, 2], "c": [None, True],
+                     "d": [True, None, "x", 2, -1.5, None]}
+    assert [type(v) for v in plain["d"]] == [bool, type(None), str, int, float, type(None)]
     path = write_json(data, tmp_path / "x.json")
     assert "NaN" not in path.read_text() and "Infinity" not in path.read_text()
     assert json.loads(path.read_text())["a"] == [3, None]
@@ -152,3 +155,36 @@ def test_the_fast_conversion_covers_the_run_tables_and_leaves_the_rest_to_pandas
     for kind in ("category", "dates", "objects", "nullable integers",
                  "a number as a column name"):
         assert arrow_table(kinds[kind]) is None, kind
+
+
+@pytest.mark.parametrize("seed", [1, 5, 12])
+def test_the_run_table_is_the_model_table_with_the_keys_inserted_in_front(seed):
+    from simulation.model import EcosystemModel
+
+    spec = RunSpec(f"n{seed}", {**TINY, "n_firms": 60 + 10 * seed}, seed % 3, seed, 14)
+    model = EcosystemModel(rng=spec.seed(), parameters=spec.resolved).run()
+    # What the runner built before: pandas' own inference of every key column's dtype.
+    expected = model.dataframe().reset_index()
+    expected.insert(0, "run_id", spec.run_id)
+    expected.insert(1, "label", spec.label)
+    expected.insert(2, "replication", spec.replication)
+    got = run_table(spec, *model.indicator_values())
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert list(got.columns[:4]) == list(KEY_COLUMNS)
+    assert list(got.dtypes) == list(expected.dtypes)
+    # The runner's table is this one, and so is what its Parquet file reads back as.
+    runs = run_many([spec], workers=1)
+    pd.testing.assert_frame_equal(runs.steps, expected, check_exact=True)
+
+
+def test_the_float_columns_are_written_without_dictionaries_or_statistics(tmp_path):
+    import pyarrow.parquet as pq
+
+    df = tables()["every plain dtype, NaN and a missing text"]
+    meta = pq.ParquetFile(write_parquet(df, tmp_path / "t.parquet")).metadata.row_group(0)
+    for i, name in enumerate(df.columns):
+        column = meta.column(i)
+        floats = df[name].dtype.kind == "f"
+        assert column.is_stats_set != floats, name
+        if df[name].dtype.kind != "b":  # (Parquet never dictionary-encodes booleans)
+            assert ("RLE_DICTIONARY" in column.encodings) != floats, name
