@@ -22,7 +22,8 @@ def test_weighted_picks_are_generator_choice_on_the_same_uniforms(seed):
     weight = rng.integers(1, 400, len(rows)).astype(float)
     p = weight / weight.sum()
     expected = rows[np.random.default_rng(seed + 10).choice(len(rows), size=300, p=p)]
-    got = kernels.weighted_picks(rows, p, np.random.default_rng(seed + 10).random(300))
+    got = kernels.weighted_picks(rows, weight, weight.sum(),
+                                 np.random.default_rng(seed + 10).random(300))
     np.testing.assert_array_equal(got, expected)
 
 
