@@ -119,3 +119,30 @@ def test_jobs_lost_are_the_staff_of_exited_firms_and_the_rest_stay_indexed():
     np.testing.assert_array_equal(kept, [6, 8])  # the recent hires still at work, firm 0's too
     np.testing.assert_array_equal(employer, [0, -1, -1, 0, -1, 2, 0, -1, 2])
     assert count[1] == 0  # an exited firm's segment is read once
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_retention_reaches_the_lowest_draws_the_pot_pays_for(seed):
+    # The covered seekers the pot can pay are those numpy's stable argsort puts first (ties in
+    # order), for every cap: none, some, all, more than covered, and negative (a slice's end).
+    rng = np.random.default_rng(seed)
+    n = 2000
+    u = rng.random(n).round(2)  # many exact ties
+    coverage = 0.4
+    n_cov = int((u < coverage).sum())
+    for can_pay in (0, 1, 7, n_cov // 2, n_cov - 1, n_cov, n_cov + 5, -3, -(n - n_cov // 3),
+                    -2 * n):
+        expected = u < coverage
+        if expected.sum() > can_pay:
+            expected[np.argsort(u, kind="stable")[can_pay:]] = False
+        got = kernels.retention_cover(u, coverage, can_pay)
+        np.testing.assert_array_equal(got, expected, err_msg=f"can_pay {can_pay}")
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_cohort_skills_are_numpys_mean_to_the_last_bit(seed):
+    rng = np.random.default_rng(seed)
+    skills = rng.uniform(0.0, 1.0, size=(30000, 4)).astype(np.float32)
+    grads = np.sort(rng.choice(30000, 9000 + 1000 * seed, replace=False)).astype(np.int64)
+    expected = skills[grads].astype(float).mean(axis=0)
+    np.testing.assert_array_equal(kernels.cohort_skills(grads, skills), expected)

@@ -49,6 +49,8 @@ _MODULES = {
     "tied_seekers": "labour",
     "untied_seekers": "labour",
     "employer_weights": "labour",
+    "retention_cover": "labour",
+    "cohort_skills": "labour",
     "fill_vacancies": "labour",
     "by_employability": "labour",
     "stay_or_leave": "labour",

@@ -341,6 +341,69 @@ def untied_seekers(seekers, noise, tied, firm, keep, vacancies):
 
 
 @njit(cache=True)
+def retention_cover(u_cover, coverage, can_pay):
+    """Which job seekers the retention subsidy reaches: those whose uniform ``u_cover`` is
+    below ``coverage``, but only as many as the pot pays in full (``can_pay``): the lowest
+    draws, ties in order, i.e. the covered seekers among the first ``can_pay`` of a stable
+    argsort of the draws (a negative ``can_pay`` counts from the end, as a slice does). The
+    cap is a selection, not a sort: the ``can_pay``-th lowest covered draw is the bar."""
+    n = len(u_cover)
+    covered = np.empty(n, dtype=np.bool_)
+    n_cov = 0
+    for a in range(n):
+        covered[a] = u_cover[a] < coverage
+        n_cov += covered[a]
+    if n_cov <= can_pay:
+        return covered
+    limit = can_pay if can_pay >= 0 else max(n + can_pay, 0)
+    if limit >= n_cov:
+        return covered
+    if limit == 0:
+        covered[:] = False
+        return covered
+    # The covered draws are the lowest ones, so the first ``limit`` of the argsort are
+    # covered seekers: the limit-th lowest covered draw ``bar`` and, among draws equal to it,
+    # the first ones in order.
+    values = np.empty(n_cov)
+    m = 0
+    for a in range(n):
+        if covered[a]:
+            values[m] = u_cover[a]
+            m += 1
+    values.sort()
+    bar = values[limit - 1]
+    below = 0
+    for b in range(limit):
+        below += values[b] < bar
+    at_bar = limit - below  # how many draws equal to the bar stay covered
+    for a in range(n):
+        if covered[a]:
+            if u_cover[a] > bar:
+                covered[a] = False
+            elif u_cover[a] == bar:
+                if at_bar > 0:
+                    at_bar -= 1
+                else:
+                    covered[a] = False
+    return covered
+
+
+@njit(cache=True)
+def cohort_skills(grads, skills):
+    """(4,) mean skills of the cohort ``grads`` in float64, summed row by row as numpy's
+    ``skills[grads].astype(float).mean(axis=0)`` sums them (a reduction over the slow axis
+    is a running sum, not a pairwise one)."""
+    total = np.zeros(4)
+    for a in range(len(grads)):
+        s = grads[a]
+        for j in range(4):
+            total[j] += np.float64(skills[s, j])
+    for j in range(4):
+        total[j] /= len(grads)
+    return total
+
+
+@njit(cache=True)
 def stay_or_leave(seekers, offer_s, offer_f, u_leave, covered, leave_with_offer,
                   leave_without_offer, retention_effect, subsidy, status, status_counts,
                   public_money):

@@ -281,13 +281,11 @@ def graduate(w: World) -> None:
     # Each payment carries its administration (retention_admin_share), paid from the same pot.
     unit_cost = p["retention_subsidy"] * (1.0 + p["retention_admin_share"])
     coverage = w.gov.demand_share(RETENTION, unit_cost * len(seekers))
-    covered = u_cover < coverage
     # Chance alone can cover more seekers than the pot pays: cover only as many as it can pay
     # in full (the lowest draws), so no graduate receives money the government did not spend.
     can_pay = int(np.floor(w.gov.balance[RETENTION] / unit_cost * (1 + 1e-12))) if unit_cost > 0 \
         else len(seekers)
-    if covered.sum() > can_pay:
-        covered[np.argsort(u_cover, kind="stable")[can_pay:]] = False
+    covered = kernels.retention_cover(u_cover, coverage, can_pay)
     # Who leaves (status left), who takes an offer, who stays without one (unemployed), who
     # is paid (the graduate receives the subsidy; its administration is the government's own
     # cost): one pass.
@@ -310,7 +308,7 @@ def graduate(w: World) -> None:
     w.count("graduates", len(grads))
     w.count("graduates_employed", employed)
     w.count("graduates_left", len(leavers))
-    skills = st.skills[grads].astype(float)
+    skills = kernels.cohort_skills(grads, st.skills)
     w.last_cohort = {
         "graduates": float(len(grads)),
         "employment_rate": (employed + len(founders)) / len(grads),
@@ -319,5 +317,5 @@ def graduate(w: World) -> None:
         "internships": float((st.tie_firm[grads] >= 0).sum()),
         **{f"skill_{name}": float(v) for name, v in
            zip(("specialist", "entrepreneurial", "leadership", "digital"),
-               skills.mean(axis=0), strict=True)},
+               skills, strict=True)},
     }
