@@ -51,6 +51,8 @@ _MODULES = {
     "employer_weights": "labour",
     "retention_cover": "labour",
     "cohort_skills": "labour",
+    "without_ties": "labour",
+    "seekers_draws": "labour",
     "fill_vacancies": "labour",
     "by_employability": "labour",
     "stay_or_leave": "labour",

@@ -404,6 +404,39 @@ def cohort_skills(grads, skills):
 
 
 @njit(cache=True)
+def without_ties(rows, tie_firm):
+    """``rows`` with no tie firm yet (``tie_firm`` < 0), in row order: the graduates still
+    free for an internship (labour_market.assign_ties)."""
+    n = 0
+    for a in range(len(rows)):
+        n += tie_firm[rows[a]] < 0
+    out = np.empty(n, dtype=np.int64)
+    n = 0
+    for a in range(len(rows)):
+        if tie_firm[rows[a]] < 0:
+            out[n] = rows[a]
+            n += 1
+    out.sort()
+    return out
+
+
+@njit(cache=True)
+def seekers_draws(at, draws, noise):
+    """The job seekers' own draws (``at``: their positions in the cohort): rows 1-3 of
+    ``draws`` (tie hire, leaving, retention cover) and ``noise``, one gather."""
+    m = len(at)
+    out = np.empty((3, m))
+    out_noise = np.empty(m)
+    for b in range(m):
+        a = at[b]
+        out[0, b] = draws[1, a]
+        out[1, b] = draws[2, a]
+        out[2, b] = draws[3, a]
+        out_noise[b] = noise[a]
+    return out, out_noise
+
+
+@njit(cache=True)
 def stay_or_leave(seekers, offer_s, offer_f, u_leave, covered, leave_with_offer,
                   leave_without_offer, retention_effect, subsidy, status, status_counts,
                   public_money):

@@ -118,15 +118,15 @@ def hire(w: World, students: np.ndarray, firms: np.ndarray, status: int = EMPLOY
                            p["graduate_knowledge"], p["digital_hire_rate"])
 
 
-def assign_ties(w: World, grads: np.ndarray) -> None:
+def assign_ties(w: World, grads: np.ndarray) -> int:
     """Ties of the graduating cohort to firms (student-immersion channel): 2.0 graduates to
     their university's capstone partners (up to ``capstone_students_per_firm`` each), 3.0
     graduates to the firms of brokered live projects, then internships for the rest (1.0's
-    weak industry ties: only the places left)."""
+    weak industry ties: only the places left). Returns how many graduates hold a tie."""
     st, pr, u = w.students, w.projects, w.unis
     st.tie_firm[grads] = -1
     if not w.channel("student_immersion") or len(grads) == 0:
-        return
+        return 0
     act = pr.active_rows()
     p = w.p
     rng = w.rng("labour.ties")
@@ -154,13 +154,15 @@ def assign_ties(w: World, grads: np.ndarray) -> None:
             st.tie_firm[chosen] = pr.firm[brokered[rng.integers(0, len(brokered), k)]]
         places = int(len(proj) * p["internships_per_project"])
         if len(proj) and places and hi > lo:
-            mine = np.sort(by_code[lo:hi])  # the university's graduates, in row order
-            free = mine[st.tie_firm[mine] < 0]
+            # The university's graduates without a tie yet, in row order (kernels/labour.py).
+            free = kernels.without_ties(by_code[lo:hi], st.tie_firm)
             if len(free):
                 k = min(len(free), places)
                 chosen = rng.permutation(free)[:k]
                 st.tie_firm[chosen] = pr.firm[proj[rng.integers(0, len(proj), k)]]
-    w.count("internships", int((st.tie_firm[grads] >= 0).sum()))
+    tied = int((st.tie_firm[grads] >= 0).sum())
+    w.count("internships", tied)
+    return tied
 
 
 def found_startups(w: World, grads: np.ndarray, draw: np.ndarray
@@ -259,7 +261,7 @@ def graduate(w: World) -> None:
     grads = kernels.final_year(st.status, st.year, st.window_start, st.n, p["programme_years"])
     if len(grads) == 0:
         return
-    assign_ties(w, grads)
+    internships = assign_ties(w, grads)
     # They leave study: skills stored (teaching's closed form; numpy's exp between the
     # passes), enrolled counts, graduation month and year of study in one pass.
     retain = kernels.teaching_exponent(grads, st.status, st.code, st.aptitude, st.sync,
@@ -272,9 +274,9 @@ def graduate(w: World) -> None:
     draws = rng.random((4, len(grads)))  # founding, tie hire, leaving, retention cover
     noise = rng.standard_normal(len(grads))
     founders, seekers, at = found_startups(w, grads, draws[0])
-    # The seekers' own draws of the three other kinds, in one gather.
-    u_tie, u_leave, u_cover = draws[1:, at]
-    offer_s, offer_f = match(w, seekers, vacancies(w), u_tie, noise[at])
+    # The seekers' own draws of the three other kinds and their noise, in one gather.
+    (u_tie, u_leave, u_cover), noise = kernels.seekers_draws(at, draws, noise)
+    offer_s, offer_f = match(w, seekers, vacancies(w), u_tie, noise)
 
     # The retention subsidy reaches as many job seekers as the pot can pay; those it reaches
     # are less likely to leave. Founders stay anyway and are not paid.
@@ -314,7 +316,7 @@ def graduate(w: World) -> None:
         "employment_rate": (employed + len(founders)) / len(grads),
         "retention_rate": stayers / len(grads),
         "founder_rate": len(founders) / len(grads),
-        "internships": float((st.tie_firm[grads] >= 0).sum()),
+        "internships": float(internships),
         **{f"skill_{name}": float(v) for name, v in
            zip(("specialist", "entrepreneurial", "leadership", "digital"),
                skills, strict=True)},
