@@ -146,3 +146,33 @@ def test_cohort_skills_are_numpys_mean_to_the_last_bit(seed):
     grads = np.sort(rng.choice(30000, 9000 + 1000 * seed, replace=False)).astype(np.int64)
     expected = skills[grads].astype(float).mean(axis=0)
     np.testing.assert_array_equal(kernels.cohort_skills(grads, skills), expected)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_only_living_tie_firms_offer_their_interns_a_job(seed):
+    # The seekers whose tie firm is alive and whose draw is below the tie-hire probability,
+    # in the seekers' order: the numpy selection the kernel replaced, dead firms included.
+    rng = np.random.default_rng(seed)
+    n_firms = 60
+    tie_firm = np.where(rng.random(5000) < 0.4, rng.integers(0, n_firms, 5000), -1)
+    tie_firm = tie_firm.astype(np.int32)
+    alive = rng.random(n_firms) < 0.7
+    seekers = np.sort(rng.choice(5000, 3000, replace=False)).astype(np.int64)
+    draw = rng.random(len(seekers))
+    tie = tie_firm[seekers]
+    expected = seekers[(tie >= 0) & (draw < 0.6)]
+    expected = expected[alive[tie_firm[expected]]]
+    tied, firm = kernels.tied_seekers(seekers, draw, tie_firm, alive, 0.6)
+    np.testing.assert_array_equal(tied, expected)
+    np.testing.assert_array_equal(firm, tie_firm[expected])
+
+
+@pytest.mark.parametrize("seed", (1, 2, 3))
+def test_graduates_receive_every_retention_payment_the_books_record(seed):
+    # The retention subsidy paid (the run's books) is what the graduates received.
+    model = EcosystemModel(rng=seed, n_universities=2, n_firms=150, intake_per_university=250,
+                           horizon_months=26, retention_subsidy=0.01).run(26)
+    w, st = model.world, model.world.students
+    paid = w.totals.get("retention_payments", 0.0)
+    assert paid > 0
+    np.testing.assert_allclose(st.public_money[: st.n].sum(), paid, rtol=1e-9)
