@@ -22,7 +22,8 @@ def test_weighted_picks_are_generator_choice_on_the_same_uniforms(seed):
     weight = rng.integers(1, 400, len(rows)).astype(float)
     p = weight / weight.sum()
     expected = rows[np.random.default_rng(seed + 10).choice(len(rows), size=300, p=p)]
-    got = kernels.weighted_picks(rows, p, np.random.default_rng(seed + 10).random(300))
+    got = kernels.weighted_picks(rows, weight, weight.sum(),
+                                 np.random.default_rng(seed + 10).random(300))
     np.testing.assert_array_equal(got, expected)
 
 
@@ -118,3 +119,60 @@ def test_jobs_lost_are_the_staff_of_exited_firms_and_the_rest_stay_indexed():
     np.testing.assert_array_equal(kept, [6, 8])  # the recent hires still at work, firm 0's too
     np.testing.assert_array_equal(employer, [0, -1, -1, 0, -1, 2, 0, -1, 2])
     assert count[1] == 0  # an exited firm's segment is read once
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_retention_reaches_the_lowest_draws_the_pot_pays_for(seed):
+    # The covered seekers the pot can pay are those numpy's stable argsort puts first (ties in
+    # order), for every cap: none, some, all, more than covered, and negative (a slice's end).
+    rng = np.random.default_rng(seed)
+    n = 2000
+    u = rng.random(n).round(2)  # many exact ties
+    coverage = 0.4
+    n_cov = int((u < coverage).sum())
+    for can_pay in (0, 1, 7, n_cov // 2, n_cov - 1, n_cov, n_cov + 5, -3, -(n - n_cov // 3),
+                    -2 * n):
+        expected = u < coverage
+        if expected.sum() > can_pay:
+            expected[np.argsort(u, kind="stable")[can_pay:]] = False
+        got = kernels.retention_cover(u, coverage, can_pay)
+        np.testing.assert_array_equal(got, expected, err_msg=f"can_pay {can_pay}")
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_cohort_skills_are_numpys_mean_to_the_last_bit(seed):
+    rng = np.random.default_rng(seed)
+    skills = rng.uniform(0.0, 1.0, size=(30000, 4)).astype(np.float32)
+    grads = np.sort(rng.choice(30000, 9000 + 1000 * seed, replace=False)).astype(np.int64)
+    expected = skills[grads].astype(float).mean(axis=0)
+    np.testing.assert_array_equal(kernels.cohort_skills(grads, skills), expected)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_only_living_tie_firms_offer_their_interns_a_job(seed):
+    # The seekers whose tie firm is alive and whose draw is below the tie-hire probability,
+    # in the seekers' order: the numpy selection the kernel replaced, dead firms included.
+    rng = np.random.default_rng(seed)
+    n_firms = 60
+    tie_firm = np.where(rng.random(5000) < 0.4, rng.integers(0, n_firms, 5000), -1)
+    tie_firm = tie_firm.astype(np.int32)
+    alive = rng.random(n_firms) < 0.7
+    seekers = np.sort(rng.choice(5000, 3000, replace=False)).astype(np.int64)
+    draw = rng.random(len(seekers))
+    tie = tie_firm[seekers]
+    expected = seekers[(tie >= 0) & (draw < 0.6)]
+    expected = expected[alive[tie_firm[expected]]]
+    tied, firm = kernels.tied_seekers(seekers, draw, tie_firm, alive, 0.6)
+    np.testing.assert_array_equal(tied, expected)
+    np.testing.assert_array_equal(firm, tie_firm[expected])
+
+
+@pytest.mark.parametrize("seed", (1, 2, 3))
+def test_graduates_receive_every_retention_payment_the_books_record(seed):
+    # The retention subsidy paid (the run's books) is what the graduates received.
+    model = EcosystemModel(rng=seed, n_universities=2, n_firms=150, intake_per_university=250,
+                           horizon_months=26, retention_subsidy=0.01).run(26)
+    w, st = model.world, model.world.students
+    paid = w.totals.get("retention_payments", 0.0)
+    assert paid > 0
+    np.testing.assert_allclose(st.public_money[: st.n].sum(), paid, rtol=1e-9)

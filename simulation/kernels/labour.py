@@ -10,16 +10,22 @@ ENROLLED, EMPLOYED, FOUNDER, LEFT, UNEMPLOYED, DROPPED_OUT = range(6)
 
 
 @njit(cache=True)
-def hire_graduates(students, firms, skills, interest, grad_employees, grad_skill, knowledge,
-                   digital, size, employees, prior_grads, graduate_knowledge, digital_rate):
-    """Graduates ``students`` join ``firms`` (rows may repeat): each adds one graduate and its
-    mean skill to the firm's staff, ``graduate_knowledge`` x its specialist skill to the
-    firm's knowledge in its domain of interest (labour mobility), and its digital skill to
-    the firm's digital maturity, which rises by min(1, ``digital_rate`` x digital skill hired /
-    employees) x (1 - maturity); a firm is never smaller than its graduate staff."""
+def hire_graduates(students, firms, code, status, employer, status_counts, skills, interest,
+                   grad_employees, grad_skill, knowledge, digital, size, employees, prior_grads,
+                   graduate_knowledge, digital_rate):
+    """Graduates ``students`` join ``firms`` (rows may repeat): their status becomes ``code``
+    (employed or founder, kept in the status counts) and their employer the firm row; each
+    adds one graduate and its mean skill to the firm's staff, ``graduate_knowledge`` x its
+    specialist skill to the firm's knowledge in its domain of interest (labour mobility), and
+    its digital skill to the firm's digital maturity, which rises by min(1, ``digital_rate`` x
+    digital skill hired / employees) x (1 - maturity); a firm is never smaller than its
+    graduate staff. (One call for both sides of a hire: re-employment calls it every month.)"""
     digital_in = np.zeros(len(digital))
     for a in range(len(students)):
         i, s = firms[a], students[a]
+        status_counts[status[s]] -= 1
+        status[s] = code
+        employer[s] = i
         # Skills are float32: widen each before adding (numba's float() keeps float32).
         s0, s1 = np.float64(skills[s, 0]), np.float64(skills[s, 1])
         s2, s3 = np.float64(skills[s, 2]), np.float64(skills[s, 3])
@@ -40,6 +46,7 @@ def hire_graduates(students, firms, skills, interest, grad_employees, grad_skill
         staff = grad_employees[i] + prior_grads[i]
         size[i] = max(size[i], float(staff))
         employees[i] = max(employees[i], staff)
+    status_counts[code] += len(students)
 
 
 @njit(cache=True)
@@ -86,17 +93,36 @@ def unemployed_flows(unemployed, draw, leave_rate, reemployment_rate, status, st
 
 
 @njit(cache=True)
-def weighted_picks(rows, p, uniform):
-    """``rows[i]`` drawn with probabilities ``p`` for each of ``uniform``: what numpy's
-    ``Generator.choice(len(rows), size, p=p)`` returns when its uniforms are ``uniform``
-    (the cumulative sum of p, normalised by its last value, searched on the right)."""
-    cdf = np.empty(len(p))
-    total = 0.0
-    for i in range(len(p)):
-        total += p[i]
-        cdf[i] = total
+def employer_weights(alive, employees):
+    """The living firms (rows of ``alive``, in row order) and their employment as float64:
+    re-employment picks employers in proportion to it (``weighted_picks``)."""
+    n = 0
+    for i in range(len(alive)):
+        n += alive[i]
+    rows = np.empty(n, dtype=np.int64)
+    weight = np.empty(n)
+    n = 0
+    for i in range(len(alive)):
+        if alive[i]:
+            rows[n] = i
+            weight[n] = employees[i]
+            n += 1
+    return rows, weight
+
+
+@njit(cache=True)
+def weighted_picks(rows, weight, total, uniform):
+    """``rows[i]`` drawn with probabilities ``weight / total`` for each of ``uniform``: what
+    numpy's ``Generator.choice(len(rows), size, p=weight / total)`` returns when its uniforms
+    are ``uniform`` (the cumulative sum of p, normalised by its last value, searched on the
+    right). ``total`` is numpy's sum of ``weight`` (its pairwise sum, computed by the caller)."""
+    cdf = np.empty(len(weight))
+    acc = 0.0
+    for i in range(len(weight)):
+        acc += weight[i] / total
+        cdf[i] = acc
     last = cdf[-1]
-    for i in range(len(p)):
+    for i in range(len(weight)):
         cdf[i] /= last
     return rows[np.searchsorted(cdf, uniform, side="right")]
 
@@ -229,12 +255,197 @@ def fill_vacancies(rest, interest, slots, knowledge):
 
 
 @njit(cache=True)
+def who_founds(grads, draw, skills, university, room, founder_rate, boost):
+    """June's founders among the graduates ``grads`` (row order, one uniform ``draw`` each):
+    a graduate founds a start-up when its draw is below min(0.5, ``founder_rate`` x
+    (entrepreneurial skill / 0.5)^2 x (1 + ``boost`` x [its university's incubator has
+    room])), the founding probability of labour_market.found_startups. Returns (founders,
+    the job seekers (the others), the seekers' positions in the cohort), each in row order."""
+    n = len(grads)
+    found = np.empty(n, dtype=np.bool_)
+    n_found = 0
+    for a in range(n):
+        s = grads[a]
+        ent = np.float64(skills[s, 1]) / 0.5
+        prob = founder_rate * (ent * ent) * (1.0 + boost * np.float64(room[university[s]]))
+        found[a] = draw[a] < min(prob, 0.5)
+        n_found += found[a]
+    founders = np.empty(n_found, dtype=np.int64)
+    seekers = np.empty(n - n_found, dtype=np.int64)
+    at = np.empty(n - n_found, dtype=np.int64)
+    i = j = 0
+    for a in range(n):
+        if found[a]:
+            founders[i] = grads[a]
+            i += 1
+        else:
+            seekers[j] = grads[a]
+            at[j] = a
+            j += 1
+    return founders, seekers, at
+
+
+@njit(cache=True)
+def tied_seekers(seekers, tie_draw, tie_firm, alive, tie_hire_probability):
+    """Job seekers (row order) whose internship or project tie offers them a job: a tie firm
+    that is alive, and their uniform ``tie_draw`` below ``tie_hire_probability``. Returns
+    (those seekers, their tie firms), in the seekers' order."""
+    n = 0
+    for a in range(len(seekers)):
+        t = tie_firm[seekers[a]]
+        n += t >= 0 and tie_draw[a] < tie_hire_probability and alive[t]
+    tied = np.empty(n, dtype=np.int64)
+    firm = np.empty(n, dtype=np.int64)
+    n = 0
+    for a in range(len(seekers)):
+        t = tie_firm[seekers[a]]
+        if t >= 0 and tie_draw[a] < tie_hire_probability and alive[t]:
+            tied[n] = seekers[a]
+            firm[n] = t
+            n += 1
+    return tied, firm
+
+
+@njit(cache=True)
+def untied_seekers(seekers, noise, tied, firm, keep, vacancies):
+    """The tie hires kept within their firms' vacancies (``keep``) take a vacancy each (out of
+    ``vacancies``, in place); returns (those hires, their firms, the other seekers and their
+    ``noise``, in the seekers' order, and the vacancies left in all)."""
+    n_kept = 0
+    for a in range(len(tied)):
+        n_kept += keep[a]
+    kept = np.empty(n_kept, dtype=np.int64)
+    kept_firm = np.empty(n_kept, dtype=np.int64)
+    m = 0
+    for a in range(len(tied)):
+        if keep[a]:
+            kept[m] = tied[a]
+            kept_firm[m] = firm[a]
+            vacancies[firm[a]] -= 1
+            m += 1
+    # The kept hires are a subsequence of the seekers: one merge-like pass leaves them out.
+    rest = np.empty(len(seekers) - n_kept, dtype=np.int64)
+    rest_noise = np.empty(len(seekers) - n_kept)
+    j = m = 0
+    for a in range(len(seekers)):
+        if j < n_kept and seekers[a] == kept[j]:
+            j += 1
+            continue
+        rest[m] = seekers[a]
+        rest_noise[m] = noise[a]
+        m += 1
+    left = 0
+    for i in range(len(vacancies)):
+        left += vacancies[i]
+    return kept, kept_firm, rest, rest_noise, left
+
+
+@njit(cache=True)
+def retention_cover(u_cover, coverage, can_pay):
+    """Which job seekers the retention subsidy reaches: those whose uniform ``u_cover`` is
+    below ``coverage``, but only as many as the pot pays in full (``can_pay``): the lowest
+    draws, ties in order, i.e. the covered seekers among the first ``can_pay`` of a stable
+    argsort of the draws (a negative ``can_pay`` counts from the end, as a slice does). The
+    cap is a selection, not a sort: the ``can_pay``-th lowest covered draw is the bar."""
+    n = len(u_cover)
+    covered = np.empty(n, dtype=np.bool_)
+    n_cov = 0
+    for a in range(n):
+        covered[a] = u_cover[a] < coverage
+        n_cov += covered[a]
+    if n_cov <= can_pay:
+        return covered
+    limit = can_pay if can_pay >= 0 else max(n + can_pay, 0)
+    if limit >= n_cov:
+        return covered
+    if limit == 0:
+        covered[:] = False
+        return covered
+    # The covered draws are the lowest ones, so the first ``limit`` of the argsort are
+    # covered seekers: the limit-th lowest covered draw ``bar`` and, among draws equal to it,
+    # the first ones in order.
+    values = np.empty(n_cov)
+    m = 0
+    for a in range(n):
+        if covered[a]:
+            values[m] = u_cover[a]
+            m += 1
+    values.sort()
+    bar = values[limit - 1]
+    below = 0
+    for b in range(limit):
+        below += values[b] < bar
+    at_bar = limit - below  # how many draws equal to the bar stay covered
+    for a in range(n):
+        if covered[a]:
+            if u_cover[a] > bar:
+                covered[a] = False
+            elif u_cover[a] == bar:
+                if at_bar > 0:
+                    at_bar -= 1
+                else:
+                    covered[a] = False
+    return covered
+
+
+@njit(cache=True)
+def cohort_skills(grads, skills):
+    """(4,) mean skills of the cohort ``grads`` in float64, summed row by row as numpy's
+    ``skills[grads].astype(float).mean(axis=0)`` sums them (a reduction over the slow axis
+    is a running sum, not a pairwise one)."""
+    total = np.zeros(4)
+    for a in range(len(grads)):
+        s = grads[a]
+        for j in range(4):
+            total[j] += np.float64(skills[s, j])
+    for j in range(4):
+        total[j] /= len(grads)
+    return total
+
+
+@njit(cache=True)
+def without_ties(rows, tie_firm):
+    """``rows`` with no tie firm yet (``tie_firm`` < 0), in row order: the graduates still
+    free for an internship (labour_market.assign_ties)."""
+    n = 0
+    for a in range(len(rows)):
+        n += tie_firm[rows[a]] < 0
+    out = np.empty(n, dtype=np.int64)
+    n = 0
+    for a in range(len(rows)):
+        if tie_firm[rows[a]] < 0:
+            out[n] = rows[a]
+            n += 1
+    out.sort()
+    return out
+
+
+@njit(cache=True)
+def seekers_draws(at, draws, noise):
+    """The job seekers' own draws (``at``: their positions in the cohort): rows 1-3 of
+    ``draws`` (tie hire, leaving, retention cover) and ``noise``, one gather."""
+    m = len(at)
+    out = np.empty((3, m))
+    out_noise = np.empty(m)
+    for b in range(m):
+        a = at[b]
+        out[0, b] = draws[1, a]
+        out[1, b] = draws[2, a]
+        out[2, b] = draws[3, a]
+        out_noise[b] = noise[a]
+    return out, out_noise
+
+
+@njit(cache=True)
 def stay_or_leave(seekers, offer_s, offer_f, u_leave, covered, leave_with_offer,
-                  leave_without_offer, retention_effect):
+                  leave_without_offer, retention_effect, subsidy, status, status_counts,
+                  public_money):
     """Each job seeker (``seekers``, in row order) leaves the region with probability
     ``leave_with_offer`` if it has an offer (``offer_s``, ``offer_f``: graduate and firm rows),
     ``leave_without_offer`` if not, x (1 - ``retention_effect``) where the retention subsidy
-    ``covered`` it; one uniform ``u_leave`` each. Returns (leavers, the offers taken as
+    ``covered`` it; one uniform ``u_leave`` each. Leavers' status becomes left, that of those
+    who stay without a job unemployed (kept in the status counts), and the covered who stay
+    receive ``subsidy`` (their public money). Returns (leavers, the offers taken as
     (graduate rows, firm rows) in offer order, those who stay without a job, the covered who
     stay and are paid)."""
     n = len(seekers)
@@ -268,13 +479,20 @@ def stay_or_leave(seekers, offer_s, offer_f, u_leave, covered, leave_with_offer,
         if leave[a]:
             leavers[n_leave] = s
             n_leave += 1
+            status_counts[status[s]] -= 1
+            status[s] = LEFT
             continue
         if not offered[a]:
             idle[n_idle] = s
             n_idle += 1
+            status_counts[status[s]] -= 1
+            status[s] = UNEMPLOYED
         if covered[a]:
             paid[n_paid] = s
             n_paid += 1
+            public_money[s] += subsidy
+    status_counts[LEFT] += n_leave
+    status_counts[UNEMPLOYED] += n_idle
     hired = 0
     for a in range(len(pos)):
         hired += not leave[pos[a]]
@@ -329,19 +547,6 @@ def by_employability(rest, skills, noise):
             count[d] += 1
         order, spare = spare, order
     return rest[order]
-
-
-@njit(cache=True)
-def start_jobs(students, firms, code, status, employer, status_counts):
-    """Graduates ``students`` start work at ``firms``: their status becomes ``code``
-    (employed or founder, kept in the status counts) and their employer the firm row."""
-    for a in range(len(students)):
-        s = students[a]
-        status_counts[status[s]] -= 1
-        status[s] = code
-        employer[s] = firms[a]
-    status_counts[code] += len(students)
-
 
 
 @njit(cache=True)

@@ -92,6 +92,22 @@ def drop_out(rows, retain, status, code, year, skills, sync, exposure, enrolled,
 
 
 @njit(cache=True)
+def graduate_cohort(rows, retain, status, code, year, skills, sync, exposure, enrolled,
+                    grad_step, month):
+    """June's graduates ``rows`` leave study: their skills are stored (``retain`` = exp of
+    ``teaching_exponent``), they leave the enrolled counts (``enrolled``, (U, 3) by university
+    and programme), graduate this ``month`` and their year of study becomes 0. Their status
+    is set by the labour market (founder, employed, unemployed or left)."""
+    for a in range(len(rows)):
+        s = rows[a]
+        _store(s, retain[a], status, code, skills, sync, exposure)
+        c = code[s]
+        enrolled[c // 3, c % 3] -= 1.0
+        grad_step[s] = month
+        year[s] = 0
+
+
+@njit(cache=True)
 def final_year(status, year, start, stop, programme_years):
     """Rows from ``start`` to ``stop`` of enrolled students in their final year (June's
     graduates), in row order."""

@@ -32,12 +32,10 @@ from ..state import (
     EMPLOYED,
     FOUNDER,
     GRADUATE_STARTUP,
-    LEFT,
     UNEMPLOYED,
 )
 from ..world import INSTRUMENT_INDEX, World, displace_incumbents, init_firms
 from .collaboration import within_capacity
-from .teaching import sync_skills
 
 RETENTION = INSTRUMENT_INDEX["retention_subsidy"]
 JUNE = 6
@@ -76,16 +74,17 @@ def alumni_flows(w: World) -> None:
         unemployed, draw, w.p["unemployed_leave_rate"], w.p["reemployment_rate"], st.status,
         st.status_counts)
     w.unemployed = stay
-    alive = np.flatnonzero(f.alive[: f.n])
-    if len(rehire) and len(alive):
-        weight = f.employees[alive].astype(float)
-        # Employers in proportion to employment: Generator.choice's own method on the same
-        # uniforms (kernels.labour.weighted_picks), without its checks of p.
-        employer = kernels.weighted_picks(alive, weight / weight.sum(),
-                                          rng.random(len(rehire)))
-        hire(w, rehire, employer)
-    elif len(rehire):  # no firm to hire them: they stay unemployed
-        w.unemployed = kernels.merge_rows(stay, rehire)
+    if len(rehire):
+        alive, weight = kernels.employer_weights(f.alive[: f.n], f.employees)
+        if len(alive):
+            # Employers in proportion to employment: Generator.choice's own method on the
+            # same uniforms (kernels.labour.weighted_picks), without its checks of p; the
+            # total is numpy's (pairwise) sum, as the replaced code took it.
+            employer = kernels.weighted_picks(alive, weight, weight.sum(),
+                                              rng.random(len(rehire)))
+            hire(w, rehire, employer)
+        else:  # no firm to hire them: they stay unemployed
+            w.unemployed = kernels.merge_rows(stay, rehire)
     w.count("graduates_left", len(leave))
 
 
@@ -108,26 +107,26 @@ def hire(w: World, students: np.ndarray, firms: np.ndarray, status: int = EMPLOY
     st, f, p = w.students, w.firms, w.p
     students = np.asarray(students, dtype=np.int64)
     firms = np.asarray(firms, dtype=np.int64)
-    kernels.start_jobs(students, firms, status, st.status, st.employer, st.status_counts)
     w.staff.recent = np.concatenate((w.staff.recent, students))
-    # One pass over the hires (simulation/kernels/labour.py): graduate staff and skill,
-    # knowledge in the graduate's domain of interest, the firm's digital maturity, and a firm
-    # is never smaller than its graduate staff (graduates are part of the workforce).
-    kernels.hire_graduates(students, firms, st.skills, st.interest,
-                           f.grad_employees, f.grad_skill, f.knowledge, f.digital, f.size,
-                           f.employees, f.prior_grads,
+    # One pass over the hires (simulation/kernels/labour.py): status and employer, graduate
+    # staff and skill, knowledge in the graduate's domain of interest, the firm's digital
+    # maturity, and a firm is never smaller than its graduate staff (graduates are part of the
+    # workforce).
+    kernels.hire_graduates(students, firms, status, st.status, st.employer, st.status_counts,
+                           st.skills, st.interest, f.grad_employees, f.grad_skill, f.knowledge,
+                           f.digital, f.size, f.employees, f.prior_grads,
                            p["graduate_knowledge"], p["digital_hire_rate"])
 
 
-def assign_ties(w: World, grads: np.ndarray) -> None:
+def assign_ties(w: World, grads: np.ndarray) -> int:
     """Ties of the graduating cohort to firms (student-immersion channel): 2.0 graduates to
     their university's capstone partners (up to ``capstone_students_per_firm`` each), 3.0
     graduates to the firms of brokered live projects, then internships for the rest (1.0's
-    weak industry ties: only the places left)."""
+    weak industry ties: only the places left). Returns how many graduates hold a tie."""
     st, pr, u = w.students, w.projects, w.unis
     st.tie_firm[grads] = -1
     if not w.channel("student_immersion") or len(grads) == 0:
-        return
+        return 0
     act = pr.active_rows()
     p = w.p
     rng = w.rng("labour.ties")
@@ -155,28 +154,35 @@ def assign_ties(w: World, grads: np.ndarray) -> None:
             st.tie_firm[chosen] = pr.firm[brokered[rng.integers(0, len(brokered), k)]]
         places = int(len(proj) * p["internships_per_project"])
         if len(proj) and places and hi > lo:
-            mine = np.sort(by_code[lo:hi])  # the university's graduates, in row order
-            free = mine[st.tie_firm[mine] < 0]
+            # The university's graduates without a tie yet, in row order (kernels/labour.py).
+            free = kernels.without_ties(by_code[lo:hi], st.tie_firm)
             if len(free):
                 k = min(len(free), places)
                 chosen = rng.permutation(free)[:k]
                 st.tie_firm[chosen] = pr.firm[proj[rng.integers(0, len(proj), k)]]
-    w.count("internships", int((st.tie_firm[grads] >= 0).sum()))
+    tied = int((st.tie_firm[grads] >= 0).sum())
+    w.count("internships", tied)
+    return tied
 
 
-def found_startups(w: World, grads: np.ndarray, draw: np.ndarray) -> np.ndarray:
-    """Graduates who found a firm (``draw``: one uniform per graduate); creates their firms."""
+def found_startups(w: World, grads: np.ndarray, draw: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Graduates who found a firm (``draw``: one uniform per graduate); creates their firms.
+
+    Returns (founders, the job seekers (the other graduates), the seekers' positions in
+    ``grads``), each in row order.
+    """
     p, st, f = w.p, w.students, w.firms
     incubation = w.channel("incubation")
-    ent = st.skills[grads, 1].astype(float)
     # The incubator link encourages founding only where the incubator has free places.
     room = (incubator_room(w) > 0) & (w.p["incubation_months"] > 0) if incubation \
         else np.zeros(w.unis.count, dtype=bool)
-    boost = p["incubator_founder_boost"] * room[st.university[grads]]
-    prob = p["founder_rate"] * (ent / 0.5) ** 2 * (1.0 + boost)
-    founders = grads[draw < np.minimum(prob, 0.5)]
+    # Each graduate founds with probability min(0.5, founder_rate x (entrepreneurial skill /
+    # 0.5)^2 x (1 + incubator_founder_boost where its incubator has room)): one pass.
+    founders, seekers, at = kernels.who_founds(grads, draw, st.skills, st.university, room,
+                                               p["founder_rate"], p["incubator_founder_boost"])
     if len(founders) == 0:
-        return founders
+        return founders, seekers, at
     rows = f.reserve(len(founders))
     k = p["n_domains"]
     knowledge = np.zeros((len(founders), k))
@@ -194,7 +200,7 @@ def found_startups(w: World, grads: np.ndarray, draw: np.ndarray) -> np.ndarray:
     w.count("startups_founded", len(founders))
     w.count("graduate_startups", len(founders))
     w.count("firm_entries", len(founders))
-    return founders
+    return founders, seekers, at
 
 
 def incubate(w: World, firms: np.ndarray, universities: np.ndarray) -> None:
@@ -233,32 +239,21 @@ def match(w: World, seekers: np.ndarray, vac: np.ndarray, tie_draw: np.ndarray,
     st, f = w.students, w.firms
     rng = w.rng("labour.match")
     vac = vac.copy()
-    offered_s: list[np.ndarray] = []
-    offered_f: list[np.ndarray] = []
-    tie = st.tie_firm[seekers]
-    tied = seekers[(tie >= 0) & (tie_draw < w.p["tie_hire_probability"])]
-    if len(tied):
-        tf = st.tie_firm[tied]
-        ok = f.alive[tf]
-        tied, tf = tied[ok], tf[ok]
-        keep = within_capacity(tf, vac, rng)
-        tied, tf = tied[keep], tf[keep]
-        np.subtract.at(vac, tf, 1)
-        offered_s.append(tied)
-        offered_f.append(tf)
-    untied = ~np.isin(seekers, tied, assume_unique=True)
-    rest = seekers[untied]
-    if len(rest) and vac.sum() > 0:
+    # Interns (and live-project students) whose tie firm is alive and offers them the job,
+    # within its vacancies in random order (within_capacity draws only if there are any).
+    tied, tf = kernels.tied_seekers(seekers, tie_draw, st.tie_firm, f.alive,
+                                    w.p["tie_hire_probability"])
+    keep = within_capacity(tf, vac, rng)
+    tied, tf, rest, rest_noise, left = kernels.untied_seekers(seekers, noise, tied, tf, keep,
+                                                              vac)
+    if len(rest) and left > 0:
         # Best first by employability, mean skill x (1 + 0.1 noise) (kernels/labour.py).
-        rest = kernels.by_employability(rest, st.skills, noise[untied])
+        rest = kernels.by_employability(rest, st.skills, rest_noise)
         slots = rng.permutation(np.repeat(np.arange(len(vac)), vac))
         # Domain by domain, then across domains, in one pass (kernels/labour.py).
         offer_s, offer_f = kernels.fill_vacancies(rest, st.interest, slots, f.knowledge)
-        offered_s.append(offer_s)
-        offered_f.append(offer_f)
-    if not offered_s:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    return np.concatenate(offered_s).astype(np.int64), np.concatenate(offered_f).astype(np.int64)
+        return np.concatenate((tied, offer_s)), np.concatenate((tf, offer_f))
+    return tied, tf
 
 
 def graduate(w: World) -> None:
@@ -266,45 +261,45 @@ def graduate(w: World) -> None:
     grads = kernels.final_year(st.status, st.year, st.window_start, st.n, p["programme_years"])
     if len(grads) == 0:
         return
-    assign_ties(w, grads)
-    sync_skills(w, grads)
-    w.enrol(grads, -1)
-    st.grad_step[grads] = w.month
-    st.year[grads] = 0
+    internships = assign_ties(w, grads)
+    # They leave study: skills stored (teaching's closed form; numpy's exp between the
+    # passes), enrolled counts, graduation month and year of study in one pass.
+    retain = kernels.teaching_exponent(grads, st.status, st.code, st.aptitude, st.sync,
+                                       w.exposure)
+    np.exp(retain, out=retain)
+    kernels.graduate_cohort(grads, retain, st.status, st.code, st.year, st.skills, st.sync,
+                            w.exposure, w.enrolled, st.grad_step, w.month)
     # One draw of each kind per graduate, aligned with the cohort (the same in every scenario).
     rng = w.rng("labour.graduation")
-    u_found, u_tie, u_leave, u_cover = rng.random((4, len(grads)))
+    draws = rng.random((4, len(grads)))  # founding, tie hire, leaving, retention cover
     noise = rng.standard_normal(len(grads))
-    founders = found_startups(w, grads, u_found)
-    seeking = ~np.isin(grads, founders, assume_unique=True)
-    seekers = grads[seeking]
-    offer_s, offer_f = match(w, seekers, vacancies(w), u_tie[seeking], noise[seeking])
+    founders, seekers, at = found_startups(w, grads, draws[0])
+    # The seekers' own draws of the three other kinds and their noise, in one gather.
+    (u_tie, u_leave, u_cover), noise = kernels.seekers_draws(at, draws, noise)
+    offer_s, offer_f = match(w, seekers, vacancies(w), u_tie, noise)
 
     # The retention subsidy reaches as many job seekers as the pot can pay; those it reaches
     # are less likely to leave. Founders stay anyway and are not paid.
     # Each payment carries its administration (retention_admin_share), paid from the same pot.
     unit_cost = p["retention_subsidy"] * (1.0 + p["retention_admin_share"])
     coverage = w.gov.demand_share(RETENTION, unit_cost * len(seekers))
-    covered = u_cover[seeking] < coverage
     # Chance alone can cover more seekers than the pot pays: cover only as many as it can pay
     # in full (the lowest draws), so no graduate receives money the government did not spend.
     can_pay = int(np.floor(w.gov.balance[RETENTION] / unit_cost * (1 + 1e-12))) if unit_cost > 0 \
         else len(seekers)
-    if covered.sum() > can_pay:
-        covered[np.argsort(u_cover[seeking], kind="stable")[can_pay:]] = False
-    # Who leaves, who takes an offer, who stays without one, who is paid: one pass.
+    covered = kernels.retention_cover(u_cover, coverage, can_pay)
+    # Who leaves (status left), who takes an offer, who stays without one (unemployed), who
+    # is paid (the graduate receives the subsidy; its administration is the government's own
+    # cost): one pass.
     leavers, (hire_s, hire_f), idle, paid_to = kernels.stay_or_leave(
-        seekers, offer_s, offer_f, u_leave[seeking], covered, p["leave_with_offer"],
-        p["leave_without_offer"], p["retention_effect"])
-    st.set_status(leavers, LEFT)
+        seekers, offer_s, offer_f, u_leave, covered, p["leave_with_offer"],
+        p["leave_without_offer"], p["retention_effect"], p["retention_subsidy"], st.status,
+        st.status_counts, st.public_money)
     hire(w, hire_s, hire_f)
-    st.set_status(idle, UNEMPLOYED)
     w.unemployed = kernels.merge_rows(w.unemployed, idle)
     stayers = len(grads) - len(leavers)
     paid = len(paid_to)
     w.gov.spend(RETENTION, unit_cost * paid)
-    # The graduate receives the subsidy; its administration is the government's own cost.
-    st.public_money[paid_to] += p["retention_subsidy"]
     w.count("retention_payments", p["retention_subsidy"] * paid)
     w.count("retention_admin", p["retention_subsidy"] * p["retention_admin_share"] * paid)
 
@@ -315,14 +310,14 @@ def graduate(w: World) -> None:
     w.count("graduates", len(grads))
     w.count("graduates_employed", employed)
     w.count("graduates_left", len(leavers))
-    skills = st.skills[grads].astype(float)
+    skills = kernels.cohort_skills(grads, st.skills)
     w.last_cohort = {
         "graduates": float(len(grads)),
         "employment_rate": (employed + len(founders)) / len(grads),
         "retention_rate": stayers / len(grads),
         "founder_rate": len(founders) / len(grads),
-        "internships": float((st.tie_firm[grads] >= 0).sum()),
+        "internships": float(internships),
         **{f"skill_{name}": float(v) for name, v in
            zip(("specialist", "entrepreneurial", "leadership", "digital"),
-               skills.mean(axis=0), strict=True)},
+               skills, strict=True)},
     }
