@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulation import kernels
+from simulation.state import EMPLOYED, UNEMPLOYED
 
 
 def hire_effect(digital: np.ndarray, firms: np.ndarray, skill: np.ndarray,
@@ -18,7 +19,12 @@ def hire_effect(digital: np.ndarray, firms: np.ndarray, skill: np.ndarray,
     skills = np.zeros((n_hires, 4), dtype=np.float32)
     skills[:, 3] = skill
     employees = np.asarray(employees, dtype=np.int64).copy()
+    # The hires are unemployed graduates who become employed.
+    status = np.full(n_hires, UNEMPLOYED, dtype=np.int8)
+    counts = np.zeros(6, dtype=np.int64)
+    counts[UNEMPLOYED] = n_hires
     kernels.hire_graduates(np.arange(n_hires, dtype=np.int64), np.asarray(firms, np.int64),
+                           EMPLOYED, status, np.full(n_hires, -1, dtype=np.int32), counts,
                            skills, np.zeros(n_hires, dtype=np.int64),
                            np.zeros(n_firms, dtype=np.int64), np.zeros(n_firms),
                            np.zeros((n_firms, 4)), digital, employees.astype(float),
