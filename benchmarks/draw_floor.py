@@ -1,4 +1,4 @@
-"""How much of a run is the random numbers alone: the floor that "same draws" puts under speed.
+"""How much of a run is the random numbers alone, and the compiled kernels: floors under speed.
 
 A run's random numbers are drawn from numpy Generators, one stream per purpose and month
 (simulation/rng.py), in the shapes the mechanisms need (one draw per firm row, project or
@@ -8,6 +8,13 @@ records every Generator call a default-region run makes (purpose, month, method,
 replays the calls alone on fresh streams (positioning included), and prints the run's CPU time,
 the replay's, and their ratio: the largest speed-up any implementation that keeps the draws
 could reach if everything else cost nothing.
+
+It then times the run's compiled kernels (simulation/kernels/) alone: every kernel the
+mechanisms call is wrapped by a timer for one run, and the timer's own cost (measured on an
+empty kernel, the same way) is taken off each call. The kernels do the model's arithmetic, so
+"draws + kernels" is what a run would cost if all the Python and numpy between them cost
+nothing (a compiled month, say) while the arithmetic stayed what it is; the script prints that
+floor and the speed-up it leaves.
 
     python benchmarks/draw_floor.py               # default region, seed 1, 3 repeats
     python benchmarks/draw_floor.py --metro
@@ -101,6 +108,51 @@ def replay(log: list, root: np.random.SeedSequence, check: bool = False) -> floa
     return time.process_time() - c0
 
 
+def kernel_time(size: str, seed: int) -> tuple[float, int]:
+    """CPU seconds one run spends inside its compiled kernels (dispatch included, the timer's
+    own cost per call taken off), and the number of kernel calls."""
+    from numba import njit
+
+    from simulation import kernels
+
+    @njit(cache=False)
+    def empty(a: np.ndarray) -> int:
+        return 0
+
+    clock = time.process_time
+    spent = [0.0, 0]
+
+    def timed(kernel: Any) -> Any:
+        def call(*args: Any) -> Any:
+            c0 = clock()
+            out = kernel(*args)
+            spent[0] += clock() - c0
+            spent[1] += 1
+            return out
+        return call
+
+    probe, block = timed(empty), np.zeros(4)
+    probe(block)
+    samples = []
+    for _ in range(7):
+        before = spent[0]
+        for _ in range(2000):
+            probe(block)
+        samples.append((spent[0] - before) / 2000)
+    per_call = statistics.median(samples)  # an empty kernel's call as this timer sees it
+    names = list(kernels._MODULES)
+    real = {name: getattr(kernels, name) for name in names}
+    spent[:] = [0.0, 0]
+    try:
+        for name in names:
+            setattr(kernels, name, timed(real[name]))
+        EcosystemModel(rng=seed, horizon_months=120, **SIZES[size]).run()
+    finally:
+        for name in names:
+            setattr(kernels, name, real[name])
+    return max(spent[0] - spent[1] * per_call, 0.0), spent[1]
+
+
 def timed_run(size: str, seed: int) -> float:
     c0 = time.process_time()
     EcosystemModel(rng=seed, horizon_months=120, **SIZES[size]).run()
@@ -119,17 +171,27 @@ def main() -> int:
     replay(log, root, check=True)
     calls = len(log)
     values = sum(entry[-1] for entry in log)
-    runs, floors = [], []
+    runs, floors, in_kernels = [], [], []
     for _ in range(args.repeats):
         runs.append(timed_run(size, args.seed))
         floors.append(replay(log, root))
+        spent, kernel_calls = kernel_time(size, args.seed)
+        in_kernels.append(spent)
     run, floor = statistics.median(runs), statistics.median(floors)
+    kernel = statistics.median(in_kernels)
     print(f"{size} region, 120 months, seed {args.seed}, median of {args.repeats} (CPU s):")
     print(f"  whole run (build included)   {run:.3f} s")
     print(f"  its draws alone              {floor:.3f} s   ({calls:,} Generator calls, "
           f"{values:,} values)")
     print(f"  draws' share of the run      {100 * floor / run:.0f}%; a run that kept the draws "
           f"and cost nothing else would be {run / floor:.1f}x faster")
+    print(f"  its compiled kernels alone   {kernel:.3f} s   ({kernel_calls:,} kernel calls; "
+          f"{100 * kernel / run:.0f}% of the run)")
+    rest = run - floor - kernel
+    print(f"  draws + kernels              {floor + kernel:.3f} s; the Python and numpy "
+          f"between them {rest:.3f} s ({100 * rest / run:.0f}%); a run that kept the draws "
+          f"and the kernels and cost nothing else would be {run / (floor + kernel):.1f}x "
+          f"faster")
     return 0
 
 
