@@ -13,8 +13,10 @@ import pytest
 
 from simulation import EcosystemModel, kernels
 from simulation.knowledge import inverted_u, rowwise_distance
+from simulation.mechanisms import ORDER, collaboration
 from simulation.mechanisms.collaboration import (
     MATCHING,
+    abandon_probability,
     accepts,
     capacity_left,
     expected_payoff,
@@ -171,3 +173,101 @@ def test_the_partner_search_in_blocks_of_rows_gives_the_same_run(seed, monkeypat
     fa, fb = whole.world.firms, blocks.world.firms
     np.testing.assert_array_equal(fa.trust[: fa.n], fb.trust[: fb.n])
     np.testing.assert_array_equal(fa.partners[: fa.n], fb.partners[: fb.n])
+
+
+def busy_run(seed: int, months: int, **overrides) -> EcosystemModel:
+    """A small region where many projects start, end, are abandoned and dropped each month."""
+    model = EcosystemModel(rng=seed, n_universities=3, n_firms=300, intake_per_university=200,
+                           horizon_months=months + 2, search_rate=0.5, broker_rate=0.5,
+                           project_duration=4, projects_per_faculty=0.05, **overrides)
+    for _ in range(months):
+        model.step()
+    return model
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("platform", [False, True])
+def test_the_free_places_kept_through_the_month_are_those_counted_afresh(seed, platform):
+    # The month's free places come out of the ending kernel and follow each new project
+    # (OpenSlots); counted again from the projects at each point they must be the same.
+    model = busy_run(seed, 6, platform_on=platform, platform_launch_month=1)
+    w = model.world
+    seen = {"full": 0, "left": 0}
+    for _ in range(8):
+        w.begin_month()
+        for mech in ORDER[: ORDER.index(collaboration)]:
+            mech.apply(w)
+        slots = collaboration.end_projects(w)
+
+        def same(slots=slots):
+            fresh = collaboration.open_slots(w)
+            np.testing.assert_array_equal(slots.firms, fresh.firms)
+            np.testing.assert_array_equal(slots.capacity, fresh.capacity)
+            np.testing.assert_array_equal(slots.running, fresh.running)
+            assert slots.need == fresh.need
+
+        same()
+        before = len(slots.firms)
+        collaboration.search_and_match(w, slots)
+        same()
+        collaboration.broker(w, slots)
+        same()
+        seen["full"] += int((slots.capacity == 0).any())
+        seen["left"] += int(len(slots.firms) < before)
+        collaboration.run_projects(w)
+        for mech in ORDER[ORDER.index(collaboration) + 1:]:
+            mech.apply(w)
+    assert seen["full"] > 0 and seen["left"] > 0  # places ran out, firms left the free set
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("optimum", [0.4, 0.8])
+def test_the_ending_kernel_abandons_the_projects_whose_draw_is_below_the_hazard(seed, optimum):
+    # Draws a hair below or above each project's abandon_probability: the kernel's decision
+    # (which skips the distance when a draw is above a bound of the hazard) is the formula's.
+    model = busy_run(seed, 6, optimal_distance=optimum, abandon_hazard=0.2)
+    w = model.world
+    f, pr, p = w.firms, w.projects, w.p
+    n = pr.n
+    act = pr.active_rows()
+    firms, unis = pr.firm[act], pr.university[act]
+    due = pr.end_step[act] <= w.month + 1
+    share = 1.0 - np.where(pr.social[act], p["social_cofunding_rate"],
+                           p["matching_rate"]) * pr.gov_funded[act]
+    broke = f.cash[firms] < p["project_cost"] * share
+    h = abandon_probability(rowwise_distance(f.knowledge[firms], w.unis.knowledge[unis]),
+                            f.trust[firms, unis], p)
+    rng = np.random.default_rng(seed)
+    below = rng.random(len(act)) < 0.5
+    u_abandon = np.ones(n)
+    u_abandon[act] = np.where(below, h * (1 - 1e-6), h * (1 + 1e-6))
+    ep = np.array([collaboration.project_cash_need(w) if name == "cash_need" else float(p[name])
+                   for name in collaboration.END_PARAMETERS])
+    active = pr.active[:n].copy()
+    counts = kernels.end_projects(
+        f.alive[: f.n], f.cash, f.employees, f.knowledge, f.trust.copy(), w.unis.knowledge,
+        w.unis.faculty, pr.firm[:n], pr.university[:n], pr.end_step[:n], pr.payoff[:n],
+        pr.social[:n], pr.gov_funded[:n], active, pr.failed[:n].copy(), u_abandon,
+        np.ones(n), w.month + 1, ep)[0]
+    want = below & ~due & ~broke & f.alive[firms]
+    assert want.sum() > 0 and (~want & ~due & ~broke).sum() > 0
+    assert counts[2] == want.sum()
+    np.testing.assert_array_equal(~active[act] & ~due & ~broke, want)
+
+
+def test_the_search_bound_lies_above_the_search_probability():
+    # The bound decides that a firm does not search without its power: it must never lie
+    # below the probability (elasticities in [0, 1], sizes below, at and above the reference).
+    rng = np.random.default_rng(7)
+    for _ in range(20_000):
+        # Near 1 the tangent touches the power: only the widening covers rounding there.
+        near_one = 1.0 + float(rng.integers(-4, 5)) * 2.0**-52
+        size = float(rng.choice([1.0, near_one, rng.uniform(0.01, 1.0),
+                                 rng.uniform(1.0, 500.0)]))
+        inputs = (float(rng.uniform(0, 1)), float(rng.uniform(0, 5)), size,
+                  float(rng.choice([0.0, 1.0, rng.uniform(0, 1)])), float(rng.uniform(1, 3)),
+                  float(rng.uniform(0, 1)), float(rng.uniform(1, 2)), float(rng.uniform(1, 3)))
+        exact = kernels.search_probability(*inputs)
+        bound = kernels.search_probability_bound(*inputs)
+        assert exact <= bound <= exact * (1 + 1e-6) + 1e-15 or size != 1.0
+        assert exact <= bound
