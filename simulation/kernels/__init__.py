@@ -41,6 +41,7 @@ _MODULES = {
     "search_probability": "projects",
     "search_probability_bound": "projects",
     "within_capacity": "projects",
+    "matches_within_capacity": "projects",
     "accept_offers": "projects",
     "screen_firms": "projects",
     "open_projects": "projects",

@@ -215,6 +215,25 @@ def within_capacity(groups, capacity, order):
 
 
 @njit(cache=True)
+def matches_within_capacity(matched, choice, via, capacity, order):
+    """The search's matches that the universities' places admit: within_capacity over the
+    matched rows (numbered in row order; ``order`` a permutation of them) grouped by their
+    university ``choice``. A match beyond its university's places is unmatched (in place).
+    Returns (matches kept, of which found through the platform)."""
+    rows = np.flatnonzero(matched)
+    keep = within_capacity(choice[rows], capacity, order)
+    kept = 0
+    platform = 0
+    for k in range(len(rows)):
+        if keep[k]:
+            kept += 1
+            platform += via[rows[k]]
+        else:
+            matched[rows[k]] = False
+    return kept, platform
+
+
+@njit(cache=True)
 def accept_offers(firms, unis, social, knowledge, uni_knowledge, employees, absorptive,
                   productivity, diverted, grad_skill, prior_grad_skill, alive, cash, ap):
     """collaboration.accepts of offered matches ``firms`` x ``unis``: the firm takes the
@@ -294,16 +313,20 @@ def screen_firms(pool, picks, want, knowledge, uni_knowledge, trust, optimal_dis
 @njit(cache=True)
 def open_projects(firm, university, start_step, end_step, brokered, via_platform, gov_funded,
                   payoff, active, social, failed, partners, first, firms, unis, pay, via,
-                  with_partner, is_brokered, funded, month, end, free, running, capacity_left,
-                  alive, employees, cash, slot_employees, need):
-    """collaboration.start_projects: the new projects fill rows ``first`` onwards and run
-    until month ``end``; each firm's count of projects ever started rises by one. The
-    month's free places follow (collaboration.OpenSlots): each firm runs one more project
-    and each university has one place less, and the firms of ``free`` that no longer have a
-    free slot or the cash for one more project leave it (compacted in place, row order
-    kept). A firm starts at most one project a call. Returns how many of ``free`` remain."""
+                  with_partner, take, is_brokered, funded, month, end, free, running,
+                  capacity_left, alive, employees, cash, slot_employees, need):
+    """collaboration.start_projects: the offers ``take`` selects become projects, in their
+    order, filling rows ``first`` onwards and running until month ``end``; each firm's count
+    of projects ever started rises by one. The month's free places follow
+    (collaboration.OpenSlots): each firm runs one more project and each university has one
+    place less, and the firms of ``free`` that no longer have a free slot or the cash for one
+    more project leave it (compacted in place, row order kept). A firm starts at most one
+    project a call. Returns (how many of ``free`` remain, projects with a social partner)."""
+    r = first
+    n_social = 0
     for c in range(len(firms)):
-        r = first + c
+        if not take[c]:
+            continue
         firm[r] = firms[c]
         university[r] = unis[c]
         start_step[r] = month
@@ -318,13 +341,15 @@ def open_projects(firm, university, start_step, end_step, brokered, via_platform
         partners[firms[c]] += 1
         running[firms[c]] += 1
         capacity_left[unis[c]] = max(capacity_left[unis[c]] - 1, 0)
+        n_social += with_partner[c]
+        r += 1
     m = 0
     for c in range(len(free)):
         i = free[c]
         if _has_free_slot(alive[i], employees[i], cash[i], running[i], slot_employees, need):
             free[m] = i
             m += 1
-    return m
+    return m, n_social
 
 
 @njit(cache=True)

@@ -51,6 +51,7 @@ from ..world import INSTRUMENT_INDEX, World
 
 MATCHING = INSTRUMENT_INDEX["matching_grants"]
 _NO_DRAWS = np.zeros(0)
+_NO_ROWS = np.zeros(0, dtype=np.int64)
 
 
 @dataclass
@@ -326,17 +327,22 @@ def search_and_match(w: World, slots: OpenSlots | None = None) -> None:
     if len(s) == 0:
         return
     # A match through the platform is an offer the firm weighs on its expected payoff; a
-    # match at its home university is its own search's result.
-    offered = np.flatnonzero(matched & via_platform)
-    if len(offered):
-        matched[offered] = accepts(w, s[offered], choice[offered])
-        w.count("platform_offers_declined", int((~matched[offered]).sum()))
-    idx = np.flatnonzero(matched)
-    keep = within_capacity(choice[idx], cap, w.rng("collaboration.capacity"))
-    idx = idx[keep]
-    w.count("platform_matches", int(via_platform[idx].sum()))
-    start_projects(w, s[idx], choice[idx], chosen_payoff[idx], brokered=False,
-                   via_platform=via_platform[idx], slots=slots)
+    # match at its home university is its own search's result. (Without the platform no
+    # match is found through it.)
+    if platform:
+        offered = np.flatnonzero(matched & via_platform)
+        if len(offered):
+            matched[offered] = accepts(w, s[offered], choice[offered])
+            w.count("platform_offers_declined", int((~matched[offered]).sum()))
+    # Matches beyond a university's places are dropped in random order (within_capacity,
+    # which draws its permutation only when there is a match).
+    capacity_rng = w.rng("collaboration.capacity")
+    n_matched = int(np.count_nonzero(matched))
+    order = capacity_rng.permutation(n_matched) if n_matched else _NO_ROWS
+    kept, n_platform = kernels.matches_within_capacity(matched, choice, via_platform, cap, order)
+    w.count("platform_matches", n_platform)
+    start_projects(w, s, choice, chosen_payoff, matched, kept, brokered=False,
+                   via_platform=via_platform, slots=slots)
 
 
 def broker(w: World, slots: OpenSlots | None = None) -> None:
@@ -363,38 +369,39 @@ def broker(w: World, slots: OpenSlots | None = None) -> None:
                                                 p["payoff_shape"])
     social = w.rng("collaboration.social").random(len(firms)) < p["social_partner_share"]
     ok = accepts(w, firms, uni, social)
-    w.count("brokered_offers_declined", int((~ok).sum()))
+    n_ok = int(np.count_nonzero(ok))
+    w.count("brokered_offers_declined", len(ok) - n_ok)
     # The platform widens the broker's screen; the match itself is the broker's, not a
     # platform match.
-    start_projects(w, firms[ok], uni[ok], pay_best[ok], brokered=True,
-                   via_platform=np.zeros(int(ok.sum()), dtype=bool), social=social[ok],
-                   slots=slots)
+    start_projects(w, firms, uni, pay_best, ok, n_ok, brokered=True,
+                   via_platform=np.zeros(len(firms), dtype=bool), social=social, slots=slots)
 
 
-def start_projects(w: World, firms: np.ndarray, unis: np.ndarray, payoff: np.ndarray, *,
-                   brokered: bool, via_platform: np.ndarray, slots: OpenSlots,
-                   social: np.ndarray | None = None) -> None:
-    """New projects of ``firms`` (one each) with ``unis``; ``slots`` follows them."""
-    if len(firms) == 0:
+def start_projects(w: World, firms: np.ndarray, unis: np.ndarray, payoff: np.ndarray,
+                   take: np.ndarray, n_take: int, *, brokered: bool, via_platform: np.ndarray,
+                   slots: OpenSlots, social: np.ndarray | None = None) -> None:
+    """The offers ``take`` selects (``n_take`` of them, a firm at most once) become projects
+    of ``firms`` with ``unis``, in their order; ``slots`` follows them."""
+    if n_take == 0:
         return
     pr, f = w.projects, w.firms
-    rows = pr.reserve(len(firms))
+    rows = pr.reserve(n_take)
     # The third helix joins when a matching grant co-funds the project.
     funded = bool(w.gov.balance[MATCHING] > 0 and w.p["matching_rate"] > 0)
     with_partner = np.zeros(len(firms), dtype=bool) if social is None else social
-    free = kernels.open_projects(
+    free, n_social = kernels.open_projects(
         pr.firm, pr.university, pr.start_step, pr.end_step, pr.brokered, pr.via_platform,
         pr.gov_funded, pr.payoff, pr.active, pr.social, pr.failed, f.partners, rows.start, firms,
-        unis, payoff, via_platform, with_partner, brokered, funded, w.month,
+        unis, payoff, via_platform, with_partner, take, brokered, funded, w.month,
         int(w.month + w.p["project_duration"]), slots.firms, slots.running, slots.capacity,
         f.alive, f.employees, f.cash, w.p["project_slot_employees"], slots.need)
     slots.firms = slots.firms[:free]
-    w.tally.add_counts(1, 1, int(funded), len(firms))
+    w.tally.add_counts(1, 1, int(funded), n_take)
     if social is not None:
-        w.count("social_projects_started", int(np.sum(social)))
-    w.count("projects_started", len(firms))
+        w.count("social_projects_started", n_social)
+    w.count("projects_started", n_take)
     if brokered:
-        w.count("brokered_projects_started", len(firms))
+        w.count("brokered_projects_started", n_take)
 
 
 # The parameters of the project kernel (simulation/kernels/projects.py), in its order.
