@@ -177,9 +177,10 @@ def test_the_partner_search_in_blocks_of_rows_gives_the_same_run(seed, monkeypat
 
 def busy_run(seed: int, months: int, **overrides) -> EcosystemModel:
     """A small region where many projects start, end, are abandoned and dropped each month."""
+    settings = dict(search_rate=0.5, broker_rate=0.5, project_duration=4,
+                    projects_per_faculty=0.05)
     model = EcosystemModel(rng=seed, n_universities=3, n_firms=300, intake_per_university=200,
-                           horizon_months=months + 2, search_rate=0.5, broker_rate=0.5,
-                           project_duration=4, projects_per_faculty=0.05, **overrides)
+                           horizon_months=months + 2, **{**settings, **overrides})
     for _ in range(months):
         model.step()
     return model
@@ -274,3 +275,41 @@ def test_the_search_bound_lies_above_the_search_probability():
         bound = kernels.search_probability_bound(*inputs)
         assert exact <= bound <= exact * (1 + 1e-6) + 1e-15 or size != 1.0
         assert exact <= bound
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_firm_whose_slots_shrank_drops_its_newest_projects(seed):
+    # Firms running several projects lose staff down to one slot: each keeps the project it
+    # started last (the highest row: rows are in start order), as the numpy implementation
+    # did; the others end as failed.
+    model = busy_run(seed, 8, project_slot_employees=5, project_duration=24)
+    w = model.world
+    f, pr, p = w.firms, w.projects, w.p
+    n = pr.n
+    act = pr.active_rows()
+    per_firm = np.bincount(pr.firm[act], minlength=f.n)
+    crowded = np.flatnonzero(per_firm >= 2)
+    assert len(crowded) >= 3
+    shrunk = crowded[::2]
+    employees = f.employees.copy()
+    employees[shrunk] = p["project_slot_employees"]  # one slot
+    ep = np.array([0.0 if name == "cash_need" else float(p[name])
+                   for name in collaboration.END_PARAMETERS])
+    ep[collaboration.END_PARAMETERS.index("project_cost")] = 0.0  # nobody is too poor to pay
+    active = pr.active[:n].copy()
+    failed = pr.failed[:n].copy()
+    counts = kernels.end_projects(
+        f.alive[: f.n], f.cash, employees, f.knowledge, f.trust.copy(), w.unis.knowledge,
+        w.unis.faculty, pr.firm[:n], pr.university[:n], pr.end_step[:n], pr.payoff[:n],
+        pr.social[:n], pr.gov_funded[:n], active, failed, np.ones(n), np.ones(n), w.month,
+        ep)[0]
+    ended_otherwise = act[(pr.end_step[act] <= w.month) | ~f.alive[pr.firm[act]]]
+    assert not np.isin(pr.firm[ended_otherwise], shrunk).any()  # only trimming ends theirs
+    for i in shrunk:
+        rows = act[pr.firm[act] == i]
+        assert active[rows].tolist() == [False] * (len(rows) - 1) + [True]
+        assert failed[rows[:-1]].all()
+    assert counts[4] == (per_firm[shrunk] - 1).sum()
+    assert counts[3] == len(act) - len(ended_otherwise)  # active before the trim
+    others = np.setdiff1d(act, act[np.isin(pr.firm[act], shrunk)])
+    np.testing.assert_array_equal(active[others], ~np.isin(others, ended_otherwise))

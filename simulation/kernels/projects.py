@@ -90,8 +90,9 @@ def end_projects(alive, cash, employees, knowledge, trust, uni_knowledge, uni_fa
        ``u_abandon`` per project row); one that ran to its end succeeds when its
        ``u_success`` draw is below its payoff. Success raises trust, failure or abandonment
        lowers it, once per firm-university pair and month.
-    2. A firm whose slots shrank below its active projects drops the newest ones (rows are in
-       start order).
+    2. A firm whose slots shrank below its active projects keeps as many as its slots of
+       those it started last and drops the others (rows are in start order), as the numpy
+       implementation ranked them.
     3. Every pair's trust decays by ``trust_decay``.
     4. The free places of both sides for the month's new projects: the firms with a free
        slot and the cash for one more project (collaboration.free_firms) and each
@@ -159,7 +160,7 @@ def end_projects(alive, cash, employees, knowledge, trust, uni_knowledge, uni_fa
                     and not touched[firm[r], university[r]]:
                 touched[firm[r], university[r]] = True
                 trust[firm[r], university[r]] *= 1.0 - trust_loss
-    # Newest first: a firm keeps its oldest projects up to its slots.
+    # Newest first: a firm keeps the projects it started last, up to its slots.
     running = np.zeros(n, dtype=np.int64)
     used = np.zeros(n_u, dtype=np.int64)
     for r in range(n_rows - 1, -1, -1):
@@ -174,9 +175,9 @@ def end_projects(alive, cash, employees, knowledge, trust, uni_knowledge, uni_fa
             running[i] += 1
             used[university[r]] += 1
     decay = 1.0 - trust_decay
-    for i in range(n):
-        for u in range(n_u):
-            trust[i, u] *= decay
+    flat = trust[:n].reshape(n * n_u)  # every pair of the first n rows in one run (vectorised)
+    for k in range(len(flat)):
+        flat[k] *= decay
     free = _free_rows(alive, employees, cash, running, slot_employees, need)
     return counts, free, running, _capacity_left(_places(uni_faculty, projects_per_faculty),
                                                  used)

@@ -36,7 +36,8 @@ relative gap between the cognitive distance and its optimum and falling with tru
 that runs to its end succeeds with probability equal to its payoff; success raises trust,
 failure or abandonment lowers it (an abandoned project has also transferred less knowledge).
 A firm never runs more projects than its slots: brokers give a firm at most one project a
-month, and a firm whose slots shrank below its running projects drops the newest.
+month, and a firm whose slots shrank below its running projects keeps those it started
+last and drops the older ones.
 """
 
 from __future__ import annotations
@@ -109,8 +110,9 @@ def end_projects(w: World) -> OpenSlots:
     A project ends at its end month, early when the firm has died or can no longer pay, or
     when abandoned (abandon_probability). Success (probability: its payoff) raises trust;
     failure and abandonment cost trust (firms that exited have none left to lose). A firm
-    whose slots shrank below its active projects drops the newest ones. Then every pair's
-    trust decays, and the free places of both sides are counted (``open_slots``).
+    whose slots shrank below its active projects keeps those it started last and drops the
+    older ones. Then every pair's trust decays, and the free places of both sides are
+    counted (``open_slots``).
     """
     pr, f, p = w.projects, w.firms, w.p
     n = pr.n
