@@ -86,6 +86,10 @@ def test_free_slots_are_the_firms_with_a_slot_and_cash_and_the_universities_plac
     places = np.floor(w.unis.faculty * w.p["projects_per_faculty"]) - used
     np.testing.assert_array_equal(capacity_left(w), np.maximum(places, 0))
     assert used.sum() > 0
+    # A university with more projects than places (its faculty shrank) has none left.
+    busiest = int(np.argmax(used))
+    w.unis.faculty[busiest] = 0.0
+    assert capacity_left(w)[busiest] == 0
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -313,3 +317,35 @@ def test_a_firm_whose_slots_shrank_drops_its_newest_projects(seed):
     assert counts[3] == len(act) - len(ended_otherwise)  # active before the trim
     others = np.setdiff1d(act, act[np.isin(pr.firm[act], shrunk)])
     np.testing.assert_array_equal(active[others], ~np.isin(others, ended_otherwise))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("elasticity", [0.3, 1.0, 1.8])
+def test_the_partner_search_takes_the_firms_whose_draw_is_below_their_probability(seed,
+                                                                                  elasticity):
+    # Search draws a hair below or above each free firm's search_probability: the kernel's
+    # searchers (it skips the power when a draw is above a bound, for elasticities in [0, 1]
+    # only) are those the probability gives, at elasticities below, at and above 1.
+    w = mid_run(seed, search_size_elasticity=elasticity).world
+    f, p = w.firms, w.p
+    cand, cap = collaboration.free_slots(w)
+    sp = np.array([0.02, max(p["rd_intensity"], 1e-12),  # a rate that keeps most below 1
+                   p["search_reference_employees"], elasticity, p["experience_search_boost"],
+                   1.3, 0.0, p["optimal_distance"], p["payoff_shape"], p["choice_noise"],
+                   p["match_probability"], 0.0])
+    prob = np.array([kernels.search_probability(
+        sp[0], f.rd_intensity[i] / sp[1], max(f.employees[i], 1) / sp[2], elasticity,
+        1.0 + sp[4] * f.trust[i].max(), f.absorptive[i], sp[5], 1.0) for i in cand])
+    rng = np.random.default_rng(seed)
+    below = rng.random(len(cand)) < 0.5
+    u_search = np.ones(f.n)
+    u_search[cand] = np.where(below, prob * (1 - 1e-9), prob * (1 + 1e-9))
+    capped = prob >= 1.0  # a firm of probability 1 or more searches whatever its draw
+    u_search[cand[capped]] = 0.5
+    below |= capped
+    rows = kernels.search_partners(
+        cand, f.employees, f.rd_intensity, f.absorptive, f.knowledge, f.trust,
+        f.home_university, f.platform_member, w.unis.knowledge, cap, w.share_3_0(), u_search,
+        rng.random((f.n, w.unis.count)), 0, rng.random(f.n), False, False, sp)[0]
+    assert (below & ~capped).any() and not below.all()
+    np.testing.assert_array_equal(rows, cand[below])
