@@ -282,7 +282,7 @@ def test_the_search_bound_lies_above_the_search_probability():
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_a_firm_whose_slots_shrank_drops_its_newest_projects(seed):
+def test_a_firm_whose_slots_shrank_keeps_the_projects_it_started_last(seed):
     # Firms running several projects lose staff down to one slot: each keeps the project it
     # started last (the highest row: rows are in start order), as the numpy implementation
     # did; the others end as failed.
@@ -349,3 +349,27 @@ def test_the_partner_search_takes_the_firms_whose_draw_is_below_their_probabilit
         rng.random((f.n, w.unis.count)), 0, rng.random(f.n), False, False, sp)[0]
     assert (below & ~capped).any() and not below.all()
     np.testing.assert_array_equal(rows, cand[below])
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_every_pair_of_the_firm_table_loses_trust_decay_of_its_trust(seed):
+    # Step 3 of the ending kernel: with no project ending, every firm row's trust in every
+    # university is multiplied by 1 - trust_decay (as one numpy product would), and the
+    # table's spare rows are left alone.
+    w = mid_run(seed, trust_decay=0.07).world
+    f, pr, p = w.firms, w.projects, w.p
+    n = pr.n
+    rng = np.random.default_rng(seed)
+    trust = rng.random(f.trust.shape)
+    before = trust.copy()
+    ep = np.array([collaboration.project_cash_need(w) if name == "cash_need" else float(p[name])
+                   for name in collaboration.END_PARAMETERS])
+    kernels.end_projects(
+        f.alive[: f.n], f.cash, f.employees, f.knowledge, trust, w.unis.knowledge,
+        w.unis.faculty, pr.firm[:n], pr.university[:n], pr.end_step[:n], pr.payoff[:n],
+        pr.social[:n], pr.gov_funded[:n], np.zeros(n, dtype=bool), pr.failed[:n].copy(),
+        np.ones(n), np.ones(n), w.month, ep)
+    expected = before.copy()
+    expected[: f.n] *= 1.0 - 0.07
+    assert f.n < len(trust)  # spare rows exist
+    np.testing.assert_array_equal(trust, expected)
