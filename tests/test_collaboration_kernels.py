@@ -373,3 +373,14 @@ def test_every_pair_of_the_firm_table_loses_trust_decay_of_its_trust(seed):
     expected[: f.n] *= 1.0 - 0.07
     assert f.n < len(trust)  # spare rows exist
     np.testing.assert_array_equal(trust, expected)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_social_projects_started_are_counted_once_each(seed):
+    # A share of brokered projects take a public or social partner: the run's count of
+    # social projects started is the number of project rows that have one.
+    w = mid_run(seed, broker_rate=1.0, social_partner_share=0.4).world
+    pr = w.projects
+    social = int(pr.social[: pr.n].sum())
+    assert 0 < social < int(pr.brokered[: pr.n].sum())
+    assert w.totals["social_projects_started"] == social
