@@ -325,9 +325,11 @@ def open_projects(firm, university, start_step, end_step, brokered, via_platform
     project a call. Returns (how many of ``free`` remain, projects with a social partner)."""
     r = first
     n_social = 0
+    started = np.zeros(len(running), dtype=np.bool_)
     for c in range(len(firms)):
         if not take[c]:
             continue
+        started[firms[c]] = True
         firm[r] = firms[c]
         university[r] = unis[c]
         start_step[r] = month
@@ -344,10 +346,12 @@ def open_projects(firm, university, start_step, end_step, brokered, via_platform
         capacity_left[unis[c]] = max(capacity_left[unis[c]] - 1, 0)
         n_social += with_partner[c]
         r += 1
+    # Only a firm that started a project can have lost its free slot or its cash cover.
     m = 0
     for c in range(len(free)):
         i = free[c]
-        if _has_free_slot(alive[i], employees[i], cash[i], running[i], slot_employees, need):
+        if not started[i] or _has_free_slot(alive[i], employees[i], cash[i], running[i],
+                                            slot_employees, need):
             free[m] = i
             m += 1
     return m, n_social
