@@ -29,6 +29,36 @@ def _distance(a, b):
 
 
 @njit(cache=True)
+def _unit_rows(x):
+    """Rows scaled to unit length as _unit_dot scales its second row (b[j] / max(|b|,
+    1e-12)): a step that measures many firms against a few universities scales each
+    university once."""
+    out = np.empty_like(x)
+    for u in range(x.shape[0]):
+        norm = 0.0
+        for j in range(x.shape[1]):
+            norm += x[u, j] * x[u, j]
+        norm = max(np.sqrt(norm), 1e-12)
+        for j in range(x.shape[1]):
+            out[u, j] = x[u, j] / norm
+    return out
+
+
+@njit(cache=True)
+def _distance_to_unit(a, unit_b):
+    """_distance(a, b) with b's row already scaled by _unit_rows: the same operations in the
+    same order, so the same number."""
+    na = 0.0
+    for j in range(len(a)):
+        na += a[j] * a[j]
+    na = max(np.sqrt(na), 1e-12)
+    dot = 0.0
+    for j in range(len(a)):
+        dot += (a[j] / na) * unit_b[j]
+    return min(max(1.0 - dot, 0.0), 1.0)
+
+
+@njit(cache=True)
 def _inverted_u(distance, optimum, shape):
     """knowledge.inverted_u."""
     r = distance / optimum
@@ -284,6 +314,7 @@ def screen_firms(pool, picks, want, knowledge, uni_knowledge, trust, optimal_dis
     (1 + trust), first best on ties); a firm picked by several offers keeps the first.
     Returns (firms in ascending row order, their university, the payoff of the pair)."""
     n_offers, n_screen = picks.shape
+    unit = _unit_rows(uni_knowledge)
     best_firm = np.empty(n_offers, dtype=np.int64)
     best_uni = np.empty(n_offers, dtype=np.int64)
     best_pay = np.empty(n_offers)
@@ -293,7 +324,7 @@ def screen_firms(pool, picks, want, knowledge, uni_knowledge, trust, optimal_dis
             top = -np.inf
             for c in range(n_screen):
                 i = pool[picks[row, c]]
-                pay = _inverted_u(_distance(knowledge[i], uni_knowledge[u]), optimal_distance,
+                pay = _inverted_u(_distance_to_unit(knowledge[i], unit[u]), optimal_distance,
                                   payoff_shape)
                 score = pay * (1.0 + trust[i, u])
                 if score > top or c == 0:
@@ -496,10 +527,11 @@ def run_projects(alive, employees, knowledge, absorptive, cash, public_money, di
     # partner's profile; the firm's capacity is its slots, a university's its project places.
     to_firm = np.zeros((len(act), k))
     to_uni = np.zeros((len(act), k))
+    unit = _unit_rows(uni_knowledge)
     for a in range(len(act)):
         r = act[a]
         i, u = firm[r], university[r]
-        d = _distance(knowledge[i], uni_knowledge[u])
+        d = _distance_to_unit(knowledge[i], unit[u])
         novelty = (np.e * d / optimal_distance) ** payoff_shape
         learnt = np.exp(-payoff_shape * d / optimal_distance) * novelty
         own_f = 0.0
