@@ -13,8 +13,10 @@ import pytest
 
 from simulation import EcosystemModel, kernels
 from simulation.knowledge import inverted_u, rowwise_distance
+from simulation.mechanisms import ORDER, collaboration
 from simulation.mechanisms.collaboration import (
     MATCHING,
+    abandon_probability,
     accepts,
     capacity_left,
     expected_payoff,
@@ -84,6 +86,10 @@ def test_free_slots_are_the_firms_with_a_slot_and_cash_and_the_universities_plac
     places = np.floor(w.unis.faculty * w.p["projects_per_faculty"]) - used
     np.testing.assert_array_equal(capacity_left(w), np.maximum(places, 0))
     assert used.sum() > 0
+    # A university with more projects than places (its faculty shrank) has none left.
+    busiest = int(np.argmax(used))
+    w.unis.faculty[busiest] = 0.0
+    assert capacity_left(w)[busiest] == 0
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -171,3 +177,210 @@ def test_the_partner_search_in_blocks_of_rows_gives_the_same_run(seed, monkeypat
     fa, fb = whole.world.firms, blocks.world.firms
     np.testing.assert_array_equal(fa.trust[: fa.n], fb.trust[: fb.n])
     np.testing.assert_array_equal(fa.partners[: fa.n], fb.partners[: fb.n])
+
+
+def busy_run(seed: int, months: int, **overrides) -> EcosystemModel:
+    """A small region where many projects start, end, are abandoned and dropped each month."""
+    settings = dict(search_rate=0.5, broker_rate=0.5, project_duration=4,
+                    projects_per_faculty=0.05)
+    model = EcosystemModel(rng=seed, n_universities=3, n_firms=300, intake_per_university=200,
+                           horizon_months=months + 2, **{**settings, **overrides})
+    for _ in range(months):
+        model.step()
+    return model
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("platform", [False, True])
+def test_the_free_places_kept_through_the_month_are_those_counted_afresh(seed, platform):
+    # The month's free places come out of the ending kernel and follow each new project
+    # (OpenSlots); counted again from the projects at each point they must be the same.
+    model = busy_run(seed, 6, platform_on=platform, platform_launch_month=1)
+    w = model.world
+    seen = {"full": 0, "left": 0}
+    for _ in range(8):
+        w.begin_month()
+        for mech in ORDER[: ORDER.index(collaboration)]:
+            mech.apply(w)
+        slots = collaboration.end_projects(w)
+
+        def same(slots=slots):
+            fresh = collaboration.open_slots(w)
+            np.testing.assert_array_equal(slots.firms, fresh.firms)
+            np.testing.assert_array_equal(slots.capacity, fresh.capacity)
+            np.testing.assert_array_equal(slots.running, fresh.running)
+            assert slots.need == fresh.need
+
+        same()
+        before = len(slots.firms)
+        collaboration.search_and_match(w, slots)
+        same()
+        collaboration.broker(w, slots)
+        same()
+        seen["full"] += int((slots.capacity == 0).any())
+        seen["left"] += int(len(slots.firms) < before)
+        collaboration.run_projects(w)
+        for mech in ORDER[ORDER.index(collaboration) + 1:]:
+            mech.apply(w)
+    assert seen["full"] > 0 and seen["left"] > 0  # places ran out, firms left the free set
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize(("optimum", "hazard"), [(0.1, 0.005), (0.8, 0.05)])
+def test_the_ending_kernel_abandons_the_projects_whose_draw_is_below_the_hazard(seed, optimum,
+                                                                                hazard):
+    # Draws a hair below or above each project's abandon_probability: the kernel's decision
+    # (which skips the distance when a draw is above a bound of the hazard) is the formula's.
+    # A small optimum puts most projects far beyond it, a large one near distance 0: the
+    # hazard is high at both ends of the gap, where the bound is tightest.
+    model = busy_run(seed, 6, optimal_distance=optimum, abandon_hazard=hazard)
+    w = model.world
+    f, pr, p = w.firms, w.projects, w.p
+    n = pr.n
+    act = pr.active_rows()
+    firms, unis = pr.firm[act], pr.university[act]
+    due = pr.end_step[act] <= w.month + 1
+    share = 1.0 - np.where(pr.social[act], p["social_cofunding_rate"],
+                           p["matching_rate"]) * pr.gov_funded[act]
+    broke = f.cash[firms] < p["project_cost"] * share
+    h = abandon_probability(rowwise_distance(f.knowledge[firms], w.unis.knowledge[unis]),
+                            f.trust[firms, unis], p)
+    rng = np.random.default_rng(seed)
+    below = rng.random(len(act)) < 0.5
+    u_abandon = np.ones(n)
+    u_abandon[act] = np.where(below, h * (1 - 1e-6), h * (1 + 1e-6))
+    ep = np.array([collaboration.project_cash_need(w) if name == "cash_need" else float(p[name])
+                   for name in collaboration.END_PARAMETERS])
+    active = pr.active[:n].copy()
+    counts = kernels.end_projects(
+        f.alive[: f.n], f.cash, f.employees, f.knowledge, f.trust.copy(), w.unis.knowledge,
+        w.unis.faculty, pr.firm[:n], pr.university[:n], pr.end_step[:n], pr.payoff[:n],
+        pr.social[:n], pr.gov_funded[:n], active, pr.failed[:n].copy(), u_abandon,
+        np.ones(n), w.month + 1, ep)[0]
+    want = below & ~due & ~broke & f.alive[firms]
+    assert want.sum() > 0 and (~want & ~due & ~broke).sum() > 0
+    assert counts[2] == want.sum()
+    np.testing.assert_array_equal(~active[act] & ~due & ~broke, want)
+
+
+def test_the_search_bound_lies_above_the_search_probability():
+    # The bound decides that a firm does not search without its power: it must never lie
+    # below the probability (elasticities in [0, 1], sizes below, at and above the reference).
+    rng = np.random.default_rng(7)
+    for _ in range(20_000):
+        # Near 1 the tangent touches the power: only the widening covers rounding there.
+        near_one = 1.0 + float(rng.integers(-4, 5)) * 2.0**-52
+        size = float(rng.choice([1.0, near_one, rng.uniform(0.01, 1.0),
+                                 rng.uniform(1.0, 500.0)]))
+        inputs = (float(rng.uniform(0, 1)), float(rng.uniform(0, 5)), size,
+                  float(rng.choice([0.0, 1.0, rng.uniform(0, 1)])), float(rng.uniform(1, 3)),
+                  float(rng.uniform(0, 1)), float(rng.uniform(1, 2)), float(rng.uniform(1, 3)))
+        exact = kernels.search_probability(*inputs)
+        bound = kernels.search_probability_bound(*inputs)
+        assert exact <= bound <= exact * (1 + 1e-6) + 1e-15 or size != 1.0
+        assert exact <= bound
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_firm_whose_slots_shrank_keeps_the_projects_it_started_last(seed):
+    # Firms running several projects lose staff down to one slot: each keeps the project it
+    # started last (the highest row: rows are in start order), as the numpy implementation
+    # did; the others end as failed.
+    model = busy_run(seed, 8, project_slot_employees=5, project_duration=24)
+    w = model.world
+    f, pr, p = w.firms, w.projects, w.p
+    n = pr.n
+    act = pr.active_rows()
+    per_firm = np.bincount(pr.firm[act], minlength=f.n)
+    crowded = np.flatnonzero(per_firm >= 2)
+    assert len(crowded) >= 3
+    shrunk = crowded[::2]
+    employees = f.employees.copy()
+    employees[shrunk] = p["project_slot_employees"]  # one slot
+    ep = np.array([0.0 if name == "cash_need" else float(p[name])
+                   for name in collaboration.END_PARAMETERS])
+    ep[collaboration.END_PARAMETERS.index("project_cost")] = 0.0  # nobody is too poor to pay
+    active = pr.active[:n].copy()
+    failed = pr.failed[:n].copy()
+    counts = kernels.end_projects(
+        f.alive[: f.n], f.cash, employees, f.knowledge, f.trust.copy(), w.unis.knowledge,
+        w.unis.faculty, pr.firm[:n], pr.university[:n], pr.end_step[:n], pr.payoff[:n],
+        pr.social[:n], pr.gov_funded[:n], active, failed, np.ones(n), np.ones(n), w.month,
+        ep)[0]
+    ended_otherwise = act[(pr.end_step[act] <= w.month) | ~f.alive[pr.firm[act]]]
+    assert not np.isin(pr.firm[ended_otherwise], shrunk).any()  # only trimming ends theirs
+    for i in shrunk:
+        rows = act[pr.firm[act] == i]
+        assert active[rows].tolist() == [False] * (len(rows) - 1) + [True]
+        assert failed[rows[:-1]].all()
+    assert counts[4] == (per_firm[shrunk] - 1).sum()
+    assert counts[3] == len(act) - len(ended_otherwise)  # active before the trim
+    others = np.setdiff1d(act, act[np.isin(pr.firm[act], shrunk)])
+    np.testing.assert_array_equal(active[others], ~np.isin(others, ended_otherwise))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("elasticity", [0.3, 1.0, 1.8])
+def test_the_partner_search_takes_the_firms_whose_draw_is_below_their_probability(seed,
+                                                                                  elasticity):
+    # Search draws a hair below or above each free firm's search_probability: the kernel's
+    # searchers (it skips the power when a draw is above a bound, for elasticities in [0, 1]
+    # only) are those the probability gives, at elasticities below, at and above 1.
+    w = mid_run(seed, search_size_elasticity=elasticity).world
+    f, p = w.firms, w.p
+    cand, cap = collaboration.free_slots(w)
+    sp = np.array([0.02, max(p["rd_intensity"], 1e-12),  # a rate that keeps most below 1
+                   p["search_reference_employees"], elasticity, p["experience_search_boost"],
+                   1.3, 0.0, p["optimal_distance"], p["payoff_shape"], p["choice_noise"],
+                   p["match_probability"], 0.0])
+    prob = np.array([kernels.search_probability(
+        sp[0], f.rd_intensity[i] / sp[1], max(f.employees[i], 1) / sp[2], elasticity,
+        1.0 + sp[4] * f.trust[i].max(), f.absorptive[i], sp[5], 1.0) for i in cand])
+    rng = np.random.default_rng(seed)
+    below = rng.random(len(cand)) < 0.5
+    u_search = np.ones(f.n)
+    u_search[cand] = np.where(below, prob * (1 - 1e-9), prob * (1 + 1e-9))
+    capped = prob >= 1.0  # a firm of probability 1 or more searches whatever its draw
+    u_search[cand[capped]] = 0.5
+    below |= capped
+    rows = kernels.search_partners(
+        cand, f.employees, f.rd_intensity, f.absorptive, f.knowledge, f.trust,
+        f.home_university, f.platform_member, w.unis.knowledge, cap, w.share_3_0(), u_search,
+        rng.random((f.n, w.unis.count)), 0, rng.random(f.n), False, False, sp)[0]
+    assert (below & ~capped).any() and not below.all()
+    np.testing.assert_array_equal(rows, cand[below])
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_every_pair_of_the_firm_table_loses_trust_decay_of_its_trust(seed):
+    # Step 3 of the ending kernel: with no project ending, every firm row's trust in every
+    # university is multiplied by 1 - trust_decay (as one numpy product would), and the
+    # table's spare rows are left alone.
+    w = mid_run(seed, trust_decay=0.07).world
+    f, pr, p = w.firms, w.projects, w.p
+    n = pr.n
+    rng = np.random.default_rng(seed)
+    trust = rng.random(f.trust.shape)
+    before = trust.copy()
+    ep = np.array([collaboration.project_cash_need(w) if name == "cash_need" else float(p[name])
+                   for name in collaboration.END_PARAMETERS])
+    kernels.end_projects(
+        f.alive[: f.n], f.cash, f.employees, f.knowledge, trust, w.unis.knowledge,
+        w.unis.faculty, pr.firm[:n], pr.university[:n], pr.end_step[:n], pr.payoff[:n],
+        pr.social[:n], pr.gov_funded[:n], np.zeros(n, dtype=bool), pr.failed[:n].copy(),
+        np.ones(n), np.ones(n), w.month, ep)
+    expected = before.copy()
+    expected[: f.n] *= 1.0 - 0.07
+    assert f.n < len(trust)  # spare rows exist
+    np.testing.assert_array_equal(trust, expected)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_social_projects_started_are_counted_once_each(seed):
+    # A share of brokered projects take a public or social partner: the run's count of
+    # social projects started is the number of project rows that have one.
+    w = mid_run(seed, broker_rate=1.0, social_partner_share=0.4).world
+    pr = w.projects
+    social = int(pr.social[: pr.n].sum())
+    assert 0 < social < int(pr.brokered[: pr.n].sum())
+    assert w.totals["social_projects_started"] == social

@@ -29,6 +29,36 @@ def _distance(a, b):
 
 
 @njit(cache=True)
+def _unit_rows(x):
+    """Rows scaled to unit length as _unit_dot scales its second row (b[j] / max(|b|,
+    1e-12)): a step that measures many firms against a few universities scales each
+    university once."""
+    out = np.empty_like(x)
+    for u in range(x.shape[0]):
+        norm = 0.0
+        for j in range(x.shape[1]):
+            norm += x[u, j] * x[u, j]
+        norm = max(np.sqrt(norm), 1e-12)
+        for j in range(x.shape[1]):
+            out[u, j] = x[u, j] / norm
+    return out
+
+
+@njit(cache=True)
+def _distance_to_unit(a, unit_b):
+    """_distance(a, b) with b's row already scaled by _unit_rows: the same operations in the
+    same order, so the same number."""
+    na = 0.0
+    for j in range(len(a)):
+        na += a[j] * a[j]
+    na = max(np.sqrt(na), 1e-12)
+    dot = 0.0
+    for j in range(len(a)):
+        dot += (a[j] / na) * unit_b[j]
+    return min(max(1.0 - dot, 0.0), 1.0)
+
+
+@njit(cache=True)
 def _inverted_u(distance, optimum, shape):
     """knowledge.inverted_u."""
     r = distance / optimum
@@ -42,19 +72,83 @@ def _slots(employees, slot_employees):
 
 
 @njit(cache=True)
-def end_projects(alive, cash, knowledge, trust, uni_knowledge, firm, university, end_step,
-                 payoff, social, gov_funded, active, failed, u_abandon, u_success, month,
-                 project_cost, matching_rate, social_rate, optimal_distance, abandon_hazard,
-                 abandon_distance, abandon_protect, trust_gain, trust_loss):
-    """Active projects that end this month: at their end month, when the firm has died or can
-    no longer pay its share, or abandoned (collaboration.abandon_probability, one uniform of
-    ``u_abandon`` per project row); one that ran to its end succeeds when its ``u_success``
-    draw is below its payoff. Success raises trust, failure or abandonment lowers it, once per
-    firm-university pair and month. Returns counts [ended, succeeded, abandoned]."""
-    n_rows = len(active)
+def _has_free_slot(alive, employees, cash, running, slot_employees, need):
+    """collaboration.free_firms of one firm: alive, a free project slot, and cash that covers
+    ``need`` times its running projects plus a new one (collaboration.can_afford)."""
+    return (alive and running < _slots(employees, slot_employees)
+            and cash >= need * (1 + running))
+
+
+@njit(cache=True)
+def _free_rows(alive, employees, cash, running, slot_employees, need):
+    """Rows of the firms with a free slot (_has_free_slot), in row order."""
+    out = np.empty(len(alive), dtype=np.int64)
+    m = 0
+    for i in range(len(alive)):
+        if _has_free_slot(alive[i], employees[i], cash[i], running[i], slot_employees, need):
+            out[m] = i
+            m += 1
+    return out[:m]
+
+
+@njit(cache=True)
+def _places(faculty, projects_per_faculty):
+    """Each university's project places: ``projects_per_faculty`` x faculty, rounded down."""
+    places = np.empty(len(faculty), dtype=np.int64)
+    for u in range(len(faculty)):
+        places[u] = np.int64(np.floor(faculty[u] * projects_per_faculty))
+    return places
+
+
+@njit(cache=True)
+def _capacity_left(places, used):
+    """collaboration.capacity_left: places less active projects, at least 0."""
+    capacity = np.empty(len(places), dtype=np.int64)
+    for u in range(len(places)):
+        capacity[u] = max(places[u] - used[u], 0)
+    return capacity
+
+
+@njit(cache=True)
+def end_projects(alive, cash, employees, knowledge, trust, uni_knowledge, uni_faculty, firm,
+                 university, end_step, payoff, social, gov_funded, active, failed, u_abandon,
+                 u_success, month, ep):
+    """The month's projects ending, and the free places they leave, in one pass of each:
+
+    1. Active projects that end: at their end month, when the firm has died or can no longer
+       pay its share, or abandoned (collaboration.abandon_probability, one uniform of
+       ``u_abandon`` per project row); one that ran to its end succeeds when its
+       ``u_success`` draw is below its payoff. Success raises trust, failure or abandonment
+       lowers it, once per firm-university pair and month.
+    2. A firm whose slots shrank below its active projects keeps as many as its slots of
+       those it started last and drops the others (rows are in start order), as the numpy
+       implementation ranked them.
+    3. Every pair's trust decays by ``trust_decay``.
+    4. The free places of both sides for the month's new projects: the firms with a free
+       slot and the cash for one more project (collaboration.free_firms) and each
+       university's places (collaboration.capacity_left), counted from the running projects
+       that steps 1 and 2 leave.
+
+    ``ep`` holds the parameters in the order of collaboration.END_PARAMETERS. Returns (counts
+    [ended, succeeded, abandoned, active after step 1, dropped for slots], free firm rows,
+    active projects per firm, places each university can still take on).
+    """
+    (project_cost, matching_rate, social_rate, optimal_distance, abandon_hazard,
+     abandon_distance, abandon_protect, trust_gain, trust_loss, trust_decay, slot_employees,
+     need, projects_per_faculty) = (ep[0], ep[1], ep[2], ep[3], ep[4], ep[5], ep[6], ep[7],
+                                    ep[8], ep[9], ep[10], ep[11], ep[12])
+    n_rows, n = len(active), len(alive)
+    n_u = trust.shape[1]
+    counts = np.zeros(5, dtype=np.int64)
     ending = np.zeros(n_rows, dtype=np.bool_)
     succeeded = np.zeros(n_rows, dtype=np.bool_)
-    counts = np.zeros(3, dtype=np.int64)
+    # A month's abandonment hazard is at most its value at the largest squared gap a distance
+    # in [0, 1] can have; a draw at or above that bound (widened for rounding) is no
+    # abandonment, and the project skips its distance.
+    top_gap = max(1.0, (1.0 - optimal_distance) / optimal_distance)
+    hazard_bound = abandon_hazard * (1.0 + abandon_distance * top_gap**2)
+    if not (abandon_hazard >= 0.0 and abandon_distance >= 0.0):
+        hazard_bound = np.inf  # the bound holds for the parameters' ranges only
     for r in range(n_rows):
         if not active[r]:
             continue
@@ -65,10 +159,12 @@ def end_projects(alive, cash, knowledge, trust, uni_knowledge, firm, university,
         due = end_step[r] <= month
         abandoned = False
         if not due and alive[i] and not broke:
-            gap = (_distance(knowledge[i], uni_knowledge[u]) - optimal_distance) / optimal_distance
-            h = (abandon_hazard * (1.0 + abandon_distance * gap**2)
-                 * (1.0 - abandon_protect * trust[i, u]))
-            abandoned = u_abandon[r] < min(max(h, 0.0), 1.0)
+            protect = 1.0 - abandon_protect * trust[i, u]
+            if u_abandon[r] < hazard_bound * protect * (1.0 + 1e-9) + 1e-300:
+                gap = ((_distance(knowledge[i], uni_knowledge[u]) - optimal_distance)
+                       / optimal_distance)
+                h = abandon_hazard * (1.0 + abandon_distance * gap**2) * protect
+                abandoned = u_abandon[r] < min(max(h, 0.0), 1.0)
         if due or not alive[i] or broke or abandoned:
             ending[r] = True
             active[r] = False
@@ -77,40 +173,44 @@ def end_projects(alive, cash, knowledge, trust, uni_knowledge, firm, university,
             counts[0] += 1
             counts[1] += succeeded[r]
             counts[2] += abandoned
-    # Trust moves once per pair: first every success, then every loss (living firms only).
-    n_u = trust.shape[1]
-    touched = np.zeros((trust.shape[0], n_u), dtype=np.bool_)
-    for r in range(n_rows):
-        if succeeded[r] and not touched[firm[r], university[r]]:
-            touched[firm[r], university[r]] = True
-            t = trust[firm[r], university[r]]
-            trust[firm[r], university[r]] = t + trust_gain * (1.0 - t)
-    touched[:, :] = False
-    for r in range(n_rows):
-        if ending[r] and not succeeded[r] and alive[firm[r]] \
-                and not touched[firm[r], university[r]]:
-            touched[firm[r], university[r]] = True
-            trust[firm[r], university[r]] *= 1.0 - trust_loss
-    return counts
-
-
-@njit(cache=True)
-def trim_to_slots(employees, firm, active, failed, slot_employees):
-    """A firm whose slots shrank below its active projects drops the newest ones (rows are
-    in start order). Returns the number dropped."""
-    running = np.zeros(len(employees), dtype=np.int64)
-    dropped = 0
-    for r in range(len(active) - 1, -1, -1):
+        else:
+            counts[3] += 1
+    if counts[0] > 0:
+        # Trust moves once per pair: first every success, then every loss (living firms
+        # only).
+        touched = np.zeros((n, n_u), dtype=np.bool_)
+        for r in range(n_rows):
+            if succeeded[r] and not touched[firm[r], university[r]]:
+                touched[firm[r], university[r]] = True
+                t = trust[firm[r], university[r]]
+                trust[firm[r], university[r]] = t + trust_gain * (1.0 - t)
+        touched[:, :] = False
+        for r in range(n_rows):
+            if ending[r] and not succeeded[r] and alive[firm[r]] \
+                    and not touched[firm[r], university[r]]:
+                touched[firm[r], university[r]] = True
+                trust[firm[r], university[r]] *= 1.0 - trust_loss
+    # Newest first: a firm keeps the projects it started last, up to its slots.
+    running = np.zeros(n, dtype=np.int64)
+    used = np.zeros(n_u, dtype=np.int64)
+    for r in range(n_rows - 1, -1, -1):
         if not active[r]:
             continue
         i = firm[r]
         if running[i] >= _slots(employees[i], slot_employees):
             active[r] = False
             failed[r] = True
-            dropped += 1
+            counts[4] += 1
         else:
             running[i] += 1
-    return dropped
+            used[university[r]] += 1
+    decay = 1.0 - trust_decay
+    flat = trust[:n].reshape(n * n_u)  # every pair of the first n rows in one run (vectorised)
+    for k in range(len(flat)):
+        flat[k] *= decay
+    free = _free_rows(alive, employees, cash, running, slot_employees, need)
+    return counts, free, running, _capacity_left(_places(uni_faculty, projects_per_faculty),
+                                                 used)
 
 
 @njit(cache=True)
@@ -119,25 +219,16 @@ def free_firms(alive, employees, cash, firm, university, active, slot_employees,
     """Rows of living firms with a free project slot whose cash covers ``need`` times their
     running projects plus a new one (collaboration.can_afford), and the projects each
     university can still take on (collaboration.capacity_left): one pass over the projects
-    counts both sides' running projects."""
-    n = len(alive)
-    running = np.zeros(n, dtype=np.int64)
+    counts both sides' running projects. Returns (free firm rows, places left, active
+    projects per firm)."""
+    running = np.zeros(len(alive), dtype=np.int64)
     used = np.zeros(len(faculty), dtype=np.int64)
     for r in range(len(active)):
         if active[r]:
             running[firm[r]] += 1
             used[university[r]] += 1
-    out = np.empty(n, dtype=np.int64)
-    m = 0
-    for i in range(n):
-        if (alive[i] and running[i] < _slots(employees[i], slot_employees)
-                and cash[i] >= need * (1 + running[i])):
-            out[m] = i
-            m += 1
-    capacity = np.empty(len(faculty), dtype=np.int64)
-    for u in range(len(faculty)):
-        capacity[u] = np.int64(max(np.floor(faculty[u] * projects_per_faculty) - used[u], 0.0))
-    return out[:m], capacity
+    return (_free_rows(alive, employees, cash, running, slot_employees, need),
+            _capacity_left(_places(faculty, projects_per_faculty), used), running)
 
 
 @njit(cache=True)
@@ -152,6 +243,25 @@ def within_capacity(groups, capacity, order):
         keep[r] = taken[g] < capacity[g]
         taken[g] += 1
     return keep
+
+
+@njit(cache=True)
+def matches_within_capacity(matched, choice, via, capacity, order):
+    """The search's matches that the universities' places admit: within_capacity over the
+    matched rows (numbered in row order; ``order`` a permutation of them) grouped by their
+    university ``choice``. A match beyond its university's places is unmatched (in place).
+    Returns (matches kept, of which found through the platform)."""
+    rows = np.flatnonzero(matched)
+    keep = within_capacity(choice[rows], capacity, order)
+    kept = 0
+    platform = 0
+    for k in range(len(rows)):
+        if keep[k]:
+            kept += 1
+            platform += via[rows[k]]
+        else:
+            matched[rows[k]] = False
+    return kept, platform
 
 
 @njit(cache=True)
@@ -204,6 +314,7 @@ def screen_firms(pool, picks, want, knowledge, uni_knowledge, trust, optimal_dis
     (1 + trust), first best on ties); a firm picked by several offers keeps the first.
     Returns (firms in ascending row order, their university, the payoff of the pair)."""
     n_offers, n_screen = picks.shape
+    unit = _unit_rows(uni_knowledge)
     best_firm = np.empty(n_offers, dtype=np.int64)
     best_uni = np.empty(n_offers, dtype=np.int64)
     best_pay = np.empty(n_offers)
@@ -213,7 +324,7 @@ def screen_firms(pool, picks, want, knowledge, uni_knowledge, trust, optimal_dis
             top = -np.inf
             for c in range(n_screen):
                 i = pool[picks[row, c]]
-                pay = _inverted_u(_distance(knowledge[i], uni_knowledge[u]), optimal_distance,
+                pay = _inverted_u(_distance_to_unit(knowledge[i], unit[u]), optimal_distance,
                                   payoff_shape)
                 score = pay * (1.0 + trust[i, u])
                 if score > top or c == 0:
@@ -234,11 +345,22 @@ def screen_firms(pool, picks, want, knowledge, uni_knowledge, trust, optimal_dis
 @njit(cache=True)
 def open_projects(firm, university, start_step, end_step, brokered, via_platform, gov_funded,
                   payoff, active, social, failed, partners, first, firms, unis, pay, via,
-                  with_partner, is_brokered, funded, month, end):
-    """collaboration.start_projects: the new projects fill rows ``first`` onwards and run
-    until month ``end``; each firm's count of projects ever started rises by one."""
+                  with_partner, take, is_brokered, funded, month, end, free, running,
+                  capacity_left, alive, employees, cash, slot_employees, need):
+    """collaboration.start_projects: the offers ``take`` selects become projects, in their
+    order, filling rows ``first`` onwards and running until month ``end``; each firm's count
+    of projects ever started rises by one. The month's free places follow
+    (collaboration.OpenSlots): each firm runs one more project and each university has one
+    place less, and the firms of ``free`` that no longer have a free slot or the cash for one
+    more project leave it (compacted in place, row order kept). A firm starts at most one
+    project a call. Returns (how many of ``free`` remain, projects with a social partner)."""
+    r = first
+    n_social = 0
+    started = np.zeros(len(running), dtype=np.bool_)
     for c in range(len(firms)):
-        r = first + c
+        if not take[c]:
+            continue
+        started[firms[c]] = True
         firm[r] = firms[c]
         university[r] = unis[c]
         start_step[r] = month
@@ -251,6 +373,19 @@ def open_projects(firm, university, start_step, end_step, brokered, via_platform
         social[r] = with_partner[c]
         failed[r] = False
         partners[firms[c]] += 1
+        running[firms[c]] += 1
+        capacity_left[unis[c]] = max(capacity_left[unis[c]] - 1, 0)
+        n_social += with_partner[c]
+        r += 1
+    # Only a firm that started a project can have lost its free slot or its cash cover.
+    m = 0
+    for c in range(len(free)):
+        i = free[c]
+        if not started[i] or _has_free_slot(alive[i], employees[i], cash[i], running[i],
+                                            slot_employees, need):
+            free[m] = i
+            m += 1
+    return m, n_social
 
 
 @njit(cache=True)
@@ -267,13 +402,37 @@ def grants_due(social, gov_funded, active, project_cost, matching_rate, social_r
 
 
 @njit(cache=True)
+def search_probability(search_rate, rd_ratio, size_ratio, size_elasticity, experience,
+                       absorptive, grant_factor, platform_factor):
+    """A free firm's monthly probability of searching for a partner, before the cap at 1:
+    ``search_rate`` x sqrt(R&D intensity / its reference) x (employees / reference
+    employees)^``search_size_elasticity`` x (1 + the experience boost x its highest trust) x
+    (0.5 + absorptive capacity) x the grant and platform factors."""
+    return (search_rate * np.sqrt(rd_ratio) * size_ratio ** size_elasticity * experience
+            * (0.5 + absorptive) * grant_factor * platform_factor)
+
+
+@njit(cache=True)
+def search_probability_bound(search_rate, rd_ratio, size_ratio, size_elasticity, experience,
+                             absorptive, grant_factor, platform_factor):
+    """An upper bound of search_probability without its power, for elasticities in [0, 1]:
+    x^e <= 1 + e (x - 1) (a concave power lies below its tangent at 1), widened by a
+    relative 1e-6 and an absolute 1e-15 for the rounding of the exact computation. A draw at
+    or above it is no search."""
+    p = (search_rate * np.sqrt(rd_ratio) * (1.0 + size_elasticity * (size_ratio - 1.0))
+         * experience * (0.5 + absorptive) * grant_factor * platform_factor)
+    return p * (1.0 + 1e-6) + 1e-15
+
+
+@njit(cache=True)
 def search_partners(candidates, employees, rd_intensity, absorptive, knowledge, trust,
                     home_university, platform_member, uni_knowledge, capacity_left, share_3_0,
                     u_search, u_choice, first_row, u_accept, platform, brokerage, sp):
-    """Partner search of the free firms ``candidates``: who searches, which university each
-    picks (logit over inverted-U payoff x (1 + trust) with Gumbel noise from ``u_choice``,
-    whose row 0 is firm row ``first_row``, among reachable universities with capacity) and
-    whether the match succeeds.
+    """Partner search of the free firms ``candidates`` (in row order) of the rows whose
+    Gumbel uniforms ``u_choice`` holds (its row 0 is firm row ``first_row``): who searches
+    (search_probability), which university each picks (logit over inverted-U payoff x (1 +
+    trust) with that Gumbel noise, among reachable universities with capacity) and whether
+    the match succeeds.
 
     ``sp`` holds the parameters in the order collaboration.search_and_match lists them. Returns
     (searching rows, their choice, its payoff, found through the platform, matched); rows
@@ -284,24 +443,30 @@ def search_partners(candidates, employees, rd_intensity, absorptive, knowledge, 
      broker_boost) = (sp[0], sp[1], sp[2], sp[3], sp[4], sp[5], sp[6], sp[7], sp[8], sp[9],
                       sp[10], sp[11])
     n_u = uni_knowledge.shape[0]
-    m = len(candidates)
+    lo = np.searchsorted(candidates, first_row)
+    hi = np.searchsorted(candidates, first_row + u_choice.shape[0])
+    bounded = 0.0 <= size_elasticity <= 1.0
+    m = hi - lo
     rows = np.empty(m, dtype=np.int64)
     choice = np.empty(m, dtype=np.int64)
     chosen = np.empty(m)
     via = np.empty(m, dtype=np.bool_)
     matched = np.empty(m, dtype=np.bool_)
     s = 0
-    for c in range(m):
+    for c in range(lo, hi):
         i = candidates[c]
         member = platform_member[i] and platform
         best_trust = trust[i, 0]
         for u in range(1, n_u):
             best_trust = max(best_trust, trust[i, u])
-        prob = (search_rate * np.sqrt(rd_intensity[i] / rd_reference)
-                * (max(employees[i], 1) / size_reference) ** size_elasticity
-                * (1.0 + experience_boost * best_trust) * (0.5 + absorptive[i])
-                * grant_factor * (1.0 + boost * member))
-        if not u_search[i] < min(prob, 1.0):
+        inputs = (search_rate, rd_intensity[i] / rd_reference,
+                  max(employees[i], 1) / size_reference, size_elasticity,
+                  1.0 + experience_boost * best_trust, absorptive[i], grant_factor,
+                  1.0 + boost * member)
+        # Most free firms' draws are above a bound of their probability: they skip its power.
+        if bounded and u_search[i] >= search_probability_bound(*inputs):
+            continue
+        if not u_search[i] < min(search_probability(*inputs), 1.0):
             continue
         best = -np.inf
         pick = 0
@@ -362,10 +527,11 @@ def run_projects(alive, employees, knowledge, absorptive, cash, public_money, di
     # partner's profile; the firm's capacity is its slots, a university's its project places.
     to_firm = np.zeros((len(act), k))
     to_uni = np.zeros((len(act), k))
+    unit = _unit_rows(uni_knowledge)
     for a in range(len(act)):
         r = act[a]
         i, u = firm[r], university[r]
-        d = _distance(knowledge[i], uni_knowledge[u])
+        d = _distance_to_unit(knowledge[i], unit[u])
         novelty = (np.e * d / optimal_distance) ** payoff_shape
         learnt = np.exp(-payoff_shape * d / optimal_distance) * novelty
         own_f = 0.0

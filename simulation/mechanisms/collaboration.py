@@ -36,10 +36,13 @@ relative gap between the cognitive distance and its optimum and falling with tru
 that runs to its end succeeds with probability equal to its payoff; success raises trust,
 failure or abandonment lowers it (an abandoned project has also transferred less knowledge).
 A firm never runs more projects than its slots: brokers give a firm at most one project a
-month, and a firm whose slots shrank below its running projects drops the newest.
+month, and a firm whose slots shrank below its running projects keeps those it started
+last and drops the older ones.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -48,16 +51,30 @@ from ..knowledge import learning
 from ..world import INSTRUMENT_INDEX, World
 
 MATCHING = INSTRUMENT_INDEX["matching_grants"]
+_NO_DRAWS = np.zeros(0)
+_NO_ROWS = np.zeros(0, dtype=np.int64)
+
+
+@dataclass
+class OpenSlots:
+    """The month's free project places of both sides, kept current as projects start
+    (start_projects): nothing else that they depend on changes between the end of projects
+    and the last new project of the month (firms' cash, staff and exits, the faculty and
+    the matching-grant pot move in other steps), so the searching firms and the brokers see
+    the places that counting them again would give (``open_slots``; tests check both)."""
+
+    firms: np.ndarray     # free_firms: living firms with a free slot and the cash, row order
+    capacity: np.ndarray  # capacity_left: projects each university can still take on
+    running: np.ndarray   # active projects per firm row
+    need: float           # project_cash_need
 
 
 def apply(w: World) -> None:
-    end_projects(w)
-    trim_to_slots(w)
-    w.firms.trust[: w.firms.n] *= 1.0 - w.p["trust_decay"]
+    slots = end_projects(w)
     if w.channel("joint_research"):
-        search_and_match(w)
+        search_and_match(w, slots)
     if w.channel("brokerage"):
-        broker(w)
+        broker(w, slots)
     run_projects(w)
 
 
@@ -79,37 +96,50 @@ def grant_rate(w: World, social: np.ndarray) -> np.ndarray:
     return np.where(social, w.p["social_cofunding_rate"], w.p["matching_rate"])
 
 
-def end_projects(w: World) -> None:
+# The parameters of the ending kernel (simulation/kernels/projects.py), in its order;
+# "cash_need" stands for project_cash_need.
+END_PARAMETERS = ("project_cost", "matching_rate", "social_cofunding_rate", "optimal_distance",
+                  "abandon_hazard", "abandon_distance", "abandon_trust_protect", "trust_gain",
+                  "trust_loss", "trust_decay", "project_slot_employees", "cash_need",
+                  "projects_per_faculty")
+
+
+def end_projects(w: World) -> OpenSlots:
+    """The month's projects ending, trust and the free places they leave (one kernel call).
+
+    A project ends at its end month, early when the firm has died or can no longer pay, or
+    when abandoned (abandon_probability). Success (probability: its payoff) raises trust;
+    failure and abandonment cost trust (firms that exited have none left to lose). A firm
+    whose slots shrank below its active projects keeps those it started last and drops the
+    older ones. Then every pair's trust decays, and the free places of both sides are
+    counted (``open_slots``).
+    """
     pr, f, p = w.projects, w.firms, w.p
-    if not pr.active[: pr.n].any():
-        return
-    # A project ends at its end month, early when the firm has died or can no longer pay, or
-    # when abandoned (abandon_probability). One draw per project row and purpose: a project's
-    # fate does not depend on how many others ended. Success (probability: its payoff) raises
-    # trust; failure and abandonment cost trust (firms that exited have none left to lose).
-    u_abandon = w.rng("collaboration.abandon").random(pr.n)
-    u_success = w.rng("collaboration.success").random(pr.n)
     n = pr.n
-    ended, succeeded, abandoned = kernels.end_projects(
-        f.alive, f.cash, f.knowledge, f.trust, w.unis.knowledge, pr.firm[:n], pr.university[:n],
-        pr.end_step[:n], pr.payoff[:n], pr.social[:n], pr.gov_funded[:n], pr.active[:n],
-        pr.failed[:n], u_abandon, u_success, w.month, p["project_cost"], p["matching_rate"],
-        p["social_cofunding_rate"], p["optimal_distance"], p["abandon_hazard"],
-        p["abandon_distance"], p["abandon_trust_protect"], p["trust_gain"], p["trust_loss"])
-    w.count("projects_ended", int(ended))
-    w.count("projects_succeeded", int(succeeded))
-    w.count("projects_abandoned", int(abandoned))
-
-
-def trim_to_slots(w: World) -> None:
-    """A firm whose slots shrank below its active projects drops the newest ones."""
-    pr, f = w.projects, w.firms
-    if not pr.active[: pr.n].any():
-        return
-    dropped = kernels.trim_to_slots(f.employees, pr.firm[: pr.n], pr.active[: pr.n],
-                                    pr.failed[: pr.n], w.p["project_slot_employees"])
-    w.count("projects_ended", dropped)
-    w.count("projects_dropped_for_slots", dropped)
+    had_active = bool(pr.active[:n].any())
+    if had_active:
+        # One draw per project row and purpose: a project's fate does not depend on how
+        # many others ended.
+        u_abandon = w.rng("collaboration.abandon").random(n)
+        u_success = w.rng("collaboration.success").random(n)
+    else:
+        u_abandon = u_success = _NO_DRAWS  # no project to end: nothing drawn
+    need = project_cash_need(w)
+    ep = np.array([need if name == "cash_need" else float(p[name]) for name in END_PARAMETERS])
+    counts, firms, running, capacity = kernels.end_projects(
+        f.alive[: f.n], f.cash, f.employees, f.knowledge, f.trust, w.unis.knowledge,
+        w.unis.faculty, pr.firm[:n], pr.university[:n], pr.end_step[:n], pr.payoff[:n],
+        pr.social[:n], pr.gov_funded[:n], pr.active[:n], pr.failed[:n], u_abandon, u_success,
+        w.month, ep)
+    ended, succeeded, abandoned, still_active, dropped = counts.tolist()
+    if had_active:
+        w.count("projects_ended", ended)
+        w.count("projects_succeeded", succeeded)
+        w.count("projects_abandoned", abandoned)
+    if still_active:
+        w.count("projects_ended", dropped)
+        w.count("projects_dropped_for_slots", dropped)
+    return OpenSlots(firms, capacity, running, need)
 
 
 def capacity_left(w: World) -> np.ndarray:
@@ -143,13 +173,20 @@ def free_firms(w: World) -> np.ndarray:
 
 
 def free_slots(w: World) -> tuple[np.ndarray, np.ndarray]:
-    """(``free_firms``, ``capacity_left``): both sides' free project places, counted in one
-    pass over the projects."""
+    """(``free_firms``, ``capacity_left``): both sides' free project places."""
+    slots = open_slots(w)
+    return slots.firms, slots.capacity
+
+
+def open_slots(w: World) -> OpenSlots:
+    """Both sides' free project places now, counted in one pass over the projects."""
     f, pr = w.firms, w.projects
-    return kernels.free_firms(f.alive[: f.n], f.employees, f.cash, pr.firm[: pr.n],
-                              pr.university[: pr.n], pr.active[: pr.n],
-                              w.p["project_slot_employees"], project_cash_need(w),
-                              w.unis.faculty, w.p["projects_per_faculty"])
+    need = project_cash_need(w)
+    firms, capacity, running = kernels.free_firms(
+        f.alive[: f.n], f.employees, f.cash, pr.firm[: pr.n], pr.university[: pr.n],
+        pr.active[: pr.n], w.p["project_slot_employees"], need, w.unis.faculty,
+        w.p["projects_per_faculty"])
+    return OpenSlots(firms, capacity, running, need)
 
 
 def firms_in_projects(w: World) -> np.ndarray:
@@ -245,10 +282,13 @@ def network_value(w: World) -> float:
 CHOICE_BLOCK = 16_384
 
 
-def search_and_match(w: World) -> None:
+def search_and_match(w: World, slots: OpenSlots | None = None) -> None:
+    """Free firms search for a university partner; matches become projects (``slots``: the
+    month's free places, counted afresh when not given)."""
     p, f = w.p, w.firms
     n = f.n
-    cand, cap = free_slots(w)
+    slots = open_slots(w) if slots is None else slots
+    cand, cap = slots.firms, slots.capacity
     if len(cand) == 0:
         return
     platform = w.platform_live()
@@ -278,9 +318,8 @@ def search_and_match(w: World) -> None:
     for start in range(0, n, CHOICE_BLOCK):
         stop = min(start + CHOICE_BLOCK, n)
         u_choice = choice_rng.random(size=(stop - start, w.unis.count))
-        lo, hi = np.searchsorted(cand, (start, stop))
         found.append(kernels.search_partners(
-            cand[lo:hi], f.employees, f.rd_intensity, f.absorptive, f.knowledge, f.trust,
+            cand, f.employees, f.rd_intensity, f.absorptive, f.knowledge, f.trust,
             f.home_university, f.platform_member, w.unis.knowledge, cap, share, u_search,
             u_choice, start, u_accept, platform, brokerage, sp))
     if len(found) > 1:
@@ -290,24 +329,31 @@ def search_and_match(w: World) -> None:
     if len(s) == 0:
         return
     # A match through the platform is an offer the firm weighs on its expected payoff; a
-    # match at its home university is its own search's result.
-    offered = np.flatnonzero(matched & via_platform)
-    if len(offered):
-        matched[offered] = accepts(w, s[offered], choice[offered])
-        w.count("platform_offers_declined", int((~matched[offered]).sum()))
-    idx = np.flatnonzero(matched)
-    keep = within_capacity(choice[idx], cap, w.rng("collaboration.capacity"))
-    idx = idx[keep]
-    w.count("platform_matches", int(via_platform[idx].sum()))
-    start_projects(w, s[idx], choice[idx], chosen_payoff[idx], brokered=False,
-                   via_platform=via_platform[idx])
+    # match at its home university is its own search's result. (Without the platform no
+    # match is found through it.)
+    if platform:
+        offered = np.flatnonzero(matched & via_platform)
+        if len(offered):
+            matched[offered] = accepts(w, s[offered], choice[offered])
+            w.count("platform_offers_declined", int((~matched[offered]).sum()))
+    # Matches beyond a university's places are dropped in random order (within_capacity,
+    # which draws its permutation only when there is a match).
+    capacity_rng = w.rng("collaboration.capacity")
+    n_matched = int(np.count_nonzero(matched))
+    order = capacity_rng.permutation(n_matched) if n_matched else _NO_ROWS
+    kept, n_platform = kernels.matches_within_capacity(matched, choice, via_platform, cap, order)
+    w.count("platform_matches", n_platform)
+    start_projects(w, s, choice, chosen_payoff, matched, kept, brokered=False,
+                   via_platform=via_platform, slots=slots)
 
 
-def broker(w: World) -> None:
-    """3.0 universities start brokered projects with the best-fitting of a screened set of firms."""
+def broker(w: World, slots: OpenSlots | None = None) -> None:
+    """3.0 universities start brokered projects with the best-fitting of a screened set of
+    firms (``slots``: the month's free places, counted afresh when not given)."""
     p, f, u = w.p, w.firms, w.unis
     rng = w.rng("collaboration.broker")
-    pool, cap = free_slots(w)
+    slots = open_slots(w) if slots is None else slots
+    pool, cap = slots.firms, slots.capacity
     if len(pool) == 0:
         return
     want = np.minimum(rng.poisson(p["broker_rate"] * w.enrolled[:, 2] / 12.0), cap)
@@ -325,34 +371,39 @@ def broker(w: World) -> None:
                                                 p["payoff_shape"])
     social = w.rng("collaboration.social").random(len(firms)) < p["social_partner_share"]
     ok = accepts(w, firms, uni, social)
-    w.count("brokered_offers_declined", int((~ok).sum()))
+    n_ok = int(np.count_nonzero(ok))
+    w.count("brokered_offers_declined", len(ok) - n_ok)
     # The platform widens the broker's screen; the match itself is the broker's, not a
     # platform match.
-    start_projects(w, firms[ok], uni[ok], pay_best[ok], brokered=True,
-                   via_platform=np.zeros(int(ok.sum()), dtype=bool), social=social[ok])
+    start_projects(w, firms, uni, pay_best, ok, n_ok, brokered=True,
+                   via_platform=np.zeros(len(firms), dtype=bool), social=social, slots=slots)
 
 
-def start_projects(w: World, firms: np.ndarray, unis: np.ndarray, payoff: np.ndarray, *,
-                   brokered: bool, via_platform: np.ndarray,
-                   social: np.ndarray | None = None) -> None:
-    if len(firms) == 0:
+def start_projects(w: World, firms: np.ndarray, unis: np.ndarray, payoff: np.ndarray,
+                   take: np.ndarray, n_take: int, *, brokered: bool, via_platform: np.ndarray,
+                   slots: OpenSlots, social: np.ndarray | None = None) -> None:
+    """The offers ``take`` selects (``n_take`` of them, a firm at most once) become projects
+    of ``firms`` with ``unis``, in their order; ``slots`` follows them."""
+    if n_take == 0:
         return
-    pr = w.projects
-    rows = pr.reserve(len(firms))
+    pr, f = w.projects, w.firms
+    rows = pr.reserve(n_take)
     # The third helix joins when a matching grant co-funds the project.
     funded = bool(w.gov.balance[MATCHING] > 0 and w.p["matching_rate"] > 0)
     with_partner = np.zeros(len(firms), dtype=bool) if social is None else social
-    kernels.open_projects(pr.firm, pr.university, pr.start_step, pr.end_step, pr.brokered,
-                          pr.via_platform, pr.gov_funded, pr.payoff, pr.active, pr.social,
-                          pr.failed, w.firms.partners, rows.start, firms, unis, payoff,
-                          via_platform, with_partner, brokered, funded, w.month,
-                          int(w.month + w.p["project_duration"]))
-    w.tally.add_counts(1, 1, int(funded), len(firms))
+    free, n_social = kernels.open_projects(
+        pr.firm, pr.university, pr.start_step, pr.end_step, pr.brokered, pr.via_platform,
+        pr.gov_funded, pr.payoff, pr.active, pr.social, pr.failed, f.partners, rows.start, firms,
+        unis, payoff, via_platform, with_partner, take, brokered, funded, w.month,
+        int(w.month + w.p["project_duration"]), slots.firms, slots.running, slots.capacity,
+        f.alive, f.employees, f.cash, w.p["project_slot_employees"], slots.need)
+    slots.firms = slots.firms[:free]
+    w.tally.add_counts(1, 1, int(funded), n_take)
     if social is not None:
-        w.count("social_projects_started", int(np.sum(social)))
-    w.count("projects_started", len(firms))
+        w.count("social_projects_started", n_social)
+    w.count("projects_started", n_take)
     if brokered:
-        w.count("brokered_projects_started", len(firms))
+        w.count("brokered_projects_started", n_take)
 
 
 # The parameters of the project kernel (simulation/kernels/projects.py), in its order.
