@@ -100,10 +100,11 @@ def compute(w: World) -> dict[str, float]:
     f, st, pr, gov, u = w.firms, w.students, w.projects, w.gov, w.unis
     nf = f.n
     if w.scratch.value_added is not None:
-        rows, va_firm = w.scratch.value_added  # computed by accounting this month
+        rows, va_firm, va_total = w.scratch.value_added  # computed by accounting this month
     else:
         rows = np.flatnonzero(f.alive[:nf])
         va_firm = f.value_added(rows, w.p["graduate_premium"])
+        va_total = float(va_firm.sum())
     n_alive = len(rows)
     fl, tot = w.scratch.flows, w.totals
     status_counts = st.status_counts.tolist()
@@ -129,7 +130,7 @@ def compute(w: World) -> dict[str, float]:
     # building it key by key was a third of this function's time.
     return dict(zip(NAMES, [
         float(w.month),
-        float(va_firm.sum()),
+        va_total,
         w.welfare,
         fl.get("firm_link_outlays", 0.0),
         jobs,

@@ -390,6 +390,7 @@ class MonthScratch:
     # (U,) share of each university's brokered live-project slots that 3.0 students fill:
     # teaching.engagement writes it, innovation reads it (None: not computed this month).
     live_fill: np.ndarray | None = None
-    # (living firm rows, their value added in MCU): accounting writes it, the indicators reuse
-    # it rather than compute it again (None before accounting has run this month).
-    value_added: tuple[np.ndarray, np.ndarray] | None = None
+    # (living firm rows, their value added in MCU, its total as numpy sums it): accounting
+    # writes it, the indicators reuse it rather than compute it again (None before accounting
+    # has run this month).
+    value_added: tuple[np.ndarray, np.ndarray, float] | None = None
