@@ -20,7 +20,6 @@ from .state import (
     SPINOFF,
     UNEMPLOYED,
 )
-from .synergy import transmission
 from .world import World
 
 INDICATORS: dict[str, tuple[str, str]] = {
@@ -124,7 +123,8 @@ def compute(w: World) -> dict[str, float]:
     (n_active, n_brokered, n_collaborating, density, component) = kernels.project_network(
         pr.active[:n_pr], pr.firm[:n_pr], pr.university[:n_pr], pr.brokered[:n_pr], n_alive,
         u.count).tolist()
-    t = transmission(w.tally.cells)
+    # synergy.transmission, to the last bit, in one kernel call (simulation/kernels/indicators.py).
+    t = kernels.transmission_bits(w.tally.cells)
     spent = gov.spent_month
     # The values in the order of INDICATORS (NAMES), zipped into the month's dict in one call:
     # building it key by key was a third of this function's time.

@@ -107,13 +107,25 @@ def state_words(bits: np.random.PCG64) -> tuple[np.ndarray, np.ndarray] | None:
     return words[:2], flags
 
 
+_NO_DRAW = bytes(8)  # has_uint32 = 0, uinteger = 0
+
+
+def _byte_views(words: tuple[np.ndarray, np.ndarray] | None
+                ) -> tuple[memoryview, memoryview] | None:
+    # Byte views of state_words' two arrays (16 bytes of LCG state, 8 of the buffered draw).
+    if words is None:
+        return None
+    lcg, flags = words
+    return memoryview(lcg).cast("B"), memoryview(flags).cast("B")
+
+
 class Streams:
     """One generator per purpose, positioned at the start of a month on request."""
 
     def __init__(self, root: np.random.SeedSequence) -> None:
         self.root = root
         self._gens: dict[str, tuple[np.random.PCG64, np.random.Generator, int, int,
-                                    tuple[np.ndarray, np.ndarray] | None]] = {}
+                                    tuple[memoryview, memoryview] | None]] = {}
         self._last: dict[str, int] = {}
 
     def get(self, purpose: str, month: int) -> np.random.Generator:
@@ -125,7 +137,7 @@ class Streams:
             bits = np.random.PCG64(child(self.root, purpose))
             state = bits.state["state"]
             entry = (bits, np.random.Generator(bits), state["state"], state["inc"],
-                     state_words(bits))
+                     _byte_views(state_words(bits)))
             self._gens[purpose] = entry
         bits, gen, start, inc, words = entry
         # The purpose's generator advanced by month * 2**64 draws (what PCG64.advance does).
@@ -135,12 +147,12 @@ class Streams:
             bits.state = {"bit_generator": "PCG64", "has_uint32": 0, "uinteger": 0,
                           "state": {"state": state, "inc": inc}}
         else:
-            # The same state written in place (see state_words); inc never changes.
+            # The same state written in place (see state_words; inc never changes): the
+            # 128-bit state as its 16 little-endian bytes, low word first, and no buffered
+            # draw, through byte views of those words (one write each, not four items).
             lcg, flags = words
-            lcg[0] = state & _WORD
-            lcg[1] = state >> 64
-            flags[0] = 0
-            flags[1] = 0
+            lcg[:] = state.to_bytes(16, "little")
+            flags[:] = _NO_DRAW
         return gen
 
     # A copy (copy.deepcopy, pickle) gets new generators, so the views into the old ones'
@@ -155,4 +167,4 @@ class Streams:
         self._gens = {}
         for purpose, (bits, _gen, start, inc) in state["_gens"].items():
             self._gens[purpose] = (bits, np.random.Generator(bits), start, inc,
-                                   state_words(bits))
+                                   _byte_views(state_words(bits)))

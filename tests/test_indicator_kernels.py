@@ -1,16 +1,20 @@
 """The indicator kernels against independent definitions: the Gini coefficient as the mean
 absolute difference, the network's components by a breadth-first search over the bipartite
-graph of organisations."""
+graph of organisations, the triple-helix transmission against synergy.transmission to the
+last bit."""
 
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
 
 from simulation import kernels
 from simulation.indicators import gini
+from simulation.kernels.indicators import _python_sum
+from simulation.synergy import transmission
 
 
 def mean_difference_gini(x: np.ndarray) -> float:
@@ -95,3 +99,38 @@ def test_project_network_of_two_islands_joined_by_one_firm() -> None:
     got = kernels.project_network(active, firm, uni, brokered, 10, 4).tolist()
     # Components {f0, f1, u0, u1} and {f2, u2}: 4 of 6 organisations; 4 distinct pairs.
     assert got == [5.0, 2.0, 3.0, 4 / 40, 4 / 6]
+
+
+def same_float(a: float, b: float) -> bool:
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_transmission_kernel_is_synergy_transmission_to_the_last_bit(seed: int) -> None:
+    # Small and large counts, empty cells and single non-empty ones (T cancels to 0 there).
+    rng = np.random.default_rng(seed)
+    for k in range(3000):
+        high = (3, 50, 10**6, 10**12)[k % 4]
+        cells = rng.integers(0, high, 8) * (rng.random(8) < rng.uniform(0.2, 1.0))
+        assert same_float(kernels.transmission_bits(cells), transmission(cells)), cells
+
+
+def test_transmission_kernel_without_outputs_or_with_one_cell_is_zero() -> None:
+    assert kernels.transmission_bits(np.zeros(8, dtype=np.int64)) == 0.0
+    for cell in range(8):
+        cells = np.zeros(8, dtype=np.int64)
+        cells[cell] = 17
+        assert kernels.transmission_bits(cells) == transmission(cells) == 0.0
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_python_sum_is_pythons_compensated_sum(seed: int) -> None:
+    # Values of every magnitude and sign, negative zeros among them: the same float as sum().
+    rng = np.random.default_rng(seed)
+    for k in range(5000):
+        n = int(rng.integers(0, 12))
+        x = rng.standard_normal(n) * 10.0 ** rng.integers(-20, 20, n)
+        x[rng.random(n) < 0.2] = -0.0
+        if k % 9 == 0:
+            x[:] = -0.0
+        assert same_float(_python_sum(x, n), sum(x.tolist())), x
