@@ -134,3 +134,45 @@ def test_python_sum_is_pythons_compensated_sum(seed: int) -> None:
         if k % 9 == 0:
             x[:] = -0.0
         assert same_float(_python_sum(x, n), sum(x.tolist())), x
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_small_totals_are_numpys_sums_to_the_last_bit(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for n_unis, n_domains in ((1, 5), (3, 12), (9, 20), (100, 12)):
+        enrolled = rng.integers(0, 5000, (n_unis, 3)).astype(float)
+        knowledge = rng.uniform(0.0, 50.0, (n_unis, n_domains)) ** 2
+        publications = rng.integers(0, 9000, n_unis).astype(float)
+        spent_month, balance, spent = rng.uniform(0.0, 30.0, (3, 8)) ** 3
+        balance[rng.random(8) < 0.3] = 0.0
+        got = kernels.small_totals(enrolled, knowledge, publications, spent_month, balance,
+                                   spent).tolist()
+        want = [*enrolled.sum(axis=0).tolist(), float(knowledge.sum(axis=1).mean()),
+                float(publications.sum()), float(spent_month.sum()), float(balance.sum()),
+                float(spent.sum())]
+        assert all(same_float(a, b) for a, b in zip(got, want, strict=True)), (got, want)
+    # Nothing spent: numpy's sum is 0.0, not the -0.0 of a pairwise sum of negative zeros.
+    zeros = -np.zeros(8)
+    got = kernels.small_totals(np.zeros((2, 3)), np.ones((2, 4)), np.zeros(2), zeros, zeros,
+                               zeros).tolist()
+    assert all(same_float(a, b) for a, b in zip(got[5:], [0.0, 0.0, 0.0], strict=True))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_sorted_values_are_numpys_sorted_values(seed: int) -> None:
+    # Every digit of the bits matters: values of many magnitudes and both signs, zeros of
+    # both signs, repeats, and sizes from none to several thousand.
+    rng = np.random.default_rng(seed)
+    for k in range(300):
+        n = int(rng.integers(0, 4000)) if k % 10 else int(rng.integers(0, 4))
+        x = rng.pareto(1.3, n) * 10.0 ** rng.integers(-30, 30, n)
+        x[rng.random(n) < 0.05] = 0.0
+        if k % 3 == 0:
+            x = -x
+        elif k % 3 == 1 and n:
+            x = x - np.median(x)  # both signs
+        if k % 5 == 0:
+            x[rng.random(n) < 0.1] = -0.0
+        if k % 7 == 0 and n:
+            x = np.repeat(x[: max(n // 50, 1)], 50)
+        np.testing.assert_array_equal(kernels.sorted_values(x), np.sort(x))

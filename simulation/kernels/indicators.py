@@ -9,6 +9,8 @@ import math
 import numpy as np
 from numba import njit
 
+from .firms import row_sum
+
 
 @njit(cache=True)
 def firm_totals(alive, employees, knowledge, digital, absorptive, platform_member, origin,
@@ -33,6 +35,62 @@ def firm_totals(alive, employees, knowledge, digital, absorptive, platform_membe
             if origin[i] == o:
                 out[6] += 1.0
     return out
+
+
+@njit(cache=True)
+def sorted_values(x):
+    """The values of ``x`` (contiguous float64) sorted ascending, by a least-significant-digit
+    radix sort on their bits, 8 bits a pass (passes where every value has the same digit are
+    skipped). Why not numpy's ``np.sort``: on a few thousand firms a month it was about half
+    of the indicators' time, and the radix sort takes less than half of that.
+    The sorted values are the same whatever the algorithm (NaNs last, as numpy's, unless
+    their sign bit is set; -0.0 before 0.0, which numpy treats as equal), so the Gini that
+    sums them is the same to the last bit."""
+    n = len(x)
+    sign = np.uint64(1) << np.uint64(63)
+    bits = x.view(np.uint64)
+    # A double's bits, the sign flipped for positive values and every bit for negative
+    # ones, order as the values do.
+    keys = np.empty(n, dtype=np.uint64)
+    for i in range(n):
+        b = bits[i]
+        keys[i] = ~b if b & sign else b | sign
+    counts = np.zeros((8, 256), dtype=np.int64)
+    for i in range(n):
+        k = keys[i]
+        for d in range(8):
+            counts[d, (k >> np.uint64(8 * d)) & np.uint64(255)] += 1
+    src = keys
+    dst = np.empty(n, dtype=np.uint64)
+    for d in range(8):
+        c = counts[d]
+        if n == 0 or c[(src[0] >> np.uint64(8 * d)) & np.uint64(255)] == n:
+            continue  # one digit for all: this pass would not move anything
+        start = 0
+        for v in range(256):
+            count = c[v]
+            c[v] = start
+            start += count
+        shift = np.uint64(8 * d)
+        for i in range(n):
+            k = src[i]
+            v = (k >> shift) & np.uint64(255)
+            dst[c[v]] = k
+            c[v] += 1
+        src, dst = dst, src
+    out = np.empty(n)
+    out_bits = out.view(np.uint64)
+    for i in range(n):
+        k = src[i]
+        out_bits[i] = k ^ sign if k & sign else ~k
+    return out
+
+
+@njit(cache=True)
+def gini_of_values(x):
+    """The Gini coefficient of the values ``x`` (contiguous float64): gini_of_sorted of
+    sorted_values, in one call."""
+    return gini_of_sorted(sorted_values(x))
 
 
 @njit(cache=True)
@@ -114,6 +172,38 @@ def project_network(active, firm, university, brokered, n_alive, n_unis):
     out[2] = n_firms
     out[3] = n_pairs / max(n_alive * n_unis, 1)
     out[4] = sizes.max() / sizes.sum()
+    return out
+
+
+@njit(cache=True)
+def _numpy_sum(values):
+    # numpy's ``sum`` of a 1-D array: its identity 0.0 plus the pairwise sum (row_sum), which
+    # turns a zero sum's -0.0 into 0.0.
+    return 0.0 + row_sum(values)
+
+
+@njit(cache=True)
+def small_totals(enrolled, knowledge, publications, spent_month, balance, spent):
+    """The month's sums over the few universities, programmes and instruments, each as
+    numpy's ``sum`` adds it: [enrolled students per programme (3), the universities' mean
+    knowledge level (L1), publications so far, this month's spending, the money released
+    and not spent, the money spent so far]. A kernel because they were nine numpy
+    reductions a month on arrays of three to eight values."""
+    out = np.zeros(8)
+    n_unis = enrolled.shape[0]
+    for j in range(3):
+        column = 0.0  # numpy's sum over the first axis: from 0.0, row by row
+        for u in range(n_unis):
+            column += enrolled[u, j]
+        out[j] = column
+    levels = np.empty(n_unis)
+    for u in range(n_unis):
+        levels[u] = _numpy_sum(knowledge[u])
+    out[3] = _numpy_sum(levels) / n_unis  # numpy's mean: the sum over the count
+    out[4] = _numpy_sum(publications)
+    out[5] = _numpy_sum(spent_month)
+    out[6] = _numpy_sum(balance)
+    out[7] = _numpy_sum(spent)
     return out
 
 
