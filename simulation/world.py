@@ -129,7 +129,7 @@ class World:
         spending. The only month-start reset of the run."""
         self.month += 1
         self.scratch = MonthScratch()
-        self.gov.spent_month[:] = 0.0
+        self.gov.spent_month.fill(0.0)
 
     # --- calendar -----------------------------------------------------------------------
     @property
