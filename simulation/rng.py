@@ -64,17 +64,33 @@ def month_jump(month: int) -> tuple[int, int]:
     worked out once per month, and a stream is positioned by two multiplications)."""
     jump = _JUMPS.get(month)
     if jump is None:
-        # Brown's jump-ahead for x -> m x + c: accumulate (m^delta, (m^delta - 1)/(m - 1)).
-        delta, mult, plus, acc_mult, acc_plus = month << 64, _PCG_MULTIPLIER, 1, 1, 0
-        while delta:
-            if delta & 1:
-                acc_mult = (acc_mult * mult) & _MASK
-                acc_plus = (acc_plus * mult + plus) & _MASK
-            plus = ((mult + 1) * plus) & _MASK
-            mult = (mult * mult) & _MASK
-            delta >>= 1
-        jump = _JUMPS[month] = (acc_mult, acc_plus)
+        previous = _JUMPS.get(month - 1) if month > 1 else None
+        if previous is not None:
+            # Months are asked for in order: month m is month m - 1 and one month more,
+            # x -> A x + B inc after x -> a x + b inc, so (A a, A b + B), exactly (mod 2**128),
+            # in two multiplications instead of Brown's ~70 steps (about 40 us a month, which a
+            # process paid for each of the first run's months).
+            step_mult, step_plus = month_jump(1)
+            jump = ((step_mult * previous[0]) & _MASK,
+                    (step_mult * previous[1] + step_plus) & _MASK)
+        else:
+            jump = _brown_jump(month << 64)
+        _JUMPS[month] = jump
     return jump
+
+
+def _brown_jump(delta: int) -> tuple[int, int]:
+    # Brown's jump-ahead for x -> m x + c by delta steps: accumulate (m^delta,
+    # (m^delta - 1)/(m - 1)).
+    mult, plus, acc_mult, acc_plus = _PCG_MULTIPLIER, 1, 1, 0
+    while delta:
+        if delta & 1:
+            acc_mult = (acc_mult * mult) & _MASK
+            acc_plus = (acc_plus * mult + plus) & _MASK
+        plus = ((mult + 1) * plus) & _MASK
+        mult = (mult * mult) & _MASK
+        delta >>= 1
+    return acc_mult, acc_plus
 
 
 _WORD = (1 << 64) - 1
