@@ -56,12 +56,20 @@ class Table:
         rows = slice(self.n, need)
         # Rows take their empty value when they are reserved, not when the capacity is
         # allocated: the spare rows stay untouched zero pages, which cost no memory.
-        for name in self._arrays():
-            fill = _FILL.get(name)
-            if fill is not None:
-                getattr(self, name)[rows] = fill
+        for name, fill in self._fills():
+            getattr(self, name)[rows] = fill
         self.n = need
         return rows
+
+    def _fills(self) -> tuple[tuple[str, int], ...]:
+        # (column, empty value) of the columns whose empty value is not 0, read once per
+        # class like _arrays: reserve runs a few times a month and the other columns need
+        # nothing.
+        fills = _FILLS.get(type(self))
+        if fills is None:
+            fills = _FILLS[type(self)] = tuple((name, _FILL[name]) for name in self._arrays()
+                                               if name in _FILL)
+        return fills
 
 
 # Narrow columns of the student table, the largest table (one row per student ever admitted:
@@ -94,6 +102,7 @@ def check_fits(p: dict) -> None:
 _COLUMNS: dict[type, tuple[str, ...]] = {}
 
 # Fields whose empty value is not zero.
+_FILLS: dict[type, tuple[tuple[str, int], ...]] = {}
 _FILL = {"last_innovation": -1, "last_project": -1, "employer": -1, "startup": -1,
          "tie_firm": -1, "grad_step": -1, "exit_step": -1, "home_university": -1,
          "founder_university": -1}
@@ -390,6 +399,7 @@ class MonthScratch:
     # (U,) share of each university's brokered live-project slots that 3.0 students fill:
     # teaching.engagement writes it, innovation reads it (None: not computed this month).
     live_fill: np.ndarray | None = None
-    # (living firm rows, their value added in MCU): accounting writes it, the indicators reuse
-    # it rather than compute it again (None before accounting has run this month).
-    value_added: tuple[np.ndarray, np.ndarray] | None = None
+    # (living firm rows, their value added in MCU, its total as numpy sums it): accounting
+    # writes it, the indicators reuse it rather than compute it again (None before accounting
+    # has run this month).
+    value_added: tuple[np.ndarray, np.ndarray, float] | None = None

@@ -51,10 +51,15 @@ class Government:
 
     def spend(self, instrument: int, amount: float) -> float:
         """Spend up to ``amount`` from an instrument's balance; returns what was spent."""
-        amount = float(min(max(amount, 0.0), self.balance[instrument]))
-        self.balance[instrument] -= amount
-        self.spent[instrument] += amount
-        self.spent_month[instrument] += amount
+        # Python floats read and written by item (the same arithmetic as the arrays' own):
+        # a handful of calls a month, and numpy's scalar operators cost several times more.
+        balance = self.balance
+        left = balance.item(instrument)
+        amount = float(min(max(amount, 0.0), left))
+        balance[instrument] = left - amount
+        spent, month = self.spent, self.spent_month
+        spent[instrument] = spent.item(instrument) + amount
+        month[instrument] = month.item(instrument) + amount
         return amount
 
     def demand_share(self, instrument: int, demand: float) -> float:
@@ -124,7 +129,7 @@ class World:
         spending. The only month-start reset of the run."""
         self.month += 1
         self.scratch = MonthScratch()
-        self.gov.spent_month[:] = 0.0
+        self.gov.spent_month.fill(0.0)
 
     # --- calendar -----------------------------------------------------------------------
     @property

@@ -1,16 +1,20 @@
 """The indicator kernels against independent definitions: the Gini coefficient as the mean
 absolute difference, the network's components by a breadth-first search over the bipartite
-graph of organisations."""
+graph of organisations, the triple-helix transmission against synergy.transmission to the
+last bit."""
 
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
 
 from simulation import kernels
 from simulation.indicators import gini
+from simulation.kernels.indicators import _python_sum
+from simulation.synergy import transmission
 
 
 def mean_difference_gini(x: np.ndarray) -> float:
@@ -95,3 +99,84 @@ def test_project_network_of_two_islands_joined_by_one_firm() -> None:
     got = kernels.project_network(active, firm, uni, brokered, 10, 4).tolist()
     # Components {f0, f1, u0, u1} and {f2, u2}: 4 of 6 organisations; 4 distinct pairs.
     assert got == [5.0, 2.0, 3.0, 4 / 40, 4 / 6]
+
+
+def same_float(a: float, b: float) -> bool:
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_transmission_kernel_is_synergy_transmission_to_the_last_bit(seed: int) -> None:
+    # Small and large counts, empty cells and single non-empty ones (T cancels to 0 there).
+    rng = np.random.default_rng(seed)
+    for k in range(3000):
+        high = (3, 50, 10**6, 10**12)[k % 4]
+        cells = rng.integers(0, high, 8) * (rng.random(8) < rng.uniform(0.2, 1.0))
+        assert same_float(kernels.transmission_bits(cells), transmission(cells)), cells
+
+
+def test_transmission_kernel_without_outputs_or_with_one_cell_is_zero() -> None:
+    assert kernels.transmission_bits(np.zeros(8, dtype=np.int64)) == 0.0
+    for cell in range(8):
+        cells = np.zeros(8, dtype=np.int64)
+        cells[cell] = 17
+        assert kernels.transmission_bits(cells) == transmission(cells) == 0.0
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_python_sum_is_pythons_compensated_sum(seed: int) -> None:
+    # Values of every magnitude and sign, negative zeros among them: the same float as sum().
+    rng = np.random.default_rng(seed)
+    for k in range(5000):
+        n = int(rng.integers(0, 12))
+        x = rng.standard_normal(n) * 10.0 ** rng.integers(-20, 20, n)
+        x[rng.random(n) < 0.2] = -0.0
+        if k % 9 == 0:
+            x[:] = -0.0
+        assert same_float(_python_sum(x, n), sum(x.tolist())), x
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_small_totals_are_numpys_sums_to_the_last_bit(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for n_unis, n_domains in ((1, 5), (3, 12), (9, 20), (100, 12)):
+        enrolled = rng.integers(0, 5000, (n_unis, 3)).astype(float)
+        knowledge = rng.uniform(0.0, 50.0, (n_unis, n_domains)) ** 2
+        publications = rng.integers(0, 9000, n_unis).astype(float)
+        spent_month, balance, spent = rng.uniform(0.0, 30.0, (3, 8)) ** 3
+        balance[rng.random(8) < 0.3] = 0.0
+        got = kernels.small_totals(enrolled, knowledge, publications, spent_month, balance,
+                                   spent).tolist()
+        want = [*enrolled.sum(axis=0).tolist(), float(knowledge.sum(axis=1).mean()),
+                float(publications.sum()), float(spent_month.sum()), float(balance.sum()),
+                float(spent.sum())]
+        assert all(same_float(a, b) for a, b in zip(got, want, strict=True)), (got, want)
+    # Nothing spent: numpy's sum is 0.0, not the -0.0 of a pairwise sum of negative zeros.
+    zeros = -np.zeros(8)
+    got = kernels.small_totals(np.zeros((2, 3)), np.ones((2, 4)), np.zeros(2), zeros, zeros,
+                               zeros).tolist()
+    assert all(same_float(a, b) for a, b in zip(got[5:], [0.0, 0.0, 0.0], strict=True))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_sorted_values_are_numpys_sorted_values(seed: int) -> None:
+    # Every digit of the bits matters: values of many magnitudes and both signs, zeros of
+    # both signs, repeats, and sizes from none to several thousand.
+    rng = np.random.default_rng(seed)
+    for k in range(300):
+        n = int(rng.integers(0, 4000)) if k % 10 else int(rng.integers(0, 4))
+        x = rng.pareto(1.3, n) * 10.0 ** rng.integers(-30, 30, n)
+        x[rng.random(n) < 0.05] = 0.0
+        if k % 3 == 0:
+            x = -x
+        elif k % 3 == 1 and n:
+            x = x - np.median(x)  # both signs
+        if k % 5 == 0:
+            x[rng.random(n) < 0.1] = -0.0
+        if k % 7 == 0 and n:
+            x = np.repeat(x[: max(n // 50, 1)], 50)
+        if k % 11 == 0:
+            # Values that share their top 32 bits: sorted by the low ones too (the insertion
+            # sort, and past its budget the passes over every digit).
+            x = 1.0 + rng.random(n) * 10.0 ** -float(rng.integers(7, 15))
+        np.testing.assert_array_equal(kernels.sorted_values(x), np.sort(x))

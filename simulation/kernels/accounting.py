@@ -1,9 +1,11 @@
 """Kernels of the accounting mechanism (simulation/mechanisms/accounting.py): the month's
-value added of the living firms and the R&D subsidies paid to them.
+value added of the living firms, the untied grants' split among the universities and the R&D
+subsidies paid to firms.
 
-Why kernels: both are passes over every firm row that were a dozen numpy calls a month each
-(the living rows, six gathers for value added, the qualifying mask, the weights and their
-fallbacks, two scatters), on a few thousand rows: call overhead, not arithmetic.
+Why kernels: the firm steps are passes over every firm row that were a dozen numpy calls a
+month each (the living rows, six gathers for value added, the qualifying mask, the weights
+and their fallbacks, two scatters), on a few thousand rows; the universities' split was a
+dozen numpy calls on arrays of three: call overhead, not arithmetic.
 """
 
 from __future__ import annotations
@@ -11,19 +13,20 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .firms import row_sum
+
 
 @njit(cache=True)
 def living_value_added(alive, productivity, employees, diverted, grad_skill,
                        prior_grad_skill, graduate_premium):
-    """(living rows, their monthly value added in MCU): ``Firms.value_added`` of the rows
-    ``alive`` marks, productivity x (employees not diverted + graduate_premium x graduate
-    skill), element by element as that formula computes it (tests hold the two equal)."""
-    n_alive = 0
-    for i in range(len(alive)):
-        if alive[i]:
-            n_alive += 1
-    rows = np.empty(n_alive, dtype=np.int64)
-    va = np.empty(n_alive)
+    """(living rows, their monthly value added in MCU, its total): ``Firms.value_added`` of
+    the rows ``alive`` marks, productivity x (employees not diverted + graduate_premium x
+    graduate skill), element by element as that formula computes it, and the total as numpy's
+    ``sum`` adds it (tests hold both equal)."""
+    # One pass into room for every row, the living ones returned as views: cheaper than a
+    # pass to count them first.
+    rows = np.empty(len(alive), dtype=np.int64)
+    va = np.empty(len(alive))
     k = 0
     for i in range(len(alive)):
         if alive[i]:
@@ -32,7 +35,32 @@ def living_value_added(alive, productivity, employees, diverted, grad_skill,
             rows[k] = i
             va[k] = productivity[i] * labour
             k += 1
-    return rows, va
+    # numpy adds the pairwise sum to its identity 0.0, which turns a zero sum's -0.0 into 0.0.
+    return rows[:k], va[:k], 0.0 + row_sum(va[:k])
+
+
+@njit(cache=True)
+def university_grants(intake, reputation, block, research):
+    """(funding, share of it from research grants) per university: the block grants
+    ``block`` shared by intake, the research grants ``research`` by reputation (at least 0;
+    evenly when no reputation is positive), as accounting.pay_universities documents, in
+    numpy's order of operations (sums of a few values are numpy's, one by one)."""
+    n = len(intake)
+    intake_total = 0.0 + row_sum(intake)  # numpy's sum: its identity 0.0 plus the values
+    rep = np.empty(n)
+    for u in range(n):
+        # np.maximum(reputation, 0.0): a NaN stays NaN, -0.0 stays -0.0.
+        r = reputation[u]
+        rep[u] = r if r >= 0.0 or np.isnan(r) else 0.0
+    rep_total = 0.0 + row_sum(rep)
+    funding = np.empty(n)
+    grant_share = np.empty(n)
+    for u in range(n):
+        block_u = block * intake[u] / intake_total
+        research_u = research * (rep[u] / rep_total if rep_total > 0 else 1 / n)
+        funding[u] = block_u + research_u
+        grant_share[u] = research_u / max(funding[u], 1e-12) if funding[u] > 0 else 0.0
+    return funding, grant_share
 
 
 @njit(cache=True)

@@ -38,13 +38,12 @@ def apply(w: World) -> None:
         close_year(w)
     f = w.firms
     # Firms.value_added of the living rows, in one pass (simulation/kernels/accounting.py).
-    alive, va_firm = kernels.living_value_added(
+    alive, va_firm, va = kernels.living_value_added(
         f.alive[: f.n], f.productivity, f.employees, f.diverted, f.grad_skill,
         f.prior_grad_skill, w.p["graduate_premium"])
-    w.scratch.value_added = (alive, va_firm)  # the indicators reuse it
+    w.scratch.value_added = (alive, va_firm, va)  # the indicators reuse it
     pay_universities(w)
     pay_rd_subsidies(w, alive, va_firm)
-    va = float(va_firm.sum())
     tax = w.p["tax_rate"] * va
     w.gov.tax_month = tax
     w.gov.tax_total += tax
@@ -80,12 +79,11 @@ def pay_universities(w: World) -> None:
     u, gov = w.unis, w.gov
     block = gov.spend(BLOCK, float(gov.balance[BLOCK]))
     research = gov.spend(RESEARCH, float(gov.balance[RESEARCH]))
-    block_u = block * u.intake / u.intake.sum()
-    rep = np.maximum(u.reputation, 0.0)
-    research_u = research * (rep / rep.sum() if rep.sum() > 0 else np.full(u.count, 1 / u.count))
-    u.funding = block_u + research_u
-    u.grant_share = np.where(u.funding > 0, research_u / np.maximum(u.funding, 1e-12),
-                                      0.0)
+    # Block grants by intake, research grants by reputation (at least 0; evenly when none is
+    # positive), and the share of each university's funding that research grants paid, in
+    # one kernel on the few universities (simulation/kernels/accounting.py).
+    u.funding, u.grant_share = kernels.university_grants(u.intake, u.reputation, block,
+                                                         research)
 
 
 def pay_rd_subsidies(w: World, alive: np.ndarray, va: np.ndarray) -> None:

@@ -56,10 +56,19 @@ def set_lever(w: World, lever: str, value: Any) -> None:
         w.unis.mix = education_mix(w.p)
 
 
+# (instrument, its channels' parameter names) of the tied instruments but the platform's.
+_TIED = tuple((INSTRUMENT_INDEX[name], tuple(f"channel_{c}" for c in channels))
+              for name, channels in TIED_TO.items() if name != "platform_investment")
+PLATFORM = INSTRUMENT_INDEX["platform_investment"]
+
+
 def monthly_release(w: World) -> np.ndarray:
     """This month's release per instrument (MCU), tied instruments of closed channels rerouted."""
     # Plain Python floats over the handful of instruments (the same operations in the same
     # order as on arrays, so the same numbers): numpy's per-call overhead was its whole cost.
+    # A channel is open when its parameter is set and the region is not siloed
+    # (World.channel), read here without a call per channel; the platform's pot is open
+    # while the platform is live.
     p = w.p
     monthly = p["gov_budget"] / 12.0
     shares = [float(p[key]) for key in SHARE_KEYS]
@@ -67,16 +76,20 @@ def monthly_release(w: World) -> np.ndarray:
     untied = [shares[i] for i in UNTIED]
     total = sum(untied)
     untied = [share / total for share in untied] if total > 0 else [0.5] * len(UNTIED)
-    for name, channels in TIED_TO.items():
-        open_ = any(w.channel(c) for c in channels)
-        if name == "platform_investment":
-            open_ = w.platform_live()
-        if not open_:
-            i = INSTRUMENT_INDEX[name]
-            for j, share in zip(UNTIED, untied, strict=True):
-                release[j] += release[i] * share
-            release[i] = 0.0
+    siloed = p["siloed"]
+    for i, keys in _TIED:
+        if siloed or not any([p[key] for key in keys]):
+            _reroute(release, i, untied)
+    if not w.platform_live():
+        _reroute(release, PLATFORM, untied)
     return np.array(release)
+
+
+def _reroute(release: list[float], i: int, untied: list[float]) -> None:
+    # A closed channel's release goes to the untied instruments by their own shares.
+    for j, share in zip(UNTIED, untied, strict=True):
+        release[j] += release[i] * share
+    release[i] = 0.0
 
 
 def pay_incubator_support(w: World) -> None:
@@ -93,6 +106,6 @@ def pay_incubator_support(w: World) -> None:
     due = p["incubator_support"] * len(inc)
     paid = w.gov.spend(INCUBATOR, due * w.gov.demand_share(INCUBATOR, due))
     if len(inc):
-        f.cash[inc] += paid / len(inc)
-        f.public_money[inc] += paid / len(inc)
+        # An equal share to each, into its cash and its public money (one pass over the rows).
+        kernels.support_incubated(inc, paid / len(inc), f.cash, f.public_money)
     w.scratch.flows["incubated_firms"] = float(len(inc))

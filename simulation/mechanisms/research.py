@@ -29,7 +29,6 @@ from __future__ import annotations
 import numpy as np
 
 from .. import kernels
-from ..knowledge import depreciate, profile
 from ..world import World
 
 
@@ -94,31 +93,28 @@ def reference_funding(w: World) -> float:
 def apply(w: World) -> None:
     p, u = w.p, w.unis
     rng = w.rng("research")
-    mult = output_multiplier(u.funding, u.faculty, w.ref_funding, p["funding_elasticity"])
-    # Research time lost to industry engagement is research not done.
-    mult = mult * (u.research_time if len(u.research_time) else 1.0)
-    depreciate(u.knowledge, p["knowledge_depreciation"])
-    gain = p["university_research_rate"] * u.faculty * mult
-    u.knowledge += gain[:, None] * profile(u.knowledge)
-
-    # The project share of capacity, publication_multiplier's inverted U and the Poisson
-    # means in one kernel (simulation/kernels/research.py), in numpy's order of operations,
-    # so that the draws get the same means to the last bit.
+    # output_multiplier's base in a kernel, its power in numpy (numpy's vectorised pow, the
+    # formula function's, differs in the last bit from a compiled loop's).
+    funding_mult = kernels.funding_base(u.funding, u.faculty, w.ref_funding) ** p[
+        "funding_elasticity"]
+    # Research time lost to industry engagement is research not done; the knowledge stock's
+    # obsolescence and growth along its profile, the project share of capacity,
+    # publication_multiplier's inverted U and the Poisson means, in one kernel
+    # (simulation/kernels/research.py) in numpy's order of operations, so that the draws get
+    # the same means to the last bit.
     pr = w.projects
-    rates, joint_share = kernels.publication_rates(
-        pr.active[: pr.n], pr.university, u.faculty, mult, p["projects_per_faculty"],
-        p["publication_collaboration_gain"], p["publication_collaboration_optimum"],
-        p["publications_per_faculty"])
+    rates, joint_share = kernels.research_output(
+        u.knowledge, u.faculty, funding_mult, u.research_time, p["knowledge_depreciation"],
+        p["university_research_rate"], pr.active[: pr.n], pr.university,
+        p["projects_per_faculty"], p["publication_collaboration_gain"],
+        p["publication_collaboration_optimum"], p["publications_per_faculty"])
     pubs = rng.poisson(rates)
-    u.reputation, total = kernels.book_publications(u.publications, u.reputation, pubs,
-                                                    u.faculty, p["publications_per_faculty"])
-    w.count("publications", float(total))
-
     # Tally: industry present for project-based papers, government for grant-funded ones.
     grant_share = u.grant_share
     joint = rng.binomial(pubs, joint_share)
-    for n_pubs, with_i in ((joint, 1), (pubs - joint, 0)):
-        funded = rng.binomial(n_pubs, grant_share)
-        n_funded = sum(funded.tolist())
-        w.tally.add_counts(1, with_i, 1, n_funded)
-        w.tally.add_counts(1, with_i, 0, sum(n_pubs.tolist()) - n_funded)
+    joint_funded = rng.binomial(joint, grant_share)
+    solo_funded = rng.binomial(pubs - joint, grant_share)
+    u.reputation, total = kernels.book_publications(
+        u.publications, u.reputation, pubs, joint, joint_funded, solo_funded, u.faculty,
+        p["publications_per_faculty"], w.tally.cells)
+    w.count("publications", float(total))
