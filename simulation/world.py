@@ -216,7 +216,7 @@ def build_world(p: dict[str, Any], root: np.random.SeedSequence) -> World:
     rows = firms.reserve(n_f)
     size = truncated_pareto(rng, n_f, p["size_tail"], p["size_min"], p["size_max"])
     init_firms(firms, rows, p, rng, size=size, origin=INCUMBENT, step=0,
-               home=rng.choice(n_u, size=n_f, p=unis.intake / unis.intake.sum()))
+               home=home_universities(rng, unis.intake, n_f))
     # Incumbents have a history: spread their ages over the past 20 years.
     firms.birth_step[rows] = -rng.integers(0, 240, size=n_f)
     firms.cash[rows] = p["initial_cash_months"] * firms.productivity[rows] * size
@@ -308,6 +308,18 @@ def displace_incumbents(w: World, new: np.ndarray) -> None:
                                    f.prior_grad_skill, w.p["graduate_premium"], share)
     if n_old:
         w.count("displaced_value_added", lost)
+
+
+def home_universities(rng: np.random.Generator, intake: np.ndarray, n: int) -> np.ndarray:
+    """The home universities of ``n`` new firms, drawn in proportion to the universities'
+    intake: ``rng.choice(len(intake), size=n, p=intake / intake.sum())``.
+
+    Generator.choice's own method on the same uniforms, ``n`` of them from ``rng``
+    (kernels.labour.weighted_picks; a test holds it to ``choice``), without choice's checks
+    of p, which cost more than the draw on a month's few entrants (intake is at least one
+    student a university, so p is valid).
+    """
+    return kernels.weighted_picks(np.arange(len(intake)), intake, intake.sum(), rng.random(n))
 
 
 def truncated_pareto(rng: np.random.Generator, n: int, alpha: float, lo: float, hi: float

@@ -190,21 +190,21 @@ def test_growth_pays_knowledge_and_builds_absorptive_capacity_by_their_formulas(
     f.knowledge_paid[rows][rng.random(n) < 0.05] = 0.0
     productivity, paid, absorptive = (getattr(f, name)[rows].copy() for name in
                                       ("productivity", "knowledge_paid", "absorptive"))
-    level, ratio, inflow = np.empty(n), np.empty(n), np.empty(n)
+    level, ratio, neg_inflow = np.empty(n), np.empty(n), np.empty(n)
     kernels.grow_firms(
         alive, rng.lognormal(0.0, 0.2, n), f.size, f.employees, f.productivity, f.knowledge,
         f.knowledge_paid, f.cash, f.rd_intensity, f.subsidy, f.grad_employees, f.prior_grads,
         f.grad_skill, f.prior_grad_skill, f.diverted, rng.standard_normal(n), level, ratio,
-        inflow, p["graduate_premium"], p["knowledge_depreciation"], p["firm_rd_rate"],
+        neg_inflow, p["graduate_premium"], p["knowledge_depreciation"], p["firm_rd_rate"],
         p["margin"], p["margin_sigma"], q["absorptive_rd_rate"], q["absorptive_graduate_rate"])
     # R&D effort (own R&D + subsidy) over this month's value added (state.Firms.value_added).
     va = f.value_added(rows, p["graduate_premium"])
     rd_share = (f.rd_intensity[rows] * va + f.subsidy[rows]) / np.maximum(va, 1e-12)
     want = firm_dynamics.absorptive_inflow(rd_share, f.graduate_term(rows), q)
-    np.testing.assert_allclose(inflow[alive], want[alive], rtol=1e-12)
+    np.testing.assert_allclose(-neg_inflow[alive], want[alive], rtol=1e-12)
     np.testing.assert_array_equal(level[~alive], paid[~alive])
     np.testing.assert_allclose(level[alive], f.knowledge[rows][alive].sum(axis=1), rtol=1e-12)
-    kernels.pay_and_absorb(alive, ratio ** q["knowledge_output_elasticity"], np.exp(-inflow),
+    kernels.pay_and_absorb(alive, ratio ** q["knowledge_output_elasticity"], np.exp(neg_inflow),
                            level, f.productivity, f.knowledge_paid, f.absorptive,
                            q["absorptive_depreciation"])
     np.testing.assert_allclose(
@@ -213,4 +213,18 @@ def test_growth_pays_knowledge_and_builds_absorptive_capacity_by_their_formulas(
     np.testing.assert_array_equal(f.knowledge_paid[rows], level)
     np.testing.assert_allclose(
         f.absorptive[rows], np.where(alive, firm_dynamics.absorb(
-            absorptive, inflow, q["absorptive_depreciation"]), absorptive), rtol=1e-15)
+            absorptive, -neg_inflow, q["absorptive_depreciation"]), absorptive), rtol=1e-15)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("beta", [0.0, 0.2, 0.5, 1.0])  # numpy's special exponents too
+def test_the_gibrat_exponent_gives_the_growth_shock_to_the_last_bit(seed, beta):
+    rng = np.random.default_rng(seed)
+    n = 3000
+    size = rng.lognormal(1.0, 2.0, n)  # below one employee too: growth_shock floors it at 1
+    z = rng.standard_normal(n)
+    sigma, drift = rng.uniform(0.05, 0.5), rng.uniform(-0.01, 0.01)
+    want = firm_dynamics.growth_shock(size, sigma, beta, drift, z)
+    factor = np.maximum(size, 1.0) ** -beta
+    kernels.gibrat_exponent(factor, z, sigma, drift)
+    np.testing.assert_array_equal(np.exp(factor), want)

@@ -25,6 +25,7 @@ from typing import Any
 
 # Kernel name -> module of this package that defines it.
 _MODULES = {
+    "gibrat_exponent": "firms",
     "grow_firms": "firms",
     "pay_and_absorb": "firms",
     "exit_firms": "firms",
