@@ -35,7 +35,7 @@ _MODULES = {
     "row_sum": "firms",
     "innovate": "innovation",
     "innovation_probability": "innovation",
-    "innovation_probability_bound": "innovation",
+    "certainly_no_innovation": "innovation",
     "end_projects": "projects",
     "trim_to_slots": "projects",
     "free_firms": "projects",
