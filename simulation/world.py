@@ -339,9 +339,11 @@ def init_firms(firms: Firms, rows: slice, p: dict[str, Any], rng: np.random.Gene
     sig = p["productivity_sigma"]
     productivity_draw = rng.lognormal(-0.5 * sig**2, sig, n)
     rd_draw = rng.lognormal(-0.5, 1.0, n)
-    # Firms are specialists unless their knowledge is given: a spiky Dirichlet profile, at the
-    # level their own R&D sustains (kernels.start_firms scales it).
-    profile = rng.dirichlet(np.full(k, 0.3), size=n) if knowledge is None else knowledge
+    # Firms are specialists unless their knowledge is given: a spiky Dirichlet(0.3, ..., 0.3)
+    # profile, at the level their own R&D sustains. Drawn as numpy's dirichlet draws it, one
+    # standard gamma variate per domain in row order (kernels.start_firms normalises them as
+    # dirichlet does, and scales them): the same numbers without dirichlet's checks of alpha.
+    profile = rng.standard_gamma(0.3, size=(n, k)) if knowledge is None else knowledge
     # One pass over the new rows (simulation/kernels/firms.py), which writes every column.
     kernels.start_firms(
         rows.start, np.asarray(size, dtype=float), productivity_draw, rd_draw,

@@ -251,3 +251,24 @@ def test_each_universitys_spin_offs_are_a_poisson_draw_at_its_rate(seed, brokera
         np.testing.assert_array_equal(got, want)
         founded += want.sum()
     assert founded > 10
+
+
+@pytest.mark.parametrize("seed", (1, 2, 3))
+@pytest.mark.parametrize("k", (2, 5, 12, 40))
+def test_a_new_firms_profile_is_the_dirichlet_draw_of_its_stream(seed, k):
+    # The replaced draw was rng.dirichlet(np.full(k, 0.3), size=n) after the productivity and
+    # R&D draws: the same shares, and the generator left where dirichlet leaves it.
+    m = EcosystemModel(rng=seed, **{**SMALL, "n_domains": k})
+    f, n = m.world.firms, 30
+    rows = f.reserve(n)
+    got_rng, want_rng = np.random.default_rng(seed), np.random.default_rng(seed)
+    init_firms(f, rows, m.world.p, got_rng, size=np.full(n, 3.0), origin=ENTRANT, step=1,
+               home=np.zeros(n, dtype=np.int64))
+    sig = m.world.p["productivity_sigma"]
+    want_rng.lognormal(-0.5 * sig**2, sig, n)
+    want_rng.lognormal(-0.5, 1.0, n)
+    want = want_rng.dirichlet(np.full(k, 0.3), size=n)
+    want_rng.beta(2.0, 5.0, n)
+    got = f.knowledge[rows] / f.knowledge[rows].sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-300)
+    assert got_rng.random() == want_rng.random()

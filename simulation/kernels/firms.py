@@ -256,9 +256,11 @@ def start_firms(start, size, productivity_draw, rd_draw, profile, profile_is_sha
     intensity from their lognormal draws, knowledge, cash, digital maturity, and every other
     column at the value of a firm that has done nothing yet.
 
-    ``profile`` is either the firms' knowledge (``profile_is_share`` False) or their Dirichlet
-    specialisation (True), scaled to the level their own R&D sustains against obsolescence
-    (knowledge per employee ``knowledge_reference`` at the mean R&D intensity and
+    ``profile`` is either the firms' knowledge (``profile_is_share`` False) or the gamma
+    variates of their Dirichlet specialisation (True), normalised as numpy's
+    ``Generator.dirichlet`` normalises them (a running sum, times its reciprocal: the same
+    shares to the last bit) and scaled to the level their own R&D sustains against
+    obsolescence (knowledge per employee ``knowledge_reference`` at the mean R&D intensity and
     productivity). A kernel because a month's few new rows cost some thirty numpy calls of
     overhead each; the draws stay with the mechanism (same generator, order and shapes).
     """
@@ -274,8 +276,12 @@ def start_firms(start, size, productivity_draw, rd_draw, profile, profile_is_sha
         if profile_is_share:
             rel = f_rd_intensity[i] / rd_scale * f_productivity[i] / productivity_scale
             level = knowledge_reference * max(size[r], 1.0) * rel
+            acc = 0.0
             for j in range(k):
-                f_knowledge[i, j] = profile[r, j] * level
+                acc += profile[r, j]
+            inverse = 1.0 / acc
+            for j in range(k):
+                f_knowledge[i, j] = profile[r, j] * inverse * level
         else:
             for j in range(k):
                 f_knowledge[i, j] = profile[r, j]
