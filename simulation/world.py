@@ -221,7 +221,7 @@ def build_world(p: dict[str, Any], root: np.random.SeedSequence) -> World:
     rows = firms.reserve(n_f)
     size = truncated_pareto(rng, n_f, p["size_tail"], p["size_min"], p["size_max"])
     init_firms(firms, rows, p, rng, size=size, origin=INCUMBENT, step=0,
-               home=rng.choice(n_u, size=n_f, p=unis.intake / unis.intake.sum()))
+               home=home_universities(rng, unis.intake, n_f))
     # Incumbents have a history: spread their ages over the past 20 years.
     firms.birth_step[rows] = -rng.integers(0, 240, size=n_f)
     firms.cash[rows] = p["initial_cash_months"] * firms.productivity[rows] * size
@@ -315,6 +315,18 @@ def displace_incumbents(w: World, new: np.ndarray) -> None:
         w.count("displaced_value_added", lost)
 
 
+def home_universities(rng: np.random.Generator, intake: np.ndarray, n: int) -> np.ndarray:
+    """The home universities of ``n`` new firms, drawn in proportion to the universities'
+    intake: ``rng.choice(len(intake), size=n, p=intake / intake.sum())``.
+
+    Generator.choice's own method on the same uniforms, ``n`` of them from ``rng``
+    (kernels.labour.weighted_picks; a test holds it to ``choice``), without choice's checks
+    of p, which cost more than the draw on a month's few entrants (intake is at least one
+    student a university, so p is valid).
+    """
+    return kernels.weighted_picks(np.arange(len(intake)), intake, intake.sum(), rng.random(n))
+
+
 def truncated_pareto(rng: np.random.Generator, n: int, alpha: float, lo: float, hi: float
                      ) -> np.ndarray:
     """Draws from a Pareto(alpha) on [lo, hi] by inverting its CDF."""
@@ -332,9 +344,11 @@ def init_firms(firms: Firms, rows: slice, p: dict[str, Any], rng: np.random.Gene
     sig = p["productivity_sigma"]
     productivity_draw = rng.lognormal(-0.5 * sig**2, sig, n)
     rd_draw = rng.lognormal(-0.5, 1.0, n)
-    # Firms are specialists unless their knowledge is given: a spiky Dirichlet profile, at the
-    # level their own R&D sustains (kernels.start_firms scales it).
-    profile = rng.dirichlet(np.full(k, 0.3), size=n) if knowledge is None else knowledge
+    # Firms are specialists unless their knowledge is given: a spiky Dirichlet(0.3, ..., 0.3)
+    # profile, at the level their own R&D sustains. Drawn as numpy's dirichlet draws it, one
+    # standard gamma variate per domain in row order (kernels.start_firms normalises them as
+    # dirichlet does, and scales them): the same numbers without dirichlet's checks of alpha.
+    profile = rng.standard_gamma(0.3, size=(n, k)) if knowledge is None else knowledge
     # One pass over the new rows (simulation/kernels/firms.py), which writes every column.
     kernels.start_firms(
         rows.start, np.asarray(size, dtype=float), productivity_draw, rd_draw,

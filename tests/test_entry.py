@@ -206,3 +206,69 @@ def test_a_kernel_row_sum_is_numpys_to_the_last_bit(seed):
         want = table.sum(axis=1)
         got = np.array([kernels.row_sum(table[i]) for i in range(50)])
         np.testing.assert_array_equal(got, want, err_msg=f"{k} domains")
+
+
+@pytest.mark.parametrize("seed", (1, 2, 3))
+@pytest.mark.parametrize("intake", ([3334.0], [300.0, 300.0, 300.0], [1.0, 5000.0, 40.0, 7.5],
+                                    list(np.geomspace(1.0, 1e5, 20))))
+def test_new_firms_home_universities_are_generator_choice_by_intake(seed, intake):
+    # The replaced draw was rng.choice(U, size=n, p=intake / intake.sum()): the same homes and
+    # the generator left where choice leaves it (the stream's next draws are the same).
+    from simulation.world import home_universities
+
+    intake = np.array(intake)
+    for n in (1, 10, 4000):
+        want_rng, got_rng = np.random.default_rng(seed), np.random.default_rng(seed)
+        want = want_rng.choice(len(intake), size=n, p=intake / intake.sum())
+        got = home_universities(got_rng, intake, n)
+        np.testing.assert_array_equal(got, want)
+        assert want_rng.random() == got_rng.random()
+
+
+@pytest.mark.parametrize("seed", (1, 2, 3))
+@pytest.mark.parametrize("brokerage", (True, False))
+def test_each_universitys_spin_offs_are_a_poisson_draw_at_its_rate(seed, brokerage):
+    # ODD: university u founds Poisson(spinoff_rate x (0.3 + 0.7 x its Education Model 3.0
+    # share x brokerage)) spin-offs a month. Held to numpy's draw over the universities' rates
+    # from the month's stream: the same number for each university, every month.
+    from simulation.mechanisms import firm_dynamics
+    from simulation.rng import Streams
+    from simulation.state import SPINOFF
+
+    m = EcosystemModel(rng=seed, entry_rate=0.0, spinoff_rate=2.0, share_edu_3_0=0.4,
+                       channel_brokerage=brokerage, **{**SMALL, "n_universities": 3})
+    w = m.world
+    founded = 0
+    for _ in range(12):
+        w.begin_month()
+        rate = w.p["spinoff_rate"] * (0.3 + 0.7 * w.share_3_0() * brokerage)
+        want = Streams(w.streams.root).get("firms.spinoff", w.month).poisson(rate)
+        start = w.firms.n
+        firm_dynamics.entry(w)
+        new = slice(start, w.firms.n)
+        assert (w.firms.origin[new] == SPINOFF).all()
+        got = np.bincount(w.firms.founder_university[new], minlength=3)
+        np.testing.assert_array_equal(got, want)
+        founded += want.sum()
+    assert founded > 10
+
+
+@pytest.mark.parametrize("seed", (1, 2, 3))
+@pytest.mark.parametrize("k", (2, 5, 12, 40))
+def test_a_new_firms_profile_is_the_dirichlet_draw_of_its_stream(seed, k):
+    # The replaced draw was rng.dirichlet(np.full(k, 0.3), size=n) after the productivity and
+    # R&D draws: the same shares, and the generator left where dirichlet leaves it.
+    m = EcosystemModel(rng=seed, **{**SMALL, "n_domains": k})
+    f, n = m.world.firms, 30
+    rows = f.reserve(n)
+    got_rng, want_rng = np.random.default_rng(seed), np.random.default_rng(seed)
+    init_firms(f, rows, m.world.p, got_rng, size=np.full(n, 3.0), origin=ENTRANT, step=1,
+               home=np.zeros(n, dtype=np.int64))
+    sig = m.world.p["productivity_sigma"]
+    want_rng.lognormal(-0.5 * sig**2, sig, n)
+    want_rng.lognormal(-0.5, 1.0, n)
+    want = want_rng.dirichlet(np.full(k, 0.3), size=n)
+    want_rng.beta(2.0, 5.0, n)
+    got = f.knowledge[rows] / f.knowledge[rows].sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-300)
+    assert got_rng.random() == want_rng.random()

@@ -108,24 +108,67 @@ def firm_rows(rng: np.random.Generator, n: int) -> dict:
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_innovation_probability_bound_is_above_the_hazard(seed):
+def test_certainly_no_innovation_is_never_wrong_and_is_the_tangent_bound(seed):
     rng = np.random.default_rng(seed)
     p = varied_parameters(rng, innovation.HAZARD_PARAMETERS)
     for name in ("innovation_size_elasticity", "hazard_knowledge_elasticity"):
         p[name] = rng.uniform(0.0, 1.0)  # the bound's range
-    n = 2000
+    n = 4000
     rows = firm_rows(rng, n)
     rows["knowledge_sum"][:20] = 0.0
     emp = np.maximum(rows["employees"], 1)
     hazard = innovation.hazard(p, rows["absorptive"], rows["projects"], rows["live"],
                                rows["grads"], rows["digital"], employees=emp,
                                knowledge=rows["knowledge_sum"] / (emp * p["knowledge_reference"]))
+    # The bound the kernel applies, written out: each power below its tangent at 1, and
+    # 1 - exp(-lambda) below lambda.
+    size = emp / p["innovation_reference_employees"]
+    know = rows["knowledge_sum"] / (emp * p["knowledge_reference"])
+    multiplier = (1.0 + p["hazard_absorptive"] * rows["absorptive"]
+                  + p["hazard_project"] * np.log2(1.0 + rows["projects"])
+                  + p["hazard_live_project"] * rows["live"]
+                  + p["hazard_graduates"] * rows["grads"] + p["hazard_digital"] * rows["digital"])
+    tangent = (p["innovation_hazard"] * (1.0 + p["innovation_size_elasticity"] * (size - 1.0))
+               * (1.0 + p["hazard_knowledge_elasticity"] * (know - 1.0)) * multiplier)
     hz = np.array([float(p[name]) for name in innovation.HAZARD_PARAMETERS])
-    bound = np.array([kernels.innovation_probability_bound(
-        float(rows["employees"][i]), rows["knowledge_sum"][i], rows["absorptive"][i],
-        float(rows["projects"][i]), rows["live"][i], rows["grads"][i], rows["digital"][i], hz)
-        for i in range(n)])
-    assert (bound >= hazard).all()
+    # Draws just below, at and just above each firm's hazard, and up to twice its tangent bound.
+    q = n // 4
+    draw = hazard * np.concatenate([rng.uniform(0.9, 1.0, q), np.ones(q),
+                                    rng.uniform(1.0, 1.0 + 1e-9, q), np.ones(q)])
+    draw[3 * q:] = np.minimum(tangent[3 * q:] * rng.uniform(0.999, 2.0, q), 1.0 - 1e-16)
+    certain = np.array([kernels.certainly_no_innovation(
+        draw[i], float(rows["employees"][i]), rows["knowledge_sum"][i], rows["absorptive"][i],
+        float(rows["projects"][i]), rows["live"][i], rows["grads"][i] * emp[i],
+        rows["digital"][i], hz) for i in range(n)])
+    assert not certain[draw < hazard].any()  # never wrong
+    # Above the tangent bound (by more than its widening), always certain.
+    clear = draw >= tangent * (1.0 + 1e-5) + 1e-14
+    assert clear.sum() > q // 5 and certain[clear].all()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_certainly_no_innovation_is_tight_where_the_tangent_touches(seed):
+    # At the reference size and knowledge per employee (each power's tangent point) and a tiny
+    # hazard, the bound is the hazard up to its widening: a draw a hair below the hazard is
+    # never certain, a draw 1e-5 above it always is.
+    rng = np.random.default_rng(seed)
+    p = varied_parameters(rng, innovation.HAZARD_PARAMETERS)
+    p["innovation_hazard"] = 1e-8
+    p["innovation_reference_employees"] = int(rng.integers(2, 50))
+    n = 500
+    rows = firm_rows(rng, n)
+    emp = np.full(n, p["innovation_reference_employees"])
+    knowledge_sum = emp * p["knowledge_reference"]
+    hazard = innovation.hazard(p, rows["absorptive"], rows["projects"], rows["live"],
+                               rows["grads"], rows["digital"], employees=emp,
+                               knowledge=knowledge_sum / (emp * p["knowledge_reference"]))
+    hz = np.array([float(p[name]) for name in innovation.HAZARD_PARAMETERS])
+    for scale, want in ((1.0 - 1e-8, False), (1.0 + 1e-5, True)):
+        certain = [kernels.certainly_no_innovation(
+            hazard[i] * scale, float(emp[i]), knowledge_sum[i], rows["absorptive"][i],
+            float(rows["projects"][i]), rows["live"][i], rows["grads"][i] * emp[i],
+            rows["digital"][i], hz) for i in range(n)]
+        assert all(c == want for c in certain)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -190,21 +233,21 @@ def test_growth_pays_knowledge_and_builds_absorptive_capacity_by_their_formulas(
     f.knowledge_paid[rows][rng.random(n) < 0.05] = 0.0
     productivity, paid, absorptive = (getattr(f, name)[rows].copy() for name in
                                       ("productivity", "knowledge_paid", "absorptive"))
-    level, ratio, inflow = np.empty(n), np.empty(n), np.empty(n)
+    level, ratio, neg_inflow = np.empty(n), np.empty(n), np.empty(n)
     kernels.grow_firms(
         alive, rng.lognormal(0.0, 0.2, n), f.size, f.employees, f.productivity, f.knowledge,
         f.knowledge_paid, f.cash, f.rd_intensity, f.subsidy, f.grad_employees, f.prior_grads,
         f.grad_skill, f.prior_grad_skill, f.diverted, rng.standard_normal(n), level, ratio,
-        inflow, p["graduate_premium"], p["knowledge_depreciation"], p["firm_rd_rate"],
+        neg_inflow, p["graduate_premium"], p["knowledge_depreciation"], p["firm_rd_rate"],
         p["margin"], p["margin_sigma"], q["absorptive_rd_rate"], q["absorptive_graduate_rate"])
     # R&D effort (own R&D + subsidy) over this month's value added (state.Firms.value_added).
     va = f.value_added(rows, p["graduate_premium"])
     rd_share = (f.rd_intensity[rows] * va + f.subsidy[rows]) / np.maximum(va, 1e-12)
     want = firm_dynamics.absorptive_inflow(rd_share, f.graduate_term(rows), q)
-    np.testing.assert_allclose(inflow[alive], want[alive], rtol=1e-12)
+    np.testing.assert_allclose(-neg_inflow[alive], want[alive], rtol=1e-12)
     np.testing.assert_array_equal(level[~alive], paid[~alive])
     np.testing.assert_allclose(level[alive], f.knowledge[rows][alive].sum(axis=1), rtol=1e-12)
-    kernels.pay_and_absorb(alive, ratio ** q["knowledge_output_elasticity"], np.exp(-inflow),
+    kernels.pay_and_absorb(alive, ratio ** q["knowledge_output_elasticity"], np.exp(neg_inflow),
                            level, f.productivity, f.knowledge_paid, f.absorptive,
                            q["absorptive_depreciation"])
     np.testing.assert_allclose(
@@ -213,4 +256,18 @@ def test_growth_pays_knowledge_and_builds_absorptive_capacity_by_their_formulas(
     np.testing.assert_array_equal(f.knowledge_paid[rows], level)
     np.testing.assert_allclose(
         f.absorptive[rows], np.where(alive, firm_dynamics.absorb(
-            absorptive, inflow, q["absorptive_depreciation"]), absorptive), rtol=1e-15)
+            absorptive, -neg_inflow, q["absorptive_depreciation"]), absorptive), rtol=1e-15)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("beta", [0.0, 0.2, 0.5, 1.0])  # numpy's special exponents too
+def test_the_gibrat_exponent_gives_the_growth_shock_to_the_last_bit(seed, beta):
+    rng = np.random.default_rng(seed)
+    n = 3000
+    size = rng.lognormal(1.0, 2.0, n)  # below one employee too: growth_shock floors it at 1
+    z = rng.standard_normal(n)
+    sigma, drift = rng.uniform(0.05, 0.5), rng.uniform(-0.01, 0.01)
+    want = firm_dynamics.growth_shock(size, sigma, beta, drift, z)
+    factor = np.maximum(size, 1.0) ** -beta
+    kernels.gibrat_exponent(factor, z, sigma, drift)
+    np.testing.assert_array_equal(np.exp(factor), want)

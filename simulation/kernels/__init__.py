@@ -25,6 +25,7 @@ from typing import Any
 
 # Kernel name -> module of this package that defines it.
 _MODULES = {
+    "gibrat_exponent": "firms",
     "grow_firms": "firms",
     "pay_and_absorb": "firms",
     "exit_firms": "firms",
@@ -34,7 +35,7 @@ _MODULES = {
     "row_sum": "firms",
     "innovate": "innovation",
     "innovation_probability": "innovation",
-    "innovation_probability_bound": "innovation",
+    "certainly_no_innovation": "innovation",
     "end_projects": "projects",
     "free_firms": "projects",
     "search_partners": "projects",

@@ -7,11 +7,23 @@ from numba import njit
 
 
 @njit(cache=True)
+def gibrat_exponent(factor, z, sigma, drift):
+    """The exponent of each row's Gibrat growth shock (firm_dynamics.growth_shock), in place:
+    given ``factor`` = max(size, 1)^-beta (numpy's vectorised power), drift + s z - s^2 / 2
+    with s = sigma x factor, in numpy's order of operations, so that numpy's exp of it is
+    growth_shock to the last bit (a test holds it there). A kernel because the formula's
+    arithmetic was six numpy calls a month over every firm row."""
+    for i in range(len(factor)):
+        s = sigma * factor[i]
+        factor[i] = drift + s * z[i] - 0.5 * s * s
+
+
+@njit(cache=True)
 def grow_firms(alive, shock, size, employees, productivity, knowledge, knowledge_paid, cash,
                rd_intensity, subsidy, grad_employees, prior_grads, grad_skill,
-               prior_grad_skill, diverted, margin_z, level, ratio, inflow, graduate_premium,
-               depreciation, rd_rate, margin, margin_sigma, absorptive_rd_rate,
-               absorptive_graduate_rate):
+               prior_grad_skill, diverted, margin_z, level, ratio, neg_inflow,
+               graduate_premium, depreciation, rd_rate, margin, margin_sigma,
+               absorptive_rd_rate, absorptive_graduate_rate):
     """One month of every living firm: size times its Gibrat ``shock`` (never below the
     graduate staff), value added (state.Firms.value_added), own R&D plus subsidy into knowledge
     along the firm's profile after obsolescence (knowledge.depreciate, knowledge.profile), and
@@ -19,11 +31,12 @@ def grow_firms(alive, shock, size, employees, productivity, knowledge, knowledge
 
     Writes each row's new knowledge ``level`` (L1; for dead rows the level productivity
     already reflects), the ``ratio`` of that level to the level productivity reflects
-    (firm_dynamics.knowledge_pays: 1 where either is not positive, and for dead rows) and the
-    build-up rate ``inflow`` of absorptive capacity (firm_dynamics.absorptive_inflow, from R&D
-    effort over value added and the graduate term; 0 for dead rows), from which the mechanism
-    takes numpy's vectorised powers and exponentials for ``pay_and_absorb``. Dead rows'
-    knowledge only becomes obsolete. Returns the month's R&D effort (own R&D + subsidy).
+    (firm_dynamics.knowledge_pays: 1 where either is not positive, and for dead rows) and
+    minus the build-up rate of absorptive capacity, ``neg_inflow`` (-absorptive_inflow, from
+    R&D effort over value added and the graduate term; 0 for dead rows: numpy's exp takes it
+    as it is), from which the mechanism takes numpy's vectorised powers and exponentials for
+    ``pay_and_absorb``. Dead rows' knowledge only becomes obsolete. Returns the month's R&D
+    effort (own R&D + subsidy).
     """
     n, k = len(alive), knowledge.shape[1]  # the arrays have spare capacity past row n
     keep = 1.0 - depreciation
@@ -34,7 +47,7 @@ def grow_firms(alive, shock, size, employees, productivity, knowledge, knowledge
                 knowledge[i, j] *= keep
             level[i] = knowledge_paid[i]
             ratio[i] = 1.0
-            inflow[i] = 0.0
+            neg_inflow[i] = 0.0
             continue
         grown = max(size[i] * shock[i], max(1.0, float(grad_employees[i] + prior_grads[i])))
         size[i] = grown
@@ -58,8 +71,8 @@ def grow_firms(alive, shock, size, employees, productivity, knowledge, knowledge
         paid = knowledge_paid[i]
         ratio[i] = new_level / paid if paid > 0 and new_level > 0 else 1.0
         graduate_term = (grad_skill[i] + prior_grad_skill[i]) / max(employees[i], 1)
-        inflow[i] = (absorptive_rd_rate * max(effort / max(va, 1e-12), 0.0)
-                     + absorptive_graduate_rate * max(graduate_term, 0.0))
+        neg_inflow[i] = -(absorptive_rd_rate * max(effort / max(va, 1e-12), 0.0)
+                          + absorptive_graduate_rate * max(graduate_term, 0.0))
         cash[i] += va * (margin + margin_sigma * margin_z[i]) - own_rd
     return effort_total
 
@@ -71,11 +84,12 @@ def pay_and_absorb(alive, gain, keep, level, productivity, knowledge_paid, absor
     firm_dynamics.knowledge_pays), the level it now reflects, and one month of the living
     firms' absorptive stock (firm_dynamics.absorb) from ``keep`` = exp(-inflow). The powers
     and exponentials come from numpy (vectorised, several times faster than scalar ones); this
-    pass is the gathers, masks and scatters around them."""
+    pass is the gathers, masks and scatters around them. Dead rows are skipped: their gain is
+    1 ** elasticity = 1 and their level the one already paid for, so nothing would change."""
     for i in range(len(alive)):
-        productivity[i] = productivity[i] * gain[i]
-        knowledge_paid[i] = level[i]
         if alive[i]:
+            productivity[i] = productivity[i] * gain[i]
+            knowledge_paid[i] = level[i]
             a = absorptive[i]
             absorptive[i] = (1.0 - depreciation) * (a + (1.0 - a) * (1.0 - keep[i]))
 
@@ -242,9 +256,11 @@ def start_firms(start, size, productivity_draw, rd_draw, profile, profile_is_sha
     intensity from their lognormal draws, knowledge, cash, digital maturity, and every other
     column at the value of a firm that has done nothing yet.
 
-    ``profile`` is either the firms' knowledge (``profile_is_share`` False) or their Dirichlet
-    specialisation (True), scaled to the level their own R&D sustains against obsolescence
-    (knowledge per employee ``knowledge_reference`` at the mean R&D intensity and
+    ``profile`` is either the firms' knowledge (``profile_is_share`` False) or the gamma
+    variates of their Dirichlet specialisation (True), normalised as numpy's
+    ``Generator.dirichlet`` normalises them (a running sum, times its reciprocal: the same
+    shares to the last bit) and scaled to the level their own R&D sustains against
+    obsolescence (knowledge per employee ``knowledge_reference`` at the mean R&D intensity and
     productivity). A kernel because a month's few new rows cost some thirty numpy calls of
     overhead each; the draws stay with the mechanism (same generator, order and shapes).
     """
@@ -260,8 +276,12 @@ def start_firms(start, size, productivity_draw, rd_draw, profile, profile_is_sha
         if profile_is_share:
             rel = f_rd_intensity[i] / rd_scale * f_productivity[i] / productivity_scale
             level = knowledge_reference * max(size[r], 1.0) * rel
+            acc = 0.0
             for j in range(k):
-                f_knowledge[i, j] = profile[r, j] * level
+                acc += profile[r, j]
+            inverse = 1.0 / acc
+            for j in range(k):
+                f_knowledge[i, j] = profile[r, j] * inverse * level
         else:
             for j in range(k):
                 f_knowledge[i, j] = profile[r, j]

@@ -46,16 +46,31 @@ def innovation_probability(employees, knowledge_sum, absorptive, projects, live,
 
 
 @njit(cache=True)
-def innovation_probability_bound(employees, knowledge_sum, absorptive, projects, live,
-                                 graduate_term, digital, hz):
-    """An upper bound of innovation_probability without its powers and exponential, for
-    elasticities in [0, 1]: x^e <= 1 + e (x - 1) (a concave power lies below its tangent at
-    1) and 1 - exp(-lambda) <= lambda, widened by a relative 1e-6 and an absolute 1e-15 for
-    the rounding of the exact computation. A draw at or above it is no innovation."""
-    size, know, multiplier = _hazard_terms(employees, knowledge_sum, absorptive, projects,
-                                           live, graduate_term, digital, hz)
-    lam = hz[0] * (1.0 + hz[2] * (size - 1.0)) * (1.0 + hz[3] * (know - 1.0)) * multiplier
-    return lam * (1.0 + 1e-6) + 1e-15
+def certainly_no_innovation(draw, employees, knowledge_sum, absorptive, projects, live,
+                            graduate_skill, digital, hz):
+    """Whether ``draw`` is at or above an upper bound of innovation_probability (so the firm
+    certainly does not innovate), without its powers, exponential and divisions, for
+    elasticities in [0, 1] and non-negative parameters and inputs (``graduate_skill``: the
+    graduates' total skill, employees x the graduate term).
+
+    The bound: x^e <= 1 + e (x - 1) (a concave power lies below its tangent at 1) and
+    1 - exp(-lambda) <= lambda; with size = E / reference and knowledge per employee
+    K / (E x reference), E^2 lambda is at most
+    h ((1 - e_s) + e_s E / ref_E) ((1 - e_k) E + e_k K / ref_K) (E (1 + absorptive, project,
+    live-project and digital terms) + h_g G), a product of sums of non-negative terms, so
+    the draw is compared with it times 1 / E^2, as draw x E^2 (no division a row). Widened
+    by a relative 1e-6 and an absolute 1e-15 (times E^2) for the rounding of both sides and
+    of the exact computation (some 40 roundings of 1.1e-16 at most, none cancelling).
+    """
+    emp = max(employees, 1.0)
+    # log2(1 + 0) is exactly 0: most firms have no project, and skip the logarithm.
+    with_projects = hz[6] * math.log2(1.0 + projects) if projects > 0 else 0.0
+    size = (1.0 - hz[2]) + hz[2] / hz[1] * emp
+    know = (1.0 - hz[3]) * emp + hz[3] / hz[4] * max(knowledge_sum, 0.0)
+    multiplier = (emp * (1.0 + hz[5] * absorptive + with_projects + hz[7] * live
+                         + hz[9] * digital) + hz[8] * graduate_skill)
+    square = emp * emp
+    return draw * square >= hz[0] * size * know * multiplier * (1.0 + 1e-6) + 1e-15 * square
 
 
 @njit(cache=True)
@@ -88,7 +103,8 @@ def innovate(alive, employees, knowledge, grad_skill, prior_grad_skill, producti
             projects[project_firm[r]] += 1
             if project_brokered[r]:
                 live[project_firm[r]] += live_fill[project_university[r]]
-    bounded = 0.0 <= hz[2] <= 1.0 and 0.0 <= hz[3] <= 1.0  # elasticities of the bound
+    # The bound's range (certainly_no_innovation): elasticities in [0, 1], parameters >= 0.
+    bounded = 0.0 <= hz[2] <= 1.0 and 0.0 <= hz[3] <= 1.0 and hz.min() >= 0.0
     gain_of = np.full(n, -1.0)  # this month's relative gain of each innovator, -1 otherwise
     values = np.empty(n)
     counts = np.zeros(3, dtype=np.int64)
@@ -101,12 +117,14 @@ def innovate(alive, employees, knowledge, grad_skill, prior_grad_skill, producti
         for j in range(k):
             know += knowledge[i, j]
         emp = float(max(employees[i], 1))
-        inputs = (emp, know, absorptive[i], float(projects[i]), live[i],
-                  (grad_skill[i] + prior_grad_skill[i]) / emp, digital[i], hz)
+        skill = grad_skill[i] + prior_grad_skill[i]
         # Most firms' draws are above a bound of their hazard: they skip its powers.
-        if bounded and u_hit[i] >= innovation_probability_bound(*inputs):
+        if bounded and certainly_no_innovation(u_hit[i], emp, know, absorptive[i],
+                                               float(projects[i]), live[i], skill, digital[i],
+                                               hz):
             continue
-        if not u_hit[i] < innovation_probability(*inputs):
+        if not u_hit[i] < innovation_probability(emp, know, absorptive[i], float(projects[i]),
+                                                 live[i], skill / emp, digital[i], hz):
             continue
         radical = u_gain[i, 0] < radical_share
         if radical:

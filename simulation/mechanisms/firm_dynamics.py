@@ -26,7 +26,7 @@ import numpy as np
 
 from .. import kernels
 from ..state import ENTRANT, SPINOFF
-from ..world import World, displace_incumbents, init_firms
+from ..world import World, displace_incumbents, home_universities, init_firms
 from .collaboration import within_capacity
 from .labour_market import incubator_room, lose_jobs
 
@@ -93,27 +93,33 @@ def grow(w: World) -> None:
     alive = f.alive[:n]
     # Draws for every firm row: a firm's shocks do not depend on which other firms are
     # alive, so paired scenario runs share them. Powers and exponentials run vectorised over
-    # every row (numpy's are several times faster than scalar ones in a compiled loop); the
-    # per-firm rest is one pass (simulation/kernels/firms.py).
-    shock = growth_shock(f.size[:n], p["growth_sigma"], p["growth_beta"], p["growth_drift"],
-                         w.rng("firms.growth").standard_normal(n))
+    # every row (numpy's are several times faster than scalar ones in a compiled loop), in
+    # place; the per-firm rest is one pass (simulation/kernels/firms.py). growth_shock, in
+    # three calls: numpy's power, the exponent's arithmetic (kernels.gibrat_exponent), numpy's
+    # exp (``x **= e`` is ``x ** e``: the same special cases of the exponent, in place).
+    shock = np.maximum(f.size[:n], 1.0)
+    shock **= -p["growth_beta"]
+    kernels.gibrat_exponent(shock, w.rng("firms.growth").standard_normal(n), p["growth_sigma"],
+                            p["growth_drift"])
+    np.exp(shock, out=shock)
     margin_z = w.rng("firms.margin").standard_normal(n)
-    level, ratio, inflow = np.empty(n), np.empty(n), np.empty(n)
+    level, ratio, keep = np.empty(n), np.empty(n), np.empty(n)
     # Size, value added, R&D into knowledge along the firm's profile (a dead firm's knowledge
     # simply becomes obsolete), cash flow value added x (margin + shock) - own R&D.
     effort = kernels.grow_firms(
         alive, shock, f.size, f.employees, f.productivity, f.knowledge, f.knowledge_paid,
         f.cash, f.rd_intensity, f.subsidy, f.grad_employees, f.prior_grads, f.grad_skill,
-        f.prior_grad_skill, f.diverted, margin_z, level, ratio, inflow, p["graduate_premium"],
+        f.prior_grad_skill, f.diverted, margin_z, level, ratio, keep, p["graduate_premium"],
         p["knowledge_depreciation"], p["firm_rd_rate"], p["margin"], p["margin_sigma"],
         p["absorptive_rd_rate"], p["absorptive_graduate_rate"])
     # Knowledge pays: every change of the level this month (R&D and obsolescence here,
     # projects, spillovers and hires earlier in the month) moves productivity once
-    # (knowledge_pays); absorptive capacity takes its month (absorb). numpy takes the powers
-    # and exponentials, one pass the rest.
-    kernels.pay_and_absorb(alive, ratio ** p["knowledge_output_elasticity"], np.exp(-inflow),
-                           level, f.productivity, f.knowledge_paid, f.absorptive,
-                           p["absorptive_depreciation"])
+    # (knowledge_pays); absorptive capacity takes its month (absorb). numpy takes the power
+    # and the exponential in place (``keep`` holds -inflow until then), one pass the rest.
+    ratio **= p["knowledge_output_elasticity"]
+    np.exp(keep, out=keep)
+    kernels.pay_and_absorb(alive, ratio, keep, level, f.productivity, f.knowledge_paid,
+                           f.absorptive, p["absorptive_depreciation"])
     w.count("rd_spending", effort)
 
 
@@ -142,17 +148,23 @@ def entry(w: World) -> None:
     if n_new:
         rows = f.reserve(n_new)
         init_firms(f, rows, p, rng, size=np.full(n_new, p["startup_size"]), origin=ENTRANT,
-                   step=w.month, home=rng.choice(u.count, size=n_new,
-                                                 p=u.intake / u.intake.sum()))
+                   step=w.month, home=home_universities(rng, u.intake, n_new))
         displace_incumbents(w, np.arange(rows.start, rows.stop))
     w.count("firm_entries", n_new)
     if not w.channel("incubation"):
         return
     brokerage = 1.0 if w.channel("brokerage") else 0.0
-    rate = p["spinoff_rate"] * (0.3 + 0.7 * w.share_3_0() * brokerage)
     rng = w.rng("firms.spinoff")
-    spin = rng.poisson(rate)
-    n_spin = int(spin.sum())
+    # Each university's spin-offs: Poisson(spinoff_rate x (0.3 + 0.7 x its 3.0 share x
+    # brokerage)). A month's few scalars are plain floats (w.share_3_0's formula, and in
+    # numpy's order of operations); one scalar Poisson draw per university, in university
+    # order, is what numpy's draw over the array of rates takes from the stream.
+    rate, spin, n_spin = p["spinoff_rate"], [], 0
+    for total_1, total_2, in_3_0 in w.enrolled.tolist():
+        total = total_1 + total_2 + in_3_0  # left to right, as numpy sums a row of 3
+        share = in_3_0 / max(total, 1.0) if total > 0 else 0.0
+        spin.append(rng.poisson(rate * (0.3 + 0.7 * share * brokerage)))
+        n_spin += spin[-1]
     if n_spin:
         uni = np.repeat(np.arange(u.count), spin)
         rows = f.reserve(n_spin)
