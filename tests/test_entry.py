@@ -206,6 +206,10 @@ def test_a_kernel_row_sum_is_numpys_to_the_last_bit(seed):
         want = table.sum(axis=1)
         got = np.array([kernels.row_sum(table[i]) for i in range(50)])
         np.testing.assert_array_equal(got, want, err_msg=f"{k} domains")
+    # Zeros keep numpy's sign too: a row of negative zeros (or none) sums to numpy's 0.0.
+    for k in (0, 1, 7, 8, 129, 300):
+        row = np.full(k, -0.0)
+        assert np.signbit(kernels.row_sum(row)) == np.signbit(row.sum()), f"{k} negative zeros"
 
 
 @pytest.mark.parametrize("seed", (1, 2, 3))

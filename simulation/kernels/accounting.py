@@ -36,7 +36,7 @@ def living_value_added(alive, productivity, employees, diverted, grad_skill,
             va[k] = productivity[i] * labour
             k += 1
     # numpy adds the pairwise sum to its identity 0.0, which turns a zero sum's -0.0 into 0.0.
-    return rows[:k], va[:k], 0.0 + row_sum(va[:k])
+    return rows[:k], va[:k], row_sum(va[:k])
 
 
 @njit(cache=True)
@@ -46,13 +46,13 @@ def university_grants(intake, reputation, block, research):
     evenly when no reputation is positive), as accounting.pay_universities documents, in
     numpy's order of operations (sums of a few values are numpy's, one by one)."""
     n = len(intake)
-    intake_total = 0.0 + row_sum(intake)  # numpy's sum: its identity 0.0 plus the values
+    intake_total = row_sum(intake)
     rep = np.empty(n)
     for u in range(n):
         # np.maximum(reputation, 0.0): a NaN stays NaN, -0.0 stays -0.0.
         r = reputation[u]
         rep[u] = r if r >= 0.0 or np.isnan(r) else 0.0
-    rep_total = 0.0 + row_sum(rep)
+    rep_total = row_sum(rep)
     funding = np.empty(n)
     grant_share = np.empty(n)
     for u in range(n):

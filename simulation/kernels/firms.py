@@ -211,8 +211,16 @@ def displace(alive, new, knowledge, productivity, employees, diverted, grad_skil
 @njit(cache=True)
 def row_sum(values):
     """The sum of a row as numpy's ``sum`` adds it (pairwise: eight running sums over blocks of
-    up to 128 values, then the rest one by one), so that a kernel's total is numpy's to the
-    last bit: a firm's paid-for knowledge level must equal the level ``grow`` computes."""
+    up to 128 values, then the rest one by one, added to the identity 0.0), so that a kernel's
+    total is numpy's to the last bit: a firm's paid-for knowledge level must equal the level
+    ``grow`` computes. The identity only shows in a row of negative zeros (or none), whose
+    pairwise sum is -0.0 and numpy's sum 0.0."""
+    return 0.0 + _pairwise_sum(values)
+
+
+@njit(cache=True)
+def _pairwise_sum(values):
+    """numpy's pairwise sum of a row (``row_sum`` without the identity)."""
     n = len(values)
     if n < 8:
         total = -0.0  # numpy's start, which keeps the sign of a sum of negative zeros
@@ -240,7 +248,7 @@ def row_sum(values):
         return total
     half = n // 2
     half -= half % 8
-    return row_sum(values[:half]) + row_sum(values[half:])
+    return _pairwise_sum(values[:half]) + _pairwise_sum(values[half:])
 
 
 @njit(cache=True)

@@ -205,11 +205,6 @@ def project_network(active, firm, university, brokered, n_alive, n_unis):
     return out
 
 
-@njit(cache=True)
-def _numpy_sum(values):
-    # numpy's ``sum`` of a 1-D array: its identity 0.0 plus the pairwise sum (row_sum), which
-    # turns a zero sum's -0.0 into 0.0.
-    return 0.0 + row_sum(values)
 
 
 @njit(cache=True)
@@ -228,12 +223,12 @@ def small_totals(enrolled, knowledge, publications, spent_month, balance, spent)
         out[j] = column
     levels = np.empty(n_unis)
     for u in range(n_unis):
-        levels[u] = _numpy_sum(knowledge[u])
-    out[3] = _numpy_sum(levels) / n_unis  # numpy's mean: the sum over the count
-    out[4] = _numpy_sum(publications)
-    out[5] = _numpy_sum(spent_month)
-    out[6] = _numpy_sum(balance)
-    out[7] = _numpy_sum(spent)
+        levels[u] = row_sum(knowledge[u])
+    out[3] = row_sum(levels) / n_unis  # numpy's mean: the sum over the count
+    out[4] = row_sum(publications)
+    out[5] = row_sum(spent_month)
+    out[6] = row_sum(balance)
+    out[7] = row_sum(spent)
     return out
 
 
