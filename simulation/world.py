@@ -70,9 +70,9 @@ class StaffIndex:
     pass over the student table (labour_market.lose_jobs).
 
     ``rows[start[i]:start[i] + count[i]]`` are the alumni that firm row i employed when the
-    index was last built (every June, after the hires; firms created since have none), and
-    ``recent`` the alumni hired since. A firm's segment is read once, when it exits, and then
-    emptied (count 0).
+    index was last built (every June, after the hires, from the index before and the hires
+    since; firms created since have none), and ``recent`` the alumni hired since. A firm's
+    segment is read once, when it exits, and then emptied (count 0).
     """
 
     rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))

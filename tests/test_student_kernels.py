@@ -49,8 +49,9 @@ def test_vacancies_go_first_to_graduates_of_the_firms_main_domain(seed):
     knowledge = rng.random((n_firms, k))
     interest = rng.integers(0, k, 600).astype(np.int8)
     rest = rng.permutation(600).astype(np.int64)[:400]
-    slots = rng.permutation(np.repeat(np.arange(n_firms), rng.integers(0, 8, n_firms)))
-    got_s, got_f = kernels.fill_vacancies(rest, interest, slots, knowledge)
+    vacancies = rng.integers(0, 8, n_firms)
+    slots = rng.permutation(np.repeat(np.arange(n_firms), vacancies))
+    got_s, got_f = kernels.fill_vacancies(rest, interest, slots, vacancies, knowledge)
     assert len(np.unique(got_s)) == len(got_s) == min(len(rest), len(slots))
     used = np.bincount(got_f, minlength=n_firms)
     assert (used <= np.bincount(slots, minlength=n_firms)).all()
@@ -111,7 +112,9 @@ def test_jobs_lost_are_the_staff_of_exited_firms_and_the_rest_stay_indexed():
     # 1, 4 at firm 1; 5 at firm 2); 6 (firm 0), 7 (firm 1) and 8 (firm 2) were hired since.
     alive = np.array([True, False, True])
     employer = np.array([0, 1, -1, 0, 1, 2, 0, 1, 2], dtype=np.int32)
-    rows, start, count = kernels.index_staff(employer[:6], 3)
+    none = np.zeros(0, dtype=np.int64)
+    rows, start, count = kernels.index_staff(none.astype(np.int32), none, none,
+                                             np.array([5, 3, 1, 0, 4]), employer, 3)
     np.testing.assert_array_equal(rows, [0, 3, 1, 4, 5])
     recent = np.array([6, 7, 8], dtype=np.int64)
     lost, kept = kernels.jobs_lost(alive, employer, rows, start, count, recent)
@@ -119,6 +122,46 @@ def test_jobs_lost_are_the_staff_of_exited_firms_and_the_rest_stay_indexed():
     np.testing.assert_array_equal(kept, [6, 8])  # the recent hires still at work, firm 0's too
     np.testing.assert_array_equal(employer, [0, -1, -1, 0, -1, 2, 0, -1, 2])
     assert count[1] == 0  # an exited firm's segment is read once
+
+
+def full_index(employer: np.ndarray, n_firms: int) -> tuple[np.ndarray, ...]:
+    # What a pass over the whole employer column gives: the students at work grouped by
+    # employer, in row order within a firm.
+    at_work = np.flatnonzero(employer >= 0)
+    rows = at_work[np.argsort(employer[at_work], kind="stable")]
+    count = np.bincount(employer[at_work], minlength=n_firms)
+    return rows, np.cumsum(count) - count, count
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_staff_index_rebuilt_from_the_last_one_and_the_hires_since_is_the_full_one(seed):
+    # Years of hires (rehires of the unemployed included) and exits: each June's index, built
+    # from the previous one and the year's hires, is the one a pass over every student's
+    # employer gives, and the exited firms' staff are lost.
+    rng = np.random.default_rng(seed)
+    n, n_firms = 3000, 10
+    employer = np.full(n, -1, dtype=np.int32)
+    alive = np.ones(200, dtype=bool)
+    rows, start, count = np.zeros(0, dtype=np.int32), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    recent = np.zeros(0, dtype=np.int64)
+    for _year in range(6):
+        for _month in range(12):
+            idle = np.flatnonzero(employer[:n] < 0)
+            hired = rng.choice(idle, min(len(idle), int(rng.integers(0, 60))), replace=False)
+            employer[hired] = rng.choice(np.flatnonzero(alive[:n_firms]), len(hired))
+            recent = np.concatenate((recent, hired))
+            alive[rng.choice(n_firms, int(rng.random() < 0.2))] = False  # an exit a few months
+            before = employer.copy()
+            lost, recent = kernels.jobs_lost(alive[:n_firms], employer, rows, start, count,
+                                             recent)
+            gone = np.flatnonzero((before >= 0) & ~alive[np.maximum(before, 0)])
+            np.testing.assert_array_equal(lost, gone)
+        n_firms += int(rng.integers(0, 4))  # new firms have no segment yet
+        rows, start, count = kernels.index_staff(rows, start, count, recent, employer, n_firms)
+        recent = recent[:0]
+        for got, expected in zip((rows, start, count), full_index(employer, n_firms),
+                                 strict=True):
+            np.testing.assert_array_equal(got, expected)
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -251,7 +251,8 @@ def match(w: World, seekers: np.ndarray, vac: np.ndarray, tie_draw: np.ndarray,
         rest = kernels.by_employability(rest, st.skills, rest_noise)
         slots = rng.permutation(np.repeat(np.arange(len(vac)), vac))
         # Domain by domain, then across domains, in one pass (kernels/labour.py).
-        offer_s, offer_f = kernels.fill_vacancies(rest, st.interest, slots, f.knowledge)
+        offer_s, offer_f = kernels.fill_vacancies(rest, st.interest, slots, vac,
+                                                  f.knowledge)
         return np.concatenate((tied, offer_s)), np.concatenate((tf, offer_f))
     return tied, tf
 
@@ -305,9 +306,12 @@ def graduate(w: World) -> None:
     w.count("retention_payments", p["retention_subsidy"] * paid)
     w.count("retention_admin", p["retention_subsidy"] * p["retention_admin_share"] * paid)
 
-    # The staff index is rebuilt once a year, after June's hires (labour_market.lose_jobs).
-    w.staff.rows, w.staff.start, w.staff.count = kernels.index_staff(st.employer[: st.n], f.n)
-    w.staff.recent = w.staff.recent[:0]
+    # The staff index is rebuilt once a year, after June's hires (labour_market.lose_jobs),
+    # from last June's index and the hires since: not a pass over the whole student table.
+    staff = w.staff
+    staff.rows, staff.start, staff.count = kernels.index_staff(
+        staff.rows, staff.start, staff.count, staff.recent, st.employer, f.n)
+    staff.recent = staff.recent[:0]
     employed = len(hire_s)
     w.count("graduates", len(grads))
     w.count("graduates_employed", employed)
