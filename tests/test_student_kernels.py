@@ -9,7 +9,7 @@ import pytest
 
 from simulation import EcosystemModel, kernels
 from simulation.mechanisms.teaching import current_skills
-from simulation.state import ENROLLED
+from simulation.state import EMPLOYED, ENROLLED, FOUNDER, UNEMPLOYED
 
 SEEDS = (1, 2, 3, 4)
 
@@ -117,10 +117,18 @@ def test_jobs_lost_are_the_staff_of_exited_firms_and_the_rest_stay_indexed():
                                              np.array([5, 3, 1, 0, 4]), employer, 3)
     np.testing.assert_array_equal(rows, [0, 3, 1, 4, 5])
     recent = np.array([6, 7, 8], dtype=np.int64)
-    lost, kept = kernels.jobs_lost(alive, employer, rows, start, count, recent)
+    # Student 4 founded firm 1; student 2 is unemployed.
+    status = np.array([EMPLOYED, EMPLOYED, UNEMPLOYED, EMPLOYED, FOUNDER, EMPLOYED, EMPLOYED,
+                       EMPLOYED, EMPLOYED], dtype=np.int8)
+    counts = np.bincount(status, minlength=6)
+    lost, kept = kernels.jobs_lost(alive, employer, status, counts, rows, start, count, recent)
     np.testing.assert_array_equal(lost, [1, 4, 7])
     np.testing.assert_array_equal(kept, [6, 8])  # the recent hires still at work, firm 0's too
     np.testing.assert_array_equal(employer, [0, -1, -1, 0, -1, 2, 0, -1, 2])
+    # The founder of the exited firm is unemployed too, like its employees.
+    np.testing.assert_array_equal(status, [EMPLOYED, UNEMPLOYED, UNEMPLOYED, EMPLOYED,
+                                           UNEMPLOYED, EMPLOYED, EMPLOYED, UNEMPLOYED, EMPLOYED])
+    np.testing.assert_array_equal(counts, np.bincount(status, minlength=6))
     assert count[1] == 0  # an exited firm's segment is read once
 
 
@@ -141,6 +149,7 @@ def test_the_staff_index_rebuilt_from_the_last_one_and_the_hires_since_is_the_fu
     rng = np.random.default_rng(seed)
     n, n_firms = 3000, 10
     employer = np.full(n, -1, dtype=np.int32)
+    status, counts = np.full(n, EMPLOYED, dtype=np.int8), np.array([0, n, 0, 0, 0, 0])
     alive = np.ones(200, dtype=bool)
     rows, start, count = np.zeros(0, dtype=np.int32), np.zeros(0, np.int64), np.zeros(0, np.int64)
     recent = np.zeros(0, dtype=np.int64)
@@ -152,16 +161,33 @@ def test_the_staff_index_rebuilt_from_the_last_one_and_the_hires_since_is_the_fu
             recent = np.concatenate((recent, hired))
             alive[rng.choice(n_firms, int(rng.random() < 0.2))] = False  # an exit a few months
             before = employer.copy()
-            lost, recent = kernels.jobs_lost(alive[:n_firms], employer, rows, start, count,
-                                             recent)
+            lost, recent = kernels.jobs_lost(alive[:n_firms], employer, status, counts, rows,
+                                             start, count, recent)
             gone = np.flatnonzero((before >= 0) & ~alive[np.maximum(before, 0)])
             np.testing.assert_array_equal(lost, gone)
         n_firms += int(rng.integers(0, 4))  # new firms have no segment yet
         rows, start, count = kernels.index_staff(rows, start, count, recent, employer, n_firms)
         recent = recent[:0]
+        assert counts[UNEMPLOYED] == (status == UNEMPLOYED).sum() > 0
         for got, expected in zip((rows, start, count), full_index(employer, n_firms),
                                  strict=True):
             np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_graduates_without_a_tie_are_found_in_row_order(seed):
+    # A university's cohort grouped by programme (each group in row order, one may be empty):
+    # the untied ones of all groups, in row order.
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.permutation(5000)[:3000])
+    programme = rng.integers(0, 3, 5000)  # group 3 empty
+    grouped, start = kernels.group_rows(rows, programme, 4)
+    tie_firm = np.where(rng.random(5000) < 0.3, rng.integers(0, 50, 5000), -1)
+    for lo, hi in ((0, 4), (1, 3), (2, 4)):
+        bounds = start[lo:hi + 1]
+        part = grouped[bounds[0]:bounds[-1]]
+        np.testing.assert_array_equal(kernels.without_ties(grouped, bounds, tie_firm),
+                                      np.sort(part[tie_firm[part] < 0]))
 
 
 @pytest.mark.parametrize("seed", SEEDS)

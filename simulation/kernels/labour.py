@@ -179,11 +179,12 @@ def index_staff(rows, start, count, recent, employer, n_firms):
 
 
 @njit(cache=True)
-def jobs_lost(alive, employer, rows, start, count, recent):
+def jobs_lost(alive, employer, status, status_counts, rows, start, count, recent):
     """Students whose employer (a firm row) has exited, in row order, found through the staff
     index (``index_staff``: a firm's segment is read once, when it exits, and emptied) and the
-    alumni hired since it was built (``recent``). Their employer becomes -1 (none). Returns
-    (those rows, the recent hires still at work)."""
+    alumni hired since it was built (``recent``). Their employer becomes -1 (none) and their
+    status unemployed (kept in the status counts). Returns (those rows, the recent hires
+    still at work)."""
     out = np.empty(len(rows) + len(recent), dtype=np.int64)  # each row is found once
     m = 0
     for i in range(len(count)):
@@ -209,6 +210,10 @@ def jobs_lost(alive, employer, rows, start, count, recent):
             k += 1
     lost = out[:m].copy()
     lost.sort()
+    for a in range(m):
+        status_counts[status[lost[a]]] -= 1
+        status[lost[a]] = UNEMPLOYED
+    status_counts[UNEMPLOYED] += m
     return lost, kept[:k]
 
 
@@ -437,19 +442,26 @@ def cohort_skills(grads, skills):
 
 
 @njit(cache=True)
-def without_ties(rows, tie_firm):
-    """``rows`` with no tie firm yet (``tie_firm`` < 0), in row order: the graduates still
-    free for an internship (labour_market.assign_ties)."""
+def without_ties(grouped, bounds, tie_firm):
+    """The rows of ``grouped[bounds[0]:bounds[-1]]`` with no tie firm yet (``tie_firm`` < 0),
+    in row order: the graduates still free for an internship (labour_market.assign_ties).
+    ``grouped`` holds groups ``bounds[g]:bounds[g + 1]``, each in row order (a university's
+    programmes, ``group_rows``), so the groups are merged rather than sorted."""
+    n_groups = len(bounds) - 1
+    head = bounds[:n_groups].copy()
     n = 0
-    for a in range(len(rows)):
-        n += tie_firm[rows[a]] < 0
+    for a in range(bounds[0], bounds[n_groups]):
+        n += tie_firm[grouped[a]] < 0
     out = np.empty(n, dtype=np.int64)
-    n = 0
-    for a in range(len(rows)):
-        if tie_firm[rows[a]] < 0:
-            out[n] = rows[a]
-            n += 1
-    out.sort()
+    for m in range(n):
+        best = -1
+        for g in range(n_groups):
+            while head[g] < bounds[g + 1] and tie_firm[grouped[head[g]]] >= 0:
+                head[g] += 1  # tied already
+            if head[g] < bounds[g + 1] and (best < 0 or grouped[head[g]] < grouped[head[best]]):
+                best = g
+        out[m] = grouped[head[best]]
+        head[best] += 1
     return out
 
 

@@ -32,7 +32,6 @@ from ..state import (
     EMPLOYED,
     FOUNDER,
     GRADUATE_STARTUP,
-    UNEMPLOYED,
 )
 from ..world import INSTRUMENT_INDEX, World, displace_incumbents, init_firms
 from .collaboration import within_capacity
@@ -93,9 +92,9 @@ def lose_jobs(w: World) -> None:
     st, f = w.students, w.firms
     staff = w.staff
     # Only the exited firms' staff are read (the staff index), not the student table.
-    lost, staff.recent = kernels.jobs_lost(f.alive[: f.n], st.employer, staff.rows, staff.start,
+    lost, staff.recent = kernels.jobs_lost(f.alive[: f.n], st.employer, st.status,
+                                           st.status_counts, staff.rows, staff.start,
                                            staff.count, staff.recent)
-    st.set_status(lost, UNEMPLOYED)
     w.unemployed = kernels.merge_rows(w.unemployed, lost)
     w.count("graduate_job_losses", len(lost))
 
@@ -155,7 +154,7 @@ def assign_ties(w: World, grads: np.ndarray) -> int:
         places = int(len(proj) * p["internships_per_project"])
         if len(proj) and places and hi > lo:
             # The university's graduates without a tie yet, in row order (kernels/labour.py).
-            free = kernels.without_ties(by_code[lo:hi], st.tie_firm)
+            free = kernels.without_ties(by_code, code_start[3 * uni:3 * uni + 4], st.tie_firm)
             if len(free):
                 k = min(len(free), places)
                 chosen = rng.permutation(free)[:k]
