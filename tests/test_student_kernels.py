@@ -25,6 +25,13 @@ def test_weighted_picks_are_generator_choice_on_the_same_uniforms(seed):
     got = kernels.weighted_picks(rows, weight, weight.sum(),
                                  np.random.default_rng(seed + 10).random(300))
     np.testing.assert_array_equal(got, expected)
+    # A uniform equal to a value of the normalised cdf picks the next row, as choice's search
+    # (on the right) of that cdf does: uniforms at, just below and just above those values.
+    cdf = p.cumsum()
+    cdf /= cdf[-1]
+    ties = np.concatenate((cdf[:-1], np.nextafter(cdf[:-1], 0), np.nextafter(cdf[:-1], 1)))
+    np.testing.assert_array_equal(kernels.weighted_picks(rows, weight, weight.sum(), ties),
+                                  rows[np.searchsorted(cdf, ties, side="right")])
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -190,6 +197,26 @@ def test_the_graduates_without_a_tie_are_found_in_row_order(seed):
         part = grouped[bounds[0]:bounds[-1]]
         np.testing.assert_array_equal(kernels.without_ties(grouped, bounds, tie_firm),
                                       np.sort(part[tie_firm[part] < 0]))
+
+
+def test_a_hire_raises_digital_maturity_by_the_employment_before_the_hires():
+    # A firm of 1 employee hires 3 graduates (digital skill 0.1 each, rate 0.5): its maturity
+    # rises by 0.5 x 0.3 / 1 of the way to 1, and only then is it as large as its graduate
+    # staff (3); a firm that hires nobody is untouched.
+    skills = np.zeros((3, 4), dtype=np.float32)
+    skills[:, 3] = 0.1
+    digital, employees, size = np.array([0.2, 0.6]), np.array([1, 4]), np.array([1.0, 4.0])
+    counts = np.array([0, 0, 0, 0, 3, 0])
+    kernels.hire_graduates(np.arange(3), np.zeros(3, dtype=np.int64), EMPLOYED,
+                           np.full(3, UNEMPLOYED, dtype=np.int8), np.full(3, -1, np.int32),
+                           counts, skills, np.zeros(3, np.int8), np.zeros(2, np.int64),
+                           np.zeros(2), np.zeros((2, 4)), digital, size, employees,
+                           np.zeros(2, np.int64), 0.0, 0.5)
+    rise = 0.5 * 3 * float(np.float32(0.1)) / 1
+    np.testing.assert_allclose(digital, [0.2 + rise * 0.8, 0.6], rtol=1e-12)
+    np.testing.assert_array_equal(employees, [3, 4])
+    np.testing.assert_array_equal(size, [3.0, 4.0])
+    np.testing.assert_array_equal(counts, [0, 3, 0, 0, 0, 0])
 
 
 @pytest.mark.parametrize("seed", SEEDS)
