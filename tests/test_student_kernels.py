@@ -220,6 +220,22 @@ def test_a_hire_raises_digital_maturity_by_the_employment_before_the_hires():
 
 
 @pytest.mark.parametrize("seed", SEEDS)
+def test_a_dropout_that_would_come_after_2_to_the_30_months_is_filed_at_2_to_the_30(seed):
+    # A tiny hazard draws waits of 10^16 months and more: they are "never", stored as 2**30
+    # exactly (not wrapped, not another large month); an ordinary hazard draws months near
+    # the admission month. (The cohorts of the build, admitted at month 0, and the intake of
+    # month 13.)
+    small = dict(n_universities=2, n_firms=100, intake_per_university=100, horizon_months=13)
+    never = EcosystemModel(rng=seed, **small, dropout_rate=1e-15).run().world.students
+    # (Rows before the enrolment window may have handed their dropout months back.)
+    window = slice(never.window_start, never.n)
+    assert (never.intake_step[window] == 13).sum() > 100 < (never.intake_step[window] < 13).sum()
+    assert (never.dropout_step[window] == 2**30).all()
+    some = EcosystemModel(rng=seed, **small, dropout_rate=0.3).run().world.students
+    assert (some.dropout_step[: some.n] < 12 * 8).mean() > 0.5
+
+
+@pytest.mark.parametrize("seed", SEEDS)
 def test_retention_reaches_the_lowest_draws_the_pot_pays_for(seed):
     # The covered seekers the pot can pay are those numpy's stable argsort puts first (ties in
     # order), for every cap: none, some, all, more than covered, and negative (a slice's end).
