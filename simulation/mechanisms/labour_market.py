@@ -135,9 +135,13 @@ def assign_ties(w: World, grads: np.ndarray) -> int:
     # row order, in one counting sort each (kernels/labour.py) rather than masks per university.
     by_code, code_start = kernels.group_rows(grads, st.code, 3 * u.count)
     act, act_start = kernels.group_rows(act, pr.university, u.count)
+    # The living capstone partners by university in their order, the same way (not a mask of
+    # every partner per university: the metro region has 20 universities).
+    mentors, mentor_start = kernels.group_rows(np.flatnonzero(cap_alive), u.capstone_uni,
+                                               u.count)
     for uni in range(w.unis.count):
         lo, hi = code_start[3 * uni], code_start[3 * uni + 3]
-        partners = u.capstone_firm[(u.capstone_uni == uni) & cap_alive]
+        partners = u.capstone_firm[mentors[mentor_start[uni]:mentor_start[uni + 1]]]
         two = by_code[code_start[3 * uni + 1]:code_start[3 * uni + 2]]
         if len(partners) and len(two) and per_firm > 0:
             # Each partner mentors up to per_firm students: places are its repeated rows.
