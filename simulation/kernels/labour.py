@@ -188,23 +188,28 @@ def jobs_lost(alive, employer, status, status_counts, rows, start, count, recent
     alumni hired since it was built (``recent``). Their employer becomes -1 (none) and their
     status unemployed (kept in the status counts). Returns (those rows, the recent hires
     still at work)."""
-    # Room for every row the exited firms' segments hold and every recent hire (each row is
-    # found once): not the whole index (1.9 million rows in the metro region) at every call.
+    # The exited firms whose segment is still held, in one pass over the firm rows, and room
+    # for every row their segments hold and every recent hire (each row is found once): not
+    # the whole index (1.9 million rows in the metro region) at every call.
+    exited = np.empty(len(count), dtype=np.int64)
+    n_exited = 0
     room = len(recent)
     for i in range(len(count)):
         if count[i] > 0 and not alive[i]:
+            exited[n_exited] = i
+            n_exited += 1
             room += count[i]
     out = np.empty(room, dtype=np.int64)
     m = 0
-    for i in range(len(count)):
-        if count[i] > 0 and not alive[i]:
-            for a in range(start[i], start[i] + count[i]):
-                s = rows[a]
-                if employer[s] == i:
-                    out[m] = s
-                    m += 1
-                    employer[s] = -1
-            count[i] = 0
+    for d in range(n_exited):
+        i = exited[d]
+        for a in range(start[i], start[i] + count[i]):
+            s = rows[a]
+            if employer[s] == i:
+                out[m] = s
+                m += 1
+                employer[s] = -1
+        count[i] = 0
     kept = np.empty(len(recent), dtype=np.int64)
     k = 0
     for a in range(len(recent)):
