@@ -289,11 +289,11 @@ def graduate(w: World) -> None:
     coverage = w.gov.demand_share(RETENTION, unit_cost * len(seekers))
     # Chance alone can cover more seekers than the pot pays: cover only as many as it can pay
     # in full (the lowest draws), so no graduate receives money the government did not spend.
-    can_pay = int(np.floor(w.gov.balance[RETENTION] / unit_cost * (1 + 1e-12))) if unit_cost > 0 \
-        else len(seekers)
-    # More than every seeker is every seeker; capped so that a tiny unit cost cannot overflow
-    # the kernel's integer.
-    covered = kernels.retention_cover(u_cover, coverage, min(can_pay, len(seekers)))
+    # More than every seeker is every seeker: capped before it is made an integer, so that a
+    # tiny unit cost (a quotient too large for an integer, or infinite) cannot overflow it.
+    can_pay = int(np.floor(min(w.gov.balance[RETENTION] / unit_cost * (1 + 1e-12),
+                               len(seekers)))) if unit_cost > 0 else len(seekers)
+    covered = kernels.retention_cover(u_cover, coverage, can_pay)
     # Who leaves (status left), who takes an offer, who stays without one (unemployed), who
     # is paid (the graduate receives the subsidy; its administration is the government's own
     # cost): one pass.
