@@ -75,9 +75,9 @@ class StaffIndex:
     pass over the student table (labour_market.lose_jobs).
 
     ``rows[start[i]:start[i] + count[i]]`` are the alumni that firm row i employed when the
-    index was last built (every June, after the hires; firms created since have none), and
-    ``recent`` the alumni hired since. A firm's segment is read once, when it exits, and then
-    emptied (count 0).
+    index was last built (every June, after the hires, from the index before and the hires
+    since; firms created since have none), and ``recent`` the alumni hired since. A firm's
+    segment is read once, when it exits, and then emptied (count 0).
     """
 
     rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
@@ -385,16 +385,18 @@ def admit_cohort(w: World, rng: np.random.Generator, *, step: int, year: int = 1
         rng.shuffle(block)
         prog[start:start + c] = block
         start += c
-    # The draws, in their order: skills, aptitude, interest, dropout wait.
-    skills = rng.uniform(0.05, 0.3, size=(n, 4)).astype(np.float32)
+    # The draws, in their order: skills, aptitude, interest, dropout wait (each narrowed to
+    # its column's type, float32 and int8, by the kernel as it stores it).
+    skills = rng.uniform(0.05, 0.3, size=(n, 4))
     sig = p["aptitude_sigma"]
-    aptitude = rng.lognormal(-0.5 * sig**2, sig, n).astype(np.float32)  # mean 1
-    interest = rng.integers(0, p["n_domains"], n).astype(np.int8)
+    aptitude = rng.lognormal(-0.5 * sig**2, sig, n)  # mean 1
+    interest = rng.integers(0, p["n_domains"], n)
     # Dropout is a constant monthly hazard, so the month it would strike is a geometric draw.
     monthly = 1.0 - (1.0 - p["dropout_rate"]) ** (1.0 / 12.0)
-    # A wait past the horizon means never; capped so that month + wait cannot wrap the
-    # int32 dropout column (a tiny hazard draws waits of 10^10 months and more).
-    wait = np.minimum(rng.geometric(monthly, n), 2**30) if monthly > 0 else np.full(n, 2**30)
+    # A wait past the horizon means never (the kernel caps it at 2**30 months, so that
+    # month + wait cannot wrap the int32 dropout column: a tiny hazard draws waits of 10^10
+    # months and more).
+    wait = rng.geometric(monthly, n) if monthly > 0 else np.full(n, 2**30)
     # Every column of the new rows, the enrolled and status counts in one pass (kernels).
     kernels.enrol_cohort(
         rows.start, uni, prog, skills, aptitude, interest, wait, w.month, step, year,

@@ -149,11 +149,16 @@ def check_students(model: EcosystemModel) -> None:
     assert filed[coming].all()
     # The staff index finds every alumnus at a living firm: in that firm's segment (built in
     # June) or among the alumni hired since.
-    staff, found = w.staff, np.zeros(n, dtype=bool)
-    found[staff.recent] = True
+    # And what June's rebuild from the last index and the hires since relies on
+    # (kernels.index_staff): a segment still held holds only its firm's staff, and no alumnus
+    # is in two segments, twice among the recent hires or in both.
+    staff, found = w.staff, np.zeros(n, dtype=np.int64)
+    np.add.at(found, staff.recent, 1)
     for firm in np.flatnonzero(staff.count):
         seg = staff.rows[staff.start[firm]:staff.start[firm] + staff.count[firm]]
-        found[seg[s.employer[seg] == firm]] = True
+        assert (s.employer[seg] == firm).all()
+        found[seg] += 1
+    assert found.max(initial=0) <= 1
     at_work = s.employer[:n] >= 0
     at_work[at_work] = w.firms.alive[s.employer[:n][at_work]]
     assert found[at_work].all()

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from simulation import EcosystemModel
+from simulation.state import FOUNDER, LEFT
 
 SEEDS = (1, 2, 3)
 SMALL = dict(n_universities=2, n_firms=150, intake_per_university=200, horizon_months=11)
@@ -87,3 +88,22 @@ def test_graduates_are_matched_first_within_their_domain_of_interest(seed):
                          * np.bincount(st.interest[hired], minlength=f.knowledge.shape[1])
                          / len(hired)))
     assert own > 2 * blind
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_vanishingly_small_retention_subsidy_is_paid_to_every_seeker_who_stays(seed):
+    # A subsidy of a subnormal amount: the pot pays for more seekers than an integer holds (an
+    # infinite quotient), so it reaches every job seeker, and each who stays is paid.
+    model = EcosystemModel(rng=seed, **SMALL, budget_share_block_grants=0.0,
+                           budget_share_research_grants=0.0, budget_share_rd_subsidies=0.0,
+                           budget_share_matching_grants=0.0, budget_share_incubator_support=0.0,
+                           budget_share_platform_investment=0.0,
+                           budget_share_retention_subsidy=1.0)
+    model.change_lever("retention_subsidy", 2.225073858507e-311)
+    model.run(10)
+    st = model.world.students
+    grads = np.flatnonzero(st.grad_step[: st.n] == 10)
+    stayed = grads[(st.status[grads] != LEFT) & (st.status[grads] != FOUNDER)]
+    assert len(stayed) > 50
+    assert (st.public_money[stayed] > 0).all()
+    assert (st.public_money[grads[st.status[grads] == LEFT]] == 0).all()

@@ -9,7 +9,7 @@ import pytest
 
 from simulation import EcosystemModel, kernels
 from simulation.mechanisms.teaching import current_skills
-from simulation.state import ENROLLED
+from simulation.state import EMPLOYED, ENROLLED, FOUNDER, UNEMPLOYED
 
 SEEDS = (1, 2, 3, 4)
 
@@ -25,6 +25,13 @@ def test_weighted_picks_are_generator_choice_on_the_same_uniforms(seed):
     got = kernels.weighted_picks(rows, weight, weight.sum(),
                                  np.random.default_rng(seed + 10).random(300))
     np.testing.assert_array_equal(got, expected)
+    # A uniform equal to a value of the normalised cdf picks the next row, as choice's search
+    # (on the right) of that cdf does: uniforms at, just below and just above those values.
+    cdf = p.cumsum()
+    cdf /= cdf[-1]
+    ties = np.concatenate((cdf[:-1], np.nextafter(cdf[:-1], 0), np.nextafter(cdf[:-1], 1)))
+    np.testing.assert_array_equal(kernels.weighted_picks(rows, weight, weight.sum(), ties),
+                                  rows[np.searchsorted(cdf, ties, side="right")])
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -49,8 +56,9 @@ def test_vacancies_go_first_to_graduates_of_the_firms_main_domain(seed):
     knowledge = rng.random((n_firms, k))
     interest = rng.integers(0, k, 600).astype(np.int8)
     rest = rng.permutation(600).astype(np.int64)[:400]
-    slots = rng.permutation(np.repeat(np.arange(n_firms), rng.integers(0, 8, n_firms)))
-    got_s, got_f = kernels.fill_vacancies(rest, interest, slots, knowledge)
+    vacancies = rng.integers(0, 8, n_firms)
+    slots = rng.permutation(np.repeat(np.arange(n_firms), vacancies))
+    got_s, got_f = kernels.fill_vacancies(rest, interest, slots, vacancies, knowledge)
     assert len(np.unique(got_s)) == len(got_s) == min(len(rest), len(slots))
     used = np.bincount(got_f, minlength=n_firms)
     assert (used <= np.bincount(slots, minlength=n_firms)).all()
@@ -111,14 +119,120 @@ def test_jobs_lost_are_the_staff_of_exited_firms_and_the_rest_stay_indexed():
     # 1, 4 at firm 1; 5 at firm 2); 6 (firm 0), 7 (firm 1) and 8 (firm 2) were hired since.
     alive = np.array([True, False, True])
     employer = np.array([0, 1, -1, 0, 1, 2, 0, 1, 2], dtype=np.int32)
-    rows, start, count = kernels.index_staff(employer[:6], 3)
-    np.testing.assert_array_equal(rows, [0, 3, 1, 4, 5])
+    none = np.zeros(0, dtype=np.int64)
+    rows, start, count = kernels.index_staff(none.astype(np.int32), none, none,
+                                             np.array([5, 3, 1, 0, 4]), employer, 3)
+    np.testing.assert_array_equal(rows, [3, 0, 1, 4, 5])  # by firm, in hiring order
     recent = np.array([6, 7, 8], dtype=np.int64)
-    lost, kept = kernels.jobs_lost(alive, employer, rows, start, count, recent)
+    # Student 4 founded firm 1; student 2 is unemployed.
+    status = np.array([EMPLOYED, EMPLOYED, UNEMPLOYED, EMPLOYED, FOUNDER, EMPLOYED, EMPLOYED,
+                       EMPLOYED, EMPLOYED], dtype=np.int8)
+    counts = np.bincount(status, minlength=6)
+    lost, kept = kernels.jobs_lost(alive, employer, status, counts, rows, start, count, recent)
     np.testing.assert_array_equal(lost, [1, 4, 7])
     np.testing.assert_array_equal(kept, [6, 8])  # the recent hires still at work, firm 0's too
     np.testing.assert_array_equal(employer, [0, -1, -1, 0, -1, 2, 0, -1, 2])
+    # The founder of the exited firm is unemployed too, like its employees.
+    np.testing.assert_array_equal(status, [EMPLOYED, UNEMPLOYED, UNEMPLOYED, EMPLOYED,
+                                           UNEMPLOYED, EMPLOYED, EMPLOYED, UNEMPLOYED, EMPLOYED])
+    np.testing.assert_array_equal(counts, np.bincount(status, minlength=6))
     assert count[1] == 0  # an exited firm's segment is read once
+
+
+def assert_full_index(rows: np.ndarray, start: np.ndarray, count: np.ndarray,
+                      employer: np.ndarray) -> None:
+    # What a pass over the whole employer column gives: the students at work grouped by
+    # employer (in any order within a firm).
+    at_work = np.flatnonzero(employer >= 0)
+    expected = np.bincount(employer[at_work], minlength=len(count))
+    np.testing.assert_array_equal(count, expected)
+    np.testing.assert_array_equal(start, np.cumsum(expected) - expected)
+    assert len(rows) == len(at_work)
+    np.testing.assert_array_equal(employer[rows], np.repeat(np.arange(len(count)), count))
+    np.testing.assert_array_equal(np.sort(rows), at_work)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_staff_index_rebuilt_from_the_last_one_and_the_hires_since_is_the_full_one(seed):
+    # Years of hires (rehires of the unemployed included) and exits: each June's index, built
+    # from the previous one and the year's hires, is the one a pass over every student's
+    # employer gives, and the exited firms' staff are lost.
+    rng = np.random.default_rng(seed)
+    n, n_firms = 3000, 10
+    employer = np.full(n, -1, dtype=np.int32)
+    status, counts = np.full(n, EMPLOYED, dtype=np.int8), np.array([0, n, 0, 0, 0, 0])
+    alive = np.ones(200, dtype=bool)
+    rows, start, count = np.zeros(0, dtype=np.int32), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    recent = np.zeros(0, dtype=np.int64)
+    for _year in range(6):
+        for _month in range(12):
+            idle = np.flatnonzero(employer[:n] < 0)
+            hired = rng.choice(idle, min(len(idle), int(rng.integers(0, 60))), replace=False)
+            employer[hired] = rng.choice(np.flatnonzero(alive[:n_firms]), len(hired))
+            recent = np.concatenate((recent, hired))
+            alive[rng.choice(n_firms, int(rng.random() < 0.2))] = False  # an exit a few months
+            before = employer.copy()
+            lost, recent = kernels.jobs_lost(alive[:n_firms], employer, status, counts, rows,
+                                             start, count, recent)
+            gone = np.flatnonzero((before >= 0) & ~alive[np.maximum(before, 0)])
+            np.testing.assert_array_equal(lost, gone)
+        n_firms += int(rng.integers(0, 4))  # new firms have no segment yet
+        rows, start, count = kernels.index_staff(rows, start, count, recent, employer, n_firms)
+        recent = recent[:0]
+        assert counts[UNEMPLOYED] == (status == UNEMPLOYED).sum() > 0
+        assert_full_index(rows, start, count, employer)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_graduates_without_a_tie_are_found_in_row_order(seed):
+    # A university's cohort grouped by programme (each group in row order, one may be empty):
+    # the untied ones of all groups, in row order.
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.permutation(5000)[:3000])
+    programme = rng.integers(0, 3, 5000)  # group 3 empty
+    grouped, start = kernels.group_rows(rows, programme, 4)
+    tie_firm = np.where(rng.random(5000) < 0.3, rng.integers(0, 50, 5000), -1)
+    for lo, hi in ((0, 4), (1, 3), (2, 4)):
+        bounds = start[lo:hi + 1]
+        part = grouped[bounds[0]:bounds[-1]]
+        np.testing.assert_array_equal(kernels.without_ties(grouped, bounds, tie_firm),
+                                      np.sort(part[tie_firm[part] < 0]))
+
+
+def test_a_hire_raises_digital_maturity_by_the_employment_before_the_hires():
+    # A firm of 1 employee hires 3 graduates (digital skill 0.1 each, rate 0.5): its maturity
+    # rises by 0.5 x 0.3 / 1 of the way to 1, and only then is it as large as its graduate
+    # staff (3); a firm that hires nobody is untouched.
+    skills = np.zeros((3, 4), dtype=np.float32)
+    skills[:, 3] = 0.1
+    digital, employees, size = np.array([0.2, 0.6]), np.array([1, 4]), np.array([1.0, 4.0])
+    counts = np.array([0, 0, 0, 0, 3, 0])
+    kernels.hire_graduates(np.arange(3), np.zeros(3, dtype=np.int64), EMPLOYED,
+                           np.full(3, UNEMPLOYED, dtype=np.int8), np.full(3, -1, np.int32),
+                           counts, skills, np.zeros(3, np.int8), np.zeros(2, np.int64),
+                           np.zeros(2), np.zeros((2, 4)), digital, size, employees,
+                           np.zeros(2, np.int64), 0.0, 0.5)
+    rise = 0.5 * 3 * float(np.float32(0.1)) / 1
+    np.testing.assert_allclose(digital, [0.2 + rise * 0.8, 0.6], rtol=1e-12)
+    np.testing.assert_array_equal(employees, [3, 4])
+    np.testing.assert_array_equal(size, [3.0, 4.0])
+    np.testing.assert_array_equal(counts, [0, 3, 0, 0, 0, 0])
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_dropout_that_would_come_after_2_to_the_30_months_is_filed_at_2_to_the_30(seed):
+    # A tiny hazard draws waits of 10^16 months and more: they are "never", stored as 2**30
+    # exactly (not wrapped, not another large month); an ordinary hazard draws months near
+    # the admission month. (The cohorts of the build, admitted at month 0, and the intake of
+    # month 13.)
+    small = dict(n_universities=2, n_firms=100, intake_per_university=100, horizon_months=13)
+    never = EcosystemModel(rng=seed, **small, dropout_rate=1e-15).run().world.students
+    # (Rows before the enrolment window may have handed their dropout months back.)
+    window = slice(never.window_start, never.n)
+    assert (never.intake_step[window] == 13).sum() > 100 < (never.intake_step[window] < 13).sum()
+    assert (never.dropout_step[window] == 2**30).all()
+    some = EcosystemModel(rng=seed, **small, dropout_rate=0.3).run().world.students
+    assert (some.dropout_step[: some.n] < 12 * 8).mean() > 0.5
 
 
 @pytest.mark.parametrize("seed", SEEDS)

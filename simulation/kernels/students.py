@@ -228,10 +228,12 @@ def enrol_cohort(first, uni, prog, new_skills, new_aptitude, new_interest, wait,
                  employer, startup, tie_firm, intake_step, grad_step, dropout_step, sync,
                  exposure, enrolled, status_counts):
     """Fill the rows of a new cohort from ``first`` on with its drawn university, programme,
-    skills, aptitude, interest and dropout wait (world.admit_cohort): enrolled in ``year``,
-    no employer, start-up or tie, admitted at ``step``, dropout month ``month`` + wait (at
-    most 2**30), synchronised with its programme's teaching exposure now, and counted in the
-    enrolled and status counts."""
+    skills, aptitude, interest and dropout wait (world.admit_cohort; skills and aptitude are
+    stored as the table's float32, the interest as its int8): enrolled in ``year``, no
+    employer, start-up or tie, admitted at ``step``, dropout month ``month`` + wait (the wait
+    capped at 2**30 first, so that the sum cannot wrap, and the month at 2**30),
+    synchronised with its programme's teaching exposure now, and counted in the enrolled and
+    status counts."""
     n = len(uni)
     for a in range(n):
         s = first + a
@@ -241,16 +243,16 @@ def enrol_cohort(first, uni, prog, new_skills, new_aptitude, new_interest, wait,
         code[s] = c
         years[s] = year
         for j in range(4):
-            skills[s, j] = new_skills[a, j]
+            skills[s, j] = np.float32(new_skills[a, j])
             sync[s, j] = exposure[c, j]
-        aptitude[s] = new_aptitude[a]
-        interest[s] = new_interest[a]
+        aptitude[s] = np.float32(new_aptitude[a])
+        interest[s] = np.int8(new_interest[a])
         status[s] = ENROLLED
         employer[s] = -1
         startup[s] = -1
         tie_firm[s] = -1
         intake_step[s] = step
         grad_step[s] = -1
-        dropout_step[s] = min(month + wait[a], 2**30)
+        dropout_step[s] = min(month + min(wait[a], 2**30), 2**30)
         enrolled[c // 3, c % 3] += 1.0
     status_counts[ENROLLED] += n

@@ -32,7 +32,6 @@ from ..state import (
     EMPLOYED,
     FOUNDER,
     GRADUATE_STARTUP,
-    UNEMPLOYED,
 )
 from ..world import INSTRUMENT_INDEX, World, displace_incumbents, init_firms
 from .collaboration import within_capacity
@@ -93,9 +92,9 @@ def lose_jobs(w: World) -> None:
     st, f = w.students, w.firms
     staff = w.staff
     # Only the exited firms' staff are read (the staff index), not the student table.
-    lost, staff.recent = kernels.jobs_lost(f.alive[: f.n], st.employer, staff.rows, staff.start,
+    lost, staff.recent = kernels.jobs_lost(f.alive[: f.n], st.employer, st.status,
+                                           st.status_counts, staff.rows, staff.start,
                                            staff.count, staff.recent)
-    st.set_status(lost, UNEMPLOYED)
     w.unemployed = kernels.merge_rows(w.unemployed, lost)
     w.count("graduate_job_losses", len(lost))
 
@@ -136,9 +135,13 @@ def assign_ties(w: World, grads: np.ndarray) -> int:
     # row order, in one counting sort each (kernels/labour.py) rather than masks per university.
     by_code, code_start = kernels.group_rows(grads, st.code, 3 * u.count)
     act, act_start = kernels.group_rows(act, pr.university, u.count)
+    # The living capstone partners by university in their order, the same way (not a mask of
+    # every partner per university: the metro region has 20 universities).
+    mentors, mentor_start = kernels.group_rows(np.flatnonzero(cap_alive), u.capstone_uni,
+                                               u.count)
     for uni in range(w.unis.count):
         lo, hi = code_start[3 * uni], code_start[3 * uni + 3]
-        partners = u.capstone_firm[(u.capstone_uni == uni) & cap_alive]
+        partners = u.capstone_firm[mentors[mentor_start[uni]:mentor_start[uni + 1]]]
         two = by_code[code_start[3 * uni + 1]:code_start[3 * uni + 2]]
         if len(partners) and len(two) and per_firm > 0:
             # Each partner mentors up to per_firm students: places are its repeated rows.
@@ -155,7 +158,7 @@ def assign_ties(w: World, grads: np.ndarray) -> int:
         places = int(len(proj) * p["internships_per_project"])
         if len(proj) and places and hi > lo:
             # The university's graduates without a tie yet, in row order (kernels/labour.py).
-            free = kernels.without_ties(by_code[lo:hi], st.tie_firm)
+            free = kernels.without_ties(by_code, code_start[3 * uni:3 * uni + 4], st.tie_firm)
             if len(free):
                 k = min(len(free), places)
                 chosen = rng.permutation(free)[:k]
@@ -251,7 +254,8 @@ def match(w: World, seekers: np.ndarray, vac: np.ndarray, tie_draw: np.ndarray,
         rest = kernels.by_employability(rest, st.skills, rest_noise)
         slots = rng.permutation(np.repeat(np.arange(len(vac)), vac))
         # Domain by domain, then across domains, in one pass (kernels/labour.py).
-        offer_s, offer_f = kernels.fill_vacancies(rest, st.interest, slots, f.knowledge)
+        offer_s, offer_f = kernels.fill_vacancies(rest, st.interest, slots, vac,
+                                                  f.knowledge)
         return np.concatenate((tied, offer_s)), np.concatenate((tf, offer_f))
     return tied, tf
 
@@ -285,11 +289,11 @@ def graduate(w: World) -> None:
     coverage = w.gov.demand_share(RETENTION, unit_cost * len(seekers))
     # Chance alone can cover more seekers than the pot pays: cover only as many as it can pay
     # in full (the lowest draws), so no graduate receives money the government did not spend.
-    can_pay = int(np.floor(w.gov.balance[RETENTION] / unit_cost * (1 + 1e-12))) if unit_cost > 0 \
-        else len(seekers)
-    # More than every seeker is every seeker; capped so that a tiny unit cost cannot overflow
-    # the kernel's integer.
-    covered = kernels.retention_cover(u_cover, coverage, min(can_pay, len(seekers)))
+    # More than every seeker is every seeker: capped before it is made an integer, so that a
+    # tiny unit cost (a quotient too large for an integer, or infinite) cannot overflow it.
+    can_pay = int(np.floor(min(w.gov.balance[RETENTION] / unit_cost * (1 + 1e-12),
+                               len(seekers)))) if unit_cost > 0 else len(seekers)
+    covered = kernels.retention_cover(u_cover, coverage, can_pay)
     # Who leaves (status left), who takes an offer, who stays without one (unemployed), who
     # is paid (the graduate receives the subsidy; its administration is the government's own
     # cost): one pass.
@@ -305,9 +309,12 @@ def graduate(w: World) -> None:
     w.count("retention_payments", p["retention_subsidy"] * paid)
     w.count("retention_admin", p["retention_subsidy"] * p["retention_admin_share"] * paid)
 
-    # The staff index is rebuilt once a year, after June's hires (labour_market.lose_jobs).
-    w.staff.rows, w.staff.start, w.staff.count = kernels.index_staff(st.employer[: st.n], f.n)
-    w.staff.recent = w.staff.recent[:0]
+    # The staff index is rebuilt once a year, after June's hires (labour_market.lose_jobs),
+    # from last June's index and the hires since: not a pass over the whole student table.
+    staff = w.staff
+    staff.rows, staff.start, staff.count = kernels.index_staff(
+        staff.rows, staff.start, staff.count, staff.recent, st.employer, f.n)
+    staff.recent = staff.recent[:0]
     employed = len(hire_s)
     w.count("graduates", len(grads))
     w.count("graduates_employed", employed)
