@@ -24,8 +24,8 @@ pending, the batch stops with ``WorkersLostError`` instead of waiting for ever.
 The Dask executor's ``submit`` returns plain ``concurrent.futures.Future`` objects, so the
 runner's ``as_completed`` / ``result()`` loop is the same for all three. ``pure=False`` gives
 every submission its own task key: two identical submissions are two runs, never one cached
-result. Each Dask worker writes its runs' Parquet files itself, so the output folder must be one
-every worker can see (a shared file system on a cluster). A task whose worker is lost is rerun
+result. Workers send each run's table back and the runner's process stores it, so the output
+folder need not be one the workers can see. A task whose worker is lost is rerun
 by the scheduler on another worker (after ``distributed.scheduler.allowed-failures`` such
 losses, 3 by default, it fails with ``KilledWorker`` and is recorded as a failure); either way a
 rerun of the batch runs only what is missing.
