@@ -16,8 +16,9 @@ last row (``summary``).
   what it returns, unless an output folder is given, when it must return a table.
 - **Executors.** Any ``concurrent.futures.Executor`` (``experiments.executors.executor_for``:
   in this process, a local process pool, or Dask). Without one, ``run_many`` makes one for the
-  batch with ``workers`` workers (default: one per CPU, never more than tasks). Workers
-  receive only specifications, never model objects.
+  batch with ``workers`` workers (default: one per CPU, never more than tasks), and while that
+  pool starts (its fork server warming up) runs chunks in this process
+  (``_while_the_pool_starts``). Workers receive only specifications, never model objects.
 - **Chunks.** ``chunk_size`` runs go to a worker as one task (default 1): raise it when single
   runs take well under a second, so that a Dask task is seconds of work. A run that raises is
   a failure of that run only; a chunk whose worker is lost fails all its runs.
@@ -40,10 +41,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -54,7 +57,7 @@ import numpy as np
 import pandas as pd
 
 from . import run_files
-from .executors import default_workers, executor_for
+from .executors import InlineExecutor, default_workers, executor_for
 from .seeding import seed_sequence
 from .storage import remove_stale_temps, to_plain, write_json
 
@@ -320,12 +323,24 @@ def run_many(specs: Sequence[RunSpec], *, task: Task | None = None,
         try:
             with context as pool:
                 pending: dict[Future, Sequence[RunSpec]] = {}
-                for chunk in chunks:
-                    fut = pool.submit(_run_chunk, chunk, task, out_dir is not None)
+
+                def submitted(fut: Future, chunk: Sequence[RunSpec]) -> None:
                     if fut.done():  # run at submission (in this process): collected at once
                         collect(fut, chunk)
                     else:
                         pending[fut] = chunk
+
+                def submit(chunk: Sequence[RunSpec], to: Executor) -> Future:
+                    return to.submit(_run_chunk, chunk, task, out_dir is not None)
+
+                queue = deque(chunks)
+                if executor is None and len(queue) > 1 and isinstance(pool, ProcessPoolExecutor):
+                    # A pool made for this batch: this process works while it starts.
+                    submitted(*_while_the_pool_starts(
+                        queue, lambda chunk: submit(chunk, pool),
+                        lambda chunk: submitted(submit(chunk, InlineExecutor()), chunk)))
+                for chunk in queue:
+                    submitted(submit(chunk, pool), chunk)
                 while pending:
                     # Wakes up when the tables kept are due, so that they are written even
                     # while no run comes back.
@@ -346,6 +361,48 @@ def run_many(specs: Sequence[RunSpec], *, task: Task | None = None,
         remove_stale_temps(run_files.runs_folder(out), ".*.parquet.*.tmp", started)
         remove_stale_temps(out, f".{FAILURES_FILE}.*.tmp", started)
     return RunSet(specs=specs, results=results, failures=failures)
+
+
+# Seconds a pool may take to accept its first task and still count as started: a pool whose
+# workers are forked from a warm fork server takes milliseconds.
+POOL_STARTED = 0.05
+
+
+def _while_the_pool_starts(queue: deque, submit: Callable[[Any], Future],
+                           run_here: Callable[[Any], None]) -> tuple[Future, Any]:
+    """``submit`` the first chunk of ``queue`` to the pool, and while that submission waits
+    for the pool's first worker, ``run_here`` chunks from the end of the queue, in this
+    process; what is left in the queue is for the pool. Returns the first chunk's future and
+    the chunk.
+
+    Why: a process pool's first submission waits until its first worker exists, and a
+    forked worker exists only once the fork server has imported the model and loaded its
+    kernels (1-2 s of one core, 2-5 s on a loaded machine), while this process, which has
+    usually run a model already (a command's time estimate), sits idle on another core; a
+    batch of a few dozen small runs is done in that time. This is the caller-runs policy of a
+    thread pool that cannot take more work, applied to one that is still starting. The runs
+    are the same wherever they run (each has its own seed). A pool that takes the submission
+    within ``POOL_STARTED`` seconds (a warm fork server) is left all the work.
+    """
+    first = queue.popleft()
+    submitted: list[Future] = []
+    raised: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            submitted.append(submit(first))
+        except BaseException as err:  # raised in the batch's thread below
+            raised.append(err)
+
+    starter = threading.Thread(target=start, name="pool-start", daemon=True)
+    starter.start()
+    starter.join(POOL_STARTED)
+    while starter.is_alive() and queue:
+        run_here(queue.pop())
+    starter.join()
+    if raised:
+        raise raised[0]
+    return submitted[0], first
 
 
 def _run_chunk(chunk: Sequence[RunSpec], task: Task | None, tables: bool

@@ -444,3 +444,78 @@ def test_forked_workers_start_warm_from_one_fork_server_and_take_the_parents_set
         assert set(kernels_a_run_calls()) <= set(s["loaded"])
         assert s["server_threads"] in (1, None)  # one thread when forked (None: no /proc)
         assert s["mark"] == mark and Path(s["cwd"]) == tmp_path
+
+
+def test_while_the_pool_starts_this_process_runs_chunks_from_the_end():
+    from collections import deque
+
+    from experiments.runner import _while_the_pool_starts
+
+    queue = deque([[i] for i in range(6)])
+    here: list[int] = []
+    release = threading.Event()
+
+    def slow_start(chunk):  # a pool whose first worker needs the fork server's warm-up
+        release.wait(30)
+        return chunk
+
+    def run_here(chunk):
+        here.append(chunk[0])
+        if len(here) == 3:
+            release.set()  # the pool is up: the rest is for it
+        time.sleep(0.01)
+
+    fut, first = _while_the_pool_starts(queue, slow_start, run_here)
+    assert first == fut == [0]
+    assert here[:3] == [5, 4, 3] and len(here) <= 4  # from the end, stopped once it was up
+    assert list(queue) == [[i] for i in range(1, 6 - len(here))]
+    # A pool that takes its first task at once gets all of them.
+    queue = deque([[i] for i in range(6)])
+    here.clear()
+    _while_the_pool_starts(queue, lambda chunk: chunk, run_here)
+    assert here == [] and len(queue) == 5
+
+
+COLD_POOL = textwrap.dedent("""
+    import json
+    import os
+    import sys
+
+    import experiments.runner as runner
+
+    TINY = {tiny!r}
+
+
+    def run_and_say_where(spec):
+        return runner.run_one(spec).assign(pid=os.getpid())
+
+
+    if __name__ == "__main__":
+        specs = runner.replications("tiny", TINY, 12, 4, 6)
+        runs = runner.run_many(specs, task=run_and_say_where, workers=2, out_dir=sys.argv[1])
+        steps = runs.steps
+        print(json.dumps({{"here": int((steps["pid"] == os.getpid()).sum() // 7),
+                          "failures": len(runs.failures)}}))
+""").format(tiny=TINY)
+
+
+def test_a_pool_made_cold_for_a_batch_lets_this_process_run_while_it_starts(tmp_path):
+    """In a fresh process the fork server still has to warm up: the batch's own process
+    runs some runs meanwhile, and every run is the serial run, wherever it ran."""
+    script = tmp_path / "cold.py"
+    script.write_text(COLD_POOL)
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, str(script), str(out)], cwd=ROOT, text=True,
+                          capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    said = json.loads(done.stdout.strip().splitlines()[-1])
+    assert said["failures"] == 0 and said["here"] >= 1, said
+    specs = [RunSpec("tiny", TINY, j, 4, 6) for j in range(12)]
+    serial = run_many(specs, workers=1)
+    stored = run_many(specs, workers=1, out_dir=out, task=never_run)  # read back, not run
+    pd.testing.assert_frame_equal(stored.steps.drop(columns="pid"), serial.steps,
+                                  check_exact=True)
+
+
+def never_run(spec: RunSpec) -> pd.DataFrame:
+    raise AssertionError(f"{spec.label} ran again")
