@@ -152,6 +152,62 @@ def process_pool(workers: int, method: str | None = None) -> ProcessPoolExecutor
                                initializer=_start_worker, initargs=(parent,))
 
 
+class PoolStart:
+    """A process pool of ``workers`` workers being started in a thread, so that the caller can
+    work meanwhile: ``ready`` is set once its first worker has run a task (with a fork
+    server, once the server's warm-up is done; until then a submission would wait), ``get``
+    waits for it and returns the pool. ``close`` shuts the pool down, at once if it is up,
+    else as soon as it is (the caller does not wait for a pool it no longer needs; the fork
+    server keeps warming up for the next pool)."""
+
+    def __init__(self, workers: int) -> None:
+        self.ready = threading.Event()
+        self._pool: ProcessPoolExecutor | None = None
+        self._error: BaseException | None = None
+        self._closed = False
+        self._lock = threading.Lock()
+        threading.Thread(target=self._start, args=(workers,), name="pool-start",
+                         daemon=True).start()
+
+    def _start(self, workers: int) -> None:
+        pool = None
+        try:
+            pool = process_pool(workers)
+            pool.submit(int).result()  # a worker exists and runs tasks
+        except BaseException as err:  # a pool that cannot start: the caller's error
+            if pool is None:
+                self._error = err
+        with self._lock:
+            self._pool, closed = pool, self._closed
+        self.ready.set()
+        if closed and pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def get(self) -> ProcessPoolExecutor:
+        """The pool, once it is up; raises what stopped it from starting."""
+        self.ready.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._pool is not None
+        return self._pool
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed, pool = True, self._pool
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+@contextmanager
+def starting_pool(workers: int) -> Iterator[PoolStart]:
+    """A ``PoolStart`` of ``workers`` workers, closed on leaving the context."""
+    start = PoolStart(workers)
+    try:
+        yield start
+    finally:
+        start.close()
+
+
 @dataclass(frozen=True)
 class _Parent:
     """The process that made a pool, as its workers see it."""

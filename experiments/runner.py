@@ -41,12 +41,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import threading
 import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -57,7 +56,7 @@ import numpy as np
 import pandas as pd
 
 from . import run_files
-from .executors import InlineExecutor, default_workers, executor_for
+from .executors import InlineExecutor, PoolStart, default_workers, executor_for, starting_pool
 from .seeding import seed_sequence
 from .storage import remove_stale_temps, to_plain, write_json
 
@@ -318,29 +317,29 @@ def run_many(specs: Sequence[RunSpec], *, task: Task | None = None,
     chunks = [todo[i:i + chunk_size] for i in range(0, len(todo), chunk_size)]
     if chunks:
         n = default_workers() if workers is None else max(1, int(workers))
-        context = (executor_for(None, min(n, len(chunks))) if executor is None
-                   else nullcontext(executor))
+        k = min(n, len(chunks))
+        # A pool made for this batch starts in a thread, and this process works meanwhile.
+        context = (nullcontext(executor) if executor is not None
+                   else starting_pool(k) if k > 1 else executor_for(None, 1))
         try:
             with context as pool:
                 pending: dict[Future, Sequence[RunSpec]] = {}
 
-                def submitted(fut: Future, chunk: Sequence[RunSpec]) -> None:
+                def submit(chunk: Sequence[RunSpec], to: Executor) -> None:
+                    fut = to.submit(_run_chunk, chunk, task, out_dir is not None)
                     if fut.done():  # run at submission (in this process): collected at once
                         collect(fut, chunk)
                     else:
                         pending[fut] = chunk
 
-                def submit(chunk: Sequence[RunSpec], to: Executor) -> Future:
-                    return to.submit(_run_chunk, chunk, task, out_dir is not None)
-
                 queue = deque(chunks)
-                if executor is None and len(queue) > 1 and isinstance(pool, ProcessPoolExecutor):
-                    # A pool made for this batch: this process works while it starts.
-                    submitted(*_while_the_pool_starts(
-                        queue, lambda chunk: submit(chunk, pool),
-                        lambda chunk: submitted(submit(chunk, InlineExecutor()), chunk)))
+                if isinstance(pool, PoolStart):
+                    _while_the_pool_starts(queue, pool.ready.wait,
+                                           lambda chunk: submit(chunk, InlineExecutor()))
+                    if queue:
+                        pool = pool.get()
                 for chunk in queue:
-                    submitted(submit(chunk, pool), chunk)
+                    submit(chunk, pool)
                 while pending:
                     # Wakes up when the tables kept are due, so that they are written even
                     # while no run comes back.
@@ -363,46 +362,30 @@ def run_many(specs: Sequence[RunSpec], *, task: Task | None = None,
     return RunSet(specs=specs, results=results, failures=failures)
 
 
-# Seconds a pool may take to accept its first task and still count as started: a pool whose
-# workers are forked from a warm fork server takes milliseconds.
+# Seconds a pool may take to run its first task and still be left all the work: a pool
+# whose workers are forked from a warm fork server takes milliseconds.
 POOL_STARTED = 0.05
 
 
-def _while_the_pool_starts(queue: deque, submit: Callable[[Any], Future],
-                           run_here: Callable[[Any], None]) -> tuple[Future, Any]:
-    """``submit`` the first chunk of ``queue`` to the pool, and while that submission waits
-    for the pool's first worker, ``run_here`` chunks from the end of the queue, in this
-    process; what is left in the queue is for the pool. Returns the first chunk's future and
-    the chunk.
+def _while_the_pool_starts(queue: deque, started: Callable[[float], bool],
+                           run_here: Callable[[Any], None]) -> None:
+    """Until ``started(timeout)`` (an ``Event.wait``) says that the pool is up, ``run_here``
+    chunks from the end of ``queue``, in this process; what is left in the queue is for the
+    pool.
 
-    Why: a process pool's first submission waits until its first worker exists, and a
-    forked worker exists only once the fork server has imported the model and loaded its
-    kernels (1-2 s of one core, 2-5 s on a loaded machine), while this process, which has
-    usually run a model already (a command's time estimate), sits idle on another core; a
-    batch of a few dozen small runs is done in that time. This is the caller-runs policy of a
-    thread pool that cannot take more work, applied to one that is still starting. The runs
-    are the same wherever they run (each has its own seed). A pool that takes the submission
-    within ``POOL_STARTED`` seconds (a warm fork server) is left all the work.
+    Why: a process pool's first task waits until its first worker exists, and a forked
+    worker exists only once the fork server has imported the model and loaded its kernels
+    (1-2 s of one core, 2-5 s on a loaded machine), while this process, which has usually
+    run a model already (a command's time estimate), sits idle on another core; a batch of a
+    few dozen small runs is done in that time. This is the caller-runs policy of a thread
+    pool that cannot take more work, applied to one that is still starting. The runs are the
+    same wherever they run (each has its own seed). A pool that is up within
+    ``POOL_STARTED`` seconds (a warm fork server) is left all the work.
     """
-    first = queue.popleft()
-    submitted: list[Future] = []
-    raised: list[BaseException] = []
-
-    def start() -> None:
-        try:
-            submitted.append(submit(first))
-        except BaseException as err:  # raised in the batch's thread below
-            raised.append(err)
-
-    starter = threading.Thread(target=start, name="pool-start", daemon=True)
-    starter.start()
-    starter.join(POOL_STARTED)
-    while starter.is_alive() and queue:
+    if started(POOL_STARTED):
+        return
+    while queue and not started(0):
         run_here(queue.pop())
-    starter.join()
-    if raised:
-        raise raised[0]
-    return submitted[0], first
 
 
 def _run_chunk(chunk: Sequence[RunSpec], task: Task | None, tables: bool

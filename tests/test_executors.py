@@ -453,27 +453,24 @@ def test_while_the_pool_starts_this_process_runs_chunks_from_the_end():
 
     queue = deque([[i] for i in range(6)])
     here: list[int] = []
-    release = threading.Event()
-
-    def slow_start(chunk):  # a pool whose first worker needs the fork server's warm-up
-        release.wait(30)
-        return chunk
+    up = threading.Event()  # a pool whose first worker needs the fork server's warm-up
 
     def run_here(chunk):
         here.append(chunk[0])
         if len(here) == 3:
-            release.set()  # the pool is up: the rest is for it
-        time.sleep(0.01)
+            up.set()  # the pool is up: the rest is for it
 
-    fut, first = _while_the_pool_starts(queue, slow_start, run_here)
-    assert first == fut == [0]
-    assert here[:3] == [5, 4, 3] and len(here) <= 4  # from the end, stopped once it was up
-    assert list(queue) == [[i] for i in range(1, 6 - len(here))]
-    # A pool that takes its first task at once gets all of them.
+    _while_the_pool_starts(queue, up.wait, run_here)
+    assert here == [5, 4, 3]  # from the end, and no more once the pool was up
+    assert list(queue) == [[0], [1], [2]]
+    # A pool that is up at once gets all of them.
     queue = deque([[i] for i in range(6)])
     here.clear()
-    _while_the_pool_starts(queue, lambda chunk: chunk, run_here)
-    assert here == [] and len(queue) == 5
+    _while_the_pool_starts(queue, up.wait, run_here)
+    assert here == [] and len(queue) == 6
+    # One that never starts leaves all of them to this process.
+    _while_the_pool_starts(queue, threading.Event().wait, run_here)
+    assert here == [5, 4, 3, 2, 1, 0] and not queue
 
 
 COLD_POOL = textwrap.dedent("""

@@ -187,3 +187,19 @@ def test_a_file_whose_footer_lists_other_rows_than_it_holds_is_damaged(tmp_path)
     assert stored_runs(tmp_path) == [] and path.is_file()  # (a reader only reads)
     assert run_files.read_runs(tmp_path, ["00000000000000f1"]) == {}
     assert not path.exists() and path.with_name(f".{path.name}.damaged").is_file()
+
+
+def test_a_batch_stopped_by_an_exception_stores_every_run_it_finished(tmp_path, monkeypatch):
+    monkeypatch.setattr(run_files, "FILE_SECONDS", 3600.0)  # nothing due before the end
+    specs = batch()
+
+    def stop_after_three(done: int, total: int) -> None:
+        if done == 3:
+            raise KeyboardInterrupt  # Ctrl-C after the third run
+
+    with pytest.raises(KeyboardInterrupt):
+        run_many(specs, workers=1, out_dir=tmp_path, progress=stop_after_three)
+    assert stored_runs(tmp_path) == sorted(s.run_id for s in specs[:3])
+    seen: list[tuple[int, int]] = []
+    run_many(specs, workers=1, out_dir=tmp_path, progress=lambda d, t: seen.append((d, t)))
+    assert seen[0] == (3, len(specs))
