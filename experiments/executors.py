@@ -7,7 +7,8 @@
   task in this process when it is submitted (no process start-up for a single run); with more,
   a process pool of ``workers`` processes (default: one per CPU) forked from a fork server
   that imported the model and loaded numba's kernels once (spawn where the platform has no
-  fork server), see ``process_pool``.
+  fork server), see ``process_pool``. ``run_many`` starts the pool it makes for a batch in a
+  thread (``PoolStart``) and runs chunks in this process until the pool is up.
 - ``"local"``: starts a ``dask.distributed.LocalCluster`` on this machine (``workers`` worker
   processes, default one per CPU, one thread each, bound to 127.0.0.1, no dashboard) and
   yields ``client.get_executor(pure=False)``.

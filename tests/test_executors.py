@@ -468,6 +468,11 @@ def test_while_the_pool_starts_this_process_runs_chunks_from_the_end():
     here.clear()
     _while_the_pool_starts(queue, up.wait, run_here)
     assert here == [] and len(queue) == 6
+    # So does one that is up within the grace (a warm fork server forks in milliseconds).
+    soon = threading.Event()
+    threading.Timer(0.005, soon.set).start()
+    _while_the_pool_starts(queue, soon.wait, run_here)
+    assert here == [] and len(queue) == 6
     # One that never starts leaves all of them to this process.
     _while_the_pool_starts(queue, threading.Event().wait, run_here)
     assert here == [5, 4, 3, 2, 1, 0] and not queue

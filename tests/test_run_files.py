@@ -203,3 +203,13 @@ def test_a_batch_stopped_by_an_exception_stores_every_run_it_finished(tmp_path, 
     seen: list[tuple[int, int]] = []
     run_many(specs, workers=1, out_dir=tmp_path, progress=lambda d, t: seen.append((d, t)))
     assert seen[0] == (3, len(specs))
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("0", 0.0), ("0.25", 0.25), ("-3", 0.0),
+                                                ("soon", run_files.FILE_SECONDS)])
+def test_the_wait_before_a_run_is_stored_is_set_by_the_environment(monkeypatch, value,
+                                                                    seconds):
+    monkeypatch.setenv(run_files.STORE_ENV, value)
+    assert RunWriter("unused").linger == seconds
+    monkeypatch.delenv(run_files.STORE_ENV)
+    assert RunWriter("unused").linger == run_files.FILE_SECONDS == 1.0
