@@ -256,8 +256,9 @@ def run_many(specs: Sequence[RunSpec], *, task: Task | None = None,
     """Run every spec (each distinct run once) and collect results and failures.
 
     ``task`` maps a spec to its result (default: the model's per-month table, ``run_one``);
-    ``executor`` runs the tasks and is left running (default: one made by
-    ``executor_for(None, workers)`` for this batch, with no more workers than tasks);
+    ``executor`` runs the tasks and is left running (default: in this process for one
+    worker, else a local process pool made for this batch, with no more workers than tasks,
+    started in a thread while this process runs chunks itself, ``_while_the_pool_starts``);
     ``progress(done, total)`` is called at the start and after each chunk; ``chunk_size``
     runs make one task.
 
