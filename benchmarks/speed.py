@@ -16,8 +16,10 @@ on PYTHONPATH, the new one is this checkout. Printed for each:
   times (its overhead as a share of model time: the median of the three); a 2-worker process
   pool started for the batch (cold: the workers' imports and kernel loading included), wall
   and CPU seconds (workers included); a second pool started the same way in the same process
-  (what a command that runs several batches pays for each later one); and the same batch on a
-  warm pool (``--spawn``: this checkout's batch on spawn pools too);
+  (what a command that runs several batches pays for each later one); the same batch on a
+  warm pool (``--spawn``: this checkout's batch on spawn pools too); and, in a fresh process,
+  ``run_many(..., workers=2)`` on the pool it makes for the batch (cold; the runner's process
+  runs runs itself while that pool starts);
 - end to end, wall and CPU seconds of the whole command (every process it starts included):
   ``--demo``, ``helixsim dividend model_3_0 --attribution --seeds 6`` (the command of
   ``make demo``); ``--uncertainty [N]``, ``helixsim dividend model_3_0 --uncertainty N``
@@ -170,6 +172,22 @@ def measure_batch(method: str | None = None) -> dict[str, Any]:
     return out
 
 
+def measure_cold_batch() -> dict[str, Any]:
+    """Child: the batch on the 2-worker pool that ``run_many(..., workers=2)`` makes for it, in
+    a fresh process whose own kernels are loaded (as a command's are, by its time estimate):
+    wall seconds, the pool's cold start included (and, where the runner does so, this process
+    running runs while the pool starts)."""
+    from experiments.runner import replications, run_many
+    from simulation import EcosystemModel
+
+    EcosystemModel(rng=0, horizon_months=14, **SMALL).run()  # kernels loaded in this process
+    specs = replications("batch", SMALL, BATCH_RUNS, 7, BATCH_MONTHS)
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        run_many(specs, workers=2, out_dir=Path(tmp) / "own").raise_failures()
+        return {"pool_own_cold_s": time.perf_counter() - t0}
+
+
 # --- parent --------------------------------------------------------------------------------
 def base_tree(base: str) -> Path:
     """A detached worktree of commit ``base`` (created once under the temporary folder)."""
@@ -307,6 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         # This script's folder holds benchmarks/experiments.py, which would shadow the package.
         sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
         result = (measure_batch(*args.child[1:]) if args.child[0] == "batch"
+                  else measure_cold_batch() if args.child[0] == "coldbatch"
                   else measure_run(args.child[1]))
         print(json.dumps(result))
         return 0
@@ -338,6 +357,9 @@ def main(argv: list[str] | None = None) -> int:
         for which in ("old", "new"):
             log(f"batch, {which} ...")
             results["batch"][which] = child(trees[which], "--child", "batch")
+            if "error" not in results["batch"][which]:
+                log(f"batch, {which}, on the pool run_many makes ...")
+                results["batch"][which].update(child(trees[which], "--child", "coldbatch"))
         if args.spawn:
             log("batch, new on spawn pools ...")
             results["batch"]["new, spawn"] = child(trees["new"], "--child", "batch", "spawn")
@@ -430,6 +452,9 @@ def report(r: dict[str, Any]) -> str:
                          " s CPU)")
             out.append(line + f"; warm {b['pool_warm_s']:.2f} s wall (cold start "
                        f"{b['pool_cold_start_s']:.2f} s)")
+            if "pool_own_cold_s" in b:
+                out.append(f"       run_many(workers=2) on the pool it makes (cold, in a fresh "
+                           f"process): {b['pool_own_cold_s']:.2f} s wall")
         out.append("")
     for what, e in r.get("commands", {}).items():
         shown = next((e["args"][w] for w in ("new", "old") if not isinstance(e["args"][w], str)),

@@ -7,7 +7,7 @@ writes the results folder and a report:
 
     <out>/_manifest.json     versions, git commit, the spec, the design (pyarrow skips "_" files)
     <out>/design.parquet     one row per design point: factor values
-    <out>/runs/*.parquet     one row per (run, month): every indicator (written by the workers)
+    <out>/runs/*.parquet     one row per (run, month): every indicator (several runs a file)
     <out>/summary.parquet    one row per run: lever, point, replication, factors, outputs
     <out>/failures.json      runs that raised, with their error
     <out>/report.md|html     sensitivity indices, scenario discovery, figures

@@ -16,16 +16,21 @@ last row (``summary``).
   what it returns, unless an output folder is given, when it must return a table.
 - **Executors.** Any ``concurrent.futures.Executor`` (``experiments.executors.executor_for``:
   in this process, a local process pool, or Dask). Without one, ``run_many`` makes one for the
-  batch with ``workers`` workers (default: one per CPU, never more than tasks). Workers
-  receive only specifications, never model objects.
+  batch with ``workers`` workers (default: one per CPU, never more than tasks), and while that
+  pool starts (its fork server warming up) runs chunks in this process
+  (``_while_the_pool_starts``). Workers receive only specifications, never model objects.
 - **Chunks.** ``chunk_size`` runs go to a worker as one task (default 1): raise it when single
   runs take well under a second, so that a Dask task is seconds of work. A run that raises is
   a failure of that run only; a chunk whose worker is lost fails all its runs.
-- **Resume.** With ``out_dir``, each worker writes each run's table to
-  ``runs/<run_id>.parquet`` (temporary name, then rename), so a batch killed at any moment
-  (even with SIGKILL) resumes with only the missing runs; ``failures.json`` lists the runs that
-  failed and have no result; temporary files a killed writer left behind are ignored by resume
-  and removed at the end of the next batch.
+- **Resume.** With ``out_dir``, this process (the one writer of the folder) stores each run's
+  table in ``runs/`` as it comes back, several runs a Parquet file (``experiments.run_files``:
+  a temporary name, then a rename, so a file holds complete runs only), and a rerun reads the
+  stored runs instead of running them again. A batch killed without warning (even SIGKILL)
+  loses at most the runs it finished in its last second, never more than 64, and resumes with
+  only the missing runs; an exception (Ctrl-C included) loses none. ``failures.json`` lists the
+  runs that failed and have no result; temporary files a killed writer left behind are ignored
+  by resume and removed at the end of the next batch. Folders of earlier versions (one file
+  per run) are read as they are.
 - **Failures** never stop a batch: each is a ``RunFailure`` with its traceback.
   ``RunSet.raise_failures()`` turns them into one ``RuntimeError`` for commands that need
   every run.
@@ -38,8 +43,9 @@ import hashlib
 import json
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -49,9 +55,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .executors import default_workers, executor_for
+from . import run_files
+from .executors import InlineExecutor, PoolStart, default_workers, executor_for, starting_pool
 from .seeding import seed_sequence
-from .storage import remove_stale_temps, to_plain, write_json, write_parquet
+from .storage import remove_stale_temps, to_plain, write_json
 
 if TYPE_CHECKING:
     from simulation.parameters import Parameters
@@ -249,81 +256,152 @@ def run_many(specs: Sequence[RunSpec], *, task: Task | None = None,
     """Run every spec (each distinct run once) and collect results and failures.
 
     ``task`` maps a spec to its result (default: the model's per-month table, ``run_one``);
-    ``executor`` runs the tasks and is left running (default: one made by
-    ``executor_for(None, workers)`` for this batch, with no more workers than tasks);
+    ``executor`` runs the tasks and is left running (default: in this process for one
+    worker, else a local process pool made for this batch, with no more workers than tasks,
+    started in a thread while this process runs chunks itself, ``_while_the_pool_starts``);
     ``progress(done, total)`` is called at the start and after each chunk; ``chunk_size``
     runs make one task.
 
-    With ``out_dir`` (which must be visible to every worker): the task must return a table;
-    finished runs (``runs/<run_id>.parquet``) are read, not rerun; at the end
-    ``failures.json`` lists every run of the folder that failed and has no result (this
-    batch's failures replace earlier entries of the same runs, and a run that now succeeded
-    is dropped), and stale temporary files of killed writers are removed.
+    With ``out_dir``: the task must return a table; runs stored in ``out_dir/runs`` are read,
+    not rerun; this process stores the others' tables there as they come back, several runs a
+    file (``experiments.run_files``: at most about a second's worth of finished runs is lost
+    if the batch is killed); at the end ``failures.json`` lists every run of the folder that
+    failed and has no result (this batch's failures replace earlier entries of the same runs,
+    and a run that now succeeded is dropped), and stale temporary files of killed writers are
+    removed.
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
     started = time.time()
-    out = str(out_dir) if out_dir is not None else None
     specs = list(specs)
     unique = _unique(specs)
     results: dict[str, Any] = {}
-    todo: list[RunSpec] = []
-    for spec in unique:
-        df = _read_finished(_run_file(out, spec)) if out is not None else None
-        if df is not None:
-            df["label"] = spec.label  # the same run may serve several labels
-            results[spec.run_id] = df
-        else:
-            todo.append(spec)
+    todo: list[RunSpec] = unique
+    if out_dir is not None:
+        stored = run_files.read_runs(out_dir, [spec.run_id for spec in unique])
+        todo = []
+        for spec in unique:
+            df = stored.get(spec.run_id)
+            if df is not None:
+                df["label"] = spec.label  # the same run may serve several labels
+                results[spec.run_id] = df
+            else:
+                todo.append(spec)
     total, finished = len(results) + len(todo), len(results)
     failures: list[RunFailure] = []
+    writer = run_files.RunWriter(out_dir) if out_dir is not None else None
+    by_id = {spec.run_id: spec for spec in todo}
+
+    def stored_failures(failed: list[tuple[str, str]]) -> None:
+        # Runs whose table could not be written: failures, as a run that raised.
+        for run_id, error in failed:
+            results.pop(run_id, None)
+            failures.append(RunFailure(by_id[run_id], error))
+
+    def collect(fut: Future, chunk: Sequence[RunSpec]) -> None:
+        nonlocal finished
+        if fut.cancelled() and getattr(pool, "lost", None):
+            raise pool.lost  # every Dask worker gone (executors.WatchedExecutor)
+        for spec, ok, value in _chunk_outcomes(chunk, fut):
+            if ok:
+                results[spec.run_id] = value
+                if writer is not None:
+                    stored_failures(writer.add(spec.run_id, value))
+            else:
+                failures.append(RunFailure(spec, value))
+        finished += len(chunk)
+        if progress:
+            progress(finished, total)
+
     if progress:
         progress(finished, total)
     chunks = [todo[i:i + chunk_size] for i in range(0, len(todo), chunk_size)]
     if chunks:
         n = default_workers() if workers is None else max(1, int(workers))
-        context = (executor_for(None, min(n, len(chunks))) if executor is None
-                   else nullcontext(executor))
-        with context as pool:
-            futures = {pool.submit(_run_chunk, chunk, task, out): chunk for chunk in chunks}
-            for fut in as_completed(futures):
-                if fut.cancelled() and getattr(pool, "lost", None):
-                    raise pool.lost  # every Dask worker gone (executors.WatchedExecutor)
-                for spec, ok, value in _chunk_outcomes(futures[fut], fut):
-                    if ok:
-                        results[spec.run_id] = value
+        k = min(n, len(chunks))
+        # A pool made for this batch starts in a thread, and this process works meanwhile.
+        context = (nullcontext(executor) if executor is not None
+                   else starting_pool(k) if k > 1 else executor_for(None, 1))
+        try:
+            with context as pool:
+                pending: dict[Future, Sequence[RunSpec]] = {}
+
+                def submit(chunk: Sequence[RunSpec], to: Executor) -> None:
+                    fut = to.submit(_run_chunk, chunk, task, out_dir is not None)
+                    if fut.done():  # run at submission (in this process): collected at once
+                        collect(fut, chunk)
                     else:
-                        failures.append(RunFailure(spec, value))
-                finished += len(futures[fut])
-                if progress:
-                    progress(finished, total)
-    if out is not None:
-        _update_failures(Path(out), {spec.run_id for spec in unique}, failures)
-        remove_stale_temps(Path(out) / "runs", ".*.parquet.*.tmp", started)
-        remove_stale_temps(Path(out), f".{FAILURES_FILE}.*.tmp", started)
+                        pending[fut] = chunk
+
+                queue = deque(chunks)
+                if isinstance(pool, PoolStart):
+                    _while_the_pool_starts(queue, pool.ready.wait,
+                                           lambda chunk: submit(chunk, InlineExecutor()))
+                    if queue:
+                        pool = pool.get()
+                for chunk in queue:
+                    submit(chunk, pool)
+                while pending:
+                    # Wakes up when the tables kept are due, so that they are written even
+                    # while no run comes back.
+                    done, _ = wait(pending, timeout=writer.due_in() if writer else None,
+                                   return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        collect(fut, pending.pop(fut))
+                    if writer is not None:
+                        stored_failures(writer.flush_due())
+        finally:
+            # Also when the batch is interrupted (Ctrl-C, a lost cluster): every finished
+            # run is stored before the exception goes on.
+            if writer is not None:
+                stored_failures(writer.flush())
+    if out_dir is not None:
+        out = Path(out_dir)
+        _update_failures(out, {spec.run_id for spec in unique}, failures)
+        remove_stale_temps(run_files.runs_folder(out), ".*.parquet.*.tmp", started)
+        remove_stale_temps(out, f".{FAILURES_FILE}.*.tmp", started)
     return RunSet(specs=specs, results=results, failures=failures)
 
 
-def _run_file(out: str | None, spec: RunSpec) -> Path:
-    return Path(str(out)) / "runs" / f"{spec.run_id}.parquet"
+# Seconds a pool may take to run its first task and still be left all the work: a pool
+# whose workers are forked from a warm fork server takes milliseconds.
+POOL_STARTED = 0.05
 
 
-def _run_chunk(chunk: Sequence[RunSpec], task: Task | None, out: str | None
+def _while_the_pool_starts(queue: deque, started: Callable[[float], bool],
+                           run_here: Callable[[Any], None]) -> None:
+    """Until ``started(timeout)`` (an ``Event.wait``) says that the pool is up, ``run_here``
+    chunks from the end of ``queue``, in this process; what is left in the queue is for the
+    pool.
+
+    Why: a process pool's first task waits until its first worker exists, and a forked
+    worker exists only once the fork server has imported the model and loaded its kernels
+    (1-2 s of one core, 2-5 s on a loaded machine), while this process, which has usually
+    run a model already (a command's time estimate), sits idle on another core; a batch of a
+    few dozen small runs is done in that time. This is the caller-runs policy of a thread
+    pool that cannot take more work, applied to one that is still starting. The runs are the
+    same wherever they run (each has its own seed). A pool that is up within
+    ``POOL_STARTED`` seconds (a warm fork server) is left all the work.
+    """
+    if started(POOL_STARTED):
+        return
+    while queue and not started(0):
+        run_here(queue.pop())
+
+
+def _run_chunk(chunk: Sequence[RunSpec], task: Task | None, tables: bool
                ) -> list[tuple[bool, Any]]:
     """Runs in a worker: every spec of ``chunk``, each (True, result) or (False, traceback);
-    with ``out`` each table is written as its run ends, so a lost worker loses only the run
-    it was on."""
+    with ``tables`` (an output folder) a result that is not a table is a failure."""
     done: list[tuple[bool, Any]] = []
     for spec in chunk:
         try:
             # Looked up at call time, not bound as a default, so that a replaced run_one is
             # the one the worker runs.
             value = (task or run_one)(spec)
-            if out is not None:
-                if not isinstance(value, pd.DataFrame):
-                    raise TypeError("with an output folder a task must return a table, got "
-                                    f"{type(value).__name__}")
-                write_parquet(value, _run_file(out, spec))
+            if tables and not isinstance(value, pd.DataFrame):
+                raise TypeError("with an output folder a task must return a table, got "
+                                f"{type(value).__name__}")
             done.append((True, value))
         except Exception:
             done.append((False, traceback.format_exc()))
@@ -344,18 +422,6 @@ def _chunk_outcomes(chunk: Sequence[RunSpec], future: Any
         yield spec, ok, value
 
 
-def _read_finished(path: Path) -> pd.DataFrame | None:
-    """The table of a finished run, or None if there is none, or it cannot be read, or it
-    is empty (a run table has at least step 0): such a run is run again, overwriting it."""
-    if not path.is_file():  # (pandas would read a folder of that name as an empty table)
-        return None
-    try:
-        df = pd.read_parquet(path)
-    except Exception:  # e.g. damaged on disk
-        return None
-    return df if len(df) else None
-
-
 def _update_failures(out: Path, batch: set[str], failures: list[RunFailure]) -> None:
     """Rewrite ``out/failures.json``: earlier entries of runs outside this batch that still
     have no result, then this batch's failures."""
@@ -366,9 +432,11 @@ def _update_failures(out: Path, batch: set[str], failures: list[RunFailure]) -> 
             earlier = [r for r in json.loads(path.read_text()) if isinstance(r, dict)]
         except (OSError, ValueError, TypeError):
             earlier = []
-    keep = [r for r in earlier if r.get("run_id") not in batch
-            and not (out / "runs" / f"{r.get('run_id')}.parquet").exists()]
-    write_json(keep + [f.record() for f in failures], path)
+    if earlier:
+        stored = run_files.index(out)
+        earlier = [r for r in earlier if r.get("run_id") not in batch
+                   and r.get("run_id") not in stored]
+    write_json(earlier + [f.record() for f in failures], path)
 
 
 def _unique(specs: Iterable[RunSpec]) -> list[RunSpec]:

@@ -70,8 +70,10 @@ def write_json(data: Any, path: Path | str) -> Path:
     return atomic_write(path, json_text(data))
 
 
-def write_parquet(df: Any, path: Path | str) -> Path:
-    """Write a pandas table as Parquet (no index, Snappy-compressed), atomically.
+def write_parquet(df: Any, path: Path | str, metadata: Mapping[str, str] | None = None
+                  ) -> Path:
+    """Write a pandas table as Parquet (no index, Snappy-compressed), atomically;
+    ``metadata`` is added to the file's key-value metadata (its schema's).
 
     Dictionary encoding and column statistics (min, max, nulls) are written for every column
     but the float ones: for labels, ids, replications, steps, what a reader filters on. Why:
@@ -88,6 +90,10 @@ def write_parquet(df: Any, path: Path | str) -> Path:
     table = arrow_table(df)
     if table is None:
         table = pa.Table.from_pandas(df, preserve_index=False)
+    if metadata:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                               **{k.encode(): v.encode()
+                                                  for k, v in metadata.items()}})
     not_floats = [f.name for f in table.schema if not pa.types.is_floating(f.type)]
     buffer = pa.BufferOutputStream()
     pq.write_table(table, buffer, use_dictionary=not_floats, write_statistics=not_floats)

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from . import run_files
 from .export import PER_MONTH, PER_YEAR, RESULT_FILE
 from .ownership import status
 from .sensitivity import box_text
@@ -90,17 +91,15 @@ def summarise(folder: Path) -> Summary:
                          "_manifest.json, _job.json, validation.json, evaluations.parquet, "
                          "posterior.parquet)")
     s.lines += _files(folder)
-    runs = folder / "runs"
-    s.data.setdefault("finished_runs", len(list(runs.glob("*.parquet"))) if runs.is_dir()
-                      else 0)
+    s.data.setdefault("finished_runs", len(set(run_files.stored_runs(folder))))
     return s
 
 
 def _files(folder: Path) -> list[str]:
     lines = []
-    runs = folder / "runs"
-    if runs.is_dir():
-        lines.append(f"runs stored: {len(list(runs.glob('*.parquet'))):,} (runs/*.parquet)")
+    if (folder / "runs").is_dir():
+        lines.append(f"runs stored: {len(set(run_files.stored_runs(folder))):,} "
+                     "(runs/*.parquet)")
     failures = folder / "failures.json"
     if failures.is_file():
         try:

@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from experiments import design_figures, export
+from experiments.run_files import stored_runs
 from experiments.sensitivity import box_text
 from helixsim.cli import app
 
@@ -147,7 +148,7 @@ def test_the_count_printed_is_the_runs_made(tmp_path, small, args, labels):
     out = tmp_path / "out"
     result = invoke(args[0], small, *args[1:], "--months", "3", "--workers", "1", "--out", out)
     assert result.exit_code == 0, result.output
-    made = len(list((out / "runs").glob("*.parquet")))
+    made = len(stored_runs(out))
     assert planned(result.stderr) == made == labels * int(args[2])
 
 
@@ -161,7 +162,7 @@ def test_experiment_takes_seeds_seed_and_months_and_counts_its_runs(tmp_path):
     assert sorted(summary["replication"].unique()) == [0, 1, 2]
     runs = export.read_runs(out)
     assert runs["step"].max() == 5
-    assert planned(result.stderr) == len(list((out / "runs").glob("*.parquet"))) == 4 * 3
+    assert planned(result.stderr) == len(stored_runs(out)) == 4 * 3
     manifest = json.loads((out / "_manifest.json").read_text())
     assert manifest["seed"] == 11 and manifest["replications"] == 3
     # another root seed is another job: its folder is refused, not mixed
@@ -426,7 +427,7 @@ def test_uncertainty_and_precision_folders_keep_their_plan_and_read_back(tmp_pat
     result = invoke("dividend", small, "--uncertainty", "2", "--months", "4", "--workers", "1",
                     "--out", out)
     assert result.exit_code == 0, result.output
-    assert planned(result.stderr) == len(list((out / "runs").glob("*.parquet"))) == 8
+    assert planned(result.stderr) == len(stored_runs(out)) == 8
     text, data = results_of(out)
     assert data["command"] == "dividend"
     assert "P(D(W) > 0)" in text and "Dividend over the parameter draws" in text
@@ -436,4 +437,4 @@ def test_uncertainty_and_precision_folders_keep_their_plan_and_read_back(tmp_pat
                     "--max-seeds", "4", "--months", "3", "--workers", "1", "--out", out)
     assert result.exit_code == 0, result.output
     assert "plan: at most 8 runs" in result.stderr
-    assert len(list((out / "runs").glob("*.parquet"))) <= 8
+    assert len(stored_runs(out)) <= 8

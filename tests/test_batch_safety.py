@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from experiments.executors import SchedulerError, check_scheduler
+from experiments.run_files import STORE_ENV, stored_runs
 
 HELIXSIM = str(Path(sys.executable).with_name("helixsim"))
 DASK = str(Path(sys.executable).with_name("dask"))
@@ -158,7 +159,8 @@ def test_a_job_that_died_is_shown_as_interrupted(tmp_path):
     out = tmp_path / "killed"
     spec = _spec(tmp_path, months=24, levels="[0.1, 0.3, 0.5, 0.7, 0.9]")
     job = subprocess.Popen([HELIXSIM, "experiment", str(spec), "--workers", "1", "--out",
-                            str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           env={**os.environ, STORE_ENV: "0"})  # each run stored as it ends
     deadline = time.monotonic() + 120
     while not list((out / "runs").glob("*.parquet")) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -204,7 +206,8 @@ def test_a_batch_whose_workers_all_die_stops_with_a_clear_error(tmp_path):
         job = subprocess.Popen([HELIXSIM, "experiment", str(spec), "--scheduler", address,
                                 "--out", str(out)], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "HELIXSIM_WORKER_TIMEOUT": "5"})
+                               env={**os.environ, "HELIXSIM_WORKER_TIMEOUT": "5",
+                                    STORE_ENV: "0"})  # each run stored as it ends
         deadline = time.monotonic() + 180
         while not list((out / "runs").glob("*.parquet")) and time.monotonic() < deadline:
             assert job.poll() is None, job.stderr.read()
@@ -222,14 +225,14 @@ def test_a_batch_whose_workers_all_die_stops_with_a_clear_error(tmp_path):
         assert "every Dask worker has been gone for 5 s" in stderr
         assert "rerun the same command to resume" in stderr
         assert "Traceback" not in stderr, stderr[-3000:]
-        done = len(list((out / "runs").glob("*.parquet")))
+        done = len(stored_runs(out))
         assert 0 < done < 16
         # New workers: the same command resumes and finishes.
         workers = [_start([DASK, "worker", address, "--no-nanny", "--nthreads", "1",
                            "--no-dashboard"])]
         again = _helixsim("experiment", str(spec), "--scheduler", address, "--out", str(out))
         assert again.returncode == 0, again.stderr
-        assert len(list((out / "runs").glob("*.parquet"))) == 16
+        assert len(stored_runs(out)) == 16
     finally:
         for p in (*workers, scheduler):
             p.kill()

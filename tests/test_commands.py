@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from experiments import commands
+from experiments import commands, run_files
+from experiments.run_files import stored_runs
 from helixsim.cli import app
 from simulation.parameters import CHANNELS
 
@@ -73,17 +74,19 @@ def test_results_do_not_depend_on_the_number_of_workers(tmp_path):
     assert one["final"] == two["final"]
 
 
-def test_an_interrupted_run_resumes_from_its_parquet_files(tmp_path):
+def test_an_interrupted_run_resumes_from_its_parquet_files(tmp_path, monkeypatch):
     path = scenario(tmp_path, "r")
     out = tmp_path / "out"
+    monkeypatch.setattr(run_files, "FILE_RUNS", 1)  # a file per run, to lose one of them
     commands.run_scenario(str(path), seeds=3, workers=1, out=out)
     files = sorted((out / "runs").glob("*.parquet"))
-    assert len(files) == 3
-    files[0].unlink()  # as if killed before the last run finished
+    assert len(files) == len(stored_runs(out)) == 3
+    files[0].unlink()  # as if killed before the last run was stored
     stamps = {f: f.stat().st_mtime_ns for f in files[1:]}
     again = commands.run_scenario(str(path), seeds=3, workers=1, out=out)
     assert all(f.stat().st_mtime_ns == t for f, t in stamps.items())  # not rerun
     assert files[0].exists() and len(again["final"]) > 0
+    assert len(stored_runs(out)) == 3
 
 
 def test_cli_bad_scenario_exits_2_with_one_line_and_writes_nothing(tmp_path):
@@ -128,7 +131,7 @@ def test_a_results_folder_belongs_to_one_batch_job(tmp_path):
     again = run("run", str(a), "--seeds", "3")  # the same job, one more seed: resumes
     assert again.exit_code == 0, again.output
     runs = sorted(p.name for p in (out / "runs").glob("*.parquet"))
-    assert len(runs) == 3
+    assert len(stored_runs(out)) == 3
     for other in (("run", str(b), "--seeds", "2"), ("run", str(a), "--seeds", "2", "--seed", "5"),
                   ("dividend", str(a), "--seeds", "2", "--baseline", str(a))):
         refused = run(*other)

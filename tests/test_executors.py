@@ -20,7 +20,9 @@ import pandas as pd
 import pytest
 from threadpoolctl import threadpool_info
 
+from experiments import run_files as files
 from experiments.executors import ONE_THREAD, executor_for, process_pool, thread_environ
+from experiments.run_files import stored_runs
 from experiments.runner import FAILURES_FILE, RunSpec, run_many
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +42,8 @@ def batch(n: int = 4, horizon: int = 8) -> list[RunSpec]:
 
 
 def finished(out: Path) -> list[str]:
-    return sorted(p.stem for p in (out / "runs").glob("*.parquet"))
+    """The run ids stored in ``out``, one entry per stored copy."""
+    return stored_runs(out)
 
 
 def temps(out: Path) -> list[Path]:
@@ -117,31 +120,53 @@ def test_a_run_that_raises_is_a_failure_and_the_others_complete(tmp_path, how, d
 
 def test_failures_json_is_cleared_when_a_resume_succeeds(tmp_path):
     specs = batch(2)
-    blocked = specs[1].run_id
-    # Something in the way of one run's result file: that run fails when it writes.
-    (tmp_path / "runs" / f"{blocked}.parquet").mkdir(parents=True)
+    ids = sorted({s.run_id for s in specs})
+    # Something in the way of the run files' folder: every run fails when it is stored.
+    (tmp_path / "runs").write_text("in the way")
     elsewhere = {"run_id": "0123456789abcdef", "label": "other batch", "replication": 0,
                  "error": "Traceback ...\nValueError: x", "message": "ValueError: x"}
     (tmp_path / FAILURES_FILE).write_text(json.dumps([elsewhere]))
 
     runs = run_many(specs, workers=1, out_dir=tmp_path)
-    assert [f.spec.run_id for f in runs.failures] == [blocked]
+    assert sorted(f.spec.run_id for f in runs.failures) == ids
+    assert not runs.results  # a run that could not be stored is not a result either
+    assert all("Error" in f.message for f in runs.failures)
     records = json.loads((tmp_path / FAILURES_FILE).read_text())
-    # A failure of another batch in the same folder is kept; this batch's is added.
-    assert [r["run_id"] for r in records] == ["0123456789abcdef", blocked]
-    assert not temps(tmp_path)  # the failed writer removed its temporary file
+    # A failure of another batch in the same folder is kept; this batch's are added.
+    assert records[0]["run_id"] == "0123456789abcdef"
+    assert sorted(r["run_id"] for r in records[1:]) == ids
+    assert not temps(tmp_path)
 
-    (tmp_path / "runs" / f"{blocked}.parquet").rmdir()
-    before = finished(tmp_path)
+    (tmp_path / "runs").unlink()
     seen: list[tuple[int, int]] = []
     again = run_many(specs, workers=1, out_dir=tmp_path,
                      progress=lambda done, total: seen.append((done, total)))
     assert not again.failures
-    assert seen[0] == (len(before), len(before) + 1)  # only the blocked run ran
-    assert finished(tmp_path) == sorted({s.run_id for s in specs})
+    assert seen[0] == (0, len(ids))
+    assert finished(tmp_path) == ids
     assert [r["run_id"] for r in json.loads((tmp_path / FAILURES_FILE).read_text())] == [
         "0123456789abcdef"]
     assert again.failure_records() == []
+
+
+def test_a_run_whose_file_is_lost_runs_again_and_only_it(tmp_path, monkeypatch):
+    specs = batch(3)
+    ids = sorted({s.run_id for s in specs})
+    monkeypatch.setattr(files, "FILE_RUNS", 2)  # several files, of two runs each
+    run_many(specs, workers=1, out_dir=tmp_path)
+    parts = sorted((tmp_path / "runs").glob("*.parquet"))
+    assert len(parts) == (len(ids) + 1) // 2
+    lost = files.index(tmp_path)
+    parts[0].unlink()
+    lost_ids = sorted(i for i, where in lost.items() if where.path == parts[0])
+    assert len(lost_ids) == 2
+    seen: list[tuple[int, int]] = []
+    again = run_many(specs, workers=1, out_dir=tmp_path,
+                     progress=lambda done, total: seen.append((done, total)))
+    assert seen[0] == (len(ids) - 2, len(ids))  # only the lost runs ran
+    assert finished(tmp_path) == ids
+    pd.testing.assert_frame_equal(again.steps, run_many(specs, workers=1).steps,
+                                  check_exact=True)
 
 
 # A batch that a test kills: every run is slowed down (also in spawned workers, which import
@@ -253,14 +278,30 @@ def _dead_pid() -> int:
     return proc.pid
 
 
-def test_a_damaged_result_file_is_run_again(tmp_path, reference):
+@pytest.mark.parametrize("damage", ["not parquet", "truncated", "a run file of old"])
+def test_a_damaged_result_file_is_set_aside_and_its_runs_run_again(tmp_path, reference,
+                                                                    damage):
     specs = batch()
     run_many(specs, workers=1, out_dir=tmp_path)
-    damaged = tmp_path / "runs" / f"{specs[0].run_id}.parquet"
-    damaged.write_bytes(b"not parquet")
+    (part,) = (tmp_path / "runs").glob("*.parquet")
+    if damage == "a run file of old":
+        # The layout of earlier versions, one file per run named by its run id, damaged.
+        part = part.with_name(f"{specs[0].run_id}.parquet")
+        bad = b"not parquet"
+    else:
+        whole = part.read_bytes()
+        bad = b"not parquet" if damage == "not parquet" else whole[:len(whole) // 2]
+    part.write_bytes(bad)
     runs = run_many(specs, workers=1, out_dir=tmp_path)
     pd.testing.assert_frame_equal(runs.summary, reference.summary)
-    assert pd.read_parquet(damaged)["run_id"].iat[0] == specs[0].run_id
+    pd.testing.assert_frame_equal(runs.steps, reference.steps)
+    # Kept for a look, under a name no reader of the folder takes for a run file.
+    assert part.with_name(f".{part.name}.damaged").read_bytes() == bad
+    if damage == "a run file of old":
+        assert not part.exists()  # (its run was read from the other file that holds it)
+    assert finished(tmp_path) == sorted({s.run_id for s in specs})
+    # The folder reads as one table again: the damaged file no longer in the way.
+    assert len(pd.read_parquet(tmp_path / "runs")) == 9 * len(finished(tmp_path))
 
 
 def kill_after_first_result(out: Path, victim: int) -> tuple[threading.Thread, list[int]]:
@@ -280,8 +321,10 @@ def kill_after_first_result(out: Path, victim: int) -> tuple[threading.Thread, l
     return killer, stored_at_kill
 
 
-def test_a_lost_dask_worker_costs_nothing_but_time(tmp_path, dask_executor):
+def test_a_lost_dask_worker_costs_nothing_but_time(tmp_path, dask_executor, monkeypatch):
     from distributed import default_client
+
+    monkeypatch.setattr(files, "FILE_SECONDS", 0.0)  # each run stored as it comes back
 
     client = default_client()
     specs = [RunSpec("default", {"n_universities": 1}, j, 3, 24) for j in range(12)]
@@ -299,7 +342,9 @@ def test_a_lost_dask_worker_costs_nothing_but_time(tmp_path, dask_executor):
     assert victim not in client.run(os.getpid).values()
 
 
-def test_a_lost_pool_worker_fails_its_runs_without_hanging_and_a_rerun_completes(tmp_path):
+def test_a_lost_pool_worker_fails_its_runs_without_hanging_and_a_rerun_completes(
+        tmp_path, monkeypatch):
+    monkeypatch.setattr(files, "FILE_SECONDS", 0.0)  # each run stored as it comes back
     specs = [RunSpec("default", {"n_universities": 1}, j, 5, 24) for j in range(12)]
     out = tmp_path / "out"
     pool = process_pool(2)
@@ -399,3 +444,80 @@ def test_forked_workers_start_warm_from_one_fork_server_and_take_the_parents_set
         assert set(kernels_a_run_calls()) <= set(s["loaded"])
         assert s["server_threads"] in (1, None)  # one thread when forked (None: no /proc)
         assert s["mark"] == mark and Path(s["cwd"]) == tmp_path
+
+
+def test_while_the_pool_starts_this_process_runs_chunks_from_the_end():
+    from collections import deque
+
+    from experiments.runner import _while_the_pool_starts
+
+    queue = deque([[i] for i in range(6)])
+    here: list[int] = []
+    up = threading.Event()  # a pool whose first worker needs the fork server's warm-up
+
+    def run_here(chunk):
+        here.append(chunk[0])
+        if len(here) == 3:
+            up.set()  # the pool is up: the rest is for it
+
+    _while_the_pool_starts(queue, up.wait, run_here)
+    assert here == [5, 4, 3]  # from the end, and no more once the pool was up
+    assert list(queue) == [[0], [1], [2]]
+    # A pool that is up at once gets all of them.
+    queue = deque([[i] for i in range(6)])
+    here.clear()
+    _while_the_pool_starts(queue, up.wait, run_here)
+    assert here == [] and len(queue) == 6
+    # So does one that is up within the grace (a warm fork server forks in milliseconds).
+    soon = threading.Event()
+    threading.Timer(0.005, soon.set).start()
+    _while_the_pool_starts(queue, soon.wait, run_here)
+    assert here == [] and len(queue) == 6
+    # One that never starts leaves all of them to this process.
+    _while_the_pool_starts(queue, threading.Event().wait, run_here)
+    assert here == [5, 4, 3, 2, 1, 0] and not queue
+
+
+COLD_POOL = textwrap.dedent("""
+    import json
+    import os
+    import sys
+
+    import experiments.runner as runner
+
+    TINY = {tiny!r}
+
+
+    def run_and_say_where(spec):
+        return runner.run_one(spec).assign(pid=os.getpid())
+
+
+    if __name__ == "__main__":
+        specs = runner.replications("tiny", TINY, 12, 4, 6)
+        runs = runner.run_many(specs, task=run_and_say_where, workers=2, out_dir=sys.argv[1])
+        steps = runs.steps
+        print(json.dumps({{"here": int((steps["pid"] == os.getpid()).sum() // 7),
+                          "failures": len(runs.failures)}}))
+""").format(tiny=TINY)
+
+
+def test_a_pool_made_cold_for_a_batch_lets_this_process_run_while_it_starts(tmp_path):
+    """In a fresh process the fork server still has to warm up: the batch's own process
+    runs some runs meanwhile, and every run is the serial run, wherever it ran."""
+    script = tmp_path / "cold.py"
+    script.write_text(COLD_POOL)
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, str(script), str(out)], cwd=ROOT, text=True,
+                          capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    said = json.loads(done.stdout.strip().splitlines()[-1])
+    assert said["failures"] == 0 and said["here"] >= 1, said
+    specs = [RunSpec("tiny", TINY, j, 4, 6) for j in range(12)]
+    serial = run_many(specs, workers=1)
+    stored = run_many(specs, workers=1, out_dir=out, task=never_run)  # read back, not run
+    pd.testing.assert_frame_equal(stored.steps.drop(columns="pid"), serial.steps,
+                                  check_exact=True)
+
+
+def never_run(spec: RunSpec) -> pd.DataFrame:
+    raise AssertionError(f"{spec.label} ran again")
