@@ -7,8 +7,7 @@
   task in this process when it is submitted (no process start-up for a single run); with more,
   a process pool of ``workers`` processes (default: one per CPU) forked from a fork server
   that imported the model and loaded numba's kernels once (spawn where the platform has no
-  fork server), see ``process_pool``. ``run_many`` starts the pool it makes for a batch in a
-  thread (``PoolStart``) and runs chunks in this process until the pool is up.
+  fork server), see ``process_pool``.
 - ``"local"``: starts a ``dask.distributed.LocalCluster`` on this machine (``workers`` worker
   processes, default one per CPU, one thread each, bound to 127.0.0.1, no dashboard) and
   yields ``client.get_executor(pure=False)``.
@@ -151,62 +150,6 @@ def process_pool(workers: int, method: str | None = None) -> ProcessPoolExecutor
     parent = _Parent.of_this_process(forked)
     return ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                initializer=_start_worker, initargs=(parent,))
-
-
-class PoolStart:
-    """A process pool of ``workers`` workers being started in a thread, so that the caller can
-    work meanwhile: ``ready`` is set once its first worker has run a task (with a fork
-    server, once the server's warm-up is done; until then a submission would wait), ``get``
-    waits for it and returns the pool. ``close`` shuts the pool down, at once if it is up,
-    else as soon as it is (the caller does not wait for a pool it no longer needs; the fork
-    server keeps warming up for the next pool)."""
-
-    def __init__(self, workers: int) -> None:
-        self.ready = threading.Event()
-        self._pool: ProcessPoolExecutor | None = None
-        self._error: BaseException | None = None
-        self._closed = False
-        self._lock = threading.Lock()
-        threading.Thread(target=self._start, args=(workers,), name="pool-start",
-                         daemon=True).start()
-
-    def _start(self, workers: int) -> None:
-        pool = None
-        try:
-            pool = process_pool(workers)
-            pool.submit(int).result()  # a worker exists and runs tasks
-        except BaseException as err:  # a pool that cannot start: the caller's error
-            if pool is None:
-                self._error = err
-        with self._lock:
-            self._pool, closed = pool, self._closed
-        self.ready.set()
-        if closed and pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-
-    def get(self) -> ProcessPoolExecutor:
-        """The pool, once it is up; raises what stopped it from starting."""
-        self.ready.wait()
-        if self._error is not None:
-            raise self._error
-        assert self._pool is not None
-        return self._pool
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed, pool = True, self._pool
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-
-
-@contextmanager
-def starting_pool(workers: int) -> Iterator[PoolStart]:
-    """A ``PoolStart`` of ``workers`` workers, closed on leaving the context."""
-    start = PoolStart(workers)
-    try:
-        yield start
-    finally:
-        start.close()
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,8 @@ last row (``summary``).
   what it returns, unless an output folder is given, when it must return a table.
 - **Executors.** Any ``concurrent.futures.Executor`` (``experiments.executors.executor_for``:
   in this process, a local process pool, or Dask). Without one, ``run_many`` makes one for the
-  batch with ``workers`` workers (default: one per CPU, never more than tasks), and while that
-  pool starts (its fork server warming up) runs chunks in this process
-  (``_while_the_pool_starts``). Workers receive only specifications, never model objects.
+  batch with ``workers`` workers (default: one per CPU, never more than tasks). Workers
+  receive only specifications, never model objects.
 - **Chunks.** ``chunk_size`` runs go to a worker as one task (default 1): raise it when single
   runs take well under a second, so that a Dask task is seconds of work. A run that raises is
   a failure of that run only; a chunk whose worker is lost fails all its runs.
@@ -43,7 +42,6 @@ import hashlib
 import json
 import time
 import traceback
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import nullcontext
@@ -56,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from . import run_files
-from .executors import InlineExecutor, PoolStart, default_workers, executor_for, starting_pool
+from .executors import default_workers, executor_for
 from .seeding import seed_sequence
 from .storage import remove_stale_temps, to_plain, write_json
 
@@ -256,9 +254,8 @@ def run_many(specs: Sequence[RunSpec], *, task: Task | None = None,
     """Run every spec (each distinct run once) and collect results and failures.
 
     ``task`` maps a spec to its result (default: the model's per-month table, ``run_one``);
-    ``executor`` runs the tasks and is left running (default: in this process for one
-    worker, else a local process pool made for this batch, with no more workers than tasks,
-    started in a thread while this process runs chunks itself, ``_while_the_pool_starts``);
+    ``executor`` runs the tasks and is left running (default: one made by
+    ``executor_for(None, workers)`` for this batch, with no more workers than tasks);
     ``progress(done, total)`` is called at the start and after each chunk; ``chunk_size``
     runs make one task.
 
@@ -318,10 +315,8 @@ def run_many(specs: Sequence[RunSpec], *, task: Task | None = None,
     chunks = [todo[i:i + chunk_size] for i in range(0, len(todo), chunk_size)]
     if chunks:
         n = default_workers() if workers is None else max(1, int(workers))
-        k = min(n, len(chunks))
-        # A pool made for this batch starts in a thread, and this process works meanwhile.
-        context = (nullcontext(executor) if executor is not None
-                   else starting_pool(k) if k > 1 else executor_for(None, 1))
+        context = (executor_for(None, min(n, len(chunks))) if executor is None
+                   else nullcontext(executor))
         try:
             with context as pool:
                 pending: dict[Future, Sequence[RunSpec]] = {}
@@ -333,13 +328,7 @@ def run_many(specs: Sequence[RunSpec], *, task: Task | None = None,
                     else:
                         pending[fut] = chunk
 
-                queue = deque(chunks)
-                if isinstance(pool, PoolStart):
-                    _while_the_pool_starts(queue, pool.ready.wait,
-                                           lambda chunk: submit(chunk, InlineExecutor()))
-                    if queue:
-                        pool = pool.get()
-                for chunk in queue:
+                for chunk in chunks:
                     submit(chunk, pool)
                 while pending:
                     # Wakes up when the tables kept are due, so that they are written even
@@ -361,32 +350,6 @@ def run_many(specs: Sequence[RunSpec], *, task: Task | None = None,
         remove_stale_temps(run_files.runs_folder(out), ".*.parquet.*.tmp", started)
         remove_stale_temps(out, f".{FAILURES_FILE}.*.tmp", started)
     return RunSet(specs=specs, results=results, failures=failures)
-
-
-# Seconds a pool may take to run its first task and still be left all the work: a pool
-# whose workers are forked from a warm fork server takes milliseconds.
-POOL_STARTED = 0.05
-
-
-def _while_the_pool_starts(queue: deque, started: Callable[[float], bool],
-                           run_here: Callable[[Any], None]) -> None:
-    """Until ``started(timeout)`` (an ``Event.wait``) says that the pool is up, ``run_here``
-    chunks from the end of ``queue``, in this process; what is left in the queue is for the
-    pool.
-
-    Why: a process pool's first task waits until its first worker exists, and a forked
-    worker exists only once the fork server has imported the model and loaded its kernels
-    (1-2 s of one core, 2-5 s on a loaded machine), while this process, which has usually
-    run a model already (a command's time estimate), sits idle on another core; a batch of a
-    few dozen small runs is done in that time. This is the caller-runs policy of a thread
-    pool that cannot take more work, applied to one that is still starting. The runs are the
-    same wherever they run (each has its own seed). A pool that is up within
-    ``POOL_STARTED`` seconds (a warm fork server) is left all the work.
-    """
-    if started(POOL_STARTED):
-        return
-    while queue and not started(0):
-        run_here(queue.pop())
 
 
 def _run_chunk(chunk: Sequence[RunSpec], task: Task | None, tables: bool
