@@ -35,7 +35,7 @@ from scipy import stats
 from simulation.indicators import INDICATORS
 from simulation.parameters import ParameterError
 
-from . import design_figures, report, sensitivity
+from . import design_figures, report, run_files, sensitivity
 from .executors import executor_for
 from .formatting import format_number, format_percent
 from .ownership import claim, fingerprint, release
@@ -259,6 +259,8 @@ def _run_experiment(spec: ExperimentSpec, *, out: Path, workers: int | None,
     design, specs, index = plan(spec)
     # Without a scheduler run_many sizes its own pool to the runs still to do. The executor
     # comes first, so a scheduler that cannot be reached leaves nothing written.
+    # A run file this version cannot read is refused before anything is written.
+    run_files.index(out)
     with executor_for(scheduler, workers) if scheduler else nullcontext() as executor:
         write_parquet(design, out / "design.parquet")
         write_json(manifest(spec, design, len(specs), {"status": "running"}),

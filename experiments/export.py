@@ -134,12 +134,19 @@ def per_month(steps: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_runs(folder: Path) -> pd.DataFrame | None:
-    """Every run table in ``folder/runs`` as one table (None when there is none)."""
+    """Every run table in ``folder/runs`` as one table (None when there is none), in the
+    order of label, replication and month: which runs share a file depends on when they
+    finished, so the files' order is not the runs' (and the means over replications of the
+    per-year tables would differ in the last bit from one batch to another)."""
     runs = Path(folder) / "runs"
     files = sorted(runs.glob("*.parquet")) if runs.is_dir() else []
     frames = [pd.read_parquet(f) for f in files]
     frames = [f for f in frames if len(f) and {"label", "replication", "step"} <= set(f.columns)]
-    return pd.concat(frames, ignore_index=True) if frames else None
+    if not frames:
+        return None
+    keys = ["label", "replication", "step", *(["run_id"] if "run_id" in frames[0] else [])]
+    return (pd.concat(frames, ignore_index=True).sort_values(keys, kind="stable")
+            .reset_index(drop=True))
 
 
 def result_tables(result: Mapping[str, Any], prefix: str = "") -> dict[str, pd.DataFrame]:

@@ -15,10 +15,10 @@ environment variable ``HELIXSIM_STORE_SECONDS`` sets another, 0 for a file a run
 limits a log shipper or a message producer uses (its batch size and its linger time). Each
 file is written to a temporary name and renamed into place (``storage.atomic_write``), so a
 name in ``runs/`` only ever holds complete runs, and a reader sees a run whole or not at all.
-What this costs: a batch killed without warning (SIGKILL, a power cut) loses the runs it had
-finished but not yet written, at most those of its last ``FILE_SECONDS`` and never more than
-``FILE_RUNS``; the next run of the batch runs them again. An exception, Ctrl-C included,
-loses none: the runner writes what it holds before it stops.
+What this costs: a batch killed without warning (SIGKILL, SIGTERM, a power cut) loses the
+runs it had finished but not yet written, at most those of its last ``FILE_SECONDS`` and never
+more than ``FILE_RUNS``; the next run of the batch runs them again. An exception, Ctrl-C
+included, loses none: the runner writes what it holds before it stops.
 
 Folders of earlier versions hold one file per run, ``<run_id>.parquet`` (16 hex digits, no
 ``helixsim.runs`` metadata): they are read as runs of one file each, so such a folder resumes
@@ -45,6 +45,8 @@ from typing import Any
 
 import pandas as pd
 
+from simulation.errors import InputFileError
+
 from .storage import write_parquet
 
 RUNS = "runs"  # the folder of run files in an output folder
@@ -60,8 +62,9 @@ STORE_ENV = "HELIXSIM_STORE_SECONDS"
 _ONE_RUN_FILE = re.compile(r"[0-9a-f]{16}")
 
 
-class RunFileError(ValueError):
-    """A run file this version cannot read: one line naming the file and what to do."""
+class RunFileError(InputFileError):
+    """A run file this version cannot read: one line naming the file and what to do (an
+    input file error, so that a command refuses it with exit code 2)."""
 
 
 @dataclass(frozen=True)
@@ -188,9 +191,10 @@ def _runs_of(path: Path) -> list[tuple[str, int]] | None:
     if not isinstance(info, dict):
         return None
     if info.get("format") != FORMAT:
-        raise RunFileError(f"{path}: a run file of format {info.get('format')!r}, written by "
-                           f"another version of helixsim (this one reads format {FORMAT}); "
-                           "read this folder with that version, or use another output folder")
+        raise RunFileError(path, META_KEY,
+                           f"a run file of format {info.get('format')!r}, written by another "
+                           f"version of helixsim (this one reads format {FORMAT}); read this "
+                           "folder with that version, or use another output folder")
     try:
         runs = [(str(run_id), int(rows)) for run_id, rows in info["runs"]]
     except (KeyError, TypeError, ValueError):

@@ -104,6 +104,28 @@ def test_results_command_and_duckdb_query_the_folder(tmp_path):
     assert n == 8
 
 
+def test_a_folder_with_a_run_file_of_another_format_exits_2_and_is_left_as_it_was(tmp_path):
+    import pyarrow.parquet as pq
+
+    spec = write_spec(tmp_path, "factorial")
+    out = tmp_path / "res"
+    r = CliRunner().invoke(app, ["experiment", str(spec), "--out", str(out), "--workers", "1"])
+    assert r.exit_code == 0, r.output
+    # One run file as a later version might write it (another format number).
+    path = sorted((out / "runs").glob("part-*.parquet"))[0]
+    table = pq.read_table(path)
+    meta = json.loads(table.schema.metadata[run_files.META_KEY.encode()])
+    pq.write_table(table.replace_schema_metadata({
+        **table.schema.metadata, run_files.META_KEY.encode(): json.dumps({**meta, "format": 2})}),
+        path)
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    r = CliRunner().invoke(app, ["experiment", str(spec), "--out", str(out), "--workers", "1"])
+    assert r.exit_code == 2, r.output
+    assert f"{path.name}: {run_files.META_KEY}: a run file of format 2" in r.output
+    assert "Traceback" not in r.output
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+
+
 def test_invalid_spec_exits_2_and_writes_nothing(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('description = "x"\n[design]\ntype = "grid"\n')

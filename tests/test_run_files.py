@@ -174,8 +174,8 @@ def test_a_run_file_of_another_format_is_refused_with_a_clear_message(tmp_path):
     path = tmp_path / "runs" / "part-0123456789abcdef.parquet"
     write_parquet(table(1), path, metadata={run_files.META_KEY: json.dumps(
         {"format": 2, "runs": [["00000000000000f1", 3]]})})
-    with pytest.raises(RunFileError, match=r"part-0123456789abcdef.parquet: a run file of "
-                                           r"format 2.*this one reads format 1"):
+    with pytest.raises(RunFileError, match=r"part-0123456789abcdef.parquet: helixsim.runs: a "
+                                           r"run file of format 2.*this one reads format 1"):
         run_many(batch(1), workers=1, out_dir=tmp_path)
     assert path.is_file()  # left as it was
 
@@ -213,3 +213,24 @@ def test_the_wait_before_a_run_is_stored_is_set_by_the_environment(monkeypatch, 
     assert RunWriter("unused").linger == seconds
     monkeypatch.delenv(run_files.STORE_ENV)
     assert RunWriter("unused").linger == run_files.FILE_SECONDS == 1.0
+
+
+@pytest.mark.parametrize("seed", (1, 2, 3))
+def test_the_folder_reads_the_same_however_its_runs_were_grouped_into_files(tmp_path, reference,
+                                                                              seed):
+    # Which runs share a file depends on when they finished; the folder read as one table,
+    # and the per-year means over replications made from it, must not.
+    from experiments import export
+
+    tables = [(run_id, df.reset_index(drop=True)) for run_id, df in reference.groupby(
+        "run_id", sort=False)]
+    order = np.random.default_rng(seed).permutation(len(tables))
+    one_each, grouped = tmp_path / "one_each", tmp_path / "grouped"
+    for i in range(len(tables)):
+        run_files.write_runs(one_each, [tables[i]])
+    shuffled = [tables[i] for i in order]
+    run_files.write_runs(grouped, shuffled[:2])
+    run_files.write_runs(grouped, shuffled[2:])
+    a, b = export.read_runs(one_each), export.read_runs(grouped)
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    pd.testing.assert_frame_equal(export.per_year(a), export.per_year(b), check_exact=True)
