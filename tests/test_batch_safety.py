@@ -157,13 +157,16 @@ def test_a_second_job_into_a_folder_being_written_is_refused(tmp_path):
 
 def test_a_job_that_died_is_shown_as_interrupted(tmp_path):
     out = tmp_path / "killed"
-    spec = _spec(tmp_path, months=24, levels="[0.1, 0.3, 0.5, 0.7, 0.9]")
+    # Enough runs, long enough, that the kill lands mid-batch: a tiny region's run takes a
+    # few tens of milliseconds, so a short batch could be over between two looks.
+    spec = _spec(tmp_path, months=120,
+                 levels="[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]")
     job = subprocess.Popen([HELIXSIM, "experiment", str(spec), "--workers", "1", "--out",
                             str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            env={**os.environ, STORE_ENV: "0"})  # each run stored as it ends
     deadline = time.monotonic() + 120
     while not list((out / "runs").glob("*.parquet")) and time.monotonic() < deadline:
-        time.sleep(0.2)
+        time.sleep(0.01)
     os.kill(job.pid, signal.SIGKILL)
     job.wait()
     shown = _helixsim("results", str(out), "--json")
