@@ -189,13 +189,16 @@ def shot(page: Any, name: str) -> Path:
 
 def choose(page: Any, label: str, option: str) -> None:
     """Pick an option of a Vuetify select; a menu still animating from the last choice can
-    swallow the first click (seen once in a fresh-clone run), so open it again if needed."""
+    swallow the first click (seen once in a fresh-clone run), and a page still laying out can
+    hold the select outside the viewport for a moment (seen once in a fresh-clone run), so
+    try again after a short wait if needed."""
     for attempt in range(3):
-        page.get_by_label(label).click(force=True)
         try:
+            page.get_by_label(label).click(force=True)
             page.get_by_role("option", name=option, exact=True).click(timeout=10_000)
             return
         except Exception:
             if attempt == 2:
                 raise
             page.keyboard.press("Escape")
+            page.wait_for_timeout(500)
