@@ -175,8 +175,7 @@ def measure_batch(method: str | None = None) -> dict[str, Any]:
 def measure_cold_batch() -> dict[str, Any]:
     """Child: the batch on the 2-worker pool that ``run_many(..., workers=2)`` makes for it, in
     a fresh process whose own kernels are loaded (as a command's are, by its time estimate):
-    wall seconds, the pool's cold start included (and, where the runner does so, this process
-    running runs while the pool starts)."""
+    wall seconds, the pool's cold start included."""
     from experiments.runner import replications, run_many
     from simulation import EcosystemModel
 

@@ -56,8 +56,8 @@ def set_lever(w: World, lever: str, value: Any) -> None:
         w.unis.mix = education_mix(w.p)
 
 
-# (instrument, its channels' parameter names) of the tied instruments but the platform's.
-_TIED = tuple((INSTRUMENT_INDEX[name], tuple(f"channel_{c}" for c in channels))
+# (instrument, its channels) of the tied instruments but the platform's.
+_TIED = tuple((INSTRUMENT_INDEX[name], channels)
               for name, channels in TIED_TO.items() if name != "platform_investment")
 PLATFORM = INSTRUMENT_INDEX["platform_investment"]
 
@@ -66,9 +66,7 @@ def monthly_release(w: World) -> np.ndarray:
     """This month's release per instrument (MCU), tied instruments of closed channels rerouted."""
     # Plain Python floats over the handful of instruments (the same operations in the same
     # order as on arrays, so the same numbers): numpy's per-call overhead was its whole cost.
-    # A channel is open when its parameter is set and the region is not siloed
-    # (World.channel), read here without a call per channel; the platform's pot is open
-    # while the platform is live.
+    # The platform's pot is open while the platform is live.
     p = w.p
     monthly = p["gov_budget"] / 12.0
     shares = [float(p[key]) for key in SHARE_KEYS]
@@ -76,9 +74,8 @@ def monthly_release(w: World) -> np.ndarray:
     untied = [shares[i] for i in UNTIED]
     total = sum(untied)
     untied = [share / total for share in untied] if total > 0 else [0.5] * len(UNTIED)
-    siloed = p["siloed"]
-    for i, keys in _TIED:
-        if siloed or not any([p[key] for key in keys]):
+    for i, channels in _TIED:
+        if not any(w.channel(c) for c in channels):
             _reroute(release, i, untied)
     if not w.platform_live():
         _reroute(release, PLATFORM, untied)
