@@ -295,22 +295,30 @@ def start_near_steady_state(firms: Firms, rows: slice, p: dict[str, Any]) -> Non
     firms.absorptive[rows] = absorptive_steady_state(inflow, p["absorptive_depreciation"])
 
 
-def displace_incumbents(w: World, new: np.ndarray) -> None:
+_NO_DOMAINS = np.zeros(0, dtype=np.int32)  # no row's main domain known yet
+
+
+def displace_incumbents(w: World, new: np.ndarray, main_domain: np.ndarray | None = None
+                        ) -> None:
     """New firms ``new`` take ``displacement_share`` of their value added from living firms of
     their main domain (business stealing), in proportion to those firms' value added.
 
     Each incumbent's productivity falls by the same factor within a domain, so with share 1
     the new firms' value added is moved from incumbents, not created; a domain whose new
     firms would take more than its incumbents hold loses all of theirs and no more.
+    ``main_domain``, if given, holds the main domain of every living row below its length,
+    found when their knowledge last changed (firm dynamics' growth, the same month).
     """
     share = w.p["displacement_share"]
     f = w.firms
     if share <= 0 or len(new) == 0:
         return
+    known = _NO_DOMAINS if main_domain is None else main_domain
     # One pass over the firms (simulation/kernels/firms.py).
-    n_old, lost = kernels.displace(f.alive[: f.n], np.asarray(new, dtype=np.int64), f.knowledge,
-                                   f.productivity, f.employees, f.diverted, f.grad_skill,
-                                   f.prior_grad_skill, w.p["graduate_premium"], share)
+    n_old, lost = kernels.displace(f.alive[: f.n], np.asarray(new, dtype=np.int64), known,
+                                   len(known), f.knowledge, f.productivity, f.employees,
+                                   f.diverted, f.grad_skill, f.prior_grad_skill,
+                                   w.p["graduate_premium"], share)
     if n_old:
         w.count("displaced_value_added", lost)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulation import EcosystemModel
+from simulation import EcosystemModel, kernels
 from simulation.state import ENTRANT
 from simulation.world import INSTRUMENT_INDEX, displace_incumbents, init_firms
 
@@ -93,6 +93,30 @@ def test_graduate_start_ups_and_spin_offs_displace(seed):
     spin = EcosystemModel(rng=seed, **{**kw, "entry_rate": 0.0, "founder_rate": 0.0}).run(12)
     assert spin.world.totals["spinoffs"] > 0
     assert spin.world.totals["displaced_value_added"] > 0
+
+
+@pytest.mark.parametrize("seed", (1, 2, 3))
+def test_displacement_reads_each_firms_main_domain_of_the_moment(seed, monkeypatch):
+    # Entry's displacement takes the incumbents' main domains from the month's growth
+    # (kernels.grow_firms): they must be np.argmax of the knowledge at the moment of every
+    # displacement (no firm's knowledge may change in between), and a displacement given
+    # them must do what one that finds every domain afresh does.
+    real, known_calls = kernels.displace, []
+
+    def checked(alive, new, known, n_known, knowledge, productivity, *rest):
+        rows = np.flatnonzero(alive[:n_known])
+        np.testing.assert_array_equal(known[rows], np.argmax(knowledge[rows], axis=1))
+        fresh = productivity.copy()
+        want = real(alive, new, known[:0], 0, knowledge, fresh, *rest)
+        got = real(alive, new, known, n_known, knowledge, productivity, *rest)
+        assert got == want
+        np.testing.assert_array_equal(productivity, fresh)
+        known_calls.append(len(rows))
+        return got
+
+    monkeypatch.setattr(kernels, "displace", checked)
+    EcosystemModel(rng=seed, **dict(SMALL, founder_rate=0.1, spinoff_rate=1.0)).run(24)
+    assert sum(n > 0 for n in known_calls) >= 24  # entrants and spin-offs, most months
 
 
 @pytest.mark.parametrize("seed", (1, 2, 3))

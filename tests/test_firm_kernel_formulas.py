@@ -234,12 +234,18 @@ def test_growth_pays_knowledge_and_builds_absorptive_capacity_by_their_formulas(
     productivity, paid, absorptive = (getattr(f, name)[rows].copy() for name in
                                       ("productivity", "knowledge_paid", "absorptive"))
     level, ratio, neg_inflow = np.empty(n), np.empty(n), np.empty(n)
+    main_domain = np.full(n, -1, dtype=np.int32)
     kernels.grow_firms(
         alive, rng.lognormal(0.0, 0.2, n), f.size, f.employees, f.productivity, f.knowledge,
         f.knowledge_paid, f.cash, f.rd_intensity, f.subsidy, f.grad_employees, f.prior_grads,
         f.grad_skill, f.prior_grad_skill, f.diverted, rng.standard_normal(n), level, ratio,
-        neg_inflow, p["graduate_premium"], p["knowledge_depreciation"], p["firm_rd_rate"],
-        p["margin"], p["margin_sigma"], q["absorptive_rd_rate"], q["absorptive_graduate_rate"])
+        neg_inflow, main_domain, p["graduate_premium"], p["knowledge_depreciation"],
+        p["firm_rd_rate"], p["margin"], p["margin_sigma"], q["absorptive_rd_rate"],
+        q["absorptive_graduate_rate"])
+    # The main domain displacement reads: np.argmax of the grown knowledge (rows set to zero
+    # above test a tie: the first domain).
+    np.testing.assert_array_equal(main_domain[alive],
+                                  np.argmax(f.knowledge[rows][alive], axis=1))
     # R&D effort (own R&D + subsidy) over this month's value added (state.Firms.value_added).
     va = f.value_added(rows, p["graduate_premium"])
     rd_share = (f.rd_intensity[rows] * va + f.subsidy[rows]) / np.maximum(va, 1e-12)

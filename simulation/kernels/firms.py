@@ -21,7 +21,7 @@ def gibrat_exponent(factor, z, sigma, drift):
 @njit(cache=True)
 def grow_firms(alive, shock, size, employees, productivity, knowledge, knowledge_paid, cash,
                rd_intensity, subsidy, grad_employees, prior_grads, grad_skill,
-               prior_grad_skill, diverted, margin_z, level, ratio, neg_inflow,
+               prior_grad_skill, diverted, margin_z, level, ratio, neg_inflow, main_domain,
                graduate_premium, depreciation, rd_rate, margin, margin_sigma,
                absorptive_rd_rate, absorptive_graduate_rate):
     """One month of every living firm: size times its Gibrat ``shock`` (never below the
@@ -35,8 +35,10 @@ def grow_firms(alive, shock, size, employees, productivity, knowledge, knowledge
     minus the build-up rate of absorptive capacity, ``neg_inflow`` (-absorptive_inflow, from
     R&D effort over value added and the graduate term; 0 for dead rows: numpy's exp takes it
     as it is), from which the mechanism takes numpy's vectorised powers and exponentials for
-    ``pay_and_absorb``. Dead rows' knowledge only becomes obsolete. Returns the month's R&D
-    effort (own R&D + subsidy).
+    ``pay_and_absorb``. Writes each living row's ``main_domain`` (its first largest stock, as
+    np.argmax finds it) for the month's displacement (displace): no firm's knowledge changes
+    between here and entry, so displace need not read the knowledge table again. Dead rows'
+    knowledge only becomes obsolete. Returns the month's R&D effort (own R&D + subsidy).
     """
     n, k = len(alive), knowledge.shape[1]  # the arrays have spare capacity past row n
     keep = 1.0 - depreciation
@@ -64,9 +66,14 @@ def grow_firms(alive, shock, size, employees, productivity, knowledge, knowledge
             total += knowledge[i, j]
         denom = max(total, 1e-12)
         new_level = 0.0
+        best, top = 0, 0.0
         for j in range(k):
             knowledge[i, j] += rd_rate * effort * (knowledge[i, j] / denom)
             new_level += knowledge[i, j]
+            # displace's main domain of the grown row: 0 first, then a strictly larger stock.
+            if j == 0 or knowledge[i, j] > top:
+                best, top = j, knowledge[i, j]
+        main_domain[i] = best
         level[i] = new_level
         paid = knowledge_paid[i]
         ratio[i] = new_level / paid if paid > 0 and new_level > 0 else 1.0
@@ -134,8 +141,12 @@ def exit_firms(alive, birth_step, size, incubated, cash, exit_step, grad_employe
     # and the incubation cut only lowers it, for the valid ranges of exit_size_elasticity,
     # [0, 3], and incubator_hazard_cut, [0, 1]): a draw above that is no exit, known without
     # the power. That is most living firms a month; the decisions are the same.
+    # A draw at or above the highest band's hazard needs no age (nor the birth month read).
+    highest = max(hazard_young, hazard_mid, hazard_mature)
     for i in range(n):
-        if not alive[i]:
+        # One branch for the rows with nothing to decide (dead, or certainly staying): the
+        # tests combined without short-circuits, since every one of them is cheap.
+        if (not alive[i]) | ((draw[i] >= highest) & (cash[i] >= 0) & (size[i] >= startup_size)):
             continue
         age = month - birth_step[i]
         if cash[i] >= 0 and size[i] >= startup_size and draw[i] >= _age_band(
@@ -162,38 +173,45 @@ def exit_firms(alive, birth_step, size, incubated, cash, exit_step, grad_employe
 
 
 @njit(cache=True)
-def displace(alive, new, knowledge, productivity, employees, diverted, grad_skill,
-             prior_grad_skill, graduate_premium, share):
+def displace(alive, new, known_domain, n_known, knowledge, productivity, employees, diverted,
+             grad_skill, prior_grad_skill, graduate_premium, share):
     """New firms ``new`` take ``share`` of their value added from the living firms of their
     main domain, in proportion to those firms' value added (world.displace_incumbents).
-    Returns (living firms displaced from, value added they lost)."""
+
+    The main domain of a living row below ``n_known`` is ``known_domain``'s (grow_firms',
+    when this month's growth was the last change of those rows' knowledge); the others' is
+    found here. Returns (living firms displaced from, value added they lost)."""
     n, k = len(alive), knowledge.shape[1]
     is_new = np.zeros(n, dtype=np.bool_)
     for i in new:
         is_new[i] = True
-    domain = np.empty(n, dtype=np.int64)
+    # int32: a quarter of the bytes of a row's domain to write and read back in a large region.
+    domain = np.empty(n, dtype=np.int32)
     va = np.empty(n)
     taken = np.zeros(k)
     held = np.zeros(k)
+    n_old = 0
     for i in range(n):
         if not (alive[i] or is_new[i]):
             continue
-        # The main domain: the first largest stock (np.argmax), its value kept in a local
-        # rather than read back each step.
-        best, top = 0, knowledge[i, 0]
-        for j in range(1, k):
-            if knowledge[i, j] > top:
-                best, top = j, knowledge[i, j]
+        if i < n_known:
+            best = known_domain[i]
+        else:
+            # The main domain: the first largest stock (np.argmax), its value kept in a local
+            # rather than read back each step.
+            best, top = 0, knowledge[i, 0]
+            for j in range(1, k):
+                if knowledge[i, j] > top:
+                    best, top = j, knowledge[i, j]
         domain[i] = best
         va[i] = productivity[i] * (max(employees[i] - diverted[i], 0.0) + graduate_premium
                                    * (grad_skill[i] + prior_grad_skill[i])) * alive[i]
+        # The incumbents' value added by domain, in row order, in the same pass.
+        if alive[i] and not is_new[i]:
+            held[best] += va[i]
+            n_old += 1
     for i in new:
         taken[domain[i]] += va[i]
-    n_old = 0
-    for i in range(n):
-        if alive[i] and not is_new[i]:
-            held[domain[i]] += va[i]
-            n_old += 1
     if n_old == 0:
         return 0, 0.0
     keep = np.ones(k)

@@ -82,12 +82,14 @@ def exit_hazard(age: np.ndarray, size: np.ndarray, p: dict) -> np.ndarray:
 
 
 def apply(w: World) -> None:
-    grow(w)
+    main_domain = grow(w)
     exits(w)
-    entry(w)
+    entry(w, main_domain)
 
 
-def grow(w: World) -> None:
+def grow(w: World) -> np.ndarray:
+    """The month's growth; returns each living firm row's main domain after it (the rows'
+    knowledge does not change again before entry, whose displacement reads it)."""
     p, f = w.p, w.firms
     n = f.n
     alive = f.alive[:n]
@@ -104,12 +106,14 @@ def grow(w: World) -> None:
     np.exp(shock, out=shock)
     margin_z = w.rng("firms.margin").standard_normal(n)
     level, ratio, keep = np.empty(n), np.empty(n), np.empty(n)
+    main_domain = np.empty(n, dtype=np.int32)  # dead rows' is never read
     # Size, value added, R&D into knowledge along the firm's profile (a dead firm's knowledge
     # simply becomes obsolete), cash flow value added x (margin + shock) - own R&D.
     effort = kernels.grow_firms(
         alive, shock, f.size, f.employees, f.productivity, f.knowledge, f.knowledge_paid,
         f.cash, f.rd_intensity, f.subsidy, f.grad_employees, f.prior_grads, f.grad_skill,
-        f.prior_grad_skill, f.diverted, margin_z, level, ratio, keep, p["graduate_premium"],
+        f.prior_grad_skill, f.diverted, margin_z, level, ratio, keep, main_domain,
+        p["graduate_premium"],
         p["knowledge_depreciation"], p["firm_rd_rate"], p["margin"], p["margin_sigma"],
         p["absorptive_rd_rate"], p["absorptive_graduate_rate"])
     # Knowledge pays: every change of the level this month (R&D and obsolescence here,
@@ -121,6 +125,7 @@ def grow(w: World) -> None:
     kernels.pay_and_absorb(alive, ratio, keep, level, f.productivity, f.knowledge_paid,
                            f.absorptive, p["absorptive_depreciation"])
     w.count("rd_spending", effort)
+    return main_domain
 
 
 def exits(w: World) -> None:
@@ -139,7 +144,9 @@ def exits(w: World) -> None:
     w.count("firm_exits", out)
 
 
-def entry(w: World) -> None:
+def entry(w: World, main_domain: np.ndarray | None = None) -> None:
+    """Entrants and spin-offs. ``main_domain``: the main domain of each firm row growth left
+    alive this month (grow's), for their displacement; found afresh if not given."""
     p, f, u = w.p, w.firms, w.unis
     rng = w.rng("firms.entry")
     # A constant regional rate: entry answers the region's market (proxied by its initial firm
@@ -149,7 +156,7 @@ def entry(w: World) -> None:
         rows = f.reserve(n_new)
         init_firms(f, rows, p, rng, size=np.full(n_new, p["startup_size"]), origin=ENTRANT,
                    step=w.month, home=home_universities(rng, u.intake, n_new))
-        displace_incumbents(w, np.arange(rows.start, rows.stop))
+        displace_incumbents(w, np.arange(rows.start, rows.stop), main_domain)
     w.count("firm_entries", n_new)
     if not w.channel("incubation"):
         return
@@ -180,7 +187,7 @@ def entry(w: World) -> None:
         room = incubator_room(w) * (p["incubation_months"] > 0)
         keep = within_capacity(uni.astype(np.int64), room, rng)
         f.incubated[np.arange(rows.start, rows.stop)[keep]] = True
-        displace_incumbents(w, np.arange(rows.start, rows.stop))
+        displace_incumbents(w, np.arange(rows.start, rows.stop), main_domain)
         w.count("startups_founded", n_spin)
         w.count("spinoffs", n_spin)
     w.count("firm_entries", n_spin)
