@@ -22,6 +22,8 @@ Innovation value (annualised rise in value added, MCU) is recorded for the conce
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 import numpy as np
 
 from .. import kernels
@@ -86,6 +88,10 @@ HAZARD_PARAMETERS = (
     "hazard_project", "hazard_live_project", "hazard_graduates", "hazard_digital",
 )
 
+# Both read in one C call each (float64 conversion as float() does it: numbers and flags).
+_kernel_parameters = itemgetter(*KERNEL_PARAMETERS)
+_hazard_parameters = itemgetter(*HAZARD_PARAMETERS)
+
 
 def apply(w: World) -> None:
     p, f, pr = w.p, w.firms, w.projects
@@ -106,8 +112,8 @@ def apply(w: World) -> None:
         f.productivity, f.diverted, f.knowledge_paid, f.innovations, f.last_innovation,
         f.patents, f.public_money, f.absorptive, f.digital, pr.firm[:m], pr.university[:m],
         pr.active[:m], pr.brokered[:m], fill, w.unis.knowledge, w.unis.faculty, u_hit, u_gain,
-        u_patent, w.month, np.array([float(p[name]) for name in KERNEL_PARAMETERS]),
-        np.array([float(p[name]) for name in HAZARD_PARAMETERS]))
+        u_patent, w.month, np.array(_kernel_parameters(p), dtype=float),
+        np.array(_hazard_parameters(p), dtype=float))
     w.count("innovations_incremental", int(counts[0]))
     w.count("innovations_radical", int(counts[1]))
     w.count("patents", int(counts[2]))
