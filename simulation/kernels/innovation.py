@@ -62,11 +62,28 @@ def certainly_no_innovation(draw, employees, knowledge_sum, absorptive, projects
     by a relative 1e-6 and an absolute 1e-15 (times E^2) for the rounding of both sides and
     of the exact computation (some 40 roundings of 1.1e-16 at most, none cancelling).
     """
+    return _below_bound(draw, employees, knowledge_sum, absorptive, projects, live,
+                        graduate_skill, digital, hz, bound_constants(hz))
+
+
+@njit(cache=True)
+def bound_constants(hz):
+    """The bound's terms that depend on the parameters only, (1 - e_s, e_s / ref_E, 1 - e_k,
+    e_k / ref_K), as certainly_no_innovation computes them: innovate computes them once a month
+    instead of twice a firm (its divisions were a tenth of the kernel's time)."""
+    return 1.0 - hz[2], hz[2] / hz[1], 1.0 - hz[3], hz[3] / hz[4]
+
+
+@njit(cache=True)
+def _below_bound(draw, employees, knowledge_sum, absorptive, projects, live, graduate_skill,
+                 digital, hz, constants):
+    """certainly_no_innovation given its bound_constants."""
+    size_0, size_slope, know_0, know_slope = constants
     emp = max(employees, 1.0)
     # log2(1 + 0) is exactly 0: most firms have no project, and skip the logarithm.
     with_projects = hz[6] * math.log2(1.0 + projects) if projects > 0 else 0.0
-    size = (1.0 - hz[2]) + hz[2] / hz[1] * emp
-    know = (1.0 - hz[3]) * emp + hz[3] / hz[4] * max(knowledge_sum, 0.0)
+    size = size_0 + size_slope * emp
+    know = know_0 * emp + know_slope * max(knowledge_sum, 0.0)
     multiplier = (emp * (1.0 + hz[5] * absorptive + with_projects + hz[7] * live
                          + hz[9] * digital) + hz[8] * graduate_skill)
     square = emp * emp
@@ -105,6 +122,7 @@ def innovate(alive, employees, knowledge, grad_skill, prior_grad_skill, producti
                 live[project_firm[r]] += live_fill[project_university[r]]
     # The bound's range (certainly_no_innovation): elasticities in [0, 1], parameters >= 0.
     bounded = 0.0 <= hz[2] <= 1.0 and 0.0 <= hz[3] <= 1.0 and hz.min() >= 0.0
+    constants = bound_constants(hz)
     gain_of = np.full(n, -1.0)  # this month's relative gain of each innovator, -1 otherwise
     values = np.empty(n)
     counts = np.zeros(3, dtype=np.int64)
@@ -119,9 +137,8 @@ def innovate(alive, employees, knowledge, grad_skill, prior_grad_skill, producti
         emp = float(max(employees[i], 1))
         skill = grad_skill[i] + prior_grad_skill[i]
         # Most firms' draws are above a bound of their hazard: they skip its powers.
-        if bounded and certainly_no_innovation(u_hit[i], emp, know, absorptive[i],
-                                               float(projects[i]), live[i], skill, digital[i],
-                                               hz):
+        if bounded and _below_bound(u_hit[i], emp, know, absorptive[i], float(projects[i]),
+                                    live[i], skill, digital[i], hz, constants):
             continue
         if not u_hit[i] < innovation_probability(emp, know, absorptive[i], float(projects[i]),
                                                  live[i], skill / emp, digital[i], hz):
