@@ -345,7 +345,7 @@ def test_the_partner_search_takes_the_firms_whose_draw_is_below_their_probabilit
     below |= capped
     rows = kernels.search_partners(
         cand, f.employees, f.rd_intensity, f.absorptive, f.knowledge, f.trust,
-        f.home_university, f.platform_member, w.unis.knowledge, cap, w.share_3_0(), u_search,
+        f.home_university, f.platform_member, w.unis.knowledge, cap, w.enrolled, u_search,
         rng.random((f.n, w.unis.count)), 0, rng.random(f.n), False, False, sp)[0]
     assert (below & ~capped).any() and not below.all()
     np.testing.assert_array_equal(rows, cand[below])
@@ -384,3 +384,55 @@ def test_the_social_projects_started_are_counted_once_each(seed):
     social = int(pr.social[: pr.n].sum())
     assert 0 < social < int(pr.brokered[: pr.n].sum())
     assert w.totals["social_projects_started"] == social
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_searched_match_succeeds_when_its_draw_is_below_its_acceptance(seed):
+    # The match succeeds with probability match_probability x payoff x (1 + broker boost x
+    # the chosen university's 3.0 share, World.share_3_0): acceptance draws a hair either
+    # side of it decide as the formula does, at universities of different 3.0 shares.
+    w = mid_run(seed, share_edu_3_0=0.5).world
+    f, p = w.firms, w.p
+    w.enrolled[:, 2] *= np.array([0.0, 0.5, 1.0])  # three different 3.0 shares
+    cand, cap = collaboration.free_slots(w)
+    sp = np.array([1.0, max(p["rd_intensity"], 1e-12), p["search_reference_employees"],
+                   p["search_size_elasticity"], p["experience_search_boost"], 1.0, 0.0,
+                   p["optimal_distance"], p["payoff_shape"], p["choice_noise"], 0.3, 1.5])
+    rng = np.random.default_rng(seed)
+    u_choice = rng.random((f.n, w.unis.count))
+
+    def search(u_accept):
+        return kernels.search_partners(
+            cand, f.employees, f.rd_intensity, f.absorptive, f.knowledge, f.trust,
+            f.home_university, f.platform_member, w.unis.knowledge, cap, w.enrolled,
+            np.zeros(f.n), u_choice, 0, u_accept, False, True, sp)
+
+    rows, choice, payoff, _, _ = search(np.ones(f.n))
+    share = w.share_3_0()
+    accept = 0.3 * payoff * (1.0 + 1.5 * share[choice])
+    below = rng.random(len(rows)) < 0.5
+    u_accept = np.ones(f.n)
+    u_accept[rows] = np.where(below, accept * (1 - 1e-9), accept * (1 + 1e-9))
+    matched = search(u_accept)[4]
+    assert len(np.unique(share[choice])) >= 2 and below.any() and not below.all()
+    np.testing.assert_array_equal(matched, below & (accept > 0))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("n_unis", [1, 3, 20])
+def test_the_brokers_offers_are_numpys_array_draw(seed, n_unis):
+    # The replaced draw was np.minimum(rng.poisson(rate * 3.0 students / 12), capacity): the
+    # same offers, value for value, and the generator left where numpy leaves it.
+    cases = np.random.default_rng(seed)
+    for _ in range(20):
+        in_3_0 = np.floor(cases.choice([0.0, 5.0, 300.0, 4000.0], n_unis)
+                          * cases.uniform(0.5, 1.5, n_unis))
+        capacity = cases.integers(0, 12, n_unis)
+        rate = float(cases.choice([0.0, 0.01, 0.5, 3.0]))
+        stream = int(cases.integers(2**32))
+        got_rng, want_rng = np.random.default_rng(stream), np.random.default_rng(stream)
+        got = collaboration.broker_offers(got_rng, rate, in_3_0, capacity)
+        want = np.minimum(want_rng.poisson(rate * in_3_0 / 12.0), capacity)
+        assert got == want.tolist()
+        assert got_rng.bit_generator.state == want_rng.bit_generator.state
+        assert got_rng.random() == want_rng.random()

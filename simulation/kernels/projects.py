@@ -426,13 +426,15 @@ def search_probability_bound(search_rate, rd_ratio, size_ratio, size_elasticity,
 
 @njit(cache=True)
 def search_partners(candidates, employees, rd_intensity, absorptive, knowledge, trust,
-                    home_university, platform_member, uni_knowledge, capacity_left, share_3_0,
+                    home_university, platform_member, uni_knowledge, capacity_left, enrolled,
                     u_search, u_choice, first_row, u_accept, platform, brokerage, sp):
     """Partner search of the free firms ``candidates`` (in row order) of the rows whose
     Gumbel uniforms ``u_choice`` holds (its row 0 is firm row ``first_row``): who searches
     (search_probability), which university each picks (logit over inverted-U payoff x (1 +
     trust) with that Gumbel noise, among reachable universities with capacity) and whether
-    the match succeeds.
+    the match succeeds, more likely at a university of many 3.0 students (``enrolled``, (U, 3)
+    by programme: World.share_3_0 of the pick, from integer counts, which add exactly in any
+    order).
 
     ``sp`` holds the parameters in the order collaboration.search_and_match lists them. Returns
     (searching rows, their choice, its payoff, found through the platform, matched); rows
@@ -484,7 +486,9 @@ def search_partners(candidates, employees, rd_intensity, absorptive, knowledge, 
         choice[s] = pick
         chosen[s] = pick_payoff
         via[s] = member and pick != home_university[i]
-        accept = (match_probability * pick_payoff * (1.0 + broker_boost * share_3_0[pick])
+        total = enrolled[pick, 0] + enrolled[pick, 1] + enrolled[pick, 2]
+        share_3_0 = enrolled[pick, 2] / max(total, 1.0) if total > 0 else 0.0
+        accept = (match_probability * pick_payoff * (1.0 + broker_boost * share_3_0)
                   * (1.0 + boost * member))
         matched[s] = best > -np.inf and u_accept[i] < min(accept, 1.0)
         s += 1
