@@ -320,14 +320,21 @@ def test_a_firm_whose_slots_shrank_keeps_the_projects_it_started_last(seed):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("elasticity", [0.3, 1.0, 1.8])
+@pytest.mark.parametrize("elasticity", [0.0, 0.3, 1.0, 1.8])
+@pytest.mark.parametrize("trust", ["run", "full"])
 def test_the_partner_search_takes_the_firms_whose_draw_is_below_their_probability(seed,
-                                                                                  elasticity):
+                                                                                  elasticity,
+                                                                                  trust):
     # Search draws a hair below or above each free firm's search_probability: the kernel's
     # searchers (it skips the power when a draw is above a bound, for elasticities in [0, 1]
-    # only) are those the probability gives, at elasticities below, at and above 1.
+    # only, and before that a cheaper bound at the highest experience trust allows) are
+    # those the probability gives, at elasticities below, at and above 1, with the run's
+    # trust (mostly none) and with trust throughout its range (at 1 for half the pairs).
     w = mid_run(seed, search_size_elasticity=elasticity).world
     f, p = w.firms, w.p
+    if trust == "full":
+        pairs = np.random.default_rng(seed + 10).random(f.trust[: f.n].shape)
+        f.trust[: f.n] = np.where(pairs < 0.5, 1.0, pairs)
     cand, cap = collaboration.free_slots(w)
     sp = np.array([0.02, max(p["rd_intensity"], 1e-12),  # a rate that keeps most below 1
                    p["search_reference_employees"], elasticity, p["experience_search_boost"],

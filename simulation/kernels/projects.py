@@ -448,6 +448,21 @@ def search_partners(candidates, employees, rd_intensity, absorptive, knowledge, 
     lo = np.searchsorted(candidates, first_row)
     hi = np.searchsorted(candidates, first_row + u_choice.shape[0])
     bounded = 0.0 <= size_elasticity <= 1.0
+    # A cheaper bound first, without the square root and the divisions: trust lies in [0, 1]
+    # (its column's range, which tests/test_invariants.py checks every month), so the
+    # experience factor is at most 1 + experience_boost; sqrt(y) <= (1 + y) / 2; the size
+    # factor 1 + e (x - 1) is at most max(1, x) for e in [0, 1]; every factor is
+    # non-negative, so the product is at most the product of these, and the relative 1e-9
+    # and absolute 1e-14 cover the rounding of both orders of operations (a few units in
+    # the last place each). A draw at or above it is no search, and the firm's trust row (U
+    # numbers) is not read: most free firms.
+    inv_rd = 1.0 / rd_reference
+    inv_size = 1.0 / size_reference
+    top = (search_rate * (1.0 + experience_boost) * grant_factor * (1.0 + 1e-6)
+           * (1.0 + 1e-9))
+    prefilter = (bounded and experience_boost >= 0.0 and search_rate >= 0.0
+                 and grant_factor >= 0.0 and boost >= 0.0 and rd_reference > 0.0
+                 and size_reference > 0.0)
     m = hi - lo
     rows = np.empty(m, dtype=np.int64)
     choice = np.empty(m, dtype=np.int64)
@@ -458,6 +473,11 @@ def search_partners(candidates, employees, rd_intensity, absorptive, knowledge, 
     for c in range(lo, hi):
         i = candidates[c]
         member = platform_member[i] and platform
+        if (prefilter and rd_intensity[i] >= 0.0 and absorptive[i] >= -0.5
+                and u_search[i] >= top * (0.5 + 0.5 * (rd_intensity[i] * inv_rd))
+                * max(1.0, max(employees[i], 1) * inv_size) * (0.5 + absorptive[i])
+                * (1.0 + boost * member) + 1e-14):
+            continue
         best_trust = trust[i, 0]
         for u in range(1, n_u):
             best_trust = max(best_trust, trust[i, u])
