@@ -443,3 +443,45 @@ def test_the_brokers_offers_are_numpys_array_draw(seed, n_unis):
         assert got == want.tolist()
         assert got_rng.bit_generator.state == want_rng.bit_generator.state
         assert got_rng.random() == want_rng.random()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_trust_moves_once_per_pair_first_successes_then_losses(seed):
+    # Every project row of a busy month ends at its end month, each pair with several rows
+    # (copies of the month's projects, succeeding or failing by their draws): a pair with a
+    # success gains trust_gain x (1 - trust) once, then a pair with a failure of a living firm
+    # loses trust_loss of it once, then every pair decays; other pairs only decay.
+    model = busy_run(seed, 6, trust_gain=0.4, trust_loss=0.25, trust_decay=0.05)
+    w = model.world
+    f, pr, p = w.firms, w.projects, w.p
+    act = pr.active_rows()
+    rows = np.concatenate([act, act, act])  # each pair at least three times
+    rng = np.random.default_rng(seed)
+    n = len(rows)
+    trust = rng.random(f.trust.shape)
+    before = trust.copy()
+    payoff = np.full(n, 0.5)
+    u_success = rng.random(n)
+    alive = f.alive[: f.n].copy()
+    alive[rng.choice(pr.firm[act], size=3)] = False  # exited firms lose no trust
+    ep = np.array([0.0 if name == "cash_need" else float(p[name])
+                   for name in collaboration.END_PARAMETERS])
+    ep[collaboration.END_PARAMETERS.index("project_cost")] = 0.0
+    kernels.end_projects(
+        alive, f.cash, f.employees, f.knowledge, trust, w.unis.knowledge, w.unis.faculty,
+        pr.firm[rows], pr.university[rows], np.zeros(n, dtype=pr.end_step.dtype), payoff,
+        pr.social[rows], pr.gov_funded[rows], np.ones(n, dtype=bool), np.zeros(n, dtype=bool),
+        np.ones(n), u_success, w.month, ep)
+    want = before.copy()
+    key = pr.firm[rows].astype(np.int64) * w.unis.count + pr.university[rows]
+    won = u_success < payoff
+    lost = ~won & alive[pr.firm[rows]]
+    for k in np.unique(key[won]):
+        t = want[k // w.unis.count, k % w.unis.count]
+        want[k // w.unis.count, k % w.unis.count] = t + 0.4 * (1.0 - t)
+    for k in np.unique(key[lost]):
+        want[k // w.unis.count, k % w.unis.count] *= 1.0 - 0.25
+    want[: f.n] *= 1.0 - 0.05
+    assert np.isin(key[won], key[lost]).any() and (~np.isin(key[lost], key[won])).any()
+    assert (~alive[pr.firm[rows]]).any()
+    np.testing.assert_array_equal(trust, want)

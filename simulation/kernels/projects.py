@@ -177,19 +177,33 @@ def end_projects(alive, cash, employees, knowledge, trust, uni_knowledge, uni_fa
             counts[3] += 1
     if counts[0] > 0:
         # Trust moves once per pair: first every success, then every loss (living firms
-        # only).
-        touched = np.zeros((n, n_u), dtype=np.bool_)
+        # only). The pairs of each kind are found by sorting their keys (firm x U +
+        # university; the month's few endings), not by marking an (n, U) table: each pair
+        # changes once, so the order between pairs does not matter.
+        gains = np.empty(counts[1], dtype=np.int64)
+        losses = np.empty(counts[0] - counts[1], dtype=np.int64)
+        n_gains = 0
+        n_losses = 0
         for r in range(n_rows):
-            if succeeded[r] and not touched[firm[r], university[r]]:
-                touched[firm[r], university[r]] = True
-                t = trust[firm[r], university[r]]
-                trust[firm[r], university[r]] = t + trust_gain * (1.0 - t)
-        touched[:, :] = False
-        for r in range(n_rows):
-            if ending[r] and not succeeded[r] and alive[firm[r]] \
-                    and not touched[firm[r], university[r]]:
-                touched[firm[r], university[r]] = True
-                trust[firm[r], university[r]] *= 1.0 - trust_loss
+            if not ending[r]:
+                continue
+            key = firm[r] * np.int64(n_u) + university[r]
+            if succeeded[r]:
+                gains[n_gains] = key
+                n_gains += 1
+            elif alive[firm[r]]:
+                losses[n_losses] = key
+                n_losses += 1
+        gains = np.sort(gains)
+        for k in range(n_gains):
+            if k == 0 or gains[k] != gains[k - 1]:
+                i, u = gains[k] // n_u, gains[k] % n_u
+                t = trust[i, u]
+                trust[i, u] = t + trust_gain * (1.0 - t)
+        losses = np.sort(losses[:n_losses])
+        for k in range(n_losses):
+            if k == 0 or losses[k] != losses[k - 1]:
+                trust[losses[k] // n_u, losses[k] % n_u] *= 1.0 - trust_loss
     # Newest first: a firm keeps the projects it started last, up to its slots.
     running = np.zeros(n, dtype=np.int64)
     used = np.zeros(n_u, dtype=np.int64)
