@@ -74,8 +74,10 @@ def _slots(employees, slot_employees):
 @njit(cache=True)
 def _has_free_slot(alive, employees, cash, running, slot_employees, need):
     """collaboration.free_firms of one firm: alive, a free project slot, and cash that covers
-    ``need`` times its running projects plus a new one (collaboration.can_afford)."""
-    return (alive and running < _slots(employees, slot_employees)
+    ``need`` times its running projects plus a new one (collaboration.can_afford). A firm
+    that runs nothing has a free slot (it has at least one): most firms, which skip the
+    division."""
+    return (alive and (running == 0 or running < _slots(employees, slot_employees))
             and cash >= need * (1 + running))
 
 
