@@ -320,14 +320,21 @@ def test_a_firm_whose_slots_shrank_keeps_the_projects_it_started_last(seed):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("elasticity", [0.3, 1.0, 1.8])
+@pytest.mark.parametrize("elasticity", [0.0, 0.3, 1.0, 1.8])
+@pytest.mark.parametrize("trust", ["run", "full"])
 def test_the_partner_search_takes_the_firms_whose_draw_is_below_their_probability(seed,
-                                                                                  elasticity):
+                                                                                  elasticity,
+                                                                                  trust):
     # Search draws a hair below or above each free firm's search_probability: the kernel's
     # searchers (it skips the power when a draw is above a bound, for elasticities in [0, 1]
-    # only) are those the probability gives, at elasticities below, at and above 1.
+    # only, and before that a cheaper bound at the highest experience trust allows) are
+    # those the probability gives, at elasticities below, at and above 1, with the run's
+    # trust (mostly none) and with trust throughout its range (at 1 for half the pairs).
     w = mid_run(seed, search_size_elasticity=elasticity).world
     f, p = w.firms, w.p
+    if trust == "full":
+        pairs = np.random.default_rng(seed + 10).random(f.trust[: f.n].shape)
+        f.trust[: f.n] = np.where(pairs < 0.5, 1.0, pairs)
     cand, cap = collaboration.free_slots(w)
     sp = np.array([0.02, max(p["rd_intensity"], 1e-12),  # a rate that keeps most below 1
                    p["search_reference_employees"], elasticity, p["experience_search_boost"],
@@ -345,7 +352,7 @@ def test_the_partner_search_takes_the_firms_whose_draw_is_below_their_probabilit
     below |= capped
     rows = kernels.search_partners(
         cand, f.employees, f.rd_intensity, f.absorptive, f.knowledge, f.trust,
-        f.home_university, f.platform_member, w.unis.knowledge, cap, w.share_3_0(), u_search,
+        f.home_university, f.platform_member, w.unis.knowledge, cap, w.enrolled, u_search,
         rng.random((f.n, w.unis.count)), 0, rng.random(f.n), False, False, sp)[0]
     assert (below & ~capped).any() and not below.all()
     np.testing.assert_array_equal(rows, cand[below])
@@ -384,3 +391,97 @@ def test_the_social_projects_started_are_counted_once_each(seed):
     social = int(pr.social[: pr.n].sum())
     assert 0 < social < int(pr.brokered[: pr.n].sum())
     assert w.totals["social_projects_started"] == social
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_searched_match_succeeds_when_its_draw_is_below_its_acceptance(seed):
+    # The match succeeds with probability match_probability x payoff x (1 + broker boost x
+    # the chosen university's 3.0 share, World.share_3_0): acceptance draws a hair either
+    # side of it decide as the formula does, at universities of different 3.0 shares.
+    w = mid_run(seed, share_edu_3_0=0.5).world
+    f, p = w.firms, w.p
+    w.enrolled[:, 2] *= np.array([0.0, 0.5, 1.0])  # three different 3.0 shares
+    cand, cap = collaboration.free_slots(w)
+    sp = np.array([1.0, max(p["rd_intensity"], 1e-12), p["search_reference_employees"],
+                   p["search_size_elasticity"], p["experience_search_boost"], 1.0, 0.0,
+                   p["optimal_distance"], p["payoff_shape"], p["choice_noise"], 0.3, 1.5])
+    rng = np.random.default_rng(seed)
+    u_choice = rng.random((f.n, w.unis.count))
+
+    def search(u_accept):
+        return kernels.search_partners(
+            cand, f.employees, f.rd_intensity, f.absorptive, f.knowledge, f.trust,
+            f.home_university, f.platform_member, w.unis.knowledge, cap, w.enrolled,
+            np.zeros(f.n), u_choice, 0, u_accept, False, True, sp)
+
+    rows, choice, payoff, _, _ = search(np.ones(f.n))
+    share = w.share_3_0()
+    accept = 0.3 * payoff * (1.0 + 1.5 * share[choice])
+    below = rng.random(len(rows)) < 0.5
+    u_accept = np.ones(f.n)
+    u_accept[rows] = np.where(below, accept * (1 - 1e-9), accept * (1 + 1e-9))
+    matched = search(u_accept)[4]
+    assert len(np.unique(share[choice])) >= 2 and below.any() and not below.all()
+    np.testing.assert_array_equal(matched, below & (accept > 0))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("n_unis", [1, 3, 20])
+def test_the_brokers_offers_are_numpys_array_draw(seed, n_unis):
+    # The replaced draw was np.minimum(rng.poisson(rate * 3.0 students / 12), capacity): the
+    # same offers, value for value, and the generator left where numpy leaves it.
+    cases = np.random.default_rng(seed)
+    for _ in range(20):
+        in_3_0 = np.floor(cases.choice([0.0, 5.0, 300.0, 4000.0], n_unis)
+                          * cases.uniform(0.5, 1.5, n_unis))
+        capacity = cases.integers(0, 12, n_unis)
+        rate = float(cases.choice([0.0, 0.01, 0.5, 3.0]))
+        stream = int(cases.integers(2**32))
+        got_rng, want_rng = np.random.default_rng(stream), np.random.default_rng(stream)
+        got = collaboration.broker_offers(got_rng, rate, in_3_0, capacity)
+        want = np.minimum(want_rng.poisson(rate * in_3_0 / 12.0), capacity)
+        assert got == want.tolist()
+        assert got_rng.bit_generator.state == want_rng.bit_generator.state
+        assert got_rng.random() == want_rng.random()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_trust_moves_once_per_pair_first_successes_then_losses(seed):
+    # Every project row of a busy month ends at its end month, each pair with several rows
+    # (copies of the month's projects, succeeding or failing by their draws): a pair with a
+    # success gains trust_gain x (1 - trust) once, then a pair with a failure of a living firm
+    # loses trust_loss of it once, then every pair decays; other pairs only decay.
+    model = busy_run(seed, 6, trust_gain=0.4, trust_loss=0.25, trust_decay=0.05)
+    w = model.world
+    f, pr, p = w.firms, w.projects, w.p
+    act = pr.active_rows()
+    rows = np.concatenate([act, act, act])  # each pair at least three times
+    rng = np.random.default_rng(seed)
+    n = len(rows)
+    trust = rng.random(f.trust.shape)
+    before = trust.copy()
+    payoff = np.full(n, 0.5)
+    u_success = rng.random(n)
+    alive = f.alive[: f.n].copy()
+    alive[rng.choice(pr.firm[act], size=3)] = False  # exited firms lose no trust
+    ep = np.array([0.0 if name == "cash_need" else float(p[name])
+                   for name in collaboration.END_PARAMETERS])
+    ep[collaboration.END_PARAMETERS.index("project_cost")] = 0.0
+    kernels.end_projects(
+        alive, f.cash, f.employees, f.knowledge, trust, w.unis.knowledge, w.unis.faculty,
+        pr.firm[rows], pr.university[rows], np.zeros(n, dtype=pr.end_step.dtype), payoff,
+        pr.social[rows], pr.gov_funded[rows], np.ones(n, dtype=bool), np.zeros(n, dtype=bool),
+        np.ones(n), u_success, w.month, ep)
+    want = before.copy()
+    key = pr.firm[rows].astype(np.int64) * w.unis.count + pr.university[rows]
+    won = u_success < payoff
+    lost = ~won & alive[pr.firm[rows]]
+    for k in np.unique(key[won]):
+        t = want[k // w.unis.count, k % w.unis.count]
+        want[k // w.unis.count, k % w.unis.count] = t + 0.4 * (1.0 - t)
+    for k in np.unique(key[lost]):
+        want[k // w.unis.count, k % w.unis.count] *= 1.0 - 0.25
+    want[: f.n] *= 1.0 - 0.05
+    assert np.isin(key[won], key[lost]).any() and (~np.isin(key[lost], key[won])).any()
+    assert (~alive[pr.firm[rows]]).any()
+    np.testing.assert_array_equal(trust, want)

@@ -9,7 +9,11 @@ import pytest
 
 from simulation import kernels
 from simulation.knowledge import depreciate, profile
-from simulation.mechanisms.research import output_multiplier, publication_multiplier
+from simulation.mechanisms.research import (
+    output_multiplier,
+    publication_draws,
+    publication_multiplier,
+)
 
 
 def random_case(rng, n_unis):
@@ -120,3 +124,29 @@ def test_research_output_is_obsolescence_then_growth_along_the_profile(seed: int
                                                                mult, *args)
             np.testing.assert_array_equal(rates, want_rates)
             np.testing.assert_array_equal(share, want_share)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("n_unis", [1, 3, 20])
+def test_publication_draws_are_numpys_array_draws(seed: int, n_unis: int) -> None:
+    # The replaced draws were numpy's four array calls in this order: the same numbers, value
+    # for value, and the generator left where they leave it. Means from none to the
+    # transformed-rejection range (above 10), shares from 0 to 1 (binomial by inversion and
+    # by BTPE, and p above one half, which numpy flips).
+    cases = np.random.default_rng(seed)
+    for _ in range(20):
+        rates = cases.choice([0.0, 0.4, 3.0, 9.99, 10.0, 60.0, 900.0], n_unis) * cases.uniform(
+            0.5, 1.5, n_unis)
+        joint_share = cases.choice([0.0, 0.05, 0.3, 0.5, 0.8, 1.0], n_unis)
+        grant_share = cases.uniform(0.0, 1.0, n_unis)
+        grant_share[cases.random(n_unis) < 0.2] = 0.0
+        stream = int(cases.integers(2**32))
+        got_rng, want_rng = np.random.default_rng(stream), np.random.default_rng(stream)
+        got = publication_draws(got_rng, rates, joint_share, grant_share)
+        pubs = want_rng.poisson(rates)
+        joint = want_rng.binomial(pubs, joint_share)
+        np.testing.assert_array_equal(got, [pubs, joint, want_rng.binomial(joint, grant_share),
+                                            want_rng.binomial(pubs - joint, grant_share)])
+        assert got.dtype == np.int64 and got.shape == (4, n_unis)
+        assert got_rng.bit_generator.state == want_rng.bit_generator.state
+        assert got_rng.random() == want_rng.random()

@@ -74,8 +74,10 @@ def _slots(employees, slot_employees):
 @njit(cache=True)
 def _has_free_slot(alive, employees, cash, running, slot_employees, need):
     """collaboration.free_firms of one firm: alive, a free project slot, and cash that covers
-    ``need`` times its running projects plus a new one (collaboration.can_afford)."""
-    return (alive and running < _slots(employees, slot_employees)
+    ``need`` times its running projects plus a new one (collaboration.can_afford). A firm
+    that runs nothing has a free slot (it has at least one): most firms, which skip the
+    division."""
+    return (alive and (running == 0 or running < _slots(employees, slot_employees))
             and cash >= need * (1 + running))
 
 
@@ -177,19 +179,33 @@ def end_projects(alive, cash, employees, knowledge, trust, uni_knowledge, uni_fa
             counts[3] += 1
     if counts[0] > 0:
         # Trust moves once per pair: first every success, then every loss (living firms
-        # only).
-        touched = np.zeros((n, n_u), dtype=np.bool_)
+        # only). The pairs of each kind are found by sorting their keys (firm x U +
+        # university; the month's few endings), not by marking an (n, U) table: each pair
+        # changes once, so the order between pairs does not matter.
+        gains = np.empty(counts[1], dtype=np.int64)
+        losses = np.empty(counts[0] - counts[1], dtype=np.int64)
+        n_gains = 0
+        n_losses = 0
         for r in range(n_rows):
-            if succeeded[r] and not touched[firm[r], university[r]]:
-                touched[firm[r], university[r]] = True
-                t = trust[firm[r], university[r]]
-                trust[firm[r], university[r]] = t + trust_gain * (1.0 - t)
-        touched[:, :] = False
-        for r in range(n_rows):
-            if ending[r] and not succeeded[r] and alive[firm[r]] \
-                    and not touched[firm[r], university[r]]:
-                touched[firm[r], university[r]] = True
-                trust[firm[r], university[r]] *= 1.0 - trust_loss
+            if not ending[r]:
+                continue
+            key = firm[r] * np.int64(n_u) + university[r]
+            if succeeded[r]:
+                gains[n_gains] = key
+                n_gains += 1
+            elif alive[firm[r]]:
+                losses[n_losses] = key
+                n_losses += 1
+        gains = np.sort(gains)
+        for k in range(n_gains):
+            if k == 0 or gains[k] != gains[k - 1]:
+                i, u = gains[k] // n_u, gains[k] % n_u
+                t = trust[i, u]
+                trust[i, u] = t + trust_gain * (1.0 - t)
+        losses = np.sort(losses[:n_losses])
+        for k in range(n_losses):
+            if k == 0 or losses[k] != losses[k - 1]:
+                trust[losses[k] // n_u, losses[k] % n_u] *= 1.0 - trust_loss
     # Newest first: a firm keeps the projects it started last, up to its slots.
     running = np.zeros(n, dtype=np.int64)
     used = np.zeros(n_u, dtype=np.int64)
@@ -426,13 +442,15 @@ def search_probability_bound(search_rate, rd_ratio, size_ratio, size_elasticity,
 
 @njit(cache=True)
 def search_partners(candidates, employees, rd_intensity, absorptive, knowledge, trust,
-                    home_university, platform_member, uni_knowledge, capacity_left, share_3_0,
+                    home_university, platform_member, uni_knowledge, capacity_left, enrolled,
                     u_search, u_choice, first_row, u_accept, platform, brokerage, sp):
     """Partner search of the free firms ``candidates`` (in row order) of the rows whose
     Gumbel uniforms ``u_choice`` holds (its row 0 is firm row ``first_row``): who searches
     (search_probability), which university each picks (logit over inverted-U payoff x (1 +
     trust) with that Gumbel noise, among reachable universities with capacity) and whether
-    the match succeeds.
+    the match succeeds, more likely at a university of many 3.0 students (``enrolled``, (U, 3)
+    by programme: World.share_3_0 of the pick, from integer counts, which add exactly in any
+    order).
 
     ``sp`` holds the parameters in the order collaboration.search_and_match lists them. Returns
     (searching rows, their choice, its payoff, found through the platform, matched); rows
@@ -446,6 +464,21 @@ def search_partners(candidates, employees, rd_intensity, absorptive, knowledge, 
     lo = np.searchsorted(candidates, first_row)
     hi = np.searchsorted(candidates, first_row + u_choice.shape[0])
     bounded = 0.0 <= size_elasticity <= 1.0
+    # A cheaper bound first, without the square root and the divisions: trust lies in [0, 1]
+    # (its column's range, which tests/test_invariants.py checks every month), so the
+    # experience factor is at most 1 + experience_boost; sqrt(y) <= (1 + y) / 2; the size
+    # factor 1 + e (x - 1) is at most max(1, x) for e in [0, 1]; every factor is
+    # non-negative, so the product is at most the product of these, and the relative 1e-9
+    # and absolute 1e-14 cover the rounding of both orders of operations (a few units in
+    # the last place each). A draw at or above it is no search, and the firm's trust row (U
+    # numbers) is not read: most free firms.
+    inv_rd = 1.0 / rd_reference
+    inv_size = 1.0 / size_reference
+    top = (search_rate * (1.0 + experience_boost) * grant_factor * (1.0 + 1e-6)
+           * (1.0 + 1e-9))
+    prefilter = (bounded and experience_boost >= 0.0 and search_rate >= 0.0
+                 and grant_factor >= 0.0 and boost >= 0.0 and rd_reference > 0.0
+                 and size_reference > 0.0)
     m = hi - lo
     rows = np.empty(m, dtype=np.int64)
     choice = np.empty(m, dtype=np.int64)
@@ -456,6 +489,11 @@ def search_partners(candidates, employees, rd_intensity, absorptive, knowledge, 
     for c in range(lo, hi):
         i = candidates[c]
         member = platform_member[i] and platform
+        if (prefilter and rd_intensity[i] >= 0.0 and absorptive[i] >= -0.5
+                and u_search[i] >= top * (0.5 + 0.5 * (rd_intensity[i] * inv_rd))
+                * max(1.0, max(employees[i], 1) * inv_size) * (0.5 + absorptive[i])
+                * (1.0 + boost * member) + 1e-14):
+            continue
         best_trust = trust[i, 0]
         for u in range(1, n_u):
             best_trust = max(best_trust, trust[i, u])
@@ -484,7 +522,9 @@ def search_partners(candidates, employees, rd_intensity, absorptive, knowledge, 
         choice[s] = pick
         chosen[s] = pick_payoff
         via[s] = member and pick != home_university[i]
-        accept = (match_probability * pick_payoff * (1.0 + broker_boost * share_3_0[pick])
+        total = enrolled[pick, 0] + enrolled[pick, 1] + enrolled[pick, 2]
+        share_3_0 = enrolled[pick, 2] / max(total, 1.0) if total > 0 else 0.0
+        accept = (match_probability * pick_payoff * (1.0 + broker_boost * share_3_0)
                   * (1.0 + boost * member))
         matched[s] = best > -np.inf and u_accept[i] < min(accept, 1.0)
         s += 1

@@ -313,14 +313,13 @@ def search_and_match(w: World, slots: OpenSlots | None = None) -> None:
     # drawn: the same numbers as one (n, universities) draw (a generator's uniforms are one
     # stream, whatever the blocks), without holding all of them at once (29 MiB in the metro
     # region, at the memory peak).
-    share = w.share_3_0()
     found = []
     for start in range(0, n, CHOICE_BLOCK):
         stop = min(start + CHOICE_BLOCK, n)
         u_choice = choice_rng.random(size=(stop - start, w.unis.count))
         found.append(kernels.search_partners(
             cand, f.employees, f.rd_intensity, f.absorptive, f.knowledge, f.trust,
-            f.home_university, f.platform_member, w.unis.knowledge, cap, share, u_search,
+            f.home_university, f.platform_member, w.unis.knowledge, cap, w.enrolled, u_search,
             u_choice, start, u_accept, platform, brokerage, sp))
     if len(found) > 1:
         found = [[np.concatenate(part) for part in zip(*found, strict=True)]]
@@ -347,6 +346,21 @@ def search_and_match(w: World, slots: OpenSlots | None = None) -> None:
                    via_platform=via_platform, slots=slots)
 
 
+def broker_offers(rng: np.random.Generator, rate: float, in_3_0: np.ndarray,
+                  capacity: np.ndarray) -> list[int]:
+    """Offers each university's broker makes this month: Poisson(``rate`` x its 3.0 students
+    / 12), at most its ``capacity``.
+
+    numpy's ``np.minimum(rng.poisson(rate * in_3_0 / 12.0), capacity)``, one scalar Poisson
+    draw per university in university order (what the array draw takes from the stream; its
+    argument checks on an array of a few rates cost more than the draws), the means in
+    numpy's order of operations (tests hold both to numpy's draw, value for value, and the
+    generator to where numpy leaves it)."""
+    poisson = rng.poisson
+    return [min(poisson(rate * students / 12.0), room)
+            for students, room in zip(in_3_0.tolist(), capacity.tolist(), strict=True)]
+
+
 def broker(w: World, slots: OpenSlots | None = None) -> None:
     """3.0 universities start brokered projects with the best-fitting of a screened set of
     firms (``slots``: the month's free places, counted afresh when not given)."""
@@ -356,10 +370,11 @@ def broker(w: World, slots: OpenSlots | None = None) -> None:
     pool, cap = slots.firms, slots.capacity
     if len(pool) == 0:
         return
-    want = np.minimum(rng.poisson(p["broker_rate"] * w.enrolled[:, 2] / 12.0), cap)
-    offers = int(want.sum())
+    want = broker_offers(rng, p["broker_rate"], w.enrolled[:, 2], cap)
+    offers = sum(want)
     if offers == 0:
         return
+    want = np.array(want, dtype=np.int64)
     platform = w.platform_live()
     n_screen = p["broker_candidates"] * (3 if platform else 1)  # the platform widens the screen
     picks = rng.integers(0, len(pool), size=(offers, n_screen))
