@@ -76,14 +76,19 @@ class StaffIndex:
 
     ``rows[start[i]:start[i] + count[i]]`` are the alumni that firm row i employed when the
     index was last built (every June, after the hires, from the index before and the hires
-    since; firms created since have none), and ``recent`` the alumni hired since. A firm's
-    segment is read once, when it exits, and then emptied (count 0).
+    since; firms created since have none), ``recent`` the alumni hired since and
+    ``recent_firm`` their employers (the firms that hired them: a recent hire whose firm exits
+    leaves ``recent``). A firm's segment is read once, when it exits, and then emptied (count
+    0). ``hired_digital`` is hiring's scratch, a zero per firm row between hires
+    (kernels.hire_graduates), kept so that a month's few hires do not zero one per firm row.
     """
 
     rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     start: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     count: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     recent: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    recent_firm: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    hired_digital: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass

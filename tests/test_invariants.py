@@ -154,6 +154,10 @@ def check_students(model: EcosystemModel) -> None:
     # is in two segments, twice among the recent hires or in both.
     staff, found = w.staff, np.zeros(n, dtype=np.int64)
     np.add.at(found, staff.recent, 1)
+    # The recent hires' employers are kept beside them (jobs_lost and June's rebuild read
+    # those, not the student table), and hiring's scratch is zero between hires.
+    np.testing.assert_array_equal(staff.recent_firm, s.employer[staff.recent])
+    assert not staff.hired_digital.any()
     for firm in np.flatnonzero(staff.count):
         seg = staff.rows[staff.start[firm]:staff.start[firm] + staff.count[firm]]
         assert (s.employer[seg] == firm).all()

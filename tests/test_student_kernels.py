@@ -120,17 +120,20 @@ def test_jobs_lost_are_the_staff_of_exited_firms_and_the_rest_stay_indexed():
     alive = np.array([True, False, True])
     employer = np.array([0, 1, -1, 0, 1, 2, 0, 1, 2], dtype=np.int32)
     none = np.zeros(0, dtype=np.int64)
-    rows, start, count = kernels.index_staff(none.astype(np.int32), none, none,
-                                             np.array([5, 3, 1, 0, 4]), employer, 3)
+    hired = np.array([5, 3, 1, 0, 4])
+    rows, start, count = kernels.index_staff(none.astype(np.int32), none, none, hired,
+                                             employer[hired].astype(np.int64), 3)
     np.testing.assert_array_equal(rows, [3, 0, 1, 4, 5])  # by firm, in hiring order
     recent = np.array([6, 7, 8], dtype=np.int64)
     # Student 4 founded firm 1; student 2 is unemployed.
     status = np.array([EMPLOYED, EMPLOYED, UNEMPLOYED, EMPLOYED, FOUNDER, EMPLOYED, EMPLOYED,
                        EMPLOYED, EMPLOYED], dtype=np.int8)
     counts = np.bincount(status, minlength=6)
-    lost, kept = kernels.jobs_lost(alive, employer, status, counts, rows, start, count, recent)
+    lost, kept, kept_firm = kernels.jobs_lost(alive, employer, status, counts, rows, start,
+                                              count, recent, employer[recent].astype(np.int64))
     np.testing.assert_array_equal(lost, [1, 4, 7])
     np.testing.assert_array_equal(kept, [6, 8])  # the recent hires still at work, firm 0's too
+    np.testing.assert_array_equal(kept_firm, [0, 2])
     np.testing.assert_array_equal(employer, [0, -1, -1, 0, -1, 2, 0, -1, 2])
     # The founder of the exited firm is unemployed too, like its employees.
     np.testing.assert_array_equal(status, [EMPLOYED, UNEMPLOYED, UNEMPLOYED, EMPLOYED,
@@ -163,22 +166,27 @@ def test_the_staff_index_rebuilt_from_the_last_one_and_the_hires_since_is_the_fu
     status, counts = np.full(n, EMPLOYED, dtype=np.int8), np.array([0, n, 0, 0, 0, 0])
     alive = np.ones(200, dtype=bool)
     rows, start, count = np.zeros(0, dtype=np.int32), np.zeros(0, np.int64), np.zeros(0, np.int64)
-    recent = np.zeros(0, dtype=np.int64)
+    recent = recent_firm = np.zeros(0, dtype=np.int64)
     for _year in range(6):
         for _month in range(12):
             idle = np.flatnonzero(employer[:n] < 0)
             hired = rng.choice(idle, min(len(idle), int(rng.integers(0, 60))), replace=False)
-            employer[hired] = rng.choice(np.flatnonzero(alive[:n_firms]), len(hired))
+            firm = rng.choice(np.flatnonzero(alive[:n_firms]), len(hired))
+            employer[hired] = firm
             recent = np.concatenate((recent, hired))
+            recent_firm = np.concatenate((recent_firm, firm))
             alive[rng.choice(n_firms, int(rng.random() < 0.2))] = False  # an exit a few months
             before = employer.copy()
-            lost, recent = kernels.jobs_lost(alive[:n_firms], employer, status, counts, rows,
-                                             start, count, recent)
+            lost, recent, recent_firm = kernels.jobs_lost(alive[:n_firms], employer, status,
+                                                          counts, rows, start, count, recent,
+                                                          recent_firm)
             gone = np.flatnonzero((before >= 0) & ~alive[np.maximum(before, 0)])
             np.testing.assert_array_equal(lost, gone)
+            np.testing.assert_array_equal(recent_firm, employer[recent])
         n_firms += int(rng.integers(0, 4))  # new firms have no segment yet
-        rows, start, count = kernels.index_staff(rows, start, count, recent, employer, n_firms)
-        recent = recent[:0]
+        rows, start, count = kernels.index_staff(rows, start, count, recent, recent_firm,
+                                                 n_firms)
+        recent = recent_firm = recent[:0]
         assert counts[UNEMPLOYED] == (status == UNEMPLOYED).sum() > 0
         assert_full_index(rows, start, count, employer)
 
@@ -207,16 +215,18 @@ def test_a_hire_raises_digital_maturity_by_the_employment_before_the_hires():
     skills[:, 3] = 0.1
     digital, employees, size = np.array([0.2, 0.6]), np.array([1, 4]), np.array([1.0, 4.0])
     counts = np.array([0, 0, 0, 0, 3, 0])
+    scratch = np.zeros(2)
     kernels.hire_graduates(np.arange(3), np.zeros(3, dtype=np.int64), EMPLOYED,
                            np.full(3, UNEMPLOYED, dtype=np.int8), np.full(3, -1, np.int32),
                            counts, skills, np.zeros(3, np.int8), np.zeros(2, np.int64),
                            np.zeros(2), np.zeros((2, 4)), digital, size, employees,
-                           np.zeros(2, np.int64), 0.0, 0.5)
+                           np.zeros(2, np.int64), 0.0, 0.5, scratch)
     rise = 0.5 * 3 * float(np.float32(0.1)) / 1
     np.testing.assert_allclose(digital, [0.2 + rise * 0.8, 0.6], rtol=1e-12)
     np.testing.assert_array_equal(employees, [3, 4])
     np.testing.assert_array_equal(size, [3.0, 4.0])
     np.testing.assert_array_equal(counts, [0, 3, 0, 0, 0, 0])
+    np.testing.assert_array_equal(scratch, [0.0, 0.0])  # hiring's scratch is left zero
 
 
 @pytest.mark.parametrize("seed", SEEDS)
