@@ -574,6 +574,14 @@ def stay_or_leave(seekers, offer_s, offer_f, u_leave, covered, leave_with_offer,
     return leavers, (hire_s, hire_f), idle, paid
 
 
+# The seekers' radix sort: six 11-bit digits for the 64 bits of a key (a digit's 16 KB of
+# counts stay in the first-level cache while it scatters). On 150,000 seekers (a metro June)
+# this is about 1.4x the eight 8-bit passes that counted each digit separately; 8-bit
+# digits counted in one pass are as fast on the default region's 9,000 and slower there.
+_DIGIT_BITS = 11
+_DIGITS = 6
+
+
 @njit(cache=True)
 def by_employability(rest, skills, noise):
     """The job seekers ``rest`` best first by employability, mean skill x (1 + 0.1 x
@@ -581,7 +589,10 @@ def by_employability(rest, skills, noise):
 
     The mean is taken in float32 as numpy's ``mean(axis=1)`` of the float32 skills takes it
     (left to right); the stable sort is a radix sort of the keys' bits, which orders floats
-    as their values do (and is several times faster than numpy's on ~10,000 keys)."""
+    as their values do (and is several times faster than numpy's on ~10,000 keys): every
+    digit's count in one pass over the keys, then one stable scatter per digit that is not
+    the same for every key (the top digit, sign and high exponent bits, is), the keys moving
+    with their positions so that each pass reads them in order."""
     n = len(rest)
     key = np.empty(n)
     for a in range(n):
@@ -596,23 +607,30 @@ def by_employability(rest, skills, noise):
     for a in range(n):
         # Negative floats: all bits flipped; others: the sign bit set (unsigned order).
         bits[a] = ~bits[a] if bits[a] & top else bits[a] | top
+    mask = np.uint64((1 << _DIGIT_BITS) - 1)
+    count = np.zeros((_DIGITS, (1 << _DIGIT_BITS) + 1), dtype=np.int64)
+    for a in range(n):
+        b = bits[a]
+        for d in range(_DIGITS):
+            count[d, ((b >> np.uint64(_DIGIT_BITS * d)) & mask) + 1] += 1
     order = np.arange(n)
     spare = np.empty(n, dtype=np.int64)
-    count = np.empty(257, dtype=np.int64)
-    for shift in range(0, 64, 8):
-        count[:] = 0
-        for a in range(n):
-            count[((bits[a] >> np.uint64(shift)) & np.uint64(255)) + 1] += 1
-        if count.max() == n:
+    spare_bits = np.empty(n, dtype=np.uint64)
+    for d in range(_DIGITS):
+        at = count[d]
+        if at.max() == n:
             continue  # every key has this digit: the pass would not move anything
-        for d in range(256):
-            count[d + 1] += count[d]
+        for v in range(1 << _DIGIT_BITS):
+            at[v + 1] += at[v]
+        shift = np.uint64(_DIGIT_BITS * d)
         for a in range(n):
-            i = order[a]
-            d = (bits[i] >> np.uint64(shift)) & np.uint64(255)
-            spare[count[d]] = i
-            count[d] += 1
+            b = bits[a]
+            v = (b >> shift) & mask
+            spare[at[v]] = order[a]
+            spare_bits[at[v]] = b
+            at[v] += 1
         order, spare = spare, order
+        bits, spare_bits = spare_bits, bits
     return rest[order]
 
 
