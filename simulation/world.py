@@ -402,12 +402,12 @@ def admit_cohort(w: World, rng: np.random.Generator, *, step: int, year: int = 1
     # month + wait cannot wrap the int32 dropout column: a tiny hazard draws waits of 10^10
     # months and more).
     wait = rng.geometric(monthly, n) if monthly > 0 else np.full(n, 2**30)
-    # Every column of the new rows, the enrolled and status counts in one pass (kernels).
+    # Every column of the new rows but those reserve gave their empty values, the enrolled
+    # and status counts in one pass (kernels).
     kernels.enrol_cohort(
         rows.start, uni, prog, skills, aptitude, interest, wait, w.month, step, year,
         students.university, students.programme, students.code, students.year, students.skills,
-        students.aptitude, students.interest, students.status, students.employer,
-        students.startup, students.tie_firm, students.intake_step, students.grad_step,
+        students.aptitude, students.interest, students.status, students.intake_step,
         students.dropout_step, students.sync, w.exposure, w.enrolled, students.status_counts)
     if year > 1:
         # Students already in year y have had (y - 1) academic years (10 months each) of

@@ -133,6 +133,10 @@ def check_students(model: EcosystemModel) -> None:
     years = s.year[:n]
     assert ((years[enrolled] >= 1) & (years[enrolled] <= w.p["programme_years"])).all()
     assert (years[~enrolled] == 0).all()
+    # A student has no employer, start-up, tie or graduation month while enrolled (the
+    # intake's rows take them from Table.reserve, kernels.enrol_cohort does not write them).
+    for column in (s.employer, s.startup, s.tie_firm, s.grad_step):
+        assert (column[:n][enrolled] == -1).all()
     # Teaching touches only rows from window_start on: no enrolled student may lie before it.
     assert not enrolled[: s.window_start].any()
     # The kept index of the unemployed is exactly the rows of that status, in row order.

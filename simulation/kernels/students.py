@@ -225,15 +225,16 @@ def immersion_engagement(active, university, brokered, capstone_firm, capstone_u
 @njit(cache=True)
 def enrol_cohort(first, uni, prog, new_skills, new_aptitude, new_interest, wait, month, step,
                  year, university, programme, code, years, skills, aptitude, interest, status,
-                 employer, startup, tie_firm, intake_step, grad_step, dropout_step, sync,
-                 exposure, enrolled, status_counts):
+                 intake_step, dropout_step, sync, exposure, enrolled, status_counts):
     """Fill the rows of a new cohort from ``first`` on with its drawn university, programme,
     skills, aptitude, interest and dropout wait (world.admit_cohort; skills and aptitude are
-    stored as the table's float32, the interest as its int8): enrolled in ``year``, no
-    employer, start-up or tie, admitted at ``step``, dropout month ``month`` + wait (the wait
-    capped at 2**30 first, so that the sum cannot wrap, and the month at 2**30),
-    synchronised with its programme's teaching exposure now, and counted in the enrolled and
-    status counts."""
+    stored as the table's float32, the interest as its int8): enrolled in ``year``, admitted
+    at ``step``, dropout month ``month`` + wait (the wait capped at 2**30 first, so that the
+    sum cannot wrap, and the month at 2**30), synchronised with its programme's teaching
+    exposure now, and counted in the enrolled and status counts. No employer, start-up, tie
+    or graduation month: the rows keep the empty values (-1) ``Table.reserve`` gave them as
+    it handed them out (writing them again was a tenth of the pass, which is as fast as
+    memory takes the new rows: a metro September's 250,000)."""
     n = len(uni)
     for a in range(n):
         s = first + a
@@ -248,11 +249,7 @@ def enrol_cohort(first, uni, prog, new_skills, new_aptitude, new_interest, wait,
         aptitude[s] = np.float32(new_aptitude[a])
         interest[s] = np.int8(new_interest[a])
         status[s] = ENROLLED
-        employer[s] = -1
-        startup[s] = -1
-        tie_firm[s] = -1
         intake_step[s] = step
-        grad_step[s] = -1
         dropout_step[s] = min(month + min(wait[a], 2**30), 2**30)
         enrolled[c // 3, c % 3] += 1.0
     status_counts[ENROLLED] += n
