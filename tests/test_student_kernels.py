@@ -103,7 +103,7 @@ def test_immersion_engagement_per_university():
     capstone_uni = np.array([1, 1, 1], dtype=np.int64)
     alive = np.array([True, True, False])
     counts = np.array([[10.0, 0.0, 3.0], [10.0, 8.0, 40.0]])  # enrolled 1.0 / 2.0 / 3.0
-    e2, e3, fill, keep = kernels.immersion_engagement(
+    e2, e3, fill, keep, all_alive, mean2, mean3 = kernels.immersion_engagement(
         active, university, brokered, capstone_firm, capstone_uni, alive, counts, 2.0, 4.0)
     # 2.0: 2 partners x 2 places over 8 students at university 1; none without students.
     np.testing.assert_allclose(e2, [0.0, 0.5])
@@ -112,6 +112,20 @@ def test_immersion_engagement_per_university():
     # Share of the brokered slots that 3.0 students fill: 3 of 8; all 4.
     np.testing.assert_allclose(fill, [3.0 / 8.0, 1.0])
     np.testing.assert_array_equal(keep, [True, True, False])
+    assert not all_alive
+    assert (mean2, mean3) == (e2.mean(), e3.mean())
+    # With every partner alive; means over 3 and over 20 universities (numpy's pairwise sum
+    # starts at 8 values) equal numpy's to the last bit.
+    for n_u in (3, 20):
+        rng = np.random.default_rng(n_u)
+        counts = rng.integers(1, 50, (n_u, 3)).astype(float)
+        got = kernels.immersion_engagement(
+            rng.random(40) < 0.7, rng.integers(0, n_u, 40).astype(np.int16),
+            rng.random(40) < 0.5, np.arange(6), rng.integers(0, n_u, 6),
+            np.ones(6, dtype=bool), counts, 1.7, 3.3)
+        assert got[4]
+        assert (got[5], got[6]) == (got[0].mean(), got[1].mean())
+        assert 0 < got[5] < 1 and 0 < got[6] < 1
 
 
 def test_jobs_lost_are_the_staff_of_exited_firms_and_the_rest_stay_indexed():

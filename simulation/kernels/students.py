@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .firms import row_sum
+
 # Status codes (state.py); numba reads them as compile-time constants.
 ENROLLED, EMPLOYED, FOUNDER, LEFT, UNEMPLOYED, DROPPED_OUT = range(6)
 
@@ -197,14 +199,19 @@ def immersion_engagement(active, university, brokered, capstone_firm, capstone_u
     places (``per_firm`` per living partner) per 2.0 student; 3.0 engagement, live-project
     slots (``live_slots`` per active brokered project) per 3.0 student; each capped at 1 and 0
     without students; and the share of the brokered slots that 3.0 students fill. Also a mask
-    of the capstone partners still alive (teaching.engagement)."""
+    of the capstone partners still alive, whether all of them are, and the two engagements'
+    means over the universities as numpy's ``mean`` takes them (its pairwise sum, ``row_sum``,
+    over the count): the month's flows (teaching.engagement)."""
     n_u = counts.shape[0]
     partners = np.zeros(n_u)
     keep = np.empty(len(capstone_firm), dtype=np.bool_)
+    all_alive = True
     for a in range(len(capstone_firm)):
         keep[a] = alive[capstone_firm[a]]
         if keep[a]:
             partners[capstone_uni[a]] += 1.0
+        else:
+            all_alive = False
     projects = np.zeros(n_u)
     for i in range(len(active)):
         if active[i] and brokered[i]:
@@ -219,7 +226,7 @@ def immersion_engagement(active, university, brokered, capstone_firm, capstone_u
             e3[u] = min(1.0, slots3 / max(counts[u, 2], 1.0))
         if slots3 > 0:
             fill[u] = min(1.0, counts[u, 2] / max(slots3, 1e-9))
-    return e2, e3, fill, keep
+    return e2, e3, fill, keep, all_alive, row_sum(e2) / n_u, row_sum(e3) / n_u
 
 
 @njit(cache=True)

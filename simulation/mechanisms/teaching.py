@@ -72,8 +72,9 @@ def recruit_capstones(w: World) -> None:
     w.count("capstone_partners", len(u.capstone_firm))
 
 
-def engagement(w: World) -> tuple[np.ndarray, np.ndarray]:
-    """Per university: (2.0 capstone engagement, 3.0 live-project engagement), each in [0, 1].
+def engagement(w: World) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Per university: (2.0 capstone engagement, 3.0 live-project engagement), each in [0, 1],
+    and their means over the universities.
 
     Also leaves ``w.scratch.live_fill`` for the innovation mechanism: the share of each university's
     brokered-project slots that 3.0 students fill.
@@ -83,17 +84,18 @@ def engagement(w: World) -> tuple[np.ndarray, np.ndarray]:
     if not w.channel("student_immersion"):
         zero = np.zeros(n_u)
         w.scratch.live_fill = zero
-        return zero, zero
+        return zero, zero, 0.0, 0.0
     pr, u = w.projects, w.unis
     # One pass over the projects and the capstone partners (kernels/students.py); a partner
-    # that has exited is lost.
-    e2, e3, w.scratch.live_fill, alive = kernels.immersion_engagement(
+    # that has exited is lost. The means are numpy's, taken in the same pass (a month's two
+    # calls of numpy's mean on a few values cost more than the pass).
+    e2, e3, w.scratch.live_fill, keep, all_alive, mean2, mean3 = kernels.immersion_engagement(
         pr.active[: pr.n], pr.university, pr.brokered, u.capstone_firm, u.capstone_uni,
         w.firms.alive, counts, w.p["capstone_students_per_firm"],
         w.p["live_slots_per_brokered_project"])
-    if not alive.all():
-        u.capstone_firm, u.capstone_uni = u.capstone_firm[alive], u.capstone_uni[alive]
-    return e2, e3
+    if not all_alive:
+        u.capstone_firm, u.capstone_uni = u.capstone_firm[keep], u.capstone_uni[keep]
+    return e2, e3, mean2, mean3
 
 
 def _minus_rates(w: World, e2: np.ndarray, e3: np.ndarray) -> np.ndarray:
@@ -144,9 +146,9 @@ def apply(w: World) -> None:
     if w.calendar_month == SEPTEMBER:
         recruit_capstones(w)
     faculty_time(w)
-    e2, e3 = engagement(w)
-    w.scratch.flows["engagement_2_0"] = float(e2.mean())
-    w.scratch.flows["engagement_3_0"] = float(e3.mean())
+    e2, e3, mean2, mean3 = engagement(w)
+    w.scratch.flows["engagement_2_0"] = mean2
+    w.scratch.flows["engagement_3_0"] = mean3
     if w.calendar_month in SUMMER:
         return
     w.exposure += np.log1p(_minus_rates(w, e2, e3))
