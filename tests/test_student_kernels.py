@@ -314,3 +314,39 @@ def test_graduates_receive_every_retention_payment_the_books_record(seed):
     paid = w.totals.get("retention_payments", 0.0)
     assert paid > 0
     np.testing.assert_allclose(st.public_money[: st.n].sum(), paid, rtol=1e-9)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_willing_capstone_partners_are_the_formula_over_the_eligible_firms(seed):
+    # The firms of recruit_capstones' rule, as numpy computed it with Firms.value_added: alive,
+    # big enough, a draw below acceptance x (1 + trust in the home university) and cash of
+    # the buffer's months of value added; diverted staff above employment (labour floored at
+    # zero), cash at the buffer exactly, and a firm without a home university (-1) among them.
+    from simulation.state import Firms
+
+    rng = np.random.default_rng(seed)
+    n, n_u, premium, acceptance, buffer = 3000, 4, 0.4, 0.3, 2.0
+    f = Firms.empty(n + 50, 5, n_u)
+    f.reserve(n)
+    f.alive[:n] = rng.random(n) < 0.9
+    f.employees[:n] = rng.integers(0, 40, n)
+    f.diverted[:n] = rng.uniform(0.0, 30.0, n)
+    f.productivity[:n] = rng.uniform(0.5, 2.0, n)
+    f.grad_skill[:n] = rng.uniform(0.0, 5.0, n)
+    f.prior_grad_skill[:n] = rng.uniform(0.0, 5.0, n)
+    f.home_university[:n] = rng.integers(-1, n_u, n)
+    f.trust[:n] = rng.uniform(0.0, 1.0, (n, n_u))
+    draw = rng.random(n)
+    va = f.value_added(slice(0, n), premium)
+    f.cash[:n] = np.where(rng.random(n) < 0.3, buffer * va, rng.uniform(0.0, 3.0, n) * va)
+    rows = np.flatnonzero(f.alive[:n] & (f.employees[:n] >= 12))
+    home = f.home_university[rows].astype(np.int64)
+    willing = ((draw[rows] < acceptance * (1.0 + f.trust[rows, home]))
+               & (f.cash[rows] >= buffer * f.value_added(rows, premium)))
+    got_rows, got_home = kernels.willing_partners(
+        draw, f.alive[:n], f.employees, 12, f.home_university, f.productivity, f.diverted,
+        f.grad_skill, f.prior_grad_skill, premium, f.trust, f.cash, acceptance, buffer)
+    assert 50 < willing.sum() < len(rows)
+    assert (f.employees[rows] < f.diverted[rows]).any() and (home[willing] == -1).any()
+    np.testing.assert_array_equal(got_rows, rows[willing])
+    np.testing.assert_array_equal(got_home, home[willing])

@@ -58,17 +58,15 @@ def recruit_capstones(w: World) -> None:
     need = np.ceil(w.enrolled[:, 1] / per_firm).astype(np.int64)
     if need.sum() == 0:
         return
-    n = f.n
     rng = w.rng("teaching.capstone")
-    draw = rng.random(n)
-    rows = np.flatnonzero(f.alive[:n] & (f.employees[:n] >= p["capstone_min_employees"]))
-    home = f.home_university[rows].astype(np.int64)
-    va = f.value_added(rows, p["graduate_premium"])
-    willing = ((draw[rows] < p["capstone_acceptance"] * (1.0 + f.trust[rows, home]))
-               & (f.cash[rows] >= p["acceptance_cash_buffer"] * va))
-    rows, home = rows[willing], home[willing]
+    draw = rng.random(f.n)
+    # The willing firms and their universities in one pass (kernels/students.py).
+    rows, home = kernels.willing_partners(
+        draw, f.alive[: f.n], f.employees, p["capstone_min_employees"], f.home_university,
+        f.productivity, f.diverted, f.grad_skill, f.prior_grad_skill, p["graduate_premium"],
+        f.trust, f.cash, p["capstone_acceptance"], p["acceptance_cash_buffer"])
     keep = within_capacity(home, need, rng)
-    u.capstone_firm, u.capstone_uni = rows[keep].astype(np.int64), home[keep]
+    u.capstone_firm, u.capstone_uni = rows[keep], home[keep]
     w.count("capstone_partners", len(u.capstone_firm))
 
 
