@@ -45,7 +45,7 @@ def hire_graduates(students, firms, code, status, employer, status_counts, skill
         if digital_in[i] != 0:
             rate = min(max(digital_rate * digital_in[i] / max(employees[i], 1), 0.0), 1.0)
             digital[i] += rate * (1.0 - digital[i])
-        digital_in[i] = 0.0  # spent, and the scratch is zero again for the next call
+            digital_in[i] = 0.0  # spent, and the scratch is zero again for the next call
         staff = grad_employees[i] + prior_grads[i]
         size[i] = max(size[i], float(staff))
         employees[i] = max(employees[i], staff)
