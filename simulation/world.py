@@ -76,14 +76,19 @@ class StaffIndex:
 
     ``rows[start[i]:start[i] + count[i]]`` are the alumni that firm row i employed when the
     index was last built (every June, after the hires, from the index before and the hires
-    since; firms created since have none), and ``recent`` the alumni hired since. A firm's
-    segment is read once, when it exits, and then emptied (count 0).
+    since; firms created since have none), ``recent`` the alumni hired since and
+    ``recent_firm`` their employers (the firms that hired them: a recent hire whose firm exits
+    leaves ``recent``). A firm's segment is read once, when it exits, and then emptied (count
+    0). ``hired_digital`` is hiring's scratch, a zero per firm row between hires
+    (kernels.hire_graduates), kept so that a month's few hires do not zero one per firm row.
     """
 
     rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     start: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     count: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     recent: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    recent_firm: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    hired_digital: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass
@@ -405,12 +410,12 @@ def admit_cohort(w: World, rng: np.random.Generator, *, step: int, year: int = 1
     # month + wait cannot wrap the int32 dropout column: a tiny hazard draws waits of 10^10
     # months and more).
     wait = rng.geometric(monthly, n) if monthly > 0 else np.full(n, 2**30)
-    # Every column of the new rows, the enrolled and status counts in one pass (kernels).
+    # Every column of the new rows but those reserve gave their empty values, the enrolled
+    # and status counts in one pass (kernels).
     kernels.enrol_cohort(
         rows.start, uni, prog, skills, aptitude, interest, wait, w.month, step, year,
         students.university, students.programme, students.code, students.year, students.skills,
-        students.aptitude, students.interest, students.status, students.employer,
-        students.startup, students.tie_firm, students.intake_step, students.grad_step,
+        students.aptitude, students.interest, students.status, students.intake_step,
         students.dropout_step, students.sync, w.exposure, w.enrolled, students.status_counts)
     if year > 1:
         # Students already in year y have had (y - 1) academic years (10 months each) of

@@ -133,6 +133,10 @@ def check_students(model: EcosystemModel) -> None:
     years = s.year[:n]
     assert ((years[enrolled] >= 1) & (years[enrolled] <= w.p["programme_years"])).all()
     assert (years[~enrolled] == 0).all()
+    # A student has no employer, start-up, tie or graduation month while enrolled (the
+    # intake's rows take them from Table.reserve, kernels.enrol_cohort does not write them).
+    for column in (s.employer, s.startup, s.tie_firm, s.grad_step):
+        assert (column[:n][enrolled] == -1).all()
     # Teaching touches only rows from window_start on: no enrolled student may lie before it.
     assert not enrolled[: s.window_start].any()
     # The kept index of the unemployed is exactly the rows of that status, in row order.
@@ -154,6 +158,10 @@ def check_students(model: EcosystemModel) -> None:
     # is in two segments, twice among the recent hires or in both.
     staff, found = w.staff, np.zeros(n, dtype=np.int64)
     np.add.at(found, staff.recent, 1)
+    # The recent hires' employers are kept beside them (jobs_lost and June's rebuild read
+    # those, not the student table), and hiring's scratch is zero between hires.
+    np.testing.assert_array_equal(staff.recent_firm, s.employer[staff.recent])
+    assert not staff.hired_digital.any()
     for firm in np.flatnonzero(staff.count):
         seg = staff.rows[staff.start[firm]:staff.start[firm] + staff.count[firm]]
         assert (s.employer[seg] == firm).all()

@@ -28,7 +28,8 @@ def hire_effect(digital: np.ndarray, firms: np.ndarray, skill: np.ndarray,
                            skills, np.zeros(n_hires, dtype=np.int64),
                            np.zeros(n_firms, dtype=np.int64), np.zeros(n_firms),
                            np.zeros((n_firms, 4)), digital, employees.astype(float),
-                           employees, np.zeros(n_firms, dtype=np.int64), 0.0, rate)
+                           employees, np.zeros(n_firms, dtype=np.int64), 0.0, rate,
+                           np.zeros(n_firms))
 
 
 def test_a_hire_moves_maturity_by_rate_times_skill_per_employee_toward_one():

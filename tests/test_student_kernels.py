@@ -103,7 +103,7 @@ def test_immersion_engagement_per_university():
     capstone_uni = np.array([1, 1, 1], dtype=np.int64)
     alive = np.array([True, True, False])
     counts = np.array([[10.0, 0.0, 3.0], [10.0, 8.0, 40.0]])  # enrolled 1.0 / 2.0 / 3.0
-    e2, e3, fill, keep = kernels.immersion_engagement(
+    e2, e3, fill, keep, all_alive, mean2, mean3 = kernels.immersion_engagement(
         active, university, brokered, capstone_firm, capstone_uni, alive, counts, 2.0, 4.0)
     # 2.0: 2 partners x 2 places over 8 students at university 1; none without students.
     np.testing.assert_allclose(e2, [0.0, 0.5])
@@ -112,6 +112,20 @@ def test_immersion_engagement_per_university():
     # Share of the brokered slots that 3.0 students fill: 3 of 8; all 4.
     np.testing.assert_allclose(fill, [3.0 / 8.0, 1.0])
     np.testing.assert_array_equal(keep, [True, True, False])
+    assert not all_alive
+    assert (mean2, mean3) == (e2.mean(), e3.mean())
+    # With every partner alive; means over 3 and over 20 universities (numpy's pairwise sum
+    # starts at 8 values) equal numpy's to the last bit.
+    for n_u in (3, 20):
+        rng = np.random.default_rng(n_u)
+        counts = rng.integers(1, 50, (n_u, 3)).astype(float)
+        got = kernels.immersion_engagement(
+            rng.random(40) < 0.7, rng.integers(0, n_u, 40).astype(np.int16),
+            rng.random(40) < 0.5, np.arange(6), rng.integers(0, n_u, 6),
+            np.ones(6, dtype=bool), counts, 1.7, 3.3)
+        assert got[4]
+        assert (got[5], got[6]) == (got[0].mean(), got[1].mean())
+        assert 0 < got[5] < 1 and 0 < got[6] < 1
 
 
 def test_jobs_lost_are_the_staff_of_exited_firms_and_the_rest_stay_indexed():
@@ -120,17 +134,20 @@ def test_jobs_lost_are_the_staff_of_exited_firms_and_the_rest_stay_indexed():
     alive = np.array([True, False, True])
     employer = np.array([0, 1, -1, 0, 1, 2, 0, 1, 2], dtype=np.int32)
     none = np.zeros(0, dtype=np.int64)
-    rows, start, count = kernels.index_staff(none.astype(np.int32), none, none,
-                                             np.array([5, 3, 1, 0, 4]), employer, 3)
+    hired = np.array([5, 3, 1, 0, 4])
+    rows, start, count = kernels.index_staff(none.astype(np.int32), none, none, hired,
+                                             employer[hired].astype(np.int64), 3)
     np.testing.assert_array_equal(rows, [3, 0, 1, 4, 5])  # by firm, in hiring order
     recent = np.array([6, 7, 8], dtype=np.int64)
     # Student 4 founded firm 1; student 2 is unemployed.
     status = np.array([EMPLOYED, EMPLOYED, UNEMPLOYED, EMPLOYED, FOUNDER, EMPLOYED, EMPLOYED,
                        EMPLOYED, EMPLOYED], dtype=np.int8)
     counts = np.bincount(status, minlength=6)
-    lost, kept = kernels.jobs_lost(alive, employer, status, counts, rows, start, count, recent)
+    lost, kept, kept_firm = kernels.jobs_lost(alive, employer, status, counts, rows, start,
+                                              count, recent, employer[recent].astype(np.int64))
     np.testing.assert_array_equal(lost, [1, 4, 7])
     np.testing.assert_array_equal(kept, [6, 8])  # the recent hires still at work, firm 0's too
+    np.testing.assert_array_equal(kept_firm, [0, 2])
     np.testing.assert_array_equal(employer, [0, -1, -1, 0, -1, 2, 0, -1, 2])
     # The founder of the exited firm is unemployed too, like its employees.
     np.testing.assert_array_equal(status, [EMPLOYED, UNEMPLOYED, UNEMPLOYED, EMPLOYED,
@@ -163,22 +180,27 @@ def test_the_staff_index_rebuilt_from_the_last_one_and_the_hires_since_is_the_fu
     status, counts = np.full(n, EMPLOYED, dtype=np.int8), np.array([0, n, 0, 0, 0, 0])
     alive = np.ones(200, dtype=bool)
     rows, start, count = np.zeros(0, dtype=np.int32), np.zeros(0, np.int64), np.zeros(0, np.int64)
-    recent = np.zeros(0, dtype=np.int64)
+    recent = recent_firm = np.zeros(0, dtype=np.int64)
     for _year in range(6):
         for _month in range(12):
             idle = np.flatnonzero(employer[:n] < 0)
             hired = rng.choice(idle, min(len(idle), int(rng.integers(0, 60))), replace=False)
-            employer[hired] = rng.choice(np.flatnonzero(alive[:n_firms]), len(hired))
+            firm = rng.choice(np.flatnonzero(alive[:n_firms]), len(hired))
+            employer[hired] = firm
             recent = np.concatenate((recent, hired))
+            recent_firm = np.concatenate((recent_firm, firm))
             alive[rng.choice(n_firms, int(rng.random() < 0.2))] = False  # an exit a few months
             before = employer.copy()
-            lost, recent = kernels.jobs_lost(alive[:n_firms], employer, status, counts, rows,
-                                             start, count, recent)
+            lost, recent, recent_firm = kernels.jobs_lost(alive[:n_firms], employer, status,
+                                                          counts, rows, start, count, recent,
+                                                          recent_firm)
             gone = np.flatnonzero((before >= 0) & ~alive[np.maximum(before, 0)])
             np.testing.assert_array_equal(lost, gone)
+            np.testing.assert_array_equal(recent_firm, employer[recent])
         n_firms += int(rng.integers(0, 4))  # new firms have no segment yet
-        rows, start, count = kernels.index_staff(rows, start, count, recent, employer, n_firms)
-        recent = recent[:0]
+        rows, start, count = kernels.index_staff(rows, start, count, recent, recent_firm,
+                                                 n_firms)
+        recent = recent_firm = recent[:0]
         assert counts[UNEMPLOYED] == (status == UNEMPLOYED).sum() > 0
         assert_full_index(rows, start, count, employer)
 
@@ -207,16 +229,18 @@ def test_a_hire_raises_digital_maturity_by_the_employment_before_the_hires():
     skills[:, 3] = 0.1
     digital, employees, size = np.array([0.2, 0.6]), np.array([1, 4]), np.array([1.0, 4.0])
     counts = np.array([0, 0, 0, 0, 3, 0])
+    scratch = np.zeros(2)
     kernels.hire_graduates(np.arange(3), np.zeros(3, dtype=np.int64), EMPLOYED,
                            np.full(3, UNEMPLOYED, dtype=np.int8), np.full(3, -1, np.int32),
                            counts, skills, np.zeros(3, np.int8), np.zeros(2, np.int64),
                            np.zeros(2), np.zeros((2, 4)), digital, size, employees,
-                           np.zeros(2, np.int64), 0.0, 0.5)
+                           np.zeros(2, np.int64), 0.0, 0.5, scratch)
     rise = 0.5 * 3 * float(np.float32(0.1)) / 1
     np.testing.assert_allclose(digital, [0.2 + rise * 0.8, 0.6], rtol=1e-12)
     np.testing.assert_array_equal(employees, [3, 4])
     np.testing.assert_array_equal(size, [3.0, 4.0])
     np.testing.assert_array_equal(counts, [0, 3, 0, 0, 0, 0])
+    np.testing.assert_array_equal(scratch, [0.0, 0.0])  # hiring's scratch is left zero
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -290,3 +314,39 @@ def test_graduates_receive_every_retention_payment_the_books_record(seed):
     paid = w.totals.get("retention_payments", 0.0)
     assert paid > 0
     np.testing.assert_allclose(st.public_money[: st.n].sum(), paid, rtol=1e-9)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_willing_capstone_partners_are_the_formula_over_the_eligible_firms(seed):
+    # The firms of recruit_capstones' rule, as numpy computed it with Firms.value_added: alive,
+    # big enough, a draw below acceptance x (1 + trust in the home university) and cash of
+    # the buffer's months of value added; diverted staff above employment (labour floored at
+    # zero), cash at the buffer exactly, and a firm without a home university (-1) among them.
+    from simulation.state import Firms
+
+    rng = np.random.default_rng(seed)
+    n, n_u, premium, acceptance, buffer = 3000, 4, 0.4, 0.3, 2.0
+    f = Firms.empty(n + 50, 5, n_u)
+    f.reserve(n)
+    f.alive[:n] = rng.random(n) < 0.9
+    f.employees[:n] = rng.integers(0, 40, n)
+    f.diverted[:n] = rng.uniform(0.0, 30.0, n)
+    f.productivity[:n] = rng.uniform(0.5, 2.0, n)
+    f.grad_skill[:n] = rng.uniform(0.0, 5.0, n)
+    f.prior_grad_skill[:n] = rng.uniform(0.0, 5.0, n)
+    f.home_university[:n] = rng.integers(-1, n_u, n)
+    f.trust[:n] = rng.uniform(0.0, 1.0, (n, n_u))
+    draw = rng.random(n)
+    va = f.value_added(slice(0, n), premium)
+    f.cash[:n] = np.where(rng.random(n) < 0.3, buffer * va, rng.uniform(0.0, 3.0, n) * va)
+    rows = np.flatnonzero(f.alive[:n] & (f.employees[:n] >= 12))
+    home = f.home_university[rows].astype(np.int64)
+    willing = ((draw[rows] < acceptance * (1.0 + f.trust[rows, home]))
+               & (f.cash[rows] >= buffer * f.value_added(rows, premium)))
+    got_rows, got_home = kernels.willing_partners(
+        draw, f.alive[:n], f.employees, 12, f.home_university, f.productivity, f.diverted,
+        f.grad_skill, f.prior_grad_skill, premium, f.trust, f.cash, acceptance, buffer)
+    assert 50 < willing.sum() < len(rows)
+    assert (f.employees[rows] < f.diverted[rows]).any() and (home[willing] == -1).any()
+    np.testing.assert_array_equal(got_rows, rows[willing])
+    np.testing.assert_array_equal(got_home, home[willing])

@@ -95,6 +95,7 @@ _MODULES = {
     "file_by_month": "students",
     "enrol_cohort": "students",
     "immersion_engagement": "students",
+    "willing_partners": "students",
 }
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .firms import row_sum
+
 # Status codes (state.py); numba reads them as compile-time constants.
 ENROLLED, EMPLOYED, FOUNDER, LEFT, UNEMPLOYED, DROPPED_OUT = range(6)
 
@@ -197,14 +199,19 @@ def immersion_engagement(active, university, brokered, capstone_firm, capstone_u
     places (``per_firm`` per living partner) per 2.0 student; 3.0 engagement, live-project
     slots (``live_slots`` per active brokered project) per 3.0 student; each capped at 1 and 0
     without students; and the share of the brokered slots that 3.0 students fill. Also a mask
-    of the capstone partners still alive (teaching.engagement)."""
+    of the capstone partners still alive, whether all of them are, and the two engagements'
+    means over the universities as numpy's ``mean`` takes them (its pairwise sum, ``row_sum``,
+    over the count): the month's flows (teaching.engagement)."""
     n_u = counts.shape[0]
     partners = np.zeros(n_u)
     keep = np.empty(len(capstone_firm), dtype=np.bool_)
+    all_alive = True
     for a in range(len(capstone_firm)):
         keep[a] = alive[capstone_firm[a]]
         if keep[a]:
             partners[capstone_uni[a]] += 1.0
+        else:
+            all_alive = False
     projects = np.zeros(n_u)
     for i in range(len(active)):
         if active[i] and brokered[i]:
@@ -219,21 +226,22 @@ def immersion_engagement(active, university, brokered, capstone_firm, capstone_u
             e3[u] = min(1.0, slots3 / max(counts[u, 2], 1.0))
         if slots3 > 0:
             fill[u] = min(1.0, counts[u, 2] / max(slots3, 1e-9))
-    return e2, e3, fill, keep
+    return e2, e3, fill, keep, all_alive, row_sum(e2) / n_u, row_sum(e3) / n_u
 
 
 @njit(cache=True)
 def enrol_cohort(first, uni, prog, new_skills, new_aptitude, new_interest, wait, month, step,
                  year, university, programme, code, years, skills, aptitude, interest, status,
-                 employer, startup, tie_firm, intake_step, grad_step, dropout_step, sync,
-                 exposure, enrolled, status_counts):
+                 intake_step, dropout_step, sync, exposure, enrolled, status_counts):
     """Fill the rows of a new cohort from ``first`` on with its drawn university, programme,
     skills, aptitude, interest and dropout wait (world.admit_cohort; skills and aptitude are
-    stored as the table's float32, the interest as its int8): enrolled in ``year``, no
-    employer, start-up or tie, admitted at ``step``, dropout month ``month`` + wait (the wait
-    capped at 2**30 first, so that the sum cannot wrap, and the month at 2**30),
-    synchronised with its programme's teaching exposure now, and counted in the enrolled and
-    status counts."""
+    stored as the table's float32, the interest as its int8): enrolled in ``year``, admitted
+    at ``step``, dropout month ``month`` + wait (the wait capped at 2**30 first, so that the
+    sum cannot wrap, and the month at 2**30), synchronised with its programme's teaching
+    exposure now, and counted in the enrolled and status counts. No employer, start-up, tie
+    or graduation month: the rows keep the empty values (-1) ``Table.reserve`` gave them as
+    it handed them out (writing them again was a tenth of the pass, which is as fast as
+    memory takes the new rows: a metro September's 250,000)."""
     n = len(uni)
     for a in range(n):
         s = first + a
@@ -248,11 +256,42 @@ def enrol_cohort(first, uni, prog, new_skills, new_aptitude, new_interest, wait,
         aptitude[s] = np.float32(new_aptitude[a])
         interest[s] = np.int8(new_interest[a])
         status[s] = ENROLLED
-        employer[s] = -1
-        startup[s] = -1
-        tie_firm[s] = -1
         intake_step[s] = step
-        grad_step[s] = -1
         dropout_step[s] = min(month + min(wait[a], 2**30), 2**30)
         enrolled[c // 3, c % 3] += 1.0
     status_counts[ENROLLED] += n
+
+
+@njit(cache=True)
+def willing_partners(draw, alive, employees, min_employees, home_university, productivity,
+                     diverted, grad_skill, prior_grad_skill, premium, trust, cash, acceptance,
+                     cash_buffer):
+    """September's firms willing to be their home university's capstone partners
+    (teaching.recruit_capstones), in row order, and those universities: living firms with at
+    least ``min_employees`` employees whose uniform ``draw`` (one per firm row) is below
+    ``acceptance`` x (1 + trust in the university) and whose cash covers ``cash_buffer``
+    months of value added (``Firms.value_added``'s formula, element by element as numpy
+    computes it). One pass instead of some fifteen numpy calls over every eligible row (the
+    metro region's 100,000)."""
+    n = len(alive)
+    rows = np.empty(n, dtype=np.int64)
+    home = np.empty(n, dtype=np.int64)
+    m = 0
+    for i in range(n):
+        if not (alive[i] and employees[i] >= min_employees):
+            continue
+        h = np.int64(home_university[i])
+        if not draw[i] < acceptance * (1.0 + trust[i, h]):
+            continue
+        # Firms.value_added: productivity x (max(employees - diverted, 0) + premium x
+        # graduate skill); np.maximum keeps the first operand when it is >= or NaN.
+        labour = employees[i] - diverted[i]
+        if not (labour >= 0.0 or np.isnan(labour)):
+            labour = 0.0
+        labour = labour + premium * (grad_skill[i] + prior_grad_skill[i])
+        va = productivity[i] * labour * np.float64(alive[i])
+        if cash[i] >= cash_buffer * va:
+            rows[m] = i
+            home[m] = h
+            m += 1
+    return rows[:m], home[:m]

@@ -92,9 +92,9 @@ def lose_jobs(w: World) -> None:
     st, f = w.students, w.firms
     staff = w.staff
     # Only the exited firms' staff are read (the staff index), not the student table.
-    lost, staff.recent = kernels.jobs_lost(f.alive[: f.n], st.employer, st.status,
-                                           st.status_counts, staff.rows, staff.start,
-                                           staff.count, staff.recent)
+    lost, staff.recent, staff.recent_firm = kernels.jobs_lost(
+        f.alive[: f.n], st.employer, st.status, st.status_counts, staff.rows, staff.start,
+        staff.count, staff.recent, staff.recent_firm)
     w.unemployed = kernels.merge_rows(w.unemployed, lost)
     w.count("graduate_job_losses", len(lost))
 
@@ -106,7 +106,11 @@ def hire(w: World, students: np.ndarray, firms: np.ndarray, status: int = EMPLOY
     st, f, p = w.students, w.firms, w.p
     students = np.asarray(students, dtype=np.int64)
     firms = np.asarray(firms, dtype=np.int64)
-    w.staff.recent = np.concatenate((w.staff.recent, students))
+    staff = w.staff
+    staff.recent = np.concatenate((staff.recent, students))
+    staff.recent_firm = np.concatenate((staff.recent_firm, firms))
+    if len(staff.hired_digital) < len(f.digital):  # the firm table has grown
+        staff.hired_digital = np.zeros(len(f.digital))
     # One pass over the hires (simulation/kernels/labour.py): status and employer, graduate
     # staff and skill, knowledge in the graduate's domain of interest, the firm's digital
     # maturity, and a firm is never smaller than its graduate staff (graduates are part of the
@@ -114,7 +118,8 @@ def hire(w: World, students: np.ndarray, firms: np.ndarray, status: int = EMPLOY
     kernels.hire_graduates(students, firms, status, st.status, st.employer, st.status_counts,
                            st.skills, st.interest, f.grad_employees, f.grad_skill, f.knowledge,
                            f.digital, f.size, f.employees, f.prior_grads,
-                           p["graduate_knowledge"], p["digital_hire_rate"])
+                           p["graduate_knowledge"], p["digital_hire_rate"],
+                           staff.hired_digital)
 
 
 def assign_ties(w: World, grads: np.ndarray) -> int:
@@ -313,8 +318,8 @@ def graduate(w: World) -> None:
     # from last June's index and the hires since: not a pass over the whole student table.
     staff = w.staff
     staff.rows, staff.start, staff.count = kernels.index_staff(
-        staff.rows, staff.start, staff.count, staff.recent, st.employer, f.n)
-    staff.recent = staff.recent[:0]
+        staff.rows, staff.start, staff.count, staff.recent, staff.recent_firm, f.n)
+    staff.recent, staff.recent_firm = staff.recent[:0], staff.recent_firm[:0]
     employed = len(hire_s)
     w.count("graduates", len(grads))
     w.count("graduates_employed", employed)

@@ -58,22 +58,21 @@ def recruit_capstones(w: World) -> None:
     need = np.ceil(w.enrolled[:, 1] / per_firm).astype(np.int64)
     if need.sum() == 0:
         return
-    n = f.n
     rng = w.rng("teaching.capstone")
-    draw = rng.random(n)
-    rows = np.flatnonzero(f.alive[:n] & (f.employees[:n] >= p["capstone_min_employees"]))
-    home = f.home_university[rows].astype(np.int64)
-    va = f.value_added(rows, p["graduate_premium"])
-    willing = ((draw[rows] < p["capstone_acceptance"] * (1.0 + f.trust[rows, home]))
-               & (f.cash[rows] >= p["acceptance_cash_buffer"] * va))
-    rows, home = rows[willing], home[willing]
+    draw = rng.random(f.n)
+    # The willing firms and their universities in one pass (kernels/students.py).
+    rows, home = kernels.willing_partners(
+        draw, f.alive[: f.n], f.employees, p["capstone_min_employees"], f.home_university,
+        f.productivity, f.diverted, f.grad_skill, f.prior_grad_skill, p["graduate_premium"],
+        f.trust, f.cash, p["capstone_acceptance"], p["acceptance_cash_buffer"])
     keep = within_capacity(home, need, rng)
-    u.capstone_firm, u.capstone_uni = rows[keep].astype(np.int64), home[keep]
+    u.capstone_firm, u.capstone_uni = rows[keep], home[keep]
     w.count("capstone_partners", len(u.capstone_firm))
 
 
-def engagement(w: World) -> tuple[np.ndarray, np.ndarray]:
-    """Per university: (2.0 capstone engagement, 3.0 live-project engagement), each in [0, 1].
+def engagement(w: World) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Per university: (2.0 capstone engagement, 3.0 live-project engagement), each in [0, 1],
+    and their means over the universities.
 
     Also leaves ``w.scratch.live_fill`` for the innovation mechanism: the share of each university's
     brokered-project slots that 3.0 students fill.
@@ -83,17 +82,18 @@ def engagement(w: World) -> tuple[np.ndarray, np.ndarray]:
     if not w.channel("student_immersion"):
         zero = np.zeros(n_u)
         w.scratch.live_fill = zero
-        return zero, zero
+        return zero, zero, 0.0, 0.0
     pr, u = w.projects, w.unis
     # One pass over the projects and the capstone partners (kernels/students.py); a partner
-    # that has exited is lost.
-    e2, e3, w.scratch.live_fill, alive = kernels.immersion_engagement(
+    # that has exited is lost. The means are numpy's, taken in the same pass (a month's two
+    # calls of numpy's mean on a few values cost more than the pass).
+    e2, e3, w.scratch.live_fill, keep, all_alive, mean2, mean3 = kernels.immersion_engagement(
         pr.active[: pr.n], pr.university, pr.brokered, u.capstone_firm, u.capstone_uni,
         w.firms.alive, counts, w.p["capstone_students_per_firm"],
         w.p["live_slots_per_brokered_project"])
-    if not alive.all():
-        u.capstone_firm, u.capstone_uni = u.capstone_firm[alive], u.capstone_uni[alive]
-    return e2, e3
+    if not all_alive:
+        u.capstone_firm, u.capstone_uni = u.capstone_firm[keep], u.capstone_uni[keep]
+    return e2, e3, mean2, mean3
 
 
 def _minus_rates(w: World, e2: np.ndarray, e3: np.ndarray) -> np.ndarray:
@@ -144,9 +144,9 @@ def apply(w: World) -> None:
     if w.calendar_month == SEPTEMBER:
         recruit_capstones(w)
     faculty_time(w)
-    e2, e3 = engagement(w)
-    w.scratch.flows["engagement_2_0"] = float(e2.mean())
-    w.scratch.flows["engagement_3_0"] = float(e3.mean())
+    e2, e3, mean2, mean3 = engagement(w)
+    w.scratch.flows["engagement_2_0"] = mean2
+    w.scratch.flows["engagement_3_0"] = mean3
     if w.calendar_month in SUMMER:
         return
     w.exposure += np.log1p(_minus_rates(w, e2, e3))
