@@ -180,3 +180,19 @@ def test_sorted_values_are_numpys_sorted_values(seed: int) -> None:
             # sort, and past its budget the passes over every digit).
             x = 1.0 + rng.random(n) * 10.0 ** -float(rng.integers(7, 15))
         np.testing.assert_array_equal(kernels.sorted_values(x), np.sort(x))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_sorted_values_of_a_metro_region_are_numpys_sorted_values(seed: int) -> None:
+    # More than 20,000 values take the 11-bit passes: value added's spread, values that share
+    # the top bits of their spread (the insertion sort finishes them), repeats, near-equal
+    # values that exhaust the insertion's budget (the passes over every digit), both signs.
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20_001, 150_000))
+    for x in (rng.lognormal(0.0, 2.0, n),
+              np.repeat(rng.lognormal(0.0, 1.0, n // 100 + 1), 100)[:n],
+              1.0 + rng.random(n) * 1e-9,
+              rng.standard_normal(n) * 10.0 ** rng.integers(-5, 5, n),
+              np.concatenate((rng.lognormal(0.0, 1.0, n), [0.0, -0.0, 1e300, 5e-324]))):
+        np.testing.assert_array_equal(kernels.sorted_values(x), np.sort(x))
+        assert kernels.gini_of_values(np.abs(x)) == kernels.gini_of_sorted(np.sort(np.abs(x)))
