@@ -17,23 +17,47 @@ def firm_totals(alive, employees, knowledge, digital, absorptive, platform_membe
                 grad_employees, grad_skill, startup_origins):
     """One pass over the firm rows: [living firms, their employees, their knowledge (L1),
     digital maturity, absorptive capacity, platform members, start-ups of the origins
-    ``startup_origins``, graduates employed (all rows), their skill (all rows)]."""
-    out = np.zeros(9)
+    ``startup_origins``, graduates employed (all rows), their skill (all rows)], each summed
+    row by row in row order (the knowledge of a row domain by domain).
+
+    The sums are local variables, not items of the result: the knowledge sum is one chain of
+    dependent additions (twelve a living firm), and an array item written back each time
+    puts a store and a load into that chain."""
+    firms = 0.0
+    jobs = 0.0
+    level = 0.0
+    digital_sum = 0.0
+    absorptive_sum = 0.0
+    members = 0.0
+    startups = 0.0
+    graduates = 0.0
+    skill = 0.0
+    n_domains = knowledge.shape[1]
     for i in range(len(alive)):
-        out[7] += grad_employees[i]
-        out[8] += grad_skill[i]
+        graduates += grad_employees[i]
+        skill += grad_skill[i]
         if not alive[i]:
             continue
-        out[0] += 1.0
-        out[1] += employees[i]
-        for j in range(knowledge.shape[1]):
-            out[2] += knowledge[i, j]
-        out[3] += digital[i]
-        out[4] += absorptive[i]
-        out[5] += platform_member[i]
+        firms += 1.0
+        jobs += employees[i]
+        for j in range(n_domains):
+            level += knowledge[i, j]
+        digital_sum += digital[i]
+        absorptive_sum += absorptive[i]
+        members += platform_member[i]
         for o in startup_origins:
             if origin[i] == o:
-                out[6] += 1.0
+                startups += 1.0
+    out = np.empty(9)
+    out[0] = firms
+    out[1] = jobs
+    out[2] = level
+    out[3] = digital_sum
+    out[4] = absorptive_sum
+    out[5] = members
+    out[6] = startups
+    out[7] = graduates
+    out[8] = skill
     return out
 
 
