@@ -25,16 +25,18 @@ def living_value_added(alive, productivity, employees, diverted, grad_skill,
     ``sum`` adds it (tests hold both equal)."""
     # One pass into room for every row, the living ones returned as views: cheaper than a
     # pass to count them first.
+    # Every row's value added is written at the next free place and kept only if the row
+    # is alive (the next row overwrites it otherwise): in the metro region a third of the
+    # rows are dead ones in no order, and a branch on alive was mostly mispredicted.
     rows = np.empty(len(alive), dtype=np.int64)
     va = np.empty(len(alive))
     k = 0
     for i in range(len(alive)):
-        if alive[i]:
-            extra = graduate_premium * (grad_skill[i] + prior_grad_skill[i])
-            labour = max(employees[i] - diverted[i], 0.0) + extra
-            rows[k] = i
-            va[k] = productivity[i] * labour
-            k += 1
+        extra = graduate_premium * (grad_skill[i] + prior_grad_skill[i])
+        labour = max(employees[i] - diverted[i], 0.0) + extra
+        rows[k] = i
+        va[k] = productivity[i] * labour
+        k += alive[i]
     # numpy adds the pairwise sum to its identity 0.0, which turns a zero sum's -0.0 into 0.0.
     return rows[:k], va[:k], row_sum(va[:k])
 
