@@ -142,28 +142,34 @@ class Streams:
 
     def __init__(self, root: np.random.SeedSequence) -> None:
         self.root = root
-        self._gens: dict[str, tuple[np.random.PCG64, np.random.Generator, int, int,
-                                    tuple[memoryview, memoryview] | None]] = {}
-        self._last: dict[str, int] = {}
+        # purpose -> [bit generator, Generator, start state, increment, byte views of the
+        # state (or None), the month last positioned (-1 before)]: one look-up a call.
+        self._gens: dict[str, list] = {}
+
+    def _entry(self, purpose: str) -> list:
+        bits = np.random.PCG64(child(self.root, purpose))
+        state = bits.state["state"]
+        entry = [bits, np.random.Generator(bits), state["state"], state["inc"],
+                 _byte_views(state_words(bits)), -1]
+        self._gens[purpose] = entry
+        return entry
 
     def get(self, purpose: str, month: int) -> np.random.Generator:
-        if self._last.get(purpose) == month:
-            raise RuntimeError(f"random stream '{purpose}' used twice in month {month}")
-        self._last[purpose] = month
         entry = self._gens.get(purpose)
         if entry is None:
-            bits = np.random.PCG64(child(self.root, purpose))
-            state = bits.state["state"]
-            entry = (bits, np.random.Generator(bits), state["state"], state["inc"],
-                     _byte_views(state_words(bits)))
-            self._gens[purpose] = entry
-        bits, gen, start, inc, words = entry
-        # The purpose's generator advanced by month * 2**64 draws (what PCG64.advance does).
-        a, b = month_jump(month)
-        state = (a * start + b * inc) & _MASK
+            entry = self._entry(purpose)
+        elif entry[5] == month:
+            raise RuntimeError(f"random stream '{purpose}' used twice in month {month}")
+        entry[5] = month
+        # The purpose's generator advanced by month * 2**64 draws (what PCG64.advance does);
+        # the month's jump looked up here, worked out by month_jump the first time.
+        a, b = _JUMPS.get(month) or month_jump(month)
+        inc = entry[3]
+        state = (a * entry[2] + b * inc) & _MASK
+        words = entry[4]
         if words is None:
-            bits.state = {"bit_generator": "PCG64", "has_uint32": 0, "uinteger": 0,
-                          "state": {"state": state, "inc": inc}}
+            entry[0].state = {"bit_generator": "PCG64", "has_uint32": 0, "uinteger": 0,
+                              "state": {"state": state, "inc": inc}}
         else:
             # The same state written in place (see state_words; inc never changes): the
             # 128-bit state as its 16 little-endian bytes, low word first, and no buffered
@@ -171,18 +177,20 @@ class Streams:
             lcg, flags = words
             lcg[:] = state.to_bytes(16, "little")
             flags[:] = _NO_DRAW
-        return gen
+        return entry[1]
 
     # A copy (copy.deepcopy, pickle) gets new generators, so the views into the old ones'
     # memory must not travel with it: they would position the original's streams and leave
     # the copy's where they were. The copy takes fresh views of its own generators.
     def __getstate__(self) -> dict:
-        return {"root": self.root, "_last": self._last,
-                "_gens": {purpose: entry[:4] for purpose, entry in self._gens.items()}}
+        return {"root": self.root,
+                "_gens": {purpose: (bits, start, inc, last)
+                          for purpose, (bits, _gen, start, inc, _words, last)
+                          in self._gens.items()}}
 
     def __setstate__(self, state: dict) -> None:
-        self.root, self._last = state["root"], state["_last"]
+        self.root = state["root"]
         self._gens = {}
-        for purpose, (bits, _gen, start, inc) in state["_gens"].items():
-            self._gens[purpose] = (bits, np.random.Generator(bits), start, inc,
-                                   _byte_views(state_words(bits)))
+        for purpose, (bits, start, inc, last) in state["_gens"].items():
+            self._gens[purpose] = [bits, np.random.Generator(bits), start, inc,
+                                   _byte_views(state_words(bits)), last]

@@ -180,3 +180,57 @@ def test_sorted_values_are_numpys_sorted_values(seed: int) -> None:
             # sort, and past its budget the passes over every digit).
             x = 1.0 + rng.random(n) * 10.0 ** -float(rng.integers(7, 15))
         np.testing.assert_array_equal(kernels.sorted_values(x), np.sort(x))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_sorted_values_of_a_metro_region_are_numpys_sorted_values(seed: int) -> None:
+    # More than 20,000 values take the 11-bit passes: value added's spread, values that share
+    # the top bits of their spread (the insertion sort finishes them), repeats, near-equal
+    # values that exhaust the insertion's budget (the passes over every digit), both signs.
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20_001, 150_000))
+    for x in (rng.lognormal(0.0, 2.0, n),
+              np.repeat(rng.lognormal(0.0, 1.0, n // 100 + 1), 100)[:n],
+              1.0 + rng.random(n) * 1e-9,
+              rng.standard_normal(n) * 10.0 ** rng.integers(-5, 5, n),
+              np.concatenate((rng.lognormal(0.0, 1.0, n), [0.0, -0.0, 1e300, 5e-324]))):
+        np.testing.assert_array_equal(kernels.sorted_values(x), np.sort(x))
+        assert kernels.gini_of_values(np.abs(x)) == kernels.gini_of_sorted(np.sort(np.abs(x)))
+
+
+def _running_sum(values) -> float:
+    # Python floats added one by one from 0.0, in the order given.
+    total = 0.0
+    for v in values:
+        total += float(v)
+    return total
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_firm_totals_are_the_living_rows_sums_in_row_order(seed: int) -> None:
+    # A region with exits (dead rows among the living) and start-ups; every total is the
+    # running sum of its column in row order, the knowledge row by row, domain by domain.
+    from simulation import EcosystemModel
+    from simulation.indicators import STARTUP_ORIGINS
+
+    model = EcosystemModel(rng=seed, n_universities=2, n_firms=200, intake_per_university=150,
+                           horizon_months=24, entry_rate=0.03, platform_on=True)
+    for month in range(24):
+        model.step()
+        if month % 6:
+            continue
+        f = model.world.firms
+        n = f.n
+        alive = f.alive[:n]
+        got = kernels.firm_totals(alive, f.employees, f.knowledge, f.digital, f.absorptive,
+                                  f.platform_member, f.origin, f.grad_employees, f.grad_skill,
+                                  STARTUP_ORIGINS).tolist()
+        rows = np.flatnonzero(alive)
+        expected = [float(len(rows)), _running_sum(f.employees[rows]),
+                    _running_sum(f.knowledge[rows].ravel()), _running_sum(f.digital[rows]),
+                    _running_sum(f.absorptive[rows]), _running_sum(f.platform_member[rows]),
+                    float(np.isin(f.origin[rows], STARTUP_ORIGINS).sum()),
+                    _running_sum(f.grad_employees[:n]), _running_sum(f.grad_skill[:n])]
+        assert got == expected
+    assert (~alive).any() and np.isin(f.origin[rows], STARTUP_ORIGINS).any()
+    assert f.platform_member[rows].any() and (f.grad_employees[rows] > 0).any()

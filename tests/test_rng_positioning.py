@@ -128,3 +128,26 @@ def test_month_jumps_are_advances_in_whatever_order_they_are_asked_for(monkeypat
         start = bits.state["state"]
         bits.advance(month << 64)
         assert (a * start["state"] + b * start["inc"]) % 2**128 == bits.state["state"]["state"]
+
+
+@pytest.mark.parametrize("copier", ["none", "deepcopy", "pickle"])
+def test_a_purpose_used_twice_in_a_month_raises(copier: str) -> None:
+    # A second use in the same month would repeat the month's numbers; the next month, or
+    # another purpose, is fine. A copy remembers which months its streams were used in.
+    import copy
+    import pickle
+
+    streams = Streams(np.random.SeedSequence(4))
+    streams.get("research", 3)
+    streams.get("firms.growth", 3)
+    if copier != "none":
+        streams = (copy.deepcopy(streams) if copier == "deepcopy"
+                   else pickle.loads(pickle.dumps(streams)))
+    with pytest.raises(RuntimeError, match="'research' used twice in month 3"):
+        streams.get("research", 3)
+    streams.get("research", 4)
+    streams.get("collaboration.search", 4)
+    with pytest.raises(RuntimeError, match="used twice in month 4"):
+        streams.get("research", 4)
+    with pytest.raises(RuntimeError, match="used twice in month 3"):
+        streams.get("firms.growth", 3)

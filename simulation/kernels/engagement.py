@@ -18,11 +18,13 @@ def in_incubation(alive, incubated, birth_step, month, incubation_months):
     """Rows of the living incubated start-ups still in their incubation period: month -
     birth_step <= incubation_months (paid from the month after founding)."""
     # One pass into room for every row, the rows found returned as a view: cheaper than a
-    # pass to count them first.
+    # pass to count them first. Incubated is asked first: few rows are (start-ups of the
+    # incubation channel), so its branch is well predicted, while the living rows are most
+    # rows in no order (the same rows whichever is asked first).
     rows = np.empty(len(alive), dtype=np.int64)
     k = 0
     for i in range(len(alive)):
-        if alive[i] and incubated[i] and month - birth_step[i] <= incubation_months:
+        if incubated[i] and alive[i] and month - birth_step[i] <= incubation_months:
             rows[k] = i
             k += 1
     return rows[:k]
