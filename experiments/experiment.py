@@ -308,7 +308,7 @@ def _run_experiment(spec: ExperimentSpec, *, out: Path, workers: int | None,
                       for i, r in enumerate(boxes.to_dict(orient="records"))],
             "failures": [{"label": f.spec.label, "replication": f.spec.replication,
                           "error": f.error.strip().splitlines()[-1]} for f in runs.failures],
-            "meta": meta}
+            "meta": meta, "_run_ids": runs.run_ids}
 
 
 def _ranked_effects(spec: ExperimentSpec, summary: pd.DataFrame, results: dict[str, Any],

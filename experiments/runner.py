@@ -212,6 +212,12 @@ class RunSet:
         """What ``spec``'s run returned; KeyError if it failed."""
         return self.results[spec.run_id]
 
+    @property
+    def run_ids(self) -> list[str]:
+        """The distinct run ids of the specs asked, in their order: the runs this batch is made
+        of (its output folder may hold others: an earlier model's, say)."""
+        return list(dict.fromkeys(spec.run_id for spec in self.specs))
+
     def completed(self) -> list[tuple[RunSpec, Any]]:
         """(spec, result) of every spec asked whose run succeeded, in the order asked."""
         return [(s, self.results[s.run_id]) for s in self.specs if s.run_id in self.results]
