@@ -275,10 +275,6 @@ def _run_experiment(spec: ExperimentSpec, *, out: Path, workers: int | None,
                            experiment=spec.name, design=spec.design, points=len(design),
                            runs=len(specs), failed=len(runs.failures),
                            scheduler=scheduler or "process pool")
-    write_json(manifest(spec, design, len(specs), {
-        "status": "complete" if not runs.failures else "complete with failures",
-        "failed": len(runs.failures), "elapsed_s": meta["elapsed_s"],
-        "git_commit": meta["git_commit"]}), out / "_manifest.json")
     sections = [summary_section(spec, summary, results), report.Section(
         f"Experiment {spec.name}",
         f"{spec.description}\n\nBase scenario **{spec.scenario.name}**; {spec.design} design "
@@ -291,6 +287,12 @@ def _run_experiment(spec: ExperimentSpec, *, out: Path, workers: int | None,
               ("means_per_point.csv", point_table(spec, summary))])]
     sections += design_sections(spec, summary, results)
     path = report.write_report(out, f"Experiment {spec.name}", sections, meta)
+    # Complete once the report is there: a kill before leaves "running", which results shows
+    # as interrupted and the same command finishes, never "complete" with no report.
+    write_json(manifest(spec, design, len(specs), {
+        "status": "complete" if not runs.failures else "complete with failures",
+        "failed": len(runs.failures), "elapsed_s": meta["elapsed_s"],
+        "git_commit": meta["git_commit"]}), out / "_manifest.json")
     return {"experiment": spec.name, "runs": len(specs), "failed": len(runs.failures),
             "points": len(design), "report": str(path), "folder": str(out),
             "levers": levers.to_dict(orient="records"),

@@ -176,6 +176,25 @@ def test_experiment_killed_mid_run_resumes_to_the_same_results(tmp_path):
                                   pd.read_parquet(clean_out / "summary.parquet"))
 
 
+def test_the_manifest_says_complete_only_once_the_report_is_written(tmp_path, monkeypatch):
+    """A kill while the report is written (here: the report's writer fails) leaves the
+    manifest "running", so that results shows the job as interrupted and the same command
+    finishes it, never "complete" with no report."""
+    from experiments import experiment, ownership
+
+    def killed(out, *args, **kwargs):
+        assert json.loads((out / "_manifest.json").read_text())["status"] == "running"
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(experiment.report, "write_report", killed)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(load(write_spec(tmp_path, "factorial")), out=out, workers=1)
+    info = json.loads((out / "_manifest.json").read_text())
+    assert not (out / "report.md").exists()
+    assert ownership.status(out, info["status"]) == "interrupted"
+
+
 def _table_text(html_text: str, caption: str) -> str:
     """The header and cells of the report table whose caption contains ``caption``."""
     import html
