@@ -257,16 +257,17 @@ def _run_experiment(spec: ExperimentSpec, *, out: Path, workers: int | None,
                     scheduler: str | None, progress: Progress | None) -> dict[str, Any]:
     started = time.perf_counter()
     design, specs, index = plan(spec)
+    # The runs the folder holds already, read once, before anything is written: a run file
+    # this version cannot read is refused (RunFileError) and the folder left as it was.
+    stored = run_files.read_runs(out, [s.run_id for s in specs])
     # Without a scheduler run_many sizes its own pool to the runs still to do. The executor
     # comes first, so a scheduler that cannot be reached leaves nothing written.
-    # A run file this version cannot read is refused before anything is written.
-    run_files.index(out)
     with executor_for(scheduler, workers) if scheduler else nullcontext() as executor:
         write_parquet(design, out / "design.parquet")
         write_json(manifest(spec, design, len(specs), {"status": "running"}),
                    out / "_manifest.json")
         runs = run_many(specs, workers=workers, out_dir=out, executor=executor,
-                        progress=progress)
+                        progress=progress, stored=stored)
     summary = summary_table(spec, runs, design, index)
     write_parquet(summary, out / "summary.parquet")
     results = analyse(spec, summary, design)

@@ -126,6 +126,39 @@ def test_a_folder_with_a_run_file_of_another_format_exits_2_and_is_left_as_it_wa
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
 
 
+def footer_reads(monkeypatch) -> dict[str, int]:
+    """How often each run file's footer is read from now on (by file name)."""
+    reads: dict[str, int] = {}
+    real = run_files._runs_of
+
+    def counted(path):
+        reads[path.name] = reads.get(path.name, 0) + 1
+        return real(path)
+    monkeypatch.setattr(run_files, "_runs_of", counted)
+    return reads
+
+
+def test_a_resumed_experiment_and_results_read_each_run_file_footer_once(tmp_path,
+                                                                        monkeypatch):
+    """The experiment checks its folder's run files before it writes anything, then runs
+    what is missing: one read of the folder for both; results counts the runs stored with
+    one read too."""
+    from experiments.summaries import summarise
+
+    spec = load(write_spec(tmp_path, "factorial"))
+    out = tmp_path / "out"
+    monkeypatch.setattr(run_files, "FILE_RUNS", 3)  # several files
+    run_experiment(spec, out=out, workers=1)
+    files = sorted(p.name for p in (out / "runs").glob("part-*.parquet"))
+    assert len(files) > 1
+    reads = footer_reads(monkeypatch)
+    again = run_experiment(spec, out=out, workers=1)  # resumed: every run is stored
+    assert again["failed"] == 0 and reads == dict.fromkeys(files, 1)
+    reads.clear()
+    assert summarise(out).data["finished_runs"] == 8
+    assert reads == dict.fromkeys(files, 1)
+
+
 def test_invalid_spec_exits_2_and_writes_nothing(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('description = "x"\n[design]\ntype = "grid"\n')
