@@ -10,7 +10,9 @@ optimise) ends here, through one function, ``finish``:
   Indicators counted per month (unit "per month", "MCU/month") are summed over the year's
   months (unit "per year", "MCU/year"); the others are the value at the end of the year (the
   state after its last month). ``months`` says how many months a row covers (a horizon that
-  is not a whole number of years ends with a shorter year).
+  is not a whole number of years ends with a shorter year). The tables are of the command's
+  own runs: a folder used again also holds earlier batches' runs (an earlier model's: a
+  model change gives new run ids), which stay on disk and out of these tables.
 - ``--export csv,xlsx``: ``export/<table>.csv`` and ``export/tables.xlsx`` (one sheet per
   table) of the per-year and per-month tables, the command's result tables (final values,
   differences, dividend, Shapley values, sensitivity indices, targets...) and the other

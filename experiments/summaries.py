@@ -7,7 +7,8 @@ tables are recomputed from ``summary.parquet``), ``validation.json`` (validate),
 ``evaluations.parquet`` (calibrate) and ``posterior.parquet`` (posterior). ``summarise``
 returns a ``Summary``: a few lines and a few tables (sensitivity indices and scenario-discovery
 boxes with their rules in words included), which the command line prints as text tables and
-``--json`` as data.
+``--json`` as data. The runs counted are the result's (``_result.json`` names them): runs of
+an earlier model the folder keeps are counted apart (``other_runs``).
 """
 
 from __future__ import annotations
