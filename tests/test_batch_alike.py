@@ -504,3 +504,17 @@ def test_optimise_tabulates_only_its_search_and_a_rerun_reuses_its_runs(tmp_path
     pd.testing.assert_frame_equal(pd.read_parquet(out / "per_year.parquet"), before)
     data = results_of(out)[1]
     assert data["finished_runs"] == data["other_runs"] == len(mine) > 0
+
+
+def test_fewer_seeds_into_a_folder_of_more_tabulate_and_count_only_the_seeds_asked(tmp_path,
+                                                                                   small):
+    """More seeds is the same job (it resumes), so fewer after more is too: the runs of the
+    extra seeds stay stored, out of this result's tables and counts."""
+    out = tmp_path / "out"
+    for seeds in ("3", "2"):
+        result = invoke("run", small, "--seeds", seeds, "--months", "6", "--workers", "1",
+                        "--out", out)
+        assert result.exit_code == 0, result.output
+    assert set(pd.read_parquet(out / "per_year.parquet")["runs"]) == {2}
+    data = results_of(out)[1]
+    assert (data["finished_runs"], data["other_runs"]) == (2, 1)
