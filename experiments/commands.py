@@ -4,7 +4,8 @@ Each function validates its inputs first (so a bad scenario writes nothing), run
 replications through ``experiments.runner`` (on ``executor`` when one is given, which a caller
 may reuse across commands; else on a pool of ``workers``), analyses them with
 ``experiments.analysis`` and writes a report folder; it returns a plain dict that the CLI prints
-as a table or as JSON.
+as a table or as JSON, with ``_run_ids``: the runs it is made of, for its per-year tables
+(``experiments.export.finish``: the folder may hold other runs, an earlier model's say).
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def run_scenario(name: str, *, seeds: int, workers: int | None, out: Path,
                                        months=horizon_of(sc, months)).write(out, meta)
     return {"scenario": sc.name, "seeds": seeds, "report": str(path),
             "steps": str(out / "runs"), "summary_file": str(out / "summary.parquet"),
-            "final": table.to_dict(orient="records"), "meta": meta}
+            "final": table.to_dict(orient="records"), "meta": meta, "_run_ids": runs.run_ids}
 
 
 def compare_scenarios(names: Sequence[str], *, seeds: int, workers: int | None, out: Path,
@@ -128,7 +129,7 @@ def compare_scenarios(names: Sequence[str], *, seeds: int, workers: int | None, 
             "achieved_relative_half_width": widest,
             "precision_reached": None if precision is None else bool(
                 math.isfinite(widest) and widest <= precision),
-            "meta": meta}
+            "meta": meta, "_run_ids": runs.run_ids}
 
 
 def _precision_figures(runs: RunSet, base: str, others: Sequence[str],
@@ -170,7 +171,8 @@ def under_uncertainty(plan: uncertainty.Plan, analyse: Callable[..., dict[str, A
                 "plan": plan.describe(), "dry_run": True}
     runs = uncertainty.execute(plan, out=out, workers=workers, executor=executor,
                                progress=progress)
-    return analyse(plan, runs, out=out, workers=workers, started=started)
+    return {**analyse(plan, runs, out=out, workers=workers, started=started),
+            "_run_ids": runs.run_ids}
 
 
 
@@ -288,5 +290,5 @@ def dividend(name: str, *, seeds: int, workers: int | None, out: Path,
     path = scenario_reports.dividend_report(
         sc, siloed_label, table, synergy, runs.steps, seeds=seeds, months=horizon,
         shapley=shares, shapley_total=total).write(out, meta)
-    result.update(report=str(path), meta=meta)
+    result.update(report=str(path), meta=meta, _run_ids=runs.run_ids)
     return result

@@ -257,16 +257,17 @@ def _run_experiment(spec: ExperimentSpec, *, out: Path, workers: int | None,
                     scheduler: str | None, progress: Progress | None) -> dict[str, Any]:
     started = time.perf_counter()
     design, specs, index = plan(spec)
+    # The runs the folder holds already, read once, before anything is written: a run file
+    # this version cannot read is refused (RunFileError) and the folder left as it was.
+    stored = run_files.read_runs(out, [s.run_id for s in specs])
     # Without a scheduler run_many sizes its own pool to the runs still to do. The executor
     # comes first, so a scheduler that cannot be reached leaves nothing written.
-    # A run file this version cannot read is refused before anything is written.
-    run_files.index(out)
     with executor_for(scheduler, workers) if scheduler else nullcontext() as executor:
         write_parquet(design, out / "design.parquet")
         write_json(manifest(spec, design, len(specs), {"status": "running"}),
                    out / "_manifest.json")
         runs = run_many(specs, workers=workers, out_dir=out, executor=executor,
-                        progress=progress)
+                        progress=progress, stored=stored)
     summary = summary_table(spec, runs, design, index)
     write_parquet(summary, out / "summary.parquet")
     results = analyse(spec, summary, design)
@@ -275,10 +276,6 @@ def _run_experiment(spec: ExperimentSpec, *, out: Path, workers: int | None,
                            experiment=spec.name, design=spec.design, points=len(design),
                            runs=len(specs), failed=len(runs.failures),
                            scheduler=scheduler or "process pool")
-    write_json(manifest(spec, design, len(specs), {
-        "status": "complete" if not runs.failures else "complete with failures",
-        "failed": len(runs.failures), "elapsed_s": meta["elapsed_s"],
-        "git_commit": meta["git_commit"]}), out / "_manifest.json")
     sections = [summary_section(spec, summary, results), report.Section(
         f"Experiment {spec.name}",
         f"{spec.description}\n\nBase scenario **{spec.scenario.name}**; {spec.design} design "
@@ -291,6 +288,12 @@ def _run_experiment(spec: ExperimentSpec, *, out: Path, workers: int | None,
               ("means_per_point.csv", point_table(spec, summary))])]
     sections += design_sections(spec, summary, results)
     path = report.write_report(out, f"Experiment {spec.name}", sections, meta)
+    # Complete once the report is there: a kill before leaves "running", which results shows
+    # as interrupted and the same command finishes, never "complete" with no report.
+    write_json(manifest(spec, design, len(specs), {
+        "status": "complete" if not runs.failures else "complete with failures",
+        "failed": len(runs.failures), "elapsed_s": meta["elapsed_s"],
+        "git_commit": meta["git_commit"]}), out / "_manifest.json")
     return {"experiment": spec.name, "runs": len(specs), "failed": len(runs.failures),
             "points": len(design), "report": str(path), "folder": str(out),
             "levers": levers.to_dict(orient="records"),
@@ -308,7 +311,7 @@ def _run_experiment(spec: ExperimentSpec, *, out: Path, workers: int | None,
                       for i, r in enumerate(boxes.to_dict(orient="records"))],
             "failures": [{"label": f.spec.label, "replication": f.spec.replication,
                           "error": f.error.strip().splitlines()[-1]} for f in runs.failures],
-            "meta": meta}
+            "meta": meta, "_run_ids": runs.run_ids}
 
 
 def _ranked_effects(spec: ExperimentSpec, summary: pd.DataFrame, results: dict[str, Any],

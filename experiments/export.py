@@ -10,7 +10,9 @@ optimise) ends here, through one function, ``finish``:
   Indicators counted per month (unit "per month", "MCU/month") are summed over the year's
   months (unit "per year", "MCU/year"); the others are the value at the end of the year (the
   state after its last month). ``months`` says how many months a row covers (a horizon that
-  is not a whole number of years ends with a shorter year).
+  is not a whole number of years ends with a shorter year). The tables are of the command's
+  own runs: a folder used again also holds earlier batches' runs (an earlier model's: a
+  model change gives new run ids), which stay on disk and out of these tables.
 - ``--export csv,xlsx``: ``export/<table>.csv`` and ``export/tables.xlsx`` (one sheet per
   table) of the per-year and per-month tables, the command's result tables (final values,
   differences, dividend, Shapley values, sensitivity indices, targets...) and the other
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ import pandas as pd
 
 from simulation.indicators import INDICATORS
 
+from . import run_files
 from .formatting import indicator_label
 from .storage import atomic_write, write_parquet
 
@@ -133,15 +136,19 @@ def per_month(steps: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(["label", "month"], kind="stable")[cols].reset_index(drop=True)
 
 
-def read_runs(folder: Path) -> pd.DataFrame | None:
-    """Every run table in ``folder/runs`` as one table (None when there is none), in the
-    order of label, replication and month: which runs share a file depends on when they
-    finished, so the files' order is not the runs' (and the means over replications of the
-    per-year tables would differ in the last bit from one batch to another)."""
-    runs = Path(folder) / "runs"
-    files = sorted(runs.glob("*.parquet")) if runs.is_dir() else []
-    frames = [pd.read_parquet(f) for f in files]
-    frames = [f for f in frames if len(f) and {"label", "replication", "step"} <= set(f.columns)]
+def read_runs(folder: Path, run_ids: Iterable[str] | None = None) -> pd.DataFrame | None:
+    """The run tables in ``folder/runs`` as one table (None when there is none): those of
+    ``run_ids`` (a batch's runs), or every run stored. In the order of label, replication
+    and month: which runs share a file depends on when they finished, so the files' order is
+    not the runs' (and the means over replications of the per-year tables would differ in the
+    last bit from one batch to another).
+
+    Why a batch names its runs: a folder used again keeps the runs of every earlier batch,
+    those of an earlier model included (a model change gives new run ids, so they are run
+    again and the old ones stay), and a batch's tables are of its own runs only."""
+    wanted = run_files.index(folder) if run_ids is None else run_ids
+    frames = [f for f in run_files.read_runs(folder, wanted).values()
+              if len(f) and {"label", "replication", "step"} <= set(f.columns)]
     if not frames:
         return None
     keys = ["label", "replication", "step", *(["run_id"] if "run_id" in frames[0] else [])]
@@ -281,17 +288,19 @@ def _fit_columns(sheet: Any, df: pd.DataFrame) -> None:
 # --- the one entry point -------------------------------------------------------------------------
 
 def finish(folder: Path, result: Mapping[str, Any], *, steps: pd.DataFrame | None = None,
-           per_month_table: bool = False, formats: Sequence[str] = ()) -> dict[str, Any]:
+           run_ids: Iterable[str] | None = None, per_month_table: bool = False,
+           formats: Sequence[str] = ()) -> dict[str, Any]:
     """After a batch command: write the per-year (and per-month) tables of its runs next to its
     Parquet results, then export them and its other tables as ``formats``.
 
-    ``steps`` are the runs' monthly tables (key columns label, replication, step plus the
-    indicators); without them the run tables of ``folder/runs`` are read. Returns the paths
-    written, by kind, for the command's result.
+    The runs are ``steps`` (their monthly tables: key columns label, replication, step plus
+    the indicators), or else those of ``run_ids`` (the batch's runs), read from
+    ``folder/runs``; with neither there are no per-year tables. Returns the paths written,
+    by kind, for the command's result.
     """
     folder = Path(folder)
-    if steps is None:
-        steps = read_runs(folder)
+    if steps is None and run_ids is not None:
+        steps = read_runs(folder, run_ids)
     tables: dict[str, pd.DataFrame] = {}
     files: dict[str, Any] = {}
     if steps is not None and len(steps):

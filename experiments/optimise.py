@@ -306,15 +306,13 @@ class ModelEvaluator:
                  total: int = 0) -> None:
         self.spec, self.out, self.workers, self.executor = spec, out, workers, executor
         self.progress, self.total, self.done = progress, total, 0
+        # The runs of the search so far (those of generations read back from a checkpoint
+        # included): the search's per-year tables are of these runs only.
+        self.run_ids: dict[str, None] = {}
 
-    def skip(self, n_policies: int, cells: Cells, wanted: list[Quantity]) -> None:
-        """Count the runs of policies read back from a checkpoint (progress on resume)."""
-        self.done += n_policies * len(cells) * (2 if any(d for _, d in wanted) else 1)
-        if self.progress:
-            self.progress(self.done, max(self.total, self.done))
-
-    def __call__(self, policies: list[dict[str, Any]], cells: Cells,
-                 wanted: list[Quantity]) -> np.ndarray:
+    def specs(self, policies: list[dict[str, Any]], cells: Cells, wanted: list[Quantity]
+              ) -> list[RunSpec]:
+        """The runs that value ``policies`` on ``cells`` (siloed twins for a dividend)."""
         spec = self.spec
         siloed = any(div for _, div in wanted)
         specs: list[RunSpec] = []
@@ -326,6 +324,23 @@ class ModelEvaluator:
                     if siloed:
                         specs.append(RunSpec(f"p{i}|{d}|siloed", {**params, "siloed": True}, j,
                                              spec.seed, spec.horizon))
+        return specs
+
+    def skip(self, policies: list[dict[str, Any]], cells: Cells, wanted: list[Quantity]
+             ) -> None:
+        """Policies read back from a checkpoint: their runs are not asked for again, but are
+        counted (progress on resume) and are the search's (its per-year tables)."""
+        specs = self.specs(policies, cells, wanted)
+        self.run_ids.update(dict.fromkeys(s.run_id for s in specs))
+        self.done += len(specs)
+        if self.progress:
+            self.progress(self.done, max(self.total, self.done))
+
+    def __call__(self, policies: list[dict[str, Any]], cells: Cells,
+                 wanted: list[Quantity]) -> np.ndarray:
+        siloed = any(div for _, div in wanted)
+        specs = self.specs(policies, cells, wanted)
+        self.run_ids.update(dict.fromkeys(s.run_id for s in specs))
         offset = self.done
 
         def tick(done: int, _total: int) -> None:
@@ -539,7 +554,7 @@ def search(spec: OptimiseSpec, enc: Encoding, evaluate: Evaluate, out: Path,
     if done and (ckpt / "generation_start.parquet").is_file():
         start = _load_generation(ckpt / "generation_start.parquet", len(enc.variables), cells,
                                  wanted)
-        skip(1, cells, wanted)
+        skip([{}], cells, wanted)
     else:
         start = Generation(enc.start()[None, :], evaluate([{}], cells, wanted))
         _save_generation(out, "start", start, enc, cells, wanted)
@@ -565,7 +580,7 @@ def search(spec: OptimiseSpec, enc: Encoding, evaluate: Evaluate, out: Path,
                 raise OptimiseError(f"{path}: the replayed search asks for other candidates "
                                     "than the checkpoint holds (another pymoo version?); "
                                     "choose another --out")
-            skip(len(X), cells, wanted)
+            skip([enc.decode(x) for x in X], cells, wanted)
         else:
             started = time.perf_counter()
             gen = Generation(X, evaluate([enc.decode(x) for x in X], cells, wanted))
@@ -828,7 +843,8 @@ def optimise(spec: OptimiseSpec, *, out: Path, workers: int | None = None,
             "candidates": len(table), "pareto": int(table["pareto"].sum()),
             "recommended": picks, "change": words, "runs": plan,
             "fresh": fresh.to_dict(orient="records"),
-            "pareto_set": table[table["pareto"]].to_dict(orient="records"), "meta": meta}
+            "pareto_set": table[table["pareto"]].to_dict(orient="records"), "meta": meta,
+            **({"_run_ids": list(ev.run_ids)} if isinstance(ev, ModelEvaluator) else {})}
 
 
 def _manifest(spec: OptimiseSpec, plan: dict[str, int], status: str) -> dict[str, Any]:

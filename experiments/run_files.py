@@ -26,16 +26,16 @@ and reads back as before, and both kinds can live in one folder. A file of anoth
 (a later version's) is refused (``RunFileError``) rather than misread. A file that cannot be
 read (damaged on disk) holds no run; the runner, about to run its runs again, renames it
 ``.<name>.damaged`` (kept for a look, and out of the way of folder readers, which skip hidden
-files).
+files) and says so in one line on stderr: the file, what is wrong with it, where it went.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import re
+import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
@@ -141,9 +141,9 @@ def read_runs(out: Path | str, wanted: Iterable[str]) -> dict[str, pd.DataFrame]
             if run.path not in files:
                 try:
                     files[run.path] = pd.read_parquet(run.path)
-                except Exception:  # pyarrow raises several types for a damaged file
+                except Exception as err:  # pyarrow raises several types for a damaged file
                     files[run.path] = None
-                    _set_aside(run.path)
+                    _set_aside(run.path, f"unreadable: {_first_line(err)}")
             whole = files[run.path]
             if whole is None:
                 continue
@@ -165,10 +165,10 @@ def _entries(folder: Path, set_aside: bool = False) -> list[tuple[str, StoredRun
         if _ONE_RUN_FILE.fullmatch(path.stem):
             out.append((path.stem, StoredRun(path)))  # checked when read
         elif path.name.startswith(PART_PREFIX):
-            runs = _runs_of(path)
+            runs, problem = _runs_of(path)
             if runs is None:
                 if set_aside:
-                    _set_aside(path)
+                    _set_aside(path, problem)
                 continue
             start = 0
             for run_id, rows in runs:
@@ -178,18 +178,24 @@ def _entries(folder: Path, set_aside: bool = False) -> list[tuple[str, StoredRun
     return out
 
 
-def _runs_of(path: Path) -> list[tuple[str, int]] | None:
-    """The (run id, rows) a run file holds, from its footer; None if the file is damaged."""
+def _runs_of(path: Path) -> tuple[list[tuple[str, int]] | None, str]:
+    """The (run id, rows) a run file holds, from its footer, and ""; or None and what is wrong
+    with the file (damaged)."""
     import pyarrow.parquet as pq
 
     try:
         meta = pq.read_metadata(path)
-        raw = (meta.metadata or {}).get(META_KEY.encode())
-        info = json.loads(raw) if raw is not None else None
-    except Exception:  # a damaged footer: pyarrow raises several types
-        return None
+    except Exception as err:  # a damaged footer: pyarrow raises several types
+        return None, f"footer unreadable: {_first_line(err)}"
+    raw = (meta.metadata or {}).get(META_KEY.encode())
+    if raw is None:
+        return None, f"no {META_KEY} list of runs in its footer"
+    try:
+        info = json.loads(raw)
+    except ValueError:
+        info = None
     if not isinstance(info, dict):
-        return None
+        return None, f"its footer's {META_KEY} is not a JSON object"
     if info.get("format") != FORMAT:
         raise RunFileError(path, META_KEY,
                            f"a run file of format {info.get('format')!r}, written by another "
@@ -198,16 +204,30 @@ def _runs_of(path: Path) -> list[tuple[str, int]] | None:
     try:
         runs = [(str(run_id), int(rows)) for run_id, rows in info["runs"]]
     except (KeyError, TypeError, ValueError):
-        return None
-    if sum(rows for _, rows in runs) != meta.num_rows:
-        return None
-    return runs
+        return None, f"its footer's {META_KEY} has no list of [run id, rows]"
+    listed = sum(rows for _, rows in runs)
+    if listed != meta.num_rows:
+        return None, f"its footer lists {listed} rows, the file holds {meta.num_rows}"
+    return runs, ""
 
 
-def _set_aside(path: Path) -> None:
-    # (Gone meanwhile, or a read-only folder: its runs count as not stored anyway.)
-    with contextlib.suppress(OSError):
-        path.rename(path.with_name(f".{path.name}.damaged"))
+def _first_line(err: Exception) -> str:
+    lines = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {lines[0] if lines else ''}"[:200]
+
+
+def _set_aside(path: Path, problem: str) -> None:
+    """Rename a damaged run file out of the way and say so, one line on stderr: its runs
+    count as not stored, so a batch runs them again, and without the line a user would only
+    see runs made twice (and a hidden file) with no reason given."""
+    moved = path.with_name(f".{path.name}.damaged")
+    try:
+        path.rename(moved)
+        where = f"moved to {moved}"
+    except OSError as err:  # gone meanwhile, or a read-only folder
+        where = f"left in place ({err.strerror})"
+    sys.stderr.write(f"warning: {path}: a damaged run file ({problem}); {where}; its runs "
+                     "count as not stored, so a batch runs them again\n")
 
 
 class RunWriter:

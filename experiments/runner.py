@@ -212,6 +212,12 @@ class RunSet:
         """What ``spec``'s run returned; KeyError if it failed."""
         return self.results[spec.run_id]
 
+    @property
+    def run_ids(self) -> list[str]:
+        """The distinct run ids of the specs asked, in their order: the runs this batch is made
+        of (its output folder may hold others: an earlier model's, say)."""
+        return list(dict.fromkeys(spec.run_id for spec in self.specs))
+
     def completed(self) -> list[tuple[RunSpec, Any]]:
         """(spec, result) of every spec asked whose run succeeded, in the order asked."""
         return [(s, self.results[s.run_id]) for s in self.specs if s.run_id in self.results]
@@ -250,7 +256,8 @@ class RunSet:
 def run_many(specs: Sequence[RunSpec], *, task: Task | None = None,
              executor: Executor | None = None, workers: int | None = None,
              out_dir: str | Path | None = None, progress: Progress | None = None,
-             chunk_size: int = 1) -> RunSet:
+             chunk_size: int = 1, stored: Mapping[str, pd.DataFrame] | None = None
+             ) -> RunSet:
     """Run every spec (each distinct run once) and collect results and failures.
 
     ``task`` maps a spec to its result (default: the model's per-month table, ``run_one``);
@@ -260,12 +267,14 @@ def run_many(specs: Sequence[RunSpec], *, task: Task | None = None,
     runs make one task.
 
     With ``out_dir``: the task must return a table; runs stored in ``out_dir/runs`` are read,
-    not rerun; this process stores the others' tables there as they come back, several runs a
-    file (``experiments.run_files``: at most about a second's worth of finished runs is lost
-    if the batch is killed); at the end ``failures.json`` lists every run of the folder that
-    failed and has no result (this batch's failures replace earlier entries of the same runs,
-    and a run that now succeeded is dropped), and stale temporary files of killed writers are
-    removed.
+    not rerun (``stored``: their tables, when the caller has read them already with
+    ``run_files.read_runs``, as an experiment does to check its folder before it writes
+    anything: the folder is not read twice); this process stores the others' tables there
+    as they come back, several runs a file (``experiments.run_files``: at most about a
+    second's worth of finished runs is lost if the batch is killed); at the end
+    ``failures.json`` lists every run of the folder that failed and has no result (this
+    batch's failures replace earlier entries of the same runs, and a run that now succeeded
+    is dropped), and stale temporary files of killed writers are removed.
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
@@ -275,7 +284,8 @@ def run_many(specs: Sequence[RunSpec], *, task: Task | None = None,
     results: dict[str, Any] = {}
     todo: list[RunSpec] = unique
     if out_dir is not None:
-        stored = run_files.read_runs(out_dir, [spec.run_id for spec in unique])
+        if stored is None:
+            stored = run_files.read_runs(out_dir, [spec.run_id for spec in unique])
         todo = []
         for spec in unique:
             df = stored.get(spec.run_id)

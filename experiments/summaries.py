@@ -7,7 +7,8 @@ tables are recomputed from ``summary.parquet``), ``validation.json`` (validate),
 ``evaluations.parquet`` (calibrate) and ``posterior.parquet`` (posterior). ``summarise``
 returns a ``Summary``: a few lines and a few tables (sensitivity indices and scenario-discovery
 boxes with their rules in words included), which the command line prints as text tables and
-``--json`` as data.
+``--json`` as data. The runs counted are the result's (``_result.json`` names them): runs of
+an earlier model the folder keeps are counted apart (``other_runs``).
 """
 
 from __future__ import annotations
@@ -66,10 +67,13 @@ def summarise(folder: Path) -> Summary:
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such folder")
+    batch: set[str] | None = None  # the runs the result is made of, when the folder says
     if (folder / RESULT_FILE).is_file():
         record = _read_json(folder / RESULT_FILE)
         command = str(record.get("command", ""))
         s = _from_result(folder, command, record.get("result") or {})
+        if isinstance(record.get("run_ids"), list):
+            batch = {str(run_id) for run_id in record["run_ids"]}
     elif (folder / "_manifest.json").is_file():
         info = _read_json(folder / "_manifest.json")
         s = _old_optimise(folder, info) if info.get("command") == "optimise" else \
@@ -90,16 +94,26 @@ def summarise(folder: Path) -> Summary:
         raise ValueError(f"{folder}: not a helixsim results folder (none of {RESULT_FILE}, "
                          "_manifest.json, _job.json, validation.json, evaluations.parquet, "
                          "posterior.parquet)")
-    s.lines += _files(folder)
-    s.data.setdefault("finished_runs", len(set(run_files.stored_runs(folder))))
+    stored = set(run_files.index(folder))
+    mine = stored if batch is None else stored & batch
+    s.lines += _files(folder, len(mine), len(stored - mine))
+    s.data.setdefault("finished_runs", len(mine))
+    if batch is not None:
+        s.data.setdefault("other_runs", len(stored - mine))
     return s
 
 
-def _files(folder: Path) -> list[str]:
+def _files(folder: Path, mine: int, others: int) -> list[str]:
+    """Lines on the folder's files: ``mine`` runs stored of the result, ``others`` not."""
     lines = []
     if (folder / "runs").is_dir():
-        lines.append(f"runs stored: {len(set(run_files.stored_runs(folder))):,} "
-                     "(runs/*.parquet)")
+        lines.append(f"runs stored: {mine:,} (runs/*.parquet)")
+    if others:
+        # A folder used again keeps every run stored in it: a model change gives new run ids
+        # (they hash the model's source), so an earlier model's runs stay beside the new ones.
+        lines.append(f"runs/ also holds {others:,} runs this result is not made of (of an "
+                     "earlier model, or seeds it did not ask for): kept on disk, left out of "
+                     "its tables and counts")
     failures = folder / "failures.json"
     if failures.is_file():
         try:

@@ -348,8 +348,10 @@ def _execute(command: str, name: str, out: Path | None, as_json: bool, work,
     ``job`` (run, compare, dividend) is what defines the job, so that a results folder belongs
     to one job: the same job resumes in it, another is refused (experiments.ownership).
     Afterwards every command's folder gets the same things (experiments.export.finish):
-    per_year.parquet (per_month.parquet with ``per_month``), the ``formats`` export, and
-    ``_result.json``, the result as printed by ``--json``, which ``helixsim results`` reads.
+    per_year.parquet (per_month.parquet with ``per_month``) of the command's own runs (the
+    result's ``_steps``, or its ``_run_ids`` in runs/), the ``formats`` export, and
+    ``_result.json``, the result as printed by ``--json`` with the run ids, which ``helixsim
+    results`` reads.
     """
     from experiments.export import RESULT_FILE, finish
     from experiments.storage import write_json
@@ -389,10 +391,12 @@ def _execute(command: str, name: str, out: Path | None, as_json: bool, work,
             _remove_claim(folder)
         raise _fail(str(err)) from None
     steps = result.pop("_steps", None)
+    run_ids = result.pop("_run_ids", None)  # the batch's runs in runs/ (it may hold others)
     if not result.get("dry_run"):
-        result["tables"] = finish(folder, result, steps=steps, per_month_table=per_month,
-                                  formats=formats)
-        write_json({"command": command, "name": name, "result": result},
+        result["tables"] = finish(folder, result, steps=steps, run_ids=run_ids,
+                                  per_month_table=per_month, formats=formats)
+        write_json({"command": command, "name": name, "result": result,
+                    **({"run_ids": run_ids} if run_ids is not None else {})},
                    folder / RESULT_FILE)
     if job is not None and not result.get("dry_run"):
         ownership.record_job(folder, command=command, name=name, job=key, state="done")

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from experiments import design_figures, export
+from experiments import design_figures, export, run_files, runner
 from experiments.run_files import stored_runs
 from experiments.sensitivity import box_text
 from helixsim.cli import app
@@ -438,3 +438,83 @@ def test_uncertainty_and_precision_folders_keep_their_plan_and_read_back(tmp_pat
     assert result.exit_code == 0, result.output
     assert "plan: at most 8 runs" in result.stderr
     assert len(stored_runs(out)) <= 8
+
+
+# --- a results folder used again -----------------------------------------------------------------
+
+# The commands whose runs are stored in the folder's runs/ (the others keep their runs'
+# tables in memory for the per-year tables).
+STORED = ["run", "compare", "compare --precision", "compare --uncertainty", "dividend",
+          "dividend --uncertainty", "experiment"]
+
+
+def never_run(spec):
+    raise AssertionError(f"{spec.label} ran again")
+
+
+@pytest.mark.parametrize("name", STORED)
+def test_after_a_model_change_a_folder_tabulates_and_counts_only_the_runs_of_its_batch(
+        tmp_path, small, name, monkeypatch):
+    """A model change gives new run ids (they hash the model's source): the same command into
+    the same folder runs everything again and keeps the earlier model's runs on disk, but its
+    per-year table and ``helixsim results`` are of its own runs only; run again with the same
+    model, it reuses its stored runs."""
+    out = tmp_path / "out"
+    args = [*commands(tmp_path, small)[name], "--workers", "1", "--out", out]
+    first = invoke(*args)
+    assert first.exit_code == 0, first.output
+    before = pd.read_parquet(out / "per_year.parquet")
+    n = len(run_files.index(out))
+    assert results_of(out)[1]["finished_runs"] == n
+    # Another model: the same numbers (the code is the same) under other run ids.
+    monkeypatch.setattr(runner, "model_version", lambda: "0.0+changed")
+    again = invoke(*args)
+    assert again.exit_code == 0, again.output
+    assert len(run_files.index(out)) == 2 * n  # the earlier model's runs are kept
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "per_year.parquet"), before)
+    text, data = results_of(out)
+    assert data["finished_runs"] == n and data["other_runs"] == n
+    assert f"runs/ also holds {n:,} runs" in " ".join(text.split())
+    # The same model again (a resumed batch): its runs are read back, none runs again.
+    monkeypatch.setattr(runner, "run_one", never_run)
+    resumed = invoke(*args)
+    assert resumed.exit_code == 0, resumed.output
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "per_year.parquet"), before)
+    assert results_of(out)[1]["finished_runs"] == n
+
+
+def test_optimise_tabulates_only_its_search_and_a_rerun_reuses_its_runs(tmp_path, monkeypatch):
+    """A search's folder refuses another model (its checkpoint names the model), so the
+    earlier runs here are written as another batch's: copies under other run ids. A rerun
+    replays the checkpointed generations, whose runs no evaluation asks for again: the
+    per-year table still holds them, and none of the copies."""
+    spec = tmp_path / "opt.toml"
+    spec.write_text(OPTIMISE)
+    out = tmp_path / "out"
+    args = ["optimise", spec, "--workers", "1", "--out", out]
+    first = invoke(*args)
+    assert first.exit_code == 0, first.output
+    before = pd.read_parquet(out / "per_year.parquet")
+    mine = run_files.read_runs(out, run_files.index(out))
+    other = {run_id: f"{int(run_id, 16) ^ 1:016x}" for run_id in mine}  # another run's id
+    run_files.write_runs(out, [(other[i], df.assign(run_id=other[i])) for i, df in mine.items()])
+    monkeypatch.setattr(runner, "run_one", never_run)
+    again = invoke(*args)
+    assert again.exit_code == 0, again.output
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "per_year.parquet"), before)
+    data = results_of(out)[1]
+    assert data["finished_runs"] == data["other_runs"] == len(mine) > 0
+
+
+def test_fewer_seeds_into_a_folder_of_more_tabulate_and_count_only_the_seeds_asked(tmp_path,
+                                                                                   small):
+    """More seeds is the same job (it resumes), so fewer after more is too: the runs of the
+    extra seeds stay stored, out of this result's tables and counts."""
+    out = tmp_path / "out"
+    for seeds in ("3", "2"):
+        result = invoke("run", small, "--seeds", seeds, "--months", "6", "--workers", "1",
+                        "--out", out)
+        assert result.exit_code == 0, result.output
+    assert set(pd.read_parquet(out / "per_year.parquet")["runs"]) == {2}
+    data = results_of(out)[1]
+    assert (data["finished_runs"], data["other_runs"]) == (2, 1)

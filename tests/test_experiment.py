@@ -126,6 +126,39 @@ def test_a_folder_with_a_run_file_of_another_format_exits_2_and_is_left_as_it_wa
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
 
 
+def footer_reads(monkeypatch) -> dict[str, int]:
+    """How often each run file's footer is read from now on (by file name)."""
+    reads: dict[str, int] = {}
+    real = run_files._runs_of
+
+    def counted(path):
+        reads[path.name] = reads.get(path.name, 0) + 1
+        return real(path)
+    monkeypatch.setattr(run_files, "_runs_of", counted)
+    return reads
+
+
+def test_a_resumed_experiment_and_results_read_each_run_file_footer_once(tmp_path,
+                                                                        monkeypatch):
+    """The experiment checks its folder's run files before it writes anything, then runs
+    what is missing: one read of the folder for both; results counts the runs stored with
+    one read too."""
+    from experiments.summaries import summarise
+
+    spec = load(write_spec(tmp_path, "factorial"))
+    out = tmp_path / "out"
+    monkeypatch.setattr(run_files, "FILE_RUNS", 3)  # several files
+    run_experiment(spec, out=out, workers=1)
+    files = sorted(p.name for p in (out / "runs").glob("part-*.parquet"))
+    assert len(files) > 1
+    reads = footer_reads(monkeypatch)
+    again = run_experiment(spec, out=out, workers=1)  # resumed: every run is stored
+    assert again["failed"] == 0 and reads == dict.fromkeys(files, 1)
+    reads.clear()
+    assert summarise(out).data["finished_runs"] == 8
+    assert reads == dict.fromkeys(files, 1)
+
+
 def test_invalid_spec_exits_2_and_writes_nothing(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('description = "x"\n[design]\ntype = "grid"\n')
@@ -174,6 +207,25 @@ def test_experiment_killed_mid_run_resumes_to_the_same_results(tmp_path):
     run_experiment(load(spec), out=clean_out, workers=1)
     pd.testing.assert_frame_equal(pd.read_parquet(out / "summary.parquet"),
                                   pd.read_parquet(clean_out / "summary.parquet"))
+
+
+def test_the_manifest_says_complete_only_once_the_report_is_written(tmp_path, monkeypatch):
+    """A kill while the report is written (here: the report's writer fails) leaves the
+    manifest "running", so that results shows the job as interrupted and the same command
+    finishes it, never "complete" with no report."""
+    from experiments import experiment, ownership
+
+    def killed(out, *args, **kwargs):
+        assert json.loads((out / "_manifest.json").read_text())["status"] == "running"
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(experiment.report, "write_report", killed)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(load(write_spec(tmp_path, "factorial")), out=out, workers=1)
+    info = json.loads((out / "_manifest.json").read_text())
+    assert not (out / "report.md").exists()
+    assert ownership.status(out, info["status"]) == "interrupted"
 
 
 def _table_text(html_text: str, caption: str) -> str:

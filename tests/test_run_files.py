@@ -189,6 +189,46 @@ def test_a_file_whose_footer_lists_other_rows_than_it_holds_is_damaged(tmp_path)
     assert not path.exists() and path.with_name(f".{path.name}.damaged").is_file()
 
 
+def _cut_in_half(path):
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])  # its footer is lost
+
+
+def _no_run_list(path):
+    write_parquet(pd.read_parquet(path), path)  # a part file whose footer names no runs
+
+
+def _data_unreadable(path):
+    # The footer (most of a small file: the schema) stays whole and lists the runs; the
+    # first column's first page header is overwritten.
+    data = bytearray(path.read_bytes())
+    data[4:68] = bytes(64)
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(("damage", "what"), [
+    (_cut_in_half, "footer unreadable"), (_no_run_list, "no helixsim.runs list"),
+    (_data_unreadable, "(unreadable: ")])
+def test_a_damaged_run_file_is_set_aside_with_one_line_on_stderr(tmp_path, capsys, damage,
+                                                                 what):
+    """The runner runs a damaged file's runs again; it says so once, on stderr: the file,
+    what was wrong with it and where it was moved."""
+    specs = batch(2)
+    run_many(specs, workers=1, out_dir=tmp_path)
+    (path,) = (tmp_path / "runs").glob("*.parquet")
+    damage(path)
+    capsys.readouterr()
+    again = run_many(specs, workers=1, out_dir=tmp_path)
+    assert not again.failures and len(again.results) == len(specs)
+    moved = path.with_name(f".{path.name}.damaged")
+    assert moved.is_file()  # (and the runs run again, stored under the same name)
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1, err
+    assert str(path) in err and what in err and str(moved) in err
+    assert stored_runs(tmp_path) == sorted(s.run_id for s in specs)  # stored again
+    run_many(specs, workers=1, out_dir=tmp_path)
+    assert capsys.readouterr().err == ""  # said once: the file is out of the way
+
+
 def test_a_batch_stopped_by_an_exception_stores_every_run_it_finished(tmp_path, monkeypatch):
     monkeypatch.setattr(run_files, "FILE_SECONDS", 3600.0)  # nothing due before the end
     specs = batch()
