@@ -43,7 +43,7 @@ SMALL = {"n_firms": 300, "intake_per_university": 300, "n_universities": 2}
 
 def fingerprint(out: Any) -> float | None:
     """A number that changes when a call's result does (None for calls that work in place)."""
-    if out is None:
+    if out is None or isinstance(out, np.random.BitGenerator):  # in place, or advanced
         return None
     return float(np.sum(np.asarray(out, dtype=float)))
 
@@ -51,24 +51,33 @@ def fingerprint(out: Any) -> float | None:
 class Recorder:
     """Stands in for a month's Generator: passes every call through and records it."""
 
-    def __init__(self, gen: np.random.Generator, purpose: str, month: int,
-                 log: list[tuple]) -> None:
+    def __init__(self, gen: Any, purpose: str, month: int, log: list[tuple],
+                 prefix: str = "") -> None:
         self._gen, self._purpose, self._month, self._log = gen, purpose, month, log
+        self._prefix = prefix
 
     def __getattr__(self, name: str) -> Any:
+        if name == "bit_generator":
+            # A stream advanced past numbers it does not need (collaboration's choice
+            # uniforms) is positioned through its bit generator: recorded as a call too.
+            return Recorder(self._gen.bit_generator, self._purpose, self._month, self._log,
+                            "bit_generator.")
         method = getattr(self._gen, name)
         if not callable(method):
             return method
 
         def call(*args: Any, **kwargs: Any) -> Any:
             # Arguments are copied: a mechanism may change an array after passing it.
-            entry = [self._purpose, self._month, name,
+            entry = [self._purpose, self._month, self._prefix + name,
                      tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args),
                      {k: v.copy() if isinstance(v, np.ndarray) else v
                       for k, v in kwargs.items()}, None]
             out = method(*args, **kwargs)
             entry[5] = fingerprint(out)
-            entry.append(int(np.size(out)) if out is not None else int(np.size(args[0])))
+            if isinstance(out, np.random.BitGenerator):
+                entry.append(0)  # an advance draws no number
+            else:
+                entry.append(int(np.size(out)) if out is not None else int(np.size(args[0])))
             self._log.append(tuple(entry))
             return out
         return call
@@ -102,7 +111,8 @@ def replay(log: list, root: np.random.SeedSequence, check: bool = False) -> floa
         gen = gens.get(key)
         if gen is None:
             gen = gens[key] = streams.get(purpose, month)
-        out = getattr(gen, name)(*args, **kwargs)
+        target = gen.bit_generator if name.startswith("bit_generator.") else gen
+        out = getattr(target, name.removeprefix("bit_generator."))(*args, **kwargs)
         if check and fingerprint(out) != seen and not (seen != seen):  # NaN equals NaN here
             raise SystemExit(f"replay differs at {purpose}, month {month}, {name}")
     return time.process_time() - c0

@@ -155,26 +155,46 @@ def test_projects_without_a_matching_grant_cost_the_firm_the_whole_project(seed)
     assert w.gov.spent[MATCHING] - spent == pytest.approx(due.sum(), rel=1e-12)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_the_partner_search_in_blocks_of_rows_gives_the_same_run(seed, monkeypatch):
-    # The choice uniforms are drawn in blocks of firm rows (memory); a run whose blocks are
-    # a few rows is the run drawn at once, month by month and firm by firm.
-    from simulation.mechanisms import collaboration
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("n_unis", [1, 3, 20])
+def test_the_searchers_choice_uniforms_are_their_rows_of_numpys_whole_draw(seed, n_unis):
+    # The replaced draw was rng.random((n_rows, n_unis)), one row per firm row: the
+    # searchers' rows of it, value for value, and the generator left where it leaves it
+    # (no searcher, the first and the last row, every row, a few rows).
+    cases = np.random.default_rng(seed)
+    n_rows = int(cases.integers(1, 300))
+    for rows in (np.zeros(0, dtype=np.int64), np.array([0]), np.array([n_rows - 1]),
+                 np.arange(n_rows), np.flatnonzero(cases.random(n_rows) < 0.05),
+                 np.flatnonzero(cases.random(n_rows) < 0.5)):
+        stream = int(cases.integers(2**32))
+        got_rng, want_rng = np.random.default_rng(stream), np.random.default_rng(stream)
+        got = collaboration.choice_uniforms(got_rng, rows, n_rows, n_unis)
+        np.testing.assert_array_equal(got, want_rng.random((n_rows, n_unis))[rows])
+        assert got.shape == (len(rows), n_unis)
+        assert got_rng.bit_generator.state == want_rng.bit_generator.state
+        assert got_rng.random() == want_rng.random()
 
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_run_with_every_firms_choice_uniforms_drawn_is_the_same_run(seed, monkeypatch):
+    # The searchers' uniforms are their rows of one (firm rows, universities) draw: a run
+    # that draws them all, as the replaced code did, is the same run, month by month and
+    # firm by firm (the platform on, so that searchers reach every university).
     def run():
         model = EcosystemModel(rng=seed, n_universities=3, n_firms=300,
                                intake_per_university=150, horizon_months=18, search_rate=0.2,
                                platform_on=True, platform_launch_month=2)
         return model.run()
 
-    whole = run()
-    monkeypatch.setattr(collaboration, "CHOICE_BLOCK", 7)
-    blocks = run()
-    a = whole.datacollector.get_model_vars_dataframe()
-    b = blocks.datacollector.get_model_vars_dataframe()
+    passed_over = run()
+    monkeypatch.setattr(collaboration, "choice_uniforms",
+                        lambda rng, rows, n_rows, n_unis: rng.random((n_rows, n_unis))[rows])
+    drawn = run()
+    a = passed_over.datacollector.get_model_vars_dataframe()
+    b = drawn.datacollector.get_model_vars_dataframe()
     assert a["projects_started"].sum() > 0 and a["platform_matches"].sum() > 0
     assert a.equals(b)
-    fa, fb = whole.world.firms, blocks.world.firms
+    fa, fb = passed_over.world.firms, drawn.world.firms
     np.testing.assert_array_equal(fa.trust[: fa.n], fb.trust[: fb.n])
     np.testing.assert_array_equal(fa.partners[: fa.n], fb.partners[: fb.n])
 
@@ -335,7 +355,7 @@ def test_the_partner_search_takes_the_firms_whose_draw_is_below_their_probabilit
     if trust == "full":
         pairs = np.random.default_rng(seed + 10).random(f.trust[: f.n].shape)
         f.trust[: f.n] = np.where(pairs < 0.5, 1.0, pairs)
-    cand, cap = collaboration.free_slots(w)
+    cand = collaboration.free_firms(w)
     sp = np.array([0.02, max(p["rd_intensity"], 1e-12),  # a rate that keeps most below 1
                    p["search_reference_employees"], elasticity, p["experience_search_boost"],
                    1.3, 0.0, p["optimal_distance"], p["payoff_shape"], p["choice_noise"],
@@ -350,10 +370,8 @@ def test_the_partner_search_takes_the_firms_whose_draw_is_below_their_probabilit
     capped = prob >= 1.0  # a firm of probability 1 or more searches whatever its draw
     u_search[cand[capped]] = 0.5
     below |= capped
-    rows = kernels.search_partners(
-        cand, f.employees, f.rd_intensity, f.absorptive, f.knowledge, f.trust,
-        f.home_university, f.platform_member, w.unis.knowledge, cap, w.enrolled, u_search,
-        rng.random((f.n, w.unis.count)), 0, rng.random(f.n), False, False, sp)[0]
+    rows = kernels.searching_firms(cand, f.employees, f.rd_intensity, f.absorptive, f.trust,
+                                   f.platform_member, u_search, False, sp)
     assert (below & ~capped).any() and not below.all()
     np.testing.assert_array_equal(rows, cand[below])
 
@@ -401,26 +419,25 @@ def test_a_searched_match_succeeds_when_its_draw_is_below_its_acceptance(seed):
     w = mid_run(seed, share_edu_3_0=0.5).world
     f, p = w.firms, w.p
     w.enrolled[:, 2] *= np.array([0.0, 0.5, 1.0])  # three different 3.0 shares
-    cand, cap = collaboration.free_slots(w)
+    rows, cap = collaboration.free_slots(w)
     sp = np.array([1.0, max(p["rd_intensity"], 1e-12), p["search_reference_employees"],
                    p["search_size_elasticity"], p["experience_search_boost"], 1.0, 0.0,
                    p["optimal_distance"], p["payoff_shape"], p["choice_noise"], 0.3, 1.5])
     rng = np.random.default_rng(seed)
-    u_choice = rng.random((f.n, w.unis.count))
+    u_choice = rng.random((len(rows), w.unis.count))
 
     def search(u_accept):
-        return kernels.search_partners(
-            cand, f.employees, f.rd_intensity, f.absorptive, f.knowledge, f.trust,
-            f.home_university, f.platform_member, w.unis.knowledge, cap, w.enrolled,
-            np.zeros(f.n), u_choice, 0, u_accept, False, True, sp)
+        return kernels.choose_partners(
+            rows, f.knowledge, f.trust, f.home_university, f.platform_member, w.unis.knowledge,
+            cap, w.enrolled, u_choice, u_accept, False, sp)
 
-    rows, choice, payoff, _, _ = search(np.ones(f.n))
+    choice, payoff, _, _ = search(np.ones(f.n))
     share = w.share_3_0()
     accept = 0.3 * payoff * (1.0 + 1.5 * share[choice])
     below = rng.random(len(rows)) < 0.5
     u_accept = np.ones(f.n)
     u_accept[rows] = np.where(below, accept * (1 - 1e-9), accept * (1 + 1e-9))
-    matched = search(u_accept)[4]
+    matched = search(u_accept)[3]
     assert len(np.unique(share[choice])) >= 2 and below.any() and not below.all()
     np.testing.assert_array_equal(matched, below & (accept > 0))
 

@@ -441,28 +441,15 @@ def search_probability_bound(search_rate, rd_ratio, size_ratio, size_elasticity,
 
 
 @njit(cache=True)
-def search_partners(candidates, employees, rd_intensity, absorptive, knowledge, trust,
-                    home_university, platform_member, uni_knowledge, capacity_left, enrolled,
-                    u_search, u_choice, first_row, u_accept, platform, brokerage, sp):
-    """Partner search of the free firms ``candidates`` (in row order) of the rows whose
-    Gumbel uniforms ``u_choice`` holds (its row 0 is firm row ``first_row``): who searches
-    (search_probability), which university each picks (logit over inverted-U payoff x (1 +
-    trust) with that Gumbel noise, among reachable universities with capacity) and whether
-    the match succeeds, more likely at a university of many 3.0 students (``enrolled``, (U, 3)
-    by programme: World.share_3_0 of the pick, from integer counts, which add exactly in any
-    order).
-
-    ``sp`` holds the parameters in the order collaboration.search_and_match lists them. Returns
-    (searching rows, their choice, its payoff, found through the platform, matched); rows
-    without a reachable university with capacity are not matched.
-    """
+def searching_firms(candidates, employees, rd_intensity, absorptive, trust, platform_member,
+                    u_search, platform, sp):
+    """The free firms ``candidates`` (in row order) that search for a partner this month:
+    those whose ``u_search`` draw is below their search_probability (capped at 1). ``sp``
+    holds the parameters in the order collaboration.search_and_match lists them. Returns
+    their rows, in row order."""
     (search_rate, rd_reference, size_reference, size_elasticity, experience_boost,
-     grant_factor, boost, optimal_distance, payoff_shape, choice_noise, match_probability,
-     broker_boost) = (sp[0], sp[1], sp[2], sp[3], sp[4], sp[5], sp[6], sp[7], sp[8], sp[9],
-                      sp[10], sp[11])
-    n_u = uni_knowledge.shape[0]
-    lo = np.searchsorted(candidates, first_row)
-    hi = np.searchsorted(candidates, first_row + u_choice.shape[0])
+     grant_factor, boost) = (sp[0], sp[1], sp[2], sp[3], sp[4], sp[5], sp[6])
+    n_u = trust.shape[1]
     bounded = 0.0 <= size_elasticity <= 1.0
     # A cheaper bound first, without the square root and the divisions: trust lies in [0, 1]
     # (its column's range, which tests/test_invariants.py checks every month), so the
@@ -479,14 +466,9 @@ def search_partners(candidates, employees, rd_intensity, absorptive, knowledge, 
     prefilter = (bounded and experience_boost >= 0.0 and search_rate >= 0.0
                  and grant_factor >= 0.0 and boost >= 0.0 and rd_reference > 0.0
                  and size_reference > 0.0)
-    m = hi - lo
-    rows = np.empty(m, dtype=np.int64)
-    choice = np.empty(m, dtype=np.int64)
-    chosen = np.empty(m)
-    via = np.empty(m, dtype=np.bool_)
-    matched = np.empty(m, dtype=np.bool_)
+    rows = np.empty(len(candidates), dtype=np.int64)
     s = 0
-    for c in range(lo, hi):
+    for c in range(len(candidates)):
         i = candidates[c]
         member = platform_member[i] and platform
         if (prefilter and rd_intensity[i] >= 0.0 and absorptive[i] >= -0.5
@@ -506,6 +488,35 @@ def search_partners(candidates, employees, rd_intensity, absorptive, knowledge, 
             continue
         if not u_search[i] < min(search_probability(*inputs), 1.0):
             continue
+        rows[s] = i
+        s += 1
+    return rows[:s]
+
+
+@njit(cache=True)
+def choose_partners(rows, knowledge, trust, home_university, platform_member, uni_knowledge,
+                    capacity_left, enrolled, u_choice, u_accept, platform, sp):
+    """The searching firms ``rows``' partners: which university each picks (logit over
+    inverted-U payoff x (1 + trust) with the Gumbel noise of its uniforms ``u_choice[k]``,
+    among reachable universities with capacity) and whether the match succeeds, more likely
+    at a university of many 3.0 students (``enrolled``, (U, 3) by programme: World.share_3_0
+    of the pick, from integer counts, which add exactly in any order).
+
+    ``sp`` holds the parameters in the order collaboration.search_and_match lists them. Returns
+    (their choice, its payoff, found through the platform, matched); rows without a
+    reachable university with capacity are not matched.
+    """
+    (boost, optimal_distance, payoff_shape, choice_noise, match_probability,
+     broker_boost) = (sp[6], sp[7], sp[8], sp[9], sp[10], sp[11])
+    n_u = uni_knowledge.shape[0]
+    m = len(rows)
+    choice = np.empty(m, dtype=np.int64)
+    chosen = np.empty(m)
+    via = np.empty(m, dtype=np.bool_)
+    matched = np.empty(m, dtype=np.bool_)
+    for s in range(m):
+        i = rows[s]
+        member = platform_member[i] and platform
         best = -np.inf
         pick = 0
         pick_payoff = 0.0
@@ -515,10 +526,9 @@ def search_partners(candidates, employees, rd_intensity, absorptive, knowledge, 
             pay = _inverted_u(_distance(knowledge[i], uni_knowledge[u]), optimal_distance,
                               payoff_shape)
             score = (np.log(max(pay * (1.0 + trust[i, u]), 1e-12))
-                     - choice_noise * np.log(-np.log(max(u_choice[i - first_row, u], 1e-300))))
+                     - choice_noise * np.log(-np.log(max(u_choice[s, u], 1e-300))))
             if score > best:
                 best, pick, pick_payoff = score, u, pay
-        rows[s] = i
         choice[s] = pick
         chosen[s] = pick_payoff
         via[s] = member and pick != home_university[i]
@@ -527,8 +537,7 @@ def search_partners(candidates, employees, rd_intensity, absorptive, knowledge, 
         accept = (match_probability * pick_payoff * (1.0 + broker_boost * share_3_0)
                   * (1.0 + boost * member))
         matched[s] = best > -np.inf and u_accept[i] < min(accept, 1.0)
-        s += 1
-    return rows[:s], choice[:s], chosen[:s], via[:s], matched[:s]
+    return choice, chosen, via, matched
 
 
 @njit(cache=True)

@@ -278,8 +278,30 @@ def network_value(w: World) -> float:
     return len(members) / max(int(alive.sum()), 1) * variety
 
 
-# Firm rows whose choice uniforms search_and_match draws at once (memory, not numbers).
-CHOICE_BLOCK = 16_384
+def choice_uniforms(rng: np.random.Generator, rows: np.ndarray, n_rows: int, n_unis: int
+                    ) -> np.ndarray:
+    """(len(rows), n_unis): the rows ``rows`` (ascending) of ``rng.random((n_rows, n_unis))``,
+    the Gumbel uniforms of the month's searching firms, and the generator left where that
+    draw leaves it.
+
+    A uniform is one 64-bit output of the generator, in row-major order, so the stream is
+    advanced past the rows of the firms that do not search instead of drawing them
+    (``PCG64.advance``, what drawing them does to the state): the same numbers for every firm
+    row that uses them, without drawing one per firm row and university (2.4 million a month
+    in the metro region for about a hundred searchers). Tests hold it to numpy's whole draw,
+    value for value and state.
+    """
+    bits = rng.bit_generator
+    out = np.empty((len(rows), n_unis))
+    at = 0  # uniforms drawn or passed so far
+    for k, row in enumerate(rows.tolist()):
+        if row * n_unis > at:
+            bits.advance(row * n_unis - at)
+        out[k] = rng.random(n_unis)
+        at = (row + 1) * n_unis
+    if n_rows * n_unis > at:
+        bits.advance(n_rows * n_unis - at)
+    return out
 
 
 def search_and_match(w: World, slots: OpenSlots | None = None) -> None:
@@ -296,8 +318,8 @@ def search_and_match(w: World, slots: OpenSlots | None = None) -> None:
     grant_available = 1.0 if w.gov.balance[MATCHING] > 0 else 0.0
     brokerage = w.channel("brokerage")
     # Row-aligned draws: a search uniform per firm, Gumbel uniforms per firm and university
-    # (transformed only where needed, drawn in blocks of rows below), an acceptance uniform
-    # per firm.
+    # (drawn for the searching firms only, the others' passed over: choice_uniforms), an
+    # acceptance uniform per firm.
     u_search = w.rng("collaboration.search").random(n)
     choice_rng = w.rng("collaboration.choice")
     u_accept = w.rng("collaboration.accept").random(n)
@@ -309,21 +331,12 @@ def search_and_match(w: World, slots: OpenSlots | None = None) -> None:
         p["broker_match_boost"] if brokerage else 0.0], dtype=float)
     # Who searches (search probability), which reachable university with capacity each
     # picks (logit over inverted-U payoff x (1 + trust)), whether the match succeeds.
-    # The Gumbel uniforms come in blocks of CHOICE_BLOCK firm rows, each searched as it is
-    # drawn: the same numbers as one (n, universities) draw (a generator's uniforms are one
-    # stream, whatever the blocks), without holding all of them at once (29 MiB in the metro
-    # region, at the memory peak).
-    found = []
-    for start in range(0, n, CHOICE_BLOCK):
-        stop = min(start + CHOICE_BLOCK, n)
-        u_choice = choice_rng.random(size=(stop - start, w.unis.count))
-        found.append(kernels.search_partners(
-            cand, f.employees, f.rd_intensity, f.absorptive, f.knowledge, f.trust,
-            f.home_university, f.platform_member, w.unis.knowledge, cap, w.enrolled, u_search,
-            u_choice, start, u_accept, platform, brokerage, sp))
-    if len(found) > 1:
-        found = [[np.concatenate(part) for part in zip(*found, strict=True)]]
-    s, choice, chosen_payoff, via_platform, matched = found[0]
+    s = kernels.searching_firms(cand, f.employees, f.rd_intensity, f.absorptive, f.trust,
+                                f.platform_member, u_search, platform, sp)
+    u_choice = choice_uniforms(choice_rng, s, n, w.unis.count)
+    choice, chosen_payoff, via_platform, matched = kernels.choose_partners(
+        s, f.knowledge, f.trust, f.home_university, f.platform_member, w.unis.knowledge, cap,
+        w.enrolled, u_choice, u_accept, platform, sp)
     w.count("searches", len(s))
     if len(s) == 0:
         return
