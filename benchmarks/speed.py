@@ -18,8 +18,8 @@ on PYTHONPATH, the new one is this checkout. Printed for each:
   and CPU seconds (workers included); a second pool started the same way in the same process
   (what a command that runs several batches pays for each later one); the same batch on a
   warm pool (``--spawn``: this checkout's batch on spawn pools too); and, in a fresh process,
-  ``run_many(..., workers=2)`` on the pool it makes for the batch (cold; the runner's process
-  runs runs itself while that pool starts);
+  ``run_many(..., workers=2)`` on the pool it makes for the batch (cold: the pool's start
+  included);
 - end to end, wall and CPU seconds of the whole command (every process it starts included):
   ``--demo``, ``helixsim dividend model_3_0 --attribution --seeds 6`` (the command of
   ``make demo``); ``--uncertainty [N]``, ``helixsim dividend model_3_0 --uncertainty N``
