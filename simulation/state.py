@@ -403,3 +403,7 @@ class MonthScratch:
     # writes it, the indicators reuse it rather than compute it again (None before accounting
     # has run this month).
     value_added: tuple[np.ndarray, np.ndarray, float] | None = None
+    # Rows of the start-ups in their incubation period this month: the policy mechanism's
+    # incubator payments find them, the staff time of teaching's faculty_time reuses them (no
+    # firm is founded, closed or incubated in between). None: not found yet this month.
+    incubating: np.ndarray | None = None

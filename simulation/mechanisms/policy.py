@@ -23,6 +23,7 @@ import numpy as np
 from .. import kernels
 from ..parameters import INSTRUMENTS
 from ..world import INSTRUMENT_INDEX, UNTIED, World, education_mix
+from .research import incubating_firms
 
 # Which channels keep each tied instrument alive (any one of them open suffices).
 INCUBATOR = INSTRUMENT_INDEX["incubator_support"]
@@ -96,8 +97,7 @@ def pay_incubator_support(w: World) -> None:
     if not w.channel("incubation"):
         return
     # Paid from the month after founding for incubation_months months.
-    inc = kernels.in_incubation(f.alive[: f.n], f.incubated, f.birth_step, w.month,
-                                p["incubation_months"])
+    inc = incubating_firms(w)
     running = w.gov.spend(INCUBATOR, p["incubator_running_cost"] * len(inc))
     w.count("incubator_running_cost", running)
     due = p["incubator_support"] * len(inc)

@@ -50,14 +50,23 @@ def time_left(engaged: np.ndarray, faculty: np.ndarray, p: dict) -> tuple[np.nda
     return np.clip(research, 0.0, 1.0), np.clip(teaching, 0.0, 1.0)
 
 
+def incubating_firms(w: World) -> np.ndarray:
+    """Rows of the start-ups in their incubation period this month (from the month after
+    founding for ``incubation_months`` months), found once a month and kept in the scratch."""
+    if w.scratch.incubating is None:
+        f = w.firms
+        w.scratch.incubating = kernels.in_incubation(
+            f.alive[: f.n], f.incubated, f.birth_step, w.month, w.p["incubation_months"])
+    return w.scratch.incubating
+
+
 def engaged_fte(w: World) -> np.ndarray:
     """(U,) faculty FTE that industry engagement takes this month: ``project_staff_fte`` per
     active project, ``broker_staff_fte`` more per brokered one, ``incubator_staff_fte`` per
     incubated start-up in its incubation period, ``capstone_staff_fte`` per 2.0 capstone
     partnership, each at its university (one pass, simulation/kernels/engagement.py)."""
     p, u, pr, f = w.p, w.unis, w.projects, w.firms
-    incubating = kernels.in_incubation(f.alive[: f.n], f.incubated, f.birth_step, w.month,
-                                       p["incubation_months"])
+    incubating = incubating_firms(w)
     return kernels.engaged_fte(pr.active[: pr.n], pr.university, pr.brokered, incubating,
                                f.founder_university, u.capstone_uni, u.count,
                                p["project_staff_fte"], p["broker_staff_fte"],
