@@ -175,6 +175,15 @@ def test_the_searchers_choice_uniforms_are_their_rows_of_numpys_whole_draw(seed,
         assert got_rng.random() == want_rng.random()
 
 
+@pytest.mark.parametrize("rows", [[3, 1], [2, 2], [0, 5, 4], [10]])
+def test_choice_uniforms_refuses_rows_it_cannot_reach_in_order(rows):
+    # Rows out of order, repeated or past the last firm row would silently get other rows'
+    # numbers (the generator only moves forward).
+    rng = np.random.default_rng(1)
+    with pytest.raises(ValueError, match="rows must ascend"):
+        collaboration.choice_uniforms(rng, np.array(rows), 10, 3)
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_a_run_with_every_firms_choice_uniforms_drawn_is_the_same_run(seed, monkeypatch):
     # The searchers' uniforms are their rows of one (firm rows, universities) draw: a run

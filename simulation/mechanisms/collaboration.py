@@ -295,8 +295,14 @@ def choice_uniforms(rng: np.random.Generator, rows: np.ndarray, n_rows: int, n_u
     out = np.empty((len(rows), n_unis))
     at = 0  # uniforms drawn or passed so far
     for k, row in enumerate(rows.tolist()):
-        if row * n_unis > at:
-            bits.advance(row * n_unis - at)
+        gap = row * n_unis - at
+        if gap < 0 or row >= n_rows:
+            # A row out of order or repeated cannot be reached by advancing: it would get
+            # another row's numbers without a word.
+            raise ValueError(f"choice_uniforms: rows must ascend without repeats, within "
+                             f"0..{n_rows - 1}: row {row} at position {k}")
+        if gap:
+            bits.advance(gap)
         out[k] = rng.random(n_unis)
         at = (row + 1) * n_unis
     if n_rows * n_unis > at:
