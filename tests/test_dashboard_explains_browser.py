@@ -14,6 +14,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from browser import choose, launch_args, open_page, require_browser, server_fixture, shot
 
+from experiments.formatting import format_number
+
 require_browser()
 browser_type_launch_args = launch_args
 server = server_fixture()
@@ -21,6 +23,29 @@ server = server_fixture()
 EXPLORE_UNITS = ["firms", "persons", "innovations", "firms", "projects"]
 DIVIDEND_UNITS = ["MCU", "MCU", "MCU", "millibits"]
 NUMBER = r"[+-−]?[\d,]+(?:\.\d+)?"
+
+
+def significant_decimals(text: str) -> list[str]:
+    """The numbers in ``text`` written with more than three significant digits after a
+    decimal point: what experiments.formatting.format_number never writes (0.0575 and 12.5
+    are formatted; 0.05751 and 1.2345 are raw floats). Whole numbers may have any length."""
+    raw = []
+    for whole, decimals in re.findall(r"(\d[\d,]*)\.(\d+)", text):
+        digits = (whole.replace(",", "") + decimals).lstrip("0")
+        if len(digits) > 3:
+            raw.append(f"{whole}.{decimals}")
+    return raw
+
+
+def test_the_raw_float_rule_tells_formatted_numbers_from_raw_ones() -> None:
+    assert significant_decimals("W 0.0575 MCU, +12.5 pp, 1,997 firms, 0.05% and 3.0") == []
+    assert significant_decimals("0.05751 and 1.2345 and 37,320.5") == ["0.05751", "1.2345",
+                                                                      "37,320.5"]
+    # ...and every number the tables' formatter writes passes it, across magnitudes.
+    for value in (0.0575123, 0.000123456, 0.987654, 1.23456, 12.3456, 999.876, 37320.5):
+        for sign in (1, -1):
+            text = format_number(sign * value, signed=True)
+            assert significant_decimals(text) == [], text
 
 
 def _step(page, prefix: str, months: int) -> None:
@@ -45,7 +70,7 @@ def test_counters_show_their_units(server, browser) -> None:
     # The components table is formatted for people: labels with units, no raw floats.
     table = page.locator(".components-table").inner_text()
     assert "Welfare W" in table and "(MCU)" in table
-    assert not re.search(r"\d\.\d{4,}", table), table
+    assert significant_decimals(table) == [], table
     # The two W lines are told apart by a legend.
     legend = page.locator(".dividend-charts svg").first.locator(".legend-item")
     assert legend.all_text_contents() == ["baseline", "siloed"]
