@@ -201,6 +201,11 @@ class Firms(Table):
     subsidy: np.ndarray          # MCU of R&D subsidy paid last month, spent on R&D this month
     public_money: np.ndarray     # MCU of any public money received this month
     trust: np.ndarray            # (F, U) trust toward each university, [0, 1]
+    # bool: the row has gained trust toward some university. Trust starts at 0 and only a
+    # success raises it, so every other row's trust is 0 and stays 0 under decay: the monthly
+    # decay visits these rows alone (a few thousand of the metro region's 180,000). Code that
+    # writes trust itself must set it for the rows it writes.
+    trusted: np.ndarray
     # Employees diverted this month to university work (projects, capstones), not producing.
     diverted: np.ndarray
 
@@ -244,7 +249,8 @@ class Firms(Table):
             partners=_empty(cap, dtype=np.int64), subsidy=_empty(cap), public_money=_empty(cap),
             last_innovation=_empty(cap, dtype=np.int32),
             last_project=_empty(cap, dtype=np.int32),
-            trust=_empty(cap, n_universities), diverted=_empty(cap),
+            trust=_empty(cap, n_universities), trusted=_empty(cap, dtype=bool),
+            diverted=_empty(cap),
         )
 
 

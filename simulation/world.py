@@ -374,7 +374,7 @@ def init_firms(firms: Firms, rows: slice, p: dict[str, Any], rng: np.random.Gene
         firms.home_university, firms.platform_member, firms.grad_employees, firms.grad_skill,
         firms.prior_grads, firms.prior_grad_skill, firms.innovations, firms.patents,
         firms.partners, firms.last_innovation, firms.last_project, firms.subsidy,
-        firms.public_money, firms.trust)
+        firms.public_money, firms.trust, firms.trusted)
 
 
 def admit_cohort(w: World, rng: np.random.Generator, *, step: int, year: int = 1) -> slice:

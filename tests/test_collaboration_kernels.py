@@ -282,9 +282,9 @@ def test_the_ending_kernel_abandons_the_projects_whose_draw_is_below_the_hazard(
                    for name in collaboration.END_PARAMETERS])
     active = pr.active[:n].copy()
     counts = kernels.end_projects(
-        f.alive[: f.n], f.cash, f.employees, f.knowledge, f.trust.copy(), w.unis.knowledge,
-        w.unis.faculty, pr.firm[:n], pr.university[:n], pr.end_step[:n], pr.payoff[:n],
-        pr.social[:n], pr.gov_funded[:n], active, pr.failed[:n].copy(), u_abandon,
+        f.alive[: f.n], f.cash, f.employees, f.knowledge, f.trust.copy(), f.trusted.copy(),
+        w.unis.knowledge, w.unis.faculty, pr.firm[:n], pr.university[:n], pr.end_step[:n],
+        pr.payoff[:n], pr.social[:n], pr.gov_funded[:n], active, pr.failed[:n].copy(), u_abandon,
         np.ones(n), w.month + 1, ep)[0]
     want = below & ~due & ~broke & f.alive[firms]
     assert want.sum() > 0 and (~want & ~due & ~broke).sum() > 0
@@ -332,8 +332,8 @@ def test_a_firm_whose_slots_shrank_keeps_the_projects_it_started_last(seed):
     active = pr.active[:n].copy()
     failed = pr.failed[:n].copy()
     counts = kernels.end_projects(
-        f.alive[: f.n], f.cash, employees, f.knowledge, f.trust.copy(), w.unis.knowledge,
-        w.unis.faculty, pr.firm[:n], pr.university[:n], pr.end_step[:n], pr.payoff[:n],
+        f.alive[: f.n], f.cash, employees, f.knowledge, f.trust.copy(), f.trusted.copy(),
+        w.unis.knowledge, w.unis.faculty, pr.firm[:n], pr.university[:n], pr.end_step[:n], pr.payoff[:n],
         pr.social[:n], pr.gov_funded[:n], active, failed, np.ones(n), np.ones(n), w.month,
         ep)[0]
     ended_otherwise = act[(pr.end_step[act] <= w.month) | ~f.alive[pr.firm[act]]]
@@ -386,27 +386,50 @@ def test_the_partner_search_takes_the_firms_whose_draw_is_below_their_probabilit
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_every_pair_of_the_firm_table_loses_trust_decay_of_its_trust(seed):
-    # Step 3 of the ending kernel: with no project ending, every firm row's trust in every
-    # university is multiplied by 1 - trust_decay (as one numpy product would), and the
-    # table's spare rows are left alone.
+def test_every_pair_of_the_trusted_rows_loses_trust_decay_of_its_trust(seed):
+    # Step 3 of the ending kernel: with no project ending, every trusted firm row's trust in
+    # every university is multiplied by 1 - trust_decay (as one numpy product would); the
+    # other rows (whose trust the model keeps at 0: given here, so that a visit would show)
+    # and the table's spare rows are left alone.
     w = mid_run(seed, trust_decay=0.07).world
     f, pr, p = w.firms, w.projects, w.p
     n = pr.n
     rng = np.random.default_rng(seed)
     trust = rng.random(f.trust.shape)
+    trusted = rng.random(len(trust)) < 0.3
+    trusted[f.n:] = True  # spare rows: past the table's rows, never visited
     before = trust.copy()
     ep = np.array([collaboration.project_cash_need(w) if name == "cash_need" else float(p[name])
                    for name in collaboration.END_PARAMETERS])
     kernels.end_projects(
-        f.alive[: f.n], f.cash, f.employees, f.knowledge, trust, w.unis.knowledge,
+        f.alive[: f.n], f.cash, f.employees, f.knowledge, trust, trusted, w.unis.knowledge,
         w.unis.faculty, pr.firm[:n], pr.university[:n], pr.end_step[:n], pr.payoff[:n],
         pr.social[:n], pr.gov_funded[:n], np.zeros(n, dtype=bool), pr.failed[:n].copy(),
         np.ones(n), np.ones(n), w.month, ep)
     expected = before.copy()
-    expected[: f.n] *= 1.0 - 0.07
-    assert f.n < len(trust)  # spare rows exist
+    visited = trusted.copy()
+    visited[f.n:] = False
+    expected[visited] *= 1.0 - 0.07
+    assert f.n < len(trust) and 0 < visited.sum() < f.n  # spare, trusted and other rows
     np.testing.assert_array_equal(trust, expected)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_only_trusted_rows_hold_trust_and_they_are_the_rows_a_success_raised(seed):
+    # The decay visits the trusted rows alone, which is the same run only if every other
+    # row's trust is 0: through a run with entry (new rows), exits and many endings, the rows
+    # with any trust are trusted ones, and trusted rows are those with a success behind them
+    # (trust from a success stays above 0: losses and decay only scale it).
+    model = busy_run(seed, 1, entry_rate=0.02, exit_hazard_mature=0.01)
+    w = model.world
+    f, pr = w.firms, w.projects
+    for _ in range(10):
+        model.step()
+        held = (f.trust[: f.n] != 0).any(axis=1)
+        assert not (held & ~f.trusted[: f.n]).any()
+        np.testing.assert_array_equal(held, f.trusted[: f.n])
+    assert f.trusted[: f.n].sum() > 0 and (pr.failed[: pr.n]).any()
+    assert not f.trusted[f.n:].any()
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -475,8 +498,9 @@ def test_the_brokers_offers_are_numpys_array_draw(seed, n_unis):
 def test_trust_moves_once_per_pair_first_successes_then_losses(seed):
     # Every project row of a busy month ends at its end month, each pair with several rows
     # (copies of the month's projects, succeeding or failing by their draws): a pair with a
-    # success gains trust_gain x (1 - trust) once, then a pair with a failure of a living firm
-    # loses trust_loss of it once, then every pair decays; other pairs only decay.
+    # success gains trust_gain x (1 - trust) once and marks its firm row trusted, then a pair
+    # with a failure of a living firm loses trust_loss of it once, then every pair of the
+    # trusted rows (those marked before and now) decays; the other rows are left alone.
     model = busy_run(seed, 6, trust_gain=0.4, trust_loss=0.25, trust_decay=0.05)
     w = model.world
     f, pr, p = w.firms, w.projects, w.p
@@ -485,6 +509,8 @@ def test_trust_moves_once_per_pair_first_successes_then_losses(seed):
     rng = np.random.default_rng(seed)
     n = len(rows)
     trust = rng.random(f.trust.shape)
+    trusted = rng.random(len(trust)) < 0.2
+    was_trusted = trusted.copy()
     before = trust.copy()
     payoff = np.full(n, 0.5)
     u_success = rng.random(n)
@@ -494,8 +520,8 @@ def test_trust_moves_once_per_pair_first_successes_then_losses(seed):
                    for name in collaboration.END_PARAMETERS])
     ep[collaboration.END_PARAMETERS.index("project_cost")] = 0.0
     kernels.end_projects(
-        alive, f.cash, f.employees, f.knowledge, trust, w.unis.knowledge, w.unis.faculty,
-        pr.firm[rows], pr.university[rows], np.zeros(n, dtype=pr.end_step.dtype), payoff,
+        alive, f.cash, f.employees, f.knowledge, trust, trusted, w.unis.knowledge,
+        w.unis.faculty, pr.firm[rows], pr.university[rows], np.zeros(n, dtype=pr.end_step.dtype), payoff,
         pr.social[rows], pr.gov_funded[rows], np.ones(n, dtype=bool), np.zeros(n, dtype=bool),
         np.ones(n), u_success, w.month, ep)
     want = before.copy()
@@ -507,7 +533,12 @@ def test_trust_moves_once_per_pair_first_successes_then_losses(seed):
         want[k // w.unis.count, k % w.unis.count] = t + 0.4 * (1.0 - t)
     for k in np.unique(key[lost]):
         want[k // w.unis.count, k % w.unis.count] *= 1.0 - 0.25
-    want[: f.n] *= 1.0 - 0.05
+    marked = was_trusted.copy()
+    marked[pr.firm[rows][won]] = True
+    np.testing.assert_array_equal(trusted, marked)
+    marked[f.n:] = False
+    want[marked] *= 1.0 - 0.05
+    assert (marked & ~was_trusted).any() and (~marked[: f.n]).any()
     assert np.isin(key[won], key[lost]).any() and (~np.isin(key[lost], key[won])).any()
     assert (~alive[pr.firm[rows]]).any()
     np.testing.assert_array_equal(trust, want)

@@ -277,7 +277,7 @@ def start_firms(start, size, productivity_draw, rd_draw, profile, profile_is_sha
                 f_alive, f_origin, f_founder_university, f_incubated, f_home_university,
                 f_platform_member, f_grad_employees, f_grad_skill, f_prior_grads,
                 f_prior_grad_skill, f_innovations, f_patents, f_partners, f_last_innovation,
-                f_last_project, f_subsidy, f_public_money, f_trust):
+                f_last_project, f_subsidy, f_public_money, f_trust, f_trusted):
     """New firms from row ``start`` on (world.init_firms): size and jobs, productivity and R&D
     intensity from their lognormal draws, knowledge, cash, digital maturity, and every other
     column at the value of a firm that has done nothing yet.
@@ -336,3 +336,4 @@ def start_firms(start, size, productivity_draw, rd_draw, profile, profile_is_sha
         f_public_money[i] = 0.0
         for j in range(f_trust.shape[1]):
             f_trust[i, j] = 0.0
+        f_trusted[i] = False

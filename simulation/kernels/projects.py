@@ -112,7 +112,8 @@ def _capacity_left(places, used):
 
 
 @njit(cache=True)
-def end_projects(alive, cash, employees, knowledge, trust, uni_knowledge, uni_faculty, firm,
+def end_projects(alive, cash, employees, knowledge, trust, trusted, uni_knowledge, uni_faculty,
+                 firm,
                  university, end_step, payoff, social, gov_funded, active, failed, u_abandon,
                  u_success, month, ep):
     """The month's projects ending, and the free places they leave, in one pass of each:
@@ -125,7 +126,8 @@ def end_projects(alive, cash, employees, knowledge, trust, uni_knowledge, uni_fa
     2. A firm whose slots shrank below its active projects keeps as many as its slots of
        those it started last and drops the others (rows are in start order), as the numpy
        implementation ranked them.
-    3. Every pair's trust decays by ``trust_decay``.
+    3. Every pair's trust decays by ``trust_decay``: the pairs of the ``trusted`` rows (the
+       rows a success has raised, marked here), since every other pair's trust is 0.
     4. The free places of both sides for the month's new projects: the firms with a free
        slot and the cash for one more project (collaboration.free_firms) and each
        university's places (collaboration.capacity_left), counted from the running projects
@@ -202,6 +204,7 @@ def end_projects(alive, cash, employees, knowledge, trust, uni_knowledge, uni_fa
                 i, u = gains[k] // n_u, gains[k] % n_u
                 t = trust[i, u]
                 trust[i, u] = t + trust_gain * (1.0 - t)
+                trusted[i] = True
         losses = np.sort(losses[:n_losses])
         for k in range(n_losses):
             if k == 0 or losses[k] != losses[k - 1]:
@@ -221,9 +224,10 @@ def end_projects(alive, cash, employees, knowledge, trust, uni_knowledge, uni_fa
             running[i] += 1
             used[university[r]] += 1
     decay = 1.0 - trust_decay
-    flat = trust[:n].reshape(n * n_u)  # every pair of the first n rows in one run (vectorised)
-    for k in range(len(flat)):
-        flat[k] *= decay
+    for i in range(n):
+        if trusted[i]:
+            for u in range(n_u):
+                trust[i, u] *= decay
     free = _free_rows(alive, employees, cash, running, slot_employees, need)
     return counts, free, running, _capacity_left(_places(uni_faculty, projects_per_faculty),
                                                  used)

@@ -127,7 +127,7 @@ def end_projects(w: World) -> OpenSlots:
     need = project_cash_need(w)
     ep = np.array([need if name == "cash_need" else float(p[name]) for name in END_PARAMETERS])
     counts, firms, running, capacity = kernels.end_projects(
-        f.alive[: f.n], f.cash, f.employees, f.knowledge, f.trust, w.unis.knowledge,
+        f.alive[: f.n], f.cash, f.employees, f.knowledge, f.trust, f.trusted, w.unis.knowledge,
         w.unis.faculty, pr.firm[:n], pr.university[:n], pr.end_step[:n], pr.payoff[:n],
         pr.social[:n], pr.gov_funded[:n], pr.active[:n], pr.failed[:n], u_abandon, u_success,
         w.month, ep)
