@@ -8,7 +8,9 @@ tables are recomputed from ``summary.parquet``), ``validation.json`` (validate),
 returns a ``Summary``: a few lines and a few tables (sensitivity indices and scenario-discovery
 boxes with their rules in words included), which the command line prints as text tables and
 ``--json`` as data. The runs counted are the result's (``_result.json`` names them): runs of
-an earlier model the folder keeps are counted apart (``other_runs``).
+an earlier model the folder keeps are counted apart (``other_runs``). A folder whose latest
+job is running or was interrupted is summarised by that job's state alone: its tables and
+``_result.json`` are then an earlier finished job's (the same command after a model change).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import pandas as pd
 
 from . import run_files
 from .export import PER_MONTH, PER_YEAR, RESULT_FILE
-from .ownership import status
+from .ownership import JOB_FILE, status
 from .sensitivity import box_text
 
 KINDS = ("run", "compare", "dividend", "experiment", "validate", "calibrate", "posterior",
@@ -68,7 +70,10 @@ def summarise(folder: Path) -> Summary:
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such folder")
     batch: set[str] | None = None  # the runs the result is made of, when the folder says
-    if (folder / RESULT_FILE).is_file():
+    unfinished = _unfinished(folder)
+    if unfinished is not None:
+        s = unfinished
+    elif (folder / RESULT_FILE).is_file():
         record = _read_json(folder / RESULT_FILE)
         command = str(record.get("command", ""))
         s = _from_result(folder, command, record.get("result") or {})
@@ -101,6 +106,36 @@ def summarise(folder: Path) -> Summary:
     if batch is not None:
         s.data.setdefault("other_runs", len(stored - mine))
     return s
+
+
+def _unfinished(folder: Path) -> Summary | None:
+    """The folder's latest job when it has not finished (running, or interrupted: no live
+    process holds it), as its state alone; None when it finished or the folder says nothing.
+
+    The tables such a folder holds (``_result.json``, ``summary.parquet``) are an earlier
+    finished job's: shown beside an interrupted job's status they would pass for its result.
+    """
+    for name in ("_manifest.json", JOB_FILE):
+        path = folder / name
+        if not path.is_file():
+            continue
+        info = _read_json(path)
+        state = status(folder, info.get("status"))
+        if state not in ("running", "interrupted"):
+            return None
+        command = str(info.get("command") or ("experiment" if name == "_manifest.json"
+                                              else "run"))
+        planned = info.get("runs")
+        s = Summary(str(folder), command)
+        s.lines.append(f"{command} {info.get('experiment')}: status {state}"
+                       + (f", {planned:,} runs planned" if isinstance(planned, int) else ""))
+        earlier = [n for n in (RESULT_FILE, "summary.parquet") if (folder / n).is_file()]
+        if earlier:
+            s.lines.append(f"{' and '.join(earlier)} hold an earlier finished job's result, "
+                           "not this one's: left out; run the same command again to finish it")
+        s.data.update(status=state, planned_runs=planned)
+        return s
+    return None
 
 
 def _files(folder: Path, mine: int, others: int) -> list[str]:

@@ -180,6 +180,43 @@ def test_a_job_that_died_is_shown_as_interrupted(tmp_path):
     assert json.loads(_helixsim("results", str(out), "--json").stdout)["status"] == "complete"
 
 
+def test_an_interrupted_rerun_is_not_shown_with_the_earlier_jobs_result(tmp_path):
+    # A folder that holds a finished experiment, run again by the same command after its runs
+    # no longer count (a model change gives new run ids; here the run files are removed), and
+    # killed mid-batch: results says interrupted and does not show the earlier job's tables as
+    # this one's, though _result.json and summary.parquet are still on disk.
+    out = tmp_path / "again"
+    spec = _spec(tmp_path, months=120,
+                 levels="[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]")
+    first = _helixsim("experiment", str(spec), "--workers", "1", "--out", str(out))
+    assert first.returncode == 0, first.stderr
+    finished = json.loads(_helixsim("results", str(out), "--json").stdout)
+    assert finished["status"] == "complete" and finished["tables"]
+    for run in (out / "runs").glob("*.parquet"):
+        run.unlink()
+    job = subprocess.Popen([HELIXSIM, "experiment", str(spec), "--workers", "1", "--out",
+                            str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           env={**os.environ, STORE_ENV: "0"})
+    deadline = time.monotonic() + 120
+    while not list((out / "runs").glob("*.parquet")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(job.pid, signal.SIGKILL)
+    job.wait()
+    assert (out / "_result.json").is_file() and (out / "summary.parquet").is_file()
+    shown = _helixsim("results", str(out), "--json")
+    assert shown.returncode == 0, shown.stderr
+    info = json.loads(shown.stdout)
+    assert info["status"] == "interrupted"
+    assert info["tables"] == {}
+    assert 0 < info["finished_runs"] < info["planned_runs"]
+    assert any("earlier finished job" in line for line in info["lines"])
+    again = _helixsim("experiment", str(spec), "--workers", "1", "--out", str(out))
+    assert again.returncode == 0, again.stderr
+    done = json.loads(_helixsim("results", str(out), "--json").stdout)
+    assert done["status"] == "complete" and done["tables"]
+    assert done["finished_runs"] == done["planned_runs"]
+
+
 def _start(args: list[str]) -> subprocess.Popen:
     return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "OMP_NUM_THREADS": "1"})
