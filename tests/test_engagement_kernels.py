@@ -66,3 +66,27 @@ def test_staff_time_left_is_research_time_left(seed: int) -> None:
                                       p["faculty_research_share"], p["faculty_teaching_share"])
         for kernel_side, formula_side in zip(got, time_left(engaged, faculty, p), strict=True):
             np.testing.assert_array_equal(kernel_side, formula_side)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_months_incubating_firms_found_by_policy_are_those_at_teaching(seed: int,
+                                                                          monkeypatch) -> None:
+    # Faculty time reuses the incubating rows the incubator payments found at the start of the
+    # month: nothing in between (the timeline's levers, the release, teaching's September)
+    # founds, closes or incubates a firm, so they are the rows the state gives at teaching.
+    from simulation.mechanisms import teaching
+
+    real, checked = teaching.faculty_time, []
+
+    def faculty_time(w) -> None:
+        f = w.firms
+        now = kernels.in_incubation(f.alive[: f.n], f.incubated, f.birth_step, w.month,
+                                    w.p["incubation_months"])
+        assert w.scratch.incubating is not None  # found by the policy step
+        np.testing.assert_array_equal(w.scratch.incubating, now)
+        checked.append(len(now))
+        real(w)
+
+    monkeypatch.setattr(teaching, "faculty_time", faculty_time)
+    EcosystemModel(rng=seed, **SMALL).run()
+    assert len(checked) == SMALL["horizon_months"] and max(checked) > 0

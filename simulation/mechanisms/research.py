@@ -52,7 +52,9 @@ def time_left(engaged: np.ndarray, faculty: np.ndarray, p: dict) -> tuple[np.nda
 
 def incubating_firms(w: World) -> np.ndarray:
     """Rows of the start-ups in their incubation period this month (from the month after
-    founding for ``incubation_months`` months), found once a month and kept in the scratch."""
+    founding for ``incubation_months`` months), found at the month's first ask (the policy
+    step, before any firm is founded or closed) and kept in the scratch for the month's
+    faculty time: the month's set, not the current state's once entry and exit have run."""
     if w.scratch.incubating is None:
         f = w.firms
         w.scratch.incubating = kernels.in_incubation(
@@ -60,13 +62,16 @@ def incubating_firms(w: World) -> np.ndarray:
     return w.scratch.incubating
 
 
-def engaged_fte(w: World) -> np.ndarray:
+def engaged_fte(w: World, incubating: np.ndarray | None = None) -> np.ndarray:
     """(U,) faculty FTE that industry engagement takes this month: ``project_staff_fte`` per
     active project, ``broker_staff_fte`` more per brokered one, ``incubator_staff_fte`` per
-    incubated start-up in its incubation period, ``capstone_staff_fte`` per 2.0 capstone
-    partnership, each at its university (one pass, simulation/kernels/engagement.py)."""
+    incubated start-up in its incubation period (``incubating``, their rows: found in the
+    current state when not given), ``capstone_staff_fte`` per 2.0 capstone partnership, each
+    at its university (one pass, simulation/kernels/engagement.py)."""
     p, u, pr, f = w.p, w.unis, w.projects, w.firms
-    incubating = incubating_firms(w)
+    if incubating is None:
+        incubating = kernels.in_incubation(f.alive[: f.n], f.incubated, f.birth_step, w.month,
+                                           p["incubation_months"])
     return kernels.engaged_fte(pr.active[: pr.n], pr.university, pr.brokered, incubating,
                                f.founder_university, u.capstone_uni, u.count,
                                p["project_staff_fte"], p["broker_staff_fte"],
@@ -76,7 +81,7 @@ def engaged_fte(w: World) -> np.ndarray:
 def faculty_time(w: World) -> None:
     """This month's staff time: engaged FTE and the research and teaching time left."""
     u = w.unis
-    u.engaged_fte = engaged_fte(w)
+    u.engaged_fte = engaged_fte(w, incubating_firms(w))
     # time_left's formula in one kernel call (simulation/kernels/engagement.py).
     p = w.p
     u.research_time, u.teaching_time = kernels.staff_time_left(
