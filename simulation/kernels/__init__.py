@@ -97,6 +97,9 @@ _MODULES = {
     "enrol_cohort": "students",
     "immersion_engagement": "students",
     "willing_partners": "students",
+    "uniforms_at": "stream",
+    "new_cursor": "stream",
+    "uniform_at": "stream",
 }
 
 
