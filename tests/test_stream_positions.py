@@ -89,12 +89,12 @@ def test_a_start_state_counts_as_the_months_use_of_the_stream() -> None:
     # in the same month raises; the next month, or another purpose, is fine.
     streams = Streams(np.random.SeedSequence(4))
     streams.start_state("innovation.gain", 3)
-    with pytest.raises(RuntimeError, match="'innovation.gain' used twice in month 3"):
+    with pytest.raises(RuntimeError, match=r"'innovation\.gain' used twice in month 3"):
         streams.start_state("innovation.gain", 3)
-    with pytest.raises(RuntimeError, match="'innovation.gain' used twice in month 3"):
+    with pytest.raises(RuntimeError, match=r"'innovation\.gain' used twice in month 3"):
         streams.get("innovation.gain", 3)
     streams.get("innovation.patent", 3)
-    with pytest.raises(RuntimeError, match="'innovation.patent' used twice in month 3"):
+    with pytest.raises(RuntimeError, match=r"'innovation\.patent' used twice in month 3"):
         streams.start_state("innovation.patent", 3)
     streams.start_state("innovation.gain", 4)
     streams.get("innovation.patent", 4)

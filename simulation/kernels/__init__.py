@@ -100,6 +100,7 @@ _MODULES = {
     "uniforms_at": "stream",
     "new_cursor": "stream",
     "uniform_at": "stream",
+    "row_uniforms": "stream",
 }
 
 

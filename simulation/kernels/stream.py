@@ -136,3 +136,33 @@ def uniforms_at(start_state, offsets):
     for k in range(len(offsets)):
         out[k] = uniform_at(cursor, table, start_state, offsets[k])
     return out
+
+
+@njit(cache=True)
+def row_uniforms(start_state, rows, n_rows, width):
+    """(len(rows), width): rows ``rows`` of ``Generator.random((n_rows, width))`` of the
+    generator at ``start_state`` (row r is positions r width ... r width + width - 1), and -1,
+    or the index in ``rows`` of the first row that does not ascend (a repeat, or one out of
+    order) or lies outside 0..n_rows - 1, the values then unfinished: the caller raises."""
+    out = np.empty((len(rows), width))
+    if len(rows) == 0:
+        return out, -1
+    table = jump_table(start_state[2], start_state[3])
+    m_lo, m_hi, inc_lo, inc_hi = table[0, 0], table[0, 1], table[0, 2], table[0, 3]
+    s_lo, s_hi, at = start_state[0], start_state[1], 0  # at: steps taken
+    previous = -1
+    for k in range(len(rows)):
+        row = rows[k]
+        if row <= previous or row >= n_rows:
+            return out, k
+        previous = row
+        # A jump to the row's first number, then a step for each next one: the state kept
+        # in registers (through uniform_at's cursor a step cost about three times as much).
+        s_lo, s_hi = _jump(s_lo, s_hi, table, np.uint64(row * width + 1 - at))
+        out[k, 0] = _uniform(s_lo, s_hi)
+        for j in range(1, width):
+            p_lo, p_hi = _mul(m_lo, m_hi, s_lo, s_hi)
+            s_lo, s_hi = _add(p_lo, p_hi, inc_lo, inc_hi)
+            out[k, j] = _uniform(s_lo, s_hi)
+        at = (row + 1) * width
+    return out, -1

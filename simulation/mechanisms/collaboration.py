@@ -286,20 +286,18 @@ def choice_uniforms(start: np.ndarray, rows: np.ndarray, n_rows: int, n_unis: in
 
     A uniform is one 64-bit output of the generator, in row-major order, so row r's are the
     stream's positions r n_unis ... r n_unis + n_unis - 1, computed from the start state
-    (kernels.uniforms_at): the same numbers for every firm row that uses them, without
+    (kernels.row_uniforms): the same numbers for every firm row that uses them, without
     drawing one per firm row and university (2.4 million a month in the metro region for
     about a hundred searchers). Tests hold it to numpy's whole draw, value for value.
     """
     rows = np.asarray(rows, dtype=np.int64)
-    bad = np.flatnonzero((np.diff(rows, prepend=-1) <= 0) | (rows >= n_rows))
-    if len(bad):
+    out, bad = kernels.row_uniforms(start, rows, n_rows, n_unis)
+    if bad >= 0:
         # Rows are searching firms, in row order, once each: anything else is a caller's
         # mistake that would pass unseen (there are numbers at every position).
-        k = int(bad[0])
         raise ValueError(f"choice_uniforms: rows must ascend without repeats, within "
-                         f"0..{n_rows - 1}: row {int(rows[k])} at position {k}")
-    offsets = (rows[:, None] * n_unis + np.arange(n_unis)).ravel()
-    return kernels.uniforms_at(start, offsets).reshape(len(rows), n_unis)
+                         f"0..{n_rows - 1}: row {int(rows[bad])} at position {bad}")
+    return out
 
 
 def search_and_match(w: World, slots: OpenSlots | None = None) -> None:
@@ -318,7 +316,7 @@ def search_and_match(w: World, slots: OpenSlots | None = None) -> None:
     # Row-aligned draws: a search uniform per firm, Gumbel uniforms per firm and university
     # and an acceptance uniform per firm. Only the searchers (about one firm in a thousand a
     # month) read the last two: their rows' numbers are computed from the streams' start
-    # states (choice_uniforms, kernels.uniforms_at), the numbers every row's draw gives them.
+    # states (choice_uniforms, kernels.uniforms_at): the numbers every row's draw gives them.
     u_search = w.rng("collaboration.search").random(n)
     choice_start = w.rng_start("collaboration.choice")
     accept_start = w.rng_start("collaboration.accept")
