@@ -14,7 +14,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .stream import new_cursor, uniform_at
+from .stream import jump_state, jump_table, uniform_of_state
 
 
 @njit(cache=True)
@@ -134,9 +134,12 @@ def innovate(alive, employees, knowledge, grad_skill, prior_grad_skill, producti
     values = np.empty(n)
     counts = np.zeros(3, dtype=np.int64)
     tally = np.zeros(4, dtype=np.int64)
-    # The innovators' rows ascend, so each stream's cursor only moves forward.
-    gain_cursor, gain_table = new_cursor(gain_start)
-    patent_cursor, patent_table = new_cursor(patent_start)
+    # Each stream's state and the steps it has taken: the innovators' rows ascend, so both
+    # only move forward (a jump from one innovator's numbers to the next's).
+    gain_table = jump_table(gain_start[2], gain_start[3])
+    patent_table = jump_table(patent_start[2], patent_start[3])
+    g_lo, g_hi, g_at = gain_start[0], gain_start[1], 0
+    q_lo, q_hi, q_at = patent_start[0], patent_start[1], 0
     m = 0
     for i in range(n):
         if not alive[i]:
@@ -153,14 +156,20 @@ def innovate(alive, employees, knowledge, grad_skill, prior_grad_skill, producti
         if not u_hit[i] < innovation_probability(emp, know, absorptive[i], float(projects[i]),
                                                  live[i], skill / emp, digital[i], hz):
             continue
-        radical = uniform_at(gain_cursor, gain_table, gain_start, 3 * i) < radical_share
-        # Only the uniform of the kind drawn is computed: the other is never read.
+        # Row i's uniforms are positions 3i, 3i + 1, 3i + 2: position k is k + 1 steps on.
+        g_lo, g_hi = jump_state(g_lo, g_hi, gain_table, np.uint64(3 * i + 1 - g_at))
+        g_at = 3 * i + 1
+        radical = uniform_of_state(g_lo, g_hi) < radical_share
+        # Only the uniform of the kind drawn is computed (3i + 2 radical, 3i + 1 incremental):
+        # the other is never read.
+        steps = 3 * i + 3 if radical else 3 * i + 2
+        g_lo, g_hi = jump_state(g_lo, g_hi, gain_table, np.uint64(steps - g_at))
+        g_at = steps
+        u = uniform_of_state(g_lo, g_hi)
         if radical:
-            gain = radical_scale * (1.0 - uniform_at(gain_cursor, gain_table, gain_start,
-                                                     3 * i + 2)) ** (-1.0 / radical_tail)
+            gain = radical_scale * (1.0 - u) ** (-1.0 / radical_tail)
         else:
-            gain = -incremental_gain * np.log1p(-uniform_at(gain_cursor, gain_table,
-                                                             gain_start, 3 * i + 1))
+            gain = -incremental_gain * np.log1p(-u)
         gain = min(gain, gain_cap)
         gain = gain * (line_employees / max(float(employees[i]), line_employees)
                        ) ** scope_elasticity
@@ -174,7 +183,9 @@ def innovate(alive, employees, knowledge, grad_skill, prior_grad_skill, producti
         knowledge_paid[i] *= 1.0 + gain  # the gain is in productivity already
         innovations[i] += 1
         last_innovation[i] = month
-        patented = (uniform_at(patent_cursor, patent_table, patent_start, i)
+        q_lo, q_hi = jump_state(q_lo, q_hi, patent_table, np.uint64(i + 1 - q_at))
+        q_at = i + 1
+        patented = (uniform_of_state(q_lo, q_hi)
                     < (patent_radical if radical else patent_incremental))
         patents[i] += patented
         counts[1 if radical else 0] += 1

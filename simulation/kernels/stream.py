@@ -76,8 +76,8 @@ def jump_table(inc_lo, inc_hi):
 
 
 @njit(cache=True)
-def _jump(s_lo, s_hi, table, gap):
-    """The state ``gap`` (>= 0) steps on: one affine step per set bit (the jumps commute)."""
+def jump_state(s_lo, s_hi, table, gap):
+    """The state ``gap`` (uint64) steps on: one affine step per set bit (the jumps commute)."""
     j = 0
     while gap:
         if gap & _ONE:
@@ -89,7 +89,7 @@ def _jump(s_lo, s_hi, table, gap):
 
 
 @njit(cache=True)
-def _uniform(s_lo, s_hi):
+def uniform_of_state(s_lo, s_hi):
     """``random()`` of the state just stepped to: XSL-RR output, its top 53 bits / 2**53."""
     x = s_hi ^ s_lo
     r = s_hi >> np.uint64(58)
@@ -99,42 +99,28 @@ def _uniform(s_lo, s_hi):
 
 
 @njit(cache=True)
-def new_cursor(start_state):
-    """A cursor on the stream of ``start_state`` (uint64[4]: state low, high, increment low,
-    high): (uint64[3]: the current state low, high, and the steps taken; its jump_table).
-    ``uniform_at`` moves it."""
-    cursor = np.empty(3, dtype=np.uint64)
-    cursor[0], cursor[1], cursor[2] = start_state[0], start_state[1], _ZERO
-    return cursor, jump_table(start_state[2], start_state[3])
-
-
-@njit(cache=True)
-def uniform_at(cursor, table, start_state, offset):
-    """The uniform at 0-based position ``offset`` of the stream (``random(N)[offset]``),
-    the cursor moved there. A position behind the cursor is reached from the start again,
-    so any order gives numpy's values; ascending positions cost one jump each."""
-    if offset < 0:
-        raise ValueError("uniform_at: a stream position is never negative")
-    target = np.uint64(offset) + _ONE  # the value at position k is k + 1 steps on
-    if target < cursor[2]:
-        cursor[0], cursor[1], cursor[2] = start_state[0], start_state[1], _ZERO
-    s_lo, s_hi = _jump(cursor[0], cursor[1], table, target - cursor[2])
-    cursor[0], cursor[1], cursor[2] = s_lo, s_hi, target
-    return _uniform(s_lo, s_hi)
-
-
-@njit(cache=True)
 def uniforms_at(start_state, offsets):
     """float64 values equal to ``Generator.random(N)[offsets]`` (N past the last offset) of
     the generator whose PCG64 state is ``start_state`` (uint64[4]: state low, high, increment
     low, high, as rng.Streams.start_state gives it), bit for bit; ``offsets`` int64, best
-    ascending (see uniform_at)."""
+    ascending: one behind the last is reached from the start again, so any order gives
+    numpy's values, while ascending ones cost one jump each."""
     out = np.empty(len(offsets))
     if len(offsets) == 0:
         return out
-    cursor, table = new_cursor(start_state)
+    table = jump_table(start_state[2], start_state[3])
+    # The state and the steps taken stay local: kept in an array between values, as a
+    # cursor, a value cost about eight times as much.
+    s_lo, s_hi, at = start_state[0], start_state[1], 0
     for k in range(len(offsets)):
-        out[k] = uniform_at(cursor, table, start_state, offsets[k])
+        if offsets[k] < 0:
+            raise ValueError("uniforms_at: a stream position is never negative")
+        target = offsets[k] + 1  # the value at position k is k + 1 steps on
+        if target < at:
+            s_lo, s_hi, at = start_state[0], start_state[1], 0
+        s_lo, s_hi = jump_state(s_lo, s_hi, table, np.uint64(target - at))
+        at = target
+        out[k] = uniform_of_state(s_lo, s_hi)
     return out
 
 
@@ -157,12 +143,12 @@ def row_uniforms(start_state, rows, n_rows, width):
             return out, k
         previous = row
         # A jump to the row's first number, then a step for each next one: the state kept
-        # in registers (through uniform_at's cursor a step cost about three times as much).
-        s_lo, s_hi = _jump(s_lo, s_hi, table, np.uint64(row * width + 1 - at))
-        out[k, 0] = _uniform(s_lo, s_hi)
+        # in registers.
+        s_lo, s_hi = jump_state(s_lo, s_hi, table, np.uint64(row * width + 1 - at))
+        out[k, 0] = uniform_of_state(s_lo, s_hi)
         for j in range(1, width):
             p_lo, p_hi = _mul(m_lo, m_hi, s_lo, s_hi)
             s_lo, s_hi = _add(p_lo, p_hi, inc_lo, inc_hi)
-            out[k, j] = _uniform(s_lo, s_hi)
+            out[k, j] = uniform_of_state(s_lo, s_hi)
         at = (row + 1) * width
     return out, -1
