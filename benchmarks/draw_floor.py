@@ -9,6 +9,13 @@ replays the calls alone on fresh streams (positioning included), and prints the 
 the replay's, and their ratio: the largest speed-up any implementation that keeps the draws
 could reach if everything else cost nothing.
 
+Some purposes are read by a few rows only (innovation.gain and .patent, collaboration.choice
+and .accept): their mechanisms take the month's start state (``Streams.start_state``) and
+kernels compute the numbers at those rows' positions, the numbers the every-row draw would
+give them. Each such start state is recorded and replayed as one call with no values: the
+numbers the kernels compute are in the kernels' time below, not in "its draws alone", and
+not in the count of values (which counts the values Generators drew).
+
 It then times the run's compiled kernels (simulation/kernels/) alone: every kernel the
 mechanisms call is wrapped by a timer for one run, and the timer's own cost (measured on an
 empty kernel, the same way) is taken off each call. The kernels do the model's arithmetic, so
@@ -58,8 +65,8 @@ class Recorder:
 
     def __getattr__(self, name: str) -> Any:
         if name == "bit_generator":
-            # A stream advanced past numbers it does not need (collaboration's choice
-            # uniforms) is positioned through its bit generator: recorded as a call too.
+            # A stream positioned through its bit generator (an advance past numbers it does
+            # not need): recorded as a call too.
             return Recorder(self._gen.bit_generator, self._purpose, self._month, self._log,
                             "bit_generator.")
         method = getattr(self._gen, name)
@@ -94,7 +101,15 @@ def record(size: str, seed: int) -> tuple[list, np.random.SeedSequence]:
         # Shuffles and permutations in place work on the caller's array through the proxy.
         return Recorder(gen, purpose, month, log)
 
+    real_start = streams.start_state
+
+    def start_state(purpose: str, month: int) -> np.ndarray:
+        words = real_start(purpose, month)
+        log.append((purpose, month, "start_state", (), {}, fingerprint(words), 0))
+        return words
+
     streams.get = get  # type: ignore[method-assign]
+    streams.start_state = start_state  # type: ignore[method-assign]
     # The month-0 draws of build_world are not recorded; they are made once per run.
     model.run()
     return log, streams.root
@@ -107,12 +122,15 @@ def replay(log: list, root: np.random.SeedSequence, check: bool = False) -> floa
     gens: dict[tuple[str, int], np.random.Generator] = {}
     c0 = time.process_time()
     for purpose, month, name, args, kwargs, seen, _ in log:
-        key = (purpose, month)
-        gen = gens.get(key)
-        if gen is None:
-            gen = gens[key] = streams.get(purpose, month)
-        target = gen.bit_generator if name.startswith("bit_generator.") else gen
-        out = getattr(target, name.removeprefix("bit_generator."))(*args, **kwargs)
+        if name == "start_state":  # the month's stream taken as its start state
+            out = streams.start_state(purpose, month)
+        else:
+            key = (purpose, month)
+            gen = gens.get(key)
+            if gen is None:
+                gen = gens[key] = streams.get(purpose, month)
+            target = gen.bit_generator if name.startswith("bit_generator.") else gen
+            out = getattr(target, name.removeprefix("bit_generator."))(*args, **kwargs)
         if check and fingerprint(out) != seen and not (seen != seen):  # NaN equals NaN here
             raise SystemExit(f"replay differs at {purpose}, month {month}, {name}")
     return time.process_time() - c0
@@ -181,6 +199,7 @@ def main() -> int:
     replay(log, root, check=True)
     calls = len(log)
     values = sum(entry[-1] for entry in log)
+    starts = sum(entry[2] == "start_state" for entry in log)
     runs, floors, in_kernels = [], [], []
     for _ in range(args.repeats):
         runs.append(timed_run(size, args.seed))
@@ -192,7 +211,7 @@ def main() -> int:
     print(f"{size} region, 120 months, seed {args.seed}, median of {args.repeats} (CPU s):")
     print(f"  whole run (build included)   {run:.3f} s")
     print(f"  its draws alone              {floor:.3f} s   ({calls:,} Generator calls, "
-          f"{values:,} values)")
+          f"{values:,} values; {starts:,} of the calls start states)")
     print(f"  draws' share of the run      {100 * floor / run:.0f}%; a run that kept the draws "
           f"and cost nothing else would be {run / floor:.1f}x faster")
     print(f"  its compiled kernels alone   {kernel:.3f} s   ({kernel_calls:,} kernel calls; "

@@ -11,6 +11,9 @@ Every random draw comes from a stream named by its purpose ("firms.growth",
   every scenario; rows created during the run (start-ups, entrants, projects) line up only as
   far as they are created in the same order. This is what makes
   paired, common-random-number comparisons between scenarios precise (the ODD, "Randomness").
+  Where only a few rows use their number, the mechanism takes the month's start state
+  (``Streams.start_state``) and a kernel computes the numbers at those rows' positions
+  (kernels.uniforms_at): the same numbers as drawing every row's, without the others.
 
 Each purpose has a PCG64 generator seeded from the root SeedSequence and the purpose's name;
 month m uses that generator advanced by m * 2**64 draws (PCG64 jumps ahead in O(log) time), so
@@ -154,7 +157,9 @@ class Streams:
         self._gens[purpose] = entry
         return entry
 
-    def get(self, purpose: str, month: int) -> np.random.Generator:
+    def _month_state(self, purpose: str, month: int) -> tuple[list, int]:
+        # (the purpose's entry, its 128-bit LCG state at the start of ``month``), the stream
+        # marked used this month: get and start_state share the "used twice" guard.
         entry = self._gens.get(purpose)
         if entry is None:
             entry = self._entry(purpose)
@@ -164,8 +169,11 @@ class Streams:
         # The purpose's generator advanced by month * 2**64 draws (what PCG64.advance does);
         # the month's jump looked up here, worked out by month_jump the first time.
         a, b = _JUMPS.get(month) or month_jump(month)
+        return entry, (a * entry[2] + b * entry[3]) & _MASK
+
+    def get(self, purpose: str, month: int) -> np.random.Generator:
+        entry, state = self._month_state(purpose, month)
         inc = entry[3]
-        state = (a * entry[2] + b * inc) & _MASK
         words = entry[4]
         if words is None:
             entry[0].state = {"bit_generator": "PCG64", "has_uint32": 0, "uinteger": 0,
@@ -178,6 +186,20 @@ class Streams:
             lcg[:] = state.to_bytes(16, "little")
             flags[:] = _NO_DRAW
         return entry[1]
+
+    def start_state(self, purpose: str, month: int) -> np.ndarray:
+        """The month's stream of ``purpose`` as its PCG64 start state, uint64[4]: LCG state
+        low, high word, increment low, high word, instead of a Generator. Counts as the
+        month's use of the stream, as ``get`` does (a second use raises).
+
+        For mechanisms that need a per-row uniform for a few rows only: the uniform at
+        position k of the month's stream, what ``get(...).random(n)[k]`` would give, is
+        computed from these words (kernels.uniforms_at), so the rows that use one get the
+        same number as when every row's was drawn, without drawing the others.
+        """
+        entry, state = self._month_state(purpose, month)
+        inc = entry[3]
+        return np.array([state & _WORD, state >> 64, inc & _WORD, inc >> 64], dtype=np.uint64)
 
     # A copy (copy.deepcopy, pickle) gets new generators, so the views into the old ones'
     # memory must not travel with it: they would position the original's streams and leave

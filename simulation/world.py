@@ -146,6 +146,11 @@ class World:
         """This month's random stream for one purpose (see rng.py); once per month each."""
         return self.streams.get(purpose, self.month)
 
+    def rng_start(self, purpose: str) -> np.ndarray:
+        """This month's stream for one purpose as its start state (Streams.start_state), for
+        a kernel that computes the few per-row uniforms used; once per month, as ``rng``."""
+        return self.streams.start_state(purpose, self.month)
+
     def channel(self, name: str) -> bool:
         return bool(self.p[f"channel_{name}"]) and not self.p["siloed"]
 

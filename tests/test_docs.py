@@ -157,13 +157,15 @@ def test_channels_and_instruments_are_documented():
 def stream_purposes() -> dict[str, set[str]]:
     """Every random-stream purpose drawn in simulation/, with the modules (file stems) drawing it.
 
-    Purposes are drawn as ``w.rng("<purpose>")`` (a run's monthly streams, rng.Streams) or
-    ``stream(<root>, "<purpose>")`` (a plain generator, used for the initial state).
+    Purposes are drawn as ``w.rng("<purpose>")`` (a run's monthly streams, rng.Streams),
+    taken as a month's start state, ``w.rng_start("<purpose>")`` (numbers computed at the
+    rows' positions), or ``stream(<root>, "<purpose>")`` (a plain generator, used for the
+    initial state).
     """
     purposes: dict[str, set[str]] = {}
     for path in SOURCE.rglob("*.py"):
         src = path.read_text(encoding="utf-8")
-        found = set(re.findall(r"\brng\(\s*\"([^\"]+)\"", src))
+        found = set(re.findall(r"\brng(?:_start)?\(\s*\"([^\"]+)\"", src))
         found |= set(re.findall(r"\bstream\([^)\"]*\"([^\"]+)\"", src))
         for purpose in found:
             purposes.setdefault(purpose, set()).add(path.stem)

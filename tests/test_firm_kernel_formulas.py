@@ -19,6 +19,14 @@ from simulation.parameters import DEFAULTS
 SEEDS = (1, 2, 3)
 
 
+def start_state(gen: np.random.Generator) -> np.ndarray:
+    """A generator's PCG64 state as rng.Streams.start_state gives it."""
+    state = gen.bit_generator.state["state"]
+    word = (1 << 64) - 1
+    return np.array([state["state"] & word, state["state"] >> 64, state["inc"] & word,
+                     state["inc"] >> 64], dtype=np.uint64)
+
+
 def varied_parameters(rng: np.random.Generator, names: tuple[str, ...]) -> dict:
     """The defaults with each named parameter scaled by a random factor in [0.5, 2]."""
     p = dict(DEFAULTS)
@@ -196,18 +204,36 @@ def test_innovate_innovates_exactly_the_firms_whose_draw_is_below_their_hazard(s
                                grad_skill / emp, rows["digital"], employees=emp,
                                knowledge=knowledge.sum(axis=1) / (emp * p["knowledge_reference"]))
     u_hit = np.clip(hazard * rng.uniform(0.5, 1.5, n), 0.0, 1.0 - 1e-16)
-    innovations = np.zeros(n, np.int64)
+    innovations, patents, productivity = np.zeros(n, np.int64), np.zeros(n, np.int64), np.ones(n)
+    # The gain and patent uniforms: the kernel computes its innovators' numbers from the
+    # streams' start states; the replaced code drew them for every row.
+    gain_rng, patent_rng = np.random.default_rng(seed + 100), np.random.default_rng(seed + 200)
+    gain_start, patent_start = start_state(gain_rng), start_state(patent_rng)
+    u_gain, u_patent = gain_rng.random((n, 3)), patent_rng.random(n)
+    hp = {name: float(p[name]) for name in innovation.KERNEL_PARAMETERS}
+    hp["radical_share"] = 0.3  # both kinds of gain among the innovators
+    hp["patent_share_incremental"] = 0.5
     kernels.innovate(
-        alive, rows["employees"], knowledge, grad_skill, np.zeros(n), np.ones(n), np.zeros(n),
-        knowledge.sum(axis=1), innovations, np.full(n, -1, np.int32), np.zeros(n, np.int64),
+        alive, rows["employees"], knowledge, grad_skill, np.zeros(n), productivity, np.zeros(n),
+        knowledge.sum(axis=1), innovations, np.full(n, -1, np.int32), patents,
         np.zeros(n), rows["absorptive"], rows["digital"], project_firm,
         np.zeros(len(project_firm), np.int64), np.ones(len(project_firm), bool), brokered,
-        np.ones(1), np.ones((1, k)), np.ones(1), u_hit, rng.random((n, 3)), rng.random(n), 5,
-        np.array([float(p[name]) for name in innovation.KERNEL_PARAMETERS]),
+        np.ones(1), np.ones((1, k)), np.ones(1), u_hit, gain_start, patent_start, 5,
+        np.array([hp[name] for name in innovation.KERNEL_PARAMETERS]),
         np.array([float(p[name]) for name in innovation.HAZARD_PARAMETERS]))
     want = alive & (u_hit < hazard)
     assert 0 < want.sum() < alive.sum()
     np.testing.assert_array_equal(innovations, want.astype(np.int64))
+    # Each innovator's gain (gains_from_uniforms x line_share) and patent from its row of
+    # the every-row draws.
+    gain, radical = innovation.gains_from_uniforms(u_gain[want].T, hp)
+    gain = gain * innovation.line_share(rows["employees"][want], hp)
+    assert radical.any() and not radical.all()
+    np.testing.assert_allclose(productivity[want], 1.0 + gain, rtol=1e-13)
+    np.testing.assert_array_equal(productivity[~want], 1.0)
+    share = np.where(radical, hp["patent_share_radical"], hp["patent_share_incremental"])
+    np.testing.assert_array_equal(patents[want], u_patent[want] < share)
+    assert patents.any() and not patents[want].all()
 
 
 GROWTH_PARAMETERS = ("knowledge_output_elasticity", "absorptive_rd_rate",

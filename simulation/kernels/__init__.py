@@ -7,9 +7,11 @@ for what it models (``grow_firms``, ``innovate``, ...); docs/performance.md has 
 
 Random numbers are never drawn inside a kernel: the mechanisms draw them with the numpy
 Generators of ``simulation.rng`` in the same order and shapes as before and pass them in, so a
-seed gives the same draws and common random numbers between scenarios hold as before. Kernels
-take the state arrays and plain numbers, update the arrays in place and return what the
-mechanism books.
+seed gives the same draws and common random numbers between scenarios hold as before. The one
+exception keeps that promise too: where only a few rows read a per-row draw, a mechanism
+passes the month's start state of the stream and the kernel computes those rows' numbers
+(``stream.py``), the numbers the every-row draw would give them. Kernels take the state arrays
+and plain numbers, update the arrays in place and return what the mechanism books.
 
 numba is imported here lazily, at the first use of a kernel (the first model step), so that
 importing the package and the command line's start-up do not pay for it. Compiled code is
@@ -97,6 +99,8 @@ _MODULES = {
     "enrol_cohort": "students",
     "immersion_engagement": "students",
     "willing_partners": "students",
+    "uniforms_at": "stream",
+    "row_uniforms": "stream",
 }
 
 

@@ -14,6 +14,8 @@ import math
 import numpy as np
 from numba import njit
 
+from .stream import jump_state, jump_table, uniform_of_state
+
 
 @njit(cache=True)
 def _hazard_terms(employees, knowledge_sum, absorptive, projects, live, graduate_term,
@@ -94,13 +96,18 @@ def _below_bound(draw, employees, knowledge_sum, absorptive, projects, live, gra
 def innovate(alive, employees, knowledge, grad_skill, prior_grad_skill, productivity, diverted,
              knowledge_paid, innovations, last_innovation, patents, public_money, absorptive,
              digital, project_firm, project_university, project_active, project_brokered,
-             live_fill, uni_knowledge, uni_faculty, u_hit, u_gain, u_patent, month, hp, hz):
+             live_fill, uni_knowledge, uni_faculty, u_hit, gain_start, patent_start, month, hp, hz):
     """The month's innovations: each living firm's innovation_probability from its active
     projects (and the ``live_fill`` of the universities of its brokered ones: 3.0 students'
     live-project work), a firm innovates when its ``u_hit`` draw is below it, then
-    gains_from_uniforms (three ``u_gain`` draws) x line_share, productivity and knowledge
-    deepened by that relative gain, a patent when ``u_patent`` is below its share, and the
-    spill to each partner university.
+    gains_from_uniforms x line_share, productivity and knowledge deepened by that relative
+    gain, a patent when its patent uniform is below its share, and the spill to each partner
+    university.
+
+    An innovator's gain and patent uniforms are those of its row in the month's draws
+    ``random((n, 3))`` of the stream starting at ``gain_start`` (positions 3i, 3i + 1,
+    3i + 2) and ``random(n)`` of the one at ``patent_start`` (position i), computed for
+    the innovators only (kernels.stream; start states as rng.Streams.start_state gives them).
 
     ``hp`` holds the parameters in the order of innovation.KERNEL_PARAMETERS, ``hz`` those of
     innovation.HAZARD_PARAMETERS. Returns (innovation values of the innovators, counts
@@ -127,6 +134,12 @@ def innovate(alive, employees, knowledge, grad_skill, prior_grad_skill, producti
     values = np.empty(n)
     counts = np.zeros(3, dtype=np.int64)
     tally = np.zeros(4, dtype=np.int64)
+    # Each stream's state and the steps it has taken: the innovators' rows ascend, so both
+    # only move forward (a jump from one innovator's numbers to the next's).
+    gain_table = jump_table(gain_start[2], gain_start[3])
+    patent_table = jump_table(patent_start[2], patent_start[3])
+    g_lo, g_hi, g_at = gain_start[0], gain_start[1], 0
+    q_lo, q_hi, q_at = patent_start[0], patent_start[1], 0
     m = 0
     for i in range(n):
         if not alive[i]:
@@ -143,11 +156,20 @@ def innovate(alive, employees, knowledge, grad_skill, prior_grad_skill, producti
         if not u_hit[i] < innovation_probability(emp, know, absorptive[i], float(projects[i]),
                                                  live[i], skill / emp, digital[i], hz):
             continue
-        radical = u_gain[i, 0] < radical_share
+        # Row i's uniforms are positions 3i, 3i + 1, 3i + 2: position k is k + 1 steps on.
+        g_lo, g_hi = jump_state(g_lo, g_hi, gain_table, np.uint64(3 * i + 1 - g_at))
+        g_at = 3 * i + 1
+        radical = uniform_of_state(g_lo, g_hi) < radical_share
+        # Only the uniform of the kind drawn is computed (3i + 2 radical, 3i + 1 incremental):
+        # the other is never read.
+        steps = 3 * i + 3 if radical else 3 * i + 2
+        g_lo, g_hi = jump_state(g_lo, g_hi, gain_table, np.uint64(steps - g_at))
+        g_at = steps
+        u = uniform_of_state(g_lo, g_hi)
         if radical:
-            gain = radical_scale * (1.0 - u_gain[i, 2]) ** (-1.0 / radical_tail)
+            gain = radical_scale * (1.0 - u) ** (-1.0 / radical_tail)
         else:
-            gain = -incremental_gain * np.log1p(-u_gain[i, 1])
+            gain = -incremental_gain * np.log1p(-u)
         gain = min(gain, gain_cap)
         gain = gain * (line_employees / max(float(employees[i]), line_employees)
                        ) ** scope_elasticity
@@ -161,7 +183,10 @@ def innovate(alive, employees, knowledge, grad_skill, prior_grad_skill, producti
         knowledge_paid[i] *= 1.0 + gain  # the gain is in productivity already
         innovations[i] += 1
         last_innovation[i] = month
-        patented = u_patent[i] < (patent_radical if radical else patent_incremental)
+        q_lo, q_hi = jump_state(q_lo, q_hi, patent_table, np.uint64(i + 1 - q_at))
+        q_at = i + 1
+        patented = (uniform_of_state(q_lo, q_hi)
+                    < (patent_radical if radical else patent_incremental))
         patents[i] += patented
         counts[1 if radical else 0] += 1
         counts[2] += patented

@@ -502,7 +502,8 @@ def choose_partners(rows, knowledge, trust, home_university, platform_member, un
                     capacity_left, enrolled, u_choice, u_accept, platform, sp):
     """The searching firms ``rows``' partners: which university each picks (logit over
     inverted-U payoff x (1 + trust) with the Gumbel noise of its uniforms ``u_choice[k]``,
-    among reachable universities with capacity) and whether the match succeeds, more likely
+    among reachable universities with capacity) and whether the match succeeds (its acceptance
+    uniform ``u_accept[k]`` below the acceptance probability), more likely
     at a university of many 3.0 students (``enrolled``, (U, 3) by programme: World.share_3_0
     of the pick, from integer counts, which add exactly in any order).
 
@@ -540,7 +541,7 @@ def choose_partners(rows, knowledge, trust, home_university, platform_member, un
         share_3_0 = enrolled[pick, 2] / max(total, 1.0) if total > 0 else 0.0
         accept = (match_probability * pick_payoff * (1.0 + broker_boost * share_3_0)
                   * (1.0 + boost * member))
-        matched[s] = best > -np.inf and u_accept[i] < min(accept, 1.0)
+        matched[s] = best > -np.inf and u_accept[s] < min(accept, 1.0)
     return choice, chosen, via, matched
 
 

@@ -278,35 +278,25 @@ def network_value(w: World) -> float:
     return len(members) / max(int(alive.sum()), 1) * variety
 
 
-def choice_uniforms(rng: np.random.Generator, rows: np.ndarray, n_rows: int, n_unis: int
+def choice_uniforms(start: np.ndarray, rows: np.ndarray, n_rows: int, n_unis: int
                     ) -> np.ndarray:
-    """(len(rows), n_unis): the rows ``rows`` (ascending) of ``rng.random((n_rows, n_unis))``,
-    the Gumbel uniforms of the month's searching firms, and the generator left where that
-    draw leaves it.
+    """(len(rows), n_unis): the rows ``rows`` (ascending) of ``rng.random((n_rows, n_unis))``
+    for the generator whose PCG64 start state is ``start`` (rng.Streams.start_state), the
+    Gumbel uniforms of the month's searching firms.
 
-    A uniform is one 64-bit output of the generator, in row-major order, so the stream is
-    advanced past the rows of the firms that do not search instead of drawing them
-    (``PCG64.advance``, what drawing them does to the state): the same numbers for every firm
-    row that uses them, without drawing one per firm row and university (2.4 million a month
-    in the metro region for about a hundred searchers). Tests hold it to numpy's whole draw,
-    value for value and state.
+    A uniform is one 64-bit output of the generator, in row-major order, so row r's are the
+    stream's positions r n_unis ... r n_unis + n_unis - 1, computed from the start state
+    (kernels.row_uniforms): the same numbers for every firm row that uses them, without
+    drawing one per firm row and university (2.4 million a month in the metro region for
+    about a hundred searchers). Tests hold it to numpy's whole draw, value for value.
     """
-    bits = rng.bit_generator
-    out = np.empty((len(rows), n_unis))
-    at = 0  # uniforms drawn or passed so far
-    for k, row in enumerate(rows.tolist()):
-        gap = row * n_unis - at
-        if gap < 0 or row >= n_rows:
-            # A row out of order or repeated cannot be reached by advancing: it would get
-            # another row's numbers without a word.
-            raise ValueError(f"choice_uniforms: rows must ascend without repeats, within "
-                             f"0..{n_rows - 1}: row {row} at position {k}")
-        if gap:
-            bits.advance(gap)
-        out[k] = rng.random(n_unis)
-        at = (row + 1) * n_unis
-    if n_rows * n_unis > at:
-        bits.advance(n_rows * n_unis - at)
+    rows = np.asarray(rows, dtype=np.int64)
+    out, bad = kernels.row_uniforms(start, rows, n_rows, n_unis)
+    if bad >= 0:
+        # Rows are searching firms, in row order, once each: anything else is a caller's
+        # mistake that would pass unseen (there are numbers at every position).
+        raise ValueError(f"choice_uniforms: rows must ascend without repeats, within "
+                         f"0..{n_rows - 1}: row {int(rows[bad])} at position {bad}")
     return out
 
 
@@ -324,11 +314,12 @@ def search_and_match(w: World, slots: OpenSlots | None = None) -> None:
     grant_available = 1.0 if w.gov.balance[MATCHING] > 0 else 0.0
     brokerage = w.channel("brokerage")
     # Row-aligned draws: a search uniform per firm, Gumbel uniforms per firm and university
-    # (drawn for the searching firms only, the others' passed over: choice_uniforms), an
-    # acceptance uniform per firm.
+    # and an acceptance uniform per firm. Only the searchers (about one firm in a thousand a
+    # month) read the last two: their rows' numbers are computed from the streams' start
+    # states (choice_uniforms, kernels.uniforms_at): the numbers every row's draw gives them.
     u_search = w.rng("collaboration.search").random(n)
-    choice_rng = w.rng("collaboration.choice")
-    u_accept = w.rng("collaboration.accept").random(n)
+    choice_start = w.rng_start("collaboration.choice")
+    accept_start = w.rng_start("collaboration.accept")
     sp = np.array([
         p["search_rate"], max(p["rd_intensity"], 1e-12), p["search_reference_employees"],
         p["search_size_elasticity"], p["experience_search_boost"],
@@ -339,7 +330,8 @@ def search_and_match(w: World, slots: OpenSlots | None = None) -> None:
     # picks (logit over inverted-U payoff x (1 + trust)), whether the match succeeds.
     s = kernels.searching_firms(cand, f.employees, f.rd_intensity, f.absorptive, f.trust,
                                 f.platform_member, u_search, platform, sp)
-    u_choice = choice_uniforms(choice_rng, s, n, w.unis.count)
+    u_choice = choice_uniforms(choice_start, s, n, w.unis.count)
+    u_accept = kernels.uniforms_at(accept_start, s)
     choice, chosen_payoff, via_platform, matched = kernels.choose_partners(
         s, f.knowledge, f.trust, f.home_university, f.platform_member, w.unis.knowledge, cap,
         w.enrolled, u_choice, u_accept, platform, sp)

@@ -98,10 +98,13 @@ def apply(w: World) -> None:
     n = f.n
     fill = w.scratch.live_fill
     fill = fill if fill is not None else np.zeros(w.unis.count)
-    # Draws for every firm row keep a firm's luck the same across scenarios.
+    # Draws for every firm row keep a firm's luck the same across scenarios. Only the
+    # innovators (a few in a thousand firms a month) read their gain and patent uniforms:
+    # the kernel computes those rows' numbers from the streams' start states
+    # (rng.Streams.start_state), the same numbers as random((n, 3)) and random(n) give them.
     u_hit = w.rng("innovation.hit").random(n)
-    u_gain = w.rng("innovation.gain").random((n, 3))
-    u_patent = w.rng("innovation.patent").random(n)
+    gain_start = w.rng_start("innovation.gain")
+    patent_start = w.rng_start("innovation.patent")
     # One pass over the firms (simulation/kernels/innovation.py): each living firm's hazard
     # (its active projects, live-project work, knowledge per employee), who innovates,
     # gains_from_uniforms x line_share (one product line, not the whole firm), productivity and
@@ -111,8 +114,8 @@ def apply(w: World) -> None:
         f.alive[:n], f.employees, f.knowledge, f.grad_skill, f.prior_grad_skill,
         f.productivity, f.diverted, f.knowledge_paid, f.innovations, f.last_innovation,
         f.patents, f.public_money, f.absorptive, f.digital, pr.firm[:m], pr.university[:m],
-        pr.active[:m], pr.brokered[:m], fill, w.unis.knowledge, w.unis.faculty, u_hit, u_gain,
-        u_patent, w.month, np.array(_kernel_parameters(p), dtype=float),
+        pr.active[:m], pr.brokered[:m], fill, w.unis.knowledge, w.unis.faculty, u_hit,
+        gain_start, patent_start, w.month, np.array(_kernel_parameters(p), dtype=float),
         np.array(_hazard_parameters(p), dtype=float))
     w.count("innovations_incremental", int(counts[0]))
     w.count("innovations_radical", int(counts[1]))
