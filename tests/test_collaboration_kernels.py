@@ -364,9 +364,9 @@ def test_a_firm_whose_slots_shrank_keeps_the_projects_it_started_last(seed):
     failed = pr.failed[:n].copy()
     counts = kernels.end_projects(
         f.alive[: f.n], f.cash, employees, f.knowledge, f.trust.copy(), f.trusted.copy(),
-        w.unis.knowledge, w.unis.faculty, pr.firm[:n], pr.university[:n], pr.end_step[:n], pr.payoff[:n],
-        pr.social[:n], pr.gov_funded[:n], active, failed, np.ones(n), np.ones(n), w.month,
-        ep)[0]
+        w.unis.knowledge, w.unis.faculty, pr.firm[:n], pr.university[:n], pr.end_step[:n],
+        pr.payoff[:n], pr.social[:n], pr.gov_funded[:n], active, failed, np.ones(n),
+        np.ones(n), w.month, ep)[0]
     ended_otherwise = act[(pr.end_step[act] <= w.month) | ~f.alive[pr.firm[act]]]
     assert not np.isin(pr.firm[ended_otherwise], shrunk).any()  # only trimming ends theirs
     for i in shrunk:
@@ -551,9 +551,9 @@ def test_trust_moves_once_per_pair_first_successes_then_losses(seed):
     ep[collaboration.END_PARAMETERS.index("project_cost")] = 0.0
     kernels.end_projects(
         alive, f.cash, f.employees, f.knowledge, trust, trusted, w.unis.knowledge,
-        w.unis.faculty, pr.firm[rows], pr.university[rows], np.zeros(n, dtype=pr.end_step.dtype), payoff,
-        pr.social[rows], pr.gov_funded[rows], np.ones(n, dtype=bool), np.zeros(n, dtype=bool),
-        np.ones(n), u_success, w.month, ep)
+        w.unis.faculty, pr.firm[rows], pr.university[rows],
+        np.zeros(n, dtype=pr.end_step.dtype), payoff, pr.social[rows], pr.gov_funded[rows],
+        np.ones(n, dtype=bool), np.zeros(n, dtype=bool), np.ones(n), u_success, w.month, ep)
     want = before.copy()
     key = pr.firm[rows].astype(np.int64) * w.unis.count + pr.university[rows]
     won = u_success < payoff
