@@ -264,8 +264,10 @@ def _run_experiment(spec: ExperimentSpec, *, out: Path, workers: int | None,
     # comes first, so a scheduler that cannot be reached leaves nothing written.
     with executor_for(scheduler, workers) if scheduler else nullcontext() as executor:
         write_parquet(design, out / "design.parquet")
-        write_json(manifest(spec, design, len(specs), {"status": "running"}),
-                   out / "_manifest.json")
+        # The planned run ids, so that an interrupted job counts its own runs apart from
+        # those an earlier model left in runs/ (summaries).
+        write_json(manifest(spec, design, len(specs), {
+            "status": "running", "run_ids": [s.run_id for s in specs]}), out / "_manifest.json")
         runs = run_many(specs, workers=workers, out_dir=out, executor=executor,
                         progress=progress, stored=stored)
     summary = summary_table(spec, runs, design, index)

@@ -72,7 +72,7 @@ def summarise(folder: Path) -> Summary:
     batch: set[str] | None = None  # the runs the result is made of, when the folder says
     unfinished = _unfinished(folder)
     if unfinished is not None:
-        s = unfinished
+        s, batch = unfinished
     elif (folder / RESULT_FILE).is_file():
         record = _read_json(folder / RESULT_FILE)
         command = str(record.get("command", ""))
@@ -81,7 +81,7 @@ def summarise(folder: Path) -> Summary:
             batch = {str(run_id) for run_id in record["run_ids"]}
     elif (folder / "_manifest.json").is_file():
         info = _read_json(folder / "_manifest.json")
-        s = _old_optimise(folder, info) if info.get("command") == "optimise" else \
+        s = _old_optimise(folder, info) if _kind(info) == "optimise" else \
             _old_experiment(folder, info)
     elif (folder / "_job.json").is_file():
         s = _old_paired(folder, _read_json(folder / "_job.json"))
@@ -108,9 +108,15 @@ def summarise(folder: Path) -> Summary:
     return s
 
 
-def _unfinished(folder: Path) -> Summary | None:
+def _kind(info: dict[str, Any]) -> str | None:
+    # Experiment manifests say "command", optimise manifests "kind".
+    return info.get("command") or info.get("kind")
+
+
+def _unfinished(folder: Path) -> tuple[Summary, set[str] | None] | None:
     """The folder's latest job when it has not finished (running, or interrupted: no live
-    process holds it), as its state alone; None when it finished or the folder says nothing.
+    process holds it), as its state alone, with the run ids it plans when its record lists
+    them; None when every job record the folder holds says finished (or none is readable).
 
     The tables such a folder holds (``_result.json``, ``summary.parquet``) are an earlier
     finished job's: shown beside an interrupted job's status they would pass for its result.
@@ -119,22 +125,25 @@ def _unfinished(folder: Path) -> Summary | None:
         path = folder / name
         if not path.is_file():
             continue
-        info = _read_json(path)
+        try:
+            info = _read_json(path)
+        except ValueError:
+            continue  # an unreadable record says nothing; the others may
         state = status(folder, info.get("status"))
         if state not in ("running", "interrupted"):
-            return None
-        command = str(info.get("command") or ("experiment" if name == "_manifest.json"
-                                              else "run"))
+            continue
+        command = str(_kind(info) or ("experiment" if name == "_manifest.json" else "run"))
         planned = info.get("runs")
         s = Summary(str(folder), command)
         s.lines.append(f"{command} {info.get('experiment')}: status {state}"
                        + (f", {planned:,} runs planned" if isinstance(planned, int) else ""))
         earlier = [n for n in (RESULT_FILE, "summary.parquet") if (folder / n).is_file()]
         if earlier:
-            s.lines.append(f"{' and '.join(earlier)} hold an earlier finished job's result, "
-                           "not this one's: left out; run the same command again to finish it")
+            s.lines.append(f"{' and '.join(earlier)}: an earlier finished job's result, not "
+                           "this one's, left out; run the same command again to finish it")
         s.data.update(status=state, planned_runs=planned)
-        return s
+        ids = info.get("run_ids")
+        return s, ({str(i) for i in ids} if isinstance(ids, list) else None)
     return None
 
 
