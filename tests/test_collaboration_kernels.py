@@ -449,8 +449,9 @@ def test_every_pair_of_the_trusted_rows_loses_trust_decay_of_its_trust(seed):
 def test_only_trusted_rows_hold_trust_and_they_are_the_rows_a_success_raised(seed):
     # The decay visits the trusted rows alone, which is the same run only if every other
     # row's trust is 0: through a run with entry (new rows), exits and many endings, the rows
-    # with any trust are trusted ones, and trusted rows are those with a success behind them
-    # (trust from a success stays above 0: losses and decay only scale it).
+    # with any trust are trusted ones. Here (trust_gain > 0, trust_loss < 1) trust from a
+    # success stays above 0, so the trusted rows are exactly those with trust; with a gain of
+    # 0 or a loss of 1 a trusted row may hold 0, which the decay does not mind.
     model = busy_run(seed, 1, entry_rate=0.02, exit_hazard_mature=0.01)
     w = model.world
     f, pr = w.firms, w.projects

@@ -167,7 +167,8 @@ FRESH = {"cash": None, "absorptive": 0.0, "exit_step": -1, "alive": True,
          "founder_university": -1, "incubated": False, "platform_member": False,
          "grad_employees": 0, "grad_skill": 0.0, "prior_grads": 0, "prior_grad_skill": 0.0,
          "innovations": 0, "patents": 0, "partners": 0, "last_innovation": -1,
-         "last_project": -1, "subsidy": 0.0, "public_money": 0.0, "trust": 0.0}
+         "last_project": -1, "subsidy": 0.0, "public_money": 0.0, "trust": 0.0,
+         "trusted": False}
 
 
 def _reused_rows(seed: int, n_new: int):

@@ -203,6 +203,10 @@ def check_indicators_and_stocks(model: EcosystemModel) -> None:
     for name, arr in (("digital", f.digital[:n]), ("absorptive", f.absorptive[:n]),
                       ("trust", f.trust[:n])):
         assert ((arr >= 0) & (arr <= 1)).all(), f"month {w.month}: {name} outside [0, 1]"
+    # Trust decays on the trusted rows only: a row holding trust that is not marked would
+    # keep it for ever.
+    held = (f.trust[:n] != 0).any(axis=1)
+    assert not (held & ~f.trusted[:n]).any(), f"month {w.month}: trust on unmarked rows"
 
     table = model.student_table()
     skills = table[[f"skill_{k}" for k in SKILLS]].to_numpy()

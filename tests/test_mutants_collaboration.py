@@ -55,6 +55,7 @@ def test_a_successful_project_raises_the_partners_trust(seed):
                            trust_decay=0.0)
     w = model.world
     w.firms.trust[:] = 0.5
+    w.firms.trusted[:] = True  # trust written here: the rows the decay visits
     pr, rose = w.projects, 0
     for _ in range(6):
         before, was_active = w.firms.trust.copy(), pr.active[: pr.n].copy()

@@ -46,6 +46,7 @@ def test_firms_that_trust_a_university_agree_more_often_to_be_its_capstone_partn
                                intake_per_university=300, horizon_months=2, share_edu_2_0=0.5,
                                capstone_acceptance=0.05)
         model.world.firms.trust[:] = trust
+        model.world.firms.trusted[:] = trust > 0  # the rows the decay visits
         model.step()
         return len(model.world.unis.capstone_firm)
 
