@@ -19,6 +19,11 @@ A stream's jump by g steps is state <- A_g state + C_g, where A_g = a**g and C_g
 C_2g = A_g C_g + C_g: Brown 1994, as rng._brown_jump does with Python integers), so a table
 of the 64 powers of two makes a jump one affine step per set bit of g. A single step is the
 table's first entry, so small and large gaps take the same path.
+
+Kernels in other modules call these functions (innovation, projects). numba's on-disk cache
+of a caller is not renewed when a function it calls from another file changes, so an edit
+here needs the callers' cache cleared (``find simulation -name '*.nbi' -delete``, or a fresh
+clone) before the same-numbers tests can be trusted.
 """
 
 from __future__ import annotations
@@ -142,6 +147,8 @@ def row_uniforms(start_state, rows, n_rows, width):
         if row <= previous or row >= n_rows:
             return out, k
         previous = row
+        if width == 0:
+            continue  # no number to compute (out has no column to write)
         # A jump to the row's first number, then a step for each next one: the state kept
         # in registers.
         s_lo, s_hi = jump_state(s_lo, s_hi, table, np.uint64(row * width + 1 - at))

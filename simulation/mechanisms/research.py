@@ -50,15 +50,21 @@ def time_left(engaged: np.ndarray, faculty: np.ndarray, p: dict) -> tuple[np.nda
     return np.clip(research, 0.0, 1.0), np.clip(teaching, 0.0, 1.0)
 
 
+def _incubating_now(w: World) -> np.ndarray:
+    # The start-ups in their incubation period in the current state: from the month after
+    # founding for incubation_months months.
+    f = w.firms
+    return kernels.in_incubation(f.alive[: f.n], f.incubated, f.birth_step, w.month,
+                                 w.p["incubation_months"])
+
+
 def incubating_firms(w: World) -> np.ndarray:
-    """Rows of the start-ups in their incubation period this month (from the month after
-    founding for ``incubation_months`` months), found at the month's first ask (the policy
-    step, before any firm is founded or closed) and kept in the scratch for the month's
-    faculty time: the month's set, not the current state's once entry and exit have run."""
+    """Rows of the start-ups in their incubation period this month, found at the month's
+    first ask (the policy step's incubator payments when the channel is open, else teaching's
+    faculty time: both before any firm is founded, closed or incubated) and kept in the
+    scratch: the month's set, not the current state's once entry and exit have run."""
     if w.scratch.incubating is None:
-        f = w.firms
-        w.scratch.incubating = kernels.in_incubation(
-            f.alive[: f.n], f.incubated, f.birth_step, w.month, w.p["incubation_months"])
+        w.scratch.incubating = _incubating_now(w)
     return w.scratch.incubating
 
 
@@ -70,8 +76,7 @@ def engaged_fte(w: World, incubating: np.ndarray | None = None) -> np.ndarray:
     at its university (one pass, simulation/kernels/engagement.py)."""
     p, u, pr, f = w.p, w.unis, w.projects, w.firms
     if incubating is None:
-        incubating = kernels.in_incubation(f.alive[: f.n], f.incubated, f.birth_step, w.month,
-                                           p["incubation_months"])
+        incubating = _incubating_now(w)
     return kernels.engaged_fte(pr.active[: pr.n], pr.university, pr.brokered, incubating,
                                f.founder_university, u.capstone_uni, u.count,
                                p["project_staff_fte"], p["broker_staff_fte"],
