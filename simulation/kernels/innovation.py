@@ -14,7 +14,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .stream import jump_state, jump_table, uniform_of_state
+from .stream import jump_table, uniform_at
 
 
 @njit(cache=True)
@@ -156,20 +156,16 @@ def innovate(alive, employees, knowledge, grad_skill, prior_grad_skill, producti
         if not u_hit[i] < innovation_probability(emp, know, absorptive[i], float(projects[i]),
                                                  live[i], skill / emp, digital[i], hz):
             continue
-        # Row i's uniforms are positions 3i, 3i + 1, 3i + 2: position k is k + 1 steps on.
-        g_lo, g_hi = jump_state(g_lo, g_hi, gain_table, np.uint64(3 * i + 1 - g_at))
-        g_at = 3 * i + 1
-        radical = uniform_of_state(g_lo, g_hi) < radical_share
-        # Only the uniform of the kind drawn is computed (3i + 2 radical, 3i + 1 incremental):
-        # the other is never read.
-        steps = 3 * i + 3 if radical else 3 * i + 2
-        g_lo, g_hi = jump_state(g_lo, g_hi, gain_table, np.uint64(steps - g_at))
-        g_at = steps
-        u = uniform_of_state(g_lo, g_hi)
+        # Row i's uniforms are positions 3i, 3i + 1, 3i + 2; only the uniform of the kind
+        # drawn is computed (3i + 2 radical, 3i + 1 incremental): the other is never read.
+        u_kind, g_lo, g_hi, g_at = uniform_at(g_lo, g_hi, g_at, 3 * i, gain_table)
+        radical = u_kind < radical_share
+        u_gain, g_lo, g_hi, g_at = uniform_at(g_lo, g_hi, g_at,
+                                              3 * i + (2 if radical else 1), gain_table)
         if radical:
-            gain = radical_scale * (1.0 - u) ** (-1.0 / radical_tail)
+            gain = radical_scale * (1.0 - u_gain) ** (-1.0 / radical_tail)
         else:
-            gain = -incremental_gain * np.log1p(-u)
+            gain = -incremental_gain * np.log1p(-u_gain)
         gain = min(gain, gain_cap)
         gain = gain * (line_employees / max(float(employees[i]), line_employees)
                        ) ** scope_elasticity
@@ -183,10 +179,8 @@ def innovate(alive, employees, knowledge, grad_skill, prior_grad_skill, producti
         knowledge_paid[i] *= 1.0 + gain  # the gain is in productivity already
         innovations[i] += 1
         last_innovation[i] = month
-        q_lo, q_hi = jump_state(q_lo, q_hi, patent_table, np.uint64(i + 1 - q_at))
-        q_at = i + 1
-        patented = (uniform_of_state(q_lo, q_hi)
-                    < (patent_radical if radical else patent_incremental))
+        u_patent, q_lo, q_hi, q_at = uniform_at(q_lo, q_hi, q_at, i, patent_table)
+        patented = u_patent < (patent_radical if radical else patent_incremental)
         patents[i] += patented
         counts[1 if radical else 0] += 1
         counts[2] += patented

@@ -104,6 +104,17 @@ def uniform_of_state(s_lo, s_hi):
 
 
 @njit(cache=True)
+def uniform_at(s_lo, s_hi, at, position, table):
+    """The uniform at stream ``position`` (>= ``at`` - 1), from the state (``s_lo``,
+    ``s_hi``) ``at`` steps past the start, and that state moved to it: (value, s_lo, s_hi,
+    steps taken). Position k is k + 1 steps on. The callers keep the state in local
+    variables between values (kept in an array, a value cost about eight times as much)."""
+    target = position + 1
+    s_lo, s_hi = jump_state(s_lo, s_hi, table, np.uint64(target - at))
+    return uniform_of_state(s_lo, s_hi), s_lo, s_hi, target
+
+
+@njit(cache=True)
 def uniforms_at(start_state, offsets):
     """float64 values equal to ``Generator.random(N)[offsets]`` (N past the last offset) of
     the generator whose PCG64 state is ``start_state`` (uint64[4]: state low, high, increment
@@ -114,18 +125,13 @@ def uniforms_at(start_state, offsets):
     if len(offsets) == 0:
         return out
     table = jump_table(start_state[2], start_state[3])
-    # The state and the steps taken stay local: kept in an array between values, as a
-    # cursor, a value cost about eight times as much.
     s_lo, s_hi, at = start_state[0], start_state[1], 0
     for k in range(len(offsets)):
         if offsets[k] < 0:
             raise ValueError("uniforms_at: a stream position is never negative")
-        target = offsets[k] + 1  # the value at position k is k + 1 steps on
-        if target < at:
+        if offsets[k] + 1 < at:
             s_lo, s_hi, at = start_state[0], start_state[1], 0
-        s_lo, s_hi = jump_state(s_lo, s_hi, table, np.uint64(target - at))
-        at = target
-        out[k] = uniform_of_state(s_lo, s_hi)
+        out[k], s_lo, s_hi, at = uniform_at(s_lo, s_hi, at, offsets[k], table)
     return out
 
 
@@ -151,8 +157,7 @@ def row_uniforms(start_state, rows, n_rows, width):
             continue  # no number to compute (out has no column to write)
         # A jump to the row's first number, then a step for each next one: the state kept
         # in registers.
-        s_lo, s_hi = jump_state(s_lo, s_hi, table, np.uint64(row * width + 1 - at))
-        out[k, 0] = uniform_of_state(s_lo, s_hi)
+        out[k, 0], s_lo, s_hi, at = uniform_at(s_lo, s_hi, at, row * width, table)
         for j in range(1, width):
             p_lo, p_hi = _mul(m_lo, m_hi, s_lo, s_hi)
             s_lo, s_hi = _add(p_lo, p_hi, inc_lo, inc_hi)
