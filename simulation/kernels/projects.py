@@ -113,9 +113,8 @@ def _capacity_left(places, used):
 
 @njit(cache=True)
 def end_projects(alive, cash, employees, knowledge, trust, trusted, uni_knowledge, uni_faculty,
-                 firm,
-                 university, end_step, payoff, social, gov_funded, active, failed, u_abandon,
-                 u_success, month, ep):
+                 firm, university, end_step, payoff, social, gov_funded, active, failed,
+                 u_abandon, u_success, month, ep):
     """The month's projects ending, and the free places they leave, in one pass of each:
 
     1. Active projects that end: at their end month, when the firm has died or can no longer
