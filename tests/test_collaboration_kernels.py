@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from pcg_state import start_state
 
 from simulation import EcosystemModel, kernels
 from simulation.knowledge import inverted_u, rowwise_distance
@@ -153,14 +154,6 @@ def test_projects_without_a_matching_grant_cost_the_firm_the_whole_project(seed)
     np.testing.assert_allclose(cash[: w.firms.n] - w.firms.cash[: w.firms.n],
                                outlay[: w.firms.n], rtol=1e-12, atol=1e-12)
     assert w.gov.spent[MATCHING] - spent == pytest.approx(due.sum(), rel=1e-12)
-
-
-def start_state(gen: np.random.Generator) -> np.ndarray:
-    """A generator's PCG64 state as rng.Streams.start_state gives it."""
-    state = gen.bit_generator.state["state"]
-    word = (1 << 64) - 1
-    return np.array([state["state"] & word, state["state"] >> 64, state["inc"] & word,
-                     state["inc"] >> 64], dtype=np.uint64)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])

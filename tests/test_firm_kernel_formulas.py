@@ -11,20 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from pcg_state import start_state
 
 from simulation import kernels
 from simulation.mechanisms import firm_dynamics, innovation
 from simulation.parameters import DEFAULTS
 
 SEEDS = (1, 2, 3)
-
-
-def start_state(gen: np.random.Generator) -> np.ndarray:
-    """A generator's PCG64 state as rng.Streams.start_state gives it."""
-    state = gen.bit_generator.state["state"]
-    word = (1 << 64) - 1
-    return np.array([state["state"] & word, state["state"] >> 64, state["inc"] & word,
-                     state["inc"] >> 64], dtype=np.uint64)
 
 
 def varied_parameters(rng: np.random.Generator, names: tuple[str, ...]) -> dict:

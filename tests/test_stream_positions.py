@@ -11,18 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from pcg_state import start_state
 
 from simulation import kernels
 from simulation.rng import Streams
 
 SEEDS = [0, 1, 7, 2**40 + 3, 2**63 + 11]
-WORD = (1 << 64) - 1
-
-
-def start_state(gen: np.random.Generator) -> np.ndarray:
-    state = gen.bit_generator.state["state"]
-    return np.array([state["state"] & WORD, state["state"] >> 64, state["inc"] & WORD,
-                     state["inc"] >> 64], dtype=np.uint64)
 
 
 def offset_sets(rng: np.random.Generator, n: int) -> list[np.ndarray]:
