@@ -19,6 +19,7 @@ import solara
 
 from experiments.optimise import START
 from experiments.optimise_spec import Outcome
+from experiments.ownership import MANIFEST_FILE
 
 from . import results
 
@@ -60,7 +61,7 @@ def _fmt(value: Any) -> str:
 
 
 def is_optimisation(path: Path) -> bool:
-    manifest = path / "_manifest.json"
+    manifest = path / MANIFEST_FILE
     if not (manifest.is_file() and (path / "candidates.parquet").is_file()):
         return False
     try:
@@ -80,7 +81,7 @@ def open_optimisation(root: Path, name: str) -> Optimisation:
     if not is_optimisation(folder.path):
         raise results.NotAResultsFolderError(f"{name!r} is not an optimisation folder: it "
                                              "has no candidates.parquet from helixsim optimise")
-    manifest = json.loads((folder.path / "_manifest.json").read_text())
+    manifest = json.loads((folder.path / MANIFEST_FILE).read_text())
     objectives = [Outcome(**o) for o in manifest.get("outcomes", [])]
     candidates = pd.read_parquet(folder.path / "candidates.parquet")
     fresh_file = folder.path / "recommended.parquet"

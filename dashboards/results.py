@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
-MARKERS = ("report.md", "summary.parquet", "_manifest.json", "validation.json")
+from experiments.ownership import MANIFEST_FILE
+
+MARKERS = ("report.md", "summary.parquet", MANIFEST_FILE, "validation.json")
 MAX_ROWS = 500                 # rows of a table read for display
 MAX_NAME = 1024                # characters of a typed folder name
 MAX_REPORT_BYTES = 2 << 20     # report.md larger than this is not rendered

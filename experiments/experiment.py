@@ -38,7 +38,7 @@ from simulation.parameters import ParameterError
 from . import design_figures, report, run_files, sensitivity
 from .executors import executor_for
 from .formatting import format_number, format_percent
-from .ownership import claim, fingerprint, release
+from .ownership import MANIFEST_FILE, claim, fingerprint, release
 from .runner import Progress, RunSet, RunSpec, model_version, run_many
 from .specs import ExperimentSpec
 from .storage import to_plain, write_json, write_parquet
@@ -267,7 +267,7 @@ def _run_experiment(spec: ExperimentSpec, *, out: Path, workers: int | None,
         # The planned run ids, so that an interrupted job counts its own runs apart from
         # those an earlier model left in runs/ (summaries).
         write_json(manifest(spec, design, len(specs), {
-            "status": "running", "run_ids": [s.run_id for s in specs]}), out / "_manifest.json")
+            "status": "running", "run_ids": [s.run_id for s in specs]}), out / MANIFEST_FILE)
         runs = run_many(specs, workers=workers, out_dir=out, executor=executor,
                         progress=progress, stored=stored)
     summary = summary_table(spec, runs, design, index)
@@ -295,7 +295,7 @@ def _run_experiment(spec: ExperimentSpec, *, out: Path, workers: int | None,
     write_json(manifest(spec, design, len(specs), {
         "status": "complete" if not runs.failures else "complete with failures",
         "failed": len(runs.failures), "elapsed_s": meta["elapsed_s"],
-        "git_commit": meta["git_commit"]}), out / "_manifest.json")
+        "git_commit": meta["git_commit"]}), out / MANIFEST_FILE)
     return {"experiment": spec.name, "runs": len(specs), "failed": len(runs.failures),
             "points": len(design), "report": str(path), "folder": str(out),
             "levers": levers.to_dict(orient="records"),

@@ -50,6 +50,7 @@ import pandas as pd
 from simulation.parameters import PARAMETERS, PROGRAMMES, resolve
 
 from .optimise_spec import DERIVED, EDU_MIX, LAUNCH_YEAR, OptimiseSpec, Outcome
+from .ownership import MANIFEST_FILE
 from .runner import RunSet, RunSpec
 from .storage import write_json, write_parquet
 
@@ -811,7 +812,7 @@ def optimise(spec: OptimiseSpec, *, out: Path, workers: int | None = None,
     out.mkdir(parents=True, exist_ok=True)
     _read_checkpoint(out, spec)  # another spec's folder is refused before anything is written
     plan = planned_runs(spec)
-    write_json(_manifest(spec, plan, "running"), out / "_manifest.json")
+    write_json(_manifest(spec, plan, "running"), out / MANIFEST_FILE)
     with executor_for(scheduler, workers) as executor:
         ev = evaluate or ModelEvaluator(spec, out, workers, executor, progress, plan["runs"])
         result = search(spec, enc, ev, out, log)
@@ -838,7 +839,7 @@ def optimise(spec: OptimiseSpec, *, out: Path, workers: int | None = None,
         path = write(out, spec, enc, table, fresh, picks, words, meta)
     write_json({**_manifest(spec, plan, "complete"), "elapsed_s": meta["elapsed_s"],
                 "recommended": picks, "change": words, "git_commit": meta["git_commit"]},
-               out / "_manifest.json")
+               out / MANIFEST_FILE)
     return {"spec": spec.name, "folder": str(out), "report": str(path) if path else None,
             "candidates": len(table), "pareto": int(table["pareto"].sum()),
             "recommended": picks, "change": words, "runs": plan,

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 LOCK_FILE = ".lock"
+MANIFEST_FILE = "_manifest.json"  # experiment and optimise: the job, its spec and its status
 JOB_FILE = "_job.json"  # run, compare and dividend: which job the folder belongs to
 _held: dict[str, IO[str]] = {}  # folder -> open lock file, kept for the life of the job
 
@@ -70,7 +71,7 @@ def release(folder: Path) -> None:
 
 
 def claim(folder: Path, *, command: str, name: str, job: str,
-          record: str = "_manifest.json") -> None:
+          record: str = MANIFEST_FILE) -> None:
     """Make ``folder`` this job's, or raise ``FolderInUseError``.
 
     ``job`` is the job's fingerprint; ``name`` and ``command`` are for the message; ``record``

@@ -24,7 +24,7 @@ import pandas as pd
 
 from . import run_files
 from .export import PER_MONTH, PER_YEAR, RESULT_FILE
-from .ownership import JOB_FILE, status
+from .ownership import JOB_FILE, MANIFEST_FILE, status
 from .sensitivity import box_text
 
 KINDS = ("run", "compare", "dividend", "experiment", "validate", "calibrate", "posterior",
@@ -79,12 +79,12 @@ def summarise(folder: Path) -> Summary:
         s = _from_result(folder, command, record.get("result") or {})
         if isinstance(record.get("run_ids"), list):
             batch = {str(run_id) for run_id in record["run_ids"]}
-    elif (folder / "_manifest.json").is_file():
-        info = _read_json(folder / "_manifest.json")
+    elif (folder / MANIFEST_FILE).is_file():
+        info = _read_json(folder / MANIFEST_FILE)
         s = _old_optimise(folder, info) if _kind(info) == "optimise" else \
             _old_experiment(folder, info)
-    elif (folder / "_job.json").is_file():
-        s = _old_paired(folder, _read_json(folder / "_job.json"))
+    elif (folder / JOB_FILE).is_file():
+        s = _old_paired(folder, _read_json(folder / JOB_FILE))
     elif (folder / "validation.json").is_file():
         s = _from_result(folder, "validate", _read_json(folder / "validation.json"))
     elif (folder / "evaluations.parquet").is_file():
@@ -97,7 +97,7 @@ def summarise(folder: Path) -> Summary:
             .head(10))])
     else:
         raise ValueError(f"{folder}: not a helixsim results folder (none of {RESULT_FILE}, "
-                         "_manifest.json, _job.json, validation.json, evaluations.parquet, "
+                         f"{MANIFEST_FILE}, {JOB_FILE}, validation.json, evaluations.parquet, "
                          "posterior.parquet)")
     stored = set(run_files.index(folder))
     mine = stored if batch is None else stored & batch
@@ -121,7 +121,7 @@ def _unfinished(folder: Path) -> tuple[Summary, set[str] | None] | None:
     The tables such a folder holds (``_result.json``, ``summary.parquet``) are an earlier
     finished job's: shown beside an interrupted job's status they would pass for its result.
     """
-    for name in ("_manifest.json", JOB_FILE):
+    for name in (MANIFEST_FILE, JOB_FILE):
         path = folder / name
         if not path.is_file():
             continue
@@ -132,7 +132,7 @@ def _unfinished(folder: Path) -> tuple[Summary, set[str] | None] | None:
         state = status(folder, info.get("status"))
         if state not in ("running", "interrupted"):
             continue
-        command = str(_kind(info) or ("experiment" if name == "_manifest.json" else "run"))
+        command = str(_kind(info) or ("experiment" if name == MANIFEST_FILE else "run"))
         planned = info.get("runs")
         s = Summary(str(folder), command)
         s.lines.append(f"{command} {info.get('experiment')}: status {state}"
@@ -243,7 +243,7 @@ def _from_result(folder: Path, command: str, r: dict[str, Any]) -> Summary:
 
 
 def _experiment(s: Summary, folder: Path, r: dict[str, Any]) -> None:
-    manifest = folder / "_manifest.json"
+    manifest = folder / MANIFEST_FILE
     info = _read_json(manifest) if manifest.is_file() else {}
     s.data.update(planned_runs=r.get("runs"), experiment=r.get("experiment"),
                   design=r.get("design") or info.get("design"),
