@@ -24,6 +24,7 @@ from simulation.parameters import CHANNELS, ParameterError
 from simulation.scenarios import Scenario, ScenarioError, load
 
 from . import analysis, report, scenario_reports, uncertainty
+from .ownership import plan_runs
 from .runner import Progress, RunSet, RunSpec, replications, run_many
 from .seeding import ROOT_SEED
 from .storage import write_parquet
@@ -67,6 +68,7 @@ def run_scenario(name: str, *, seeds: int, workers: int | None, out: Path,
     started = time.perf_counter()
     (sc,) = prepare([name], months)
     specs = replications(sc.name, sc.parameters, seeds, root_seed, horizon_of(sc, months))
+    plan_runs(out, [s.run_id for s in specs])
     runs = run_many(specs, workers=workers, executor=executor, out_dir=out,
                     progress=progress)
     runs.raise_failures()
@@ -106,6 +108,7 @@ def compare_scenarios(names: Sequence[str], *, seeds: int, workers: int | None, 
     while True:
         specs = [s for sc in scenarios for s in replications(
             sc.name, sc.parameters, n, root_seed, horizon_of(sc, months))]
+        plan_runs(out, [s.run_id for s in specs])
         runs = run_many(specs, workers=workers, executor=executor, out_dir=out,
                         progress=progress)
         runs.raise_failures()
@@ -169,6 +172,7 @@ def under_uncertainty(plan: uncertainty.Plan, analyse: Callable[..., dict[str, A
         return {"command": plan.command, "scenarios": [sc.name for sc in plan.scenarios],
                 "draws": plan.design.draws, "seeds": plan.seeds, "runs": plan.runs,
                 "plan": plan.describe(), "dry_run": True}
+    plan_runs(out, [s.run_id for s in plan.specs])
     runs = uncertainty.execute(plan, out=out, workers=workers, executor=executor,
                                progress=progress)
     return {**analyse(plan, runs, out=out, workers=workers, started=started),
@@ -256,6 +260,7 @@ def dividend(name: str, *, seeds: int, workers: int | None, out: Path,
                             err.reason or str(err)) from None
     specs, configs = _dividend_specs(scenarios, params, seeds=seeds, root_seed=root_seed,
                                      horizon=horizon, attribution=attribution)
+    plan_runs(out, [s.run_id for s in specs])
     runs = run_many(specs, workers=workers, executor=executor, out_dir=out,
                     progress=progress)
     runs.raise_failures()

@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import socket
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
@@ -104,11 +105,35 @@ def claim(folder: Path, *, command: str, name: str, job: str,
 
 
 def record_job(folder: Path, *, command: str, name: str, job: str, state: str) -> None:
-    """Write ``JOB_FILE``: the job that owns the folder and whether it is running or done."""
+    """Write ``JOB_FILE``: the job that owns the folder and whether it is running or done
+    (a new record: the runs it plans are added by ``plan_runs``)."""
     from .storage import write_json
 
     write_json({"command": command, "experiment": name, "fingerprint": job, "status": state},
                folder / JOB_FILE)
+
+
+def plan_runs(folder: Path, run_ids: Iterable[str]) -> None:
+    """Add ``run_ids`` to the planned runs of the running job that this process holds in
+    ``folder`` (its ``JOB_FILE``); no job file, or one of a job not running here: nothing.
+
+    An interrupted job's folder may hold an earlier model's runs too (a model change gives new
+    run ids): ``helixsim results`` counts as the job's only the runs it planned. A job that
+    plans in steps (compare with --precision adds seeds) calls this at each step.
+    """
+    from .storage import write_json
+
+    path = folder / JOB_FILE
+    if str(folder.resolve()) not in _held or not path.is_file():
+        return
+    try:
+        info = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return  # an unreadable record is rewritten whole when the job ends
+    if not isinstance(info, dict) or info.get("status") != "running":
+        return
+    known = info.get("run_ids") if isinstance(info.get("run_ids"), list) else []
+    write_json({**info, "run_ids": list(dict.fromkeys([*known, *run_ids]))}, path)
 
 
 def status(folder: Path, recorded: str | None) -> str | None:

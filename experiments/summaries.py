@@ -133,7 +133,10 @@ def _unfinished(folder: Path) -> tuple[Summary, set[str] | None] | None:
         if state not in ("running", "interrupted"):
             continue
         command = str(_kind(info) or ("experiment" if name == MANIFEST_FILE else "run"))
+        ids = info.get("run_ids")
         planned = info.get("runs")
+        if not isinstance(planned, int) and isinstance(ids, list):
+            planned = len(ids)  # a job file counts its runs by their ids (those planned so far)
         s = Summary(str(folder), command)
         s.lines.append(f"{command} {info.get('experiment')}: status {state}"
                        + (f", {planned:,} runs planned" if isinstance(planned, int) else ""))
@@ -142,7 +145,6 @@ def _unfinished(folder: Path) -> tuple[Summary, set[str] | None] | None:
             s.lines.append(f"{' and '.join(earlier)}: an earlier finished job's result, not "
                            "this one's, left out; run the same command again to finish it")
         s.data.update(status=state, planned_runs=planned)
-        ids = info.get("run_ids")
         return s, ({str(i) for i in ids} if isinstance(ids, list) else None)
     return None
 

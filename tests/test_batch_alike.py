@@ -520,30 +520,36 @@ def test_fewer_seeds_into_a_folder_of_more_tabulate_and_count_only_the_seeds_ask
     assert (data["finished_runs"], data["other_runs"]) == (2, 1)
 
 
+@pytest.mark.parametrize("name", STORED)
 def test_an_interrupted_rerun_after_a_model_change_counts_only_its_own_runs(
-        tmp_path, small, monkeypatch):
-    """The same experiment after a model change, interrupted after two of its runs: results
-    shows it interrupted, with its own two runs finished and the earlier model's runs apart,
-    and none of the earlier job's tables (they are still on disk)."""
+        tmp_path, small, name, monkeypatch):
+    """The same command after a model change, interrupted after one of its runs: results
+    shows it interrupted, with its own run finished and the earlier model's runs apart (its
+    record lists the runs it planned: the manifest, or the job file of run, compare and
+    dividend), and none of the earlier job's tables (they are still on disk)."""
+    from experiments import ownership
+
     out = tmp_path / "out"
-    args = [*commands(tmp_path, small)["experiment"], "--workers", "1", "--out", out]
+    args = [*commands(tmp_path, small)[name], "--workers", "1", "--out", out]
     assert invoke(*args).exit_code == 0
     n = len(run_files.index(out))
     monkeypatch.setattr(runner, "model_version", lambda: "0.0+changed")
     monkeypatch.setenv(run_files.STORE_ENV, "0")  # each run stored as it ends
     real, done = runner.run_one, []
 
-    def stop_after_two(spec):
-        if len(done) == 2:
+    def stop_after_one(spec):
+        if done:
             raise KeyboardInterrupt
         done.append(spec.run_id)
         return real(spec)
 
-    monkeypatch.setattr(runner, "run_one", stop_after_two)
+    monkeypatch.setattr(runner, "run_one", stop_after_one)
     assert invoke(*args).exit_code != 0
+    ownership.release(out)  # the interrupted process would have ended, its lock with it
     assert (out / "_result.json").is_file() and (out / "summary.parquet").is_file()
     text, data = results_of(out)
     assert data["status"] == "interrupted" and data["tables"] == {}
-    assert data["planned_runs"] == n
-    assert data["finished_runs"] == 2 and data["other_runs"] == n
+    assert data["finished_runs"] == 1 and data["other_runs"] == n
+    # --precision plans its first seeds, then more: planned so far, at most the earlier job's
+    assert data["planned_runs"] <= n if "--precision" in name else data["planned_runs"] == n
     assert "earlier finished job's result" in text
