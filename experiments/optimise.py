@@ -304,9 +304,11 @@ class ModelEvaluator:
 
     def __init__(self, spec: OptimiseSpec, out: Path, workers: int | None = None,
                  executor: Any = None, progress: Progress | None = None,
-                 total: int = 0) -> None:
+                 total: int = 0, planned: Callable[[list[str]], None] | None = None) -> None:
         self.spec, self.out, self.workers, self.executor = spec, out, workers, executor
         self.progress, self.total, self.done = progress, total, 0
+        # Told the runs of the search so far before each batch runs (the running manifest).
+        self.planned = planned
         # The runs of the search so far (those of generations read back from a checkpoint
         # included): the search's per-year tables are of these runs only.
         self.run_ids: dict[str, None] = {}
@@ -342,6 +344,8 @@ class ModelEvaluator:
         siloed = any(div for _, div in wanted)
         specs = self.specs(policies, cells, wanted)
         self.run_ids.update(dict.fromkeys(s.run_id for s in specs))
+        if self.planned:
+            self.planned(list(self.run_ids))
         offset = self.done
 
         def tick(done: int, _total: int) -> None:
@@ -812,9 +816,18 @@ def optimise(spec: OptimiseSpec, *, out: Path, workers: int | None = None,
     out.mkdir(parents=True, exist_ok=True)
     _read_checkpoint(out, spec)  # another spec's folder is refused before anything is written
     plan = planned_runs(spec)
-    write_json(_manifest(spec, plan, "running"), out / MANIFEST_FILE)
+
+    def running(run_ids: list[str] | None) -> None:
+        # The search asks for its runs generation by generation: the manifest lists those
+        # asked for so far, rewritten before each batch runs, so that results counts an
+        # interrupted search's own runs apart from others the folder holds.
+        write_json({**_manifest(spec, plan, "running"),
+                    **({"run_ids": run_ids} if run_ids is not None else {})},
+                   out / MANIFEST_FILE)
+    running(None if evaluate else [])
     with executor_for(scheduler, workers) as executor:
-        ev = evaluate or ModelEvaluator(spec, out, workers, executor, progress, plan["runs"])
+        ev = evaluate or ModelEvaluator(spec, out, workers, executor, progress, plan["runs"],
+                                        planned=running)
         result = search(spec, enc, ev, out, log)
         table = candidates_table(spec, enc, result)
         picks = choose(spec, table)

@@ -139,7 +139,8 @@ def _unfinished(folder: Path) -> tuple[Summary, set[str] | None] | None:
             planned = len(ids)  # a job file counts its runs by their ids (those planned so far)
         s = Summary(str(folder), command)
         s.lines.append(f"{command} {info.get('experiment')}: status {state}"
-                       + (f", {planned:,} runs planned" if isinstance(planned, int) else ""))
+                       + (f", {'at most ' if command == 'optimise' else ''}{planned:,} runs "
+                          "planned" if isinstance(planned, int) else ""))
         earlier = [n for n in (RESULT_FILE, "summary.parquet") if (folder / n).is_file()]
         if earlier:
             s.lines.append(f"{' and '.join(earlier)}: an earlier finished job's result, not "

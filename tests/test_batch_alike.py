@@ -520,6 +520,21 @@ def test_fewer_seeds_into_a_folder_of_more_tabulate_and_count_only_the_seeds_ask
     assert (data["finished_runs"], data["other_runs"]) == (2, 1)
 
 
+REAL_RUN_ONE = runner.run_one  # the model's, before a test replaces it
+
+
+def stop_after(count: int):
+    """A ``run_one`` that makes ``count`` runs, then is interrupted (Ctrl-C)."""
+    real, done = REAL_RUN_ONE, []
+
+    def run_one(spec):
+        if len(done) == count:
+            raise KeyboardInterrupt
+        done.append(spec.run_id)
+        return real(spec)
+    return run_one
+
+
 @pytest.mark.parametrize("name", STORED)
 def test_an_interrupted_rerun_after_a_model_change_counts_only_its_own_runs(
         tmp_path, small, name, monkeypatch):
@@ -535,15 +550,7 @@ def test_an_interrupted_rerun_after_a_model_change_counts_only_its_own_runs(
     n = len(run_files.index(out))
     monkeypatch.setattr(runner, "model_version", lambda: "0.0+changed")
     monkeypatch.setenv(run_files.STORE_ENV, "0")  # each run stored as it ends
-    real, done = runner.run_one, []
-
-    def stop_after_one(spec):
-        if done:
-            raise KeyboardInterrupt
-        done.append(spec.run_id)
-        return real(spec)
-
-    monkeypatch.setattr(runner, "run_one", stop_after_one)
+    monkeypatch.setattr(runner, "run_one", stop_after(1))
     assert invoke(*args).exit_code != 0
     ownership.release(out)  # the interrupted process would have ended, its lock with it
     assert (out / "_result.json").is_file() and (out / "summary.parquet").is_file()
@@ -553,3 +560,26 @@ def test_an_interrupted_rerun_after_a_model_change_counts_only_its_own_runs(
     # --precision plans its first seeds, then more: planned so far, at most the earlier job's
     assert data["planned_runs"] <= n if "--precision" in name else data["planned_runs"] == n
     assert "earlier finished job's result" in text
+
+
+def test_an_interrupted_search_after_a_model_change_counts_only_its_own_runs(
+        tmp_path, monkeypatch):
+    """A search interrupted in its first generation (no checkpoint yet, so another model may
+    start it again), then again after a model change: its manifest lists the runs asked for
+    so far, so results counts the one run of this search, not the earlier model's three."""
+    spec = tmp_path / "opt.toml"
+    spec.write_text(OPTIMISE)
+    out = tmp_path / "out"
+    args = ["optimise", spec, "--workers", "1", "--out", out]
+    monkeypatch.setenv(run_files.STORE_ENV, "0")  # each run stored as it ends
+    monkeypatch.setattr(runner, "run_one", stop_after(3))  # the start (2 runs) and one more
+    assert invoke(*args).exit_code != 0
+    assert not (out / "checkpoint" / "checkpoint.json").exists()
+    assert len(run_files.index(out)) == 3
+    monkeypatch.setattr(runner, "model_version", lambda: "0.0+changed")
+    monkeypatch.setattr(runner, "run_one", stop_after(1))
+    assert invoke(*args).exit_code != 0
+    text, data = results_of(out)
+    assert data["status"] == "interrupted"
+    assert data["finished_runs"] == 1 and data["other_runs"] == 3
+    assert "runs/ also holds 3 runs" in " ".join(text.split())
