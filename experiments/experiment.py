@@ -238,23 +238,45 @@ def job_fingerprint(spec: ExperimentSpec) -> str:
 
 
 def run_experiment(spec: ExperimentSpec, *, out: Path, workers: int | None = None,
-                   scheduler: str | None = None, progress: Progress | None = None
-                   ) -> dict[str, Any]:
+                   scheduler: str | None = None, progress: Progress | None = None,
+                   complete: bool = True) -> dict[str, Any]:
     """Run (or resume) an experiment into ``out``; returns a summary for the command line.
 
     ``out`` must be empty, or hold this same experiment (resumed): another job's folder is
     refused with ``FolderInUseError`` before anything is written (see ownership.py).
+
+    With ``complete=False`` the manifest is left "running" and the folder held, and the
+    result's ``_complete`` marks it complete and gives the folder back: a caller that writes
+    more into the folder afterwards (the command line: per_year.parquet, ``_result.json``)
+    calls it when that is written, so the folder never says complete before it holds all of
+    it. A kill in between leaves "running", which ``helixsim results`` shows as interrupted.
     """
     claim(out, command="experiment", name=spec.name, job=job_fingerprint(spec))
+    held = False
     try:
-        return _run_experiment(spec, out=out, workers=workers, scheduler=scheduler,
-                               progress=progress)
+        result = _run_experiment(spec, out=out, workers=workers, scheduler=scheduler,
+                                 progress=progress)
+        mark = result.pop("_complete")
+        if complete:
+            mark()
+            return result
+        held = True
+
+        def finish() -> None:
+            try:
+                mark()
+            finally:
+                release(out)
+        return {**result, "_complete": finish}
     finally:
-        release(out)
+        if not held:
+            release(out)
 
 
 def _run_experiment(spec: ExperimentSpec, *, out: Path, workers: int | None,
                     scheduler: str | None, progress: Progress | None) -> dict[str, Any]:
+    """The experiment's runs, tables and report; the manifest still says "running": the
+    result's ``_complete`` marks it complete."""
     started = time.perf_counter()
     design, specs, index = plan(spec)
     # The runs the folder holds already, read once, before anything is written: a run file
@@ -290,13 +312,16 @@ def _run_experiment(spec: ExperimentSpec, *, out: Path, workers: int | None,
               ("means_per_point.csv", point_table(spec, summary))])]
     sections += design_sections(spec, summary, results)
     path = report.write_report(out, f"Experiment {spec.name}", sections, meta)
-    # Complete once the report is there: a kill before leaves "running", which results shows
-    # as interrupted and the same command finishes, never "complete" with no report.
-    write_json(manifest(spec, design, len(specs), {
-        "status": "complete" if not runs.failures else "complete with failures",
-        "failed": len(runs.failures), "elapsed_s": meta["elapsed_s"],
-        "git_commit": meta["git_commit"]}), out / MANIFEST_FILE)
-    return {"experiment": spec.name, "runs": len(specs), "failed": len(runs.failures),
+    # Complete once the report (and whatever the caller writes after) is there: a kill before
+    # leaves "running", which results shows as interrupted and the same command finishes,
+    # never "complete" with no report.
+    def mark_complete() -> None:
+        write_json(manifest(spec, design, len(specs), {
+            "status": "complete" if not runs.failures else "complete with failures",
+            "failed": len(runs.failures), "elapsed_s": meta["elapsed_s"],
+            "git_commit": meta["git_commit"]}), out / MANIFEST_FILE)
+    return {"_complete": mark_complete,
+            "experiment": spec.name, "runs": len(specs), "failed": len(runs.failures),
             "points": len(design), "report": str(path), "folder": str(out),
             "levers": levers.to_dict(orient="records"),
             "analysed": spec.analysed, "design": spec.design, "threshold": spec.threshold,

@@ -802,11 +802,15 @@ def _transfers(change: dict[str, float], min_points: float = 1.0
 def optimise(spec: OptimiseSpec, *, out: Path, workers: int | None = None,
              scheduler: str | None = None, progress: Progress | None = None,
              evaluate: Evaluate | None = None, report: bool = True,
-             log: Callable[[str], None] | None = None) -> dict[str, Any]:
+             log: Callable[[str], None] | None = None, complete: bool = True
+             ) -> dict[str, Any]:
     """Run (or resume) the search into ``out``, re-evaluate the recommended policies on fresh
     seeds and write the tables and the report; returns a summary for the command line.
 
-    ``evaluate`` replaces the model (tests use a small function with a known optimum).
+    ``evaluate`` replaces the model (tests use a small function with a known optimum). With
+    ``complete=False`` the manifest is left "running" and the result's ``_complete`` marks it
+    complete: the command line calls it once per_year.parquet and ``_result.json`` are
+    written, so the folder never says complete before it holds them.
     """
     from .executors import executor_for
     from .report import run_meta
@@ -850,10 +854,14 @@ def optimise(spec: OptimiseSpec, *, out: Path, workers: int | None = None,
         from .optimise_report import write
 
         path = write(out, spec, enc, table, fresh, picks, words, meta)
-    write_json({**_manifest(spec, plan, "complete"), "elapsed_s": meta["elapsed_s"],
-                "recommended": picks, "change": words, "git_commit": meta["git_commit"]},
-               out / MANIFEST_FILE)
-    return {"spec": spec.name, "folder": str(out), "report": str(path) if path else None,
+    def mark_complete() -> None:
+        write_json({**_manifest(spec, plan, "complete"), "elapsed_s": meta["elapsed_s"],
+                    "recommended": picks, "change": words, "git_commit": meta["git_commit"]},
+                   out / MANIFEST_FILE)
+    if complete:
+        mark_complete()
+    return {**({} if complete else {"_complete": mark_complete}), "spec": spec.name,
+            "folder": str(out), "report": str(path) if path else None,
             "candidates": len(table), "pareto": int(table["pareto"].sum()),
             "recommended": picks, "change": words, "runs": plan,
             "fresh": fresh.to_dict(orient="records"),
@@ -918,7 +926,8 @@ def command(path: Path, *, workers: int | None, out: Path | None, scheduler: str
     try:
         result = execute("optimise", path.stem, out, as_json, lambda folder, cb: optimise(
             spec, out=folder, workers=workers, scheduler=scheduler, progress=cb,
-            log=None if as_json else lambda text: console.print(text, markup=False)))
+            log=None if as_json else lambda text: console.print(text, markup=False),
+            complete=False))
     except OptimiseError as err:
         raise fail(str(err)) from None
     if as_json:

@@ -351,7 +351,8 @@ def _execute(command: str, name: str, out: Path | None, as_json: bool, work,
     per_year.parquet (per_month.parquet with ``per_month``) of the command's own runs (the
     result's ``_steps``, or its ``_run_ids`` in runs/), the ``formats`` export, and
     ``_result.json``, the result as printed by ``--json`` with the run ids, which ``helixsim
-    results`` reads.
+    results`` reads. A result's ``_complete`` (experiment, optimise) is called after that:
+    the folder's record says complete only once everything the command writes is there.
     """
     from experiments.export import RESULT_FILE, finish
     from experiments.storage import write_json
@@ -392,12 +393,15 @@ def _execute(command: str, name: str, out: Path | None, as_json: bool, work,
         raise _fail(str(err)) from None
     steps = result.pop("_steps", None)
     run_ids = result.pop("_run_ids", None)  # the batch's runs in runs/ (it may hold others)
+    complete = result.pop("_complete", None)  # marks the folder's record complete
     if not result.get("dry_run"):
         result["tables"] = finish(folder, result, steps=steps, run_ids=run_ids,
                                   per_month_table=per_month, formats=formats)
         write_json({"command": command, "name": name, "result": result,
                     **({"run_ids": run_ids} if run_ids is not None else {})},
                    folder / RESULT_FILE)
+    if complete is not None:
+        complete()
     if job is not None and not result.get("dry_run"):
         ownership.record_job(folder, command=command, name=name, job=key, state="done")
         ownership.release(folder)
@@ -918,7 +922,8 @@ def experiment(spec: Path = typer.Argument(..., help="Experiment spec (TOML)."),
     _plan(run_count(loaded), loaded.plan_text(), region=dict(loaded.scenario.parameters),
           horizon=loaded.horizon, workers=workers, dry_run=dry_run, as_json=as_json)
     result = _execute("experiment", spec.stem, out, as_json, lambda folder, cb: run_experiment(
-        loaded, out=folder, workers=workers, scheduler=scheduler, progress=cb),
+        loaded, out=folder, workers=workers, scheduler=scheduler, progress=cb,
+        complete=False),
         per_month=per_month, formats=formats,
         precheck=lambda folder: claim(folder, command="experiment", name=loaded.name,
                                       job=job_fingerprint(loaded)))

@@ -583,3 +583,32 @@ def test_an_interrupted_search_after_a_model_change_counts_only_its_own_runs(
     assert data["status"] == "interrupted"
     assert data["finished_runs"] == 1 and data["other_runs"] == 3
     assert "runs/ also holds 3 runs" in " ".join(text.split())
+
+
+@pytest.mark.parametrize("kind", ["experiment", "optimise"])
+def test_a_folder_is_not_complete_before_its_per_year_table_and_result(
+        tmp_path, monkeypatch, kind):
+    """Killed after its report but before the command wrote per_year.parquet and
+    _result.json, an experiment's or a search's folder says interrupted, not complete; the
+    same command writes them without running anything again, and only then says complete."""
+    from experiments import ownership
+
+    out = tmp_path / "out"
+    if kind == "optimise":
+        (tmp_path / "opt.toml").write_text(OPTIMISE)
+    spec = tmp_path / "opt.toml" if kind == "optimise" else sweep(tmp_path)
+    args = [kind, spec, "--workers", "1", "--out", out]
+    real = export.finish
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(export, "finish", killed)
+    assert invoke(*args).exit_code != 0
+    ownership.release(out)  # the killed process would have ended, its lock with it
+    assert (out / "report.md").is_file() and not (out / "per_year.parquet").exists()
+    assert results_of(out)[1].get("status") == "interrupted"
+    monkeypatch.setattr(export, "finish", real)
+    monkeypatch.setattr(runner, "run_one", never_run)
+    assert invoke(*args).exit_code == 0
+    assert (out / "per_year.parquet").is_file()
+    assert json.loads((out / "_manifest.json").read_text())["status"] == "complete"
