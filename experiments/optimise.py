@@ -335,6 +335,8 @@ class ModelEvaluator:
         counted (progress on resume) and are the search's (its per-year tables)."""
         specs = self.specs(policies, cells, wanted)
         self.run_ids.update(dict.fromkeys(s.run_id for s in specs))
+        if self.planned:  # a kill while replaying still counts these runs as the search's
+            self.planned(list(self.run_ids))
         self.done += len(specs)
         if self.progress:
             self.progress(self.done, max(self.total, self.done))

@@ -585,6 +585,32 @@ def test_an_interrupted_search_after_a_model_change_counts_only_its_own_runs(
     assert "runs/ also holds 3 runs" in " ".join(text.split())
 
 
+def test_a_search_interrupted_while_it_replays_its_checkpoint_counts_the_replayed_runs(
+        tmp_path, monkeypatch):
+    """A rerun of a finished search reads its generations back from the checkpoint (no runs)
+    and is interrupted before it asks for a run: its manifest already lists the replayed
+    generations' runs, so results counts them as the search's, not as another job's."""
+    from experiments import optimise
+
+    spec = tmp_path / "opt.toml"
+    spec.write_text(OPTIMISE)
+    out = tmp_path / "out"
+    args = ["optimise", spec, "--workers", "1", "--out", out]
+    assert invoke(*args).exit_code == 0
+    stored = len(run_files.index(out))
+
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(optimise.ModelEvaluator, "__call__", interrupted)
+    assert invoke(*args).exit_code != 0
+    _, data = results_of(out)
+    assert data["status"] == "interrupted"
+    # The replayed generations are the search's; only the fresh re-evaluation's runs, not yet
+    # asked for again, are apart.
+    assert data["finished_runs"] > 0
+    assert data["finished_runs"] + data["other_runs"] == stored
+
+
 @pytest.mark.parametrize("kind", ["experiment", "optimise"])
 def test_a_folder_is_not_complete_before_its_per_year_table_and_result(
         tmp_path, monkeypatch, kind):
