@@ -489,26 +489,46 @@ def _meta_table(meta: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Item", "Value"])
 
 
+def vector_maths() -> str:
+    """The kind of vector maths numpy uses here, on which a run's last bits depend: "x86_v4"
+    where it takes exp, log and pow of float64 arrays with its own AVX-512 routines, "x86_v3"
+    where it takes them with the C library's (AVX2 machines; others are taken as these). The
+    same seed gives the same run only on machines of one kind (docs/user-guide.md)."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+    except ImportError:  # numpy moved its private table: the C library's maths assumed
+        return "x86_v3"
+    return "x86_v4" if features.get("X86_V4") or features.get("AVX512_SKX") else "x86_v3"
+
+
+VECTOR_MATHS_WORDS = {"x86_v4": "x86_v4 (AVX-512: numpy's own exp, log and pow)",
+                      "x86_v3": "x86_v3 (no AVX-512: the C library's exp, log and pow)"}
+
+
 def environment_meta() -> dict[str, Any]:
-    """Versions of Python and the main packages and the git commit, for ``meta``."""
+    """Versions of Python and the main packages, the git commit and numpy's vector maths
+    (``vector_maths``), for ``meta``."""
     versions = {"python": sys.version.split()[0]}
     for package in ("helixsim", "mesa", "numpy", "pandas", "matplotlib"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             continue
-    return {"versions": versions, "git_commit": git_commit()}
+    return {"versions": versions, "git_commit": git_commit(),
+            "vector_maths": VECTOR_MATHS_WORDS[vector_maths()]}
 
 
 def run_meta(command: str, seeds: int, workers: int | None, started: float, **extra: Any
              ) -> dict[str, Any]:
     """The header of a command's report: command, seeds, workers, seconds since ``started``
-    (a ``time.perf_counter()``), date, versions and git commit, and ``extra``."""
+    (a ``time.perf_counter()``), date, versions, git commit and vector maths, and
+    ``extra``."""
     env = environment_meta()
     return {"command": command, "seeds": seeds, "workers": workers or "all cores",
             "elapsed_s": round(time.perf_counter() - started, 2),
             "date": dt.datetime.now().isoformat(timespec="seconds"),
             "versions": env["versions"], "git_commit": env["git_commit"] or "unknown",
+            "vector_maths": env["vector_maths"],
             **extra}
 
 

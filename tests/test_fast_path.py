@@ -27,19 +27,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from experiments.report import vector_maths
 from simulation import EcosystemModel
 from simulation.scenarios import load
-
-
-def vector_maths() -> str:
-    """"x86_v4" where numpy's exp, log and pow of float64 arrays are its own AVX-512 routines,
-    "x86_v3" where they are the C library's (AVX2 machines; other machines are taken as these)."""
-    try:
-        from numpy._core._multiarray_umath import __cpu_features__ as features
-    except ImportError:  # numpy moved its private table: the C library's maths assumed
-        return "x86_v3"
-    return "x86_v4" if features.get("X86_V4") or features.get("AVX512_SKX") else "x86_v3"
-
 
 ROOT = Path(__file__).parent / "fast_path_reference"
 # The top folder's tables were made on an AVX-512 machine, x86_v3/'s on an AVX2 one.
@@ -115,3 +105,19 @@ def test_the_two_machines_references_differ_only_in_the_last_bits() -> None:
         a, b = (t[name].to_numpy(float) for t in tables)
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5 * np.abs(a).max(), err_msg=name)
     assert not tables[0][META["indicators"]].equals(tables[1][META["indicators"]])
+
+
+def test_the_machine_kind_says_whose_maths_numpy_uses() -> None:
+    """Where ``vector_maths`` says x86_v3, numpy's exp, log and pow of arrays are the C
+    library's (which Python's math module calls), value for value, as the choice of reference
+    above assumes; x86_v4's own routines are exercised only on an AVX-512 machine."""
+    if vector_maths() != "x86_v3":
+        pytest.skip("numpy's own AVX-512 maths: checked against the x86_v4 tables above")
+    import math
+
+    rng = np.random.default_rng(7)
+    x = np.exp(rng.uniform(-20.0, 20.0, 200_000))
+    z = rng.normal(0.0, 3.0, 200_000)
+    assert np.exp(z).tolist() == [math.exp(v) for v in z]
+    assert np.log(x).tolist() == [math.log(v) for v in x]
+    assert np.power(x, 0.08).tolist() == [math.pow(v, 0.08) for v in x]
