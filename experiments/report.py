@@ -37,6 +37,7 @@ from matplotlib.ticker import PercentFormatter
 
 from simulation.indicators import INDICATORS
 
+from . import machine_kind
 from .formatting import MISSING, format_number
 from .storage import atomic_write
 
@@ -489,25 +490,10 @@ def _meta_table(meta: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Item", "Value"])
 
 
-def vector_maths() -> str:
-    """The kind of vector maths numpy uses here, on which a run's last bits depend: "x86_v4"
-    where it takes exp, log and pow of float64 arrays with its own AVX-512 routines, "x86_v3"
-    where it takes them with the C library's (AVX2 machines; others are taken as these). The
-    same seed gives the same run only on machines of one kind (docs/user-guide.md)."""
-    try:
-        from numpy._core._multiarray_umath import __cpu_features__ as features
-    except ImportError:  # numpy moved its private table: the C library's maths assumed
-        return "x86_v3"
-    return "x86_v4" if features.get("X86_V4") or features.get("AVX512_SKX") else "x86_v3"
-
-
-VECTOR_MATHS_WORDS = {"x86_v4": "x86_v4 (AVX-512: numpy's own exp, log and pow)",
-                      "x86_v3": "x86_v3 (no AVX-512: the C library's exp, log and pow)"}
-
-
-def environment_meta() -> dict[str, Any]:
-    """Versions of Python and the main packages, the git commit and numpy's vector maths
-    (``vector_maths``), for ``meta``."""
+def environment_meta(kinds: Iterable[str | None] | None = None) -> dict[str, Any]:
+    """Versions of Python and the main packages, the git commit and the vector maths of the
+    runs (``machine_kind.describe`` of ``kinds``, the kinds of the machines that made them;
+    default this machine's), for ``meta``."""
     versions = {"python": sys.version.split()[0]}
     for package in ("helixsim", "mesa", "numpy", "pandas", "matplotlib"):
         try:
@@ -515,15 +501,16 @@ def environment_meta() -> dict[str, Any]:
         except metadata.PackageNotFoundError:
             continue
     return {"versions": versions, "git_commit": git_commit(),
-            "vector_maths": VECTOR_MATHS_WORDS[vector_maths()]}
+            "vector_maths": machine_kind.describe(kinds)}
 
 
-def run_meta(command: str, seeds: int, workers: int | None, started: float, **extra: Any
-             ) -> dict[str, Any]:
+def run_meta(command: str, seeds: int, workers: int | None, started: float, *,
+             kinds: Iterable[str | None] | None = None, **extra: Any) -> dict[str, Any]:
     """The header of a command's report: command, seeds, workers, seconds since ``started``
-    (a ``time.perf_counter()``), date, versions, git commit and vector maths, and
-    ``extra``."""
-    env = environment_meta()
+    (a ``time.perf_counter()``), date, versions, git commit and the vector maths of the
+    machines that made its runs (``kinds``, e.g. ``RunSet.kinds``; default this machine's),
+    and ``extra``."""
+    env = environment_meta(kinds)
     return {"command": command, "seeds": seeds, "workers": workers or "all cores",
             "elapsed_s": round(time.perf_counter() - started, 2),
             "date": dt.datetime.now().isoformat(timespec="seconds"),

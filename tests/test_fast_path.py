@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.report import vector_maths
+from experiments.machine_kind import vector_maths
 from simulation import EcosystemModel
 from simulation.scenarios import load
 

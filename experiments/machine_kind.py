@@ -1,0 +1,56 @@
+"""The kind of machine a run was made on, as far as its last bits depend on it.
+
+numpy takes exp, log and pow of float64 arrays with its own AVX-512 routines on processors
+that have AVX-512 ("x86_v4") and with the C library's elsewhere ("x86_v3": AVX2 machines,
+and any other machine, which is taken as this kind). The two differ in the last bit of a few
+values, which a run carries on, so the same seed gives the same run only on machines of one
+kind. Every run therefore records the kind of the worker that made it (``run_files`` keeps it
+in its file's footer), and a report or a manifest says which kinds its runs were made on; a
+batch whose runs come from machines of two kinds says so, because rerunning it on one machine
+will not give every run back to the last bit.
+
+A module of its own, importing nothing heavy, because every worker calls ``vector_maths`` once
+per batch task, a Dask worker included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+
+KINDS = ("x86_v4", "x86_v3")
+WORDS = {"x86_v4": "x86_v4 (AVX-512: numpy's own exp, log and pow)",
+         "x86_v3": "x86_v3 (no AVX-512: the C library's exp, log and pow)"}
+MIXED = ("runs made on machines of both kinds, which differ in the last bits: a rerun on "
+         "machines of one kind will not give every run back exactly")
+
+
+@cache
+def vector_maths() -> str:
+    """The kind of vector maths numpy uses in this process: "x86_v4" or "x86_v3"."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+    except ImportError:  # numpy moved its private table: the C library's maths assumed
+        return "x86_v3"
+    return "x86_v4" if features.get("X86_V4") or features.get("AVX512_SKX") else "x86_v3"
+
+
+def known(kinds: Iterable[str | None]) -> list[str]:
+    """The distinct known kinds among ``kinds`` (None: a run stored by a version that did not
+    record it), in ``KINDS`` order."""
+    seen = set(kinds)
+    return [kind for kind in KINDS if kind in seen]
+
+
+def describe(kinds: Iterable[str | None] | None = None) -> str:
+    """Words for the kinds runs were made on (default: this machine's), for a report's "How
+    this report was made": one kind's words, both kinds' with ``MIXED``, or, when no run
+    recorded its kind, this machine's words marked as such."""
+    if kinds is None:
+        return WORDS[vector_maths()]
+    listed = known(kinds)
+    if not listed:
+        return f"{WORDS[vector_maths()]}, this machine's (its runs did not record theirs)"
+    if len(listed) == 1:
+        return WORDS[listed[0]]
+    return f"{' and '.join(listed)}: {MIXED}"
