@@ -76,7 +76,8 @@ def run_scenario(name: str, *, seeds: int, workers: int | None, out: Path,
     indicators = [c for c in runs.steps.columns if c not in ("run_id", "label", "replication",
                                                              "step", "month")]
     table = summary_stats(runs, sc.name, indicators)
-    meta = report.run_meta("run", seeds, workers, started, scenario=sc.name, root_seed=root_seed)
+    meta = report.run_meta("run", seeds, workers, started, kinds=runs.kinds, scenario=sc.name,
+                           root_seed=root_seed)
     path = scenario_reports.run_report(sc, table, runs.steps, seeds=seeds,
                                        months=horizon_of(sc, months)).write(out, meta)
     return {"scenario": sc.name, "seeds": seeds, "report": str(path),
@@ -122,7 +123,7 @@ def compare_scenarios(names: Sequence[str], *, seeds: int, workers: int | None, 
         n = min(max_seeds, max(n + 2, math.ceil(n * 1.5)))
     crn = _precision_figures(runs, base.name, [o.name for o in others], precision)
     write_parquet(runs.summary, out / "summary.parquet")
-    meta = report.run_meta("compare", n, workers, started, baseline=base.name,
+    meta = report.run_meta("compare", n, workers, started, kinds=runs.kinds, baseline=base.name,
                            scenarios=[o.name for o in others], root_seed=root_seed)
     path = scenario_reports.compare_report(
         base, others, table, runs.steps, seeds=n, months=horizon_of(base, months),
@@ -290,7 +291,7 @@ def dividend(name: str, *, seeds: int, workers: int | None, out: Path,
         total = float((all_open - none_open).mean())
         result["shapley"] = shares.to_dict(orient="records")
         result["shapley_total"] = total
-    meta = report.run_meta("dividend", seeds, workers, started, scenario=sc.name,
+    meta = report.run_meta("dividend", seeds, workers, started, kinds=runs.kinds, scenario=sc.name,
                            root_seed=root_seed, attribution=attribution)
     path = scenario_reports.dividend_report(
         sc, siloed_label, table, synergy, runs.steps, seeds=seeds, months=horizon,

@@ -35,7 +35,7 @@ from scipy import stats
 from simulation.indicators import INDICATORS
 from simulation.parameters import ParameterError
 
-from . import design_figures, report, run_files, sensitivity
+from . import design_figures, machine_kind, report, run_files, sensitivity
 from .executors import executor_for
 from .formatting import format_number, format_percent
 from .ownership import MANIFEST_FILE, claim, fingerprint, release
@@ -297,8 +297,8 @@ def _run_experiment(spec: ExperimentSpec, *, out: Path, workers: int | None,
     results = analyse(spec, summary, design)
     levers = lever_table(spec, summary)
     meta = report.run_meta("experiment", spec.replications, workers, started,
-                           experiment=spec.name, design=spec.design, points=len(design),
-                           runs=len(specs), failed=len(runs.failures),
+                           kinds=runs.kinds, experiment=spec.name, design=spec.design,
+                           points=len(design), runs=len(specs), failed=len(runs.failures),
                            scheduler=scheduler or "process pool")
     sections = [summary_section(spec, summary, results), report.Section(
         f"Experiment {spec.name}",
@@ -319,7 +319,8 @@ def _run_experiment(spec: ExperimentSpec, *, out: Path, workers: int | None,
         write_json(manifest(spec, design, len(specs), {
             "status": "complete" if not runs.failures else "complete with failures",
             "failed": len(runs.failures), "elapsed_s": meta["elapsed_s"],
-            "git_commit": meta["git_commit"]}), out / MANIFEST_FILE)
+            "git_commit": meta["git_commit"],
+            "machine_kinds": machine_kind.known(runs.kinds)}), out / MANIFEST_FILE)
     return {"_complete": mark_complete,
             "experiment": spec.name, "runs": len(specs), "failed": len(runs.failures),
             "points": len(design), "report": str(path), "folder": str(out),

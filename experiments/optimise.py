@@ -49,6 +49,7 @@ import pandas as pd
 
 from simulation.parameters import PARAMETERS, PROGRAMMES, resolve
 
+from . import machine_kind, run_files
 from .optimise_spec import DERIVED, EDU_MIX, LAUNCH_YEAR, OptimiseSpec, Outcome
 from .ownership import MANIFEST_FILE
 from .runner import RunSet, RunSpec
@@ -845,7 +846,13 @@ def optimise(spec: OptimiseSpec, *, out: Path, workers: int | None = None,
     best = table.set_index("candidate").loc[picks[0]] if picks else None
     words = describe_change(start_levers, {k: float(best[k]) for k in start_levers}) \
         if best is not None else []
-    meta = run_meta("optimise", spec.replications, workers, started, spec=str(spec.path),
+    # The machine kinds of the search's runs, from their files (a resumed search's earlier
+    # runs included); a search without runs of its own (a custom evaluator): this machine's.
+    searched = getattr(ev, "run_ids", None)
+    stored = run_files.index(out) if searched else {}
+    kinds = [stored[r].kind for r in searched if r in stored] if searched else None
+    meta = run_meta("optimise", spec.replications, workers, started, kinds=kinds,
+                    spec=str(spec.path),
                  scenario=spec.scenario.name, algorithm=spec.algorithm,
                  population=spec.population, generations=spec.generations,
                  draws=spec.draws, candidates=len(table), pareto=int(table["pareto"].sum()),
@@ -858,7 +865,8 @@ def optimise(spec: OptimiseSpec, *, out: Path, workers: int | None = None,
         path = write(out, spec, enc, table, fresh, picks, words, meta)
     def mark_complete() -> None:
         write_json({**_manifest(spec, plan, "complete"), "elapsed_s": meta["elapsed_s"],
-                    "recommended": picks, "change": words, "git_commit": meta["git_commit"]},
+                    "recommended": picks, "change": words, "git_commit": meta["git_commit"],
+                    "machine_kinds": machine_kind.known(kinds or [])},
                    out / MANIFEST_FILE)
     if complete:
         mark_complete()

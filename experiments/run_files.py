@@ -2,9 +2,12 @@
 
 ``<out>/runs/`` holds Parquet files named ``part-<hash>.parquet``. Each holds the tables of
 one or more runs, one after the other, and says which in its footer: the key-value metadata
-``helixsim.runs`` is the JSON ``{"format": 1, "runs": [[run_id, rows], ...]}``, the run ids in
-the order of their rows. Read as a folder (``pandas.read_parquet(".../runs")``, DuckDB's
-``'.../runs/*.parquet'``) they are one table, as before.
+``helixsim.runs`` is the JSON ``{"format": 1, "runs": [[run_id, rows], ...], "kinds": [kind,
+...]}``, the run ids in the order of their rows and the kind of machine that made each
+(``experiments.machine_kind``: "x86_v4" or "x86_v3"; null where unknown; files of versions
+before it have no "kinds", and their runs' kinds are unknown). Read as a folder
+(``pandas.read_parquet(".../runs")``, DuckDB's ``'.../runs/*.parquet'``) they are one table,
+as before.
 
 Why several runs a file: a small run takes about 50 ms, and a Parquet file costs about 2 ms
 whatever it holds (pyarrow's writer about 0.8 ms, the conversion to Arrow, creating the file),
@@ -58,6 +61,9 @@ FILE_RUNS = 64
 FILE_SECONDS = 1.0
 # Sets FILE_SECONDS for a process: 0 stores each run as it comes back, a file each.
 STORE_ENV = "HELIXSIM_STORE_SECONDS"
+# The key of a stored run's table's ``attrs`` that ``read_runs`` sets to the kind of machine
+# that made it (None if the file does not say).
+KIND_ATTR = "machine_kind"
 # A run file of the layout before several runs a file: the run id as its name.
 _ONE_RUN_FILE = re.compile(r"[0-9a-f]{16}")
 
@@ -75,6 +81,7 @@ class StoredRun:
     path: Path
     start: int = 0
     rows: int | None = None
+    kind: str | None = None  # the machine kind that made it (None: not recorded)
 
 
 def store_seconds() -> float:
@@ -98,13 +105,19 @@ def file_name(run_ids: Sequence[str]) -> str:
     return f"{PART_PREFIX}{digest}.parquet"
 
 
-def write_runs(out: Path | str, tables: Sequence[tuple[str, pd.DataFrame]]) -> Path:
+def write_runs(out: Path | str, tables: Sequence[tuple[str, pd.DataFrame]],
+               kinds: Sequence[str | None] | None = None) -> Path:
     """Write the tables of runs (run id, table; same columns and dtypes) as one file of
-    ``out/runs`` (atomically). Returns its path."""
+    ``out/runs`` (atomically), with the kind of machine that made each (``kinds``, in the same
+    order; default unknown). Returns its path."""
     ids = [run_id for run_id, _ in tables]
     frames = [df for _, df in tables]
     table = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-    meta = json.dumps({"format": FORMAT, "runs": [[i, len(df)] for i, df in tables]})
+    kinds = [None] * len(tables) if kinds is None else list(kinds)
+    if len(kinds) != len(tables):
+        raise ValueError(f"{len(kinds)} machine kinds for {len(tables)} runs")
+    meta = json.dumps({"format": FORMAT, "runs": [[i, len(df)] for i, df in tables],
+                       "kinds": kinds})
     return write_parquet(table, runs_folder(out) / file_name(ids), metadata={META_KEY: meta})
 
 
@@ -126,7 +139,8 @@ def stored_runs(out: Path | str) -> list[str]:
 
 def read_runs(out: Path | str, wanted: Iterable[str]) -> dict[str, pd.DataFrame]:
     """The tables of the ``wanted`` runs that ``out/runs`` holds, each as it was written
-    (its own RangeIndex, its columns and dtypes). A run with no rows counts as not stored; a
+    (its own RangeIndex, its columns and dtypes), with the kind of machine that made it in its
+    ``attrs[KIND_ATTR]`` (None if its file does not say). A run with no rows counts as not stored; a
     file that turns out damaged is set aside and its runs are read from another copy, if a
     file holds one, or count as not stored."""
     wanted = set(wanted)
@@ -150,6 +164,9 @@ def read_runs(out: Path | str, wanted: Iterable[str]) -> dict[str, pd.DataFrame]
             df = (whole if run.rows is None
                   else whole.iloc[run.start:run.start + run.rows].reset_index(drop=True))
             if len(df):
+                if df is whole:  # a file of one run: its table is not shared with another
+                    df = df.copy(deep=False)
+                df.attrs[KIND_ATTR] = run.kind
                 tables[run_id] = df
                 break
     return tables
@@ -171,16 +188,17 @@ def _entries(folder: Path, set_aside: bool = False) -> list[tuple[str, StoredRun
                     _set_aside(path, problem)
                 continue
             start = 0
-            for run_id, rows in runs:
-                out.append((run_id, StoredRun(path, start, rows)))
+            for run_id, rows, kind in runs:
+                out.append((run_id, StoredRun(path, start, rows, kind)))
                 start += rows
         # Any other file is not a run file of ours: left alone.
     return out
 
 
-def _runs_of(path: Path) -> tuple[list[tuple[str, int]] | None, str]:
-    """The (run id, rows) a run file holds, from its footer, and ""; or None and what is wrong
-    with the file (damaged)."""
+def _runs_of(path: Path) -> tuple[list[tuple[str, int, str | None]] | None, str]:
+    """The (run id, rows, machine kind) a run file holds, from its footer, and ""; or None and
+    what is wrong with the file (damaged). Kinds the footer does not give (an earlier
+    version's file) or gives in another form are None: the runs are whole without them."""
     import pyarrow.parquet as pq
 
     try:
@@ -208,7 +226,11 @@ def _runs_of(path: Path) -> tuple[list[tuple[str, int]] | None, str]:
     listed = sum(rows for _, rows in runs)
     if listed != meta.num_rows:
         return None, f"its footer lists {listed} rows, the file holds {meta.num_rows}"
-    return runs, ""
+    kinds = info.get("kinds")
+    if not (isinstance(kinds, list) and len(kinds) == len(runs)):
+        kinds = [None] * len(runs)
+    return [(run_id, rows, kind if isinstance(kind, str) else None)
+            for (run_id, rows), kind in zip(runs, kinds, strict=True)], ""
 
 
 def _first_line(err: Exception) -> str:
@@ -249,18 +271,20 @@ class RunWriter:
         self.max_runs = FILE_RUNS if max_runs is None else max(1, int(max_runs))
         self.linger = store_seconds() if linger is None else float(linger)
         self._clock = clock
-        self._kept: list[tuple[str, pd.DataFrame]] = []
+        self._kept: list[tuple[str, pd.DataFrame, str | None]] = []
         self._since: float | None = None
 
     def __len__(self) -> int:
         return len(self._kept)
 
-    def add(self, run_id: str, table: pd.DataFrame) -> list[tuple[str, str]]:
-        """Keep ``table`` (a run with no rows is not stored: it would run again anyway)."""
+    def add(self, run_id: str, table: pd.DataFrame, kind: str | None = None
+            ) -> list[tuple[str, str]]:
+        """Keep ``table``, made on a machine of ``kind`` (a run with no rows is not stored:
+        it would run again anyway)."""
         if len(table):
             if not self._kept:
                 self._since = self._clock()
-            self._kept.append((run_id, table))
+            self._kept.append((run_id, table, kind))
         return self.flush_due()
 
     def due_in(self) -> float | None:
@@ -278,14 +302,16 @@ class RunWriter:
     def flush(self) -> list[tuple[str, str]]:
         """Write every kept table."""
         kept, self._kept, self._since = self._kept, [], None
-        groups: dict[Any, list[tuple[str, pd.DataFrame]]] = {}
-        for run_id, df in kept:
-            groups.setdefault((tuple(df.columns), tuple(df.dtypes)), []).append((run_id, df))
+        groups: dict[Any, list[tuple[str, pd.DataFrame, str | None]]] = {}
+        for run_id, df, kind in kept:
+            groups.setdefault((tuple(df.columns), tuple(df.dtypes)), []).append(
+                (run_id, df, kind))
         failed: list[tuple[str, str]] = []
-        for tables in groups.values():
+        for runs in groups.values():
             try:
-                write_runs(self.out, tables)
+                write_runs(self.out, [(run_id, df) for run_id, df, _ in runs],
+                           [kind for _, _, kind in runs])
             except Exception:
                 error = traceback.format_exc()
-                failed += [(run_id, error) for run_id, _ in tables]
+                failed += [(run_id, error) for run_id, _, _ in runs]
         return failed

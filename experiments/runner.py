@@ -30,6 +30,10 @@ last row (``summary``).
   runs that failed and have no result; temporary files a killed writer left behind are ignored
   by resume and removed at the end of the next batch. Folders of earlier versions (one file
   per run) are read as they are.
+- **Machine kinds.** Each worker says, with its chunk's results, which kind of vector maths
+  made them (``experiments.machine_kind``: the same seed gives the same run only on machines
+  of one kind); the run files keep it, and ``RunSet.kinds`` lists the kind of each run, for
+  the report's "How this report was made".
 - **Failures** never stop a batch: each is a ``RunFailure`` with its traceback.
   ``RunSet.raise_failures()`` turns them into one ``RuntimeError`` for commands that need
   every run.
@@ -53,7 +57,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import run_files
+from . import machine_kind, run_files
 from .executors import default_workers, executor_for
 from .seeding import seed_sequence
 from .storage import remove_stale_temps, to_plain, write_json
@@ -207,6 +211,16 @@ class RunSet:
     specs: list[RunSpec]
     results: dict[str, Any] = field(default_factory=dict)  # run id -> what the task returned
     failures: list[RunFailure] = field(default_factory=list)
+    # run id -> the kind of machine that made it (experiments.machine_kind; None: a stored
+    # run whose file does not say)
+    machine_kinds: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def kinds(self) -> list[str | None]:
+        """The machine kind of each distinct run asked that succeeded (None where unknown),
+        for ``report.run_meta(kinds=...)``."""
+        return [self.machine_kinds.get(run_id) for run_id in self.run_ids
+                if run_id in self.results]
 
     def result(self, spec: RunSpec) -> Any:
         """What ``spec``'s run returned; KeyError if it failed."""
@@ -282,6 +296,7 @@ def run_many(specs: Sequence[RunSpec], *, task: Task | None = None,
     specs = list(specs)
     unique = _unique(specs)
     results: dict[str, Any] = {}
+    kinds: dict[str, str | None] = {}
     todo: list[RunSpec] = unique
     if out_dir is not None:
         if stored is None:
@@ -292,6 +307,7 @@ def run_many(specs: Sequence[RunSpec], *, task: Task | None = None,
             if df is not None:
                 df["label"] = spec.label  # the same run may serve several labels
                 results[spec.run_id] = df
+                kinds[spec.run_id] = df.attrs.get(run_files.KIND_ATTR)
             else:
                 todo.append(spec)
     total, finished = len(results) + len(todo), len(results)
@@ -309,11 +325,12 @@ def run_many(specs: Sequence[RunSpec], *, task: Task | None = None,
         nonlocal finished
         if fut.cancelled() and getattr(pool, "lost", None):
             raise pool.lost  # every Dask worker gone (executors.WatchedExecutor)
-        for spec, ok, value in _chunk_outcomes(chunk, fut):
+        for spec, ok, value, kind in _chunk_outcomes(chunk, fut):
             if ok:
                 results[spec.run_id] = value
+                kinds[spec.run_id] = kind
                 if writer is not None:
-                    stored_failures(writer.add(spec.run_id, value))
+                    stored_failures(writer.add(spec.run_id, value, kind))
             else:
                 failures.append(RunFailure(spec, value))
         finished += len(chunk)
@@ -359,13 +376,15 @@ def run_many(specs: Sequence[RunSpec], *, task: Task | None = None,
         _update_failures(out, {spec.run_id for spec in unique}, failures)
         remove_stale_temps(run_files.runs_folder(out), ".*.parquet.*.tmp", started)
         remove_stale_temps(out, f".{FAILURES_FILE}.*.tmp", started)
-    return RunSet(specs=specs, results=results, failures=failures)
+    return RunSet(specs=specs, results=results, failures=failures,
+                  machine_kinds={k: v for k, v in kinds.items() if k in results})
 
 
 def _run_chunk(chunk: Sequence[RunSpec], task: Task | None, tables: bool
-               ) -> list[tuple[bool, Any]]:
-    """Runs in a worker: every spec of ``chunk``, each (True, result) or (False, traceback);
-    with ``tables`` (an output folder) a result that is not a table is a failure."""
+               ) -> tuple[str, list[tuple[bool, Any]]]:
+    """Runs in a worker: the worker's machine kind (``machine_kind.vector_maths``) and every
+    spec of ``chunk``, each (True, result) or (False, traceback); with ``tables`` (an output
+    folder) a result that is not a table is a failure."""
     done: list[tuple[bool, Any]] = []
     for spec in chunk:
         try:
@@ -378,21 +397,23 @@ def _run_chunk(chunk: Sequence[RunSpec], task: Task | None, tables: bool
             done.append((True, value))
         except Exception:
             done.append((False, traceback.format_exc()))
-    return done
+    return machine_kind.vector_maths(), done
 
 
 def _chunk_outcomes(chunk: Sequence[RunSpec], future: Any
-                    ) -> Iterator[tuple[RunSpec, bool, Any]]:
-    """(spec, succeeded, result or traceback) of every run of a finished chunk; when the task
-    itself failed (a lost worker), every run of the chunk fails with its traceback."""
+                    ) -> Iterator[tuple[RunSpec, bool, Any, str | None]]:
+    """(spec, succeeded, result or traceback, the worker's machine kind) of every run of a
+    finished chunk; when the task itself failed (a lost worker), every run of the chunk fails
+    with its traceback."""
+    kind: str | None = None
     try:
-        outcomes = future.result()
+        kind, outcomes = future.result()
     except Exception as err:
         # The worker's traceback is lost with it; the parent's says nothing (and one exception
         # object shared by many futures would collect a traceback per re-raise).
         outcomes = [(False, "".join(traceback.format_exception_only(err)))] * len(chunk)
     for spec, (ok, value) in zip(chunk, outcomes, strict=True):
-        yield spec, ok, value
+        yield spec, ok, value, kind
 
 
 def _update_failures(out: Path, batch: set[str], failures: list[RunFailure]) -> None:

@@ -662,8 +662,8 @@ def dividend(plan: Plan, runs: RunSet, *, out: Path, workers: int | None = None,
                       shapley_boxes(vals, design, n))]))
         result["shapley"] = shap.to_dict(orient="records")
     meta = report.run_meta(f"{plan.command} --uncertainty {n}", s, workers, started,
-                           scenario=sc.name, root_seed=plan.root_seed, runs=plan.runs,
-                           design=design.method)
+                           kinds=runs.kinds, scenario=sc.name, root_seed=plan.root_seed,
+                           runs=plan.runs, design=design.method)
     summary = uncertainty_summary(sc.name, draws=n, seeds=s, median=float(head["median"]),
                                   p05=float(head["p05"]), p95=float(head["p95"]),
                                   p_positive=p, top_driver=next(iter(drv["parameter"]), None))
@@ -750,8 +750,8 @@ def compare(plan: Plan, runs: RunSet, *, out: Path, workers: int | None = None,
                   out / "draws.parquet")
     write_parquet(runs.summary, out / "summary.parquet")
     meta = report.run_meta(f"compare --uncertainty {n}", s, workers, started,
-                           baseline=base, scenarios=names[1:], root_seed=plan.root_seed,
-                           runs=plan.runs, design=plan.design.method)
+                           kinds=runs.kinds, baseline=base, scenarios=names[1:],
+                           root_seed=plan.root_seed, runs=plan.runs, design=plan.design.method)
     path = report.write_report(out, f"Compare under uncertainty: {', '.join(names)}",
                                sections, meta)
     return {"baseline": base, "draws": n, "seeds": s, "runs": plan.runs,

@@ -638,3 +638,33 @@ def test_a_folder_is_not_complete_before_its_per_year_table_and_result(
     assert invoke(*args).exit_code == 0
     assert (out / "per_year.parquet").is_file()
     assert json.loads((out / "_manifest.json").read_text())["status"] == "complete"
+
+
+@pytest.mark.parametrize("kind", ["experiment", "optimise"])
+def test_a_finished_folder_names_the_machine_kind_of_its_runs(tmp_path, kind):
+    """The manifest of a finished experiment or search lists the machine kinds its runs were
+    made on, as the report's provenance table does; a run stored by a machine of the other
+    kind, read back when the command runs again, makes both kinds."""
+    from experiments.machine_kind import KINDS, WORDS, vector_maths
+
+    here = vector_maths()
+    other = next(k for k in KINDS if k != here)
+    out = tmp_path / "out"
+    if kind == "optimise":
+        (tmp_path / "opt.toml").write_text(OPTIMISE)
+    spec = tmp_path / "opt.toml" if kind == "optimise" else sweep(tmp_path)
+    args = [kind, spec, "--workers", "1", "--out", out]
+    assert invoke(*args).exit_code == 0
+    assert json.loads((out / "_manifest.json").read_text())["machine_kinds"] == [here]
+    assert f"| Vector maths | {WORDS[here]} |" in (out / "report.md").read_text()
+    # One stored run relabelled as the other kind's; the command reads every run back.
+    tables = run_files.read_runs(out, run_files.stored_runs(out))
+    for path in run_files.runs_folder(out).glob("*.parquet"):
+        path.unlink()
+    ids = sorted(tables)
+    run_files.write_runs(out, [(i, tables[i]) for i in ids],
+                         [other if i == ids[0] else here for i in ids])
+    assert invoke(*args).exit_code == 0
+    assert json.loads((out / "_manifest.json").read_text())["machine_kinds"] == [
+        k for k in KINDS if k in (here, other)]
+    assert "| Vector maths | x86_v4 and x86_v3:" in (out / "report.md").read_text()

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from experiments import run_files
+from experiments.machine_kind import vector_maths
 from experiments.run_files import RunFileError, RunWriter, stored_runs
 from experiments.runner import RunSpec, run_many
 from experiments.storage import write_parquet
@@ -158,7 +159,8 @@ def test_several_runs_a_file_read_back_the_same_and_the_folder_is_one_table(
     (part,) = (tmp_path / "runs").glob("*.parquet")
     info = json.loads(__import__("pyarrow.parquet").parquet.read_metadata(part)
                       .metadata[run_files.META_KEY.encode()])
-    assert info == {"format": 1, "runs": [[s.run_id, 7] for s in specs]}
+    assert info == {"format": 1, "runs": [[s.run_id, 7] for s in specs],
+                    "kinds": [vector_maths()] * len(specs)}
     again = run_many(specs, workers=1, out_dir=tmp_path, task=never_run)
     for runs in (first, again):
         pd.testing.assert_frame_equal(runs.steps, reference, check_exact=True)

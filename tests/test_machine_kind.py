@@ -1,0 +1,119 @@
+"""Which kind of machine made each run: the worker says, the run files keep it, the RunSet
+lists it and a report's "How this report was made" names it (mixed kinds said as such), since
+the same seed gives the same run only on machines of one kind."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from experiments import commands, machine_kind, run_files
+from experiments.machine_kind import KINDS, MIXED, WORDS, describe, vector_maths
+from experiments.runner import RunSpec, run_many
+
+TINY = {"n_firms": 60, "intake_per_university": 50, "n_universities": 1}
+HERE = vector_maths()
+OTHER = next(kind for kind in KINDS if kind != HERE)
+
+
+def batch(n: int = 3) -> list[RunSpec]:
+    return [RunSpec("a", TINY, j, 5, 6) for j in range(n)]
+
+
+def footer(path: Path) -> dict:
+    import pyarrow.parquet as pq
+
+    return json.loads(pq.read_metadata(path).metadata[run_files.META_KEY.encode()])
+
+
+def relabel(out: Path, run_ids: list[str], kind: str | None) -> None:
+    """Rewrite the files holding ``run_ids`` as if a machine of ``kind`` had made those runs
+    (the others keep theirs)."""
+    tables = run_files.read_runs(out, run_files.stored_runs(out))
+    for path in run_files.runs_folder(out).glob("*.parquet"):
+        path.unlink()
+    ids = sorted(tables)
+    run_files.write_runs(out, [(i, tables[i]) for i in ids],
+                         [kind if i in run_ids else tables[i].attrs[run_files.KIND_ATTR]
+                          for i in ids])
+
+
+def test_describe_names_one_kind_both_kinds_and_unknown_runs():
+    assert describe() == WORDS[HERE]
+    assert describe([OTHER, OTHER]) == WORDS[OTHER]
+    both = describe([HERE, None, OTHER])
+    assert both.startswith("x86_v4 and x86_v3") and MIXED in both
+    # No run said: this machine's words, marked as a guess.
+    assert describe([None]).startswith(WORDS[HERE]) and "did not record" in describe([None])
+    assert machine_kind.known([None, "x86_v3", "x86_v4", "x86_v3"]) == ["x86_v4", "x86_v3"]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_every_fresh_run_records_the_kind_of_the_worker_that_made_it(tmp_path, workers):
+    runs = run_many(batch(), workers=workers, out_dir=tmp_path)
+    assert runs.kinds == [HERE] * 3
+    (file,) = run_files.runs_folder(tmp_path).glob("*.parquet")
+    meta = footer(file)
+    # In the order the runs came back, which two workers may change.
+    assert meta["kinds"] == [HERE] * 3 and sorted(r for r, _ in meta["runs"]) == sorted(
+        runs.run_ids)
+
+
+def test_a_stored_run_keeps_the_kind_it_was_made_on_when_a_batch_resumes(tmp_path):
+    specs = batch()
+    first = run_many(specs, workers=1, out_dir=tmp_path)
+    relabel(tmp_path, [first.run_ids[1]], OTHER)
+    again = run_many([*specs, RunSpec("a", TINY, 3, 5, 6)], workers=1, out_dir=tmp_path)
+    # The relabelled run was read, not rerun, and keeps its kind; the new one is this
+    # machine's; the files say the same.
+    assert again.kinds == [HERE, OTHER, HERE, HERE]
+    stored = run_files.index(tmp_path)
+    assert [stored[r].kind for r in again.run_ids] == again.kinds
+    pd.testing.assert_frame_equal(again.results[first.run_ids[1]].drop(columns="label"),
+                                  first.results[first.run_ids[1]].drop(columns="label"))
+
+
+def test_run_files_without_kinds_read_whole_with_unknown_kinds(tmp_path):
+    runs = run_many(batch(2), workers=1)
+    tables = [(r, runs.results[r]) for r in runs.run_ids]
+    path = run_files.write_runs(tmp_path, tables)  # no kinds given: unknown
+    assert footer(path)["kinds"] == [None, None]
+    # An earlier version's footer has no "kinds"; a damaged list is ignored, not the runs.
+    for kinds in ("absent", "not a list", [HERE]):
+        info = {"format": run_files.FORMAT, "runs": [[r, len(t)] for r, t in tables]}
+        if kinds != "absent":
+            info["kinds"] = kinds
+        from experiments.storage import write_parquet
+
+        path.unlink()
+        write_parquet(pd.concat([t for _, t in tables], ignore_index=True), path,
+                      metadata={run_files.META_KEY: json.dumps(info)})
+        read = run_files.read_runs(tmp_path, runs.run_ids)
+        assert sorted(read) == sorted(runs.run_ids)
+        assert [read[r].attrs[run_files.KIND_ATTR] for r in runs.run_ids] == [None, None]
+    with pytest.raises(ValueError, match="2 machine kinds for 1 runs"):
+        run_files.write_runs(tmp_path, tables[:1], [HERE, HERE])
+
+
+SMALL = """
+n_universities = 2
+n_firms = 100
+intake_per_university = 100
+horizon_months = 14
+"""
+
+
+def test_a_report_of_runs_from_two_kinds_of_machine_says_so(tmp_path):
+    path = tmp_path / "k.toml"
+    path.write_text(f'description = "k"\nextends = "model_3_0"\n[parameters]\n{SMALL}')
+    out = tmp_path / "out"
+    commands.run_scenario(str(path), seeds=2, workers=1, out=out)
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert f"| Vector maths | {WORDS[HERE]} |" in md
+    relabel(out, run_files.stored_runs(out)[:1], OTHER)
+    commands.run_scenario(str(path), seeds=2, workers=1, out=out)  # both runs read back
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "| Vector maths | x86_v4 and x86_v3: runs made on machines of both kinds" in md
