@@ -16,13 +16,14 @@ job is running or was interrupted is summarised by that job's state alone: its t
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from . import run_files
+from . import machine_kind, run_files
 from .export import PER_MONTH, PER_YEAR, RESULT_FILE
 from .ownership import JOB_FILE, MANIFEST_FILE, status
 from .sensitivity import box_text
@@ -99,10 +100,14 @@ def summarise(folder: Path) -> Summary:
         raise ValueError(f"{folder}: not a helixsim results folder (none of {RESULT_FILE}, "
                          f"{MANIFEST_FILE}, {JOB_FILE}, validation.json, evaluations.parquet, "
                          "posterior.parquet)")
-    stored = set(run_files.index(folder))
+    where = run_files.index(folder)
+    stored = set(where)
     mine = stored if batch is None else stored & batch
-    s.lines += _files(folder, len(mine), len(stored - mine))
+    kinds = Counter(where[run_id].kind or "unknown" for run_id in mine)
+    s.lines += _files(folder, len(mine), len(stored - mine), kinds)
     s.data.setdefault("finished_runs", len(mine))
+    if mine:
+        s.data.setdefault("machine_kinds", dict(kinds))
     if batch is not None:
         s.data.setdefault("other_runs", len(stored - mine))
     return s
@@ -150,11 +155,22 @@ def _unfinished(folder: Path) -> tuple[Summary, set[str] | None] | None:
     return None
 
 
-def _files(folder: Path, mine: int, others: int) -> list[str]:
-    """Lines on the folder's files: ``mine`` runs stored of the result, ``others`` not."""
+_KIND_ORDER = [*machine_kind.KINDS, "unknown"]
+
+
+def _files(folder: Path, mine: int, others: int, kinds: Counter | None = None) -> list[str]:
+    """Lines on the folder's files: ``mine`` runs stored of the result, ``others`` not;
+    ``kinds``: the machine kinds the result's runs were made on, with their counts."""
     lines = []
     if (folder / "runs").is_dir():
-        lines.append(f"runs stored: {mine:,} (runs/*.parquet)")
+        made = ""
+        if kinds:
+            made = ", made on " + " and ".join(
+                f"{kind}" + (f" ({n:,})" if len(kinds) > 1 else "")
+                for kind, n in sorted(kinds.items(), key=lambda kn: _KIND_ORDER.index(kn[0])))
+            if len([k for k in kinds if k != "unknown"]) > 1:
+                made += f" ({machine_kind.MIXED})"
+        lines.append(f"runs stored: {mine:,} (runs/*.parquet){made}")
     if others:
         # A folder used again keeps every run stored in it: a model change gives new run ids
         # (they hash the model's source), so an earlier model's runs stay beside the new ones.

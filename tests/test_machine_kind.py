@@ -117,3 +117,36 @@ def test_a_report_of_runs_from_two_kinds_of_machine_says_so(tmp_path):
     commands.run_scenario(str(path), seeds=2, workers=1, out=out)  # both runs read back
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "| Vector maths | x86_v4 and x86_v3: runs made on machines of both kinds" in md
+
+
+def test_results_counts_the_runs_of_each_machine_kind(tmp_path):
+    from typer.testing import CliRunner
+
+    from helixsim.cli import app
+
+    path = tmp_path / "k.toml"
+    path.write_text(f'description = "k"\nextends = "model_3_0"\n[parameters]\n{SMALL}')
+    out = tmp_path / "out"
+
+    def results(*extra: str) -> str:
+        done = CliRunner().invoke(app, ["results", str(out), *extra])
+        assert done.exit_code == 0, done.output
+        return done.stdout
+
+    ran = CliRunner().invoke(app, ["run", str(path), "--seeds", "3", "--workers", "1",
+                                   "--out", str(out)])
+    assert ran.exit_code == 0, ran.output
+    assert f"runs stored: 3 (runs/*.parquet), made on {HERE}\n" in results()
+    last = json.loads((out / "_result.json").read_text())["run_ids"][2]  # replication 2
+    relabel(out, [last], OTHER)
+    counts = {HERE: 2, OTHER: 1}
+    assert (f"made on x86_v4 ({counts['x86_v4']}) and x86_v3 ({counts['x86_v3']}) "
+            f"({MIXED})") in results()
+    assert json.loads(results("--json"))["machine_kinds"] == counts
+    # Run again on two seeds: the result is made of replications 0 and 1 only, whose kinds
+    # are counted; the third run stays on disk, apart.
+    ran = CliRunner().invoke(app, ["run", str(path), "--seeds", "2", "--workers", "1",
+                                   "--out", str(out)])
+    assert ran.exit_code == 0, ran.output
+    assert f"runs stored: 2 (runs/*.parquet), made on {HERE}\n" in results()
+    assert json.loads(results("--json"))["machine_kinds"] == {HERE: 2}
