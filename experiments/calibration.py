@@ -311,10 +311,11 @@ def calibrate(*, seeds: int = DEFAULT_SEEDS, budget: int = DEFAULT_BUDGET,
     # The monthly indicators of the best point's runs, for the per-year tables of the fit
     # (export.finish); kept for the best evaluation so far only, so memory stays flat.
     best: dict[str, Any] = {"objective": math.inf, "steps": None}
+    kinds: list[str | None] = []  # the machine kinds of this call's runs (a scheduler's too)
     with executor_for(scheduler, workers if scheduler else min(n_workers, seeds)) as pool:
         def evaluate(params: dict[str, float]) -> Moments:
             data = run_seeds(seeds, root_seed=root_seed, overrides={**(base or {}), **params},
-                             horizon=horizon, workers=1, executor=pool)
+                             horizon=horizon, workers=1, executor=pool, kinds=kinds)
             moments = moments_of(data)
             value = objective(moments)
             if value < best["objective"]:
@@ -359,7 +360,7 @@ def calibrate(*, seeds: int = DEFAULT_SEEDS, budget: int = DEFAULT_BUDGET,
                "(--no-write).") + " Check out of sample with `helixsim validate`.")
     meta = {"command": "helixsim calibrate", "seeds": seeds, "root_seed": root_seed,
             "budget": budget, "horizon_months": horizon, "elapsed_s": round(result.elapsed, 1),
-            "model_version": model_version(), **environment_meta()}
+            "model_version": model_version(), **environment_meta(kinds or None)}
     report = write_report(out, "Calibration of the default region", [
         Section("Result", text, tables=[("Targets", targets), ("Free parameters", parameters)],
                 figures=[("convergence", "Objective by evaluation (log scale).",

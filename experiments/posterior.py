@@ -152,16 +152,20 @@ def point_of(free: Sequence[FreeParameter], u: Sequence[float]) -> dict[str, flo
 
 def simulate(problem: Problem, units: np.ndarray, *, seeds: int, root_seed: int,
              executor: Executor, progress: Callable[[int], None] | None = None,
-             keep_steps: list[pd.DataFrame] | None = None) -> list[Moments]:
+             keep_steps: list[pd.DataFrame] | None = None,
+             kinds: list[str | None] | None = None) -> list[Moments]:
     """The statistics of every point (rows of ``units``) over ``seeds`` replications, in the
     order of the points; a point with a failed replication gets NaN statistics. With
     ``keep_steps`` the runs' monthly indicators (the model's observations carry them) are
-    appended to it, labelled by point, for the per-year tables (export.finish)."""
+    appended to it, labelled by point, for the per-year tables (export.finish); the runs'
+    machine kinds are appended to ``kinds`` when given."""
     points = [point_of(problem.free, u) for u in units]
     specs = [RunSpec(problem.label, {**problem.base, **p}, j, root_seed, problem.horizon)
              for p in points for j in range(seeds)]
     runs = run_many(specs, task=problem.task, executor=executor,
                     progress=(lambda done, _total: progress(done)) if progress else None)
+    if kinds is not None:
+        kinds.extend(runs.kinds)
     out = []
     for i in range(len(points)):
         block = specs[i * seeds:(i + 1) * seeds]
@@ -311,11 +315,12 @@ class HistoryMatch:
 def history_match(problem: Problem, *, budget: int, waves: int, seeds: int, root_seed: int,
                   executor: Executor, cache: pd.DataFrame | None = None,
                   on_batch: Callable[[pd.DataFrame], None] | None = None,
-                  progress: Callable[[int], None] | None = None, batch: int = 8
-                  ) -> HistoryMatch:
+                  progress: Callable[[int], None] | None = None, batch: int = 8,
+                  kinds: list[str | None] | None = None) -> HistoryMatch:
     """Run the waves (see the module docstring). ``cache`` holds earlier simulations (as
     ``table``), reused for the same points; ``on_batch`` receives the table after each batch
-    of new simulations (to persist it); ``progress(runs done)`` counts replications."""
+    of new simulations (to persist it); ``progress(runs done)`` counts replications; the
+    machine kinds of the new simulations' runs are appended to ``kinds`` when given."""
     from scipy.stats import qmc
 
     free, d = problem.free, len(problem.free)
@@ -363,7 +368,7 @@ def history_match(problem: Problem, *, budget: int, waves: int, seeds: int, root
             t0 = time.perf_counter()
             base = (simulated + reused) * seeds  # replayed points count as done
             stats = simulate(problem, design[idx], seeds=seeds, root_seed=root_seed,
-                             executor=executor,
+                             executor=executor, kinds=kinds,
                              progress=(lambda k, b=base: progress(b + k)) if progress else None)
             seconds = (time.perf_counter() - t0) / len(idx)
             for i, m in zip(idx, stats, strict=True):
@@ -687,9 +692,10 @@ def calibrate_posterior(problem: Problem | None = None, *, out: Path,
 
     if progress:
         progress(0, total)
+    kinds: list[str | None] = []  # the machine kinds of this call's runs (a scheduler's too)
     with executor_for(scheduler, workers) as pool:
         hm = history_match(problem, budget=budget, waves=waves, seeds=seeds,
-                           root_seed=root_seed, executor=pool, cache=cache,
+                           root_seed=root_seed, executor=pool, cache=cache, kinds=kinds,
                            on_batch=lambda t: write_parquet(t, sim_path), progress=tick)
         write_parquet(hm.table, sim_path)
         post = posterior_of(hm.emulators, problem.free, root_seed)
@@ -704,7 +710,7 @@ def calibrate_posterior(problem: Problem | None = None, *, out: Path,
                 base = len(hm.table) * seeds
                 stats = simulate(problem, draws, seeds=seeds, root_seed=root_seed,
                                  executor=pool, progress=lambda k: tick(base + k),
-                                 keep_steps=kept)
+                                 keep_steps=kept, kinds=kinds)
                 check_table = pd.concat([pd.DataFrame(draws, columns=ucols),
                                          pd.DataFrame(stats)], axis=1)
                 write_parquet(check_table, out / PREDICTIVE_FILE)
@@ -713,7 +719,7 @@ def calibrate_posterior(problem: Problem | None = None, *, out: Path,
         progress(total, total)
     result = _report(problem, hm, post, check_table, out=out, budget=budget, seeds=seeds,
                      waves=waves, root_seed=root_seed, elapsed=elapsed,
-                     truth=truth, command=command)
+                     truth=truth, command=command, kinds=kinds)
     if kept:  # the posterior predictive runs, for the per-year tables
         result["_steps"] = pd.concat(kept, ignore_index=True)
     return result
@@ -742,7 +748,8 @@ def _defaults(problem: Problem) -> dict[str, float] | None:
 
 def _report(problem: Problem, hm: HistoryMatch, post: Posterior, check: pd.DataFrame, *,
             out: Path, budget: int, seeds: int, waves: int, root_seed: int, elapsed: float,
-            truth: Mapping[str, float] | None, command: str) -> dict[str, Any]:
+            truth: Mapping[str, float] | None, command: str,
+            kinds: list[str | None] | None = None) -> dict[str, Any]:
     summary = parameter_summary(post, _defaults(problem))
     corr = correlations(post)
     ppc = predictive_table(problem.targets, check) if len(check) else pd.DataFrame()
@@ -820,7 +827,7 @@ def _report(problem: Problem, hm: HistoryMatch, post: Posterior, check: pd.DataF
     meta = {"command": command, "budget": budget, "waves": waves, "seeds": seeds,
             "root_seed": root_seed, "horizon_months": problem.horizon,
             "check_draws": len(check), "model_runs": runs, "elapsed_s": round(elapsed, 1),
-            "model_version": MODEL_VERSION, **environment_meta()}
+            "model_version": MODEL_VERSION, **environment_meta(kinds or None)}
     report = write_report(out, "Posterior calibration", sections, meta)
     write_json({"parameters": summary.to_dict("records"), "correlations": corr.to_dict(),
                 "predictive": ppc.to_dict("records"), "waves": hm.waves, "meta": meta},

@@ -298,3 +298,18 @@ def test_the_same_fit_in_process_on_a_process_pool_and_on_dask(tmp_path):
         other = pd.read_parquet(tmp_path / name / "evaluations.parquet")[columns]
         pd.testing.assert_frame_equal(other, reference)
     assert serial["best"] == pool["best"] == dask["best"]
+
+
+def test_the_report_names_the_machine_kind_of_the_workers_runs(tmp_path, monkeypatch):
+    """The provenance table gives the kind of the workers that made this call's runs (on a
+    Dask cluster not this machine's): here the runner's workers say the other kind."""
+    from types import SimpleNamespace
+
+    from experiments import runner
+    from experiments.machine_kind import KINDS, WORDS, vector_maths
+
+    other = next(k for k in KINDS if k != vector_maths())
+    monkeypatch.setattr(runner, "machine_kind", SimpleNamespace(vector_maths=lambda: other))
+    c.calibrate(seeds=1, budget=1, horizon=14, workers=1, out=tmp_path, write_to=None,
+                base=SMALL)
+    assert f"| Vector maths | {WORDS[other]} |" in (tmp_path / "report.md").read_text()

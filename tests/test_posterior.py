@@ -5,6 +5,7 @@ workers, and an interrupted calibration resumed must give the same posterior."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -172,3 +173,28 @@ def test_cli_bad_option_exit_2_one_line_nothing_written(args, tmp_path):
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: " + args[0]), result.output
     assert not out.exists()
+
+
+def test_the_report_names_the_machine_kind_of_the_workers_runs(tmp_path, monkeypatch):
+    """The provenance table gives the kinds of the workers that made the runs (on a Dask
+    cluster not this machine's): here the runner's workers say the other kind for the
+    history match's 12 runs and this machine's for the 2 posterior predictive runs."""
+    from types import SimpleNamespace
+
+    from experiments import runner
+    from experiments.machine_kind import KINDS, MIXED, vector_maths
+
+    here = vector_maths()
+    other = next(k for k in KINDS if k != here)
+    calls = []
+
+    def worker_kind() -> str:
+        calls.append(1)
+        return other if len(calls) <= 12 else here
+    monkeypatch.setattr(runner, "machine_kind", SimpleNamespace(vector_maths=worker_kind))
+    calibrate_posterior(toy_problem(), out=tmp_path, budget=12, waves=1, seeds=1, check=2,
+                        root_seed=7, workers=1)
+    assert len(calls) == 14  # one chunk a run
+    meta = json.loads((tmp_path / "posterior.json").read_text())["meta"]
+    assert meta["vector_maths"] == f"x86_v4 and x86_v3: {MIXED}"
+    assert "| Vector maths | x86_v4 and x86_v3:" in (tmp_path / "report.md").read_text()

@@ -38,11 +38,13 @@ REGIONS: dict[str, tuple[dict[str, Any], int]] = {
 def run_seeds(seeds: int, *, root_seed: int = ROOT_SEED,
               overrides: Mapping[str, Any] | None = None, horizon: int = DEFAULT_HORIZON,
               workers: int | None = None, progress: Progress | None = None,
-              executor: Executor | None = None) -> list[SeedData]:
+              executor: Executor | None = None, kinds: list[str | None] | None = None
+              ) -> list[SeedData]:
     """Replications 0..seeds-1 of the region with ``overrides``, observed by ``observe``, on
     ``executor`` (left running: calibration reuses one for every evaluation) or on one made
     for ``workers``. Raises ``ParameterError`` for invalid parameters (resolved once, for every
-    replication) and ``RuntimeError`` if a run fails: every target needs every seed."""
+    replication) and ``RuntimeError`` if a run fails: every target needs every seed. The
+    machine kinds of the runs are appended to ``kinds`` when given."""
     from simulation.parameters import resolve
 
     params = resolve(overrides, horizon_months=int(horizon))
@@ -50,6 +52,8 @@ def run_seeds(seeds: int, *, root_seed: int = ROOT_SEED,
     runs = run_many(specs, task=observe, executor=executor, workers=workers,
                     progress=progress)
     runs.raise_failures("validation run")
+    if kinds is not None:
+        kinds.extend(runs.kinds)
     return [data for _, data in runs.completed()]
 
 
