@@ -389,6 +389,7 @@ def test_the_partner_search_takes_the_firms_whose_draw_is_below_their_probabilit
         pairs = np.random.default_rng(seed + 10).random(f.trust[: f.n].shape)
         f.trust[: f.n] = np.where(pairs < 0.5, 1.0, pairs)
     cand = collaboration.free_firms(w)
+    f.employees[cand[:8]] = [0, 1] * 4  # firms of no or one employee count as one
     sp = np.array([0.02, max(p["rd_intensity"], 1e-12),  # a rate that keeps most below 1
                    p["search_reference_employees"], elasticity, p["experience_search_boost"],
                    1.3, 0.0, p["optimal_distance"], p["payoff_shape"], p["choice_noise"],

@@ -74,6 +74,39 @@ def test_vacancies_go_first_to_graduates_of_the_firms_main_domain(seed):
         assert mine == sorted(mine)
         ranks = sorted(rank[s] for s in rest if interest[s] == d)
         assert mine == ranks[: len(mine)]
+    # Then the graduates left, best first, take the slots left, in the slots' order: domain
+    # d's first ``wanted`` slots went to its graduates.
+    taken = np.zeros(len(slots), dtype=bool)
+    for d in range(k):
+        wanted = min((interest[rest] == d).sum(), (main[slots] == d).sum())
+        taken[np.flatnonzero(main[slots] == d)[:wanted]] = True
+    placed = set(got_s[same].tolist())
+    left = [g for g in rest if g not in placed]
+    cross = min(len(left), int((~taken).sum()))
+    n_domain = int(same.sum())
+    assert not same[n_domain:].any()  # domain blocks first, then the cross-domain block
+    assert got_s[n_domain:].tolist() == left[:cross]
+    assert got_f[n_domain:].tolist() == slots[~taken][:cross].tolist()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_when_the_best_graduates_domain_has_no_vacancy_they_take_the_first_slot_left(seed):
+    """The cross-domain pass starts from the best graduate and the first slot left: the best
+    graduate wants a domain no firm leads, so they take the first slot no graduate of its
+    domain wanted."""
+    rng = np.random.default_rng(seed)
+    knowledge = np.zeros((6, 3))
+    knowledge[:3, 0] = 1.0  # firms 0-2 lead domain 0, firms 3-5 domain 1, none domain 2
+    knowledge[3:, 1] = 1.0
+    interest = np.array([2] + [1] * 9, dtype=np.int8)  # nobody wants domain 0
+    rest = np.arange(10, dtype=np.int64)  # graduate 0 is the best
+    slots = rng.permutation(6).astype(np.int64)
+    got_s, got_f = kernels.fill_vacancies(rest, interest, slots, np.ones(6, np.int64),
+                                          knowledge)
+    # Graduates 1-3 take domain 1's slots in the slots' order; then 0, 4 and 5 take domain
+    # 0's, in the slots' order.
+    assert got_s.tolist() == [1, 2, 3, 0, 4, 5]
+    assert got_f.tolist() == [f for f in slots if f >= 3] + [f for f in slots if f < 3]
 
 
 @pytest.mark.parametrize("seed", (1, 2))
