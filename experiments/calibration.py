@@ -328,6 +328,7 @@ def calibrate(*, seeds: int = DEFAULT_SEEDS, budget: int = DEFAULT_BUDGET,
                      on_evaluation=lambda h: write_parquet(h, history_path),
                      progress=progress)
     write_parquet(result.history, history_path)
+    kinds.extend([None] * (result.reused * seeds))  # replayed: their kinds were not kept
 
     date = dt.date.today().isoformat()
     provenance = {

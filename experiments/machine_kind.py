@@ -1,8 +1,9 @@
 """The kind of machine a run was made on, as far as its last bits depend on it.
 
-numpy takes exp, log and pow of float64 arrays with its own AVX-512 routines on processors
-that have AVX-512 ("x86_v4") and with the C library's elsewhere ("x86_v3": AVX2 machines,
-and any other machine, which is taken as this kind). The two differ in the last bit of a few
+numpy takes exp, log and pow of float64 arrays with its own AVX-512 routines on x86-64
+processors that have AVX-512 ("x86_v4") and with the C library's on the others ("x86_v3");
+machines that are not x86-64 (ARM, say) are "other": their C library's routines are not
+known to give the x86 ones' last bits. The two differ in the last bit of a few
 values, which a run carries on, so the same seed gives the same run only on machines of one
 kind. Every run therefore records the kind of the worker that made it (``run_files`` keeps it
 in its file's footer), and a report or a manifest says which kinds its runs were made on; a
@@ -18,16 +19,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import cache
 
-KINDS = ("x86_v4", "x86_v3")
+KINDS = ("x86_v4", "x86_v3", "other")
 WORDS = {"x86_v4": "x86_v4 (AVX-512: numpy's own exp, log and pow)",
-         "x86_v3": "x86_v3 (no AVX-512: the C library's exp, log and pow)"}
-MIXED = ("runs made on machines of both kinds, which differ in the last bits: a rerun on "
+         "x86_v3": "x86_v3 (no AVX-512: the C library's exp, log and pow)",
+         "other": "other (not x86-64: its C library's exp, log and pow)"}
+MIXED = ("runs made on machines of several kinds, which differ in the last bits: a rerun on "
          "machines of one kind will not give every run back exactly")
+_X86 = {"x86_64", "amd64", "x64"}
 
 
 @cache
 def vector_maths() -> str:
-    """The kind of vector maths numpy uses in this process: "x86_v4" or "x86_v3"."""
+    """The kind of vector maths numpy uses in this process: "x86_v4", "x86_v3" or "other"."""
+    import platform
+
+    if platform.machine().lower() not in _X86:
+        return "other"
     try:
         from numpy._core._multiarray_umath import __cpu_features__ as features
     except ImportError:  # numpy moved its private table: the C library's maths assumed
@@ -44,13 +51,17 @@ def known(kinds: Iterable[str | None]) -> list[str]:
 
 def describe(kinds: Iterable[str | None] | None = None) -> str:
     """Words for the kinds runs were made on (default: this machine's), for a report's "How
-    this report was made": one kind's words, both kinds' with ``MIXED``, or, when no run
-    recorded its kind, this machine's words marked as such."""
+    this report was made": one kind's words, several kinds' with ``MIXED``, or, when no run
+    recorded its kind, this machine's words marked as such; runs of unknown kind (None, or a
+    kind this version does not know) beside known ones are counted."""
     if kinds is None:
         return WORDS[vector_maths()]
+    kinds = list(kinds)
     listed = known(kinds)
     if not listed:
-        return f"{WORDS[vector_maths()]}, this machine's (its runs did not record theirs)"
-    if len(listed) == 1:
-        return WORDS[listed[0]]
-    return f"{' and '.join(listed)}: {MIXED}"
+        return f"{WORDS[vector_maths()]}, this machine's (no run recorded its kind)"
+    words = WORDS[listed[0]] if len(listed) == 1 else f"{' and '.join(listed)}: {MIXED}"
+    unknown = sum(kind not in KINDS for kind in kinds)
+    if unknown:
+        words += f" ({unknown} of the {len(kinds)} runs did not record their kind)"
+    return words

@@ -698,6 +698,7 @@ def calibrate_posterior(problem: Problem | None = None, *, out: Path,
                            root_seed=root_seed, executor=pool, cache=cache, kinds=kinds,
                            on_batch=lambda t: write_parquet(t, sim_path), progress=tick)
         write_parquet(hm.table, sim_path)
+        kinds.extend([None] * (hm.reused * seeds))  # replayed points: their kinds not kept
         post = posterior_of(hm.emulators, problem.free, root_seed)
         write_parquet(post.frame(), out / POSTERIOR_FILE)
         check_table = pd.DataFrame()
@@ -706,7 +707,9 @@ def calibrate_posterior(problem: Problem | None = None, *, out: Path,
             draws = post.draws(check, _rng(root_seed, 99))
             ucols = [f"u_{p.name}" for p in problem.free]
             check_table = _saved_check(out / PREDICTIVE_FILE, draws, ucols) if same else None
-            if check_table is None:
+            if check_table is not None:  # replayed: the kinds of its runs were not kept
+                kinds.extend([None] * (check * seeds))
+            else:
                 base = len(hm.table) * seeds
                 stats = simulate(problem, draws, seeds=seeds, root_seed=root_seed,
                                  executor=pool, progress=lambda k: tick(base + k),

@@ -50,6 +50,7 @@ import pandas as pd
 
 from simulation.errors import InputFileError
 
+from . import machine_kind
 from .storage import write_parquet
 
 RUNS = "runs"  # the folder of run files in an output folder
@@ -229,7 +230,8 @@ def _runs_of(path: Path) -> tuple[list[tuple[str, int, str | None]] | None, str]
     kinds = info.get("kinds")
     if not (isinstance(kinds, list) and len(kinds) == len(runs)):
         kinds = [None] * len(runs)
-    return [(run_id, rows, kind if isinstance(kind, str) else None)
+    # A kind this version does not know (a later one's) reads as unknown.
+    return [(run_id, rows, kind if kind in machine_kind.KINDS else None)
             for (run_id, rows), kind in zip(runs, kinds, strict=True)], ""
 
 

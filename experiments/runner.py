@@ -307,7 +307,9 @@ def run_many(specs: Sequence[RunSpec], *, task: Task | None = None,
             if df is not None:
                 df["label"] = spec.label  # the same run may serve several labels
                 results[spec.run_id] = df
-                kinds[spec.run_id] = df.attrs.get(run_files.KIND_ATTR)
+                # Kept here, not on the table, whose attrs pandas would carry into the
+                # batch's tables (and their files) only when every run has the same.
+                kinds[spec.run_id] = df.attrs.pop(run_files.KIND_ATTR, None)
             else:
                 todo.append(spec)
     total, finished = len(results) + len(todo), len(results)
@@ -407,7 +409,11 @@ def _chunk_outcomes(chunk: Sequence[RunSpec], future: Any
     with its traceback."""
     kind: str | None = None
     try:
-        kind, outcomes = future.result()
+        result = future.result()
+        if isinstance(result, tuple):
+            kind, outcomes = result
+        else:  # a worker of a version before machine kinds: the outcomes alone
+            outcomes = result
     except Exception as err:
         # The worker's traceback is lost with it; the parent's says nothing (and one exception
         # object shared by many futures would collect a traceback per re-raise).

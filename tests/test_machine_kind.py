@@ -44,22 +44,43 @@ def relabel(out: Path, run_ids: list[str], kind: str | None) -> None:
 def test_describe_names_one_kind_both_kinds_and_unknown_runs():
     assert describe() == WORDS[HERE]
     assert describe([OTHER, OTHER]) == WORDS[OTHER]
-    both = describe([HERE, None, OTHER])
-    assert both.startswith("x86_v4 and x86_v3") and MIXED in both
+    both = describe([HERE, OTHER, OTHER])
+    assert both == f"x86_v4 and x86_v3: {MIXED}"
+    # Runs that did not say (None, or a kind a later version knows) are counted beside.
+    assert describe([HERE, None, "arm64"]) == (f"{WORDS[HERE]} (2 of the 3 runs did not "
+                                               "record their kind)")
     # No run said: this machine's words, marked as a guess.
-    assert describe([None]).startswith(WORDS[HERE]) and "did not record" in describe([None])
+    assert describe([None]) == f"{WORDS[HERE]}, this machine's (no run recorded its kind)"
     assert machine_kind.known([None, "x86_v3", "x86_v4", "x86_v3"]) == ["x86_v4", "x86_v3"]
+
+
+def test_a_machine_that_is_not_x86_64_is_of_the_other_kind(monkeypatch):
+    import platform
+
+    monkeypatch.setattr(platform, "machine", lambda: "aarch64")
+    machine_kind.vector_maths.cache_clear()
+    try:
+        assert vector_maths() == "other"
+    finally:
+        monkeypatch.undo()
+        machine_kind.vector_maths.cache_clear()
+    assert vector_maths() == HERE
 
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_every_fresh_run_records_the_kind_of_the_worker_that_made_it(tmp_path, workers):
     runs = run_many(batch(), workers=workers, out_dir=tmp_path)
     assert runs.kinds == [HERE] * 3
-    (file,) = run_files.runs_folder(tmp_path).glob("*.parquet")
-    meta = footer(file)
-    # In the order the runs came back, which two workers may change.
-    assert meta["kinds"] == [HERE] * 3 and sorted(r for r, _ in meta["runs"]) == sorted(
-        runs.run_ids)
+    # One file or several (runs coming back more than a second apart), in the order the
+    # runs came back, which two workers may change.
+    metas = [footer(f) for f in run_files.runs_folder(tmp_path).glob("*.parquet")]
+    assert [k for m in metas for k in m["kinds"]] == [HERE] * 3
+    assert sorted(r for m in metas for r, _ in m["runs"]) == sorted(runs.run_ids)
+    # The kind is the runner's record, not left on the tables (pandas would carry it into
+    # the batch's tables only when every run had the same).
+    assert all(run_files.KIND_ATTR not in df.attrs for df in runs.results.values())
+    again = run_many(batch(), workers=workers, out_dir=tmp_path)
+    assert again.kinds == [HERE] * 3 and not again.steps.attrs
 
 
 def test_a_stored_run_keeps_the_kind_it_was_made_on_when_a_batch_resumes(tmp_path):
@@ -82,7 +103,7 @@ def test_run_files_without_kinds_read_whole_with_unknown_kinds(tmp_path):
     path = run_files.write_runs(tmp_path, tables)  # no kinds given: unknown
     assert footer(path)["kinds"] == [None, None]
     # An earlier version's footer has no "kinds"; a damaged list is ignored, not the runs.
-    for kinds in ("absent", "not a list", [HERE]):
+    for kinds in ("absent", "not a list", [HERE], ["arm64", None]):
         info = {"format": run_files.FORMAT, "runs": [[r, len(t)] for r, t in tables]}
         if kinds != "absent":
             info["kinds"] = kinds
@@ -106,17 +127,29 @@ horizon_months = 14
 """
 
 
-def test_a_report_of_runs_from_two_kinds_of_machine_says_so(tmp_path):
-    path = tmp_path / "k.toml"
-    path.write_text(f'description = "k"\nextends = "model_3_0"\n[parameters]\n{SMALL}')
+@pytest.mark.parametrize("command", ["run", "compare", "dividend"])
+def test_a_report_of_runs_from_two_kinds_of_machine_says_so(tmp_path, command):
+    paths = []
+    for name, extends in (("k", "model_3_0"), ("b", "baseline")):
+        path = tmp_path / f"{name}.toml"
+        path.write_text(f'description = "{name}"\nextends = "{extends}"\n[parameters]\n{SMALL}')
+        paths.append(str(path))
     out = tmp_path / "out"
-    commands.run_scenario(str(path), seeds=2, workers=1, out=out)
+
+    def run() -> None:
+        if command == "run":
+            commands.run_scenario(paths[0], seeds=2, workers=1, out=out)
+        elif command == "compare":
+            commands.compare_scenarios(paths[::-1], seeds=2, workers=1, out=out)
+        else:
+            commands.dividend(paths[0], seeds=2, workers=1, out=out)
+    run()
     md = (out / "report.md").read_text(encoding="utf-8")
     assert f"| Vector maths | {WORDS[HERE]} |" in md
     relabel(out, run_files.stored_runs(out)[:1], OTHER)
-    commands.run_scenario(str(path), seeds=2, workers=1, out=out)  # both runs read back
+    run()  # every run read back
     md = (out / "report.md").read_text(encoding="utf-8")
-    assert "| Vector maths | x86_v4 and x86_v3: runs made on machines of both kinds" in md
+    assert "| Vector maths | x86_v4 and x86_v3: runs made on machines of several kinds" in md
 
 
 def test_results_counts_the_runs_of_each_machine_kind(tmp_path):
@@ -150,3 +183,20 @@ def test_results_counts_the_runs_of_each_machine_kind(tmp_path):
     assert ran.exit_code == 0, ran.output
     assert f"runs stored: 2 (runs/*.parquet), made on {HERE}\n" in results()
     assert json.loads(results("--json"))["machine_kinds"] == {HERE: 2}
+
+
+def test_a_worker_of_an_earlier_version_gives_runs_of_unknown_kind():
+    """A Dask worker whose helixsim predates machine kinds sends its chunk's outcomes alone:
+    its runs are of unknown kind, not failures."""
+    from concurrent.futures import Future
+
+    from experiments.runner import _chunk_outcomes
+
+    chunk = batch(2)
+    for sent, kind in (([(True, "a"), (True, "b")], None), (("x86_v3", [(True, "a"),
+                                                                       (True, "b")]), "x86_v3")):
+        future: Future = Future()
+        future.set_result(sent)
+        got = list(_chunk_outcomes(chunk, future))
+        assert [(ok, value, k) for _, ok, value, k in got] == [(True, "a", kind),
+                                                                 (True, "b", kind)]
