@@ -499,6 +499,26 @@ def test_a_searched_match_succeeds_when_its_draw_is_below_its_acceptance(seed):
     np.testing.assert_array_equal(matched, below & (accept > 0))
 
 
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_university_with_one_free_place_left_is_in_reach_and_a_full_one_is_not(seed):
+    # Every searcher on the platform reaches every university; only university 1 has a
+    # place (one): each picks it and, with an acceptance draw of 0, is matched.
+    w = mid_run(seed).world
+    f, p = w.firms, w.p
+    rows, _ = collaboration.free_slots(w)
+    cap = np.zeros(w.unis.count, dtype=np.int64)
+    cap[1] = 1
+    sp = np.array([1.0, max(p["rd_intensity"], 1e-12), p["search_reference_employees"],
+                   p["search_size_elasticity"], p["experience_search_boost"], 1.0, 0.0,
+                   p["optimal_distance"], p["payoff_shape"], p["choice_noise"], 0.3, 1.5])
+    u_choice = np.random.default_rng(seed).random((len(rows), w.unis.count))
+    member = np.ones(len(f.platform_member), dtype=f.platform_member.dtype)
+    choice, payoff, _, matched = kernels.choose_partners(
+        rows, f.knowledge, f.trust, f.home_university, member, w.unis.knowledge, cap,
+        w.enrolled, u_choice, np.zeros(len(rows)), True, sp)
+    assert len(rows) > 0 and (choice == 1).all() and (payoff > 0).all() and matched.all()
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
 @pytest.mark.parametrize("n_unis", [1, 3, 20])
 def test_the_brokers_offers_are_numpys_array_draw(seed, n_unis):

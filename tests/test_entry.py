@@ -14,11 +14,14 @@ from simulation.world import INSTRUMENT_INDEX, displace_incumbents, init_firms
 SMALL = dict(n_universities=2, n_firms=300, intake_per_university=300, horizon_months=36)
 
 
-def _with_new_firms(share: float, seed: int = 1, n_new: int = 20):
+def _with_new_firms(share: float, seed: int = 1, n_new: int = 20, diverted: bool = False):
     m = EcosystemModel(rng=seed, displacement_share=share, **SMALL)
     w = m.world
     f = w.firms
     gp = w.p["graduate_premium"]
+    if diverted:  # a third of the firms with more staff on projects than they employ
+        third = np.flatnonzero(f.alive[: f.n])[::3]
+        f.diverted[third] = f.employees[third] + 1.5
     before = f.value_added(np.flatnonzero(f.alive[: f.n]), gp).sum()
     old_rows = np.flatnonzero(f.alive[: f.n])
     old_va = f.value_added(old_rows, gp)
@@ -32,9 +35,12 @@ def _with_new_firms(share: float, seed: int = 1, n_new: int = 20):
     return before, after, new_va, old_rows, old_va, new, f, gp
 
 
+@pytest.mark.parametrize("diverted", (False, True))
 @pytest.mark.parametrize("seed", (1, 2, 3))
-def test_full_displacement_moves_value_added_without_creating_it(seed):
-    before, after, new_va, *_ = _with_new_firms(1.0, seed)
+def test_full_displacement_moves_value_added_without_creating_it(seed, diverted):
+    # Also when some firms have no staff left at work (their labour counts as none, not
+    # as negative).
+    before, after, new_va, *_ = _with_new_firms(1.0, seed, diverted=diverted)
     assert new_va > 0
     assert after == pytest.approx(before, rel=1e-12)
 
