@@ -62,9 +62,6 @@ FILE_RUNS = 64
 FILE_SECONDS = 1.0
 # Sets FILE_SECONDS for a process: 0 stores each run as it comes back, a file each.
 STORE_ENV = "HELIXSIM_STORE_SECONDS"
-# The key of a stored run's table's ``attrs`` that ``read_runs`` sets to the kind of machine
-# that made it (None if the file does not say).
-KIND_ATTR = "machine_kind"
 # A run file of the layout before several runs a file: the run id as its name.
 _ONE_RUN_FILE = re.compile(r"[0-9a-f]{16}")
 
@@ -83,6 +80,17 @@ class StoredRun:
     start: int = 0
     rows: int | None = None
     kind: str | None = None  # the machine kind that made it (None: not recorded)
+
+
+class StoredTables(dict):
+    """What ``read_runs`` returns: run id -> table, and ``kinds``, run id -> the kind of
+    machine that made the run (None where its file does not say). The kinds ride beside the
+    tables, not in their ``attrs``, which pandas carries into concatenated tables and the
+    files written from them."""
+
+    def __init__(self, tables: dict[str, pd.DataFrame], kinds: dict[str, str | None]) -> None:
+        super().__init__(tables)
+        self.kinds = kinds
 
 
 def store_seconds() -> float:
@@ -138,10 +146,10 @@ def stored_runs(out: Path | str) -> list[str]:
     return sorted(run_id for run_id, _ in _entries(runs_folder(out)))
 
 
-def read_runs(out: Path | str, wanted: Iterable[str]) -> dict[str, pd.DataFrame]:
+def read_runs(out: Path | str, wanted: Iterable[str]) -> StoredTables:
     """The tables of the ``wanted`` runs that ``out/runs`` holds, each as it was written
-    (its own RangeIndex, its columns and dtypes), with the kind of machine that made it in its
-    ``attrs[KIND_ATTR]`` (None if its file does not say). A run with no rows counts as not stored; a
+    (its own RangeIndex, its columns and dtypes), and in ``.kinds`` the kind of machine that
+    made each (None if its file does not say). A run with no rows counts as not stored; a
     file that turns out damaged is set aside and its runs are read from another copy, if a
     file holds one, or count as not stored."""
     wanted = set(wanted)
@@ -151,6 +159,7 @@ def read_runs(out: Path | str, wanted: Iterable[str]) -> dict[str, pd.DataFrame]
             copies.setdefault(run_id, []).append(where)
     files: dict[Path, pd.DataFrame | None] = {}
     tables: dict[str, pd.DataFrame] = {}
+    kinds: dict[str, str | None] = {}
     for run_id, places in copies.items():
         for run in places:
             if run.path not in files:
@@ -165,12 +174,10 @@ def read_runs(out: Path | str, wanted: Iterable[str]) -> dict[str, pd.DataFrame]
             df = (whole if run.rows is None
                   else whole.iloc[run.start:run.start + run.rows].reset_index(drop=True))
             if len(df):
-                if df is whole:  # a file of one run: its table is not shared with another
-                    df = df.copy(deep=False)
-                df.attrs[KIND_ATTR] = run.kind
                 tables[run_id] = df
+                kinds[run_id] = run.kind
                 break
-    return tables
+    return StoredTables(tables, kinds)
 
 
 def _entries(folder: Path, set_aside: bool = False) -> list[tuple[str, StoredRun]]:

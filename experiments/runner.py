@@ -301,15 +301,15 @@ def run_many(specs: Sequence[RunSpec], *, task: Task | None = None,
     if out_dir is not None:
         if stored is None:
             stored = run_files.read_runs(out_dir, [spec.run_id for spec in unique])
+        # A plain mapping of tables (not read_runs') says nothing of their kinds.
+        stored_kinds = getattr(stored, "kinds", {})
         todo = []
         for spec in unique:
             df = stored.get(spec.run_id)
             if df is not None:
                 df["label"] = spec.label  # the same run may serve several labels
                 results[spec.run_id] = df
-                # Kept here, not on the table, whose attrs pandas would carry into the
-                # batch's tables (and their files) only when every run has the same.
-                kinds[spec.run_id] = df.attrs.pop(run_files.KIND_ATTR, None)
+                kinds[spec.run_id] = stored_kinds.get(spec.run_id)
             else:
                 todo.append(spec)
     total, finished = len(results) + len(todo), len(results)

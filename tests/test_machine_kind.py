@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from run_kinds import relabel
 
 from experiments import commands, machine_kind, run_files
 from experiments.machine_kind import KINDS, MIXED, WORDS, describe, vector_maths
@@ -27,18 +28,6 @@ def footer(path: Path) -> dict:
     import pyarrow.parquet as pq
 
     return json.loads(pq.read_metadata(path).metadata[run_files.META_KEY.encode()])
-
-
-def relabel(out: Path, run_ids: list[str], kind: str | None) -> None:
-    """Rewrite the files holding ``run_ids`` as if a machine of ``kind`` had made those runs
-    (the others keep theirs)."""
-    tables = run_files.read_runs(out, run_files.stored_runs(out))
-    for path in run_files.runs_folder(out).glob("*.parquet"):
-        path.unlink()
-    ids = sorted(tables)
-    run_files.write_runs(out, [(i, tables[i]) for i in ids],
-                         [kind if i in run_ids else tables[i].attrs[run_files.KIND_ATTR]
-                          for i in ids])
 
 
 def test_describe_names_one_kind_both_kinds_and_unknown_runs():
@@ -78,7 +67,7 @@ def test_every_fresh_run_records_the_kind_of_the_worker_that_made_it(tmp_path, w
     assert sorted(r for m in metas for r, _ in m["runs"]) == sorted(runs.run_ids)
     # The kind is the runner's record, not left on the tables (pandas would carry it into
     # the batch's tables only when every run had the same).
-    assert all(run_files.KIND_ATTR not in df.attrs for df in runs.results.values())
+    assert all(not df.attrs for df in runs.results.values())
     again = run_many(batch(), workers=workers, out_dir=tmp_path)
     assert again.kinds == [HERE] * 3 and not again.steps.attrs
 
@@ -114,7 +103,7 @@ def test_run_files_without_kinds_read_whole_with_unknown_kinds(tmp_path):
                       metadata={run_files.META_KEY: json.dumps(info)})
         read = run_files.read_runs(tmp_path, runs.run_ids)
         assert sorted(read) == sorted(runs.run_ids)
-        assert [read[r].attrs[run_files.KIND_ATTR] for r in runs.run_ids] == [None, None]
+        assert [read.kinds[r] for r in runs.run_ids] == [None, None]
     with pytest.raises(ValueError, match="2 machine kinds for 1 runs"):
         run_files.write_runs(tmp_path, tables[:1], [HERE, HERE])
 
