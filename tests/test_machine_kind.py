@@ -18,6 +18,9 @@ from experiments.runner import RunSpec, run_many
 TINY = {"n_firms": 60, "intake_per_university": 50, "n_universities": 1}
 HERE = vector_maths()
 OTHER = next(kind for kind in KINDS if kind != HERE)
+# The two kinds in KINDS order, as reports name them: "x86_v4 and x86_v3" on any x86-64
+# machine, "x86_v4 and other" on another.
+BOTH = f"{KINDS[0]} and {HERE if KINDS[0] != HERE else OTHER}"
 
 
 def batch(n: int = 3) -> list[RunSpec]:
@@ -34,7 +37,7 @@ def test_describe_names_one_kind_both_kinds_and_unknown_runs():
     assert describe() == WORDS[HERE]
     assert describe([OTHER, OTHER]) == WORDS[OTHER]
     both = describe([HERE, OTHER, OTHER])
-    assert both == f"x86_v4 and x86_v3: {MIXED}"
+    assert both == f"{BOTH}: {MIXED}"
     # Runs that did not say (None, or a kind a later version knows) are counted beside.
     assert describe([HERE, None, "arm64"]) == (f"{WORDS[HERE]} (2 of the 3 runs did not "
                                                "record their kind)")
@@ -138,7 +141,7 @@ def test_a_report_of_runs_from_two_kinds_of_machine_says_so(tmp_path, command):
     relabel(out, run_files.stored_runs(out)[:1], OTHER)
     run()  # every run read back
     md = (out / "report.md").read_text(encoding="utf-8")
-    assert "| Vector maths | x86_v4 and x86_v3: runs made on machines of several kinds" in md
+    assert f"| Vector maths | {BOTH}: runs made on machines of several kinds" in md
 
 
 def test_results_counts_the_runs_of_each_machine_kind(tmp_path):
@@ -162,7 +165,8 @@ def test_results_counts_the_runs_of_each_machine_kind(tmp_path):
     last = json.loads((out / "_result.json").read_text())["run_ids"][2]  # replication 2
     relabel(out, [last], OTHER)
     counts = {HERE: 2, OTHER: 1}
-    assert (f"made on x86_v4 ({counts['x86_v4']}) and x86_v3 ({counts['x86_v3']}) "
+    first, second = BOTH.split(" and ")
+    assert (f"made on {first} ({counts[first]}) and {second} ({counts[second]}) "
             f"({MIXED})") in results()
     assert json.loads(results("--json"))["machine_kinds"] == counts
     # Run again on two seeds: the result is made of replications 0 and 1 only, whose kinds
