@@ -75,6 +75,17 @@ def test_every_fresh_run_records_the_kind_of_the_worker_that_made_it(tmp_path, w
     assert again.kinds == [HERE] * 3 and not again.steps.attrs
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_run_records_its_workers_kind_not_the_submitting_processs(tmp_path, monkeypatch,
+                                                                    workers):
+    """The submitting process here says it is of the other kind. The pool's workers are
+    processes of their own (forkserver or spawn: they do not inherit the patch), which find
+    this machine's kind; one worker is the submitting process itself."""
+    monkeypatch.setattr(machine_kind, "vector_maths", lambda: OTHER)
+    runs = run_many(batch(), workers=workers, out_dir=tmp_path)
+    assert runs.kinds == [OTHER if workers == 1 else HERE] * 3
+
+
 def test_a_stored_run_keeps_the_kind_it_was_made_on_when_a_batch_resumes(tmp_path):
     specs = batch()
     first = run_many(specs, workers=1, out_dir=tmp_path)
