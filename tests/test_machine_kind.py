@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from run_kinds import relabel
+from run_kinds import relabel, two_kinds
 
 from experiments import commands, machine_kind, run_files
 from experiments.machine_kind import KINDS, MIXED, WORDS, describe, vector_maths
@@ -18,9 +18,7 @@ from experiments.runner import RunSpec, run_many
 TINY = {"n_firms": 60, "intake_per_university": 50, "n_universities": 1}
 HERE = vector_maths()
 OTHER = next(kind for kind in KINDS if kind != HERE)
-# The two kinds in KINDS order, as reports name them: "x86_v4 and x86_v3" on any x86-64
-# machine, "x86_v4 and other" on another.
-BOTH = f"{KINDS[0]} and {HERE if KINDS[0] != HERE else OTHER}"
+BOTH = two_kinds(HERE, OTHER)
 
 
 def batch(n: int = 3) -> list[RunSpec]:

@@ -181,8 +181,10 @@ def test_the_report_names_the_machine_kind_of_the_workers_runs(tmp_path, monkeyp
     history match's 12 runs and this machine's for the 2 posterior predictive runs."""
     from types import SimpleNamespace
 
+    from run_kinds import two_kinds
+
     from experiments import runner
-    from experiments.machine_kind import KINDS, MIXED, known, vector_maths
+    from experiments.machine_kind import KINDS, MIXED, vector_maths
 
     here = vector_maths()
     other = next(k for k in KINDS if k != here)
@@ -196,6 +198,6 @@ def test_the_report_names_the_machine_kind_of_the_workers_runs(tmp_path, monkeyp
                         root_seed=7, workers=1)
     assert len(calls) == 14  # one chunk a run
     meta = json.loads((tmp_path / "posterior.json").read_text())["meta"]
-    both = " and ".join(known([here, other]))  # x86_v4 and x86_v3 on x86-64
+    both = two_kinds(here, other)
     assert meta["vector_maths"] == f"{both}: {MIXED}"
     assert f"| Vector maths | {both}:" in (tmp_path / "report.md").read_text()
