@@ -270,7 +270,7 @@ class RunSet:
 def run_many(specs: Sequence[RunSpec], *, task: Task | None = None,
              executor: Executor | None = None, workers: int | None = None,
              out_dir: str | Path | None = None, progress: Progress | None = None,
-             chunk_size: int = 1, stored: Mapping[str, pd.DataFrame] | None = None
+             chunk_size: int = 1, stored: run_files.StoredTables | None = None
              ) -> RunSet:
     """Run every spec (each distinct run once) and collect results and failures.
 
@@ -281,9 +281,9 @@ def run_many(specs: Sequence[RunSpec], *, task: Task | None = None,
     runs make one task.
 
     With ``out_dir``: the task must return a table; runs stored in ``out_dir/runs`` are read,
-    not rerun (``stored``: their tables, when the caller has read them already with
-    ``run_files.read_runs``, as an experiment does to check its folder before it writes
-    anything: the folder is not read twice); this process stores the others' tables there
+    not rerun (``stored``: what ``run_files.read_runs`` returned, their tables and kinds,
+    when the caller has read them already, as an experiment does to check its folder before
+    it writes anything: the folder is not read twice); this process stores the others' tables there
     as they come back, several runs a file (``experiments.run_files``: at most about a
     second's worth of finished runs is lost if the batch is killed); at the end
     ``failures.json`` lists every run of the folder that failed and has no result (this
@@ -301,8 +301,7 @@ def run_many(specs: Sequence[RunSpec], *, task: Task | None = None,
     if out_dir is not None:
         if stored is None:
             stored = run_files.read_runs(out_dir, [spec.run_id for spec in unique])
-        # A plain mapping of tables (not read_runs') says nothing of their kinds.
-        stored_kinds = getattr(stored, "kinds", {})
+        stored_kinds = stored.kinds
         todo = []
         for spec in unique:
             df = stored.get(spec.run_id)
