@@ -26,13 +26,15 @@ floor and the speed-up it leaves.
 With ``--by-step`` it also says where the Python and numpy between the kernels and draws are:
 each mechanism step's own CPU time in the run (its sub-steps' taken off), the part of it in
 its kernels, the part in its draws (the replay's calls that step made), and the rest, largest
-rest first. That is what a compiled month would take out of each step.
+rest first: the most a compiled month could take out of each step (the rest includes numpy's
+vectorised powers and exponentials, which compiled code would still have to compute).
 
     python benchmarks/draw_floor.py               # default region, seed 1, 3 repeats
     python benchmarks/draw_floor.py --metro
     python benchmarks/draw_floor.py --by-step
 
-Prints figures only; always exits 0. Use one thread (OMP_NUM_THREADS=1) and quote ratios.
+Prints figures only; exits 0 (2 on a bad option). Use one thread (OMP_NUM_THREADS=1) and
+quote ratios.
 """
 
 from __future__ import annotations
