@@ -500,6 +500,48 @@ def test_a_searched_match_succeeds_when_its_draw_is_below_its_acceptance(seed):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
+def test_a_searcher_picks_the_university_of_best_trusted_payoff_and_noise(seed):
+    # The logit choice: the reachable university with places that maximises log(payoff x
+    # (1 + trust)) - choice_noise x log(-log u), payoff the inverted U in cognitive distance
+    # (knowledge.inverted_u, rowwise_distance). Trust drawn per pair moves some picks away
+    # from the best payoff and noise alone, and the payoff returned is the chosen one's, with
+    # no trust in it. (Mid-run searchers mostly hold no trust, so runs barely test it.)
+    w = mid_run(seed).world
+    f, p = w.firms, w.p
+    rows, _ = collaboration.free_slots(w)
+    n_u = w.unis.count
+    cap = np.full(n_u, 10**6, dtype=np.int64)
+    sp = np.array([1.0, max(p["rd_intensity"], 1e-12), p["search_reference_employees"],
+                   p["search_size_elasticity"], p["experience_search_boost"], 1.0, 0.0,
+                   p["optimal_distance"], p["payoff_shape"], p["choice_noise"], 0.3, 1.5])
+    rng = np.random.default_rng(seed)
+    u_choice = rng.random((len(rows), n_u))
+    trust = np.zeros_like(f.trust)
+    trust[rows] = rng.random((len(rows), n_u))
+    member = np.ones(len(f.platform_member), dtype=f.platform_member.dtype)
+    choice, payoff, _, _ = kernels.choose_partners(
+        rows, f.knowledge, trust, f.home_university, member, w.unis.knowledge, cap,
+        w.enrolled, u_choice, np.ones(len(rows)), True, sp)
+    pay = np.column_stack([
+        inverted_u(rowwise_distance(f.knowledge[rows],
+                                    np.repeat(w.unis.knowledge[[u]], len(rows), axis=0)),
+                   p["optimal_distance"], p["payoff_shape"]) for u in range(n_u)])
+    noise = -p["choice_noise"] * np.log(-np.log(u_choice))
+
+    def best(score):
+        # The pick where it is clear: the best score ahead of the next by more than the
+        # rounding of two ways of computing it.
+        top = np.sort(score, axis=1)
+        return score.argmax(axis=1), top[:, -1] - top[:, -2] > 1e-9
+
+    with_trust, clear = best(np.log(np.maximum(pay * (1.0 + trust[rows]), 1e-12)) + noise)
+    without, _ = best(np.log(np.maximum(pay, 1e-12)) + noise)
+    assert clear.mean() > 0.9 and (with_trust[clear] != without[clear]).any()
+    np.testing.assert_array_equal(choice[clear], with_trust[clear])
+    np.testing.assert_allclose(payoff, pay[np.arange(len(rows)), choice], rtol=1e-9)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
 def test_a_university_with_one_free_place_left_is_in_reach_and_a_full_one_is_not(seed):
     # Every searcher on the platform reaches every university; only university 1 has a
     # place (one): each picks it and, with an acceptance draw of 0, is matched.
