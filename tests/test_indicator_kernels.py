@@ -101,6 +101,18 @@ def test_project_network_of_two_islands_joined_by_one_firm() -> None:
     assert got == [5.0, 2.0, 3.0, 4 / 40, 4 / 6]
 
 
+def test_project_network_of_one_firm_and_one_university_is_complete() -> None:
+    # The smallest region: its one possible pair is linked, so density is 1 and the one
+    # component holds both organisations, however many projects the pair runs.
+    for n_projects in (1, 2, 5):
+        active = np.ones(n_projects, dtype=np.bool_)
+        firm = np.zeros(n_projects, dtype=np.int64)
+        uni = np.zeros(n_projects, dtype=np.int16)
+        brokered = np.zeros(n_projects, dtype=np.bool_)
+        got = kernels.project_network(active, firm, uni, brokered, 1, 1).tolist()
+        assert got == [float(n_projects), 0.0, 1.0, 1.0, 1.0]
+
+
 def same_float(a: float, b: float) -> bool:
     return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
 
