@@ -1,14 +1,18 @@
 """Each compiled kernel against its own source run as Python, on the arguments of a real run.
 
-Compiled code does not check its indices: a kernel that writes one place past an array's end
-corrupts memory silently and, as often as not, reads back what it wrote, so its results stay
-right and no test of results can see it (a kernel mutation sample found such a mutant). The
-same function run as Python (numba keeps it as ``py_func``) indexes numpy arrays, which raise.
-So this test records the first call of every kernel in a small region's first 26 months (two
-June graduations, the unemployed's flows after them) and in the model's tables and free places
-read afterwards, calls the compiled kernel and its Python source on copies of the same
-arguments, and requires that the Python raises nothing and that both return the same values
-and leave every array argument the same.
+numba compiles a kernel's Python source to code with its own semantics: integer types and
+their overflow, NaN in comparisons, float reductions. This test records, for every kernel a
+mechanism calls, its call with the most work (the most non-empty arrays, then the most
+elements) in a small region's first 26 months (two June graduations, the unemployed's flows
+after them) and in the model's tables and free places read afterwards. It calls the compiled
+kernel and its Python source (numba keeps it as ``py_func``) on copies of the same arguments
+and requires that both return the same values and leave every array argument the same, and
+that the Python raises nothing (numpy checks the indices that compiled code does not).
+
+It compares the code with itself, so it cannot find a wrong formula (the kernels' own tests
+and the fast-path tables do that), and inside ``py_func`` the kernels it calls are the
+compiled ones. Out-of-bounds indexing everywhere, at every call of a run, is
+tests/test_kernel_bounds.py's.
 """
 
 from __future__ import annotations
@@ -26,8 +30,13 @@ SMALL = {"n_universities": 3, "n_firms": 300, "intake_per_university": 200,
          "horizon_months": 26}
 
 # Kernels whose Python source cannot run as Python, and why (numba semantics it relies on).
+# The three that step a PCG64 stream (stream.py): the compiled helpers they call hand the
+# stream's uint64 state back to Python as a Python int, which the next compiled call takes as
+# an int64 (wrong numbers) or cannot take at all (OverflowError). test_kernel_bounds checks
+# their indices.
+_STREAM = "keeps a stream's uint64 state between compiled helpers, which Python cannot"
 NOT_AS_PYTHON: dict[str, str] = {
-    "innovate": "its streams' 64-bit words wrap around in uint64 arithmetic (stream.uniform_at)",
+    "innovate": _STREAM, "row_uniforms": _STREAM, "uniforms_at": _STREAM,
 }
 # Kernels no mechanism calls from Python: helpers that other kernels call (compiled into
 # them), and formula kernels that tests hold the fused ones to.
@@ -48,16 +57,35 @@ def _copy(value: Any) -> Any:
     return value
 
 
-def first_calls(seed: int) -> dict[str, tuple]:
-    """Kernel name -> copies of the arguments of its first call in a small run."""
+def arrays(value: Any) -> list[np.ndarray]:
+    """The arrays among a call's arguments."""
+    if isinstance(value, np.ndarray):
+        return [value]
+    if isinstance(value, tuple | list):
+        return [a for v in value for a in arrays(v)]
+    return []
+
+
+def work(args: tuple) -> tuple[int, int]:
+    """How much of a kernel a call runs: its non-empty arrays, then their elements."""
+    held = arrays(args)
+    return sum(a.size > 0 for a in held), sum(a.size for a in held)
+
+
+def largest_calls(seed: int) -> dict[str, tuple]:
+    """Kernel name -> copies of the arguments of its call with the most work in a small run:
+    the most non-empty arrays, then the most elements (the first call is often an empty one:
+    no projects yet, no searchers)."""
     calls: dict[str, tuple] = {}
+    size: dict[str, tuple[int, int]] = {}
     names = [name for name in kernels._MODULES if name not in NOT_AS_PYTHON]
     real = {name: getattr(kernels, name) for name in names}
 
     def recording(name: str, kernel: Any) -> Any:
         def call(*args: Any) -> Any:
-            if name not in calls:
-                calls[name] = _copy(args)
+            n = work(args)
+            if n > size.get(name, (-1, -1)):
+                calls[name], size[name] = _copy(args), n
             return kernel(*args)
         return call
 
@@ -90,14 +118,17 @@ def assert_same(compiled: Any, python: Any, where: str) -> None:
 
 @pytest.fixture(scope="module", params=[1, 2])
 def recorded(request: pytest.FixtureRequest) -> dict[str, tuple]:
-    return first_calls(request.param)
+    return largest_calls(request.param)
 
 
-def test_every_kernel_called_from_python_is_reached(recorded):
-    # A kernel the run does not reach would be skipped below, silently: none may be, but for
-    # those no mechanism calls.
+def test_every_kernel_called_from_python_is_reached_with_work(recorded):
+    # A kernel the run does not reach would be skipped below, silently, and one reached only
+    # with empty arrays would run none of its loops as Python: none may be, but for those no
+    # mechanism calls.
     expected = set(kernels._MODULES) - NOT_CALLED_FROM_PYTHON - set(NOT_AS_PYTHON)
     assert sorted(expected - set(recorded)) == []
+    assert sorted(name for name in expected if not all(
+        a.size for a in arrays(recorded[name]))) == []
 
 
 @pytest.mark.parametrize("name", sorted(set(kernels._MODULES) - set(NOT_AS_PYTHON)

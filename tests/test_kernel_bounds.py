@@ -1,0 +1,64 @@
+"""Every kernel compiled with numba's bounds checks, through whole small runs.
+
+Compiled kernels do not check their indices: a kernel that reads or writes one place past an
+array's end corrupts memory silently and, as often as not, its results stay right, so no test
+of results can see it. numba can compile the same kernels with every index checked
+(``NUMBA_BOUNDSCHECK=1``): an index past an array's end then raises ``IndexError``. This test
+runs small regions in a child process built that way, with a numba cache of its own (a
+``boundscheck`` folder in the one ``NUMBA_CACHE_DIR`` names, else in the project's
+``.cache``), so the checked kernels are compiled once per machine, about a minute, and never
+mix with the unchecked ones. Every kernel a run calls is checked at every call, the helpers
+compiled into other kernels and ``innovate`` included, and the runs must give the unchecked
+runs' indicators to the last bit.
+
+What it cannot see: numba, like numpy, wraps a negative index around, and an index past the
+live rows but inside an array's spare capacity (the tables grow by doubling) is in bounds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from simulation import EcosystemModel
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = {"n_universities": 3, "n_firms": 300, "intake_per_university": 200,
+         "horizon_months": 38}
+SEEDS = (1, 2, 3)
+
+# The child's run: the indicators of each seed (months x indicators, as JSON, whose floats
+# read back exactly) and the tables a user reads after a run.
+CHILD = f"""
+import json, sys
+from simulation import EcosystemModel
+out = {{}}
+for seed in {SEEDS!r}:
+    model = EcosystemModel(rng=seed, **{SMALL!r}).run()
+    model.student_table()
+    model.firm_table()
+    out[seed] = model.indicator_values()[1].tolist()
+json.dump(out, sys.stdout)
+"""
+
+
+def checked_cache() -> Path:
+    base = os.environ.get("NUMBA_CACHE_DIR")
+    return (Path(base) if base else ROOT / ".cache") / "boundscheck"
+
+
+def test_small_runs_index_within_every_array_and_match_the_unchecked_runs() -> None:
+    env = {**os.environ, "NUMBA_BOUNDSCHECK": "1", "NUMBA_CACHE_DIR": str(checked_cache())}
+    done = subprocess.run([sys.executable, "-c", CHILD], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    checked = json.loads(done.stdout)
+    for seed in SEEDS:
+        unchecked = EcosystemModel(rng=seed, **SMALL).run().indicator_values()[1]
+        np.testing.assert_array_equal(np.array(checked[str(seed)]), unchecked,
+                                      err_msg=f"seed {seed}")
