@@ -54,8 +54,8 @@ FAST_PATH = ["tests/test_fast_path.py"]
 KERNEL_TESTS = [f"tests/{name}.py" for name in (
     "test_accounting_kernels", "test_collaboration_kernels", "test_engagement_kernels",
     "test_entry", "test_firm_kernel_formulas", "test_indicator_kernels", "test_invariants",
-    "test_kernels_as_python", "test_mutants_digital", "test_research_kernels",
-    "test_stream_positions", "test_student_kernels")]
+    "test_kernels_as_python", "test_kernel_bounds", "test_mutants_digital",
+    "test_research_kernels", "test_stream_positions", "test_student_kernels")]
 SWAP_BIN = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult}
 SWAP_CMP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,
             ast.Eq: ast.NotEq, ast.NotEq: ast.Eq}
