@@ -23,6 +23,13 @@ INCUMBENT, ENTRANT, GRADUATE_STARTUP, SPINOFF = range(4)
 ORIGIN_NAMES = ("incumbent", "entrant", "graduate_startup", "university_spinoff")
 
 
+def grown_capacity(need: int, capacity: int) -> int:
+    """A table's new capacity once ``need`` rows no longer fit in ``capacity``: doubled, so
+    that appending is amortised O(rows added). (tests/test_kernel_bounds.py makes it
+    ``need``, so that a kernel's index past the live rows is past its arrays' end.)"""
+    return max(need, 2 * capacity, 16)
+
+
 class Table:
     """Base class of a growable structure of arrays; subclasses declare array fields."""
 
@@ -47,7 +54,7 @@ class Table:
         """Make room for ``extra`` more rows and return the slice they will occupy."""
         need = self.n + extra
         if need > self.capacity:
-            new_cap = max(need, 2 * self.capacity, 16)
+            new_cap = grown_capacity(need, self.capacity)
             for name in self._arrays():
                 old = getattr(self, name)
                 new = np.zeros((new_cap, *old.shape[1:]), dtype=old.dtype)

@@ -1,18 +1,22 @@
-"""Every kernel compiled with numba's bounds checks, through whole small runs.
+"""Every kernel compiled with numba's bounds checks, through whole small runs, in tables with
+no spare rows.
 
 Compiled kernels do not check their indices: a kernel that reads or writes one place past an
 array's end corrupts memory silently and, as often as not, its results stay right, so no test
 of results can see it. numba can compile the same kernels with every index checked
-(``NUMBA_BOUNDSCHECK=1``): an index past an array's end then raises ``IndexError``. This test
-runs small regions in a child process built that way, with a numba cache of its own (a
-``boundscheck`` folder in the one ``NUMBA_CACHE_DIR`` names, else in the project's
-``.cache``), so the checked kernels are compiled once per machine, about a minute, and never
-mix with the unchecked ones. Every kernel a run calls is checked at every call, the helpers
-compiled into other kernels and ``innovate`` included, and the runs must give the unchecked
-runs' indicators to the last bit.
+(``NUMBA_BOUNDSCHECK=1``): an index past an array's end then raises ``IndexError``. The
+tables keep spare rows (they grow by doubling, and the world's build reserves room for the
+horizon's entrants and cohorts), and an index past the live rows but within them is in
+bounds, so the child process that runs here makes every table exactly as long as its live
+rows (``state.grown_capacity`` made exact, and the tables built empty). It runs small regions
+of the 3.0 scenario (brokerage, and the platform from month 13) with a numba cache of its own
+(a ``boundscheck`` folder in the one ``NUMBA_CACHE_DIR`` names, else in the project's
+``.cache``), so the checked kernels are compiled once per machine, about 40 s, and never mix
+with the unchecked ones. Every call of every kernel a run makes is checked, the helpers
+compiled into other kernels and the stream kernels included, and the runs must give the
+unchecked runs' indicators (ordinary tables) to the last bit.
 
-What it cannot see: numba, like numpy, wraps a negative index around, and an index past the
-live rows but inside an array's spare capacity (the tables grow by doubling) is in bounds.
+What it cannot see: numba, like numpy, wraps a negative index around.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from simulation import EcosystemModel
+from simulation.scenarios import load
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = {"n_universities": 3, "n_firms": 300, "intake_per_university": 200,
@@ -36,10 +41,18 @@ SEEDS = (1, 2, 3)
 # read back exactly) and the tables a user reads after a run.
 CHILD = f"""
 import json, sys
+import simulation.state as state
+state.grown_capacity = lambda need, capacity: need
+for table in (state.Firms, state.Students, state.Projects):
+    made = table.empty.__func__
+    table.empty = classmethod(lambda cls, cap, *rest, made=made: made(cls, 0, *rest))
 from simulation import EcosystemModel
+from simulation.scenarios import load
 out = {{}}
 for seed in {SEEDS!r}:
-    model = EcosystemModel(rng=seed, **{SMALL!r}).run()
+    model = EcosystemModel(rng=seed, **{{**load("model_3_0").parameters, **{SMALL!r}}}).run()
+    w = model.world
+    assert all(t.n == t.capacity for t in (w.firms, w.students, w.projects))
     model.student_table()
     model.firm_table()
     out[seed] = model.indicator_values()[1].tolist()
@@ -59,6 +72,7 @@ def test_small_runs_index_within_every_array_and_match_the_unchecked_runs() -> N
     assert done.returncode == 0, done.stderr[-3000:]
     checked = json.loads(done.stdout)
     for seed in SEEDS:
-        unchecked = EcosystemModel(rng=seed, **SMALL).run().indicator_values()[1]
+        unchecked = EcosystemModel(rng=seed, **{**load("model_3_0").parameters, **SMALL}
+                                   ).run().indicator_values()[1]
         np.testing.assert_array_equal(np.array(checked[str(seed)]), unchecked,
                                       err_msg=f"seed {seed}")
