@@ -7,12 +7,13 @@ elements) in a small region's first 26 months (two June graduations, the unemplo
 after them) and in the model's tables and free places read afterwards. It calls the compiled
 kernel and its Python source (numba keeps it as ``py_func``) on copies of the same arguments
 and requires that both return the same values and leave every array argument the same, and
-that the Python raises nothing (numpy checks the indices that compiled code does not).
+that the Python raises nothing (numpy checks the indices that compiled code does not, up to
+the arrays' full length: the tables' spare rows hide an index just past the live rows).
 
 It compares the code with itself, so it cannot find a wrong formula (the kernels' own tests
 and the fast-path tables do that), and inside ``py_func`` the kernels it calls are the
-compiled ones. Out-of-bounds indexing everywhere, at every call of a run, is
-tests/test_kernel_bounds.py's.
+compiled ones. tests/test_kernel_bounds.py checks the indices of every call of whole runs,
+in tables without spare rows.
 """
 
 from __future__ import annotations
