@@ -9,16 +9,17 @@ tables keep spare rows (they grow by doubling, and the world's build reserves ro
 horizon's entrants and cohorts), and an index past the live rows but within them is in
 bounds, so the child process that runs here makes every table exactly as long as its live
 rows (``state.grown_capacity`` made exact, and the tables built empty). It runs small regions
-of the 3.0 scenario (brokerage, and the platform from month 13), then the tables and counts a
-user reads after a run, with a numba cache of its own (``boundscheck`` in the folder
-``NUMBA_CACHE_DIR`` names, else in the project's ``.cache``), so the checked kernels are
-compiled once per machine, about 40 s, and never mix with the unchecked ones. Every call the
-runs make is checked, the helpers compiled into other kernels and the stream kernels
-included, and the runs must give the ordinary runs' indicators to the last bit.
+of the 3.0 scenario (brokerage, and the platform from month 13) and of three variants that
+take the branches it leaves out, then the tables and counts a user reads after a run, with a
+numba cache of its own (``boundscheck`` in the folder ``NUMBA_CACHE_DIR`` names, else in the
+project's ``.cache``), so the checked kernels are compiled once per machine, about 40 s, and
+never mix with the unchecked ones. Every call the runs make is checked, the helpers compiled
+into other kernels and the stream kernels included, and the runs must give the ordinary
+runs' indicators to the last bit.
 
 What it cannot see: a negative index (numba, like numpy, wraps it around), an index within a
-kernel's own scratch arrays' slack, and the branches these runs never take (docs/testing.md
-lists them).
+kernel's own scratch arrays' slack, and the few branches these runs never take
+(docs/testing.md lists them).
 """
 
 from __future__ import annotations
@@ -38,6 +39,26 @@ ROOT = Path(__file__).resolve().parent.parent
 SMALL = {"n_universities": 3, "n_firms": 300, "intake_per_university": 200,
          "horizon_months": 38}
 SEEDS = (1, 2, 3)
+# Regions on top of the 3.0 scenario whose runs take branches its own runs never take
+# (found with coverage under NUMBA_DISABLE_JIT): graduates without an offer, employers that
+# exit, a retention budget that cannot cover every graduate, R&D subsidies by value added; a
+# university's places running out in the search, firms shrinking below the projects they
+# run; R&D subsidies shared evenly (no value added at all).
+REGIONS = {
+    "the 3.0 scenario": {},
+    "a tight labour market": {
+        "graduate_vacancy_rate": 0.002, "exit_hazard_young": 0.1, "exit_hazard_mid": 0.05,
+        "exit_hazard_mature": 0.03, "retention_subsidy": 0.5, "rd_intensity": 0.0},
+    "crowded collaboration": {
+        "projects_per_faculty": 0.05, "broker_rate": 0.3, "growth_sigma": 0.8,
+        "project_slot_employees": 5, "project_duration": 36, "search_rate": 0.3},
+    "no value added": {"productivity": 0.0},
+}
+
+
+def parameters(region: str) -> dict:
+    return {**load("model_3_0").parameters, **SMALL, **REGIONS[region]}
+
 
 # The child's run: the indicators of each seed (months x indicators, as JSON, whose floats
 # read back exactly) and the tables a user reads after a run.
@@ -53,17 +74,19 @@ from simulation import EcosystemModel, kernels
 from simulation.mechanisms import collaboration, teaching
 from simulation.scenarios import load
 out = {{}}
-for seed in {SEEDS!r}:
-    model = EcosystemModel(rng=seed, **{{**load("model_3_0").parameters, **{SMALL!r}}}).run()
-    w = model.world
-    assert all(t.n == t.capacity for t in (w.firms, w.students, w.projects))
-    # What a user's tables and a fresh count of free places read (no run calls it).
-    model.student_table()
-    model.firm_table()
-    collaboration.free_slots(w)
-    teaching.sync_skills(w, np.flatnonzero(
-        w.students.status[:w.students.n] == state.ENROLLED)[:50])
-    out[seed] = model.indicator_values()[1].tolist()
+for region, extra in {REGIONS!r}.items():
+    for seed in {SEEDS!r}:
+        model = EcosystemModel(rng=seed, **{{**load("model_3_0").parameters, **{SMALL!r},
+                                            **extra}}).run()
+        w = model.world
+        assert all(t.n == t.capacity for t in (w.firms, w.students, w.projects))
+        # What a user's tables and a fresh count of free places read (no run calls it).
+        model.student_table()
+        model.firm_table()
+        collaboration.free_slots(w)
+        teaching.sync_skills(w, np.flatnonzero(
+            w.students.status[:w.students.n] == state.ENROLLED)[:50])
+        out[f"{{region}}, seed {{seed}}"] = model.indicator_values()[1].tolist()
 # Every kernel came from the checked cache, none from the ordinary one.
 for name in kernels._MODULES:
     path = str(getattr(kernels, name)._cache._cache_path)
@@ -87,8 +110,8 @@ def test_small_runs_index_within_every_array_and_match_the_unchecked_runs() -> N
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     checked = json.loads(done.stdout)
-    for seed in SEEDS:
-        unchecked = EcosystemModel(rng=seed, **{**load("model_3_0").parameters, **SMALL}
-                                   ).run().indicator_values()[1]
-        np.testing.assert_array_equal(np.array(checked[str(seed)]), unchecked,
-                                      err_msg=f"seed {seed}")
+    for region in REGIONS:
+        for seed in SEEDS:
+            unchecked = EcosystemModel(rng=seed, **parameters(region)).run().indicator_values()
+            np.testing.assert_array_equal(np.array(checked[f"{region}, seed {seed}"]),
+                                          unchecked[1], err_msg=f"{region}, seed {seed}")
