@@ -14,7 +14,8 @@ calling the same method with the same arguments, both on fresh copies of the cal
 numba compiled, how many gave numpy's values bit for bit and left the same generator state,
 and the median time of one call each way (numba's including the cost of taking the Generator
 into compiled code). The start states that kernels read uniforms from (``start_state``) are
-not draws and are left out.
+not draws and are left out. It ends with what taking Generators in costs: one at a time, and
+the run's per-purpose Generators (``Streams`` keeps one a purpose) in one numba typed List.
 
     python benchmarks/compiled_draws.py            # default region, seed 1
     python benchmarks/compiled_draws.py --seed 2
@@ -221,11 +222,51 @@ def main(argv: list[str] | None = None) -> int:
               f"{_us(t_nb)}{'  ' + reason if reason else ''}")
     print(f"all: {identical} of {total} calls tried gave numpy's values and state")
     boxing, typing = generator_cost()
+    purposes = sorted({p for p, *_ in log})
     print(f"taking a Generator into compiled code: {boxing:.1f} us a Generator a call "
           f"(numba's typeof of it alone {typing:.1f} us; an array 0.3 us); a run takes "
-          f"{len({(p, m) for p, m, *_ in log if not str(p).startswith('_')})} streams "
-          f"(purposes x months)")
+          f"{len({(p, m) for p, m, *_ in log})} streams ({len(purposes)} purposes x months)")
+    listed, shared = typed_list_cost(streams, purposes)
+    print(f"the run's {len(purposes)} purposes' Generators in one numba typed List: "
+          f"{listed:.2f} us a call for all of them; draws through it are numpy's and move "
+          f"the Python-side Generators: {'yes' if shared else 'NO'}")
     return 0
+
+
+def typed_list_cost(streams: Any, purposes: list[str], n: int = 2000) -> tuple[float, bool]:
+    """Microseconds to pass a numba typed List holding one Generator per purpose (the
+    Generators ``Streams`` keeps and positions in place each month) into a jitted function,
+    and whether a compiled draw through the List gives numpy's number and leaves the Python
+    object where numpy's draw would (the List holds the same objects, not copies)."""
+    import numba
+    from numba import typed
+
+    month = 10**6  # a month no run reached: each purpose's stream positioned afresh
+    gens = [streams.get(purpose, month) for purpose in purposes]
+    listed = typed.List()
+    for gen in gens:
+        listed.append(gen)
+
+    @numba.njit
+    def first_uniform(gens: Any, i: int) -> float:
+        return gens[i].random()
+
+    @numba.njit
+    def size_of(gens: Any) -> int:
+        return len(gens)
+
+    expected = copy.deepcopy(gens[0])
+    got = first_uniform(listed, 0)
+    shared = (got == expected.random() and gens[0].bit_generator.state
+              == expected.bit_generator.state)
+    size_of(listed)
+    times = []
+    for _ in range(5):
+        c0 = time.perf_counter()
+        for _ in range(n):
+            size_of(listed)
+        times.append((time.perf_counter() - c0) / n)
+    return 1e6 * statistics.median(times), shared
 
 
 def _us(times: list[float]) -> str:
