@@ -260,13 +260,18 @@ def typed_list_cost(streams: Any, purposes: list[str], n: int = 2000) -> tuple[f
     shared = (got == expected.random() and gens[0].bit_generator.state
               == expected.bit_generator.state)
     size_of(listed)
+    return per_call_us(size_of, listed, n), shared
+
+
+def per_call_us(function: Any, argument: Any, n: int) -> float:
+    """Microseconds a call of ``function(argument)``: the median of five timings of n calls."""
     times = []
     for _ in range(5):
         c0 = time.perf_counter()
         for _ in range(n):
-            size_of(listed)
+            function(argument)
         times.append((time.perf_counter() - c0) / n)
-    return 1e6 * statistics.median(times), shared
+    return 1e6 * statistics.median(times)
 
 
 def _us(times: list[float]) -> str:
@@ -284,16 +289,7 @@ def generator_cost(n: int = 2000) -> tuple[float, float]:
 
     gen = np.random.default_rng(0)
     nothing(gen)
-
-    def timed(function: Any) -> float:
-        times = []
-        for _ in range(5):
-            c0 = time.perf_counter()
-            for _ in range(n):
-                function(gen)
-            times.append((time.perf_counter() - c0) / n)
-        return 1e6 * statistics.median(times)
-    return timed(nothing), timed(numba.typeof)
+    return per_call_us(nothing, gen, n), per_call_us(numba.typeof, gen, n)
 
 
 if __name__ == "__main__":
