@@ -60,9 +60,10 @@ def parameters(region: str) -> dict:
     return {**load("model_3_0").parameters, **SMALL, **REGIONS[region]}
 
 
-# The child's run: the indicators of each seed (months x indicators, as JSON, whose floats
-# read back exactly) and the tables a user reads after a run.
-CHILD = f"""
+# The child's run (in the project's folder): the indicators of each region and seed (months x
+# indicators, as JSON, whose floats read back exactly), the tables a user reads after a run,
+# and the regions and their parameters from this module.
+CHILD = """
 import json, os, sys
 import numpy as np
 import simulation.state as state
@@ -72,12 +73,12 @@ for table in (state.Firms, state.Students, state.Projects):
     table.empty = classmethod(lambda cls, cap, *rest, made=made: made(cls, 0, *rest))
 from simulation import EcosystemModel, kernels
 from simulation.mechanisms import collaboration, teaching
-from simulation.scenarios import load
-out = {{}}
-for region, extra in {REGIONS!r}.items():
-    for seed in {SEEDS!r}:
-        model = EcosystemModel(rng=seed, **{{**load("model_3_0").parameters, **{SMALL!r},
-                                            **extra}}).run()
+sys.path.insert(0, "tests")
+from test_kernel_bounds import REGIONS, SEEDS, parameters
+out = {}
+for region in REGIONS:
+    for seed in SEEDS:
+        model = EcosystemModel(rng=seed, **parameters(region)).run()
         w = model.world
         assert all(t.n == t.capacity for t in (w.firms, w.students, w.projects))
         # What a user's tables and a fresh count of free places read (no run calls it).
@@ -86,7 +87,7 @@ for region, extra in {REGIONS!r}.items():
         collaboration.free_slots(w)
         teaching.sync_skills(w, np.flatnonzero(
             w.students.status[:w.students.n] == state.ENROLLED)[:50])
-        out[f"{{region}}, seed {{seed}}"] = model.indicator_values()[1].tolist()
+        out[f"{region}, seed {seed}"] = model.indicator_values()[1].tolist()
 # The sort's passes over every digit, which no small run's value added needs: a cluster of
 # near-equal values between two far ones exhausts the insertion pass's budget.
 x = np.concatenate(([0.0], 1.0 + np.random.default_rng(1).random(3000) * 1e-12, [2.0]))
