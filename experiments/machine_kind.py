@@ -12,6 +12,15 @@ will not give every run back to the last bit.
 
 A module of its own, importing nothing heavy, because every worker calls ``vector_maths`` once
 per batch task, a Dask worker included.
+
+The kind is numpy's choice of routines in the process, not the processor's: numpy skips the
+dispatch targets named in the environment variable ``NPY_DISABLE_CPU_FEATURES`` when it is
+imported, so an AVX-512 machine whose processes set it to ``portable_setting()`` takes the C
+library's exp, log and pow, is of kind x86_v3 and gives an x86_v3 machine's runs to the last
+bit (checked on an AVX-512 machine: docs/performance.md, "Same numbers"). The variable must
+be in the environment before numpy is imported, in every process that runs the model (a
+batch's workers included), so it is for the shell or the job script to set, not for the
+model; ``python -m experiments.machine_kind`` prints it with this process's kind.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ WORDS = {"x86_v4": "x86_v4 (AVX-512: numpy's own exp, log and pow)",
 MIXED = ("runs made on machines of several kinds, which differ in the last bits: a rerun on "
          "machines of one kind will not give every run back exactly")
 _X86 = {"x86_64", "amd64", "x64"}
+PORTABLE_VARIABLE = "NPY_DISABLE_CPU_FEATURES"
 
 
 @cache
@@ -40,6 +50,18 @@ def vector_maths() -> str:
     except ImportError:  # numpy moved its private table: the C library's maths assumed
         return "x86_v3"
     return "x86_v4" if features.get("X86_V4") or features.get("AVX512_SKX") else "x86_v3"
+
+
+def portable_setting() -> str:
+    """The value of ``NPY_DISABLE_CPU_FEATURES`` that keeps this numpy from its AVX-512 routines:
+    the dispatch targets of its build from x86-64 level 4 up (named X86_V4, AVX512_ICL and
+    AVX512_SPR since numpy 2.4, AVX512F, AVX512_SKX and others before), space-separated; ""
+    where its build dispatches to none (not x86-64, say)."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__ as targets
+    except ImportError:  # numpy moved its private table: nothing known to switch off
+        return ""
+    return " ".join(t for t in targets if t == "X86_V4" or t.startswith("AVX512"))
 
 
 def known(kinds: Iterable[str | None]) -> list[str]:
@@ -65,3 +87,10 @@ def describe(kinds: Iterable[str | None] | None = None) -> str:
     if unknown:
         words += f" ({unknown} of the {len(kinds)} runs did not record their kind)"
     return words
+
+
+if __name__ == "__main__":
+    # For a shell or a job script: this process's kind, then the setting that makes an AVX-512
+    # machine's processes of kind x86_v3 (export it before starting them).
+    print(f"this process: {WORDS[vector_maths()]}")
+    print(f"{PORTABLE_VARIABLE}={portable_setting()!r}")

@@ -202,3 +202,82 @@ def test_a_worker_of_an_earlier_version_gives_runs_of_unknown_kind():
         got = list(_chunk_outcomes(chunk, future))
         assert [(ok, value, k) for _, ok, value, k in got] == [(True, "a", kind),
                                                                  (True, "b", kind)]
+
+
+# A child process's numpy against the C library's routines (numba's scalar exp, pow, log and
+# log1p call them) on the same values: the kind it reports and how many results differ in
+# their bits. Values as a run meets them: exponents around 0, sizes and ratios of any scale.
+_MATHS_CHILD = """
+import json, math, sys
+import numpy as np
+from numba import njit
+from experiments.machine_kind import vector_maths
+
+@njit(cache=False)
+def scalar(y, x, e, out):
+    for i in range(len(x)):
+        out[0, i] = math.exp(y[i])
+        out[1, i] = x[i] ** e
+        out[2, i] = math.log(x[i])
+        out[3, i] = math.log1p(x[i])
+
+rng = np.random.default_rng(int(sys.argv[1]))
+y, x, e = rng.normal(0.0, 3.0, 200_000), rng.lognormal(0.0, 2.0, 200_000), -0.35
+out = np.empty((4, len(x)))
+scalar(y, x, e, out)
+vector = np.stack([np.exp(y), x ** e, np.log(x), np.log1p(x)])
+print(json.dumps([vector_maths(), int((out.view(np.int64) != vector.view(np.int64)).sum())]))
+"""
+
+
+def _child_maths(seed: int, portable: bool) -> tuple[str, int]:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != machine_kind.PORTABLE_VARIABLE}
+    if portable:
+        env[machine_kind.PORTABLE_VARIABLE] = machine_kind.portable_setting()
+    done = subprocess.run([sys.executable, "-c", _MATHS_CHILD, str(seed)], env=env,
+                          capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).parent.parent)
+    assert done.returncode == 0, done.stderr
+    kind, differ = json.loads(done.stdout.splitlines()[-1])
+    return kind, differ
+
+
+@pytest.mark.skipif(HERE == "other", reason="no x86-64 vector maths to switch off")
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_portable_setting_gives_the_c_librarys_maths_and_kind_x86_v3(seed):
+    """With ``portable_setting()`` in NPY_DISABLE_CPU_FEATURES, numpy's exp, pow, log and log1p
+    are the C library's to the last bit and the process says it is x86_v3, on either x86
+    kind. On an AVX-512 machine, where the setting changes something, the same child without
+    it is x86_v4 and differs in some values (so the comparison can see a difference); on
+    another x86 machine both children are the C library's."""
+    kind, differ = _child_maths(seed, portable=True)
+    assert (kind, differ) == ("x86_v3", 0)
+    kind, differ = _child_maths(seed, portable=False)
+    assert kind == HERE
+    if HERE == "x86_v4":
+        assert differ > 0
+    else:
+        assert differ == 0
+
+
+@pytest.mark.skipif(HERE != "x86_v4", reason="the x86_v3 tables are test_fast_path's own here")
+def test_an_avx512_machine_with_the_portable_setting_gives_the_x86_v3_reference_runs():
+    """The fast path's reference runs (tests/test_fast_path.py) on this AVX-512 machine with
+    numpy's AVX-512 routines switched off: the test then holds them to the tables made on an
+    AVX2 machine (tests/fast_path_reference/x86_v3/), and they pass."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).parent.parent
+    env = dict(os.environ, **{machine_kind.PORTABLE_VARIABLE: machine_kind.portable_setting()})
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           str(root / "tests" / "test_fast_path.py")],
+                          env=env, capture_output=True, text=True, timeout=900, cwd=root)
+    assert done.returncode == 0, done.stdout[-3000:]
+    # Every reference test ran, the x86_v3-only one included (skipped on x86_v4 otherwise).
+    assert " passed" in done.stdout and "skipped" not in done.stdout, done.stdout[-1000:]
