@@ -15,7 +15,9 @@ machine (x86-64 level 4) numpy takes exp, log and pow of float arrays with routi
 elsewhere with the C library's, and the two differ in the last bit of a few values, which a
 run carries on (in these runs up to a relative 7e-9 by month 36, 2.4e-6 for the fiscal balance,
 no count different). So there is a reference of each kind, made by the same commit, and the
-test compares the machine it runs on with the reference of its kind.
+test compares the machine it runs on with the reference of its kind. An AVX-512 machine whose
+numpy is kept from its AVX-512 routines (``machine_kind.portable_setting``) is of kind x86_v3
+and is held to the x86_v3 tables (tests/test_machine_kind.py runs this file so there).
 """
 
 from __future__ import annotations
