@@ -14,7 +14,9 @@ and .accept): their mechanisms take the month's start state (``Streams.start_sta
 kernels compute the numbers at those rows' positions, the numbers the every-row draw would
 give them. Each such start state is recorded and replayed as one call with no values: the
 numbers the kernels compute are in the kernels' time below, not in "its draws alone", and
-not in the count of values (which counts the values Generators drew).
+not in the count of values (which counts the values Generators drew). The firms' growth and
+margin normals are drawn by compiled code from their Generators (``Streams.standard_normal``):
+they are recorded and replayed as such, and counted as draws, not as kernels.
 
 It then times the run's compiled kernels (simulation/kernels/) alone: every kernel the
 mechanisms call is wrapped by a timer for one run, and the timer's own cost (measured on an
@@ -56,6 +58,10 @@ SIZES: dict[str, dict[str, int]] = {
     "metro": {"n_universities": 20, "n_firms": 100_000, "intake_per_university": 12_500},
 }
 SMALL = {"n_firms": 300, "intake_per_university": 300, "n_universities": 2}
+# A recorded call the run made through Streams' own compiled draws (Streams.standard_normal);
+# the kernel behind it is a draw, so the kernels' timer leaves it to the draws.
+COMPILED = "compiled."
+DRAW_KERNELS = {"standard_normals"}
 
 # The steps --by-step reports: each mechanism's apply and the sub-steps that apply calls
 # through its module (so that wrapping the module's attribute sees every call), and the
@@ -185,8 +191,19 @@ def record(size: str, seed: int) -> tuple[list, np.random.SeedSequence]:
                     clock.current))
         return words
 
+    real_normal = streams.standard_normal
+
+    def standard_normal(purpose: str, month: int, n: int) -> np.ndarray:
+        # Normals drawn by compiled code (kernels.standard_normals): a draw, recorded as one,
+        # and replayed the same way (the get it makes inside returns a Recorder, unused).
+        out = real_normal(purpose, month, n)
+        log.append((purpose, month, COMPILED + "standard_normal", (n,), {}, fingerprint(out),
+                    int(n), clock.current))
+        return out
+
     streams.get = get  # type: ignore[method-assign]
     streams.start_state = start_state  # type: ignore[method-assign]
+    streams.standard_normal = standard_normal  # type: ignore[method-assign]
     # The month-0 draws of build_world are not recorded; they are made once per run.
     try:
         model.run()
@@ -210,6 +227,8 @@ def replay(log: list, root: np.random.SeedSequence, check: bool = False,
             t0 = clock()
         if name == "start_state":  # the month's stream taken as its start state
             out = streams.start_state(purpose, month)
+        elif name.startswith(COMPILED):
+            out = getattr(streams, name.removeprefix(COMPILED))(purpose, month, *args)
         else:
             key = (purpose, month)
             gen = gens.get(key)
@@ -276,7 +295,7 @@ def kernel_time(size: str, seed: int, by_step: dict[str, float] | None = None
             probe(block)
         samples.append((spent[0] - before) / 2000)
     per_call = statistics.median(samples)  # an empty kernel's call as this timer sees it
-    names = list(kernels._MODULES)
+    names = [name for name in kernels._MODULES if name not in DRAW_KERNELS]
     real = {name: getattr(kernels, name) for name in names}
     spent[:] = [0.0, 0]
     per_step.clear()

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ctypes
 import zlib
+from typing import Any
 
 import numpy as np
 
@@ -146,14 +147,18 @@ class Streams:
     def __init__(self, root: np.random.SeedSequence) -> None:
         self.root = root
         # purpose -> [bit generator, Generator, start state, increment, byte views of the
-        # state (or None), the month last positioned (-1 before)]: one look-up a call.
+        # state (or None), the month last positioned (-1 before), its place in ``_compiled``
+        # (-1 before its first compiled draw)]: one look-up a call.
         self._gens: dict[str, list] = {}
+        # The Generators that compiled code draws from (kernels.standard_normals), in a numba
+        # typed List made at the first such draw: numba imported only then.
+        self._compiled: Any = None
 
     def _entry(self, purpose: str) -> list:
         bits = np.random.PCG64(child(self.root, purpose))
         state = bits.state["state"]
         entry = [bits, np.random.Generator(bits), state["state"], state["inc"],
-                 _byte_views(state_words(bits)), -1]
+                 _byte_views(state_words(bits)), -1, -1]
         self._gens[purpose] = entry
         return entry
 
@@ -187,6 +192,24 @@ class Streams:
             flags[:] = _NO_DRAW
         return entry[1]
 
+    def standard_normal(self, purpose: str, month: int, n: int) -> np.ndarray:
+        """``n`` standard normals from the month's stream of ``purpose``, drawn by compiled
+        code (kernels.standard_normals, about three times faster than numpy's): the numbers
+        ``get(purpose, month).standard_normal(n)`` gives, bit for bit. It is the month's use
+        of the stream, as ``get`` is (a second use raises)."""
+        self.get(purpose, month)
+        entry = self._gens[purpose]
+        if entry[6] < 0:
+            if self._compiled is None:
+                from numba.typed import List
+
+                self._compiled = List()
+            self._compiled.append(entry[1])
+            entry[6] = len(self._compiled) - 1
+        from . import kernels
+
+        return kernels.standard_normals(self._compiled, entry[6], n)
+
     def start_state(self, purpose: str, month: int) -> np.ndarray:
         """The month's stream of ``purpose`` as its PCG64 start state, uint64[4]: LCG state
         low, high word, increment low, high word, instead of a Generator. Counts as the
@@ -203,16 +226,18 @@ class Streams:
 
     # A copy (copy.deepcopy, pickle) gets new generators, so the views into the old ones'
     # memory must not travel with it: they would position the original's streams and leave
-    # the copy's where they were. The copy takes fresh views of its own generators.
+    # the copy's where they were. The copy takes fresh views of its own generators, and a
+    # typed List of its own at its first compiled draw (the original's holds the original's).
     def __getstate__(self) -> dict:
         return {"root": self.root,
                 "_gens": {purpose: (bits, start, inc, last)
-                          for purpose, (bits, _gen, start, inc, _words, last)
+                          for purpose, (bits, _gen, start, inc, _words, last, _at)
                           in self._gens.items()}}
 
     def __setstate__(self, state: dict) -> None:
         self.root = state["root"]
         self._gens = {}
+        self._compiled = None
         for purpose, (bits, start, inc, last) in state["_gens"].items():
             self._gens[purpose] = [bits, np.random.Generator(bits), start, inc,
-                                   _byte_views(state_words(bits)), last]
+                                   _byte_views(state_words(bits)), last, -1]

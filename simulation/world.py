@@ -146,6 +146,11 @@ class World:
         """This month's random stream for one purpose (see rng.py); once per month each."""
         return self.streams.get(purpose, self.month)
 
+    def standard_normal(self, purpose: str, n: int) -> np.ndarray:
+        """This month's ``n`` standard normals of one purpose, ``rng(purpose).standard_normal(n)``
+        drawn by compiled code (Streams.standard_normal); once per month, as ``rng``."""
+        return self.streams.standard_normal(purpose, self.month, n)
+
     def rng_start(self, purpose: str) -> np.ndarray:
         """This month's stream for one purpose as its start state (Streams.start_state), for
         a kernel that computes the few per-row uniforms used; once per month, as ``rng``."""

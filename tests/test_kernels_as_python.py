@@ -49,8 +49,20 @@ NOT_CALLED_FROM_PYTHON = {
 
 
 def _copy(value: Any) -> Any:
+    from numba.typed import List
+
     if isinstance(value, np.ndarray):
         return value.copy()
+    if isinstance(value, np.random.Generator):
+        # A kernel that draws moves its Generator: each call gets one where the run's stood.
+        import copy
+
+        return copy.deepcopy(value)
+    if isinstance(value, List):
+        copied = List()
+        for item in value:
+            copied.append(_copy(item))
+        return copied
     if isinstance(value, tuple):
         return tuple(_copy(v) for v in value)
     if isinstance(value, list):

@@ -151,3 +151,51 @@ def test_a_purpose_used_twice_in_a_month_raises(copier: str) -> None:
         streams.get("research", 4)
     with pytest.raises(RuntimeError, match="used twice in month 3"):
         streams.get("firms.growth", 3)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_compiled_standard_normals_are_the_months_numpy_draws(seed: int) -> None:
+    # Streams.standard_normal draws in compiled code through the run's typed List of
+    # Generators: the numbers and the state after them are numpy's draw of the month's
+    # stream, for purposes taken in any order (each has its own place in the List).
+    root = np.random.SeedSequence(seed)
+    compiled = Streams(root)
+    for month in (0, 1, 2, 7, 119):
+        for i, purpose in enumerate(PURPOSES[::-1] if month % 2 else PURPOSES):
+            n = (0, 1, 3, 3000)[(i + month) % 4]
+            got = compiled.standard_normal(purpose, month, n)
+            expected = advanced(root, purpose, month)
+            np.testing.assert_array_equal(got, expected.standard_normal(n))
+            assert (compiled._gens[purpose][0].state["state"]
+                    == expected.bit_generator.state["state"])
+
+
+@pytest.mark.parametrize("copier", ["deepcopy", "pickle"])
+def test_a_copy_makes_its_own_compiled_draws(copier: str) -> None:
+    # A copy made after compiled draws draws from its own generators: the original's
+    # streams stay where the original leaves them.
+    import copy
+    import pickle
+
+    original = Streams(np.random.SeedSequence(8))
+    for purpose in PURPOSES[:3]:
+        original.standard_normal(purpose, 0, 5)
+    twin = (copy.deepcopy(original) if copier == "deepcopy"
+            else pickle.loads(pickle.dumps(original)))
+    for month in (1, 2):
+        for purpose in PURPOSES[:3]:
+            got = twin.standard_normal(purpose, month, 6)
+            expected = advanced(original.root, purpose, month).standard_normal(6)
+            np.testing.assert_array_equal(got, expected)
+            np.testing.assert_array_equal(original.standard_normal(purpose, month, 6), expected)
+
+
+def test_a_compiled_draw_is_the_months_use_of_its_stream() -> None:
+    streams = Streams(np.random.SeedSequence(4))
+    streams.standard_normal("firms.growth", 3, 10)
+    with pytest.raises(RuntimeError, match=r"'firms\.growth' used twice in month 3"):
+        streams.get("firms.growth", 3)
+    streams.get("firms.margin", 3)
+    with pytest.raises(RuntimeError, match=r"'firms\.margin' used twice in month 3"):
+        streams.standard_normal("firms.margin", 3, 10)
+    streams.standard_normal("firms.growth", 4, 10)

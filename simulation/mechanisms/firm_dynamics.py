@@ -101,10 +101,10 @@ def grow(w: World) -> np.ndarray:
     # exp (``x **= e`` is ``x ** e``: the same special cases of the exponent, in place).
     shock = np.maximum(f.size[:n], 1.0)
     shock **= -p["growth_beta"]
-    kernels.gibrat_exponent(shock, w.rng("firms.growth").standard_normal(n), p["growth_sigma"],
+    kernels.gibrat_exponent(shock, w.standard_normal("firms.growth", n), p["growth_sigma"],
                             p["growth_drift"])
     np.exp(shock, out=shock)
-    margin_z = w.rng("firms.margin").standard_normal(n)
+    margin_z = w.standard_normal("firms.margin", n)
     level, ratio, keep = np.empty(n), np.empty(n), np.empty(n)
     main_domain = np.empty(n, dtype=np.int32)  # dead rows' is never read
     # Size, value added, R&D into knowledge along the firm's profile (a dead firm's knowledge
