@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from . import kernels  # numba itself is imported at a kernel's first use
+
 
 def root_sequence(rng: int | np.random.SeedSequence | np.random.Generator | None
                   ) -> np.random.SeedSequence:
@@ -206,8 +208,6 @@ class Streams:
                 self._compiled = List()
             self._compiled.append(entry[1])
             entry[6] = len(self._compiled) - 1
-        from . import kernels
-
         return kernels.standard_normals(self._compiled, entry[6], n)
 
     def start_state(self, purpose: str, month: int) -> np.ndarray:
