@@ -19,6 +19,7 @@ the run's per-purpose Generators (``Streams`` keeps one a purpose) in one numba 
 
     python benchmarks/compiled_draws.py            # default region, seed 1
     python benchmarks/compiled_draws.py --seed 2
+    python benchmarks/compiled_draws.py --per-value  # each method's cost a value, both ways
 
 Prints figures only; exits 0 (2 on a bad option). The first run compiles numba's versions
 (a minute or so; not cached).
@@ -146,14 +147,66 @@ def same(a: Any, b: Any) -> bool:
         np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
 
 
+def per_value(n: int = 30_000, repeats: int = 50) -> None:
+    """Prints, per method as the run calls it, numpy's and numba's nanoseconds a value on one
+    Generator each (the same seed), medians of ``repeats`` calls of ``n`` values, and whether
+    the values were the same: which draws compiled code makes faster, apart from the cost of
+    taking the Generator in."""
+    from numba import njit
+
+    means = np.random.default_rng(1).uniform(0.0, 0.5, n)
+    rows = np.arange(n)
+
+    @njit(cache=False)
+    def poisson_means(gen: Any, lam: np.ndarray) -> np.ndarray:
+        out = np.empty(len(lam), dtype=np.int64)
+        for i in range(len(lam)):
+            out[i] = gen.poisson(lam[i])
+        return out
+
+    methods = {  # name: (numpy's call, numba's call)
+        "standard_normal": (lambda g: g.standard_normal(n),
+                            njit(lambda g: g.standard_normal(n))),
+        "random": (lambda g: g.random(n), njit(lambda g: g.random(n))),
+        "uniform": (lambda g: g.uniform(0.05, 0.3, n), njit(lambda g: g.uniform(0.05, 0.3, n))),
+        "integers": (lambda g: g.integers(0, 12, n), njit(lambda g: g.integers(0, 12, n))),
+        "lognormal": (lambda g: g.lognormal(-0.02, 0.2, n),
+                      njit(lambda g: g.lognormal(-0.02, 0.2, n))),
+        "geometric": (lambda g: g.geometric(0.01, n), njit(lambda g: g.geometric(0.01, n))),
+        "poisson (array of means)": (lambda g: g.poisson(means),
+                                     lambda g: poisson_means(g, means)),
+        "permutation": (lambda g: g.permutation(rows), njit(lambda g: g.permutation(rows))),
+    }
+    print(f"per value: {n:,} values a call, medians of {repeats} calls (numba's including "
+          "taking the Generator in)")
+    print(f"  {'method':26s} {'numpy ns':>9s} {'numba ns':>9s} {'same':>5s}")
+    for name, (with_numpy, with_numba) in methods.items():
+        a, b = np.random.Generator(np.random.PCG64(7)), np.random.Generator(np.random.PCG64(7))
+        equal = same(with_numpy(a), with_numba(b))  # also compiles numba's, untimed
+        costs = []
+        for call, gen in ((with_numpy, a), (with_numba, b)):
+            samples = []
+            for _ in range(repeats):
+                c0 = time.perf_counter()
+                call(gen)
+                samples.append(time.perf_counter() - c0)
+            costs.append(statistics.median(samples) / n * 1e9)
+        print(f"  {name:26s} {costs[0]:9.1f} {costs[1]:9.1f} {'yes' if equal else 'NO':>5s}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--calls", type=int, default=40,
                     help="calls tried per method and argument form (default 40)")
+    ap.add_argument("--per-value", action="store_true",
+                    help="only each method's cost a value, numpy's against numba's")
     args = ap.parse_args(argv)
     if args.calls < 1:
         ap.error("--calls must be at least 1")
+    if args.per_value:
+        per_value()
+        return 0
     draw_floor = _draw_floor()
     from simulation.rng import Streams
 

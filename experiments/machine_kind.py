@@ -30,7 +30,7 @@ from functools import cache
 
 KINDS = ("x86_v4", "x86_v3", "other")
 WORDS = {"x86_v4": "x86_v4 (AVX-512: numpy's own exp, log and pow)",
-         "x86_v3": "x86_v3 (no AVX-512: the C library's exp, log and pow)",
+         "x86_v3": "x86_v3 (no AVX-512 in use: the C library's exp, log and pow)",
          "other": "other (not x86-64: its C library's exp, log and pow)"}
 MIXED = ("runs made on machines of several kinds, which differ in the last bits: a rerun on "
          "machines of one kind will not give every run back exactly")
@@ -90,7 +90,10 @@ def describe(kinds: Iterable[str | None] | None = None) -> str:
 
 
 if __name__ == "__main__":
-    # For a shell or a job script: this process's kind, then the setting that makes an AVX-512
-    # machine's processes of kind x86_v3 (export it before starting them).
-    print(f"this process: {WORDS[vector_maths()]}")
-    print(f"{PORTABLE_VARIABLE}={portable_setting()!r}")
+    # For a POSIX shell or a job script (``eval "$(python -m experiments.machine_kind)"``):
+    # this process's kind as a comment, then the export that makes an AVX-512 machine's later
+    # processes of kind x86_v3. The names are this numpy's: run it with the workers' numpy.
+    import shlex
+
+    print(f"# this process: {WORDS[vector_maths()]}")
+    print(f"export {PORTABLE_VARIABLE}={shlex.quote(portable_setting())}")

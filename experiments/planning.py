@@ -61,7 +61,7 @@ def time_per_run(parameters: Mapping[str, Any] | None, horizon: int) -> tuple[fl
     # 0.04 s once loaded), so the warm-up runs every month that is timed.
     timed(months + 1)
     one = timed(1)
-    longer = timed(months + 1) if months >= 1 else one
+    longer = timed(months + 1)
     per_month = max((longer - one) / months, 0.0)
     build = max(one - per_month, 0.0)
     return build + per_month * horizon, (f"timed here: one run of {months + 1} months of the "

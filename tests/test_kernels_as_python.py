@@ -119,7 +119,16 @@ def largest_calls(seed: int) -> dict[str, tuple]:
 
 
 def assert_same(compiled: Any, python: Any, where: str) -> None:
-    if isinstance(compiled, tuple | list):
+    from numba.typed import List
+
+    if isinstance(compiled, List):  # of Generators (kernels/draws.py): the same streams
+        assert isinstance(python, List) and len(python) == len(compiled), where
+        for i, (a, b) in enumerate(zip(compiled, python, strict=True)):
+            assert_same(a, b, f"{where}[{i}]")
+    elif isinstance(compiled, np.random.Generator):
+        assert isinstance(python, np.random.Generator), where
+        assert compiled.bit_generator.state == python.bit_generator.state, where
+    elif isinstance(compiled, tuple | list):
         assert isinstance(python, tuple | list) and len(python) == len(compiled), where
         for i, (a, b) in enumerate(zip(compiled, python, strict=True)):
             assert_same(a, b, f"{where}[{i}]")
@@ -155,5 +164,7 @@ def test_a_kernel_run_as_python_indexes_within_its_arrays_and_agrees(recorded, n
         python_out = kernel.py_func(*python_args)
     assert_same(out, python_out, f"{name}: result")
     for i, (a, b) in enumerate(zip(compiled_args, python_args, strict=True)):
+        if not isinstance(a, np.ndarray | int | float | bool):  # Generators: moved alike
+            assert_same(a, b, f"{name}: argument {i} after the call")
         if isinstance(a, np.ndarray):
             np.testing.assert_array_equal(b, a, err_msg=f"{name}: argument {i} after the call")

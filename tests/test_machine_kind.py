@@ -5,6 +5,7 @@ the same seed gives the same run only on machines of one kind."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -231,7 +232,6 @@ print(json.dumps([vector_maths(), int((out.view(np.int64) != vector.view(np.int6
 
 
 def _child_maths(seed: int, portable: bool) -> tuple[str, int]:
-    import os
     import subprocess
     import sys
 
@@ -246,19 +246,29 @@ def _child_maths(seed: int, portable: bool) -> tuple[str, int]:
     return kind, differ
 
 
+def _svml() -> bool:
+    from numba.core import config
+
+    return bool(config.USING_SVML)
+
+
 @pytest.mark.skipif(HERE == "other", reason="no x86-64 vector maths to switch off")
+@pytest.mark.skipif(_svml(), reason="numba vectorises the scalar loop with Intel's SVML here")
 @pytest.mark.parametrize("seed", [1, 2])
 def test_the_portable_setting_gives_the_c_librarys_maths_and_kind_x86_v3(seed):
     """With ``portable_setting()`` in NPY_DISABLE_CPU_FEATURES, numpy's exp, pow, log and log1p
     are the C library's to the last bit and the process says it is x86_v3, on either x86
     kind. On an AVX-512 machine, where the setting changes something, the same child without
     it is x86_v4 and differs in some values (so the comparison can see a difference); on
-    another x86 machine both children are the C library's."""
+    another x86 machine both children are the C library's, and the test checks no more than
+    that."""
     kind, differ = _child_maths(seed, portable=True)
     assert (kind, differ) == ("x86_v3", 0)
-    kind, differ = _child_maths(seed, portable=False)
-    assert kind == HERE
-    if HERE == "x86_v4":
+    natural, differ = _child_maths(seed, portable=False)
+    if machine_kind.PORTABLE_VARIABLE not in os.environ:  # else this process is x86_v3 too
+        assert natural == HERE
+    assert natural in ("x86_v4", "x86_v3")
+    if natural == "x86_v4":
         assert differ > 0
     else:
         assert differ == 0

@@ -102,6 +102,8 @@ _MODULES = {
     "immersion_engagement": "students",
     "willing_partners": "students",
     "standard_normals": "draws",
+    "generator_list": "draws",
+    "add_generator": "draws",
     "uniforms_at": "stream",
     "row_uniforms": "stream",
 }

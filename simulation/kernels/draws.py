@@ -10,12 +10,32 @@ and for the margin, one per graduate each June).
 
 The Generators reach compiled code in one numba typed List that ``rng.Streams`` keeps, one
 item per purpose, positioned in place each month as before: passing a Generator itself costs
-about 10 us a call (numba's type look-up and unboxing), the List about 1 us.
+about 10 us a call (numba's type look-up and unboxing), the List about 1 us
+(``benchmarks/compiled_draws.py`` prints both). The List is made and filled here, in compiled
+code, because numba compiles a typed List's methods for each process that calls them from
+Python and does not cache them (0.4 to 1 s of a fresh process, measured); these functions
+come from the disk cache like every kernel.
 """
 
 from __future__ import annotations
 
 from numba import njit
+from numba.typed import List
+
+
+@njit(cache=True)
+def generator_list(gen):
+    """A typed List holding the one Generator ``gen``, for ``standard_normals``."""
+    gens = List()
+    gens.append(gen)
+    return gens
+
+
+@njit(cache=True)
+def add_generator(gens, gen):
+    """``gen`` appended to the typed List ``gens``; returns its place there."""
+    gens.append(gen)
+    return len(gens) - 1
 
 
 @njit(cache=True)
