@@ -159,13 +159,14 @@ def stream_purposes() -> dict[str, set[str]]:
 
     Purposes are drawn as ``w.rng("<purpose>")`` (a run's monthly streams, rng.Streams),
     taken as a month's start state, ``w.rng_start("<purpose>")`` (numbers computed at the
-    rows' positions), or ``stream(<root>, "<purpose>")`` (a plain generator, used for the
-    initial state).
+    rows' positions), drawn as standard normals by compiled code,
+    ``w.standard_normal("<purpose>", n)``, or ``stream(<root>, "<purpose>")`` (a plain
+    generator, used for the initial state).
     """
     purposes: dict[str, set[str]] = {}
     for path in SOURCE.rglob("*.py"):
         src = path.read_text(encoding="utf-8")
-        found = set(re.findall(r"\brng(?:_start)?\(\s*\"([^\"]+)\"", src))
+        found = set(re.findall(r"\b(?:rng|rng_start|standard_normal)\(\s*\"([^\"]+)\"", src))
         found |= set(re.findall(r"\bstream\([^)\"]*\"([^\"]+)\"", src))
         for purpose in found:
             purposes.setdefault(purpose, set()).add(path.stem)
