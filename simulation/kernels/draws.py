@@ -5,8 +5,9 @@ algorithms: the same numbers, and the Generator left where numpy's call would ha
 (``benchmarks/compiled_draws.py`` replays every call of a run both ways). For most methods that
 is no faster; standard normals are the exception: numpy draws them at about 12 ns a value on
 the project's machine, numba's compiled ziggurat at about 4 ns (2026-12-06, numpy 2.5.5,
-numba 0.68.1). A default run draws some 800,000 of them (one per firm row a month for growth
-and for the margin, one per graduate each June).
+numba 0.68.1). A default run draws some 714,000 of them this way, one per firm row a month
+for growth and one for the margin (the graduates' 89,000 a run stay numpy's: their stream
+draws uniforms first, from the same Generator).
 
 The Generators reach compiled code in one numba typed List that ``rng.Streams`` keeps, one
 item per purpose, positioned in place each month as before: passing a Generator itself costs
