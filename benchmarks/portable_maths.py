@@ -13,8 +13,8 @@ and whether any count differs: a count moves only when a last bit has tipped a d
     python benchmarks/portable_maths.py                 # default region, 5 repeats
     python benchmarks/portable_maths.py --metro --repeats 3
 
-On a machine without AVX-512 the two settings are the same routines (the script says so and
-the ratio is noise). Prints figures only; exits 0 (2 on a bad option).
+On a machine without AVX-512 the two settings are the same routines (both sides print kind
+x86_v3, and the ratio is noise). Prints figures only; exits 0 (2 on a bad option).
 """
 
 from __future__ import annotations
@@ -33,8 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 # The project before this folder, whose experiments.py would hide the experiments package.
 sys.path.insert(0, str(ROOT))
-SIZES = {"default": {}, "metro": {"n_universities": 20, "n_firms": 100_000,
-                                  "intake_per_university": 12_500}}
+from draw_floor import SIZES  # noqa: E402  (the regions every speed benchmark runs)
 
 # One run in a fresh process: its CPU seconds (build and run), its kind, its indicator table.
 _CHILD = """
@@ -73,7 +72,7 @@ def apart(a: np.ndarray, b: np.ndarray, names: list[str]) -> str:
     differ = a != b
     scale = np.maximum(np.maximum(np.abs(a), np.abs(b)), 1e-300)
     rel = np.where(differ, np.abs(a - b) / scale, 0.0)
-    counts = [j for j, name in enumerate(names)
+    counts = [j for j in range(len(names))
               if np.all(a[:, j] == np.rint(a[:, j])) and np.any(differ[:, j])]
     worst = int(np.argmax(rel.max(axis=0)))
     first = np.argwhere(differ.any(axis=1))
